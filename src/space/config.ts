@@ -1,0 +1,109 @@
+// The resolved form of a `*.nas.yaml` search file: every default filled in.
+// schemas/nas-search.schema.json is the source of truth for the file format; these types mirror it.
+
+export const CELL_OPERATIONS = [
+  'conv3x3',
+  'conv5x5',
+  'sep_conv3x3',
+  'sep_conv5x5',
+  'max_pool',
+  'avg_pool',
+  'identity',
+] as const;
+export type CellOperation = (typeof CELL_OPERATIONS)[number];
+
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'cpu'] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+
+export interface DatasetSplits {
+  /** Fraction of the examples held out for validation (the reward signal). */
+  validation_split: number;
+  /** Fraction held out for the final test; never seen by a strategy. */
+  test_split: number;
+  /** Seed of the shuffle that makes the splits. */
+  seed: number;
+  /** Keep at most this many training examples (after the split); omitted means all. */
+  max_train_examples?: number;
+}
+
+export type DatasetConfig =
+  | ({ kind: 'digits' } & DatasetSplits)
+  | ({ kind: 'cifar10'; path: string } & DatasetSplits)
+  | ({ kind: 'mnist'; path: string } & DatasetSplits)
+  | ({ kind: 'csv'; path: string; image_shape: [number, number, number]; pixel_scale: number } & DatasetSplits);
+
+export interface MacroSpaceConfig {
+  kind: 'macro';
+  layers: number;
+  filter_heights: number[];
+  filter_widths: number[];
+  filters: number[];
+  /** When listed, each layer also picks a stride. */
+  strides?: number[];
+  skip_connections: boolean;
+}
+
+export interface CellSpaceConfig {
+  kind: 'cell';
+  /** B: nodes per cell. */
+  nodes: number;
+  operations: CellOperation[];
+  /** N: normal cells per stage; a reduction cell sits between stages. */
+  cells_per_stage: number;
+  stages: number;
+  /** Channels of the first stage; doubled at each reduction. */
+  filters: number;
+}
+
+export type SpaceConfig = MacroSpaceConfig | CellSpaceConfig;
+
+export interface RewardConfig {
+  metric: 'val_accuracy';
+  /** identity, or NAS-RL's accuracy^3. */
+  transform: 'identity' | 'cube';
+}
+
+export interface ControllerConfig {
+  hidden: number;
+  learning_rate: number;
+  entropy_weight: number;
+  baseline_decay: number;
+  /** Softmax temperature applied to the logits. */
+  temperature: number;
+  /** C in C*tanh(logits); 0 turns the clipping off. */
+  tanh_constant: number;
+  /** M: architectures sampled per controller update. */
+  batch_size: number;
+}
+
+export type StrategyConfig =
+  | { kind: 'random'; reward: RewardConfig }
+  | { kind: 'reinforce'; controller: ControllerConfig; reward: RewardConfig };
+
+export interface EvaluationConfig {
+  epochs: number;
+  batch_size: number;
+  optimizer: 'adam' | 'sgd' | 'rmsprop';
+  learning_rate: number;
+  /** The reward is the best validation accuracy of the last k epochs (NAS-RL). */
+  reward_epochs: number;
+}
+
+export interface BudgetConfig {
+  trials: number;
+}
+
+export interface RuntimeConfig {
+  backend: BackendChoice;
+  seed: number;
+}
+
+export interface SearchConfig {
+  name: string;
+  dataset: DatasetConfig;
+  space: SpaceConfig;
+  strategy: StrategyConfig;
+  evaluation: EvaluationConfig;
+  budget: BudgetConfig;
+  runtime: RuntimeConfig;
+}
