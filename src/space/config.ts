@@ -107,3 +107,6 @@ export interface SearchConfig {
   budget: BudgetConfig;
   runtime: RuntimeConfig;
 }
+
+/** A backend actually in use ('auto' resolves to one of these). */
+export type BackendName = Exclude<BackendChoice, 'auto'>;

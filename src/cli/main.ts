@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+// `nas-studio`: the headless front end. It drives the same engine as the editor and reads the same database.
+
+import { resolve } from 'node:path';
+import type { EngineEvent, RunRecord, SearchOverrides, TrialRecord } from '../protocol/engine.ts';
+import { BACKENDS, type BackendChoice } from '../space/config.ts';
+import { drawArchitecture } from '../space/graph.ts';
+import { formatProblem, loadSearchFile } from '../space/parse.ts';
+import { InvalidSearchFile, createRunFromFile, runSearch } from '../engine/search.ts';
+import { Store } from '../engine/store/store.ts';
+import { ProgressLine, formatDuration } from './progress.ts';
+
+const USAGE = `nas-studio: neural architecture search on your machine
+
+usage:
+  nas-studio search <file.nas.yaml> [--db PATH] [--trials N] [--seed S] [--backend auto|tensorflow-gpu|tensorflow|cpu]
+  nas-studio validate <file.nas.yaml>
+  nas-studio resume <run> [--db PATH]
+  nas-studio runs [--db PATH] [--json]
+  nas-studio trials <run|latest> [--db PATH] [--json]
+  nas-studio show <run|latest> <trial> [--db PATH] [--json]
+
+The database defaults to .nas-studio/runs.db under the current folder.
+Exit status: 0 success, 1 failure, 2 invalid input.`;
+
+export class UsageError extends Error {}
+
+interface ParsedArgs {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+const VALUE_FLAGS = new Set(['db', 'trials', 'seed', 'backend']);
+const SWITCH_FLAGS = new Set(['json', 'help']);
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h') {
+      flags.set('help', true);
+    } else if (arg.startsWith('--')) {
+      const [name, inline] = arg.slice(2).split('=', 2);
+      if (VALUE_FLAGS.has(name)) {
+        const value = inline ?? argv[++i];
+        if (value === undefined) throw new UsageError(`--${name} needs a value`);
+        flags.set(name, value);
+      } else if (SWITCH_FLAGS.has(name)) {
+        flags.set(name, true);
+      } else {
+        throw new UsageError(`unknown option --${name}`);
+      }
+    } else {
+      positional.push(arg);
+    }
+  }
+  return { positional, flags };
+}
+
+function intFlag(args: ParsedArgs, name: string, min: number): number | undefined {
+  const raw = args.flags.get(name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${String(raw)}"`);
+  return value;
+}
+
+function openStore(args: ParsedArgs): Store {
+  const db = args.flags.get('db');
+  return new Store(resolve(typeof db === 'string' ? db : '.nas-studio/runs.db'));
+}
+
+function runIdArg(store: Store, raw: string | undefined): number {
+  if (raw === undefined) throw new UsageError('a run id is needed (or "latest")');
+  const id = raw === 'latest' ? store.latestRunId() : Number(raw);
+  if (id === undefined) throw new UsageError(`no runs in ${store.path}`);
+  if (!Number.isInteger(id) || !store.getRun(id)) throw new UsageError(`no run "${raw}" in ${store.path}`);
+  return id;
+}
+
+const fmt = (x: number | null | undefined, digits = 4) => (x === null || x === undefined ? '-' : x.toFixed(digits));
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function trialRows(trials: TrialRecord[]): string[][] {
+  return trials.map((t) => [
+    String(t.index),
+    t.status,
+    fmt(t.reward),
+    fmt(t.metrics?.valAccuracy),
+    fmt(t.metrics?.testAccuracy),
+    t.metrics ? String(t.metrics.params) : '-',
+    t.metrics ? formatDuration(t.metrics.seconds) : '-',
+    t.key,
+  ]);
+}
+const TRIAL_HEADER = ['trial', 'status', 'reward', 'val_acc', 'test_acc', 'params', 'time', 'architecture'];
+
+function runRows(runs: RunRecord[]): string[][] {
+  return runs.map((r) => [String(r.id), r.name, r.strategy, r.spaceKind, r.backend ?? '-', r.status, `${r.trialsDone}/${r.budgetTrials}`, fmt(r.bestReward), r.createdAt]);
+}
+
+type Write = (text: string) => void;
+
+async function search(mode: 'search' | 'resume', args: ParsedArgs, out: Write, err: Write): Promise<number> {
+  const store = openStore(args);
+  try {
+    let runId: number;
+    if (mode === 'search') {
+      const file = args.positional[1];
+      if (!file) throw new UsageError('search needs a search file');
+      const backend = args.flags.get('backend');
+      if (backend !== undefined && !BACKENDS.includes(backend as BackendChoice)) {
+        throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${String(backend)}"`);
+      }
+      const overrides: SearchOverrides = { trials: intFlag(args, 'trials', 1), seed: intFlag(args, 'seed', 0), backend: backend as BackendChoice | undefined };
+      runId = createRunFromFile(store, file, overrides);
+    } else {
+      runId = runIdArg(store, args.positional[1]);
+      const run = store.getRun(runId)!;
+      if (run.status === 'done') {
+        out(`run ${runId} is already done (${run.trialsDone}/${run.budgetTrials} trials)\n`);
+        return 0;
+      }
+    }
+    const progress = new ProgressLine(err);
+    const controller = new AbortController();
+    const stop = () => {
+      if (!controller.signal.aborted) err('\nstopping: the trials in training are cancelled; "nas-studio resume" continues\n');
+      controller.abort();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const onEvent = (event: EngineEvent) => progress.onEvent(event);
+    let status;
+    try {
+      status = await runSearch(store, runId, { onEvent, signal: controller.signal });
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      progress.end();
+    }
+    const trials = store.listTrials(runId, 'reward');
+    const run = store.getRun(runId)!;
+    out(`\nrun ${runId} "${run.name}": ${status}, ${run.trialsDone}/${run.budgetTrials} trials, backend ${run.backend}, database ${store.path}\n\n`);
+    out(`${table(TRIAL_HEADER, trialRows(trials.slice(0, 10)))}\n`);
+    const best = trials.find((t) => t.status === 'done');
+    if (best) out(`\nbest architecture (trial ${best.index}, reward ${fmt(best.reward)}, val_acc ${fmt(best.metrics?.valAccuracy)}):\n${drawArchitecture(best.graph)}\n`);
+    return status === 'done' || status === 'stopped' ? 0 : 1;
+  } finally {
+    store.close();
+  }
+}
+
+function validate(args: ParsedArgs, out: Write): number {
+  const file = args.positional[1];
+  if (!file) throw new UsageError('validate needs a search file');
+  const { problems } = loadSearchFile(resolve(file));
+  for (const problem of problems) out(`${formatProblem(problem)}\n`);
+  if (problems.length === 0) out(`${file}: valid\n`);
+  return problems.length ? 2 : 0;
+}
+
+function withStore(args: ParsedArgs, body: (store: Store) => void): number {
+  const store = openStore(args);
+  try {
+    body(store);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+export async function main(argv: string[], out: Write, err: Write): Promise<number> {
+  try {
+    const args = parseArgs(argv);
+    const command = args.positional[0];
+    if (!command || args.flags.has('help')) {
+      out(`${USAGE}\n`);
+      return command || args.flags.has('help') ? 0 : 2;
+    }
+    const json = args.flags.has('json');
+    switch (command) {
+      case 'search':
+        return await search('search', args, out, err);
+      case 'resume':
+        return await search('resume', args, out, err);
+      case 'validate':
+        return validate(args, out);
+      case 'runs':
+        return withStore(args, (store) => {
+          const runs = store.listRuns();
+          out(json ? `${JSON.stringify(runs, null, 2)}\n` : `${table(['run', 'name', 'strategy', 'space', 'backend', 'status', 'trials', 'best', 'created'], runRows(runs))}\n`);
+        });
+      case 'trials':
+        return withStore(args, (store) => {
+          const trials = store.listTrials(runIdArg(store, args.positional[1]));
+          out(json ? `${JSON.stringify(trials, null, 2)}\n` : `${table(TRIAL_HEADER, trialRows(trials))}\n`);
+        });
+      case 'show':
+        return withStore(args, (store) => {
+          const runId = runIdArg(store, args.positional[1]);
+          const index = Number(args.positional[2]);
+          const trial = Number.isInteger(index) ? store.getTrial(runId, index) : undefined;
+          if (!trial) throw new UsageError(`run ${runId} has no trial "${args.positional[2] ?? ''}"`);
+          const epochs = store.trialEpochs(runId, index);
+          if (json) {
+            out(`${JSON.stringify({ ...trial, epochs }, null, 2)}\n`);
+            return;
+          }
+          out(`run ${runId}, trial ${index}: ${trial.status}, reward ${fmt(trial.reward)}\n`);
+          if (trial.metrics) {
+            const m = trial.metrics;
+            out(`val_acc ${fmt(m.valAccuracy)}  test_acc ${fmt(m.testAccuracy)}  params ${m.params}  flops ${m.flops}  time ${formatDuration(m.seconds)}\n`);
+          }
+          if (trial.error) out(`error: ${trial.error}\n`);
+          out(`decisions: [${trial.architecture.join(', ')}]\n${drawArchitecture(trial.graph)}\n`);
+          if (epochs.length) {
+            out(`\n${table(['epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'time'], epochs.map((e) => [String(e.epoch), fmt(e.trainLoss), fmt(e.trainAccuracy), fmt(e.valLoss), fmt(e.valAccuracy), formatDuration(e.seconds)]))}\n`);
+          }
+        });
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof InvalidSearchFile) {
+      err(`${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      err(`nas-studio: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    err(`nas-studio: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2), (text) => process.stdout.write(text), (text) => process.stderr.write(text)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,77 @@
+// The live progress line of `nas-studio search`: trial i/N, best reward so far, elapsed time, ETA.
+
+import type { EngineEvent } from '../protocol/engine.ts';
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '-';
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+export class ProgressLine {
+  private started = Date.now();
+  private budget = 0;
+  private doneAtStart = 0;
+  private done = 0;
+  private best: number | null = null;
+  private lastLine = '';
+  private timer: NodeJS.Timeout | undefined;
+  /** On a terminal the line is redrawn in place; in a log it is printed once per finished trial. */
+  private readonly live = Boolean(process.stderr.isTTY);
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  onEvent(event: EngineEvent): void {
+    switch (event.type) {
+      case 'run-started':
+        this.started = Date.now();
+        this.budget = event.run.budgetTrials;
+        this.done = this.doneAtStart = event.run.trialsDone;
+        this.best = event.run.bestReward;
+        this.print(`${event.resumed ? 'resuming' : 'starting'} run ${event.run.id} "${event.run.name}": ${event.run.strategy} on a ${event.run.spaceKind} space of 10^${event.log10SpaceSize.toFixed(1)} architectures, backend ${event.backend}`);
+        if (this.live) this.timer = setInterval(() => this.redraw(), 1000);
+        break;
+      case 'trial-finished': {
+        const { trial } = event;
+        if (trial.status === 'done' || trial.status === 'failed') this.done += 1;
+        if (trial.reward !== null && (this.best === null || trial.reward > this.best)) this.best = trial.reward;
+        if (trial.status === 'failed') this.print(`trial ${trial.index} failed: ${trial.error}`);
+        if (!this.live) this.print(this.status());
+        else this.redraw();
+        break;
+      }
+      case 'log':
+        if (event.level !== 'info' || !this.live) this.print(`${event.level}: ${event.message}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private status(): string {
+    const elapsed = (Date.now() - this.started) / 1000;
+    const finishedHere = this.done - this.doneAtStart;
+    const eta = finishedHere > 0 ? (elapsed / finishedHere) * (this.budget - this.done) : Number.NaN;
+    const best = this.best === null ? '-' : this.best.toFixed(4);
+    return `trial ${this.done}/${this.budget}  best reward ${best}  elapsed ${formatDuration(elapsed)}  eta ${formatDuration(eta)}`;
+  }
+
+  private redraw(): void {
+    const line = this.status();
+    this.write(`\r${line.padEnd(this.lastLine.length)}`);
+    this.lastLine = line;
+  }
+
+  private print(line: string): void {
+    if (this.live && this.lastLine) this.write(`\r${' '.repeat(this.lastLine.length)}\r`);
+    this.write(`${line}\n`);
+    if (this.live && this.lastLine) this.redraw();
+  }
+
+  end(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.live && this.lastLine) this.write('\n');
+  }
+}

@@ -1,0 +1,166 @@
+// The train-from-scratch evaluator: build the child network, train it for the configured epochs,
+// and measure it. Runs inside a trainer worker (see trainer-pool.ts), one child at a time.
+
+import * as tf from '@tensorflow/tfjs';
+import type { EvaluationConfig, SpaceConfig } from '../../space/config.ts';
+import type { ArchitectureGraph } from '../../space/graph.ts';
+import { createRng, shuffledIndices } from '../../space/rng.ts';
+import type { DatasetSplit, ImageDataset } from '../data/dataset.ts';
+import { buildModel, countFlops } from '../model/build.ts';
+import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
+
+interface TensorPart {
+  images: tf.Tensor4D;
+  oneHot: tf.Tensor2D;
+  count: number;
+}
+
+/** The data as tensors, made once per worker and kept for every child it trains. */
+export interface TrainingData {
+  train: TensorPart;
+  validation: TensorPart;
+  test: TensorPart;
+  shape: [number, number, number];
+  classes: number;
+}
+
+function toTensors(part: ImageDataset, classes: number): TensorPart {
+  return tf.tidy(() => ({
+    images: tf.tensor4d(part.images, [part.count, ...part.shape]),
+    oneHot: tf.oneHot(tf.tensor1d(part.labels, 'int32'), classes).toFloat() as tf.Tensor2D,
+    count: part.count,
+  }));
+}
+
+export function prepareTrainingData(split: DatasetSplit): TrainingData {
+  const classes = split.train.classes;
+  return {
+    train: toTensors(split.train, classes),
+    validation: toTensors(split.validation, classes),
+    test: toTensors(split.test, classes),
+    shape: split.train.shape,
+    classes,
+  };
+}
+
+export class TrainingCancelled extends Error {
+  constructor() {
+    super('training was cancelled');
+    this.name = 'TrainingCancelled';
+  }
+}
+
+function makeOptimizer(evaluation: EvaluationConfig): tf.Optimizer {
+  switch (evaluation.optimizer) {
+    case 'adam':
+      return tf.train.adam(evaluation.learning_rate);
+    case 'sgd':
+      return tf.train.momentum(evaluation.learning_rate, 0.9);
+    case 'rmsprop':
+      return tf.train.rmsprop(evaluation.learning_rate);
+  }
+}
+
+const EVALUATION_BATCH = 256;
+
+/** Mean cross-entropy of the softmax outputs against one-hot labels. */
+function crossEntropy(oneHot: tf.Tensor2D, predicted: tf.Tensor2D): tf.Scalar {
+  return tf.mean(tf.metrics.categoricalCrossentropy(oneHot, predicted)) as tf.Scalar;
+}
+
+/** Mean loss and accuracy over a whole part, in batches. */
+function measure(model: tf.LayersModel, part: TensorPart): { loss: number; accuracy: number } {
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < part.count; start += EVALUATION_BATCH) {
+    const size = Math.min(EVALUATION_BATCH, part.count - start);
+    const [batchLoss, batchCorrect] = tf.tidy(() => {
+      const images = part.images.slice(start, size);
+      const oneHot = part.oneHot.slice(start, size);
+      const predicted = model.predict(images) as tf.Tensor2D;
+      const loss = tf.mul(crossEntropy(oneHot, predicted), size);
+      const hits = tf.equal(tf.argMax(predicted, 1), tf.argMax(oneHot, 1)).sum();
+      return [loss.dataSync()[0], hits.dataSync()[0]];
+    });
+    lossSum += batchLoss;
+    correct += batchCorrect;
+  }
+  return { loss: lossSum / part.count, accuracy: correct / part.count };
+}
+
+export interface TrainRequest {
+  graph: ArchitectureGraph;
+  space: SpaceConfig;
+  evaluation: EvaluationConfig;
+  /** Seeds the initial weights and the minibatch order. */
+  seed: number;
+}
+
+export async function trainFromScratch(
+  request: TrainRequest,
+  data: TrainingData,
+  onEpoch: (metrics: EpochMetrics) => void,
+  isCancelled: () => boolean,
+): Promise<TrialMeasurements> {
+  const started = performance.now();
+  const { evaluation } = request;
+  const model = buildModel(request.graph, request.space, { inputShape: data.shape, classes: data.classes, seed: request.seed });
+  const optimizer = makeOptimizer(evaluation);
+  try {
+    model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+    const order = createRng(request.seed);
+    const curve: EpochMetrics[] = [];
+    for (let epoch = 1; epoch <= evaluation.epochs; epoch++) {
+      const epochStarted = performance.now();
+      const permutation = shuffledIndices(data.train.count, order);
+      let lossSum = 0;
+      let correct = 0;
+      for (let start = 0; start < data.train.count; start += evaluation.batch_size) {
+        // Yield between batches so a stop request is seen promptly.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (isCancelled()) throw new TrainingCancelled();
+        const indices = permutation.subarray(start, Math.min(start + evaluation.batch_size, data.train.count));
+        const [batchLoss, batchCorrect] = tf.tidy(() => {
+          const picked = tf.tensor1d(indices, 'int32');
+          const images = tf.gather(data.train.images, picked);
+          const oneHot = tf.gather(data.train.oneHot, picked);
+          let hits: tf.Scalar | undefined;
+          const meanLoss = optimizer.minimize(() => {
+            const predicted = model.apply(images, { training: true }) as tf.Tensor2D;
+            // Counted inside: minimize disposes the predictions when it returns.
+            hits = tf.keep(tf.equal(tf.argMax(predicted, 1), tf.argMax(oneHot, 1)).sum());
+            return crossEntropy(oneHot as tf.Tensor2D, predicted);
+          }, true) as tf.Scalar;
+          const batchHits = hits!.dataSync()[0];
+          hits!.dispose();
+          return [meanLoss.dataSync()[0] * indices.length, batchHits];
+        });
+        lossSum += batchLoss;
+        correct += batchCorrect;
+      }
+      const validation = measure(model, data.validation);
+      const metrics: EpochMetrics = {
+        epoch,
+        trainLoss: lossSum / data.train.count,
+        trainAccuracy: correct / data.train.count,
+        valLoss: validation.loss,
+        valAccuracy: validation.accuracy,
+        seconds: (performance.now() - epochStarted) / 1000,
+      };
+      curve.push(metrics);
+      onEpoch(metrics);
+    }
+    const lastEpochs = curve.slice(-Math.min(evaluation.reward_epochs, curve.length));
+    return {
+      valAccuracy: Math.max(...lastEpochs.map((m) => m.valAccuracy)),
+      testAccuracy: measure(model, data.test).accuracy,
+      params: model.countParams(),
+      flops: countFlops(model),
+      seconds: (performance.now() - started) / 1000,
+      curve,
+    };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}

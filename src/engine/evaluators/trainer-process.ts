@@ -1,0 +1,59 @@
+// Entry point of a trainer process: a plain Node child that holds tfjs and the data set, and trains
+// the children the engine sends it, one at a time. Separate processes (not worker threads) because
+// the native tfjs builds cannot be loaded twice in one process, and a crash stays contained.
+
+import * as tf from '@tensorflow/tfjs';
+import type { TrainerCommand, TrainerReply } from '../../protocol/trainer.ts';
+import { selectBackend } from '../backend.ts';
+import { splitDataset } from '../data/dataset.ts';
+import { loadDataset } from '../data/load.ts';
+import { prepareTrainingData, trainFromScratch, TrainingCancelled, type TrainingData } from './train-from-scratch.ts';
+
+const send = (reply: TrainerReply) => process.send?.(reply);
+let data: TrainingData | undefined;
+let cancelledJob: number | undefined;
+let queue = Promise.resolve();
+
+async function handle(command: TrainerCommand): Promise<void> {
+  switch (command.type) {
+    case 'setup': {
+      try {
+        const backend = await selectBackend(command.setup.backend);
+        const { dataset } = command.setup;
+        data = prepareTrainingData(splitDataset(loadDataset(dataset, command.setup.baseDir), dataset));
+        send({ type: 'ready', backend: backend.name, backendDetail: backend.detail, tensorsAtRest: tf.memory().numTensors });
+      } catch (error) {
+        send({ type: 'setup-failed', message: error instanceof Error ? error.message : String(error) });
+      }
+      return;
+    }
+    case 'train': {
+      const { job } = command;
+      try {
+        if (!data) throw new Error('the trainer was not set up');
+        const measurements = await trainFromScratch(
+          command,
+          data,
+          (metrics) => send({ type: 'epoch', job, metrics }),
+          () => cancelledJob === job,
+        );
+        send({ type: 'trained', job, measurements, tensorsAfter: tf.memory().numTensors });
+      } catch (error) {
+        const cancelled = error instanceof TrainingCancelled;
+        send({ type: 'train-failed', job, message: error instanceof Error ? error.message : String(error), cancelled });
+      }
+      return;
+    }
+    case 'cancel':
+      cancelledJob = command.job;
+      return;
+  }
+}
+
+process.on('message', (command: TrainerCommand) => {
+  // A cancel must take effect while a job trains; everything else runs in order.
+  if (command.type === 'cancel') void handle(command);
+  else queue = queue.then(() => handle(command));
+});
+// The engine is gone (even killed with SIGKILL): leave no orphan behind.
+process.on('disconnect', () => process.exit(0));

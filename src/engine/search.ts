@@ -1,0 +1,184 @@
+// The search loop: strategy.ask() -> evaluator -> strategy.tell(), with every step in the store.
+// Both the CLI and the engine child process drive this same code.
+
+import { dirname, resolve } from 'node:path';
+import type { ControllerStepRecord, EngineEvent, RunStatus, SearchOverrides, TrialMeasurements } from '../protocol/engine.ts';
+import type { RewardConfig, SearchConfig } from '../space/config.ts';
+import { log10SpaceSize, type Architecture } from '../space/decisions.ts';
+import { architectureKey, compileSpace, decodeArchitecture } from '../space/graph.ts';
+import { formatProblem, loadSearchFile } from '../space/parse.ts';
+import { selectBackend } from './backend.ts';
+import { TrainerPool, TrainingFailed } from './evaluators/trainer-pool.ts';
+import type { Store } from './store/store.ts';
+import { createStrategy } from './strategies/strategy.ts';
+
+export class InvalidSearchFile extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'InvalidSearchFile';
+  }
+}
+
+export function applyReward(reward: RewardConfig, valAccuracy: number): number {
+  return reward.transform === 'cube' ? valAccuracy ** 3 : valAccuracy;
+}
+
+export interface SearchHooks {
+  onEvent: (event: EngineEvent) => void;
+  /** Aborting stops the search: children in training are cancelled, the run is marked stopped. */
+  signal?: AbortSignal;
+  /** Upper bound on trainer processes; the CPU backend uses one per core up to this. */
+  maxTrainers?: number;
+}
+
+/** Reads and validates a search file, applies command-line overrides, and creates its run. Nothing is written if the file is invalid. */
+export function createRunFromFile(store: Store, file: string, overrides: SearchOverrides): number {
+  const spaceFile = resolve(file);
+  const loaded = loadSearchFile(spaceFile);
+  if (!loaded.config) throw new InvalidSearchFile(loaded.problems.map(formatProblem));
+  const config: SearchConfig = {
+    ...loaded.config,
+    budget: { ...loaded.config.budget, trials: overrides.trials ?? loaded.config.budget.trials },
+    runtime: { backend: overrides.backend ?? loaded.config.runtime.backend, seed: overrides.seed ?? loaded.config.runtime.seed },
+  };
+  return store.createRun({ name: config.name, spaceFile, spaceText: loaded.text, config });
+}
+
+interface Outcome {
+  index: number;
+  architecture: Architecture;
+  reward: number | null;
+}
+
+/**
+ * Runs (or resumes) a run to its budget. A run resumes from its latest checkpoint: trials left running
+ * by a dead writer are marked interrupted, finished trials the strategy had not yet learned from are
+ * told again, and new trials take fresh indices.
+ */
+export async function runSearch(store: Store, runId: number, hooks: SearchHooks): Promise<RunStatus> {
+  const emit = hooks.onEvent;
+  const log = (level: 'info' | 'warn' | 'error', message: string) => emit({ type: 'log', level, message });
+  const { config, spaceFile } = store.runConfig(runId);
+  const decisions = compileSpace(config.space);
+  const strategy = createStrategy(config, decisions);
+  let pool: TrainerPool | undefined;
+  let status: RunStatus = 'running';
+  try {
+    // The controller is small and lives here, on the CPU; children train in trainer processes.
+    await selectBackend('cpu');
+    const interrupted = store.markRunningTrialsInterrupted(runId);
+    if (interrupted) log('warn', `${interrupted} trial(s) left unfinished by an earlier session were marked interrupted`);
+    const checkpoint = store.latestCheckpoint(runId);
+    let toldThrough = -1;
+    if (checkpoint) {
+      const saved = checkpoint.state as { strategy: unknown; toldThrough: number };
+      await strategy.setState(saved.strategy);
+      toldThrough = saved.toldThrough;
+    }
+    store.setRunStatus(runId, 'running');
+
+    pool = await TrainerPool.start(
+      { backend: config.runtime.backend, dataset: config.dataset, baseDir: dirname(spaceFile) },
+      hooks.maxTrainers ?? Number.POSITIVE_INFINITY,
+      (message) => log('warn', message),
+    );
+    store.setRunBackend(runId, pool.backend);
+    const run = store.getRun(runId);
+    if (!run) throw new Error(`run ${runId} vanished from the store`);
+    emit({ type: 'run-started', run, resumed: checkpoint !== undefined, backend: pool.backend, backendDetail: pool.backendDetail, log10SpaceSize: log10SpaceSize(decisions) });
+    log('info', `backend: ${pool.backend} (${pool.backendDetail}); ${pool.size} trainer process(es)`);
+
+    let trialsDone = run.trialsDone;
+    const tellInOrder = async (outcome: Outcome) => {
+      const update = strategy.tell(outcome.architecture, outcome.reward);
+      toldThrough = outcome.index;
+      let controllerStep: ControllerStepRecord | undefined;
+      if (update) {
+        controllerStep = { runId, ...update };
+        emit({ type: 'controller-step', step: controllerStep });
+      }
+      const state = { strategy: await strategy.getState(), toldThrough };
+      store.recordTell(runId, controllerStep, { trialsDone, nextIndex: store.nextTrialIndex(runId), state });
+    };
+
+    // Finished trials the checkpoint had not learned from (the writer died between the two).
+    for (const trial of store.listTrials(runId)) {
+      if (trial.index > toldThrough && (trial.status === 'done' || trial.status === 'failed')) {
+        await tellInOrder({ index: trial.index, architecture: trial.architecture, reward: trial.reward });
+      }
+    }
+
+    // Proposals are told in index order, whatever order their training ends in, so a seed gives
+    // the same search however the trainers are scheduled.
+    const finished = new Map<number, Outcome>();
+    const inFlight = new Set<Promise<void>>();
+    let nextIndex = store.nextTrialIndex(runId);
+    let nextToTell = nextIndex;
+    const evaluate = async (index: number, architecture: Architecture) => {
+      const graph = decodeArchitecture(config.space, architecture);
+      const key = architectureKey(graph);
+      store.startTrial(runId, index, architecture, key, graph);
+      emit({ type: 'trial-started', runId, index, architecture, key });
+      let measurements: TrialMeasurements | null = null;
+      let error: string | null = null;
+      let trialStatus: 'done' | 'failed' | 'interrupted' = 'done';
+      try {
+        measurements = await pool!.train(
+          { graph, space: config.space, evaluation: config.evaluation, seed: config.runtime.seed * 100003 + index },
+          (metrics) => emit({ type: 'epoch', runId, trial: index, metrics }),
+        );
+      } catch (failure) {
+        error = failure instanceof Error ? failure.message : String(failure);
+        trialStatus = failure instanceof TrainingFailed && failure.cancelled ? 'interrupted' : 'failed';
+      }
+      const reward = measurements ? applyReward(config.strategy.reward, measurements.valAccuracy) : null;
+      if (trialStatus !== 'interrupted') trialsDone += 1;
+      store.finishTrial({ runId, index, status: trialStatus, reward, measurements, error });
+      const trial = store.getTrial(runId, index);
+      if (trial) emit({ type: 'trial-finished', trial });
+      if (trialStatus === 'interrupted') return;
+      finished.set(index, { index, architecture, reward });
+    };
+
+    const budget = config.budget.trials;
+    while (!hooks.signal?.aborted) {
+      while (inFlight.size < pool.size && trialsDone + inFlight.size < budget && !hooks.signal?.aborted) {
+        const index = nextIndex++;
+        const running: Promise<void> = evaluate(index, strategy.ask()).finally(() => inFlight.delete(running));
+        inFlight.add(running);
+      }
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight);
+      while (finished.has(nextToTell) || (nextToTell < nextIndex && !isPending(nextToTell))) {
+        const outcome = finished.get(nextToTell);
+        finished.delete(nextToTell);
+        nextToTell += 1;
+        if (outcome) await tellInOrder(outcome);
+      }
+    }
+    function isPending(index: number): boolean {
+      return store.getTrial(runId, index)?.status === 'running';
+    }
+    if (hooks.signal?.aborted) {
+      pool.cancelAll();
+      await Promise.allSettled(inFlight);
+      status = 'stopped';
+      log('info', `stopped after ${trialsDone} of ${budget} trials; resume continues from here`);
+    } else {
+      status = 'done';
+    }
+    store.setRunStatus(runId, status);
+  } catch (error) {
+    status = 'failed';
+    const message = error instanceof Error ? error.message : String(error);
+    store.setRunStatus(runId, status, message);
+    log('error', message);
+    throw error;
+  } finally {
+    await pool?.close();
+    strategy.dispose();
+    const run = store.getRun(runId);
+    if (run) emit({ type: 'run-finished', run });
+  }
+  return status;
+}

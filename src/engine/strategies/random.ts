@@ -1,0 +1,31 @@
+// Random search: each decision uniform and independent. The baseline every strategy must beat.
+
+import type { Architecture, Decision } from '../../space/decisions.ts';
+import { createRng, type Rng } from '../../space/rng.ts';
+import type { PolicyUpdate, Strategy } from './strategy.ts';
+
+export class RandomStrategy implements Strategy {
+  constructor(
+    private readonly decisions: readonly Decision[],
+    private rng: Rng,
+    private readonly seed = 0,
+  ) {}
+
+  ask(): Architecture {
+    return this.decisions.map((d) => this.rng.int(d.options.length));
+  }
+
+  tell(): PolicyUpdate | undefined {
+    return undefined;
+  }
+
+  async getState(): Promise<unknown> {
+    return { rng: this.rng.state() };
+  }
+
+  async setState(state: unknown): Promise<void> {
+    this.rng = createRng(this.seed, (state as { rng: number }).rng);
+  }
+
+  dispose(): void {}
+}

@@ -1,0 +1,36 @@
+// Strategies are ask/tell, as in Optuna and NNI: the search loop knows no strategy.
+
+import type { Architecture, Decision } from '../../space/decisions.ts';
+import type { SearchConfig } from '../../space/config.ts';
+import { createRng } from '../../space/rng.ts';
+import type { ControllerUpdate } from './controller.ts';
+import { ReinforceStrategy } from './reinforce.ts';
+import { RandomStrategy } from './random.ts';
+
+/** What a strategy learned from a tell, when it changed its policy. */
+export interface PolicyUpdate extends ControllerUpdate {
+  step: number;
+  /** Each decision's distribution along the policy's most likely architecture, after the update. */
+  probabilities: number[][];
+}
+
+export interface Strategy {
+  /** Proposes the next architecture to evaluate. Several may be asked before any is told. */
+  ask(): Architecture;
+  /** Reports an evaluated architecture; `reward` is null when its evaluation failed. */
+  tell(architecture: Architecture, reward: number | null): PolicyUpdate | undefined;
+  /** Everything needed to continue exactly from here, as plain JSON. */
+  getState(): Promise<unknown>;
+  setState(state: unknown): Promise<void>;
+  dispose(): void;
+}
+
+export function createStrategy(config: SearchConfig, decisions: readonly Decision[]): Strategy {
+  const rng = createRng(config.runtime.seed);
+  switch (config.strategy.kind) {
+    case 'random':
+      return new RandomStrategy(decisions, rng, config.runtime.seed);
+    case 'reinforce':
+      return new ReinforceStrategy(decisions, config.strategy.controller, config.runtime.seed, rng);
+  }
+}

@@ -1,0 +1,101 @@
+// Every message between a front end (the CLI, later the VS Code host) and the engine, and the
+// records they carry. Both sides import these types; nothing else crosses the boundary.
+
+import type { BackendName } from '../space/config.ts';
+import type { Architecture } from '../space/decisions.ts';
+import type { ArchitectureGraph } from '../space/graph.ts';
+
+export type RunStatus = 'running' | 'done' | 'failed' | 'stopped' | 'interrupted';
+export type TrialStatus = 'running' | 'done' | 'failed' | 'interrupted';
+
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  seconds: number;
+}
+
+/** What an evaluator measured of one child. */
+export interface TrialMeasurements {
+  /** Best validation accuracy of the last k epochs: the signal strategies see. */
+  valAccuracy: number;
+  /** For reporting only; no strategy reads it. */
+  testAccuracy: number;
+  params: number;
+  flops: number;
+  seconds: number;
+  curve: EpochMetrics[];
+}
+
+export interface TrialRecord {
+  runId: number;
+  index: number;
+  status: TrialStatus;
+  architecture: Architecture;
+  key: string;
+  graph: ArchitectureGraph;
+  reward: number | null;
+  metrics: Omit<TrialMeasurements, 'curve'> | null;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface RunRecord {
+  id: number;
+  name: string;
+  spaceFile: string;
+  strategy: string;
+  spaceKind: string;
+  backend: string | null;
+  seed: number;
+  status: RunStatus;
+  budgetTrials: number;
+  trialsDone: number;
+  bestReward: number | null;
+  createdAt: string;
+  finishedAt: string | null;
+  error: string | null;
+}
+
+export interface ControllerStepRecord {
+  runId: number;
+  step: number;
+  loss: number;
+  meanReward: number;
+  baseline: number;
+  entropy: number;
+  advantage: number;
+  /** Each decision's probability vector, for the architecture the step sampled last. */
+  probabilities: number[][];
+}
+
+/** Events the engine emits while a search runs, in order. */
+export type EngineEvent =
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'run-started'; run: RunRecord; resumed: boolean; backend: BackendName; backendDetail: string; log10SpaceSize: number }
+  | { type: 'trial-started'; runId: number; index: number; architecture: Architecture; key: string }
+  | { type: 'epoch'; runId: number; trial: number; metrics: EpochMetrics }
+  | { type: 'trial-finished'; trial: TrialRecord }
+  | { type: 'controller-step'; step: ControllerStepRecord }
+  | { type: 'run-finished'; run: RunRecord };
+
+export interface SearchOverrides {
+  trials?: number;
+  seed?: number;
+  backend?: BackendName | 'auto';
+}
+
+/** Commands a front end sends to an engine child process. */
+export type EngineCommand =
+  | { type: 'search'; file: string; db: string; overrides: SearchOverrides }
+  | { type: 'resume'; runId: number; db: string }
+  | { type: 'stop' };
+
+/** What an engine child process sends back: its events, then one final message. */
+export type EngineMessage =
+  | { type: 'event'; event: EngineEvent }
+  | { type: 'done'; runId: number; status: RunStatus }
+  | { type: 'failed'; message: string; problems?: string[] };

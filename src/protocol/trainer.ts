@@ -1,0 +1,25 @@
+// Messages between the engine and its trainer processes (plain Node children that each train one child network at a time).
+
+import type { BackendChoice, BackendName, DatasetConfig, EvaluationConfig, SpaceConfig } from '../space/config.ts';
+import type { ArchitectureGraph } from '../space/graph.ts';
+import type { EpochMetrics, TrialMeasurements } from './engine.ts';
+
+/** The first command a trainer process receives. */
+export interface TrainerSetup {
+  backend: BackendChoice;
+  dataset: DatasetConfig;
+  /** Directory the dataset's relative paths resolve against. */
+  baseDir: string;
+}
+
+export type TrainerCommand =
+  | { type: 'setup'; setup: TrainerSetup }
+  | { type: 'train'; job: number; graph: ArchitectureGraph; space: SpaceConfig; evaluation: EvaluationConfig; seed: number }
+  | { type: 'cancel'; job: number };
+
+export type TrainerReply =
+  | { type: 'ready'; backend: BackendName; backendDetail: string; tensorsAtRest: number }
+  | { type: 'setup-failed'; message: string }
+  | { type: 'epoch'; job: number; metrics: EpochMetrics }
+  | { type: 'trained'; job: number; measurements: TrialMeasurements; tensorsAfter: number }
+  | { type: 'train-failed'; job: number; message: string; cancelled: boolean };
