@@ -10,7 +10,7 @@ import { formatProblem, loadSearchFile } from '../space/parse.ts';
 import { selectBackend } from './backend.ts';
 import { TrainerPool, TrainingFailed } from './evaluators/trainer-pool.ts';
 import type { Store } from './store/store.ts';
-import { createStrategy } from './strategies/strategy.ts';
+import { createStrategy, type Strategy } from './strategies/strategy.ts';
 
 export class InvalidSearchFile extends Error {
   constructor(readonly problems: string[]) {
@@ -60,12 +60,14 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
   const log = (level: 'info' | 'warn' | 'error', message: string) => emit({ type: 'log', level, message });
   const { config, spaceFile } = store.runConfig(runId);
   const decisions = compileSpace(config.space);
-  const strategy = createStrategy(config, decisions);
+  let strategy: Strategy | undefined;
   let pool: TrainerPool | undefined;
   let status: RunStatus = 'running';
   try {
     // The controller is small and lives here, on the CPU; children train in trainer processes.
     await selectBackend('cpu');
+    strategy = createStrategy(config, decisions);
+    const learner = strategy;
     const interrupted = store.markRunningTrialsInterrupted(runId);
     if (interrupted) log('warn', `${interrupted} trial(s) left unfinished by an earlier session were marked interrupted`);
     const checkpoint = store.latestCheckpoint(runId);
@@ -90,14 +92,14 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
 
     let trialsDone = run.trialsDone;
     const tellInOrder = async (outcome: Outcome) => {
-      const update = strategy.tell(outcome.architecture, outcome.reward);
+      const update = learner.tell(outcome.architecture, outcome.reward);
       toldThrough = outcome.index;
       let controllerStep: ControllerStepRecord | undefined;
       if (update) {
         controllerStep = { runId, ...update };
         emit({ type: 'controller-step', step: controllerStep });
       }
-      const state = { strategy: await strategy.getState(), toldThrough };
+      const state = { strategy: await learner.getState(), toldThrough };
       store.recordTell(runId, controllerStep, { trialsDone, nextIndex: store.nextTrialIndex(runId), state });
     };
 
@@ -144,7 +146,7 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
     while (!hooks.signal?.aborted) {
       while (inFlight.size < pool.size && trialsDone + inFlight.size < budget && !hooks.signal?.aborted) {
         const index = nextIndex++;
-        const running: Promise<void> = evaluate(index, strategy.ask()).finally(() => inFlight.delete(running));
+        const running: Promise<void> = evaluate(index, learner.ask()).finally(() => inFlight.delete(running));
         inFlight.add(running);
       }
       if (inFlight.size === 0) break;
@@ -176,7 +178,7 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
     throw error;
   } finally {
     await pool?.close();
-    strategy.dispose();
+    strategy?.dispose();
     const run = store.getRun(runId);
     if (run) emit({ type: 'run-finished', run });
   }

@@ -128,7 +128,7 @@ export async function trainFromScratch(
           const meanLoss = optimizer.minimize(() => {
             const predicted = model.apply(images, { training: true }) as tf.Tensor2D;
             // Counted inside: minimize disposes the predictions when it returns.
-            hits = tf.keep(tf.equal(tf.argMax(predicted, 1), tf.argMax(oneHot, 1)).sum());
+            hits = tf.keep(tf.equal(tf.argMax(predicted, 1), tf.argMax(oneHot, 1)).sum()) as tf.Scalar;
             return crossEntropy(oneHot as tf.Tensor2D, predicted);
           }, true) as tf.Scalar;
           const batchHits = hits!.dataSync()[0];

@@ -64,8 +64,8 @@ function padAndConcat(tensors: tf.SymbolicTensor[]): tf.SymbolicTensor {
 
 function classify(features: tf.SymbolicTensor, layers: LayerFactory, classes: number): tf.SymbolicTensor {
   // Flattened, not pooled: on small images the position of a feature matters, and children learn in far fewer epochs.
-  const pooled = tf.layers.flatten({}).apply(features) as tf.SymbolicTensor;
-  return layers.classifier(classes).apply(pooled) as tf.SymbolicTensor;
+  const flat = tf.layers.flatten({}).apply(features) as tf.SymbolicTensor;
+  return layers.classifier(classes).apply(flat) as tf.SymbolicTensor;
 }
 
 function buildMacro(graph: MacroGraph, image: tf.SymbolicTensor, layers: LayerFactory, classes: number): tf.SymbolicTensor {
