@@ -100,7 +100,9 @@ function applyOperation(
       return apply(tf.layers.averagePooling2d({ poolSize: 3, strides: stride, padding: 'same' }));
     case 'identity':
       // A strided identity cannot keep the shape; a 1x1 strided convolution reduces it (as in ENAS).
-      return stride === 1 ? input : apply(layers.conv(filters, [1, 1], stride));
+      // At stride 1 it is still a layer of its own: tfjs frees a tensor too early when one node
+      // would take the same symbolic tensor twice.
+      return stride === 1 ? apply(tf.layers.maxPooling2d({ poolSize: 1, strides: 1 })) : apply(layers.conv(filters, [1, 1], stride));
   }
 }
 
@@ -114,16 +116,19 @@ function buildCellBlock(
 ): tf.SymbolicTensor {
   // Cell k-2 may be larger than cell k-1 just after a reduction: bring it to the same size.
   const previousStride = spatial(previous)[0] > spatial(last)[0] ? 2 : 1;
-  const states = [
-    layers.conv(filters, [1, 1], previousStride).apply(previous) as tf.SymbolicTensor,
-    layers.conv(filters, [1, 1], 1).apply(last) as tf.SymbolicTensor,
+  const cellInputs = [
+    () => layers.conv(filters, [1, 1], previousStride).apply(previous) as tf.SymbolicTensor,
+    () => layers.conv(filters, [1, 1], 1).apply(last) as tf.SymbolicTensor,
   ];
-  for (const node of nodes) {
+  // Made only when a node reads them: a layer outside the model's graph would never be disposed.
+  const states: tf.SymbolicTensor[] = [];
+  const state = (input: number) => (states[input] ??= cellInputs[input]());
+  nodes.forEach((node, j) => {
     const branches = node.inputs.map((input, side) =>
-      applyOperation(node.operations[side], states[input], filters, reduction && input < 2 ? 2 : 1, layers),
+      applyOperation(node.operations[side], state(input), filters, reduction && input < 2 ? 2 : 1, layers),
     );
-    states.push(tf.layers.add().apply(branches) as tf.SymbolicTensor);
-  }
+    states[j + 2] = tf.layers.add().apply(branches) as tf.SymbolicTensor;
+  });
   const looseEnds = cellOutputNodes(nodes).map((j) => states[j + 2]);
   const merged = looseEnds.length === 1 ? looseEnds[0] : (tf.layers.concatenate({ axis: -1 }).apply(looseEnds) as tf.SymbolicTensor);
   return layers.conv(filters, [1, 1], 1).apply(merged) as tf.SymbolicTensor;

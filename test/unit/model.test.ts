@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../src/engine/backend.ts';
+import { buildModel, countFlops } from '../../src/engine/model/build.ts';
+import type { SpaceConfig } from '../../src/space/config.ts';
+import { compileSpace, decodeArchitecture } from '../../src/space/graph.ts';
+import { createRng } from '../../src/space/rng.ts';
+import { CELL, MACRO } from '../support/spaces.ts';
+
+async function checkEverySampleBuilds(space: SpaceConfig, inputShape: [number, number, number], samples: number) {
+  await selectBackend('cpu');
+  const decisions = compileSpace(space);
+  const rng = createRng(11);
+  for (let i = 0; i < samples; i++) {
+    const architecture = decisions.map((d) => rng.int(d.options.length));
+    const model = buildModel(decodeArchitecture(space, architecture), space, { inputShape, classes: 10, seed: i });
+    try {
+      assert.deepEqual(model.outputShape, [null, 10]);
+      const out = tf.tidy(() => (model.predict(tf.zeros([2, ...inputShape])) as tf.Tensor).arraySync() as number[][]);
+      assert.equal(out.length, 2);
+      out.forEach((row) => assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-4, 'softmax rows sum to 1'));
+      assert.ok(countFlops(model) > 0);
+    } finally {
+      model.dispose();
+    }
+  }
+}
+
+test('every sampled macro architecture (with strides and skips) builds into a model with 10 outputs', async () => {
+  await checkEverySampleBuilds(MACRO, [8, 8, 1], 25);
+});
+
+test('every sampled cell architecture builds, on an odd image size too', async () => {
+  await checkEverySampleBuilds(CELL, [8, 8, 1], 15);
+  await checkEverySampleBuilds({ ...CELL, nodes: 2, stages: 3 }, [9, 7, 3], 10);
+});
+
+test('FLOPs count every multiply-add of a known small model twice', async () => {
+  await selectBackend('cpu');
+  const graph = decodeArchitecture({ ...MACRO, layers: 1, strides: undefined }, [1, 1, 0]);
+  const model = buildModel(graph, MACRO, { inputShape: [8, 8, 1], classes: 10, seed: 1 });
+  // conv 3x3x1x8 at 8x8 + dense 512x10.
+  assert.equal(countFlops(model), 2 * 64 * 9 * 8 + 2 * 512 * 10);
+  assert.equal(model.countParams(), 9 * 8 + 8 + 512 * 10 + 10);
+  model.dispose();
+});
