@@ -21,6 +21,7 @@ function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): string | undefined {
   try {
     // A runtime name keeps the bundler from resolving a package that is usually not installed.
     const packageName = NATIVE_PACKAGES[name];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand; it registers the backend as a side effect
     require(packageName);
     return undefined;
   } catch (error) {

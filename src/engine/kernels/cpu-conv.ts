@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { TENSOR_OP_KERNELS } from './cpu-tensor-ops.ts';
 
 /**
  * Faster replacements for the convolution kernels of tfjs's pure-JavaScript 'cpu' backend.
@@ -15,12 +16,12 @@ import * as tf from '@tensorflow/tfjs';
 
 const BACKEND = 'cpu';
 
-interface CpuBackend {
+export interface CpuBackend {
   data: { get(dataId: tf.DataId): { values?: tf.BackendValues } };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
 
-type FastKernel = (args: Parameters<tf.KernelFunc>[0], stock: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[];
+export type FastKernel = (args: Parameters<tf.KernelFunc>[0], stock: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[];
 
 /** Convolution geometry, with the input seen through a zero-padded buffer. */
 interface Geometry {
@@ -259,6 +260,47 @@ function conv2dInputGradient(dy: Float32Array, filter: Float32Array, g: Geometry
   return cropPadded(padded, g);
 }
 
+/**
+ * With stride 1 the input gradient is a forward convolution of dy with the filter flipped in space
+ * and transposed in channels; its tap loop (filterWidth * outChannels long) runs 10-20% faster than
+ * the scatter's outChannels-long one. Null where that does not apply: strides, padding wider than
+ * the filter or an output taller than the padded input, and fewer than 4 input channels (the
+ * forward pass's 4-channel blocks would be mostly empty).
+ */
+function conv2dInputGradientByForward(dy: Float32Array, filter: Float32Array, g: Geometry): Float32Array | null {
+  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padTop, padLeft } = g;
+  const applies = g.strideHeight === 1 && g.strideWidth === 1 && inChannels >= 4
+    && padTop < filterHeight && padLeft < filterWidth && outHeight <= inHeight + padTop && outWidth <= inWidth + padLeft;
+  if (!applies) return null;
+  const flipped = new Float32Array(filter.length);
+  for (let kh = 0; kh < filterHeight; kh++) {
+    for (let kw = 0; kw < filterWidth; kw++) {
+      const from = ((filterHeight - 1 - kh) * filterWidth + (filterWidth - 1 - kw)) * inChannels * outChannels;
+      const to = (kh * filterWidth + kw) * outChannels * inChannels;
+      for (let ci = 0; ci < inChannels; ci++) {
+        for (let co = 0; co < outChannels; co++) flipped[to + co * inChannels + ci] = filter[from + ci * outChannels + co];
+      }
+    }
+  }
+  return conv2dForward(dy, flipped, {
+    batch,
+    inHeight: outHeight,
+    inWidth: outWidth,
+    inChannels: outChannels,
+    outHeight: inHeight,
+    outWidth: inWidth,
+    outChannels: inChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight: 1,
+    strideWidth: 1,
+    padTop: filterHeight - 1 - padTop,
+    padLeft: filterWidth - 1 - padLeft,
+    paddedHeight: inHeight + filterHeight - 1,
+    paddedWidth: inWidth + filterWidth - 1,
+  });
+}
+
 /** Depthwise: output channel c*multiplier+q reads input channel c only. Cheap next to dense convs, so plain loops. */
 function depthwiseForward(x: Float32Array, filter: Float32Array, g: Geometry): Float32Array {
   const { batch, outHeight, outWidth, inChannels, outChannels, filterHeight, filterWidth, strideHeight, strideWidth, paddedHeight, paddedWidth } = g;
@@ -398,7 +440,11 @@ const conv2dBackpropInput: FastKernel = ({ inputs, backend, attrs }, stock) => {
   const info = convInfoOrNull(inputShape, filter.shape, strides, 1, pad, dimRoundingMode, false, dataFormat);
   if (info === null) return stock({ inputs, backend, attrs });
   const cpu = backend as unknown as CpuBackend;
-  return cpu.makeTensorInfo(info.inShape, 'float32', conv2dInputGradient(values(cpu, dy), values(cpu, filter), geometryOf(info)));
+  const g = geometryOf(info);
+  const dyValues = values(cpu, dy);
+  const filterValues = values(cpu, filter);
+  const dx = conv2dInputGradientByForward(dyValues, filterValues, g) ?? conv2dInputGradient(dyValues, filterValues, g);
+  return cpu.makeTensorInfo(info.inShape, 'float32', dx);
 };
 
 const fusedConv2d: FastKernel = ({ inputs, backend, attrs }, stock) => {
@@ -454,6 +500,7 @@ const FAST_KERNELS: ReadonlyArray<[string, FastKernel]> = [
   [tf.DepthwiseConv2dNative, depthwiseConv2d],
   [tf.DepthwiseConv2dNativeBackpropFilter, depthwiseConv2dBackpropFilter],
   [tf.DepthwiseConv2dNativeBackpropInput, depthwiseConv2dBackpropInput],
+  ...TENSOR_OP_KERNELS,
 ];
 
 /** The stock configs, kept while the fast kernels are registered so they can be restored. */
@@ -464,7 +511,7 @@ function replaceKernel(config: tf.KernelConfig): void {
   tf.registerKernel(config);
 }
 
-/** Replaces the 'cpu' backend's convolution kernels with the fast ones; a second call does nothing. */
+/** Replaces the 'cpu' backend's convolution kernels (and the tensor ops of cpu-tensor-ops.ts) with the fast ones; a second call does nothing. */
 export function registerFastCpuKernels(): void {
   if (stockConfigs !== null) return;
   const saved: tf.KernelConfig[] = [];

@@ -1,0 +1,117 @@
+// The CLI end to end, as a user runs it: the built bundle in a child process, on a tiny budget.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../../src/engine/store/store.ts';
+import { tinySearchFile } from '../support/tiny.ts';
+
+const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
+
+function cli(args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 240_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const freshDb = () => join(mkdtempSync(join(tmpdir(), 'nas-cli-')), 'runs.db');
+
+test('validate: exit 0 on a valid file, exit 2 with file:line:column lines on a bad one', () => {
+  assert.equal(cli(['validate', tinySearchFile()]).code, 0);
+  const dir = mkdtempSync(join(tmpdir(), 'nas-bad-'));
+  const bad = join(dir, 'bad.nas.yaml');
+  writeFileSync(bad, 'name: bad\ndataset: { kind: digits }\nspace: { kind: macro, layers: 0 }\nstrategy: { kind: reinforcement }\n');
+  const result = cli(['validate', bad]);
+  assert.equal(result.code, 2);
+  const lines = result.stdout.trim().split('\n');
+  assert.equal(lines.length, 2);
+  assert.match(lines[0], new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:\\d+: .*layers.*minimum`));
+  assert.match(lines[1], /:4:\d+: .*allowed: random, reinforce/);
+});
+
+test('search on an invalid file: the same messages, exit 2, nothing written to the database', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nas-bad-'));
+  const bad = join(dir, 'bad.nas.yaml');
+  writeFileSync(bad, 'name: bad\ndataset: { kind: digits }\nspace: { kind: macro, layers: 2, filters: [] }\nstrategy: { kind: random }\n');
+  const db = freshDb();
+  const result = cli(['search', bad, '--db', db]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /bad\.nas\.yaml:3:\d+: space\.filters/);
+  if (existsSync(db)) {
+    const store = new Store(db);
+    assert.equal(store.listRuns().length, 0);
+    store.close();
+  }
+});
+
+test('search, runs, trials and show end to end on a tiny budget', () => {
+  const db = freshDb();
+  const search = cli(['search', tinySearchFile({ trials: 3 }), '--db', db, '--seed', '3']);
+  assert.equal(search.code, 0, search.stderr);
+  assert.match(search.stderr, /trial 3\/3 +best reward \d\.\d{4} +elapsed/);
+  assert.match(search.stdout, /run 1 "tiny": done, 3\/3 trials, backend cpu/);
+  assert.match(search.stdout, /best architecture \(trial \d+/);
+  assert.match(search.stdout, /L1: conv \dx\d, \d filters/);
+
+  const runs = JSON.parse(cli(['runs', '--db', db, '--json']).stdout);
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0].seed, 3, '--seed overrides the file');
+  assert.equal(runs[0].status, 'done');
+
+  const trials = JSON.parse(cli(['trials', 'latest', '--db', db, '--json']).stdout);
+  assert.equal(trials.length, 3);
+  for (const trial of trials) {
+    for (const field of ['index', 'status', 'reward', 'architecture', 'metrics']) assert.ok(field in trial, `trials --json has ${field}`);
+    assert.equal(trial.status, 'done');
+    assert.ok(trial.reward > 0 && trial.reward <= 1);
+    assert.ok(trial.metrics.params > 0);
+  }
+  const shown = JSON.parse(cli(['show', '1', '0', '--db', db, '--json']).stdout);
+  assert.equal(shown.epochs.length, 1);
+  const text = cli(['show', 'latest', '2', '--db', db]);
+  assert.equal(text.code, 0);
+  assert.match(text.stdout, /run 1, trial 2: done/);
+  assert.equal(cli(['trials', '7', '--db', db]).code, 2);
+  assert.equal(cli(['frobnicate']).code, 2);
+});
+
+test('a writer killed with SIGKILL mid-run leaves a database that opens, and resume finishes the run', async () => {
+  const db = freshDb();
+  const file = tinySearchFile({ trials: 6, strategy: 'reinforce' });
+  const child = spawn(process.execPath, [CLI, 'search', file, '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (/trial 2\/6/.test(seen)) {
+        child.kill('SIGKILL');
+        resolve();
+      }
+    });
+    child.on('exit', () => reject(new Error(`the search ended before it could be killed:\n${seen}`)));
+  });
+  await new Promise((resolve) => child.on('exit', resolve));
+
+  const killed = new Store(db);
+  assert.equal((killed.db.pragma('integrity_check', { simple: true }) as string), 'ok');
+  const before = killed.listTrials(1);
+  const finishedBefore = before.filter((t) => t.status === 'done');
+  assert.ok(finishedBefore.length >= 2);
+  assert.equal(killed.getRun(1)?.status, 'running', 'a killed writer could not mark its run');
+  killed.close();
+
+  const resumed = cli(['resume', '1', '--db', db]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resuming run 1/);
+  const store = new Store(db);
+  const run = store.getRun(1);
+  assert.equal(run?.status, 'done');
+  assert.equal(run?.trialsDone, 6);
+  const after = store.listTrials(1);
+  for (const trial of finishedBefore) assert.deepEqual(after.find((t) => t.index === trial.index), trial, 'no finished trial is lost or changed');
+  assert.equal(new Set(after.map((t) => t.index)).size, after.length, 'no trial index repeats');
+  assert.ok(after.every((t) => t.status === 'done' || t.status === 'interrupted'));
+  store.close();
+  assert.match(cli(['resume', '1', '--db', db]).stdout, /already done/);
+});

@@ -1,0 +1,84 @@
+// The engine child process the extension will start: typed commands in, typed events out, over IPC.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EngineCommand, EngineEvent, EngineMessage } from '../../src/protocol/engine.ts';
+import { tinySearchFile } from '../support/tiny.ts';
+
+const ENGINE = join(__dirname, '..', '..', 'dist', 'engine.js');
+
+function runEngine(command: EngineCommand, onEvent: (event: EngineEvent, send: (c: EngineCommand) => void) => void = () => {}) {
+  const child = fork(ENGINE, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const events: EngineEvent[] = [];
+  const send = (c: EngineCommand) => child.send(c);
+  return new Promise<{ events: EngineEvent[]; final: EngineMessage | undefined; code: number | null }>((resolve) => {
+    let final: EngineMessage | undefined;
+    child.on('message', (message: EngineMessage) => {
+      if (message.type === 'event') {
+        events.push(message.event);
+        onEvent(message.event, send);
+      } else {
+        final = message;
+      }
+    });
+    child.on('exit', (code) => resolve({ events, final, code }));
+    send(command);
+  });
+}
+
+test('a search streams run, trial, epoch and controller events in order, then done', async () => {
+  const db = join(mkdtempSync(join(tmpdir(), 'nas-engine-')), 'runs.db');
+  const { events, final, code } = await runEngine({ type: 'search', file: tinySearchFile({ trials: 4 }), db, overrides: {} });
+  assert.equal(code, 0);
+  assert.deepEqual(final, { type: 'done', runId: 1, status: 'done' });
+  const types = events.map((e) => e.type).filter((t) => t !== 'log');
+  assert.equal(types[0], 'run-started');
+  assert.equal(types.at(-1), 'run-finished');
+  assert.equal(types.filter((t) => t === 'trial-started').length, 4);
+  assert.equal(types.filter((t) => t === 'trial-finished').length, 4);
+  assert.equal(types.filter((t) => t === 'epoch').length, 4);
+  // batch_size 2: one controller update per two trials.
+  const steps = events.flatMap((e) => (e.type === 'controller-step' ? [e.step] : []));
+  assert.deepEqual(steps.map((s) => s.step), [1, 2]);
+  assert.ok(steps.every((s) => s.probabilities.length === 7 && Number.isFinite(s.loss) && s.entropy > 0));
+  const started = events.find((e) => e.type === 'run-started');
+  assert.ok(started?.type === 'run-started' && started.backend === 'cpu' && /CPU backend/.test(started.backendDetail));
+  for (const e of events) {
+    if (e.type === 'trial-finished') {
+      const epochIndex = events.findIndex((x) => x.type === 'epoch' && x.trial === e.trial.index);
+      assert.ok(epochIndex >= 0 && epochIndex < events.indexOf(e), 'a trial ends after its epochs');
+    }
+  }
+});
+
+test('an invalid file is refused with its problems; stop marks the run stopped', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nas-engine-'));
+  const refused = await runEngine({ type: 'search', file: join(dir, 'missing.nas.yaml'), db: join(dir, 'runs.db'), overrides: {} });
+  assert.equal(refused.final?.type, 'failed');
+  assert.ok(refused.final?.type === 'failed' && refused.final.problems?.[0].includes('missing.nas.yaml:1:1'));
+
+  let stopSent = false;
+  const stopped = await runEngine({ type: 'search', file: tinySearchFile({ trials: 50 }), db: join(dir, 'runs.db'), overrides: {} }, (event, send) => {
+    if (event.type === 'trial-finished' && !stopSent) {
+      stopSent = true;
+      send({ type: 'stop' });
+    }
+  });
+  assert.deepEqual(stopped.final, { type: 'done', runId: 1, status: 'stopped' });
+  const finished = stopped.events.find((e) => e.type === 'run-finished');
+  assert.ok(finished?.type === 'run-finished' && finished.run.status === 'stopped' && finished.run.trialsDone < 50);
+});
+
+test('the same seed proposes the same architectures', async () => {
+  const architectures = async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'nas-engine-')), 'runs.db');
+    const { events } = await runEngine({ type: 'search', file: tinySearchFile({ trials: 6 }), db, overrides: { seed: 11 } });
+    return events.flatMap((e) => (e.type === 'trial-started' ? [e.architecture] : []));
+  };
+  const first = await architectures();
+  assert.equal(first.length, 6);
+  assert.deepEqual(await architectures(), first);
+});

@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../../src/engine/store/store.ts';
+import { loadSearchFile } from '../../src/space/parse.ts';
+import { decodeArchitecture } from '../../src/space/graph.ts';
+import type { TrialMeasurements } from '../../src/protocol/engine.ts';
+import { tinySearchFile } from '../support/tiny.ts';
+
+function newStore() {
+  const path = join(mkdtempSync(join(tmpdir(), 'nas-store-')), 'sub', 'runs.db');
+  return new Store(path);
+}
+
+const MEASURED: TrialMeasurements = {
+  valAccuracy: 0.9,
+  testAccuracy: 0.88,
+  params: 1234,
+  flops: 5678,
+  seconds: 1.5,
+  curve: [
+    { epoch: 1, trainLoss: 1.2, trainAccuracy: 0.6, valLoss: 1.1, valAccuracy: 0.7, seconds: 0.7 },
+    { epoch: 2, trainLoss: 0.5, trainAccuracy: 0.85, valLoss: 0.4, valAccuracy: 0.9, seconds: 0.8 },
+  ],
+};
+
+function newRun(store: Store) {
+  const file = tinySearchFile();
+  const loaded = loadSearchFile(file);
+  assert.ok(loaded.config);
+  return { runId: store.createRun({ name: 'tiny', spaceFile: file, spaceText: loaded.text, config: loaded.config }), config: loaded.config };
+}
+
+test('runs, trials, epochs, controller steps and checkpoints round trip through a reopened database', () => {
+  const store = newStore();
+  assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(store.schemaVersion, 1);
+  const { runId, config } = newRun(store);
+  const architecture = [1, 0, 1, 1, 0, 1, 1];
+  const graph = decodeArchitecture(config.space, architecture);
+  store.startTrial(runId, 0, architecture, 'key-0', graph);
+  assert.equal(store.getTrial(runId, 0)?.status, 'running');
+  store.finishTrial({ runId, index: 0, status: 'done', reward: 0.729, measurements: MEASURED, error: null });
+  store.startTrial(runId, 1, architecture, 'key-0', graph);
+  store.finishTrial({ runId, index: 1, status: 'failed', reward: null, measurements: null, error: 'out of memory' });
+  const probabilities = [[0.5, 0.5], [0.2, 0.8]];
+  store.recordTell(runId, { runId, step: 1, loss: 0.1, meanReward: 0.7, baseline: 0.6, entropy: 2.1, advantage: 0.1, probabilities }, { trialsDone: 2, nextIndex: 2, state: { rng: 42 } });
+  for (let k = 0; k < 5; k++) store.recordTell(runId, undefined, { trialsDone: 2, nextIndex: 2, state: { rng: 100 + k } });
+  store.setRunBackend(runId, 'cpu');
+  store.setRunStatus(runId, 'done');
+  store.close();
+
+  const reopened = new Store(store.path);
+  const run = reopened.getRun(runId);
+  assert.ok(run);
+  assert.equal(run.status, 'done');
+  assert.equal(run.backend, 'cpu');
+  assert.equal(run.trialsDone, 2);
+  assert.equal(run.bestReward, 0.729);
+  assert.ok(run.finishedAt);
+  assert.deepEqual(reopened.runConfig(runId).config, config);
+  const [done, failed] = reopened.listTrials(runId);
+  assert.deepEqual(done.architecture, architecture);
+  assert.deepEqual(done.graph, graph);
+  assert.deepEqual(done.metrics, { valAccuracy: 0.9, testAccuracy: 0.88, params: 1234, flops: 5678, seconds: 1.5 });
+  assert.equal(failed.error, 'out of memory');
+  assert.equal(failed.metrics, null);
+  assert.deepEqual(reopened.trialEpochs(runId, 0), MEASURED.curve);
+  assert.deepEqual(reopened.controllerSteps(runId)[0].probabilities, probabilities);
+  assert.deepEqual(reopened.latestCheckpoint(runId)?.state, { rng: 104 });
+  const kept = reopened.db.prepare('SELECT COUNT(*) AS n FROM checkpoints WHERE run_id = ?').get(runId) as { n: number };
+  assert.equal(kept.n, 3, 'older checkpoints are pruned');
+  assert.deepEqual(reopened.listTrials(runId, 'reward').map((t) => t.index), [0, 1]);
+  reopened.close();
+});
+
+test('trials left running by a dead writer are marked interrupted and their index is never reused', () => {
+  const store = newStore();
+  const { runId, config } = newRun(store);
+  const graph = decodeArchitecture(config.space, [0, 0, 0, 0, 0, 0, 0]);
+  store.startTrial(runId, 0, [0, 0, 0, 0, 0, 0, 0], 'k', graph);
+  assert.equal(store.markRunningTrialsInterrupted(runId), 1);
+  assert.equal(store.getTrial(runId, 0)?.status, 'interrupted');
+  assert.equal(store.nextTrialIndex(runId), 1);
+  assert.throws(() => store.startTrial(runId, 0, [0], 'k', graph), /UNIQUE|PRIMARY/);
+  store.close();
+});
+
+test('a database from a newer NAS Studio is refused rather than damaged', () => {
+  const store = newStore();
+  store.close();
+  const raw = new Database(store.path);
+  raw.pragma('user_version = 99');
+  raw.close();
+  assert.throws(() => new Store(store.path), /schema version 99, newer than this NAS Studio knows/);
+});
