@@ -8,7 +8,8 @@ import { log10SpaceSize, type Architecture } from '../space/decisions.ts';
 import { architectureKey, compileSpace, decodeArchitecture } from '../space/graph.ts';
 import { formatProblem, loadSearchFile } from '../space/parse.ts';
 import { selectBackend } from './backend.ts';
-import { TrainerPool, TrainingFailed } from './evaluators/trainer-pool.ts';
+import { EvaluationFailed, type Evaluator, type StartEvaluator } from './evaluators/evaluator.ts';
+import { TrainerPool } from './evaluators/trainer-pool.ts';
 import type { Store } from './store/store.ts';
 import { createStrategy, type Strategy } from './strategies/strategy.ts';
 
@@ -27,8 +28,8 @@ export interface SearchHooks {
   onEvent: (event: EngineEvent) => void;
   /** Aborting stops the search: children in training are cancelled, the run is marked stopped. */
   signal?: AbortSignal;
-  /** Upper bound on trainer processes; the CPU backend uses one per core up to this. */
-  maxTrainers?: number;
+  /** How children are evaluated; by default, trained from scratch in trainer processes (one per core on the CPU). */
+  startEvaluator?: StartEvaluator;
 }
 
 /** Reads and validates a search file, applies command-line overrides, and creates its run. Nothing is written if the file is invalid. */
@@ -61,7 +62,7 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
   const { config, spaceFile } = store.runConfig(runId);
   const decisions = compileSpace(config.space);
   let strategy: Strategy | undefined;
-  let pool: TrainerPool | undefined;
+  let evaluator: Evaluator | undefined;
   let status: RunStatus = 'running';
   try {
     // The controller is small and lives here, on the CPU; children train in trainer processes.
@@ -79,16 +80,14 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
     }
     store.setRunStatus(runId, 'running');
 
-    pool = await TrainerPool.start(
-      { backend: config.runtime.backend, dataset: config.dataset, baseDir: dirname(spaceFile) },
-      hooks.maxTrainers ?? Number.POSITIVE_INFINITY,
-      (message) => log('warn', message),
-    );
-    store.setRunBackend(runId, pool.backend);
+    const startEvaluator = hooks.startEvaluator ?? TrainerPool.start;
+    const active = await startEvaluator({ backend: config.runtime.backend, dataset: config.dataset, baseDir: dirname(spaceFile) }, (message) => log('warn', message));
+    evaluator = active;
+    store.setRunBackend(runId, active.backend);
     const run = store.getRun(runId);
     if (!run) throw new Error(`run ${runId} vanished from the store`);
-    emit({ type: 'run-started', run, resumed: checkpoint !== undefined, backend: pool.backend, backendDetail: pool.backendDetail, log10SpaceSize: log10SpaceSize(decisions) });
-    log('info', `backend: ${pool.backend} (${pool.backendDetail}); ${pool.size} trainer process(es)`);
+    emit({ type: 'run-started', run, resumed: checkpoint !== undefined, backend: active.backend, backendDetail: active.backendDetail, log10SpaceSize: log10SpaceSize(decisions) });
+    log('info', `backend: ${active.backend} (${active.backendDetail}); ${active.size} evaluation(s) at a time`);
 
     let trialsDone = run.trialsDone;
     const tellInOrder = async (outcome: Outcome) => {
@@ -125,13 +124,13 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
       let error: string | null = null;
       let trialStatus: 'done' | 'failed' | 'interrupted' = 'done';
       try {
-        measurements = await pool!.train(
+        measurements = await active.evaluate(
           { graph, space: config.space, evaluation: config.evaluation, seed: config.runtime.seed * 100003 + index },
           (metrics) => emit({ type: 'epoch', runId, trial: index, metrics }),
         );
       } catch (failure) {
         error = failure instanceof Error ? failure.message : String(failure);
-        trialStatus = failure instanceof TrainingFailed && failure.cancelled ? 'interrupted' : 'failed';
+        trialStatus = failure instanceof EvaluationFailed && failure.cancelled ? 'interrupted' : 'failed';
       }
       const reward = measurements ? applyReward(config.strategy.reward, measurements.valAccuracy) : null;
       if (trialStatus !== 'interrupted') trialsDone += 1;
@@ -144,7 +143,7 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
 
     const budget = config.budget.trials;
     while (!hooks.signal?.aborted) {
-      while (inFlight.size < pool.size && trialsDone + inFlight.size < budget && !hooks.signal?.aborted) {
+      while (inFlight.size < active.size && trialsDone + inFlight.size < budget && !hooks.signal?.aborted) {
         const index = nextIndex++;
         const running: Promise<void> = evaluate(index, learner.ask()).finally(() => inFlight.delete(running));
         inFlight.add(running);
@@ -162,7 +161,7 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
       return store.getTrial(runId, index)?.status === 'running';
     }
     if (hooks.signal?.aborted) {
-      pool.cancelAll();
+      active.cancelAll();
       await Promise.allSettled(inFlight);
       status = 'stopped';
       log('info', `stopped after ${trialsDone} of ${budget} trials; resume continues from here`);
@@ -177,7 +176,7 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
     log('error', message);
     throw error;
   } finally {
-    await pool?.close();
+    await evaluator?.close();
     strategy?.dispose();
     const run = store.getRun(runId);
     if (run) emit({ type: 'run-finished', run });

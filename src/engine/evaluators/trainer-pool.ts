@@ -7,8 +7,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 import type { TrainerCommand, TrainerReply, TrainerSetup } from '../../protocol/trainer.ts';
-import type { BackendName, EvaluationConfig, SpaceConfig } from '../../space/config.ts';
-import type { ArchitectureGraph } from '../../space/graph.ts';
+import type { BackendName } from '../../space/config.ts';
+import { EvaluationFailed, type EvaluationRequest, type Evaluator } from './evaluator.ts';
 
 /** The trainer entry: bundled next to this code in dist/, or the TypeScript source under tsx. */
 function trainerEntry(): string {
@@ -16,16 +16,6 @@ function trainerEntry(): string {
   const found = candidates.find((file) => existsSync(file));
   if (!found) throw new Error(`trainer entry not found (looked for ${candidates.join(', ')}); run "npm run build"`);
   return found;
-}
-
-export class TrainingFailed extends Error {
-  constructor(
-    message: string,
-    readonly cancelled: boolean,
-  ) {
-    super(message);
-    this.name = 'TrainingFailed';
-  }
 }
 
 interface Job {
@@ -41,7 +31,7 @@ class Trainer {
     this.process = fork(trainerEntry(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.process.on('message', (reply: TrainerReply) => this.onReply(this, reply));
     this.process.on('exit', (code, signal) => {
-      this.job?.reject(new TrainingFailed(`trainer process exited (${signal ?? `code ${code}`})`, false));
+      this.job?.reject(new EvaluationFailed(`trainer process exited (${signal ?? `code ${code}`})`, false));
       this.job = undefined;
     });
   }
@@ -50,14 +40,7 @@ class Trainer {
   }
 }
 
-export interface TrainRequest {
-  graph: ArchitectureGraph;
-  space: SpaceConfig;
-  evaluation: EvaluationConfig;
-  seed: number;
-}
-
-export class TrainerPool {
+export class TrainerPool implements Evaluator {
   private readonly trainers: Trainer[] = [];
   private readonly waiting: (() => void)[] = [];
   private nextJob = 1;
@@ -71,11 +54,11 @@ export class TrainerPool {
   ) {}
 
   /** Starts one trainer, learns the backend it got, then starts more if the backend is the CPU. */
-  static async start(setup: TrainerSetup, maxTrainers: number, log: (message: string) => void): Promise<TrainerPool> {
+  static async start(setup: TrainerSetup, log: (message: string) => void): Promise<TrainerPool> {
     const pool = new TrainerPool(setup, log);
     try {
       await pool.addTrainer();
-      const wanted = pool.backend === 'cpu' ? Math.min(maxTrainers, availableParallelism()) : 1;
+      const wanted = pool.backend === 'cpu' ? availableParallelism() : 1;
       await Promise.all(Array.from({ length: wanted - 1 }, () => pool.addTrainer()));
     } catch (error) {
       await pool.close();
@@ -132,15 +115,15 @@ export class TrainerPool {
       }
       job.resolve(reply.measurements);
     } else if (reply.type === 'train-failed') {
-      job.reject(new TrainingFailed(reply.message, reply.cancelled));
+      job.reject(new EvaluationFailed(reply.message, reply.cancelled));
     }
   }
 
   /** Trains one child on the first free trainer (waiting for one if all are busy). */
-  async train(request: TrainRequest, onEpoch: (metrics: EpochMetrics) => void): Promise<TrialMeasurements> {
+  async evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => void): Promise<TrialMeasurements> {
     let trainer = this.trainers.find((t) => !t.job);
     while (!trainer) {
-      if (this.trainers.length === 0) throw new TrainingFailed('no trainer process is left', false);
+      if (this.trainers.length === 0) throw new EvaluationFailed('no trainer process is left', false);
       await new Promise<void>((resolve) => this.waiting.push(resolve));
       trainer = this.trainers.find((t) => !t.job);
     }
