@@ -109,8 +109,6 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
       }
     }
 
-    // Proposals are told in index order, whatever order their training ends in, so a seed gives
-    // the same search however the trainers are scheduled.
     const finished = new Map<number, Outcome>();
     const inFlight = new Set<Promise<void>>();
     let nextIndex = store.nextTrialIndex(runId);
@@ -137,32 +135,40 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
       store.finishTrial({ runId, index, status: trialStatus, reward, measurements, error });
       const trial = store.getTrial(runId, index);
       if (trial) emit({ type: 'trial-finished', trial });
-      if (trialStatus === 'interrupted') return;
-      finished.set(index, { index, architecture, reward });
+      if (trialStatus !== 'interrupted') finished.set(index, { index, architecture, reward });
     };
 
     const budget = config.budget.trials;
-    while (!hooks.signal?.aborted) {
-      while (inFlight.size < active.size && trialsDone + inFlight.size < budget && !hooks.signal?.aborted) {
-        const index = nextIndex++;
-        const running: Promise<void> = evaluate(index, learner.ask()).finally(() => inFlight.delete(running));
+    const toAsk = budget - trialsDone;
+    const stopped = () => hooks.signal?.aborted === true;
+    hooks.signal?.addEventListener('abort', () => active.cancelAll(), { once: true });
+    // Tells go in index order, whatever order training ends in. When what a strategy proposes depends
+    // on what it was told, asks and tells also alternate in a fixed order (ask j only after tell
+    // j - size), so a seed gives the same search however long each child takes to train.
+    const window = learner.adaptive ? active.size : Number.POSITIVE_INFINITY;
+    let asked = 0;
+    let told = 0;
+    for (;;) {
+      while (!stopped() && asked < toAsk && asked - told < window && inFlight.size < active.size) {
+        asked += 1;
+        const running: Promise<void> = evaluate(nextIndex++, learner.ask()).finally(() => inFlight.delete(running));
         inFlight.add(running);
       }
-      if (inFlight.size === 0) break;
-      await Promise.race(inFlight);
-      while (finished.has(nextToTell) || (nextToTell < nextIndex && !isPending(nextToTell))) {
-        const outcome = finished.get(nextToTell);
+      const mayTell = () => !learner.adaptive || asked - told >= window || asked === toAsk || stopped();
+      let progressed = false;
+      while (finished.has(nextToTell) && mayTell()) {
+        const outcome = finished.get(nextToTell)!;
         finished.delete(nextToTell);
         nextToTell += 1;
-        if (outcome) await tellInOrder(outcome);
+        told += 1;
+        progressed = true;
+        await tellInOrder(outcome);
       }
+      if (progressed) continue;
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight);
     }
-    function isPending(index: number): boolean {
-      return store.getTrial(runId, index)?.status === 'running';
-    }
-    if (hooks.signal?.aborted) {
-      active.cancelAll();
-      await Promise.allSettled(inFlight);
+    if (stopped()) {
       status = 'stopped';
       log('info', `stopped after ${trialsDone} of ${budget} trials; resume continues from here`);
     } else {

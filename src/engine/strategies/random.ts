@@ -5,6 +5,7 @@ import { createRng, type Rng } from '../../space/rng.ts';
 import type { PolicyUpdate, Strategy } from './strategy.ts';
 
 export class RandomStrategy implements Strategy {
+  readonly adaptive = false;
   constructor(
     private readonly decisions: readonly Decision[],
     private rng: Rng,

@@ -15,6 +15,7 @@ interface ReinforceState {
 }
 
 export class ReinforceStrategy implements Strategy {
+  readonly adaptive = true;
   private readonly controller: LstmController;
   private pending: { architecture: Architecture; reward: number }[] = [];
   private step = 0;

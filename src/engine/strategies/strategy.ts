@@ -15,6 +15,8 @@ export interface PolicyUpdate extends ControllerUpdate {
 }
 
 export interface Strategy {
+  /** True when what it is told changes what it proposes next (and so the order of asks and tells matters). */
+  readonly adaptive: boolean;
   /** Proposes the next architecture to evaluate. Several may be asked before any is told. */
   ask(): Architecture;
   /** Reports an evaluated architecture; `reward` is null when its evaluation failed. */
