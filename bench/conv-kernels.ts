@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerFastCpuKernels, unregisterFastCpuKernels } from '../src/engine/kernels/cpu-conv.ts';
+import { buildModel } from '../src/engine/model/build.ts';
+import type { MacroGraph, MacroLayer } from '../src/space/graph.ts';
+import type { MacroSpaceConfig } from '../src/space/config.ts';
 
 /**
- * Stock tfjs 'cpu' convolution kernels against the project's (src/engine/kernels/cpu-conv.ts), in one
- * process: node --import tsx bench/conv-kernels.ts
+ * Stock tfjs 'cpu' convolution kernels against the project's (src/engine/kernels/cpu-conv.ts, with the
+ * tensor ops of cpu-tensor-ops.ts), in one process: node --import tsx bench/conv-kernels.ts
  */
 
 interface Timing {
@@ -131,10 +134,48 @@ async function childTrainBench(): Promise<void> {
   tf.dispose([xs, ys, smallXs, smallYs]);
 }
 
+const macroLayer = (filterHeight: number, filterWidth: number, filters: number, inputs: number[]): MacroLayer =>
+  ({ filterHeight, filterWidth, filters, stride: 1, inputs });
+
+/** A macro child whose later layers read concatenated skip inputs, built as the search builds it. */
+const SKIP_CHILD: MacroGraph = {
+  kind: 'macro',
+  layers: [macroLayer(3, 3, 16, []), macroLayer(3, 5, 32, [0]), macroLayer(1, 3, 8, [0, 1]), macroLayer(5, 5, 16, [1, 2])],
+};
+const SKIP_SPACE: MacroSpaceConfig = {
+  kind: 'macro', layers: 4, filter_heights: [1, 3, 5], filter_widths: [1, 3, 5], filters: [8, 16, 32], skip_connections: true,
+};
+
+/** One trainOnBatch (adam) of SKIP_CHILD on 8x8x1 digits, batch 64: the backward pass splits every concatenation. */
+async function skipChildTrainBench(): Promise<void> {
+  const batch = 64;
+  const xs = tf.randomUniform([batch, 8, 8, 1]);
+  const ys = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32') as tf.Tensor1D, 10);
+  const smallXs = xs.slice(0, 2);
+  const smallYs = ys.slice(0, 2);
+
+  const measure = async (fast: boolean): Promise<number> => {
+    useKernels(fast);
+    const model = buildModel(SKIP_CHILD, SKIP_SPACE, { inputShape: [8, 8, 1], classes: 10, seed: 1 });
+    model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+    await model.trainOnBatch(smallXs, smallYs);
+    const ms = await medianMsAsync(async () => { await model.trainOnBatch(xs, ys); }, fast ? FAST_TIMING : STOCK_SLOW_TIMING);
+    model.dispose();
+    return ms;
+  };
+  const stockMs = await measure(false);
+  const fastMs = await measure(true);
+  useKernels(false);
+  const imagesPerSecond = (ms: number): string => (batch / ms * 1000).toFixed(0);
+  report('skip_child_train_step', stockMs, fastMs, ` stock_images_per_s=${imagesPerSecond(stockMs)} fast_images_per_s=${imagesPerSecond(fastMs)}`);
+  tf.dispose([xs, ys, smallXs, smallYs]);
+}
+
 export async function runConvKernelBench(): Promise<void> {
   await tf.setBackend('cpu');
   convLayerBench();
   await childTrainBench();
+  await skipChildTrainBench();
 }
 
 if (require.main === module) {
