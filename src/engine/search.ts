@@ -64,6 +64,8 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
   let strategy: Strategy | undefined;
   let evaluator: Evaluator | undefined;
   let status: RunStatus = 'running';
+  // Before anything else: a run another live process is searching is left alone (and not marked failed).
+  store.claimRun(runId);
   try {
     // The controller is small and lives here, on the CPU; children train in trainer processes.
     await selectBackend('cpu');
@@ -71,14 +73,13 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
     const learner = strategy;
     const interrupted = store.markRunningTrialsInterrupted(runId);
     if (interrupted) log('warn', `${interrupted} trial(s) left unfinished by an earlier session were marked interrupted`);
+    const resumed = store.nextTrialIndex(runId) > 0;
     const checkpoint = store.latestCheckpoint(runId);
     let toldThrough = -1;
     if (checkpoint) {
-      const saved = checkpoint.state as { strategy: unknown; toldThrough: number };
-      await strategy.setState(saved.strategy);
-      toldThrough = saved.toldThrough;
+      await strategy.setState(checkpoint.state);
+      toldThrough = checkpoint.toldThrough;
     }
-    store.setRunStatus(runId, 'running');
 
     const startEvaluator = hooks.startEvaluator ?? TrainerPool.start;
     const active = await startEvaluator({ backend: config.runtime.backend, dataset: config.dataset, baseDir: dirname(spaceFile) }, (message) => log('warn', message));
@@ -86,7 +87,7 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
     store.setRunBackend(runId, active.backend);
     const run = store.getRun(runId);
     if (!run) throw new Error(`run ${runId} vanished from the store`);
-    emit({ type: 'run-started', run, resumed: checkpoint !== undefined, backend: active.backend, backendDetail: active.backendDetail, log10SpaceSize: log10SpaceSize(decisions) });
+    emit({ type: 'run-started', run, resumed, backend: active.backend, backendDetail: active.backendDetail, log10SpaceSize: log10SpaceSize(decisions) });
     log('info', `backend: ${active.backend} (${active.backendDetail}); ${active.size} evaluation(s) at a time`);
 
     let trialsDone = run.trialsDone;
@@ -98,8 +99,7 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
         controllerStep = { runId, ...update };
         emit({ type: 'controller-step', step: controllerStep });
       }
-      const state = { strategy: await learner.getState(), toldThrough };
-      store.recordTell(runId, controllerStep, { trialsDone, nextIndex: store.nextTrialIndex(runId), state });
+      store.recordTell(runId, controllerStep, { toldThrough, state: await learner.getState() });
     };
 
     // Finished trials the checkpoint had not learned from (the writer died between the two).

@@ -47,8 +47,8 @@ test('runs, trials, epochs, controller steps and checkpoints round trip through 
   store.startTrial(runId, 1, architecture, 'key-0', graph);
   store.finishTrial({ runId, index: 1, status: 'failed', reward: null, measurements: null, error: 'out of memory' });
   const probabilities = [[0.5, 0.5], [0.2, 0.8]];
-  store.recordTell(runId, { runId, step: 1, loss: 0.1, meanReward: 0.7, baseline: 0.6, entropy: 2.1, advantage: 0.1, probabilities }, { trialsDone: 2, nextIndex: 2, state: { rng: 42 } });
-  for (let k = 0; k < 5; k++) store.recordTell(runId, undefined, { trialsDone: 2, nextIndex: 2, state: { rng: 100 + k } });
+  store.recordTell(runId, { runId, step: 1, loss: 0.1, meanReward: 0.7, baseline: 0.6, entropy: 2.1, advantage: 0.1, probabilities }, { toldThrough: 1, state: { rng: 42 } });
+  for (let k = 0; k < 5; k++) store.recordTell(runId, undefined, { toldThrough: 1, state: { rng: 100 + k } });
   store.setRunBackend(runId, 'cpu');
   store.setRunStatus(runId, 'done');
   store.close();
@@ -96,4 +96,19 @@ test('a database from a newer NAS Studio is refused rather than damaged', () => 
   raw.pragma('user_version = 99');
   raw.close();
   assert.throws(() => new Store(store.path), /schema version 99, newer than this NAS Studio knows/);
+});
+
+test('a run being searched by another live process cannot be claimed; one whose writer died can', () => {
+  const store = newStore();
+  const { runId } = newRun(store);
+  const setWriter = (pid: number) => store.db.prepare("UPDATE runs SET status = 'running', writer_pid = ? WHERE id = ?").run(pid, runId);
+  setWriter(process.ppid);
+  assert.throws(() => store.claimRun(runId), new RegExp(`being searched by process ${process.ppid}`));
+  // A pid far above any the kernel hands out stands for a writer that died.
+  setWriter(2 ** 22 + 12345);
+  store.claimRun(runId);
+  assert.equal(store.db.prepare('SELECT writer_pid FROM runs WHERE id = ?').pluck().get(runId), process.pid);
+  store.setRunStatus(runId, 'stopped');
+  assert.equal(store.db.prepare('SELECT writer_pid FROM runs WHERE id = ?').pluck().get(runId), null);
+  store.close();
 });

@@ -23,6 +23,7 @@ const MIGRATIONS: string[] = [
      backend TEXT,
      seed INTEGER NOT NULL,
      status TEXT NOT NULL,
+     writer_pid INTEGER,
      budget_trials INTEGER NOT NULL,
      created_at TEXT NOT NULL,
      finished_at TEXT,
@@ -74,8 +75,7 @@ const MIGRATIONS: string[] = [
    CREATE TABLE checkpoints (
      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
      seq INTEGER NOT NULL,
-     trials_done INTEGER NOT NULL,
-     next_index INTEGER NOT NULL,
+     told_through INTEGER NOT NULL,
      state_json TEXT NOT NULL,
      created_at TEXT NOT NULL,
      PRIMARY KEY (run_id, seq)
@@ -87,9 +87,9 @@ const CHECKPOINTS_KEPT = 3;
 
 export interface Checkpoint {
   seq: number;
-  trialsDone: number;
-  /** The trial index the next proposal gets. */
-  nextIndex: number;
+  /** The last trial index the strategy had learned from when this was taken. */
+  toldThrough: number;
+  /** The strategy's own state (plain JSON). */
   state: unknown;
 }
 
@@ -110,6 +110,16 @@ export interface FinishedTrial {
 }
 
 type Row = Record<string, unknown>;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 const now = () => new Date().toISOString();
 
 export class Store {
@@ -162,7 +172,23 @@ export class Store {
 
   setRunStatus(runId: number, status: RunStatus, error: string | null = null): void {
     const finished = status === 'running' ? null : now();
-    this.db.prepare('UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?').run(status, error, finished, runId);
+    this.db.prepare('UPDATE runs SET status = ?, error = ?, finished_at = ?, writer_pid = NULL WHERE id = ?').run(status, error, finished, runId);
+  }
+
+  /**
+   * Marks this process as the run's writer. Refused while another live process writes it; a writer
+   * that died (killed, crashed) leaves its pid behind, which no longer counts.
+   */
+  claimRun(runId: number): void {
+    this.db.transaction(() => {
+      const row = this.db.prepare('SELECT status, writer_pid FROM runs WHERE id = ?').get(runId) as Row | undefined;
+      if (!row) throw new Error(`no run ${runId} in ${this.path}`);
+      const writer = row.writer_pid as number | null;
+      if (row.status === 'running' && writer !== null && writer !== process.pid && isAlive(writer)) {
+        throw new Error(`run ${runId} is being searched by process ${writer}; stop it first`);
+      }
+      this.db.prepare(`UPDATE runs SET status = 'running', writer_pid = ?, error = NULL, finished_at = NULL WHERE id = ?`).run(process.pid, runId);
+    })();
   }
 
   runConfig(runId: number): { config: SearchConfig; spaceFile: string; spaceText: string } {
@@ -261,15 +287,15 @@ export class Store {
     const row = this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM checkpoints WHERE run_id = ?').get(runId) as Row;
     const seq = (row.seq as number) + 1;
     this.db
-      .prepare('INSERT INTO checkpoints (run_id, seq, trials_done, next_index, state_json, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(runId, seq, checkpoint.trialsDone, checkpoint.nextIndex, JSON.stringify(checkpoint.state), now());
+      .prepare('INSERT INTO checkpoints (run_id, seq, told_through, state_json, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(runId, seq, checkpoint.toldThrough, JSON.stringify(checkpoint.state), now());
     this.db.prepare('DELETE FROM checkpoints WHERE run_id = ? AND seq <= ?').run(runId, seq - CHECKPOINTS_KEPT);
   }
 
   latestCheckpoint(runId: number): Checkpoint | undefined {
     const row = this.db.prepare('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1').get(runId) as Row | undefined;
     if (!row) return undefined;
-    return { seq: row.seq as number, trialsDone: row.trials_done as number, nextIndex: row.next_index as number, state: JSON.parse(row.state_json as string) };
+    return { seq: row.seq as number, toldThrough: row.told_through as number, state: JSON.parse(row.state_json as string) };
   }
 
   /** Trials left 'running' by a writer that died: they are marked interrupted, their indices never reused. */
