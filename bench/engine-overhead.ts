@@ -1,6 +1,6 @@
 // Engine overhead outside training: ask, tell and the store's writes, per trial, with an evaluator
 // that does nothing. Printed, not asserted.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRunFromFile, runSearch } from '../src/engine/search.ts';
@@ -29,11 +29,11 @@ async function overheadPerTrial(strategy: 'random' | 'reinforce', trials: number
   const dir = mkdtempSync(join(tmpdir(), 'nas-bench-'));
   const store = new Store(join(dir, 'runs.db'));
   try {
-    const runId = createRunFromFile(store, EXAMPLE, { trials });
-    if (strategy === 'random') {
-      // Same space and budget, random strategy: the store keeps the config it runs.
-      store.db.prepare("UPDATE runs SET config_json = json_set(config_json, '$.strategy', json('{\"kind\":\"random\",\"reward\":{\"metric\":\"val_accuracy\",\"transform\":\"identity\"}}')), strategy = 'random' WHERE id = ?").run(runId);
-    }
+    // The main job's search file, with its strategy swapped for random search where asked.
+    const file = join(dir, 'bench.nas.yaml');
+    const example = readFileSync(EXAMPLE, 'utf8');
+    writeFileSync(file, strategy === 'random' ? example.replace(/^strategy:\n(  .*\n)+/m, 'strategy: { kind: random }\n') : example);
+    const runId = createRunFromFile(store, file, { trials });
     const started = performance.now();
     await runSearch(store, runId, { onEvent: () => {}, startEvaluator: async () => instantEvaluator });
     return (performance.now() - started) / trials;
