@@ -1,7 +1,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { LstmController, type ControllerState } from '../../src/engine/strategies/controller.ts';
+import { LstmController, savedValues, type ControllerState } from '../../src/engine/strategies/controller.ts';
 import { log10SpaceSize, type AnchorRef, type Architecture, type Decision } from '../../src/space/decisions.ts';
 import type { ControllerConfig } from '../../src/space/config.ts';
 import { createRng } from '../../src/space/rng.ts';
@@ -163,7 +163,8 @@ test('getState and setState resume a controller exactly', async () => {
   const after = await original.getState();
   const restoredAfter = await restored.getState();
   after.weights.forEach((w, i) => {
-    w.values.forEach((v, k) => assert.ok(Math.abs(v - restoredAfter.weights[i].values[k]) < 1e-6, w.name));
+    const restoredValues = savedValues(restoredAfter.weights[i]);
+    savedValues(w).forEach((v, k) => assert.ok(Math.abs(v - restoredValues[k]) < 1e-6, w.name));
   });
   assert.equal(restoredAfter.baseline, after.baseline);
 
