@@ -36,7 +36,8 @@ export class ProgressLine {
         break;
       case 'trial-finished': {
         const { trial } = event;
-        if (trial.status === 'done' || trial.status === 'failed') this.done += 1;
+        if (trial.status === 'interrupted') break;
+        this.done += 1;
         if (trial.reward !== null && (this.best === null || trial.reward > this.best)) this.best = trial.reward;
         if (trial.status === 'failed') this.print(`trial ${trial.index} failed: ${trial.error}`);
         if (!this.live) this.print(this.status());

@@ -55,5 +55,8 @@ process.on('message', (command: TrainerCommand) => {
   if (command.type === 'cancel') void handle(command);
   else queue = queue.then(() => handle(command));
 });
+// Ctrl-C in a terminal reaches the whole process group; the engine decides how a search stops
+// (it cancels the child in training), so a trainer does not die of it mid-trial.
+process.on('SIGINT', () => {});
 // The engine is gone (even killed with SIGKILL): leave no orphan behind.
 process.on('disconnect', () => process.exit(0));
