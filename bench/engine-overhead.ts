@@ -32,7 +32,7 @@ async function overheadPerTrial(strategy: 'random' | 'reinforce', trials: number
     // The main job's search file, with its strategy swapped for random search where asked.
     const file = join(dir, 'bench.nas.yaml');
     const example = readFileSync(EXAMPLE, 'utf8');
-    writeFileSync(file, strategy === 'random' ? example.replace(/^strategy:\n(  .*\n)+/m, 'strategy: { kind: random }\n') : example);
+    writeFileSync(file, strategy === 'random' ? example.replace(/^strategy:\n( {2}.*\n)+/m, 'strategy: { kind: random }\n') : example);
     const runId = createRunFromFile(store, file, { trials });
     const started = performance.now();
     await runSearch(store, runId, { onEvent: () => {}, startEvaluator: async () => instantEvaluator });
