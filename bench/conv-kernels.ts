@@ -172,6 +172,8 @@ async function skipChildTrainBench(): Promise<void> {
 }
 
 export async function runConvKernelBench(): Promise<void> {
+  // Production mode, as the engine runs: no debug checks, no console banner.
+  tf.enableProdMode();
   await tf.setBackend('cpu');
   convLayerBench();
   await childTrainBench();
