@@ -176,10 +176,9 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
     }
     store.setRunStatus(runId, status);
   } catch (error) {
+    // The run records why; the caller reports the error once.
     status = 'failed';
-    const message = error instanceof Error ? error.message : String(error);
-    store.setRunStatus(runId, status, message);
-    log('error', message);
+    store.setRunStatus(runId, status, error instanceof Error ? error.message : String(error));
     throw error;
   } finally {
     await evaluator?.close();
