@@ -1,5 +1,6 @@
-// One esbuild bundle per entry point. Dependencies stay external: better-sqlite3 and tfjs are
-// loaded from node_modules by plain Node, never bundled.
+// One esbuild bundle per entry point. Engine dependencies stay external: better-sqlite3 and tfjs are
+// loaded from node_modules by plain Node, never bundled. The extension host bundle takes in its few
+// pure-JavaScript dependencies and leaves only `vscode` outside.
 import { build } from 'esbuild';
 
 const entries = {
@@ -19,3 +20,19 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+const host = await build({
+  entryPoints: { extension: 'src/extension/extension.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['vscode'],
+  sourcemap: true,
+  metafile: true,
+  logLevel: 'warning',
+});
+// The host must never load a native module or tfjs (DESIGN.md): fail the build if one slipped in.
+const forbidden = Object.keys(host.metafile.inputs).filter((input) => /node_modules\/(better-sqlite3|@tensorflow)\//.test(input));
+if (forbidden.length) throw new Error(`the extension host bundle pulls in ${forbidden.join(', ')}`);

@@ -1,14 +1,15 @@
 // Entry point of the engine child process that the VS Code extension starts with a plain Node:
-// it takes commands over IPC and streams the engine's events back, all typed in src/protocol.
+// it takes commands over IPC and answers with the engine's events and query results, all typed in
+// src/protocol. One process runs at most one search; any process answers store queries.
 
-import type { EngineCommand, EngineMessage } from '../protocol/engine.ts';
+import type { EngineCommand, EngineMessage, StoreQuery, StoreQueryResults } from '../protocol/engine.ts';
 import { InvalidSearchFile, createRunFromFile, runSearch } from './search.ts';
 import { Store } from './store/store.ts';
 
 const send = (message: EngineMessage) => process.send?.(message);
 const stopping = new AbortController();
 
-async function execute(command: Exclude<EngineCommand, { type: 'stop' }>): Promise<void> {
+async function search(command: Extract<EngineCommand, { type: 'search' | 'resume' }>): Promise<void> {
   const store = new Store(command.db);
   try {
     const runId = command.type === 'search' ? createRunFromFile(store, command.file, command.overrides) : command.runId;
@@ -22,18 +23,63 @@ async function execute(command: Exclude<EngineCommand, { type: 'stop' }>): Promi
   }
 }
 
-let busy = false;
+/** Query stores stay open between queries: the side panel asks often. */
+const queryStores = new Map<string, Store>();
+
+function answer(store: Store, query: StoreQuery): StoreQueryResults[StoreQuery['kind']] {
+  switch (query.kind) {
+    case 'runs':
+      return store.listRuns();
+    case 'trials':
+      return { trials: store.listTrials(query.runId, query.order, query.offset, query.limit), total: store.countTrials(query.runId) };
+    case 'trial': {
+      const trial = store.getTrial(query.runId, query.index);
+      return trial ? { trial, epochs: store.trialEpochs(query.runId, query.index) } : null;
+    }
+    case 'mark-interrupted':
+      store.markRunInterrupted(query.runId, query.reason);
+      return null;
+  }
+}
+
+function query(command: Extract<EngineCommand, { type: 'query' }>): void {
+  try {
+    let store = queryStores.get(command.db);
+    if (!store) {
+      store = new Store(command.db);
+      queryStores.set(command.db, store);
+    }
+    send({ type: 'query-result', id: command.id, result: answer(store, command.query) });
+  } catch (error) {
+    send({ type: 'query-failed', id: command.id, message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+let searching = false;
 process.on('message', (command: EngineCommand) => {
-  if (command.type === 'stop') {
-    stopping.abort();
-    return;
+  switch (command.type) {
+    case 'stop':
+      stopping.abort();
+      return;
+    case 'query':
+      query(command);
+      return;
+    default:
+      if (searching) {
+        send({ type: 'failed', message: 'this engine process is already running a search' });
+        return;
+      }
+      searching = true;
+      // A search process ends with its search; its front end starts another for the next one.
+      void search(command).finally(() => process.disconnect?.());
   }
-  if (busy) {
-    send({ type: 'failed', message: 'this engine process is already running a search' });
-    return;
-  }
-  busy = true;
-  void execute(command).finally(() => process.disconnect?.());
 });
-// The front end is gone: stop the search cleanly so the run is marked stopped, not left running.
-process.on('disconnect', () => stopping.abort());
+// The front end is gone (window closed, host crashed): stop the search cleanly so the run is
+// marked stopped, close the stores, and exit.
+process.on('disconnect', () => {
+  stopping.abort();
+  if (!searching) {
+    queryStores.forEach((store) => store.close());
+    process.exit(0);
+  }
+});

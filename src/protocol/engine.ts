@@ -88,14 +88,35 @@ export interface SearchOverrides {
   backend?: BackendName | 'auto';
 }
 
-/** Commands a front end sends to an engine child process. */
+export type TrialOrder = 'index' | 'reward';
+
+/** Reads (and the one repair) a front end asks of the store; the editor never opens SQLite itself. */
+export type StoreQuery =
+  | { kind: 'runs' }
+  | { kind: 'trials'; runId: number; order: TrialOrder; offset: number; limit: number }
+  | { kind: 'trial'; runId: number; index: number }
+  /** After an engine process died: its run and unfinished trials are marked interrupted. */
+  | { kind: 'mark-interrupted'; runId: number; reason: string };
+
+/** The result each query kind answers with. */
+export interface StoreQueryResults {
+  runs: RunRecord[];
+  trials: { trials: TrialRecord[]; total: number };
+  trial: { trial: TrialRecord; epochs: EpochMetrics[] } | null;
+  'mark-interrupted': null;
+}
+
+/** Commands a front end sends to an engine child process: at most one search, any number of queries. */
 export type EngineCommand =
   | { type: 'search'; file: string; db: string; overrides: SearchOverrides }
   | { type: 'resume'; runId: number; db: string }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  | { type: 'query'; id: number; db: string; query: StoreQuery };
 
-/** What an engine child process sends back: its events, then one final message. */
+/** What an engine child process sends back: a search's events then one final message; an answer per query. */
 export type EngineMessage =
   | { type: 'event'; event: EngineEvent }
   | { type: 'done'; runId: number; status: RunStatus }
-  | { type: 'failed'; message: string; problems?: string[] };
+  | { type: 'failed'; message: string; problems?: string[] }
+  | { type: 'query-result'; id: number; result: StoreQueryResults[StoreQuery['kind']] }
+  | { type: 'query-failed'; id: number; message: string };

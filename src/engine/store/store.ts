@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ControllerStepRecord, EpochMetrics, RunRecord, RunStatus, TrialMeasurements, TrialRecord, TrialStatus } from '../../protocol/engine.ts';
+import type { ControllerStepRecord, EpochMetrics, RunRecord, RunStatus, TrialMeasurements, TrialOrder, TrialRecord, TrialStatus } from '../../protocol/engine.ts';
 import type { SearchConfig } from '../../space/config.ts';
 import type { Architecture } from '../../space/decisions.ts';
 import type { ArchitectureGraph } from '../../space/graph.ts';
@@ -335,9 +335,24 @@ export class Store {
     };
   }
 
-  listTrials(runId: number, order: 'index' | 'reward' = 'index'): TrialRecord[] {
+  listTrials(runId: number, order: TrialOrder = 'index', offset = 0, limit = -1): TrialRecord[] {
     const orderBy = order === 'reward' ? 'reward IS NULL, reward DESC, idx' : 'idx';
-    return (this.db.prepare(`SELECT * FROM trials WHERE run_id = ? ORDER BY ${orderBy}`).all(runId) as Row[]).map(Store.trialFromRow);
+    const rows = this.db.prepare(`SELECT * FROM trials WHERE run_id = ? ORDER BY ${orderBy} LIMIT ? OFFSET ?`).all(runId, limit, offset) as Row[];
+    return rows.map(Store.trialFromRow);
+  }
+
+  countTrials(runId: number): number {
+    return this.db.prepare('SELECT COUNT(*) FROM trials WHERE run_id = ?').pluck().get(runId) as number;
+  }
+
+  /** A run whose engine process died: it and its unfinished trials are marked interrupted, if still running. */
+  markRunInterrupted(runId: number, reason: string): void {
+    this.db.transaction(() => {
+      this.markRunningTrialsInterrupted(runId);
+      this.db
+        .prepare(`UPDATE runs SET status = 'interrupted', error = ?, finished_at = ?, writer_pid = NULL WHERE id = ? AND status = 'running'`)
+        .run(reason, now(), runId);
+    })();
   }
 
   getTrial(runId: number, index: number): TrialRecord | undefined {

@@ -1,0 +1,128 @@
+// Engine child processes, started with a plain Node (never the editor's own runtime: better-sqlite3
+// and tfjs are native or heavy, and live only there). Messages are the typed ones of src/protocol.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { EngineCommand, EngineMessage, StoreQuery, StoreQueryResults } from '../protocol/engine.ts';
+
+export class NodeNotFound extends Error {
+  constructor(readonly nodePath: string) {
+    super(
+      `NAS Studio runs its engine with Node.js 20 or later, and "${nodePath}" was not found. ` +
+        'Install Node.js, or set "nasStudio.nodePath" to the full path of a node executable.',
+    );
+    this.name = 'NodeNotFound';
+  }
+}
+
+export interface EngineExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The last lines the process wrote to stderr: the reason, when it crashed. */
+  stderr: string;
+}
+
+export class EngineProcess {
+  private readonly child: ChildProcess;
+  private stderrTail = '';
+  readonly exited: Promise<EngineExit>;
+
+  private constructor(child: ChildProcess, onMessage: (message: EngineMessage) => void, onOutput: (line: string) => void) {
+    this.child = child;
+    child.on('message', (message: EngineMessage) => onMessage(message));
+    const forward = (chunk: Buffer, keep: boolean) => {
+      const text = chunk.toString();
+      if (keep) this.stderrTail = (this.stderrTail + text).slice(-4000);
+      text.split('\n').filter(Boolean).forEach(onOutput);
+    };
+    child.stdout?.on('data', (chunk: Buffer) => forward(chunk, false));
+    child.stderr?.on('data', (chunk: Buffer) => forward(chunk, true));
+    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr: this.stderrTail.trim() })));
+  }
+
+  /** Starts `node enginePath`; rejects with NodeNotFound when the configured Node cannot be run. */
+  static start(nodePath: string, enginePath: string, onMessage: (message: EngineMessage) => void, onOutput: (line: string) => void): Promise<EngineProcess> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(nodePath, [enginePath], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], windowsHide: true });
+      child.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ENOENT' || error.code === 'EACCES' ? new NodeNotFound(nodePath) : error));
+      child.once('spawn', () => resolve(new EngineProcess(child, onMessage, onOutput)));
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  send(command: EngineCommand): void {
+    if (this.child.connected) this.child.send(command);
+  }
+
+  /**
+   * Ends the process cleanly: closing the IPC channel makes the engine stop its search (the run is
+   * marked stopped) and exit; after `graceMs` it is killed.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    if (!this.running) return;
+    if (this.child.connected) this.child.disconnect();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** A long-lived engine process that answers store queries for the side panel. */
+export class QueryClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private process: Promise<EngineProcess> | undefined;
+
+  constructor(
+    private readonly start: (onMessage: (message: EngineMessage) => void) => Promise<EngineProcess>,
+  ) {}
+
+  private ensureProcess(): Promise<EngineProcess> {
+    if (!this.process) {
+      const started = this.start((message) => this.onMessage(message));
+      this.process = started;
+      started.then(
+        (engine) =>
+          void engine.exited.then(() => {
+            // Restart on the next query; fail the ones in flight.
+            if (this.process === started) this.process = undefined;
+            this.pending.forEach(({ reject }) => reject(new Error('the engine query process exited')));
+            this.pending.clear();
+          }),
+        () => {
+          if (this.process === started) this.process = undefined;
+        },
+      );
+    }
+    return this.process;
+  }
+
+  private onMessage(message: EngineMessage): void {
+    if (message.type !== 'query-result' && message.type !== 'query-failed') return;
+    const waiter = this.pending.get(message.id);
+    if (!waiter) return;
+    this.pending.delete(message.id);
+    if (message.type === 'query-result') waiter.resolve(message.result);
+    else waiter.reject(new Error(message.message));
+  }
+
+  async query<Q extends StoreQuery>(db: string, query: Q): Promise<StoreQueryResults[Q['kind']]> {
+    const engine = await this.ensureProcess();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      engine.send({ type: 'query', id, db, query });
+    });
+  }
+
+  async dispose(): Promise<void> {
+    const engine = await this.process?.catch(() => undefined);
+    await engine?.shutdown(2000);
+  }
+}

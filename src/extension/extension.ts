@@ -1,0 +1,245 @@
+// The VS Code host side of NAS Studio: commands, the Runs tree, the status bar. It loads no native
+// module and no tfjs: searches and store queries run in engine child processes started with a plain Node.
+
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { RunRecord, SearchOverrides, TrialOrder } from '../protocol/engine.ts';
+import { BACKENDS, type BackendChoice } from '../space/config.ts';
+import { EngineProcess, NodeNotFound, QueryClient } from './engine-process.ts';
+import { RunsTree, type RunsNode } from './runs-tree.ts';
+import { SearchManager, type EngineSettings } from './searches.ts';
+import { architectureText, TrialDocuments } from './trial-documents.ts';
+
+const RESTRICTED =
+  'NAS Studio starts no training or engine process in Restricted Mode. Trust this workspace (Manage Workspace Trust) to run searches.';
+
+let searches: SearchManager | undefined;
+let queries: QueryClient | undefined;
+
+function engineSettings(context: vscode.ExtensionContext): EngineSettings {
+  const config = vscode.workspace.getConfiguration('nasStudio');
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const configured = config.get<string>('databasePath', '').trim();
+  let db: string;
+  if (configured) db = folder && !configured.startsWith('/') && !/^[a-zA-Z]:/.test(configured) ? join(folder, configured) : configured;
+  else if (folder) db = join(folder, '.nas-studio', 'runs.db');
+  else throw new Error('Open a folder first: NAS Studio keeps its runs in a database inside the workspace (or set "nasStudio.databasePath").');
+  return { nodePath: config.get<string>('nodePath', 'node') || 'node', enginePath: context.asAbsolutePath(join('dist', 'engine.js')), db };
+}
+
+/** The backend setting overrides the search file's, from the next search on. */
+function backendOverride(): SearchOverrides {
+  const backend = vscode.workspace.getConfiguration('nasStudio').get<string>('backend', 'file');
+  return BACKENDS.includes(backend as BackendChoice) ? { backend: backend as BackendChoice } : {};
+}
+
+async function pickSearchFile(): Promise<vscode.Uri | undefined> {
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (active?.path.endsWith('.nas.yaml')) return active;
+  const files = await vscode.workspace.findFiles('**/*.nas.yaml', '**/node_modules/**', 200);
+  if (files.length === 0) {
+    void vscode.window.showInformationMessage('No *.nas.yaml search file in this workspace.', 'Open an Example').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('nasStudio.openExample');
+    });
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
+    { title: 'NAS: Start Architecture Search', placeHolder: 'Search file to run' },
+  );
+  return picked?.uri;
+}
+
+async function pickRun(runs: RunRecord[], title: string): Promise<RunRecord | undefined> {
+  if (runs.length <= 1) return runs[0];
+  const picked = await vscode.window.showQuickPick(
+    runs.map((run) => ({ label: `#${run.id} ${run.name}`, description: `${run.status} · ${run.trialsDone}/${run.budgetTrials}`, run })),
+    { title },
+  );
+  return picked?.run;
+}
+
+function runOf(node: unknown): RunRecord | undefined {
+  return node && typeof node === 'object' && 'run' in node ? (node as RunsNode).run : undefined;
+}
+
+export function activate(context: vscode.ExtensionContext): void {
+  const output = vscode.window.createOutputChannel('NAS Studio');
+  const settings = () => engineSettings(context);
+  queries = new QueryClient((onMessage) => {
+    const { nodePath, enginePath } = settings();
+    return EngineProcess.start(nodePath, enginePath, onMessage, (line) => output.appendLine(`[query engine] ${line}`));
+  });
+  const query = queries;
+  searches = new SearchManager(settings, output, query);
+  const manager = searches;
+
+  const tree = new RunsTree({
+    runs: async () => (vscode.workspace.isTrusted && vscode.workspace.workspaceFolders ? query.query(settings().db, { kind: 'runs' }) : []),
+    trials: (runId, order, offset, limit) => query.query(settings().db, { kind: 'trials', runId, order, offset, limit }),
+  });
+  const view = vscode.window.createTreeView('nasStudio.runs', { treeDataProvider: tree, showCollapseAll: true });
+
+  const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
+  status.command = 'nasStudio.revealRun';
+  const updateStatus = () => {
+    const latest = manager.active.at(-1);
+    if (!latest) {
+      status.hide();
+      return;
+    }
+    status.text = `$(beaker) NAS ${latest.done}/${latest.budget || '?'} · best ${latest.best === null ? '-' : latest.best.toFixed(3)}`;
+    status.tooltip = `NAS Studio: ${latest.name}${latest.runId === undefined ? '' : ` (run ${latest.runId})`}. Click to show it in the Runs view.`;
+    status.show();
+  };
+  let refreshTimer: NodeJS.Timeout | undefined;
+  const scheduleRefresh = () => {
+    // Events come in bursts; one tree refresh per half second keeps the panel light.
+    refreshTimer ??= setTimeout(() => {
+      refreshTimer = undefined;
+      tree.refresh();
+    }, 500);
+  };
+  manager.onDidChange(() => {
+    updateStatus();
+    scheduleRefresh();
+  });
+
+  const guardTrust = (): boolean => {
+    if (vscode.workspace.isTrusted) return true;
+    void vscode.window.showWarningMessage(RESTRICTED);
+    return false;
+  };
+  const reportStartFailure = (error: unknown) => {
+    if (error instanceof NodeNotFound) {
+      void vscode.window.showErrorMessage(error.message, 'Open Settings').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'nasStudio.nodePath');
+      });
+    } else {
+      void vscode.window.showErrorMessage(`NAS Studio: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  const listRuns = () => query.query(settings().db, { kind: 'runs' });
+  const trialDocuments = new TrialDocuments((runId, index) => query.query(settings().db, { kind: 'trial', runId, index }));
+
+  const register = (command: string, handler: (...args: unknown[]) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(command, handler));
+
+  register('nasStudio.startSearch', async (uri?: unknown) => {
+    if (!guardTrust()) return;
+    try {
+      const file = uri instanceof vscode.Uri ? uri : await pickSearchFile();
+      if (!file) return;
+      await vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === file.toString())?.save();
+      await manager.start(file, backendOverride());
+    } catch (error) {
+      reportStartFailure(error);
+    }
+  });
+  register('nasStudio.stopSearch', async (node?: unknown) => {
+    const running = manager.active.filter((search) => search.runId !== undefined);
+    const runId =
+      runOf(node)?.id ??
+      (running.length <= 1
+        ? running[0]?.runId
+        : (await vscode.window.showQuickPick(running.map((s) => ({ label: `#${s.runId} ${s.name}`, runId: s.runId })), { title: 'NAS: Stop Search' }))?.runId);
+    if (runId === undefined) {
+      void vscode.window.showInformationMessage('No search is running in this window.');
+      return;
+    }
+    if (!manager.stop(runId)) void vscode.window.showInformationMessage(`Run ${runId} is not running in this window.`);
+  });
+  register('nasStudio.resumeSearch', async (node?: unknown) => {
+    if (!guardTrust()) return;
+    try {
+      const resumable = (await listRuns()).filter((run) => run.status !== 'done' && !manager.isRunning(run.id));
+      const run = runOf(node) ?? (await pickRun(resumable.reverse(), 'NAS: Resume Search'));
+      if (!run) {
+        if (resumable.length === 0) void vscode.window.showInformationMessage('No stopped or interrupted run to resume.');
+        return;
+      }
+      await manager.resume(run);
+    } catch (error) {
+      reportStartFailure(error);
+    }
+  });
+  register('nasStudio.openDatabase', async () => {
+    const db = vscode.Uri.file(settings().db);
+    try {
+      await vscode.workspace.fs.stat(db);
+      await vscode.commands.executeCommand('revealFileInOS', db);
+    } catch {
+      void vscode.window.showInformationMessage(`No database yet at ${db.fsPath}: it is created by the first search.`);
+    }
+  });
+  register('nasStudio.showLog', () => output.show());
+  register('nasStudio.refreshRuns', () => tree.refresh());
+  register('nasStudio.sortByReward', () => tree.setOrder('reward' satisfies TrialOrder));
+  register('nasStudio.sortByTime', () => tree.setOrder('index' satisfies TrialOrder));
+  register('nasStudio.showMoreTrials', (runId: unknown) => tree.showMore(runId as number));
+  register('nasStudio.revealRun', async () => {
+    const runId = manager.active.at(-1)?.runId;
+    await vscode.commands.executeCommand('nasStudio.runs.focus');
+    const node = runId === undefined ? undefined : tree.runNode(runId);
+    if (node) await view.reveal(node, { select: true, focus: true, expand: true });
+  });
+  register('nasStudio.openTrial', (node: unknown) => {
+    const trial = node && typeof node === 'object' && 'trial' in node ? (node as Extract<RunsNode, { kind: 'trial' }>).trial : undefined;
+    if (trial) void trialDocuments.open(trial.runId, trial.index);
+  });
+  for (const format of ['yaml', 'json'] as const) {
+    register(`nasStudio.copyArchitecture${format === 'yaml' ? 'Yaml' : 'Json'}`, async (node: unknown) => {
+      const trial = node && typeof node === 'object' && 'trial' in node ? (node as Extract<RunsNode, { kind: 'trial' }>).trial : undefined;
+      if (!trial) return;
+      await vscode.env.clipboard.writeText(architectureText(trial, format));
+      void vscode.window.setStatusBarMessage(`NAS: architecture of trial ${trial.index} copied as ${format.toUpperCase()}`, 3000);
+    });
+  }
+  register('nasStudio.openExample', async () => {
+    const examples = ['digits-macro.nas.yaml', 'digits-cell.nas.yaml'];
+    const picked = await vscode.window.showQuickPick(examples, { title: 'NAS: Open an Example' });
+    if (picked) await copyIntoWorkspace(vscode.Uri.file(context.asAbsolutePath(join('examples', picked))), picked);
+  });
+  register('nasStudio.createSearchSpace', async () => {
+    await copyIntoWorkspace(vscode.Uri.file(context.asAbsolutePath(join('examples', 'digits-macro.nas.yaml'))), 'search.nas.yaml');
+  });
+
+  context.subscriptions.push(
+    output,
+    view,
+    status,
+    trialDocuments,
+    vscode.workspace.registerTextDocumentContentProvider(TrialDocuments.scheme, trialDocuments),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
+    { dispose: () => refreshTimer && clearTimeout(refreshTimer) },
+  );
+  void vscode.commands.executeCommand('setContext', 'nasStudio.hasRuns', false);
+}
+
+/** Copies a bundled file into the first workspace folder (never over an existing file) and opens it. */
+async function copyIntoWorkspace(source: vscode.Uri, name: string): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) {
+    await vscode.window.showTextDocument(source);
+    return;
+  }
+  let target = vscode.Uri.joinPath(folder.uri, name);
+  for (let n = 2; await exists(target); n++) target = vscode.Uri.joinPath(folder.uri, name.replace('.nas.yaml', `-${n}.nas.yaml`));
+  await vscode.workspace.fs.copy(source, target);
+  await vscode.window.showTextDocument(target);
+}
+
+async function exists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Window closing or extension stopping: searches stop cleanly and every engine process exits. */
+export async function deactivate(): Promise<void> {
+  await Promise.all([searches?.dispose(), queries?.dispose()]);
+}
+

@@ -1,0 +1,166 @@
+// The searches running from this window: one engine process each, their progress in the status bar
+// and a notification, their log in the output channel, and what happens when one dies.
+
+import * as vscode from 'vscode';
+import type { EngineMessage, RunRecord, RunStatus, SearchOverrides } from '../protocol/engine.ts';
+import { EngineProcess, type QueryClient } from './engine-process.ts';
+
+export interface EngineSettings {
+  nodePath: string;
+  enginePath: string;
+  db: string;
+}
+
+export interface SearchProgress {
+  runId: number | undefined;
+  name: string;
+  done: number;
+  budget: number;
+  best: number | null;
+  pid: number | undefined;
+}
+
+const fmt = (value: number | null) => (value === null ? '-' : value.toFixed(3));
+
+export class SearchManager implements vscode.Disposable {
+  private readonly searches = new Map<EngineProcess, SearchProgress>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires on every engine event that changes what the tree or status bar shows. */
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private readonly settings: () => EngineSettings,
+    private readonly output: vscode.OutputChannel,
+    private readonly queries: QueryClient,
+  ) {}
+
+  get active(): SearchProgress[] {
+    return [...this.searches.values()];
+  }
+
+  isRunning(runId: number): boolean {
+    return this.active.some((search) => search.runId === runId);
+  }
+
+  start(file: vscode.Uri, overrides: SearchOverrides): Promise<RunStatus | undefined> {
+    const name = vscode.workspace.asRelativePath(file);
+    return this.launch(name, (db) => ({ type: 'search', file: file.fsPath, db, overrides }));
+  }
+
+  resume(run: RunRecord): Promise<RunStatus | undefined> {
+    return this.launch(run.name, (db) => ({ type: 'resume', runId: run.id, db }));
+  }
+
+  stop(runId: number): boolean {
+    const entry = [...this.searches].find(([, search]) => search.runId === runId);
+    entry?.[0].send({ type: 'stop' });
+    return entry !== undefined;
+  }
+
+  private async launch(name: string, command: (db: string) => Parameters<EngineProcess['send']>[0]): Promise<RunStatus | undefined> {
+    const { nodePath, enginePath, db } = this.settings();
+    const progress: SearchProgress = { runId: undefined, name, done: 0, budget: 0, best: null, pid: undefined };
+    let outcome: Extract<EngineMessage, { type: 'done' | 'failed' }> | undefined;
+    const engine = await EngineProcess.start(
+      nodePath,
+      enginePath,
+      (message) => {
+        if (message.type === 'done' || message.type === 'failed') outcome = message;
+        this.onMessage(progress, message);
+      },
+      (line) => this.output.appendLine(`[engine ${progress.pid}] ${line}`),
+    );
+    progress.pid = engine.pid;
+    this.searches.set(engine, progress);
+    this.output.appendLine(`engine process ${engine.pid} started for "${name}" (database ${db})`);
+    this.changed.fire();
+    engine.send(command(db));
+
+    const exit = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `NAS: ${name}`, cancellable: true },
+      async (report, cancel) => {
+        cancel.onCancellationRequested(() => engine.send({ type: 'stop' }));
+        let reported = 0;
+        const listener = this.onDidChange(() => {
+          if (progress.budget === 0) return;
+          const increment = ((progress.done - reported) / progress.budget) * 100;
+          reported = progress.done;
+          report.report({ message: `trial ${progress.done}/${progress.budget} · best reward ${fmt(progress.best)}`, increment });
+        });
+        try {
+          return await engine.exited;
+        } finally {
+          listener.dispose();
+        }
+      },
+    );
+    this.searches.delete(engine);
+    this.output.appendLine(`engine process ${engine.pid} exited (${exit.signal ?? `code ${exit.code}`})`);
+    this.changed.fire();
+
+    if (outcome?.type === 'done') return outcome.status;
+    if (outcome?.type === 'failed') {
+      if (outcome.problems?.length) {
+        this.output.appendLine(`${name}: the search file has problems:`);
+        outcome.problems.forEach((problem) => this.output.appendLine(`  ${problem}`));
+        void this.offerLog(`NAS: ${name} was not started: ${outcome.problems.length} problem(s) in the file. ${outcome.problems[0]}`);
+      } else {
+        void this.offerLog(`NAS: the search "${name}" failed: ${outcome.message}`);
+      }
+      return 'failed';
+    }
+    // No final message: the process died (crash, out of memory, killed).
+    const reason = exit.stderr.split('\n').filter(Boolean).at(-1) ?? `exit ${exit.signal ?? exit.code}`;
+    this.output.appendLine(`engine process ${engine.pid} died: ${exit.stderr || reason}`);
+    if (progress.runId !== undefined) {
+      await this.queries.query(db, { kind: 'mark-interrupted', runId: progress.runId, reason: `the engine process died: ${reason}` }).catch((error: Error) => this.output.appendLine(`could not mark run ${progress.runId} interrupted: ${error.message}`));
+      this.changed.fire();
+    }
+    void this.offerLog(`NAS: the engine process of "${name}" died (${reason}). The run is marked interrupted; Resume continues it.`);
+    return 'interrupted';
+  }
+
+  private onMessage(progress: SearchProgress, message: EngineMessage): void {
+    if (message.type !== 'event') return;
+    const { event } = message;
+    switch (event.type) {
+      case 'run-started':
+        progress.runId = event.run.id;
+        progress.name = event.run.name;
+        progress.budget = event.run.budgetTrials;
+        progress.done = event.run.trialsDone;
+        progress.best = event.run.bestReward;
+        this.output.appendLine(`run ${event.run.id} "${event.run.name}" ${event.resumed ? 'resumed' : 'started'}: ${event.run.strategy}, backend ${event.backend} (${event.backendDetail})`);
+        break;
+      case 'trial-finished': {
+        const { trial } = event;
+        if (trial.status !== 'interrupted') progress.done += 1;
+        if (trial.reward !== null && (progress.best === null || trial.reward > progress.best)) progress.best = trial.reward;
+        this.output.appendLine(`run ${trial.runId} trial ${trial.index}: ${trial.status}${trial.reward === null ? '' : `, reward ${fmt(trial.reward)}`}${trial.error ? ` (${trial.error})` : ''}`);
+        break;
+      }
+      case 'controller-step':
+        this.output.appendLine(`run ${event.step.runId} controller step ${event.step.step}: loss ${event.step.loss.toFixed(4)}, baseline ${event.step.baseline.toFixed(4)}, entropy ${event.step.entropy.toFixed(3)}`);
+        break;
+      case 'log':
+        this.output.appendLine(`${event.level}: ${event.message}`);
+        break;
+      case 'run-finished':
+        this.output.appendLine(`run ${event.run.id} ${event.run.status}: ${event.run.trialsDone}/${event.run.budgetTrials} trials${event.run.error ? ` (${event.run.error})` : ''}`);
+        break;
+      default:
+        return;
+    }
+    this.changed.fire();
+  }
+
+  private async offerLog(message: string): Promise<void> {
+    if ((await vscode.window.showErrorMessage(message, 'Show Log')) === 'Show Log') this.output.show();
+  }
+
+  /** Window closing: every engine stops its search cleanly (the run is marked stopped), then exits. */
+  async dispose(): Promise<void> {
+    await Promise.all([...this.searches.keys()].map((engine) => engine.shutdown(5000)));
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,71 @@
+// The host's side of the engine processes, without VS Code: start, query, shutdown, missing Node.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EngineProcess, NodeNotFound, QueryClient } from '../../src/extension/engine-process.ts';
+import type { EngineMessage } from '../../src/protocol/engine.ts';
+import { tinySearchFile } from '../support/tiny.ts';
+
+const ENGINE = join(__dirname, '..', '..', 'dist', 'engine.js');
+const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
+
+test('a missing Node is a clear NodeNotFound that names the setting', async () => {
+  await assert.rejects(EngineProcess.start('/nonexistent/node', ENGINE, () => {}, () => {}), (error: Error) => {
+    assert.ok(error instanceof NodeNotFound);
+    assert.match(error.message, /"\/nonexistent\/node" was not found.*nasStudio\.nodePath/);
+    return true;
+  });
+});
+
+test('queries go through one long-lived engine process, pages of trials included, and it exits on dispose', async () => {
+  const db = join(mkdtempSync(join(tmpdir(), 'nas-query-')), 'runs.db');
+  assert.equal(spawnSync(process.execPath, [CLI, 'search', tinySearchFile({ trials: 5, strategy: 'random' }), '--db', db]).status, 0);
+  const started: EngineProcess[] = [];
+  const client = new QueryClient(async (onMessage: (message: EngineMessage) => void) => {
+    const engine = await EngineProcess.start(process.execPath, ENGINE, onMessage, () => {});
+    started.push(engine);
+    return engine;
+  });
+  const runs = await client.query(db, { kind: 'runs' });
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0].trialsDone, 5);
+  const page = await client.query(db, { kind: 'trials', runId: 1, order: 'reward', offset: 1, limit: 2 });
+  assert.equal(page.total, 5);
+  assert.equal(page.trials.length, 2);
+  assert.ok((page.trials[0].reward ?? 0) >= (page.trials[1].reward ?? 0));
+  const trial = await client.query(db, { kind: 'trial', runId: 1, index: 3 });
+  assert.equal(trial?.epochs.length, 1);
+  assert.equal(await client.query(db, { kind: 'trial', runId: 1, index: 99 }), null);
+  await assert.rejects(client.query(db, { kind: 'trials', runId: 1, order: 'index', offset: 0, limit: 'x' as unknown as number }), /datatype mismatch|Error/);
+  assert.equal(started.length, 1, 'one process serves every query');
+  const pid = started[0].pid!;
+  await client.dispose();
+  assert.throws(() => process.kill(pid, 0), /ESRCH/);
+});
+
+test('a search process killed mid-run is marked interrupted through a query', async () => {
+  const db = join(mkdtempSync(join(tmpdir(), 'nas-query-')), 'runs.db');
+  let runId: number | undefined;
+  let resolveStarted!: () => void;
+  const trialFinished = new Promise<void>((resolve) => (resolveStarted = resolve));
+  const search = await EngineProcess.start(process.execPath, ENGINE, (message) => {
+    if (message.type === 'event' && message.event.type === 'run-started') runId = message.event.run.id;
+    if (message.type === 'event' && message.event.type === 'trial-finished') resolveStarted();
+  }, () => {});
+  search.send({ type: 'search', file: tinySearchFile({ trials: 50 }), db, overrides: {} });
+  await trialFinished;
+  process.kill(search.pid!, 'SIGKILL');
+  const exit = await search.exited;
+  assert.equal(exit.signal, 'SIGKILL');
+  const client = new QueryClient((onMessage) => EngineProcess.start(process.execPath, ENGINE, onMessage, () => {}));
+  await client.query(db, { kind: 'mark-interrupted', runId: runId!, reason: 'the engine process died: SIGKILL' });
+  const [run] = await client.query(db, { kind: 'runs' });
+  assert.equal(run.status, 'interrupted');
+  assert.match(run.error ?? '', /SIGKILL/);
+  const { trials } = await client.query(db, { kind: 'trials', runId: run.id, order: 'index', offset: 0, limit: -1 });
+  assert.ok(trials.every((t) => t.status !== 'running'));
+  await client.dispose();
+});
