@@ -6,7 +6,10 @@ import type { EngineCommand, EngineMessage, StoreQuery, StoreQueryResults } from
 import { InvalidSearchFile, createRunFromFile, runSearch } from './search.ts';
 import { Store } from './store/store.ts';
 
-const send = (message: EngineMessage) => process.send?.(message);
+// After the front end has gone, events have no reader; the search still winds down cleanly.
+const send = (message: EngineMessage) => {
+  if (process.connected) process.send?.(message);
+};
 const stopping = new AbortController();
 
 async function search(command: Extract<EngineCommand, { type: 'search' | 'resume' }>): Promise<void> {
@@ -71,7 +74,7 @@ process.on('message', (command: EngineCommand) => {
       }
       searching = true;
       // A search process ends with its search; its front end starts another for the next one.
-      void search(command).finally(() => process.disconnect?.());
+      void search(command).finally(() => process.connected && process.disconnect());
   }
 });
 // The front end is gone (window closed, host crashed): stop the search cleanly so the run is

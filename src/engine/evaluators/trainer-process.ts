@@ -9,7 +9,9 @@ import { splitDataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/load.ts';
 import { prepareTrainingData, trainFromScratch, TrainingCancelled, type TrainingData } from './train-from-scratch.ts';
 
-const send = (reply: TrainerReply) => process.send?.(reply);
+const send = (reply: TrainerReply) => {
+  if (process.connected) process.send?.(reply);
+};
 let data: TrainingData | undefined;
 let cancelledJob: number | undefined;
 let queue = Promise.resolve();
