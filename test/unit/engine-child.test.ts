@@ -1,11 +1,12 @@
 // The engine child process the extension will start: typed commands in, typed events out, over IPC.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EngineCommand, EngineEvent, EngineMessage } from '../../src/protocol/engine.ts';
+import { Store } from '../../src/engine/store/store.ts';
 import { tinySearchFile } from '../support/tiny.ts';
 
 const ENGINE = join(__dirname, '..', '..', 'dist', 'engine.js');
@@ -81,4 +82,25 @@ test('the same seed proposes the same architectures', async () => {
   const first = await architectures();
   assert.equal(first.length, 6);
   assert.deepEqual(await architectures(), first);
+});
+
+test('when its front end goes away (window closed), the engine stops the run cleanly and leaves no process behind', async () => {
+  const db = join(mkdtempSync(join(tmpdir(), 'nas-engine-')), 'runs.db');
+  const child = fork(ENGINE, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let trainers: number[] = [];
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.on('message', (message: EngineMessage) => {
+    if (message.type === 'event' && message.event.type === 'trial-finished' && trainers.length === 0) {
+      trainers = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
+      child.disconnect();
+    }
+  });
+  child.send({ type: 'search', file: tinySearchFile({ trials: 50 }), db, overrides: {} } satisfies EngineCommand);
+  assert.equal(await exited, 0);
+  assert.ok(trainers.length >= 1, 'the engine had trainer processes');
+  for (const pid of [child.pid!, ...trainers]) assert.throws(() => process.kill(pid, 0), /ESRCH/, `process ${pid} is gone`);
+  const store = new Store(db);
+  assert.equal(store.getRun(1)?.status, 'stopped');
+  assert.ok(store.listTrials(1).every((t) => t.status !== 'running'));
+  store.close();
 });
