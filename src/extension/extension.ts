@@ -167,7 +167,8 @@ export function activate(context: vscode.ExtensionContext): void {
     const db = vscode.Uri.file(settings().db);
     try {
       await vscode.workspace.fs.stat(db);
-      await vscode.commands.executeCommand('revealFileInOS', db);
+      // Inside the workspace the Explorer shows it (remote windows too); elsewhere the OS file manager.
+      await vscode.commands.executeCommand(vscode.workspace.getWorkspaceFolder(db) ? 'revealInExplorer' : 'revealFileInOS', db);
     } catch {
       void vscode.window.showInformationMessage(`No database yet at ${db.fsPath}: it is created by the first search.`);
     }
