@@ -1,0 +1,212 @@
+// The extension in a real VS Code (code-server 4.100.3), driven through the UI as a user would.
+// Needs: bash scripts/e2e-setup.sh (once per machine) and npm run build (dist/extension.js).
+// Run: node --import tsx --test test/e2e/extension.e2e.ts
+// Screenshots of every step land in test/e2e/screenshots/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  assertSetup,
+  clearScreenshots,
+  isAlive,
+  leftoverProcesses,
+  messages,
+  openFile,
+  openSession,
+  quickItems,
+  pickQuickItem,
+  restrictedModeIndicator,
+  runCommand,
+  screenshot,
+  showViewContainer,
+  sleep,
+  statusBarTexts,
+  treeRows,
+  viewPane,
+  waitFor,
+  waitForMessage,
+  type Session,
+} from './harness.ts';
+
+const BUDGET = 40;
+const SEARCH_FILE = `name: tiny
+dataset: { kind: digits, validation_split: 0.2, test_split: 0.1, seed: 1, max_train_examples: 96 }
+space: { kind: macro, layers: 2, filter_heights: [1, 3], filter_widths: [1, 3], filters: [4, 8], skip_connections: true }
+strategy: { kind: reinforce, controller: { hidden: 16, batch_size: 2 } }
+evaluation: { epochs: 1, batch_size: 32, learning_rate: 0.003 }
+budget: { trials: ${BUDGET} }
+runtime: { backend: cpu, seed: 7 }
+`;
+const ENGINE_PROCESSES = 'dist/engine.js|trainer-process.js';
+
+interface RunRow {
+  id: number;
+  name: string;
+  status: string;
+  writer_pid: number | null;
+  finished: number;
+}
+
+function readRuns(dbPath: string): RunRow[] {
+  if (!existsSync(dbPath)) return [];
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 2000');
+    return db
+      .prepare(
+        `SELECT id, name, status, writer_pid,
+           (SELECT COUNT(*) FROM trials t WHERE t.run_id = runs.id AND t.status = 'done') AS finished
+         FROM runs ORDER BY id`,
+      )
+      .all() as RunRow[];
+  } finally {
+    db.close();
+  }
+}
+
+const sessions: Session[] = [];
+const markers: string[] = [];
+const extensionDirs: string[] = [];
+
+async function open(trusted: boolean): Promise<Session> {
+  const session = await openSession({ trusted, files: { 'tiny.nas.yaml': SEARCH_FILE } });
+  sessions.push(session);
+  markers.push(session.server.marker);
+  extensionDirs.push(session.extension.extensionDir);
+  return session;
+}
+
+async function close(session: Session): Promise<void> {
+  sessions.splice(sessions.indexOf(session), 1);
+  await session.close();
+}
+
+function ourEngineProcesses(): { pid: number; cmdline: string }[] {
+  return extensionDirs.flatMap((dir) => leftoverProcesses(ENGINE_PROCESSES, markers, dir)).filter((p, i, all) => all.findIndex((q) => q.pid === p.pid) === i);
+}
+
+before(() => {
+  assertSetup();
+  clearScreenshots();
+});
+
+after(async () => {
+  for (const session of [...sessions]) await close(session).catch(() => undefined);
+});
+
+test('start, stop and resume a search from the palette; the Runs tree and status bar follow it', { timeout: 15 * 60_000 }, async () => {
+  const session = await open(true);
+  const { page } = session;
+  const dbPath = join(session.workspace, '.nas-studio', 'runs.db');
+  assert.equal(await restrictedModeIndicator(page).count(), 0, 'the trusted workspace is not in Restricted Mode');
+  await screenshot(page, 'trusted-workbench');
+
+  await showViewContainer(page, 'NAS Studio');
+  await viewPane(page, 'Runs').waitFor({ state: 'visible', timeout: 30_000 });
+  await screenshot(page, 'runs-view-empty');
+
+  await openFile(page, 'tiny.nas.yaml');
+  await screenshot(page, 'search-file-open');
+
+  await runCommand(page, 'NAS: Start Architecture Search');
+  // The tree lists the run; expanding it shows its trials.
+  const runRow = viewPane(page, 'Runs').locator('.monaco-list-row').filter({ hasText: '#1 tiny' }).first();
+  await runRow.waitFor({ state: 'visible', timeout: 60_000 });
+  const progress = await waitFor(
+    async () => (await statusBarTexts(page)).find((t) => new RegExp(`NAS \\d+/${BUDGET} · best`).test(t)),
+    60_000,
+    async () => `the status bar to show "NAS <n>/${BUDGET} · best …" (it shows ${JSON.stringify(await statusBarTexts(page))}; messages ${JSON.stringify(await messages(page))})`,
+    200,
+  );
+  if ((await runRow.getAttribute('aria-expanded')) !== 'true') await runRow.locator('.monaco-tl-twistie').click();
+  const rows = await waitFor(
+    async () => {
+      const all = await treeRows(page, 'Runs');
+      return all.some((r) => /^trial \d+$/.test(r.label)) ? all : undefined;
+    },
+    60_000,
+    async () => `trial rows under #1 tiny (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`,
+    200,
+  );
+  await screenshot(page, 'search-running');
+  const run = rows.find((r) => r.label === '#1 tiny');
+  assert.ok(run, `a run row "#1 tiny" (rows: ${JSON.stringify(rows)})`);
+  assert.match(run.description, new RegExp(`^running · \\d+/${BUDGET} · best`), `run description: ${run.description}`);
+  assert.match(progress, new RegExp(`NAS \\d+/${BUDGET} · best`));
+
+  // The engine child claimed the run in SQLite.
+  const claimed = await waitFor(() => readRuns(dbPath).find((r) => r.id === 1 && r.status === 'running' && r.writer_pid !== null), 30_000, 'run 1 to be running with a writer_pid');
+  const pid = claimed.writer_pid as number;
+  assert.ok(isAlive(pid), `the writer ${pid} is alive`);
+  assert.ok(ourEngineProcesses().some((p) => p.pid === pid && p.cmdline.includes('dist/engine.js')), `writer ${pid} is the engine child of this session (${JSON.stringify(ourEngineProcesses())})`);
+  assert.ok(claimed.finished < BUDGET, `the search is still running when it is stopped (${claimed.finished} finished)`);
+
+  await runCommand(page, 'NAS: Stop Search');
+  if ((await quickItems(page)).length > 0) await pickQuickItem(page, '#1 tiny');
+  await waitFor(() => !isAlive(pid), 30_000, `the engine child ${pid} to exit after Stop`);
+  assert.throws(() => process.kill(pid, 0), `process ${pid} is gone`);
+  const stopped = await waitFor(() => readRuns(dbPath).find((r) => r.id === 1 && r.status === 'stopped'), 15_000, async () => `run 1 to be stopped (runs: ${JSON.stringify(readRuns(dbPath))})`);
+  assert.equal(stopped.writer_pid, null, 'a stopped run has no writer');
+  assert.ok(stopped.finished < BUDGET, `stopped before the budget (${stopped.finished}/${BUDGET})`);
+  await waitFor(async () => (await treeRows(page, 'Runs')).find((r) => r.label === '#1 tiny' && r.description.startsWith('stopped')), 15_000, async () => `the tree to show run 1 stopped (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`);
+  await screenshot(page, 'search-stopped');
+
+  await runCommand(page, 'NAS: Resume Search');
+  await sleep(500);
+  if ((await quickItems(page)).length > 0) {
+    await screenshot(page, 'resume-quick-pick');
+    await pickQuickItem(page, '#1 tiny');
+  }
+  const resumed = await waitFor(() => readRuns(dbPath).find((r) => r.id === 1 && r.status === 'running' && r.writer_pid !== null), 30_000, async () => `run 1 to run again (runs: ${JSON.stringify(readRuns(dbPath))}; messages ${JSON.stringify(await messages(page))})`);
+  assert.notEqual(resumed.writer_pid, pid, 'the resumed run has a new writer');
+  await screenshot(page, 'search-resumed');
+  const done = await waitFor(
+    () => readRuns(dbPath).find((r) => r.id === 1 && r.status === 'done'),
+    8 * 60_000,
+    async () => `run 1 to be done (runs: ${JSON.stringify(readRuns(dbPath))}; messages ${JSON.stringify(await messages(page))})`,
+    1000,
+  );
+  assert.equal(done.finished, BUDGET, `${BUDGET} finished trials`);
+  assert.equal(done.writer_pid, null);
+  assert.equal(readRuns(dbPath).length, 1, 'resuming made no new run');
+  await waitFor(() => !isAlive(resumed.writer_pid as number), 30_000, 'the resumed engine child to exit when the run is done');
+  await waitFor(async () => (await treeRows(page, 'Runs')).find((r) => r.label === '#1 tiny' && r.description.startsWith(`done · ${BUDGET}/${BUDGET}`)), 30_000, async () => `the tree to show run 1 done (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`);
+  await screenshot(page, 'search-done');
+  await close(session);
+});
+
+test('in an untrusted workspace Start and Resume explain Restricted Mode and start nothing', { timeout: 5 * 60_000 }, async () => {
+  const session = await open(false);
+  const { page } = session;
+  const dbPath = join(session.workspace, '.nas-studio', 'runs.db');
+  assert.equal(await restrictedModeIndicator(page).count(), 1, 'the status bar shows Restricted Mode');
+  await openFile(page, 'tiny.nas.yaml');
+  await screenshot(page, 'untrusted-workbench');
+
+  await runCommand(page, 'NAS: Start Architecture Search');
+  const message = await waitForMessage(page, /Restricted Mode/);
+  assert.match(message, /starts no .*process/i);
+  await screenshot(page, 'untrusted-start-message');
+
+  await runCommand(page, 'NAS: Resume Search');
+  await waitFor(async () => (await messages(page)).filter((m) => /Restricted Mode/.test(m)).length >= 1, 15_000, 'the Restricted Mode message after Resume');
+
+  await sleep(3000); // time enough for a search that should not exist to create its database
+  assert.equal(existsSync(dbPath), false, 'no database was created');
+  assert.deepEqual(readRuns(dbPath), []);
+  assert.deepEqual(ourEngineProcesses().filter((p) => p.cmdline.includes(session.extension.extensionDir)), [], 'no engine process in Restricted Mode');
+  await showViewContainer(page, 'NAS Studio');
+  await screenshot(page, 'untrusted-runs-view');
+  await close(session);
+});
+
+test('no engine or trainer process is left once code-server stopped', async () => {
+  for (const session of [...sessions]) await close(session);
+  const left = await waitFor(() => {
+    const found = ourEngineProcesses();
+    return found.length === 0 ? found : false;
+  }, 15_000, async () => `no engine/trainer process of these sessions (left: ${JSON.stringify(ourEngineProcesses())})`).catch((error: Error) => error);
+  assert.ok(Array.isArray(left), left instanceof Error ? left.message : '');
+});
