@@ -190,8 +190,10 @@ test('in an untrusted workspace Start and Resume explain Restricted Mode and sta
   assert.match(message, /starts no .*process/i);
   await screenshot(page, 'untrusted-start-message');
 
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await waitFor(async () => (await messages(page)).length === 0, 10_000, 'the notifications to clear');
   await runCommand(page, 'NAS: Resume Search');
-  await waitFor(async () => (await messages(page)).filter((m) => /Restricted Mode/.test(m)).length >= 1, 15_000, 'the Restricted Mode message after Resume');
+  await waitForMessage(page, /Restricted Mode/, 15_000);
 
   await sleep(3000); // time enough for a search that should not exist to create its database
   assert.equal(existsSync(dbPath), false, 'no database was created');
