@@ -44,11 +44,13 @@ export class SearchManager implements vscode.Disposable {
 
   start(file: vscode.Uri, overrides: SearchOverrides): Promise<RunStatus | undefined> {
     const name = vscode.workspace.asRelativePath(file);
-    return this.launch(name, (db) => ({ type: 'search', file: file.fsPath, db, overrides }));
+    return this.launch({ runId: undefined, name, done: 0, budget: 0, best: null, pid: undefined }, (db) => ({ type: 'search', file: file.fsPath, db, overrides }));
   }
 
   resume(run: RunRecord): Promise<RunStatus | undefined> {
-    return this.launch(run.name, (db) => ({ type: 'resume', runId: run.id, db }));
+    // Known from the store already: the status bar shows it before the engine has started.
+    const progress = { runId: run.id, name: run.name, done: run.trialsDone, budget: run.budgetTrials, best: run.bestReward, pid: undefined };
+    return this.launch(progress, (db) => ({ type: 'resume', runId: run.id, db }));
   }
 
   stop(runId: number): boolean {
@@ -57,9 +59,9 @@ export class SearchManager implements vscode.Disposable {
     return entry !== undefined;
   }
 
-  private async launch(name: string, command: (db: string) => Parameters<EngineProcess['send']>[0]): Promise<RunStatus | undefined> {
+  private async launch(progress: SearchProgress, command: (db: string) => Parameters<EngineProcess['send']>[0]): Promise<RunStatus | undefined> {
     const { nodePath, enginePath, db } = this.settings();
-    const progress: SearchProgress = { runId: undefined, name, done: 0, budget: 0, best: null, pid: undefined };
+    const { name } = progress;
     let outcome: Extract<EngineMessage, { type: 'done' | 'failed' }> | undefined;
     const engine = await EngineProcess.start(
       nodePath,
