@@ -105,10 +105,18 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
         const { trial } = node;
         const item = new vscode.TreeItem(`trial ${trial.index}`, vscode.TreeItemCollapsibleState.None);
         item.id = `run-${trial.runId}-trial-${trial.index}`;
-        item.description = trial.metrics ? `${fmt(trial.reward)} · val ${fmt(trial.metrics.valAccuracy)} · ${trial.metrics.params} params` : trial.status;
+        const metrics = trial.metrics;
+        // The reward and, when the reward transform makes it differ, the validation accuracy.
+        const accuracy = metrics && metrics.valAccuracy !== trial.reward ? ` · val ${fmt(metrics.valAccuracy)}` : '';
+        item.description = metrics ? `${fmt(trial.reward)}${accuracy}` : trial.status;
         item.iconPath = statusIcon(trial.status);
         item.contextValue = 'trial';
-        item.tooltip = new vscode.MarkdownString(`reward ${fmt(trial.reward, 4)}\n\n\`\`\`text\n${drawArchitecture(trial.graph)}\n\`\`\`${trial.error ? `\n\n${trial.error}` : ''}`);
+        const measured = metrics
+          ? `val accuracy ${fmt(metrics.valAccuracy, 4)}, test ${fmt(metrics.testAccuracy, 4)}, ${metrics.params} params, ${(metrics.flops / 1e6).toFixed(2)} MFLOPs, ${metrics.seconds.toFixed(1)} s\n\n`
+          : '';
+        item.tooltip = new vscode.MarkdownString(
+          `**trial ${trial.index}**: ${trial.status}, reward ${fmt(trial.reward, 4)}\n\n${measured}\`\`\`text\n${drawArchitecture(trial.graph)}\n\`\`\`${trial.error ? `\n\n${trial.error}` : ''}`,
+        );
         item.command = { command: 'nasStudio.openTrial', title: 'Open Trial', arguments: [node] };
         return item;
       }
