@@ -7,8 +7,10 @@ import { InvalidSearchFile, createRunFromFile, runSearch } from './search.ts';
 import { Store } from './store/store.ts';
 
 // After the front end has gone, events have no reader; the search still winds down cleanly.
+// `connected` stays true until this process has read the channel's end, so a send can still fail
+// (EPIPE): the callback takes that error, which would otherwise crash the process mid-stop.
 const send = (message: EngineMessage) => {
-  if (process.connected) process.send?.(message);
+  if (process.connected) process.send?.(message, undefined, undefined, () => undefined);
 };
 const stopping = new AbortController();
 
