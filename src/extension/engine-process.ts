@@ -57,7 +57,8 @@ export class EngineProcess {
   }
 
   send(command: EngineCommand): void {
-    if (this.child.connected) this.child.send(command);
+    // An engine that died is reported through `exited`; a late command to it is dropped.
+    if (this.child.connected) this.child.send(command, undefined, undefined, () => undefined);
   }
 
   /**

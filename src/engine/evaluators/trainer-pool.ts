@@ -36,7 +36,8 @@ class Trainer {
     });
   }
   send(command: TrainerCommand): void {
-    this.process.send(command);
+    // A trainer that died is reported through its exit; a late command to it is dropped.
+    if (this.process.connected) this.process.send(command, undefined, undefined, () => undefined);
   }
 }
 

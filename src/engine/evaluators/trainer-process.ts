@@ -9,8 +9,9 @@ import { splitDataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/load.ts';
 import { prepareTrainingData, trainFromScratch, TrainingCancelled, type TrainingData } from './train-from-scratch.ts';
 
+// The engine may be gone between the check and the write (EPIPE): the callback takes that error.
 const send = (reply: TrainerReply) => {
-  if (process.connected) process.send?.(reply);
+  if (process.connected) process.send?.(reply, undefined, undefined, () => undefined);
 };
 let data: TrainingData | undefined;
 let cancelledJob: number | undefined;
