@@ -322,6 +322,8 @@ export async function openWorkbench(browser: Browser, server: CodeServer, folder
     await yes.first().waitFor({ state: 'visible', timeout: 60_000 });
     await yes.first().click();
     await page.locator('.monaco-dialog-box').waitFor({ state: 'detached', timeout: 15_000 });
+    // Granting trust removes the Restricted Mode entry a moment after the dialog closes.
+    await restrictedModeIndicator(page).waitFor({ state: 'detached', timeout: 15_000 });
   } else {
     await restrictedModeIndicator(page).waitFor({ state: 'visible', timeout: 60_000 });
   }
