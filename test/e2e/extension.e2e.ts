@@ -29,16 +29,10 @@ import {
   waitForMessage,
   type Session,
 } from './harness.ts';
+import { tinySearchText } from '../support/tiny.ts';
 
 const BUDGET = 40;
-const SEARCH_FILE = `name: tiny
-dataset: { kind: digits, validation_split: 0.2, test_split: 0.1, seed: 1, max_train_examples: 96 }
-space: { kind: macro, layers: 2, filter_heights: [1, 3], filter_widths: [1, 3], filters: [4, 8], skip_connections: true }
-strategy: { kind: reinforce, controller: { hidden: 16, batch_size: 2 } }
-evaluation: { epochs: 1, batch_size: 32, learning_rate: 0.003 }
-budget: { trials: ${BUDGET} }
-runtime: { backend: cpu, seed: 7 }
-`;
+const SEARCH_FILE = tinySearchText({ trials: BUDGET });
 const ENGINE_PROCESSES = 'dist/engine.js|trainer-process.js';
 
 interface RunRow {

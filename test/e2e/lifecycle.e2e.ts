@@ -39,16 +39,9 @@ import {
   type Page,
   type Session,
 } from './harness.ts';
+import { tinySearchText } from '../support/tiny.ts';
 
 const BUDGET = 400; // far more than the test lets run: the search is still going when the window closes
-const SEARCH_FILE = (budget: number) => `name: tiny
-dataset: { kind: digits, validation_split: 0.2, test_split: 0.1, seed: 1, max_train_examples: 96 }
-space: { kind: macro, layers: 2, filter_heights: [1, 3], filter_widths: [1, 3], filters: [4, 8], skip_connections: true }
-strategy: { kind: reinforce, controller: { hidden: 16, batch_size: 2 } }
-evaluation: { epochs: 1, batch_size: 32, learning_rate: 0.003 }
-budget: { trials: ${budget} }
-runtime: { backend: cpu, seed: 7 }
-`;
 const ENGINE_PROCESSES = 'dist/engine.js|trainer-process.js';
 
 interface RunRow {
@@ -108,7 +101,7 @@ type ClosePath = 'SIGTERM to code-server' | 'Developer: Reload Window';
 
 for (const closePath of ['SIGTERM to code-server', 'Developer: Reload Window'] as ClosePath[]) {
   test(`Closing the window (${closePath}) stops the children cleanly. No orphan process is left behind.`, { timeout: 5 * 60_000 }, async () => {
-    const session = await openSession({ trusted: true, files: { 'tiny.nas.yaml': SEARCH_FILE(BUDGET) }, keepRoot: true });
+    const session = await openSession({ trusted: true, files: { 'tiny.nas.yaml': tinySearchText({ trials: BUDGET }) }, keepRoot: true });
     sessions.push(session);
     const { page, server } = session;
     const dbPath = join(session.workspace, '.nas-studio', 'runs.db');
@@ -195,7 +188,7 @@ const TRIALS = 10_000;
 /** A database with one finished run of `TRIALS` trials, written with the project's store. */
 function writeBigDatabase(dir: string): { dbPath: string; bestIndex: number; bestReward: number } {
   const file = join(dir, 'big.nas.yaml');
-  writeFileSync(file, SEARCH_FILE(TRIALS).replace('name: tiny', 'name: big'));
+  writeFileSync(file, tinySearchText({ trials: TRIALS, name: 'big' }));
   const loaded = loadSearchFile(file);
   assert.ok(loaded.config, `the search file parses (${JSON.stringify(loaded.problems)})`);
   const config = loaded.config;

@@ -10,18 +10,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runTests } from '@vscode/test-electron';
+import { tinySearchText } from '../support/tiny.ts';
 
 const REPO = resolve(__dirname, '..', '..');
 const SUITE = join(REPO, 'dist-test', 'electron-suite.js');
 
-const TINY_SEARCH = `name: tiny
-dataset: { kind: digits, validation_split: 0.2, test_split: 0.1, seed: 1, max_train_examples: 96 }
-space: { kind: macro, layers: 2, filter_heights: [1, 3], filter_widths: [1, 3], filters: [4, 8], skip_connections: true }
-strategy: { kind: reinforce, controller: { hidden: 16, batch_size: 2 } }
-evaluation: { epochs: 1, batch_size: 32, learning_rate: 0.003 }
-budget: { trials: 12 }
-runtime: { backend: cpu, seed: 7 }
-`;
+const TINY_SEARCH = tinySearchText({ trials: 12 });
 
 function assertBuilt(): void {
   const missing: string[] = [];

@@ -1,22 +1,30 @@
-// A search small enough to run in seconds, for the engine and CLI tests.
+// A search small enough to run in seconds, shared by the engine, CLI, e2e and desktop tests.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export function tinySearchFile(options: { trials?: number; strategy?: 'random' | 'reinforce'; dir?: string } = {}): string {
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'nas-tiny-'));
-  const file = join(dir, 'tiny.nas.yaml');
+export interface TinySearch {
+  trials?: number;
+  strategy?: 'random' | 'reinforce';
+  name?: string;
+}
+
+export function tinySearchText(options: TinySearch = {}): string {
   const strategy = options.strategy === 'random' ? '{ kind: random }' : '{ kind: reinforce, controller: { hidden: 16, batch_size: 2 } }';
-  writeFileSync(
-    file,
-    `name: tiny
+  return `name: ${options.name ?? 'tiny'}
 dataset: { kind: digits, validation_split: 0.2, test_split: 0.1, seed: 1, max_train_examples: 96 }
 space: { kind: macro, layers: 2, filter_heights: [1, 3], filter_widths: [1, 3], filters: [4, 8], skip_connections: true }
 strategy: ${strategy}
 evaluation: { epochs: 1, batch_size: 32, learning_rate: 0.003 }
 budget: { trials: ${options.trials ?? 3} }
 runtime: { backend: cpu, seed: 7 }
-`,
-  );
+`;
+}
+
+/** Writes the tiny search as tiny.nas.yaml in a new temporary folder (or `dir`) and returns its path. */
+export function tinySearchFile(options: TinySearch & { dir?: string } = {}): string {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'nas-tiny-'));
+  const file = join(dir, 'tiny.nas.yaml');
+  writeFileSync(file, tinySearchText(options));
   return file;
 }
