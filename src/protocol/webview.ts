@@ -1,0 +1,91 @@
+// Messages between the VS Code host and the webview panels (run dashboard, trial view, run
+// comparison). The host validates every message a webview sends (isPanelRequest) before using it.
+
+import type { ControllerStepRecord, EpochMetrics, RunRecord, TrialRecord } from './engine.ts';
+
+/** One trial as the charts need it: small, so 10,000 of them post quickly. */
+export interface TrialPoint {
+  index: number;
+  status: TrialRecord['status'];
+  reward: number | null;
+  valAccuracy: number | null;
+  params: number | null;
+  seconds: number | null;
+  /** Milliseconds since the run was created, when the trial finished (for curves against time). */
+  finishedMs: number | null;
+  key: string;
+}
+
+export interface DashboardData {
+  run: RunRecord;
+  /** Names of the space's decisions, in order (for per-decision charts). */
+  decisions: string[];
+  trials: TrialPoint[];
+  steps: ControllerStepRecord[];
+}
+
+export interface TrialData {
+  run: RunRecord;
+  trial: TrialRecord;
+  epochs: EpochMetrics[];
+  /** The decision names, to list each choice beside its name. */
+  decisions: { name: string; options: string[] }[];
+}
+
+export interface CompareData {
+  runs: { run: RunRecord; trials: TrialPoint[] }[];
+}
+
+/** Host to webview. */
+export type PanelMessage =
+  | { type: 'dashboard'; data: DashboardData }
+  /** A live run: what happened since the last message; the charts append, they are not rebuilt. */
+  | { type: 'dashboard-append'; run: RunRecord; trials: TrialPoint[]; steps: ControllerStepRecord[] }
+  | { type: 'trial'; data: TrialData }
+  | { type: 'compare'; data: CompareData };
+
+/** Webview to host. */
+export type PanelRequest =
+  | { type: 'ready' }
+  | { type: 'open-trial'; runId: number; index: number }
+  | { type: 'stop'; runId: number }
+  | { type: 'resume'; runId: number }
+  | { type: 'copy-architecture'; runId: number; index: number; format: 'yaml' | 'json' };
+
+const isId = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0;
+
+/** A webview is untrusted input: only well-formed requests get through. */
+export function isPanelRequest(value: unknown): value is PanelRequest {
+  if (typeof value !== 'object' || value === null) return false;
+  const message = value as Record<string, unknown>;
+  switch (message.type) {
+    case 'ready':
+      return Object.keys(message).length === 1;
+    case 'open-trial':
+      return isId(message.runId) && isId(message.index);
+    case 'stop':
+    case 'resume':
+      return isId(message.runId);
+    case 'copy-architecture':
+      return isId(message.runId) && isId(message.index) && (message.format === 'yaml' || message.format === 'json');
+    default:
+      return false;
+  }
+}
+
+export function toTrialPoint(trial: TrialRecord, runCreatedAt: string): TrialPoint {
+  const finished = trial.finishedAt ? Date.parse(trial.finishedAt) - Date.parse(runCreatedAt) : null;
+  return {
+    index: trial.index,
+    status: trial.status,
+    reward: trial.reward,
+    valAccuracy: trial.metrics?.valAccuracy ?? null,
+    params: trial.metrics?.params ?? null,
+    seconds: trial.metrics?.seconds ?? null,
+    finishedMs: finished,
+    key: trial.key,
+  };
+}
+
+/** Panel state VS Code keeps across a window reload (the serializer restores the panel from it). */
+export type PanelState = { view: 'dashboard'; runId: number } | { view: 'trial'; runId: number; index: number } | { view: 'compare'; runIds: number[] };
