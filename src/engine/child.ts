@@ -3,6 +3,8 @@
 // src/protocol. One process runs at most one search; any process answers store queries.
 
 import type { EngineCommand, EngineMessage, StoreQuery, StoreQueryResults } from '../protocol/engine.ts';
+import { toTrialPoint } from '../protocol/webview.ts';
+import { compileSpace } from '../space/graph.ts';
 import { InvalidSearchFile, createRunFromFile, runSearch } from './search.ts';
 import { Store } from './store/store.ts';
 
@@ -44,6 +46,27 @@ function answer(store: Store, query: StoreQuery): StoreQueryResults[StoreQuery['
     case 'mark-interrupted':
       store.markRunInterrupted(query.runId, query.reason);
       return null;
+    case 'dashboard': {
+      const run = store.getRun(query.runId);
+      if (!run) return null;
+      const decisions = compileSpace(store.runConfig(query.runId).config.space).map((d) => d.name);
+      const trials = store.listTrials(query.runId).map((trial) => toTrialPoint(trial, run.createdAt));
+      return { run, decisions, trials, steps: store.controllerSteps(query.runId) };
+    }
+    case 'trial-view': {
+      const run = store.getRun(query.runId);
+      const trial = store.getTrial(query.runId, query.index);
+      if (!run || !trial) return null;
+      const decisions = compileSpace(store.runConfig(query.runId).config.space).map(({ name, options }) => ({ name, options }));
+      return { run, trial, epochs: store.trialEpochs(query.runId, query.index), decisions };
+    }
+    case 'compare':
+      return {
+        runs: query.runIds.flatMap((runId) => {
+          const run = store.getRun(runId);
+          return run ? [{ run, trials: store.listTrials(runId).map((trial) => toTrialPoint(trial, run.createdAt)) }] : [];
+        }),
+      };
   }
 }
 

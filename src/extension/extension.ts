@@ -8,7 +8,8 @@ import { BACKENDS, type BackendChoice } from '../space/config.ts';
 import { EngineProcess, NodeNotFound, QueryClient } from './engine-process.ts';
 import { RunsTree, type RunsNode } from './runs-tree.ts';
 import { SearchManager, type EngineSettings } from './searches.ts';
-import { architectureText, TrialDocuments } from './trial-documents.ts';
+import { architectureText } from './architecture-text.ts';
+import { PANEL_VIEW_TYPES, Panels } from './panels.ts';
 
 const RESTRICTED =
   'NAS Studio starts no training or engine process in Restricted Mode. Trust this workspace (Manage Workspace Trust) to run searches.';
@@ -78,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): void {
     runs: async () => (vscode.workspace.isTrusted && vscode.workspace.workspaceFolders ? query.query(settings().db, { kind: 'runs' }) : []),
     trials: (runId, order, offset, limit) => query.query(settings().db, { kind: 'trials', runId, order, offset, limit }),
   });
-  const view = vscode.window.createTreeView('nasStudio.runs', { treeDataProvider: tree, showCollapseAll: true });
+  const view = vscode.window.createTreeView('nasStudio.runs', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
 
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
   status.command = 'nasStudio.revealRun';
@@ -89,7 +90,7 @@ export function activate(context: vscode.ExtensionContext): void {
       return;
     }
     status.text = `$(beaker) NAS ${latest.done}/${latest.budget || '?'} · best ${latest.best === null ? '-' : latest.best.toFixed(3)}`;
-    status.tooltip = `NAS Studio: ${latest.name}${latest.runId === undefined ? '' : ` (run ${latest.runId})`}. Click to show it in the Runs view.`;
+    status.tooltip = `NAS Studio: ${latest.name}${latest.runId === undefined ? '' : ` (run ${latest.runId})`}. Click to open its dashboard.`;
     status.show();
   };
   let refreshTimer: NodeJS.Timeout | undefined;
@@ -120,7 +121,22 @@ export function activate(context: vscode.ExtensionContext): void {
     }
   };
   const listRuns = () => query.query(settings().db, { kind: 'runs' });
-  const trialDocuments = new TrialDocuments((runId, index) => query.query(settings().db, { kind: 'trial', runId, index }));
+  const copyArchitecture = async (runId: number, index: number, format: 'yaml' | 'json') => {
+    const found = await query.query(settings().db, { kind: 'trial', runId, index });
+    if (!found) return;
+    await vscode.env.clipboard.writeText(architectureText(found.trial, format));
+    void vscode.window.setStatusBarMessage(`NAS: architecture of trial ${index} copied as ${format.toUpperCase()}`, 3000);
+  };
+  const panels = new Panels(context.extensionUri, query, () => settings().db, {
+    stop: (runId) => manager.stop(runId),
+    resume: async (runId) => {
+      if (!guardTrust()) return;
+      const run = (await listRuns()).find((r) => r.id === runId);
+      if (run && !manager.isRunning(runId)) await manager.resume(run);
+    },
+    copyArchitecture,
+  });
+  manager.onEngineEvent((event) => panels.onEngineEvent(event));
 
   const register = (command: string, handler: (...args: unknown[]) => unknown) =>
     context.subscriptions.push(vscode.commands.registerCommand(command, handler));
@@ -182,20 +198,38 @@ export function activate(context: vscode.ExtensionContext): void {
     const runId = manager.active.at(-1)?.runId;
     await vscode.commands.executeCommand('nasStudio.runs.focus');
     const node = runId === undefined ? undefined : tree.runNode(runId);
-    if (node) await view.reveal(node, { select: true, focus: true, expand: true });
+    if (node) await view.reveal(node, { select: true, focus: false, expand: true });
+    if (runId !== undefined) panels.openDashboard(runId);
   });
+  const trialOf = (node: unknown) => (node && typeof node === 'object' && 'trial' in node ? (node as Extract<RunsNode, { kind: 'trial' }>).trial : undefined);
   register('nasStudio.openTrial', (node: unknown) => {
-    const trial = node && typeof node === 'object' && 'trial' in node ? (node as Extract<RunsNode, { kind: 'trial' }>).trial : undefined;
-    if (trial) void trialDocuments.open(trial.runId, trial.index);
+    const trial = trialOf(node);
+    if (trial) panels.openTrial(trial.runId, trial.index);
   });
   for (const format of ['yaml', 'json'] as const) {
     register(`nasStudio.copyArchitecture${format === 'yaml' ? 'Yaml' : 'Json'}`, async (node: unknown) => {
-      const trial = node && typeof node === 'object' && 'trial' in node ? (node as Extract<RunsNode, { kind: 'trial' }>).trial : undefined;
-      if (!trial) return;
-      await vscode.env.clipboard.writeText(architectureText(trial, format));
-      void vscode.window.setStatusBarMessage(`NAS: architecture of trial ${trial.index} copied as ${format.toUpperCase()}`, 3000);
+      const trial = trialOf(node);
+      if (trial) await copyArchitecture(trial.runId, trial.index, format);
     });
   }
+  register('nasStudio.openDashboard', async (node?: unknown) => {
+    const run = runOf(node) ?? (await pickRun((await listRuns()).reverse(), 'NAS: Open Run Dashboard'));
+    if (run) panels.openDashboard(run.id);
+  });
+  register('nasStudio.compareRuns', async (node?: unknown, selected?: unknown) => {
+    const chosen = Array.isArray(selected) ? selected.map(runOf).filter((run): run is RunRecord => run !== undefined) : [];
+    let runIds = chosen.map((run) => run.id);
+    if (runIds.length < 2) {
+      const runs = await listRuns();
+      const picked = await vscode.window.showQuickPick(
+        runs.reverse().map((run) => ({ label: `#${run.id} ${run.name}`, description: `${run.strategy} · ${run.status} · best ${run.bestReward?.toFixed(3) ?? '-'}`, picked: runIds.includes(run.id) || run.id === runOf(node)?.id, run })),
+        { title: 'NAS: Compare Runs', placeHolder: 'Pick two or more runs', canPickMany: true },
+      );
+      runIds = (picked ?? []).map((item) => item.run.id);
+    }
+    if (runIds.length >= 2) panels.openCompare(runIds.sort((a, b) => a - b));
+    else if (runIds.length === 1) void vscode.window.showInformationMessage('Pick at least two runs to compare.');
+  });
   register('nasStudio.openExample', async () => {
     const examples = ['digits-macro.nas.yaml', 'digits-cell.nas.yaml'];
     const picked = await vscode.window.showQuickPick(examples, { title: 'NAS: Open an Example' });
@@ -209,8 +243,8 @@ export function activate(context: vscode.ExtensionContext): void {
     output,
     view,
     status,
-    trialDocuments,
-    vscode.workspace.registerTextDocumentContentProvider(TrialDocuments.scheme, trialDocuments),
+    panels,
+    ...Object.values(PANEL_VIEW_TYPES).map((viewType) => vscode.window.registerWebviewPanelSerializer(viewType, panels.serializer())),
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
     { dispose: () => refreshTimer && clearTimeout(refreshTimer) },
   );

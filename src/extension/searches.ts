@@ -2,7 +2,7 @@
 // and a notification, their log in the output channel, and what happens when one dies.
 
 import * as vscode from 'vscode';
-import type { EngineMessage, RunRecord, RunStatus, SearchOverrides } from '../protocol/engine.ts';
+import type { EngineEvent, EngineMessage, RunRecord, RunStatus, SearchOverrides } from '../protocol/engine.ts';
 import { EngineProcess, type QueryClient } from './engine-process.ts';
 
 export interface EngineSettings {
@@ -27,6 +27,9 @@ export class SearchManager implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires on every engine event that changes what the tree or status bar shows. */
   readonly onDidChange = this.changed.event;
+  private readonly engineEvents = new vscode.EventEmitter<EngineEvent>();
+  /** Every event of every search, for the panels that follow a run live. */
+  readonly onEngineEvent = this.engineEvents.event;
 
   constructor(
     private readonly settings: () => EngineSettings,
@@ -125,6 +128,7 @@ export class SearchManager implements vscode.Disposable {
   private onMessage(progress: SearchProgress, message: EngineMessage): void {
     if (message.type !== 'event') return;
     const { event } = message;
+    this.engineEvents.fire(event);
     switch (event.type) {
       case 'run-started':
         progress.runId = event.run.id;
@@ -167,5 +171,6 @@ export class SearchManager implements vscode.Disposable {
   async dispose(): Promise<void> {
     await Promise.all([...this.searches.keys()].map((engine) => engine.shutdown(4000)));
     this.changed.dispose();
+    this.engineEvents.dispose();
   }
 }

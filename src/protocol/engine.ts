@@ -2,6 +2,7 @@
 // records they carry. Both sides import these types; nothing else crosses the boundary.
 
 import type { BackendName } from '../space/config.ts';
+import type { CompareData, DashboardData, TrialData } from './webview.ts';
 import type { Architecture } from '../space/decisions.ts';
 import type { ArchitectureGraph } from '../space/graph.ts';
 
@@ -96,7 +97,10 @@ export type StoreQuery =
   | { kind: 'trials'; runId: number; order: TrialOrder; offset: number; limit: number }
   | { kind: 'trial'; runId: number; index: number }
   /** After an engine process died: its run and unfinished trials are marked interrupted. */
-  | { kind: 'mark-interrupted'; runId: number; reason: string };
+  | { kind: 'mark-interrupted'; runId: number; reason: string }
+  | { kind: 'dashboard'; runId: number }
+  | { kind: 'trial-view'; runId: number; index: number }
+  | { kind: 'compare'; runIds: number[] };
 
 /** The result each query kind answers with. */
 export interface StoreQueryResults {
@@ -104,6 +108,9 @@ export interface StoreQueryResults {
   trials: { trials: TrialRecord[]; total: number };
   trial: { trial: TrialRecord; epochs: EpochMetrics[] } | null;
   'mark-interrupted': null;
+  dashboard: DashboardData | null;
+  'trial-view': TrialData | null;
+  compare: CompareData;
 }
 
 /** Commands a front end sends to an engine child process: at most one search, any number of queries. */

@@ -1,0 +1,207 @@
+// Hosts of the webview panels: the run dashboard, the trial view and the run comparison. Each page
+// runs under a strict content security policy (a nonce for its one script, nothing remote), loads
+// only from dist/webview, and everything it sends is validated before use.
+
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { ControllerStepRecord, EngineEvent, RunRecord } from '../protocol/engine.ts';
+import { isPanelRequest, toTrialPoint, type PanelMessage, type PanelRequest, type PanelState, type TrialPoint } from '../protocol/webview.ts';
+import type { QueryClient } from './engine-process.ts';
+
+export const PANEL_VIEW_TYPES = {
+  dashboard: 'nasStudio.dashboard',
+  trial: 'nasStudio.trial',
+  compare: 'nasStudio.compare',
+} as const;
+
+export interface PanelActions {
+  stop(runId: number): void;
+  resume(runId: number): Promise<void>;
+  copyArchitecture(runId: number, index: number, format: 'yaml' | 'json'): Promise<void>;
+}
+
+/** Live appends are batched: a burst of trials becomes one message and one chart update. */
+const APPEND_INTERVAL_MS = 250;
+
+interface OpenPanel {
+  panel: vscode.WebviewPanel;
+  state: PanelState;
+  run?: RunRecord;
+  pendingTrials: TrialPoint[];
+  pendingSteps: ControllerStepRecord[];
+  flushTimer?: NodeJS.Timeout;
+}
+
+const escapeAttribute = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+
+export class Panels implements vscode.Disposable {
+  private readonly open = new Set<OpenPanel>();
+  private readonly root: vscode.Uri;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly queries: QueryClient,
+    private readonly db: () => string,
+    private readonly actions: PanelActions,
+  ) {
+    this.root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+  }
+
+  /** Panels restored after a window reload come back through here. */
+  serializer(): vscode.WebviewPanelSerializer<PanelState> {
+    return {
+      deserializeWebviewPanel: async (panel, state) => {
+        if (state && typeof state === 'object' && 'view' in state) this.attach(panel, state);
+        else panel.dispose();
+      },
+    };
+  }
+
+  openDashboard(runId: number): void {
+    this.reveal({ view: 'dashboard', runId }, `NAS Run ${runId}`);
+  }
+
+  openTrial(runId: number, index: number): void {
+    this.reveal({ view: 'trial', runId, index }, `Run ${runId} · Trial ${index}`);
+  }
+
+  openCompare(runIds: number[]): void {
+    this.reveal({ view: 'compare', runIds }, `Compare Runs ${runIds.join(', ')}`);
+  }
+
+  private reveal(state: PanelState, title: string): void {
+    const existing = [...this.open].find((p) => JSON.stringify(p.state) === JSON.stringify(state));
+    if (existing) {
+      existing.panel.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPES[state.view], title, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+      localResourceRoots: [this.root],
+    });
+    this.attach(panel, state);
+  }
+
+  private attach(panel: vscode.WebviewPanel, state: PanelState): void {
+    const entry: OpenPanel = { panel, state, pendingTrials: [], pendingSteps: [] };
+    this.open.add(entry);
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'nas-studio.svg');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [this.root] };
+    panel.webview.html = this.html(panel.webview, state);
+    panel.webview.onDidReceiveMessage((message: unknown) => {
+      // A webview is untrusted input: anything malformed is dropped.
+      if (isPanelRequest(message)) void this.onRequest(entry, message);
+    });
+    panel.onDidDispose(() => {
+      if (entry.flushTimer) clearTimeout(entry.flushTimer);
+      this.open.delete(entry);
+    });
+  }
+
+  /** The page shell; `state` rides along so the page can hand it to VS Code for restoring after a reload. */
+  private html(webview: vscode.Webview, state: PanelState): string {
+    const { view } = state;
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.root, `${view}.js`));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.root, 'panels.css'));
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource} data:`,
+      `style-src ${webview.cspSource} 'unsafe-inline'`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>NAS Studio</title>
+</head>
+<body>
+<div id="app" data-state="${escapeAttribute(JSON.stringify(state))}"></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+
+  private post(entry: OpenPanel, message: PanelMessage): void {
+    void entry.panel.webview.postMessage(message);
+  }
+
+  private async onRequest(entry: OpenPanel, request: PanelRequest): Promise<void> {
+    try {
+      switch (request.type) {
+        case 'ready':
+          await this.load(entry);
+          return;
+        case 'open-trial':
+          this.openTrial(request.runId, request.index);
+          return;
+        case 'stop':
+          this.actions.stop(request.runId);
+          return;
+        case 'resume':
+          await this.actions.resume(request.runId);
+          return;
+        case 'copy-architecture':
+          await this.actions.copyArchitecture(request.runId, request.index, request.format);
+          return;
+      }
+    } catch (error) {
+      void vscode.window.showErrorMessage(`NAS Studio: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Sends the panel its whole content (on first load and after a reload). */
+  private async load(entry: OpenPanel): Promise<void> {
+    const db = this.db();
+    const { state } = entry;
+    if (state.view === 'dashboard') {
+      const data = await this.queries.query(db, { kind: 'dashboard', runId: state.runId });
+      if (!data) throw new Error(`run ${state.runId} is not in ${db}`);
+      entry.run = data.run;
+      entry.panel.title = `NAS Run ${data.run.id}: ${data.run.name}`;
+      this.post(entry, { type: 'dashboard', data });
+    } else if (state.view === 'trial') {
+      const data = await this.queries.query(db, { kind: 'trial-view', runId: state.runId, index: state.index });
+      if (!data) throw new Error(`run ${state.runId} has no trial ${state.index}`);
+      this.post(entry, { type: 'trial', data });
+    } else {
+      this.post(entry, { type: 'compare', data: await this.queries.query(db, { kind: 'compare', runIds: state.runIds }) });
+    }
+  }
+
+  /** Live runs: each dashboard gets the new trials and controller steps of its run, batched. */
+  onEngineEvent(event: EngineEvent): void {
+    const runId = event.type === 'trial-finished' ? event.trial.runId : event.type === 'controller-step' ? event.step.runId : event.type === 'run-finished' || event.type === 'run-started' ? event.run.id : undefined;
+    if (runId === undefined) return;
+    for (const entry of this.open) {
+      if (entry.state.view !== 'dashboard' || entry.state.runId !== runId || !entry.run) continue;
+      if (event.type === 'trial-finished') entry.pendingTrials.push(toTrialPoint(event.trial, entry.run.createdAt));
+      if (event.type === 'controller-step') entry.pendingSteps.push(event.step);
+      if (event.type === 'run-finished' || event.type === 'run-started') entry.run = event.run;
+      entry.flushTimer ??= setTimeout(() => this.flush(entry), APPEND_INTERVAL_MS);
+    }
+  }
+
+  private flush(entry: OpenPanel): void {
+    entry.flushTimer = undefined;
+    if (!entry.run) return;
+    const trials = entry.pendingTrials.splice(0);
+    const steps = entry.pendingSteps.splice(0);
+    // The run record's counters move with each trial; the header shows them.
+    const rewards = trials.flatMap((t) => (t.reward === null ? [] : [t.reward]));
+    const bestReward = rewards.length ? Math.max(entry.run.bestReward ?? -Infinity, ...rewards) : entry.run.bestReward;
+    const run = { ...entry.run, bestReward, trialsDone: entry.run.trialsDone + trials.filter((t) => t.status !== 'interrupted').length };
+    entry.run = run;
+    this.post(entry, { type: 'dashboard-append', run, trials, steps });
+  }
+
+  dispose(): void {
+    for (const entry of this.open) entry.panel.dispose();
+  }
+}
