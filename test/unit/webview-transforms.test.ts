@@ -1,0 +1,187 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ControllerStepRecord } from '../../src/protocol/engine.ts';
+import type { TrialPoint } from '../../src/protocol/webview.ts';
+import {
+  argmaxSeries,
+  bestSoFar,
+  bestSoFarOverTime,
+  emaBaselineSeries,
+  entropy,
+  entropySeries,
+  estimateRemainingMs,
+  extendBestSoFar,
+  filterAndSortTrials,
+  formatCount,
+  formatDuration,
+  paretoFront,
+  perDecisionEntropy,
+  trialsPerStep,
+} from '../../webview/transforms.ts';
+
+function trial(index: number, fields: Partial<TrialPoint> = {}): TrialPoint {
+  return { index, status: 'done', reward: null, valAccuracy: null, params: null, seconds: null, finishedMs: null, key: `k${index}`, ...fields };
+}
+
+function step(n: number, probabilities: number[][], fields: Partial<ControllerStepRecord> = {}): ControllerStepRecord {
+  return { runId: 1, step: n, loss: 0, meanReward: 0, baseline: 0, entropy: 0, advantage: 0, probabilities, ...fields };
+}
+
+const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) < 1e-9, `${actual} != ${expected}`);
+
+test('bestSoFar: running max in index order, nulls skipped, ties kept', () => {
+  const points = [trial(2, { reward: 0.5 }), trial(0, { reward: 0.2 }), trial(1, { reward: null }), trial(3, { reward: 0.5 }), trial(4, { reward: 0.1 })];
+  assert.deepEqual(bestSoFar(points), [
+    { x: 0, y: 0.2 },
+    { x: 2, y: 0.5 },
+    { x: 3, y: 0.5 },
+    { x: 4, y: 0.5 },
+  ]);
+  assert.deepEqual(bestSoFar([]), []);
+  assert.deepEqual(bestSoFar([trial(0), trial(1, { status: 'failed' })]), []);
+  // negative rewards are rewards too
+  assert.deepEqual(bestSoFar([trial(0, { reward: -2 }), trial(1, { reward: -3 })]), [
+    { x: 0, y: -2 },
+    { x: 1, y: -2 },
+  ]);
+});
+
+test('extendBestSoFar continues from the last best', () => {
+  assert.deepEqual(extendBestSoFar([{ x: 0, y: 0.4 }], [{ x: 1, y: 0.3 }, { x: 2, y: 0.6 }]), [
+    { x: 1, y: 0.4 },
+    { x: 2, y: 0.6 },
+  ]);
+  assert.deepEqual(extendBestSoFar([], [{ x: 5, y: 0.1 }]), [{ x: 5, y: 0.1 }]);
+});
+
+test('bestSoFarOverTime: x is finishedMs, ordered by time, unfinished or unrewarded trials skipped', () => {
+  const points = [
+    trial(0, { reward: 0.3, finishedMs: 5000 }),
+    trial(1, { reward: 0.6, finishedMs: 2000 }),
+    trial(2, { reward: 0.9, finishedMs: null, status: 'running' }),
+    trial(3, { reward: null, finishedMs: 1000, status: 'failed' }),
+    trial(4, { reward: 0.7, finishedMs: 9000 }),
+  ];
+  assert.deepEqual(bestSoFarOverTime(points), [
+    { x: 2000, y: 0.6 },
+    { x: 5000, y: 0.6 },
+    { x: 9000, y: 0.7 },
+  ]);
+  assert.deepEqual(bestSoFarOverTime([]), []);
+});
+
+test('paretoFront: maximise accuracy, minimise params, sorted by params', () => {
+  const points = [
+    trial(0, { valAccuracy: 0.8, params: 1000 }),
+    trial(1, { valAccuracy: 0.9, params: 5000 }),
+    trial(2, { valAccuracy: 0.7, params: 2000 }), // dominated by 0
+    trial(3, { valAccuracy: 0.85, params: 3000 }),
+    trial(4, { valAccuracy: 0.6, params: 500 }),
+    trial(5, { valAccuracy: null, params: 100 }), // failed: no accuracy
+    trial(6, { valAccuracy: 0.99, params: null }),
+  ];
+  assert.deepEqual(
+    paretoFront(points).map((p) => p.index),
+    [4, 0, 3, 1],
+  );
+  assert.deepEqual(paretoFront([]), []);
+});
+
+test('paretoFront ties: same params keeps the most accurate; same accuracy keeps the smallest; exact duplicates both stay', () => {
+  const points = [
+    trial(0, { valAccuracy: 0.8, params: 1000 }),
+    trial(1, { valAccuracy: 0.9, params: 1000 }), // same params, better: 0 is dominated
+    trial(2, { valAccuracy: 0.9, params: 2000 }), // same accuracy, bigger: dominated by 1
+    trial(3, { valAccuracy: 0.9, params: 1000 }), // exact duplicate of 1
+    trial(4, { valAccuracy: 0.95, params: 4000 }),
+  ];
+  assert.deepEqual(
+    paretoFront(points).map((p) => p.index),
+    [1, 3, 4],
+  );
+  assert.deepEqual(paretoFront([trial(7, { valAccuracy: 0.5, params: 10 })]), [{ index: 7, valAccuracy: 0.5, params: 10 }]);
+});
+
+test('argmaxSeries: per decision, per step, the max probability', () => {
+  const steps = [step(1, [[0.2, 0.8], [0.5, 0.25, 0.25]]), step(2, [[0.6, 0.4], [0.1, 0.1, 0.8]])];
+  assert.deepEqual(argmaxSeries(steps), [
+    [
+      { x: 1, y: 0.8 },
+      { x: 2, y: 0.6 },
+    ],
+    [
+      { x: 1, y: 0.5 },
+      { x: 2, y: 0.8 },
+    ],
+  ]);
+  assert.deepEqual(argmaxSeries([]), []);
+  // a declared decision count gives a (possibly empty) series per decision
+  assert.deepEqual(argmaxSeries([], 2), [[], []]);
+});
+
+test('entropySeries and perDecisionEntropy', () => {
+  const steps = [step(1, [[0.5, 0.5], [1, 0, 0]], { entropy: 0.7 }), step(2, [[0.25, 0.25, 0.25, 0.25], [1 / 3, 1 / 3, 1 / 3]], { entropy: 2.5 })];
+  assert.deepEqual(entropySeries(steps), [
+    { x: 1, y: 0.7 },
+    { x: 2, y: 2.5 },
+  ]);
+  const per = perDecisionEntropy(steps);
+  assert.equal(per.length, 2);
+  close(per[0][0].y, Math.log(2));
+  close(per[1][0].y, 0); // a certain decision: zero entropy, no NaN from 0 * log 0
+  close(per[0][1].y, Math.log(4));
+  close(per[1][1].y, Math.log(3));
+  assert.deepEqual(per[0].map((p) => p.x), [1, 2]);
+  assert.equal(entropy([]), 0);
+  assert.deepEqual(perDecisionEntropy([]), []);
+});
+
+test('trialsPerStep and emaBaselineSeries put step k at trial k*M - 1', () => {
+  const points = Array.from({ length: 10 }, (_, i) => trial(i, { reward: 0.1, status: i === 9 ? 'running' : i === 3 ? 'failed' : 'done' }));
+  const steps = [step(1, [], { baseline: 0.2 }), step(2, [], { baseline: 0.3 }), step(3, [], { baseline: 0.35 })];
+  assert.equal(trialsPerStep(points, steps), 3); // 9 ended trials, 3 steps
+  assert.equal(trialsPerStep(points, []), 1);
+  assert.equal(trialsPerStep([], steps), 1);
+  assert.deepEqual(emaBaselineSeries(steps, 3), [
+    { x: 2, y: 0.2 },
+    { x: 5, y: 0.3 },
+    { x: 8, y: 0.35 },
+  ]);
+  assert.deepEqual(emaBaselineSeries([], 3), []);
+  assert.deepEqual(emaBaselineSeries([step(1, [], { baseline: 1 })], 0), [{ x: 0, y: 1 }]);
+});
+
+test('filterAndSortTrials: status filter, sort keys, nulls last both ways, ties by index', () => {
+  const points = [
+    trial(0, { reward: 0.5, params: 300, seconds: 10 }),
+    trial(1, { reward: null, params: null, seconds: 3, status: 'failed' }),
+    trial(2, { reward: 0.9, params: 100, seconds: 30 }),
+    trial(3, { reward: 0.5, params: 200, seconds: null, status: 'running' }),
+  ];
+  const order = (filter: Parameters<typeof filterAndSortTrials>[1]) => filterAndSortTrials(points, filter).map((p) => p.index);
+  assert.deepEqual(order({ status: 'all', sortBy: 'reward', descending: true }), [2, 0, 3, 1]);
+  assert.deepEqual(order({ status: 'all', sortBy: 'reward', descending: false }), [0, 3, 2, 1]);
+  assert.deepEqual(order({ status: 'all', sortBy: 'params', descending: false }), [2, 3, 0, 1]);
+  assert.deepEqual(order({ status: 'all', sortBy: 'time', descending: true }), [2, 0, 1, 3]);
+  assert.deepEqual(order({ status: 'done', sortBy: 'reward', descending: true }), [2, 0]);
+  assert.deepEqual(order({ status: 'failed', sortBy: 'params', descending: true }), [1]);
+  assert.deepEqual(order({ status: 'interrupted', sortBy: 'reward', descending: true }), []);
+  assert.deepEqual(order({ status: 'all', sortBy: 'index', descending: true }), [3, 2, 1, 0]);
+  assert.deepEqual(filterAndSortTrials([], { status: 'all', sortBy: 'reward', descending: true }), []);
+  // the input is not reordered
+  assert.deepEqual(points.map((p) => p.index), [0, 1, 2, 3]);
+});
+
+test('formatting helpers', () => {
+  assert.equal(formatDuration(12_400), '12s');
+  assert.equal(formatDuration(184_000), '3m 04s');
+  assert.equal(formatDuration(3_720_000), '1h 02m');
+  assert.equal(formatDuration(-1), '–');
+  assert.equal(formatCount(812), '812');
+  assert.equal(formatCount(45_300), '45.3k');
+  assert.equal(formatCount(1_204_000), '1.20M');
+  assert.equal(formatCount(null), '–');
+  assert.equal(estimateRemainingMs(1000, 10, 30), 2000);
+  assert.equal(estimateRemainingMs(1000, 0, 30), null);
+  assert.equal(estimateRemainingMs(1000, 30, 30), 0);
+});

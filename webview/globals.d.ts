@@ -1,0 +1,17 @@
+// What a VS Code webview gives its scripts beyond the DOM.
+import type { PanelRequest } from '../src/protocol/webview.ts';
+
+declare global {
+  interface VsCodeApi {
+    postMessage(message: PanelRequest): void;
+    getState(): unknown;
+    setState(state: unknown): void;
+  }
+  function acquireVsCodeApi(): VsCodeApi;
+  interface Window {
+    /** Read by the e2e tests and the render benchmark: the dashboard's charts, by name. */
+    __nasCharts?: Record<string, unknown>;
+  }
+}
+
+export {};

@@ -1,0 +1,203 @@
+// Pure data functions behind every chart and the trial table of the panels. No DOM here: the unit
+// tests run them under Node (test/unit/webview-transforms.test.ts).
+import type { ControllerStepRecord } from '../src/protocol/engine.ts';
+import type { TrialPoint } from '../src/protocol/webview.ts';
+
+/** A chart point (chart.js with `parsing: false` takes these as they are). */
+export interface XY {
+  x: number;
+  y: number;
+}
+
+/** The running maximum of the reward in trial index order; trials without a reward are skipped. */
+export function bestSoFar(points: readonly TrialPoint[]): XY[] {
+  const sorted = points.filter((p) => p.reward !== null && Number.isFinite(p.reward)).sort((a, b) => a.index - b.index);
+  return runningMax(sorted.map((p) => ({ x: p.index, y: p.reward as number })));
+}
+
+/** The running maximum of the reward against the time each trial finished (x = finishedMs). */
+export function bestSoFarOverTime(points: readonly TrialPoint[]): XY[] {
+  const sorted = points
+    .filter((p) => p.reward !== null && Number.isFinite(p.reward) && p.finishedMs !== null)
+    .sort((a, b) => (a.finishedMs as number) - (b.finishedMs as number) || a.index - b.index);
+  return runningMax(sorted.map((p) => ({ x: p.finishedMs as number, y: p.reward as number })));
+}
+
+function runningMax(series: XY[], start = -Infinity): XY[] {
+  let best = start;
+  return series.map(({ x, y }) => {
+    if (y > best) best = y;
+    return { x, y: best };
+  });
+}
+
+/** Continues a best-so-far series with new points already in x order (live runs append). */
+export function extendBestSoFar(series: readonly XY[], more: readonly XY[]): XY[] {
+  const last = series.length > 0 ? series[series.length - 1].y : -Infinity;
+  return runningMax([...more], last);
+}
+
+export interface ParetoPoint {
+  index: number;
+  valAccuracy: number;
+  params: number;
+}
+
+/**
+ * The non-dominated trials when validation accuracy is maximised and the parameter count minimised,
+ * sorted by params (then by index). A trial is dominated when another is at least as good on both
+ * and strictly better on one; so exact duplicates (same params, same accuracy) all stay on the front.
+ */
+export function paretoFront(points: readonly TrialPoint[]): ParetoPoint[] {
+  const candidates: ParetoPoint[] = [];
+  for (const p of points) {
+    if (p.valAccuracy === null || p.params === null || !Number.isFinite(p.valAccuracy) || !Number.isFinite(p.params)) continue;
+    candidates.push({ index: p.index, valAccuracy: p.valAccuracy, params: p.params });
+  }
+  candidates.sort((a, b) => a.params - b.params || b.valAccuracy - a.valAccuracy || a.index - b.index);
+  const front: ParetoPoint[] = [];
+  let bestAccuracy = -Infinity;
+  for (const c of candidates) {
+    const last = front[front.length - 1];
+    if (c.valAccuracy > bestAccuracy) {
+      front.push(c);
+      bestAccuracy = c.valAccuracy;
+    } else if (last && c.valAccuracy === last.valAccuracy && c.params === last.params) {
+      front.push(c); // an exact duplicate of a front point: neither dominates the other
+    }
+  }
+  return front;
+}
+
+function decisionCount(steps: readonly ControllerStepRecord[]): number {
+  let count = 0;
+  for (const s of steps) if (s.probabilities.length > count) count = s.probabilities.length;
+  return count;
+}
+
+/** Per decision, per controller step (x = step), the largest probability of its vector. */
+export function argmaxSeries(steps: readonly ControllerStepRecord[], decisions = decisionCount(steps)): XY[][] {
+  const series: XY[][] = Array.from({ length: decisions }, () => []);
+  for (const step of steps) {
+    for (let d = 0; d < decisions; d++) {
+      const probs = step.probabilities[d];
+      if (!probs || probs.length === 0) continue;
+      let max = -Infinity;
+      for (const p of probs) if (p > max) max = p;
+      series[d].push({ x: step.step, y: max });
+    }
+  }
+  return series;
+}
+
+/** The controller's total entropy (summed over decisions, as the engine records it) per step. */
+export function entropySeries(steps: readonly ControllerStepRecord[]): XY[] {
+  return steps.map((s) => ({ x: s.step, y: s.entropy }));
+}
+
+/** Shannon entropy in nats of one probability vector (zeros contribute nothing). */
+export function entropy(probabilities: readonly number[]): number {
+  let h = 0;
+  for (const p of probabilities) if (p > 0) h -= p * Math.log(p);
+  return h;
+}
+
+/** Per decision, per step (x = step), the entropy of that decision's probability vector. */
+export function perDecisionEntropy(steps: readonly ControllerStepRecord[], decisions = decisionCount(steps)): XY[][] {
+  const series: XY[][] = Array.from({ length: decisions }, () => []);
+  for (const step of steps) {
+    for (let d = 0; d < decisions; d++) {
+      const probs = step.probabilities[d];
+      if (!probs || probs.length === 0) continue;
+      series[d].push({ x: step.step, y: entropy(probs) });
+    }
+  }
+  return series;
+}
+
+/**
+ * How many trials the controller is told between two steps (its batch size M), estimated from the
+ * data: trials that ended (done or failed) over the number of steps, rounded, at least 1.
+ */
+export function trialsPerStep(points: readonly TrialPoint[], steps: readonly ControllerStepRecord[]): number {
+  if (steps.length === 0) return 1;
+  const lastStep = steps.reduce((max, s) => Math.max(max, s.step), 0);
+  const ended = points.filter((p) => p.status === 'done' || p.status === 'failed').length;
+  return Math.max(1, Math.round(ended / Math.max(1, lastStep)));
+}
+
+/**
+ * The controller's EMA baseline on the trial axis of the reward chart. Step k (counted from 1) is
+ * taken once k * M trials have been told, so it is drawn at trial index k * M - 1 (the last trial of
+ * its batch).
+ */
+export function emaBaselineSeries(steps: readonly ControllerStepRecord[], trialsPerStepM: number): XY[] {
+  const m = Math.max(1, trialsPerStepM);
+  return steps.map((s) => ({ x: s.step * m - 1, y: s.baseline })).sort((a, b) => a.x - b.x);
+}
+
+export type TrialSortKey = 'reward' | 'params' | 'time' | 'index';
+
+export interface TrialFilter {
+  /** A status, or 'all'. */
+  status: TrialPoint['status'] | 'all';
+  sortBy: TrialSortKey;
+  descending: boolean;
+}
+
+function sortValue(p: TrialPoint, key: TrialSortKey): number | null {
+  switch (key) {
+    case 'reward':
+      return p.reward;
+    case 'params':
+      return p.params;
+    case 'time':
+      return p.seconds;
+    case 'index':
+      return p.index;
+  }
+}
+
+/**
+ * The trials of the table: filtered by status, sorted by reward, params, time (training seconds) or
+ * index. Trials without the value sort last in both directions; ties keep index order.
+ */
+export function filterAndSortTrials(points: readonly TrialPoint[], filter: TrialFilter): TrialPoint[] {
+  const kept = filter.status === 'all' ? [...points] : points.filter((p) => p.status === filter.status);
+  const sign = filter.descending ? -1 : 1;
+  return kept.sort((a, b) => {
+    const va = sortValue(a, filter.sortBy);
+    const vb = sortValue(b, filter.sortBy);
+    if (va === null || vb === null) {
+      if (va !== vb) return va === null ? 1 : -1;
+      return a.index - b.index;
+    }
+    return sign * (va - vb) || a.index - b.index;
+  });
+}
+
+/** Milliseconds as `1h 02m`, `3m 04s` or `12s`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m ${String(sec).padStart(2, '0')}s`;
+  return `${sec}s`;
+}
+
+/** Parameter counts as `812`, `45.3k`, `1.20M`. */
+export function formatCount(n: number | null): string {
+  if (n === null || !Number.isFinite(n)) return '–';
+  if (Math.abs(n) >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (Math.abs(n) >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+  return String(Math.round(n));
+}
+
+/** Estimated time to finish the budget at the pace so far; null when it cannot be told. */
+export function estimateRemainingMs(elapsedMs: number, done: number, budget: number): number | null {
+  if (done <= 0 || budget <= done || !Number.isFinite(elapsedMs)) return done >= budget ? 0 : null;
+  return (elapsedMs / done) * (budget - done);
+}
