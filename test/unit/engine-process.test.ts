@@ -39,6 +39,15 @@ test('queries go through one long-lived engine process, pages of trials included
   const trial = await client.query(db, { kind: 'trial', runId: 1, index: 3 });
   assert.equal(trial?.epochs.length, 1);
   assert.equal(await client.query(db, { kind: 'trial', runId: 1, index: 99 }), null);
+  const dashboard = await client.query(db, { kind: 'dashboard', runId: 1 });
+  assert.equal(dashboard?.trials.length, 5);
+  assert.deepEqual(dashboard?.decisions.slice(0, 3), ['layer0.filter_height', 'layer0.filter_width', 'layer0.filters']);
+  assert.ok(dashboard?.trials.every((t) => t.finishedMs !== null && t.finishedMs >= 0 && t.valAccuracy !== null));
+  const view = await client.query(db, { kind: 'trial-view', runId: 1, index: 2 });
+  assert.equal(view?.trial.index, 2);
+  assert.equal(view?.decisions.length, view?.trial.architecture.length);
+  const compared = await client.query(db, { kind: 'compare', runIds: [1, 42] });
+  assert.deepEqual(compared.runs.map((r) => r.run.id), [1]);
   await assert.rejects(client.query(db, { kind: 'trials', runId: 1, order: 'index', offset: 0, limit: 'x' as unknown as number }), /datatype mismatch|Error/);
   assert.equal(started.length, 1, 'one process serves every query');
   const pid = started[0].pid!;
