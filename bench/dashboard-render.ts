@@ -102,6 +102,14 @@ function page(): string {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/panels.css">
+<style>
+/* A few of the variables VS Code's Dark Modern theme sets on a webview. */
+html { --vscode-font-family: system-ui, sans-serif; --vscode-font-size: 13px; --vscode-editor-foreground: #cccccc; --vscode-editor-background: #1f1f1f;
+  --vscode-descriptionForeground: #9d9d9d; --vscode-panel-border: #2b2b2b; --vscode-charts-lines: rgba(204, 204, 204, 0.5);
+  --vscode-charts-blue: #3794ff; --vscode-charts-red: #f14c4c; --vscode-charts-green: #89d185; --vscode-charts-yellow: #cca700;
+  --vscode-charts-orange: #d18616; --vscode-charts-purple: #b180d7; --vscode-progressBar-background: #0078d4;
+  --vscode-badge-background: #616161; --vscode-badge-foreground: #f8f8f8; --vscode-list-hoverBackground: #2a2d2e; --vscode-focusBorder: #0078d4; }
+</style>
 </head><body class="vscode-dark">
 <div id="app"></div>
 <script nonce="${NONCE}">
@@ -179,6 +187,7 @@ async function measure(browser: Browser, url: string, data: DashboardData, error
     const charts = (window as unknown as { __nasCharts?: Record<string, { data: { datasets: { data: unknown[] }[] } }> }).__nasCharts;
     return { rewardPoints: charts?.reward.data.datasets[0].data.length ?? -1, rows: document.querySelectorAll('#trial-table tbody tr.trial-row').length };
   }, undefined);
+  if (process.env.NAS_BENCH_DEBUG) console.log(await p.evaluate(() => performance.getEntriesByType('mark').map((m) => `${m.name}=${m.startTime.toFixed(0)}`).join(' '), undefined));
   if (process.env.NAS_BENCH_SCREENSHOT) await p.screenshot({ path: `${process.env.NAS_BENCH_SCREENSHOT}-${data.trials.length}.png`, fullPage: true });
   await context.close();
   if (counts.rewardPoints !== data.trials.filter((t) => t.reward !== null).length) errors.push(`reward chart has ${counts.rewardPoints} points`);

@@ -18,6 +18,7 @@ import {
   formatDuration,
   paretoFront,
   perDecisionEntropy,
+  stepCorners,
   trialsPerStep,
   type TrialFilter,
   type TrialSortKey,
@@ -43,6 +44,8 @@ interface State {
   series: {
     rewards: XY[];
     best: XY[];
+    /** `best` with only the points where it rises (and the last), drawn stepped. */
+    bestSteps: XY[];
     baseline: XY[];
     entropy: XY[];
     perDecisionEntropy: XY[][];
@@ -106,6 +109,7 @@ function render(data: DashboardData): void {
   const series: State['series'] = {
     rewards,
     best: bestSoFar(trials),
+    bestSteps: [],
     baseline: emaBaselineSeries(data.steps, m),
     entropy: entropySeries(data.steps),
     perDecisionEntropy: [],
@@ -114,6 +118,7 @@ function render(data: DashboardData): void {
     front: [],
   };
   paretoSeries(trials, series);
+  replace(series.bestSteps, stepCorners(series.best));
 
   const header = buildHeader(data.run);
   const reward = chartCard('chart-reward', 'Reward per trial');
@@ -125,14 +130,15 @@ function render(data: DashboardData): void {
   const table = buildTable();
   app.append(header.root, h('div', { class: 'charts' }, reward.card, entropy.card, argmax.card, pareto.card), table.root);
 
+  // Colours go in before the first draw (a recolour would cost a second full update).
   const charts: Charts = {
     reward: new Chart(reward.canvas, {
       type: 'scatter',
       data: {
         datasets: [
-          { label: 'reward', data: series.rewards, pointRadius: trials.length > 2000 ? 1.5 : 2.5, pointHoverRadius: 4 },
-          { label: 'best so far', data: series.best, showLine: true, pointRadius: 0, borderWidth: 2 },
-          { label: 'EMA baseline', data: series.baseline, showLine: true, pointRadius: 0, borderWidth: 1.5, borderDash: [5, 3] },
+          { label: 'reward', data: series.rewards, pointRadius: trials.length > 2000 ? 1.5 : 2.5, pointBorderWidth: 0, pointHoverRadius: 4, ...colours(theme.blue, 0.55) },
+          { label: 'best so far', data: series.bestSteps, showLine: true, stepped: 'after', pointRadius: 0, borderWidth: 2, ...colours(theme.green, 1) },
+          { label: 'EMA baseline', data: series.baseline, showLine: true, pointRadius: 0, borderWidth: 1.5, borderDash: [5, 3], ...colours(theme.orange, 1) },
         ],
       },
       options: {
@@ -142,7 +148,7 @@ function render(data: DashboardData): void {
     }),
     entropy: new Chart(entropy.canvas, {
       type: 'line',
-      data: { datasets: [{ label: 'total', data: series.entropy, pointRadius: 0, borderWidth: 2 }] },
+      data: { datasets: [{ label: 'total', data: series.entropy, pointRadius: 0, borderWidth: 2, ...colours(theme.purple, 1) }] },
       options: {
         ...baseOptions(theme),
         plugins: { ...baseOptions(theme).plugins, decimation: DECIMATION },
@@ -152,7 +158,14 @@ function render(data: DashboardData): void {
     argmax: new Chart(argmax.canvas, {
       type: 'line',
       data: {
-        datasets: series.argmax.map((points, d) => ({ label: data.decisions[d] ?? `decision ${d}`, data: points, pointRadius: 0, borderWidth: 1.5 })),
+        datasets: series.argmax.map((points, d) => ({
+          label: data.decisions[d] ?? `decision ${d}`,
+          data: points,
+          pointRadius: 0,
+          borderWidth: 1.5,
+          borderDash: seriesDash(d, theme.series.length),
+          ...colours(theme.series[d % theme.series.length], 1),
+        })),
       },
       options: {
         ...baseOptions(theme),
@@ -164,8 +177,8 @@ function render(data: DashboardData): void {
       type: 'scatter',
       data: {
         datasets: [
-          { label: 'trials', data: series.all, pointRadius: trials.length > 2000 ? 1.5 : 2.5 },
-          { label: 'Pareto front', data: series.front, showLine: true, pointRadius: 4, pointHoverRadius: 6, borderWidth: 2 },
+          { label: 'trials', data: series.all, pointRadius: trials.length > 2000 ? 1.5 : 2.5, pointBorderWidth: 0, ...colours(theme.muted, 0.5) },
+          { label: 'Pareto front', data: series.front, showLine: true, pointRadius: 4, pointHoverRadius: 6, borderWidth: 2, ...colours(theme.red, 1) },
         ],
       },
       options: {
@@ -194,7 +207,6 @@ function render(data: DashboardData): void {
   };
   const s = state;
   entropyToggle.addEventListener('change', () => setPerDecision(s, entropyToggle.checked));
-  recolour(s);
   refreshTable(s);
   updateHeader(s);
   if (clock) clearInterval(clock);
@@ -266,7 +278,8 @@ function append(s: State, run: RunRecord, trials: TrialPoint[], steps: Controlle
   // decimation plugin's setter when it has swapped `data` for a decimated copy.
   const { reward, entropy, argmax: argmaxChart, pareto } = s.charts;
   reward.data.datasets[0].data = s.series.rewards;
-  reward.data.datasets[1].data = s.series.best;
+  replace(s.series.bestSteps, stepCorners(s.series.best));
+  reward.data.datasets[1].data = s.series.bestSteps;
   reward.data.datasets[2].data = s.series.baseline;
   entropy.data.datasets[0].data = s.series.entropy;
   s.series.perDecisionEntropy.forEach((points, d) => {
@@ -315,11 +328,14 @@ function recolour(s: State): void {
   }
 }
 
-/** Sets a dataset's line and point colours; `alpha` < 1 fades the points (theme colours stay the source). */
+/** Line and point colours of a dataset; `alpha` < 1 fades the points (theme colours stay the source). */
+function colours(colour: string, alpha: number): { borderColor: string; backgroundColor: string; pointBorderColor: string } {
+  const fill = alpha < 1 ? withAlpha(colour, alpha) : colour;
+  return { borderColor: colour, backgroundColor: fill, pointBorderColor: fill };
+}
+
 function paint(dataset: LineDataset | ScatterDataset, colour: string, alpha: number): void {
-  dataset.borderColor = colour;
-  dataset.backgroundColor = alpha < 1 ? withAlpha(colour, alpha) : colour;
-  (dataset as { pointBorderColor?: string }).pointBorderColor = alpha < 1 ? withAlpha(colour, alpha) : colour;
+  Object.assign(dataset, colours(colour, alpha));
 }
 
 /** `colour` at the given opacity, via color-mix so any CSS colour syntax works. */

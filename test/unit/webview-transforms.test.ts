@@ -16,6 +16,7 @@ import {
   formatDuration,
   paretoFront,
   perDecisionEntropy,
+  stepCorners,
   trialsPerStep,
 } from '../../webview/transforms.ts';
 
@@ -184,4 +185,23 @@ test('formatting helpers', () => {
   assert.equal(estimateRemainingMs(1000, 10, 30), 2000);
   assert.equal(estimateRemainingMs(1000, 0, 30), null);
   assert.equal(estimateRemainingMs(1000, 30, 30), 0);
+});
+
+test('stepCorners keeps the rises and the last point', () => {
+  assert.deepEqual(stepCorners([]), []);
+  assert.deepEqual(stepCorners([{ x: 0, y: 1 }]), [{ x: 0, y: 1 }]);
+  assert.deepEqual(
+    stepCorners([
+      { x: 0, y: 1 },
+      { x: 1, y: 1 },
+      { x: 2, y: 2 },
+      { x: 3, y: 2 },
+      { x: 4, y: 2 },
+    ]),
+    [
+      { x: 0, y: 1 },
+      { x: 2, y: 2 },
+      { x: 4, y: 2 },
+    ],
+  );
 });
