@@ -183,7 +183,8 @@ export function baseOptions(theme: Theme): ChartOptions<'line'> {
 }
 
 /** Re-colours axes and legend of a chart after a theme change (datasets are the caller's). */
-export function applyAxisTheme(chart: Chart, theme: Theme): void {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any chart type
+export function applyAxisTheme(chart: Chart<any, any>, theme: Theme): void {
   const options = chart.options as ChartOptions<'line'>;
   for (const scale of Object.values(options.scales ?? {})) {
     if (!scale) continue;

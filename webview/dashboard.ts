@@ -530,7 +530,7 @@ function renderRows(s: State): void {
     rows.push(
       h(
         'tr',
-        { 'data-index': t.index, tabindex: 0, class: `trial-row status-${t.status}` },
+        { 'data-index': t.index, tabindex: 0, class: `trial-row trial-${t.status}` },
         h('td', { class: 'num' }, t.index),
         h('td', {}, t.status),
         h('td', { class: 'num' }, fmt(t.reward)),

@@ -1,0 +1,266 @@
+// The trial view: the architecture drawn as SVG (macro: the stack of layers with skip arrows; cell:
+// the normal and reduction cells as DAGs), the learning curves, the details and the decisions.
+// Nodes have class `arch-node` and edges class `arch-edge` (the e2e tests count them).
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset } from 'chart.js';
+import type { EpochMetrics } from '../src/protocol/engine.ts';
+import type { TrialData } from '../src/protocol/webview.ts';
+import { cellOutputNodes, macroOutputLayers, type CellNode, type MacroGraph } from '../src/space/graph.ts';
+import { appRoot, applyAxisTheme, baseOptions, chartCard, fmt, h, linearAxis, listen, onThemeChange, post, readTheme, svg, type Theme } from './common.ts';
+import { formatCount, formatDuration, type XY } from './transforms.ts';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
+
+let charts: Chart<'line', XY[]>[] = [];
+let markerSeq = 0;
+
+listen((message) => {
+  if (message.type === 'trial') render(message.data);
+});
+
+onThemeChange((theme) => {
+  for (const chart of charts) {
+    colourCurves(chart, theme);
+    applyAxisTheme(chart, theme);
+    chart.update('none');
+  }
+});
+
+function render(data: TrialData): void {
+  for (const chart of charts) chart.destroy();
+  charts = [];
+  const theme = readTheme();
+  const { trial, run } = data;
+  const app = appRoot();
+  app.replaceChildren();
+  app.className = 'trial-view';
+
+  const copy = (format: 'yaml' | 'json', label: string) => {
+    const button = h('vscode-button', { id: `copy-${format}`, secondary: true }, label);
+    button.addEventListener('click', () => post({ type: 'copy-architecture', runId: run.id, index: trial.index, format }));
+    return button;
+  };
+  const header = h(
+    'header',
+    { class: 'run-header' },
+    h('div', { class: 'title-row' }, h('h1', {}, `Trial ${trial.index}`), h('span', { class: `status status-${trial.status}` }, trial.status), h('span', { class: 'spacer' }), copy('yaml', 'Copy as YAML'), copy('json', 'Copy as JSON')),
+    h('span', { class: 'meta' }, `${run.name} (run #${run.id}) · ${run.strategy} · ${run.spaceKind} space`),
+  );
+
+  const architecture = h('section', { class: 'card architecture' }, h('div', { class: 'card-head' }, h('h2', {}, 'Architecture')));
+  if (trial.graph.kind === 'macro') {
+    architecture.append(drawMacro(trial.graph));
+  } else {
+    architecture.append(h('h3', { class: 'cell-title' }, 'Normal cell'), drawCell(trial.graph.normal, 'normal'));
+    architecture.append(h('h3', { class: 'cell-title' }, 'Reduction cell'), drawCell(trial.graph.reduction, 'reduction'));
+  }
+
+  const m = trial.metrics;
+  const started = Date.parse(trial.startedAt);
+  const finished = trial.finishedAt ? Date.parse(trial.finishedAt) : NaN;
+  const facts: [string, string][] = [
+    ['status', trial.status],
+    ['reward', fmt(trial.reward)],
+    ['validation accuracy', fmt(m?.valAccuracy)],
+    ['test accuracy', fmt(m?.testAccuracy)],
+    ['parameters', m ? `${formatCount(m.params)} (${m.params.toLocaleString('en-US')})` : '–'],
+    ['FLOPs', m ? formatCount(m.flops) : '–'],
+    ['training time', m ? `${m.seconds.toFixed(1)} s` : Number.isFinite(finished) ? formatDuration(finished - started) : '–'],
+    ['started', trial.startedAt],
+    ['finished', trial.finishedAt ?? '–'],
+    ['key', trial.key],
+  ];
+  const details = h('section', { class: 'card details' }, h('div', { class: 'card-head' }, h('h2', {}, 'Details')));
+  const list = h('dl', { id: 'trial-details' });
+  for (const [name, value] of facts) list.append(h('dt', {}, name), h('dd', {}, value));
+  details.append(list);
+  if (trial.error) details.append(h('div', { class: 'error-box', id: 'trial-error' }, trial.error));
+
+  const decisions = h('ul', { class: 'decisions', id: 'trial-decisions' });
+  trial.architecture.forEach((choice, i) => {
+    const decision = data.decisions[i];
+    const name = decision?.name ?? `decision ${i}`;
+    const option = decision?.options[choice] ?? String(choice);
+    decisions.append(h('li', {}, h('span', { class: 'name' }, name), ' = ', option));
+  });
+  details.append(h('h3', { class: 'cell-title' }, `Decisions (${trial.architecture.length})`), decisions);
+
+  const loss = chartCard('chart-loss', 'Loss per epoch');
+  const accuracy = chartCard('chart-accuracy', 'Accuracy per epoch');
+  const curves = h('div', { class: 'trial-grid' }, loss.card, accuracy.card);
+  if (data.epochs.length === 0) curves.append(h('p', { class: 'empty' }, 'No epochs recorded for this trial.'));
+
+  app.append(header, h('div', { class: 'trial-grid' }, architecture, details), curves);
+
+  const epochs = [...data.epochs].sort((a, b) => a.epoch - b.epoch);
+  const series = (pick: (e: EpochMetrics) => number): XY[] => epochs.map((e) => ({ x: e.epoch, y: pick(e) }));
+  charts = [
+    curveChart(loss.canvas, theme, 'loss', [
+      { label: 'train loss', data: series((e) => e.trainLoss) },
+      { label: 'validation loss', data: series((e) => e.valLoss) },
+    ]),
+    curveChart(accuracy.canvas, theme, 'accuracy', [
+      { label: 'train accuracy', data: series((e) => e.trainAccuracy) },
+      { label: 'validation accuracy', data: series((e) => e.valAccuracy) },
+    ]),
+  ];
+  // Read by the e2e tests.
+  window.__nasCharts = { loss: charts[0], accuracy: charts[1] };
+  performance.mark('nas-trial-rendered');
+}
+
+function curveChart(canvas: HTMLCanvasElement, theme: Theme, y: string, datasets: { label: string; data: XY[] }[]): Chart<'line', XY[]> {
+  const chart = new Chart<'line', XY[]>(canvas, {
+    type: 'line',
+    data: { datasets: datasets.map((d): ChartDataset<'line', XY[]> => ({ ...d, pointRadius: 3, borderWidth: 2 })) },
+    options: { ...baseOptions(theme), scales: { x: linearAxis(theme, 'epoch', { ticks: { precision: 0, color: theme.foreground } }), y: linearAxis(theme, y) } },
+  });
+  colourCurves(chart, theme);
+  chart.update('none');
+  return chart;
+}
+
+function colourCurves(chart: Chart<'line', XY[]>, theme: Theme): void {
+  chart.data.datasets.forEach((dataset, i) => {
+    const colour = i === 0 ? theme.blue : theme.orange;
+    dataset.borderColor = colour;
+    dataset.backgroundColor = colour;
+    dataset.borderDash = i === 0 ? [5, 3] : [];
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// SVG drawing (createElementNS only; labels are text nodes)
+
+const NODE_W = 230;
+const NODE_H = 30;
+
+interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+function svgRoot(width: number, height: number, label: string): { root: SVGSVGElement; markerId: string } {
+  const markerId = `arrow-${++markerSeq}`;
+  const root = svg('svg', { class: 'arch-svg', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': label });
+  const marker = svg('marker', { id: markerId, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+  marker.append(svg('path', { d: 'M 0 0 L 10 5 L 0 10 z' }));
+  const defs = svg('defs');
+  defs.append(marker);
+  root.append(defs);
+  return { root, markerId };
+}
+
+function node(parent: SVGElement, box: Box, label: string, extraClass = '', id?: string): void {
+  const g = svg('g', { class: `arch-node${extraClass ? ` ${extraClass}` : ''}`, ...(id ? { 'data-node': id } : {}) });
+  g.append(svg('rect', { x: box.x, y: box.y, width: box.w, height: box.h, rx: 4 }));
+  g.append(svg('text', { x: box.x + box.w / 2, y: box.y + box.h / 2, 'text-anchor': 'middle', 'dominant-baseline': 'central' }, label));
+  const title = svg('title', {}, label);
+  g.append(title);
+  parent.append(g);
+}
+
+function edge(parent: SVGElement, d: string, markerId: string, extraClass = '', label?: { x: number; y: number; text: string }): void {
+  const g = svg('g', { class: `arch-edge${extraClass ? ` ${extraClass}` : ''}` });
+  g.append(svg('path', { d, 'marker-end': `url(#${markerId})` }));
+  if (label) g.append(svg('text', { x: label.x, y: label.y, 'text-anchor': 'middle', 'dominant-baseline': 'central' }, label.text));
+  parent.append(g);
+}
+
+/** Image at the top, the layers below it, the classifier at the bottom; skips curve on the right. */
+function drawMacro(graph: MacroGraph): SVGSVGElement {
+  const gap = 26;
+  const left = 20;
+  const count = graph.layers.length + 2;
+  const maxSpan = Math.max(1, ...graph.layers.flatMap((layer, i) => layer.inputs.map((j) => i - j)), graph.layers.length);
+  const width = left + NODE_W + 40 + Math.min(maxSpan, 12) * 14 + 20;
+  const height = 20 + count * (NODE_H + gap);
+  const { root, markerId } = svgRoot(width, height, 'macro architecture');
+  const box = (row: number): Box => ({ x: left, y: 10 + row * (NODE_H + gap), w: NODE_W, h: NODE_H });
+  const edges = svg('g');
+  const nodes = svg('g');
+  root.append(edges, nodes);
+
+  node(nodes, box(0), 'image', 'io', 'image');
+  graph.layers.forEach((layer, i) => {
+    node(nodes, box(i + 1), `conv ${layer.filterHeight}x${layer.filterWidth}, ${layer.filters} filters (stride ${layer.stride})`, '', `layer${i}`);
+  });
+  const classifierRow = graph.layers.length + 1;
+  node(nodes, box(classifierRow), 'classifier', 'output', 'classifier');
+
+  const link = (fromRow: number, toRow: number) => {
+    const from = box(fromRow);
+    const to = box(toRow);
+    if (toRow - fromRow === 1) {
+      const x = from.x + from.w / 2;
+      edge(edges, `M ${x} ${from.y + from.h} L ${x} ${to.y}`, markerId);
+      return;
+    }
+    // A skip: out of the right side, around, into the right side of the target.
+    const span = toRow - fromRow;
+    const bulge = from.x + from.w + 16 + Math.min(span, 12) * 14;
+    const y1 = from.y + from.h / 2;
+    const y2 = to.y + to.h / 2;
+    edge(edges, `M ${from.x + from.w} ${y1} C ${bulge} ${y1}, ${bulge} ${y2}, ${to.x + to.w + 1} ${y2}`, markerId, 'skip');
+  };
+  graph.layers.forEach((layer, i) => {
+    const inputs = layer.inputs.length === 0 ? [-1] : layer.inputs; // -1: the image
+    for (const j of inputs) link(j + 1, i + 1);
+  });
+  const outputs = graph.layers.length === 0 ? [-1] : macroOutputLayers(graph);
+  for (const j of outputs) link(j + 1, classifierRow);
+  return root;
+}
+
+/** A cell as a DAG: inputs on top, each node one level below its deepest input, the output at the bottom. */
+function drawCell(nodes: readonly CellNode[], kind: string): SVGSVGElement {
+  const w = 110;
+  const hgap = 40;
+  const vgap = 76;
+  const level: number[] = [0, 0];
+  nodes.forEach((n) => level.push(1 + Math.max(level[n.inputs[0]], level[n.inputs[1]])));
+  const outputLevel = Math.max(...level) + 1;
+  const rows = new Map<number, number[]>();
+  level.forEach((l, i) => rows.set(l, [...(rows.get(l) ?? []), i]));
+  const widest = Math.max(1, ...[...rows.values()].map((r) => r.length));
+  const width = 20 + widest * (w + hgap);
+  const height = 20 + (outputLevel + 1) * (NODE_H + vgap) - vgap;
+  const { root, markerId } = svgRoot(width, height, `${kind} cell`);
+  const boxes: Box[] = [];
+  for (const [l, members] of rows) {
+    const rowWidth = members.length * w + (members.length - 1) * hgap;
+    members.forEach((member, k) => {
+      boxes[member] = { x: (width - rowWidth) / 2 + k * (w + hgap), y: 10 + l * (NODE_H + vgap), w, h: NODE_H };
+    });
+  }
+  const outputBox: Box = { x: (width - w) / 2, y: 10 + outputLevel * (NODE_H + vgap), w, h: NODE_H };
+  const edgeLayer = svg('g');
+  const nodeLayer = svg('g');
+  root.append(edgeLayer, nodeLayer);
+  const label = (i: number) => (i < 2 ? `input${i}` : `node${i - 2}`);
+  boxes.forEach((b, i) => node(nodeLayer, b, label(i), i < 2 ? 'io' : '', `${kind}.${label(i)}`));
+  node(nodeLayer, outputBox, 'output', 'output', `${kind}.output`);
+
+  const curve = (from: Box, to: Box, bend: number) => {
+    const x1 = from.x + from.w / 2;
+    const y1 = from.y + from.h;
+    const x2 = to.x + to.w / 2 + bend * 0.4;
+    const y2 = to.y;
+    const cx = (x1 + x2) / 2 + bend;
+    const cy = (y1 + y2) / 2;
+    return { d: `M ${x1} ${y1} Q ${cx} ${cy}, ${x2} ${y2}`, mid: { x: (x1 + 2 * cx + x2) / 4, y: (y1 + 2 * cy + y2) / 4 } };
+  };
+  nodes.forEach((n, j) => {
+    const target = boxes[j + 2];
+    [0, 1].forEach((side) => {
+      const same = n.inputs[0] === n.inputs[1];
+      const bend = same ? (side === 0 ? -28 : 28) : 0;
+      const { d, mid } = curve(boxes[n.inputs[side]], target, bend);
+      edge(edgeLayer, d, markerId, '', { x: mid.x, y: mid.y, text: n.operations[side] });
+    });
+  });
+  for (const j of cellOutputNodes(nodes)) edge(edgeLayer, curve(boxes[j + 2], outputBox, 0).d, markerId, 'to-output');
+  return root;
+}
