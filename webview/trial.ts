@@ -123,8 +123,7 @@ function curveChart(canvas: HTMLCanvasElement, theme: Theme, y: string, datasets
 function colourCurves(chart: Chart<'line', XY[]>, theme: Theme): void {
   chart.data.datasets.forEach((dataset, i) => {
     const colour = i === 0 ? theme.blue : theme.orange;
-    dataset.borderColor = colour;
-    dataset.backgroundColor = colour;
+    Object.assign(dataset, { borderColor: colour, backgroundColor: colour, pointBorderColor: colour, pointBackgroundColor: colour });
     dataset.borderDash = i === 0 ? [5, 3] : [];
   });
 }
@@ -217,8 +216,8 @@ function drawMacro(graph: MacroGraph): SVGSVGElement {
 /** A cell as a DAG: inputs on top, each node one level below its deepest input, the output at the bottom. */
 function drawCell(nodes: readonly CellNode[], kind: string): SVGSVGElement {
   const w = 110;
-  const hgap = 40;
-  const vgap = 76;
+  const hgap = 80;
+  const vgap = 96;
   const level: number[] = [0, 0];
   nodes.forEach((n) => level.push(1 + Math.max(level[n.inputs[0]], level[n.inputs[1]])));
   const outputLevel = Math.max(...level) + 1;
@@ -250,14 +249,18 @@ function drawCell(nodes: readonly CellNode[], kind: string): SVGSVGElement {
     const y2 = to.y;
     const cx = (x1 + x2) / 2 + bend;
     const cy = (y1 + y2) / 2;
-    return { d: `M ${x1} ${y1} Q ${cx} ${cy}, ${x2} ${y2}`, mid: { x: (x1 + 2 * cx + x2) / 4, y: (y1 + 2 * cy + y2) / 4 } };
+    // Labels sit at t = 0.35 (first input) or 0.65 (second) along the curve, so the two edges of
+    // a node rarely put theirs in the same place.
+    const at = (t: number) => ({ x: (1 - t) ** 2 * x1 + 2 * (1 - t) * t * cx + t ** 2 * x2, y: (1 - t) ** 2 * y1 + 2 * (1 - t) * t * cy + t ** 2 * y2 });
+    return { d: `M ${x1} ${y1} Q ${cx} ${cy}, ${x2} ${y2}`, at };
   };
   nodes.forEach((n, j) => {
     const target = boxes[j + 2];
     [0, 1].forEach((side) => {
       const same = n.inputs[0] === n.inputs[1];
       const bend = same ? (side === 0 ? -28 : 28) : 0;
-      const { d, mid } = curve(boxes[n.inputs[side]], target, bend);
+      const { d, at } = curve(boxes[n.inputs[side]], target, bend);
+      const mid = at(side === 0 ? 0.35 : 0.65);
       edge(edgeLayer, d, markerId, '', { x: mid.x, y: mid.y, text: n.operations[side] });
     });
   });
