@@ -25,6 +25,18 @@ interface BenchPage extends Page {
   setViewportSize(size: { width: number; height: number }): Promise<void>;
 }
 
+/**
+ * The page's globals as the in-page functions below use them (this file is type-checked with the
+ * Node libraries, without the DOM's).
+ */
+interface PageGlobals {
+  __posted: { type: string }[];
+  __benchData: unknown;
+  __nasCharts?: Record<string, { data: { datasets: { data: unknown[] }[] } }>;
+  postMessage(message: unknown, origin: string): void;
+  document: { querySelectorAll(selector: string): { length: number } };
+}
+
 /** A small deterministic generator, so every run of the bench sees the same data. */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -154,7 +166,7 @@ async function measure(browser: Browser, url: string, data: DashboardData, error
     () =>
       new Promise<void>((done) => {
         // No named functions in here: tsx would wrap them in a helper the page does not have.
-        const w = window as unknown as { __posted: { type: string }[] };
+        const w = globalThis as unknown as PageGlobals;
         const timer = setInterval(() => {
           if (w.__posted.some((m) => m.type === 'ready')) {
             clearInterval(timer);
@@ -165,14 +177,15 @@ async function measure(browser: Browser, url: string, data: DashboardData, error
     undefined,
   );
   await p.evaluate((d) => {
-    (window as unknown as { __benchData: unknown }).__benchData = d;
+    (globalThis as unknown as PageGlobals).__benchData = d;
   }, data);
   const ms = await p.evaluate(
     () =>
       new Promise<number>((done) => {
         performance.clearMarks('nas-dashboard-rendered');
         const t0 = performance.now();
-        window.postMessage({ type: 'dashboard', data: (window as unknown as { __benchData: unknown }).__benchData }, '*');
+        const w = globalThis as unknown as PageGlobals;
+        w.postMessage({ type: 'dashboard', data: w.__benchData }, '*');
         const timer = setInterval(() => {
           const marks = performance.getEntriesByName('nas-dashboard-rendered');
           if (marks.length > 0) {
@@ -184,8 +197,8 @@ async function measure(browser: Browser, url: string, data: DashboardData, error
     undefined,
   );
   const counts = await p.evaluate(() => {
-    const charts = (window as unknown as { __nasCharts?: Record<string, { data: { datasets: { data: unknown[] }[] } }> }).__nasCharts;
-    return { rewardPoints: charts?.reward.data.datasets[0].data.length ?? -1, rows: document.querySelectorAll('#trial-table tbody tr.trial-row').length };
+    const w = globalThis as unknown as PageGlobals;
+    return { rewardPoints: w.__nasCharts?.reward.data.datasets[0].data.length ?? -1, rows: w.document.querySelectorAll('#trial-table tbody tr.trial-row').length };
   }, undefined);
   if (process.env.NAS_BENCH_DEBUG) console.log(await p.evaluate(() => performance.getEntriesByType('mark').map((m) => `${m.name}=${m.startTime.toFixed(0)}`).join(' '), undefined));
   if (process.env.NAS_BENCH_SCREENSHOT) await p.screenshot({ path: `${process.env.NAS_BENCH_SCREENSHOT}-${data.trials.length}.png`, fullPage: true });
