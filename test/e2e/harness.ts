@@ -39,6 +39,19 @@ export interface Locator {
   isVisible(): Promise<boolean>;
   press(key: string, options?: { timeout?: number }): Promise<void>;
   fill(value: string, options?: { timeout?: number }): Promise<void>;
+  hover(options?: { timeout?: number; force?: boolean }): Promise<void>;
+  /** Runs `fn` in the frame of the element (a webview's page for a locator inside a FrameLocator). */
+  evaluate<R, A = undefined>(fn: (element: unknown, arg: A) => R | Promise<R>, arg?: A, options?: { timeout?: number }): Promise<R>;
+  screenshot(options?: { path?: string; timeout?: number }): Promise<Buffer>;
+}
+/** An iframe's content, to find elements in (webviews: see webviewFrame). */
+export interface FrameLocator {
+  locator(selector: string): Locator;
+  frameLocator(selector: string): FrameLocator;
+  first(): FrameLocator;
+  last(): FrameLocator;
+  nth(index: number): FrameLocator;
+  owner(): Locator;
 }
 export interface Keyboard {
   press(key: string, options?: { delay?: number }): Promise<void>;
@@ -49,6 +62,7 @@ export interface Page {
   goto(url: string, options?: { timeout?: number; waitUntil?: 'load' | 'domcontentloaded' | 'networkidle' | 'commit' }): Promise<unknown>;
   locator(selector: string): Locator;
   getByRole(role: string, options?: { name?: string | RegExp; exact?: boolean }): Locator;
+  frameLocator(selector: string): FrameLocator;
   keyboard: Keyboard;
   screenshot(options?: { path?: string; fullPage?: boolean }): Promise<Buffer>;
   waitForTimeout(ms: number): Promise<void>;
@@ -491,6 +505,8 @@ export interface SessionOptions {
   /** Leave the extension out (to try the harness on the bare workbench). */
   withoutExtension?: boolean;
   keepRoot?: boolean;
+  /** Runs on the workspace folder after its files are written and before code-server starts (a database to open, say). */
+  prepareWorkspace?: (workspace: string) => void;
 }
 
 export async function openSession(options: SessionOptions): Promise<Session> {
@@ -500,6 +516,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     : installExtension(root);
   mkdirSync(extension.extensionsDir, { recursive: true });
   const workspace = createWorkspace(root, options.files, options.workspaceSettings);
+  options.prepareWorkspace?.(workspace);
   const server = await startCodeServer({ root, extensionsDir: extension.extensionsDir, trusted: options.trusted, userSettings: options.userSettings });
   let browser: Browser | undefined;
   try {
@@ -544,4 +561,16 @@ export async function showViewContainer(page: Page, title: string): Promise<void
   const selected = await page.locator(`.activitybar .action-item.checked .action-label[aria-label^="${title}"]`).count();
   if (selected === 0) await byLabel.first().click();
   await page.locator('.sidebar .composite.title').filter({ hasText: new RegExp(title, 'i') }).first().waitFor({ state: 'visible', timeout: 15_000 });
+}
+
+// ---------------------------------------------------------------------------------------
+// Webviews
+
+/**
+ * The content of the webview panel that is showing (the active editor's). VS Code keeps every
+ * webview in an outer iframe (`iframe.webview.ready`) whose page holds the extension's page in
+ * `#active-frame`; hidden panels (retainContextWhenHidden) keep theirs but are not visible.
+ */
+export function webviewFrame(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame');
 }
