@@ -33,6 +33,24 @@ const host = await build({
   metafile: true,
   logLevel: 'warning',
 });
+// The webview panels: browser code, each page one script (chart.js and @vscode-elements inside) and one stylesheet.
+await build({
+  entryPoints: {
+    dashboard: 'webview/dashboard.ts',
+    trial: 'webview/trial.ts',
+    compare: 'webview/compare.ts',
+    panels: 'webview/panels.css',
+  },
+  outdir: 'dist/webview',
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  minify: true,
+  sourcemap: true,
+  logLevel: 'warning',
+});
+
 // The host must never load a native module or tfjs (DESIGN.md): fail the build if one slipped in.
 const forbidden = Object.keys(host.metafile.inputs).filter((input) => /node_modules\/(better-sqlite3|@tensorflow)\//.test(input));
 if (forbidden.length) throw new Error(`the extension host bundle pulls in ${forbidden.join(', ')}`);

@@ -18,6 +18,9 @@ export function post(request: PanelRequest): void {
 
 /** Listens for host messages, then tells the host the page is ready for them. */
 export function listen(handler: (message: PanelMessage) => void): void {
+  // The host writes which panel this is into the page; VS Code keeps it to restore the panel after a reload.
+  const state = document.getElementById('app')?.dataset.state;
+  if (state) vscode().setState(JSON.parse(state));
   window.addEventListener('message', (event: MessageEvent) => {
     const message = event.data as PanelMessage | undefined;
     if (!message || typeof message !== 'object' || typeof message.type !== 'string') return;
