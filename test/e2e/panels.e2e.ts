@@ -354,10 +354,13 @@ test('A live run: its dashboard grows while the search runs; Stop Search stops i
   assert.ok(counts);
   // One read of both datasets (the page is single-threaded: no append lands between them).
   const live = await frame.locator('body').evaluate(() => {
+    // No named functions in here: tsx's __name helper does not exist in the page.
     type ChartLike = { data: { datasets: { label?: string; data: { x: number; y: number }[] }[] } };
     const reward = (globalThis as unknown as { __nasCharts: { reward: ChartLike } }).__nasCharts.reward.data.datasets;
-    const pick = (re: RegExp) => (reward.find((d) => re.test(d.label ?? ''))?.data ?? []).map((p) => ({ x: p.x, y: p.y }));
-    return { rewards: pick(/^reward$/i), best: pick(/best/i) };
+    return {
+      rewards: (reward.find((d) => /^reward$/i.test(d.label ?? ''))?.data ?? []).map((p) => ({ x: p.x, y: p.y })),
+      best: (reward.find((d) => /best/i.test(d.label ?? ''))?.data ?? []).map((p) => ({ x: p.x, y: p.y })),
+    };
   });
   assert.deepEqual(live.best, bestSoFarCorners(live.rewards), 'the live best-so-far line follows the appended rewards');
   await snap(page, 'dashboard-live');
