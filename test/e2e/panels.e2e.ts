@@ -368,8 +368,12 @@ test('A live run: its dashboard grows while the search runs; Stop Search stops i
   await runCommand(page, 'NAS: Stop Search');
   await waitFor(() => dbRun(dbPath, 2)?.status === 'stopped', 30_000, () => `run 2 to stop (${JSON.stringify(dbRun(dbPath, 2))})`);
   // The dashboard's last appends arrive; the chart ends at what the database holds.
-  const done = dbTrials(dbPath, 2).filter((t) => t.status === 'done' && t.reward !== null).length;
-  await waitFor(async () => rewardDatasets((await chartCounts(frame)) ?? {}).rewards === done, 15_000, async () => `the stopped run's chart to hold its ${done} done trials (${JSON.stringify(await chartCounts(frame))})`);
+  const doneIdx = dbTrials(dbPath, 2).filter((t) => t.status === 'done' && t.reward !== null).map((t) => t.idx);
+  const done = doneIdx.length;
+  await waitFor(async () => rewardDatasets((await chartCounts(frame)) ?? {}).rewards === done, 15_000, async () => {
+    const shown = new Set((await datasetPoints(frame, 'reward', /^reward$/i)).map((p) => p.x));
+    return `the stopped run's chart to hold its ${done} done trials (missing trials ${JSON.stringify(doneIdx.filter((i) => !shown.has(i)))}; ${JSON.stringify(await chartCounts(frame))})`;
+  });
   await snap(page, 'dashboard-live-stopped');
 });
 
