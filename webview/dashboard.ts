@@ -136,7 +136,7 @@ function render(data: DashboardData): void {
       type: 'scatter',
       data: {
         datasets: [
-          { label: 'reward', data: series.rewards, pointRadius: trials.length > 2000 ? 1.5 : 2.5, pointBorderWidth: 0, pointHoverRadius: 4, ...colours(theme.blue, 0.55) },
+          { label: 'reward', data: series.rewards, pointRadius: trials.length > 2000 ? 1.5 : 2.5, pointBorderWidth: 0, pointHoverRadius: 4, ...colours(theme.blue, 0.8) },
           { label: 'best so far', data: series.bestSteps, showLine: true, stepped: 'after', pointRadius: 0, borderWidth: 2, ...colours(theme.green, 1) },
           { label: 'EMA baseline', data: series.baseline, showLine: true, pointRadius: 0, borderWidth: 1.5, borderDash: [5, 3], ...colours(theme.orange, 1) },
         ],
@@ -177,7 +177,7 @@ function render(data: DashboardData): void {
       type: 'scatter',
       data: {
         datasets: [
-          { label: 'trials', data: series.all, pointRadius: trials.length > 2000 ? 1.5 : 2.5, pointBorderWidth: 0, ...colours(theme.muted, 0.5) },
+          { label: 'trials', data: series.all, pointRadius: trials.length > 2000 ? 1.5 : 2.5, pointBorderWidth: 0, ...colours(theme.muted, 0.75) },
           { label: 'Pareto front', data: series.front, showLine: true, pointRadius: 4, pointHoverRadius: 6, borderWidth: 2, ...colours(theme.red, 1) },
         ],
       },
@@ -306,7 +306,7 @@ function replace<T>(target: T[], values: T[]): void {
 function recolour(s: State): void {
   const t = s.theme;
   const [rewardSet, bestSet, baselineSet] = s.charts.reward.data.datasets as ScatterDataset[];
-  paint(rewardSet, t.blue, 0.55);
+  paint(rewardSet, t.blue, 0.8);
   paint(bestSet, t.green, 1);
   paint(baselineSet, t.orange, 1);
   const entropySets = s.charts.entropy.data.datasets as LineDataset[];
@@ -320,7 +320,7 @@ function recolour(s: State): void {
     dataset.borderDash = seriesDash(d, t.series.length);
   });
   const [allSet, frontSet] = s.charts.pareto.data.datasets as ScatterDataset[];
-  paint(allSet, t.muted, 0.5);
+  paint(allSet, t.muted, 0.75);
   paint(frontSet, t.red, 1);
   for (const chart of Object.values(s.charts) as Chart[]) {
     applyAxisTheme(chart, t);

@@ -27,6 +27,8 @@ interface OpenPanel {
   panel: vscode.WebviewPanel;
   state: PanelState;
   run?: RunRecord;
+  /** Events that came while the dashboard's first query was in flight: applied once it is loaded. */
+  early: EngineEvent[];
   pendingTrials: TrialPoint[];
   pendingSteps: ControllerStepRecord[];
   flushTimer?: NodeJS.Timeout;
@@ -84,7 +86,7 @@ export class Panels implements vscode.Disposable {
   }
 
   private attach(panel: vscode.WebviewPanel, state: PanelState): void {
-    const entry: OpenPanel = { panel, state, pendingTrials: [], pendingSteps: [] };
+    const entry: OpenPanel = { panel, state, early: [], pendingTrials: [], pendingSteps: [] };
     this.open.add(entry);
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'nas-studio.svg');
     panel.webview.options = { enableScripts: true, localResourceRoots: [this.root] };
@@ -166,6 +168,14 @@ export class Panels implements vscode.Disposable {
       entry.run = data.run;
       entry.panel.title = `NAS Run ${data.run.id}: ${data.run.name}`;
       this.post(entry, { type: 'dashboard', data });
+      // What finished while the query ran, less what the query already had.
+      const loadedTrials = new Set(data.trials.filter((t) => t.status !== 'running').map((t) => t.index));
+      const lastStep = data.steps.at(-1)?.step ?? 0;
+      for (const event of entry.early.splice(0)) {
+        if (event.type === 'trial-finished' && loadedTrials.has(event.trial.index)) continue;
+        if (event.type === 'controller-step' && event.step.step <= lastStep) continue;
+        this.apply(entry, event);
+      }
     } else if (state.view === 'trial') {
       const data = await this.queries.query(db, { kind: 'trial-view', runId: state.runId, index: state.index });
       if (!data) throw new Error(`run ${state.runId} has no trial ${state.index}`);
@@ -180,25 +190,31 @@ export class Panels implements vscode.Disposable {
     const runId = event.type === 'trial-finished' ? event.trial.runId : event.type === 'controller-step' ? event.step.runId : event.type === 'run-finished' || event.type === 'run-started' ? event.run.id : undefined;
     if (runId === undefined) return;
     for (const entry of this.open) {
-      if (entry.state.view !== 'dashboard' || entry.state.runId !== runId || !entry.run) continue;
-      if (event.type === 'trial-finished') entry.pendingTrials.push(toTrialPoint(event.trial, entry.run.createdAt));
-      if (event.type === 'controller-step') entry.pendingSteps.push(event.step);
-      if (event.type === 'run-finished' || event.type === 'run-started') entry.run = event.run;
-      entry.flushTimer ??= setTimeout(() => this.flush(entry), APPEND_INTERVAL_MS);
+      if (entry.state.view !== 'dashboard' || entry.state.runId !== runId) continue;
+      if (entry.run) this.apply(entry, event);
+      else entry.early.push(event);
     }
+  }
+
+  private apply(entry: OpenPanel, event: EngineEvent): void {
+    if (!entry.run) return;
+    if (event.type === 'trial-finished') {
+      const { trial } = event;
+      entry.pendingTrials.push(toTrialPoint(trial, entry.run.createdAt));
+      // The header's counters move with each trial, until the engine sends the run record again.
+      const counted = trial.status === 'done' || trial.status === 'failed' ? 1 : 0;
+      const bestReward = trial.reward === null ? entry.run.bestReward : Math.max(entry.run.bestReward ?? -Infinity, trial.reward);
+      entry.run = { ...entry.run, trialsDone: entry.run.trialsDone + counted, bestReward };
+    }
+    if (event.type === 'controller-step') entry.pendingSteps.push(event.step);
+    if (event.type === 'run-finished' || event.type === 'run-started') entry.run = event.run;
+    entry.flushTimer ??= setTimeout(() => this.flush(entry), APPEND_INTERVAL_MS);
   }
 
   private flush(entry: OpenPanel): void {
     entry.flushTimer = undefined;
     if (!entry.run) return;
-    const trials = entry.pendingTrials.splice(0);
-    const steps = entry.pendingSteps.splice(0);
-    // The run record's counters move with each trial; the header shows them.
-    const rewards = trials.flatMap((t) => (t.reward === null ? [] : [t.reward]));
-    const bestReward = rewards.length ? Math.max(entry.run.bestReward ?? -Infinity, ...rewards) : entry.run.bestReward;
-    const run = { ...entry.run, bestReward, trialsDone: entry.run.trialsDone + trials.filter((t) => t.status !== 'interrupted').length };
-    entry.run = run;
-    this.post(entry, { type: 'dashboard-append', run, trials, steps });
+    this.post(entry, { type: 'dashboard-append', run: entry.run, trials: entry.pendingTrials.splice(0), steps: entry.pendingSteps.splice(0) });
   }
 
   dispose(): void {
