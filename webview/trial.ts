@@ -110,22 +110,22 @@ function render(data: TrialData): void {
 }
 
 function curveChart(canvas: HTMLCanvasElement, theme: Theme, y: string, datasets: { label: string; data: XY[] }[]): Chart<'line', XY[]> {
-  const chart = new Chart<'line', XY[]>(canvas, {
+  return new Chart<'line', XY[]>(canvas, {
     type: 'line',
-    data: { datasets: datasets.map((d): ChartDataset<'line', XY[]> => ({ ...d, pointRadius: 3, borderWidth: 2 })) },
+    // Coloured from the start: chart.js resolves point colours when the chart is built.
+    data: { datasets: datasets.map((d, i): ChartDataset<'line', XY[]> => ({ ...d, pointRadius: 3, borderWidth: 2, ...curveStyle(i, theme) })) },
     options: { ...baseOptions(theme), scales: { x: linearAxis(theme, 'epoch', { ticks: { precision: 0, color: theme.foreground } }), y: linearAxis(theme, y) } },
   });
-  colourCurves(chart, theme);
-  chart.update('none');
-  return chart;
+}
+
+/** Train dashed blue, validation solid orange. */
+function curveStyle(i: number, theme: Theme) {
+  const colour = i === 0 ? theme.blue : theme.orange;
+  return { borderColor: colour, backgroundColor: colour, pointBorderColor: colour, pointBackgroundColor: colour, borderDash: i === 0 ? [5, 3] : [] };
 }
 
 function colourCurves(chart: Chart<'line', XY[]>, theme: Theme): void {
-  chart.data.datasets.forEach((dataset, i) => {
-    const colour = i === 0 ? theme.blue : theme.orange;
-    Object.assign(dataset, { borderColor: colour, backgroundColor: colour, pointBorderColor: colour, pointBackgroundColor: colour });
-    dataset.borderDash = i === 0 ? [5, 3] : [];
-  });
+  chart.data.datasets.forEach((dataset, i) => Object.assign(dataset, curveStyle(i, theme)));
 }
 
 // ---------------------------------------------------------------------------------------

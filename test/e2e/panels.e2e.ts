@@ -450,3 +450,16 @@ test('Compare Runs from the palette: two runs, two datasets per chart', { timeou
   console.log(`compare: done trials per run in the database ${JSON.stringify(expected)}`);
   await snap(page, 'compare');
 });
+
+test('A dashboard survives a window reload (its serializer restores it with its charts)', { timeout: 3 * 60_000 }, async () => {
+  const { page } = current();
+  await closeAllEditors(page);
+  await openDashboardFromPalette(page, 1, '#1 finished');
+  await waitForDashboard(page);
+  await runCommand(page, 'Developer: Reload Window');
+  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+  const frame = await waitForDashboard(page);
+  const reward = rewardDatasets((await chartCounts(frame)) ?? {});
+  assert.equal(reward.rewards, FINISHED_TRIALS, 'the restored dashboard shows every finished trial again');
+  await snap(page, 'dashboard-after-reload');
+});
