@@ -214,7 +214,7 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-async function main(): Promise<void> {
+export async function runDashboardRenderBench(): Promise<void> {
   const folder = mkdtempSync(join(tmpdir(), 'nas-dashboard-bench-'));
   let server: Server | undefined;
   let browser: Browser | undefined;
@@ -246,7 +246,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((error) => {
+  runDashboardRenderBench().catch((error) => {
     console.error(error);
     process.exit(1);
   });

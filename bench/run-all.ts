@@ -1,8 +1,11 @@
 // Every benchmark, one after the other; each prints its own figures.
 import { runConvKernelBench } from './conv-kernels.ts';
+import { runDashboardRenderBench } from './dashboard-render.ts';
 import { runEngineOverheadBench } from './engine-overhead.ts';
 
 (async () => {
   await runConvKernelBench();
   await runEngineOverheadBench();
+  // Needs a browser: run `npm run e2e:setup` once first.
+  await runDashboardRenderBench();
 })();
