@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ControllerStepRecord, RunRecord } from '../src/protocol/engine.ts';
-import type { DashboardData, TrialPoint } from '../src/protocol/webview.ts';
+import { toStepPoint, type DashboardData, type TrialPoint } from '../src/protocol/webview.ts';
 import { launchBrowser, type Browser, type Page } from '../test/e2e/harness.ts';
 
 const REPO = resolve(__dirname, '..');
@@ -104,7 +104,8 @@ export function syntheticRun(trials: number, decisionCount = 20): DashboardData 
     finishedAt: new Date(Date.parse(createdAt) + clock).toISOString(),
     error: null,
   };
-  return { run, decisions, trials: points, steps };
+  // As the 'dashboard' query (src/engine/child.ts) sends them.
+  return { run, decisions, trials: points, steps: steps.map(toStepPoint) };
 }
 
 function page(): string {

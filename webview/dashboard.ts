@@ -3,8 +3,8 @@
 // existing chart datasets and calls chart.update('none'): the charts are never rebuilt for it.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { Chart, Decimation, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartDataset } from 'chart.js';
-import type { ControllerStepRecord, RunRecord } from '../src/protocol/engine.ts';
-import type { DashboardData, TrialPoint } from '../src/protocol/webview.ts';
+import type { RunRecord } from '../src/protocol/engine.ts';
+import type { DashboardData, StepPoint, TrialPoint } from '../src/protocol/webview.ts';
 import { appRoot, applyAxisTheme, baseOptions, chartCard, fmt, h, linearAxis, listen, onThemeChange, post, readTheme, seriesDash, type Theme } from './common.ts';
 import {
   argmaxSeries,
@@ -104,7 +104,7 @@ function render(data: DashboardData): void {
   const trials = [...byIndex.values()].sort((a, b) => a.index - b.index);
   data = { ...data, trials, steps: [...data.steps].sort((a, b) => a.step - b.step) };
   const m = trialsPerStep(trials, data.steps);
-  const decisions = Math.max(data.decisions.length, ...data.steps.map((s) => s.probabilities.length), 0);
+  const decisions = Math.max(data.decisions.length, ...data.steps.map((s) => s.argmax.length), 0);
   const rewards = trials.filter((t) => t.reward !== null).map((t) => ({ x: t.index, y: t.reward as number }));
   const series: State['series'] = {
     rewards,
@@ -227,7 +227,7 @@ function paretoSeries(trials: readonly TrialPoint[], series: State['series']): v
 // ---------------------------------------------------------------------------------------
 // Live appends
 
-function append(s: State, run: RunRecord, trials: TrialPoint[], steps: ControllerStepRecord[]): void {
+function append(s: State, run: RunRecord, trials: TrialPoint[], steps: StepPoint[]): void {
   s.data.run = run;
   let reordered = false;
   const lastBest = s.series.best.length ? s.series.best[s.series.best.length - 1].x : -Infinity;

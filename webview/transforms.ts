@@ -1,7 +1,9 @@
 // Pure data functions behind every chart and the trial table of the panels. No DOM here: the unit
 // tests run them under Node (test/unit/webview-transforms.test.ts).
-import type { ControllerStepRecord } from '../src/protocol/engine.ts';
-import type { TrialPoint } from '../src/protocol/webview.ts';
+import { entropy, type StepPoint, type TrialPoint } from '../src/protocol/webview.ts';
+
+/** One implementation for host and webview: the host computes each step's per-decision values with it. */
+export { entropy };
 
 /** A chart point (chart.js with `parsing: false` takes these as they are). */
 export interface XY {
@@ -69,57 +71,46 @@ export function paretoFront(points: readonly TrialPoint[]): ParetoPoint[] {
   return front;
 }
 
-function decisionCount(steps: readonly ControllerStepRecord[]): number {
+function decisionCount(steps: readonly StepPoint[]): number {
   let count = 0;
-  for (const s of steps) if (s.probabilities.length > count) count = s.probabilities.length;
+  for (const s of steps) if (s.argmax.length > count) count = s.argmax.length;
   return count;
 }
 
-/** Per decision, per controller step (x = step), the largest probability of its vector. */
-export function argmaxSeries(steps: readonly ControllerStepRecord[], decisions = decisionCount(steps)): XY[][] {
+/** Per decision, per step (x = step), one of the step's per-decision values; missing ones are skipped. */
+function perDecision(steps: readonly StepPoint[], decisions: number, values: (step: StepPoint) => readonly (number | null)[]): XY[][] {
   const series: XY[][] = Array.from({ length: decisions }, () => []);
   for (const step of steps) {
+    const row = values(step);
     for (let d = 0; d < decisions; d++) {
-      const probs = step.probabilities[d];
-      if (!probs || probs.length === 0) continue;
-      let max = -Infinity;
-      for (const p of probs) if (p > max) max = p;
-      series[d].push({ x: step.step, y: max });
+      const y = row[d];
+      if (y === null || y === undefined) continue;
+      series[d].push({ x: step.step, y });
     }
   }
   return series;
+}
+
+/** Per decision, per controller step (x = step), the largest probability of its vector. */
+export function argmaxSeries(steps: readonly StepPoint[], decisions = decisionCount(steps)): XY[][] {
+  return perDecision(steps, decisions, (s) => s.argmax);
 }
 
 /** The controller's total entropy (summed over decisions, as the engine records it) per step. */
-export function entropySeries(steps: readonly ControllerStepRecord[]): XY[] {
+export function entropySeries(steps: readonly StepPoint[]): XY[] {
   return steps.map((s) => ({ x: s.step, y: s.entropy }));
 }
 
-/** Shannon entropy in nats of one probability vector (zeros contribute nothing). */
-export function entropy(probabilities: readonly number[]): number {
-  let h = 0;
-  for (const p of probabilities) if (p > 0) h -= p * Math.log(p);
-  return h;
-}
-
 /** Per decision, per step (x = step), the entropy of that decision's probability vector. */
-export function perDecisionEntropy(steps: readonly ControllerStepRecord[], decisions = decisionCount(steps)): XY[][] {
-  const series: XY[][] = Array.from({ length: decisions }, () => []);
-  for (const step of steps) {
-    for (let d = 0; d < decisions; d++) {
-      const probs = step.probabilities[d];
-      if (!probs || probs.length === 0) continue;
-      series[d].push({ x: step.step, y: entropy(probs) });
-    }
-  }
-  return series;
+export function perDecisionEntropy(steps: readonly StepPoint[], decisions = decisionCount(steps)): XY[][] {
+  return perDecision(steps, decisions, (s) => s.decisionEntropy);
 }
 
 /**
  * How many trials the controller is told between two steps (its batch size M), estimated from the
  * data: trials that ended (done or failed) over the number of steps, rounded, at least 1.
  */
-export function trialsPerStep(points: readonly TrialPoint[], steps: readonly ControllerStepRecord[]): number {
+export function trialsPerStep(points: readonly TrialPoint[], steps: readonly StepPoint[]): number {
   if (steps.length === 0) return 1;
   const lastStep = steps.reduce((max, s) => Math.max(max, s.step), 0);
   const ended = points.filter((p) => p.status === 'done' || p.status === 'failed').length;
@@ -131,7 +122,7 @@ export function trialsPerStep(points: readonly TrialPoint[], steps: readonly Con
  * taken once k * M trials have been told, so it is drawn at trial index k * M - 1 (the last trial of
  * its batch).
  */
-export function emaBaselineSeries(steps: readonly ControllerStepRecord[], trialsPerStepM: number): XY[] {
+export function emaBaselineSeries(steps: readonly StepPoint[], trialsPerStepM: number): XY[] {
   const m = Math.max(1, trialsPerStepM);
   return steps.map((s) => ({ x: s.step * m - 1, y: s.baseline })).sort((a, b) => a.x - b.x);
 }

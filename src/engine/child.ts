@@ -3,7 +3,7 @@
 // src/protocol. One process runs at most one search; any process answers store queries.
 
 import type { EngineCommand, EngineMessage, StoreQuery, StoreQueryResults } from '../protocol/engine.ts';
-import { toTrialPoint } from '../protocol/webview.ts';
+import { toStepPoint, toTrialPoint } from '../protocol/webview.ts';
 import { compileSpace } from '../space/graph.ts';
 import { InvalidSearchFile, createRunFromFile, runSearch } from './search.ts';
 import { Store } from './store/store.ts';
@@ -51,7 +51,8 @@ function answer(store: Store, query: StoreQuery): StoreQueryResults[StoreQuery['
       if (!run) return null;
       const decisions = compileSpace(store.runConfig(query.runId).config.space).map((d) => d.name);
       const trials = store.listTrials(query.runId).map((trial) => toTrialPoint(trial, run.createdAt));
-      return { run, decisions, trials, steps: store.controllerSteps(query.runId) };
+      // The charts' per-decision values are computed here: the vectors themselves never reach the webview.
+      return { run, decisions, trials, steps: store.controllerSteps(query.runId).map(toStepPoint) };
     }
     case 'trial-view': {
       const run = store.getRun(query.runId);

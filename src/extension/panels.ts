@@ -4,8 +4,8 @@
 
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { ControllerStepRecord, EngineEvent, RunRecord } from '../protocol/engine.ts';
-import { isPanelRequest, toTrialPoint, type PanelMessage, type PanelRequest, type PanelState, type TrialPoint } from '../protocol/webview.ts';
+import type { EngineEvent, RunRecord } from '../protocol/engine.ts';
+import { isPanelRequest, toStepPoint, toTrialPoint, type PanelMessage, type PanelRequest, type PanelState, type StepPoint, type TrialPoint } from '../protocol/webview.ts';
 import type { QueryClient } from './engine-process.ts';
 
 export const PANEL_VIEW_TYPES = {
@@ -30,7 +30,7 @@ interface OpenPanel {
   /** Events that came while the dashboard's first query was in flight: applied once it is loaded. */
   early: EngineEvent[];
   pendingTrials: TrialPoint[];
-  pendingSteps: ControllerStepRecord[];
+  pendingSteps: StepPoint[];
   flushTimer?: NodeJS.Timeout;
 }
 
@@ -206,7 +206,7 @@ export class Panels implements vscode.Disposable {
       const bestReward = trial.reward === null ? entry.run.bestReward : Math.max(entry.run.bestReward ?? -Infinity, trial.reward);
       entry.run = { ...entry.run, trialsDone: entry.run.trialsDone + counted, bestReward };
     }
-    if (event.type === 'controller-step') entry.pendingSteps.push(event.step);
+    if (event.type === 'controller-step') entry.pendingSteps.push(toStepPoint(event.step));
     if (event.type === 'run-finished' || event.type === 'run-started') entry.run = event.run;
     entry.flushTimer ??= setTimeout(() => this.flush(entry), APPEND_INTERVAL_MS);
   }

@@ -16,12 +16,31 @@ export interface TrialPoint {
   key: string;
 }
 
+/**
+ * One controller step as the dashboard's charts need it (toStepPoint): per decision, only the
+ * largest probability and the entropy of its vector, computed on the host, instead of the vectors
+ * themselves; 5,000 steps post far faster as two short arrays each than as one array per decision.
+ * A decision without a probability vector at that step has null in both arrays.
+ */
+export interface StepPoint {
+  step: number;
+  loss: number;
+  meanReward: number;
+  baseline: number;
+  /** The controller's total entropy (summed over decisions, as the engine records it). */
+  entropy: number;
+  /** Per decision, the probability of its most likely option. */
+  argmax: (number | null)[];
+  /** Per decision, the entropy in nats of its probability vector. */
+  decisionEntropy: (number | null)[];
+}
+
 export interface DashboardData {
   run: RunRecord;
   /** Names of the space's decisions, in order (for per-decision charts). */
   decisions: string[];
   trials: TrialPoint[];
-  steps: ControllerStepRecord[];
+  steps: StepPoint[];
 }
 
 export interface TrialData {
@@ -40,7 +59,7 @@ export interface CompareData {
 export type PanelMessage =
   | { type: 'dashboard'; data: DashboardData }
   /** A live run: what happened since the last message; the charts append, they are not rebuilt. */
-  | { type: 'dashboard-append'; run: RunRecord; trials: TrialPoint[]; steps: ControllerStepRecord[] }
+  | { type: 'dashboard-append'; run: RunRecord; trials: TrialPoint[]; steps: StepPoint[] }
   | { type: 'trial'; data: TrialData }
   | { type: 'compare'; data: CompareData };
 
@@ -85,6 +104,31 @@ export function toTrialPoint(trial: TrialRecord, runCreatedAt: string): TrialPoi
     finishedMs: finished,
     key: trial.key,
   };
+}
+
+/** Shannon entropy in nats of one probability vector (zeros contribute nothing). */
+export function entropy(probabilities: readonly number[]): number {
+  let h = 0;
+  for (const p of probabilities) if (p > 0) h -= p * Math.log(p);
+  return h;
+}
+
+/** A controller step as the dashboard gets it, in the first load (the 'dashboard' query) and in live appends alike. */
+export function toStepPoint(step: ControllerStepRecord): StepPoint {
+  const argmax: (number | null)[] = [];
+  const decisionEntropy: (number | null)[] = [];
+  for (const probs of step.probabilities) {
+    if (!probs || probs.length === 0) {
+      argmax.push(null);
+      decisionEntropy.push(null);
+      continue;
+    }
+    let max = -Infinity;
+    for (const p of probs) if (p > max) max = p;
+    argmax.push(max);
+    decisionEntropy.push(entropy(probs));
+  }
+  return { step: step.step, loss: step.loss, meanReward: step.meanReward, baseline: step.baseline, entropy: step.entropy, argmax, decisionEntropy };
 }
 
 /** Panel state VS Code keeps across a window reload (the serializer restores the panel from it). */

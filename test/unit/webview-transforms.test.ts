@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ControllerStepRecord } from '../../src/protocol/engine.ts';
-import type { TrialPoint } from '../../src/protocol/webview.ts';
+import { toStepPoint, type StepPoint, type TrialPoint } from '../../src/protocol/webview.ts';
 import {
   argmaxSeries,
   bestSoFar,
@@ -24,8 +24,8 @@ function trial(index: number, fields: Partial<TrialPoint> = {}): TrialPoint {
   return { index, status: 'done', reward: null, valAccuracy: null, params: null, seconds: null, finishedMs: null, key: `k${index}`, ...fields };
 }
 
-function step(n: number, probabilities: number[][], fields: Partial<ControllerStepRecord> = {}): ControllerStepRecord {
-  return { runId: 1, step: n, loss: 0, meanReward: 0, baseline: 0, entropy: 0, advantage: 0, probabilities, ...fields };
+function step(n: number, probabilities: number[][], fields: Partial<ControllerStepRecord> = {}): StepPoint {
+  return toStepPoint({ runId: 1, step: n, loss: 0, meanReward: 0, baseline: 0, entropy: 0, advantage: 0, probabilities, ...fields });
 }
 
 const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) < 1e-9, `${actual} != ${expected}`);
@@ -204,4 +204,16 @@ test('stepCorners keeps the rises and the last point', () => {
       { x: 4, y: 2 },
     ],
   );
+});
+
+test('toStepPoint: per decision, the max probability and the entropy; a missing vector is null and skipped by the series', () => {
+  const point = toStepPoint({ runId: 1, step: 4, loss: 0.1, meanReward: 0.5, baseline: 0.4, entropy: 1.2, advantage: 0.1, probabilities: [[0.5, 0.5], [], [0.1, 0.9]] });
+  assert.deepEqual(point.argmax, [0.5, null, 0.9]);
+  close(point.decisionEntropy[0] as number, Math.log(2));
+  assert.equal(point.decisionEntropy[1], null);
+  assert.deepEqual({ ...point, argmax: undefined, decisionEntropy: undefined }, { step: 4, loss: 0.1, meanReward: 0.5, baseline: 0.4, entropy: 1.2, argmax: undefined, decisionEntropy: undefined });
+  // JSON (the engine's IPC, VS Code's postMessage) keeps the nulls
+  assert.deepEqual(JSON.parse(JSON.stringify(point)), point);
+  assert.deepEqual(argmaxSeries([point]), [[{ x: 4, y: 0.5 }], [], [{ x: 4, y: 0.9 }]]);
+  assert.deepEqual(perDecisionEntropy([point]).map((s) => s.length), [1, 0, 1]);
 });
