@@ -15,7 +15,6 @@ import {
   extendBestSoFar,
   filterAndSortTrials,
   formatCount,
-  formatDuration,
   paretoFront,
   perDecisionEntropy,
   stepCorners,
@@ -24,6 +23,7 @@ import {
   type TrialSortKey,
   type XY,
 } from './transforms.ts';
+import { formatDuration } from '../src/shared/format.ts';
 
 Chart.register(ScatterController, LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip, Decimation);
 
@@ -436,9 +436,9 @@ function updateTimes(s: State): void {
     else end = created + Math.max(0, ...s.data.trials.map((t) => t.finishedMs ?? 0));
   }
   const elapsedMs = end - created;
-  s.header.elapsed.textContent = formatDuration(elapsedMs);
+  s.header.elapsed.textContent = formatDuration(elapsedMs / 1000);
   const remaining = run.status === 'running' ? estimateRemainingMs(elapsedMs, run.trialsDone, run.budgetTrials) : null;
-  s.header.eta.textContent = remaining === null ? '–' : formatDuration(remaining);
+  s.header.eta.textContent = remaining === null ? '–' : formatDuration(remaining / 1000);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -167,18 +167,6 @@ export function filterAndSortTrials(points: readonly TrialPoint[], filter: Trial
   });
 }
 
-/** Milliseconds as `1h 02m`, `3m 04s` or `12s`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '–';
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
-  if (m > 0) return `${m}m ${String(sec).padStart(2, '0')}s`;
-  return `${sec}s`;
-}
-
 /** Parameter counts as `812`, `45.3k`, `1.20M`. */
 export function formatCount(n: number | null): string {
   if (n === null || !Number.isFinite(n)) return '–';

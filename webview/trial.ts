@@ -7,7 +7,8 @@ import type { EpochMetrics } from '../src/protocol/engine.ts';
 import type { TrialData } from '../src/protocol/webview.ts';
 import { cellOutputNodes, macroOutputLayers, type CellNode, type MacroGraph } from '../src/space/graph.ts';
 import { appRoot, applyAxisTheme, baseOptions, chartCard, fmt, h, linearAxis, listen, onThemeChange, post, readTheme, svg, type Theme } from './common.ts';
-import { formatCount, formatDuration, type XY } from './transforms.ts';
+import { formatDuration } from '../src/shared/format.ts';
+import { formatCount, type XY } from './transforms.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
 
@@ -65,7 +66,7 @@ function render(data: TrialData): void {
     ['test accuracy', fmt(m?.testAccuracy)],
     ['parameters', m ? `${formatCount(m.params)} (${m.params.toLocaleString('en-US')})` : '–'],
     ['FLOPs', m ? formatCount(m.flops) : '–'],
-    ['training time', m ? `${m.seconds.toFixed(1)} s` : Number.isFinite(finished) ? formatDuration(finished - started) : '–'],
+    ['training time', m ? `${m.seconds.toFixed(1)} s` : Number.isFinite(finished) ? formatDuration((finished - started) / 1000) : '–'],
     ['started', trial.startedAt],
     ['finished', trial.finishedAt ?? '–'],
     ['key', trial.key],

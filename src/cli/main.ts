@@ -8,7 +8,8 @@ import { drawArchitecture } from '../space/graph.ts';
 import { formatProblem, loadSearchFile } from '../space/parse.ts';
 import { InvalidSearchFile, createRunFromFile, runSearch } from '../engine/search.ts';
 import { Store } from '../engine/store/store.ts';
-import { ProgressLine, formatDuration } from './progress.ts';
+import { formatDuration } from '../shared/format.ts';
+import { ProgressLine } from './progress.ts';
 
 const USAGE = `nas-studio: neural architecture search on your machine
 

@@ -1,15 +1,7 @@
 // The live progress line of `nas-studio search`: trial i/N, best reward so far, elapsed time, ETA.
 
 import type { EngineEvent } from '../protocol/engine.ts';
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '-';
-  if (seconds < 59.95) return `${seconds.toFixed(1)}s`;
-  const whole = Math.round(seconds);
-  const minutes = Math.floor(whole / 60);
-  if (minutes < 60) return `${minutes}m${String(whole % 60).padStart(2, '0')}s`;
-  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
-}
+import { formatDuration } from '../shared/format.ts';
 
 export class ProgressLine {
   private started = Date.now();

@@ -13,7 +13,6 @@ import {
   extendBestSoFar,
   filterAndSortTrials,
   formatCount,
-  formatDuration,
   paretoFront,
   perDecisionEntropy,
   stepCorners,
@@ -174,10 +173,6 @@ test('filterAndSortTrials: status filter, sort keys, nulls last both ways, ties 
 });
 
 test('formatting helpers', () => {
-  assert.equal(formatDuration(12_400), '12s');
-  assert.equal(formatDuration(184_000), '3m 04s');
-  assert.equal(formatDuration(3_720_000), '1h 02m');
-  assert.equal(formatDuration(-1), '–');
   assert.equal(formatCount(812), '812');
   assert.equal(formatCount(45_300), '45.3k');
   assert.equal(formatCount(1_204_000), '1.20M');
