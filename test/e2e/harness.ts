@@ -558,9 +558,16 @@ export async function openFile(page: Page, name: string): Promise<void> {
 export async function showViewContainer(page: Page, title: string): Promise<void> {
   const byLabel = page.locator(`.activitybar .action-item .action-label[aria-label^="${title}"]`);
   await byLabel.first().waitFor({ state: 'visible', timeout: 30_000 });
-  const selected = await page.locator(`.activitybar .action-item.checked .action-label[aria-label^="${title}"]`).count();
-  if (selected === 0) await byLabel.first().click();
-  await page.locator('.sidebar .composite.title').filter({ hasText: new RegExp(title, 'i') }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  const sidebarTitle = page.locator('.sidebar .composite.title').filter({ hasText: new RegExp(title, 'i') }).first();
+  // Clicking the active container hides the sidebar, and after a reload the activity bar may show it
+  // as active before the sidebar is back: click until its title is visible, checking in between.
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (await sidebarTitle.isVisible()) return;
+    const selected = await page.locator(`.activitybar .action-item.checked .action-label[aria-label^="${title}"]`).count();
+    if (selected === 0 || attempt > 0) await byLabel.first().click();
+    await sidebarTitle.waitFor({ state: 'visible', timeout: 4_000 }).catch(() => undefined);
+  }
+  await sidebarTitle.waitFor({ state: 'visible', timeout: 15_000 });
 }
 
 // ---------------------------------------------------------------------------------------
