@@ -33,7 +33,7 @@ export function listen(handler: (message: PanelMessage) => void): void {
   post({ type: 'ready' });
 }
 
-export function showError(error: unknown): void {
+function showError(error: unknown): void {
   console.error(error);
   const app = appRoot();
   const box = h('div', { class: 'error-box', role: 'alert' }, `The panel failed to render: ${error instanceof Error ? error.message : String(error)}`);
@@ -72,7 +72,7 @@ export function append(parent: Element, children: Child[]): void {
   }
 }
 
-export const SVG_NS = 'http://www.w3.org/2000/svg';
+const SVG_NS = 'http://www.w3.org/2000/svg';
 
 export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<string, string | number> = {}, text?: string): SVGElementTagNameMap[K] {
   const element = document.createElementNS(SVG_NS, tag);

@@ -24,7 +24,7 @@ usage:
 The database defaults to .nas-studio/runs.db under the current folder.
 Exit status: 0 success, 1 failure, 2 invalid input.`;
 
-export class UsageError extends Error {}
+class UsageError extends Error {}
 
 interface ParsedArgs {
   positional: string[];
@@ -34,7 +34,7 @@ interface ParsedArgs {
 const VALUE_FLAGS = new Set(['db', 'trials', 'seed', 'backend']);
 const SWITCH_FLAGS = new Set(['json', 'help']);
 
-export function parseArgs(argv: string[]): ParsedArgs {
+function parseArgs(argv: string[]): ParsedArgs {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {

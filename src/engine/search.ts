@@ -20,7 +20,7 @@ export class InvalidSearchFile extends Error {
   }
 }
 
-export function applyReward(reward: RewardConfig, valAccuracy: number): number {
+function applyReward(reward: RewardConfig, valAccuracy: number): number {
   return reward.transform === 'cube' ? valAccuracy ** 3 : valAccuracy;
 }
 

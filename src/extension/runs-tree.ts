@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { RunRecord, RunStatus, TrialOrder, TrialRecord, TrialStatus } from '../protocol/engine.ts';
 import { drawArchitecture } from '../space/graph.ts';
 
-export const TRIAL_PAGE = 200;
+const TRIAL_PAGE = 200;
 
 export type RunsNode =
   | { kind: 'run'; run: RunRecord }
@@ -32,7 +32,7 @@ function statusIcon(status: RunStatus | TrialStatus): vscode.ThemeIcon {
 
 const fmt = (value: number | null | undefined, digits = 3) => (value === null || value === undefined ? '-' : value.toFixed(digits));
 
-export function runDescription(run: RunRecord): string {
+function runDescription(run: RunRecord): string {
   return `${run.status} · ${run.trialsDone}/${run.budgetTrials} · best ${fmt(run.bestReward)}`;
 }
 

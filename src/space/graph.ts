@@ -33,7 +33,7 @@ export interface CellGraph {
 
 export type ArchitectureGraph = MacroGraph | CellGraph;
 
-export const CELL_TYPES = ['normal', 'reduction'] as const;
+const CELL_TYPES = ['normal', 'reduction'] as const;
 
 export function compileSpace(space: SpaceConfig): Decision[] {
   return space.kind === 'macro' ? compileMacro(space) : compileCell(space);
