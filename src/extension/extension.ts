@@ -1,7 +1,7 @@
 // The VS Code host side of NAS Studio: commands, the Runs tree, the status bar. It loads no native
 // module and no tfjs: searches and store queries run in engine child processes started with a plain Node.
 
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunRecord, SearchOverrides, TrialOrder } from '../protocol/engine.ts';
 import { BACKENDS, type BackendChoice } from '../space/config.ts';
@@ -10,6 +10,8 @@ import { RunsTree, type RunsNode } from './runs-tree.ts';
 import { SearchManager, type EngineSettings } from './searches.ts';
 import { architectureText } from './architecture-text.ts';
 import { PANEL_VIEW_TYPES, Panels } from './panels.ts';
+import { SearchFileChecker, estimateDetail, registerSearchFileEditing } from './editing.ts';
+import { TEMPLATES, templateDescription, templateText } from '../space/template.ts';
 
 const RESTRICTED =
   'NAS Studio starts no training or engine process in Restricted Mode. Trust this workspace (Manage Workspace Trust) to run searches.';
@@ -36,8 +38,8 @@ function backendOverride(): SearchOverrides {
 
 async function pickSearchFile(): Promise<vscode.Uri | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
-  if (active?.path.endsWith('.nas.yaml')) return active;
-  const files = await vscode.workspace.findFiles('**/*.nas.yaml', '**/node_modules/**', 200);
+  if (active && /\.nas\.(yaml|json)$/.test(active.path)) return active;
+  const files = await vscode.workspace.findFiles('**/*.nas.{yaml,json}', '**/node_modules/**', 200);
   if (files.length === 0) {
     void vscode.window.showInformationMessage('No *.nas.yaml search file in this workspace.', 'Open an Example').then((choice) => {
       if (choice) void vscode.commands.executeCommand('nasStudio.openExample');
@@ -138,6 +140,9 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   manager.onEngineEvent((event) => panels.onEngineEvent(event));
 
+  const checker = new SearchFileChecker();
+  context.subscriptions.push(...registerSearchFileEditing(checker));
+
   const register = (command: string, handler: (...args: unknown[]) => unknown) =>
     context.subscriptions.push(vscode.commands.registerCommand(command, handler));
 
@@ -235,8 +240,19 @@ export function activate(context: vscode.ExtensionContext): void {
     const picked = await vscode.window.showQuickPick(examples, { title: 'NAS: Open an Example' });
     if (picked) await copyIntoWorkspace(vscode.Uri.file(context.asAbsolutePath(join('examples', picked))), picked);
   });
-  register('nasStudio.createSearchSpace', async () => {
-    await copyIntoWorkspace(vscode.Uri.file(context.asAbsolutePath(join('examples', 'digits-macro.nas.yaml'))), 'search.nas.yaml');
+  register('nasStudio.newSearchSpace', async () => {
+    const picked = await vscode.window.showQuickPick(
+      Object.entries(TEMPLATES).map(([label, template]) => ({ label, detail: templateDescription(template), template })),
+      { title: 'NAS: New Search Space', placeHolder: 'The kind of space to search' },
+    );
+    if (!picked) return;
+    await createInWorkspace(`${picked.label}-search.nas.yaml`, (name) => templateText(name, picked.template));
+  });
+  register('nasStudio.showEstimate', (uri?: unknown) => {
+    const document = uri instanceof vscode.Uri ? vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri.toString()) : vscode.window.activeTextEditor?.document;
+    const estimate = document && checker.estimate(document);
+    if (estimate) void vscode.window.showInformationMessage(estimateDetail(estimate));
+    else void vscode.window.showInformationMessage('Open a valid *.nas.yaml search file to estimate its space.');
   });
 
   context.subscriptions.push(
@@ -258,10 +274,27 @@ async function copyIntoWorkspace(source: vscode.Uri, name: string): Promise<void
     await vscode.window.showTextDocument(source);
     return;
   }
-  let target = vscode.Uri.joinPath(folder.uri, name);
-  for (let n = 2; await exists(target); n++) target = vscode.Uri.joinPath(folder.uri, name.replace('.nas.yaml', `-${n}.nas.yaml`));
+  const target = await freeName(folder.uri, name);
   await vscode.workspace.fs.copy(source, target);
   await vscode.window.showTextDocument(target);
+}
+
+/** Writes a new search file into the first workspace folder (never over an existing file) and opens it. */
+async function createInWorkspace(name: string, content: (searchName: string) => string): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) {
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'yaml', content: content(name.replace('.nas.yaml', '')) }));
+    return;
+  }
+  const target = await freeName(folder.uri, name);
+  await vscode.workspace.fs.writeFile(target, Buffer.from(content(basename(target.path).replace('.nas.yaml', '')), 'utf8'));
+  await vscode.window.showTextDocument(target);
+}
+
+async function freeName(folder: vscode.Uri, name: string): Promise<vscode.Uri> {
+  let target = vscode.Uri.joinPath(folder, name);
+  for (let n = 2; await exists(target); n++) target = vscode.Uri.joinPath(folder, name.replace('.nas.yaml', `-${n}.nas.yaml`));
+  return target;
 }
 
 async function exists(uri: vscode.Uri): Promise<boolean> {

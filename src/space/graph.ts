@@ -96,8 +96,13 @@ export function checkArchitecture(decisions: readonly Decision[], architecture: 
   });
 }
 
+// Decoding checks the choices against the decisions; compiling them once per space keeps that cheap in loops.
+const compiledSpaces = new WeakMap<SpaceConfig, Decision[]>();
+
 export function decodeArchitecture(space: SpaceConfig, architecture: Architecture): ArchitectureGraph {
-  checkArchitecture(compileSpace(space), architecture);
+  let decisions = compiledSpaces.get(space);
+  if (decisions === undefined) compiledSpaces.set(space, (decisions = compileSpace(space)));
+  checkArchitecture(decisions, architecture);
   let cursor = 0;
   const take = () => architecture[cursor++];
   if (space.kind === 'macro') {
