@@ -40,6 +40,7 @@ export interface Locator {
   press(key: string, options?: { timeout?: number }): Promise<void>;
   fill(value: string, options?: { timeout?: number }): Promise<void>;
   hover(options?: { timeout?: number; force?: boolean }): Promise<void>;
+  focus(options?: { timeout?: number }): Promise<void>;
   /** Runs `fn` in the frame of the element (a webview's page for a locator inside a FrameLocator). */
   evaluate<R, A = undefined>(fn: (element: unknown, arg: A) => R | Promise<R>, arg?: A, options?: { timeout?: number }): Promise<R>;
   screenshot(options?: { path?: string; timeout?: number }): Promise<Buffer>;
