@@ -1,25 +1,29 @@
 // Reads a `*.nas.yaml` search file into a resolved SearchConfig, or into positioned problems that
 // say which rule was broken and what is allowed. Never throws: the editor calls this on every keystroke.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import {
+  CST,
+  Composer,
+  Lexer,
   LineCounter,
   Parser,
   isAlias,
+  isCollection,
   isMap,
+  isPair,
   isScalar,
   isSeq,
-  parseDocument,
   visit,
   type Alias,
-  type CST,
   type Document,
+  type Node,
   type YAMLError,
 } from 'yaml';
 import schema from '../../schemas/nas-search.schema.json';
-import type { SearchConfig } from './config.ts';
+import type { DatasetConfig, SearchConfig } from './config.ts';
 
 export interface Problem {
   file: string;
@@ -50,11 +54,18 @@ export interface ParseResult {
 // A search file is a few dozen lines; these limits keep hostile or accidental inputs fast to reject.
 const MAX_TEXT_LENGTH = 64 * 1024;
 const MAX_NESTING = 64;
+// A search file holds a few dozen values. yaml's parser takes about a microsecond a character, and
+// ajv's uniqueItems compares untyped list items pairwise: this bounds both.
+const MAX_VALUES = 1000;
 const MAX_ALIAS_COUNT = 100;
+// Values the document holds once every alias is replaced by what it names ("billion laughs" guard).
+const MAX_EXPANDED_VALUES = 10_000;
 // Past this many errors the user learns nothing new, and positioning each one costs time.
 const MAX_REPORTED_ERRORS = 100;
 // Training needs at least 10% of the examples.
 const MAX_HELD_OUT = 0.9;
+// Enough for the first rows of a CSV of large images; longer first lines are left to the loader.
+const CSV_HEADER_BYTES = 256 * 1024;
 
 interface Span {
   start: number;
@@ -90,29 +101,36 @@ export function parseSearchText(text: string, file: string, options: ParseOption
 
 function parseGuarded(text: string, file: string, options: ParseOptions): ParseResult {
   if (text.length > MAX_TEXT_LENGTH) {
-    const message = `the file is too large to be a search file: ${text.length} characters, at most ${MAX_TEXT_LENGTH} allowed (rule: too-large)`;
+    const message = `the file is too large to be a search file: ${text.length} characters (rule: too-large); allowed: at most ${MAX_TEXT_LENGTH}`;
     return { problems: [problemAtStart(file, message, 'too-large')] };
   }
   const lineCounter = new LineCounter();
   const at = (span: Span, message: string, rule: string) => problemAt(file, lineCounter, span, message, rule);
 
-  // yaml composes nested collections recursively and can exhaust the stack; its parser is iterative.
-  const nesting = nestingProblem(text, file);
-  if (nesting !== undefined) return { problems: [nesting] };
+  const character = characterProblem(text, file);
+  if (character !== undefined) return { problems: [character] };
+  const parsed = withoutStackTraces(() => parseTokens(text, lineCounter, at));
+  if ('problem' in parsed) return { problems: [parsed.problem] };
+  const { tokens } = parsed;
 
-  // 'error' stops yaml printing warnings itself; 'silent' would also drop its multiple-documents error.
-  // 'error' stops yaml printing warnings itself; 'silent' would also drop its multiple-documents error.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, logLevel: 'error' });
+  const { doc, secondDocument } = withoutStackTraces(() => composeFirstDocument(tokens, text.length));
   const problems: Problem[] = [];
   // yaml often explains one mistake several ways at the same spot; the first explanation is enough.
   const explained = new Set<number>();
   for (const error of doc.errors.slice(0, MAX_REPORTED_ERRORS)) {
     if (explained.has(error.pos[0])) continue;
     explained.add(error.pos[0]);
-    problems.push(yamlProblem(file, lineCounter, text, error, 'yaml-syntax'));
+    problems.push(yamlProblem(error, at, text, doc));
   }
+  if (secondDocument !== undefined) {
+    const message = 'a search file holds one YAML document; remove the "---" separator and what follows it (rule: yaml-syntax)';
+    problems.push(at({ start: secondDocument, end: secondDocument + 3 }, message, 'yaml-syntax'));
+  }
+  // A key yaml already complained about needs no second explanation.
+  const taken = new Set(problems.map((problem) => `${problem.line}:${problem.column}`));
+  problems.push(...keyProblems(doc, at, lineCounter).filter((problem) => !taken.has(`${problem.line}:${problem.column}`)));
   if (problems.length > 0) return { problems: sorted(problems) };
-  for (const warning of doc.warnings) problems.push(yamlProblem(file, lineCounter, text, warning, 'yaml-warning'));
+  for (const warning of doc.warnings) problems.push(yamlProblem(warning, at, text, doc, 'yaml-warning'));
 
   const root = doc.contents;
   if (root === null) {
@@ -123,24 +141,11 @@ function parseGuarded(text: string, file: string, options: ParseOptions): ParseR
     problems.push(at(spanOf(root) ?? { start: 0, end: 0 }, `the top level must be a mapping of keys (name, dataset, space, strategy, ...), got ${got} (rule: not-a-mapping)`, 'not-a-mapping'));
     return { problems: sorted(problems) };
   }
+  const alias = aliasProblem(doc, at);
+  if (alias !== undefined) return { problems: sorted([...problems, alias]) };
 
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (error) {
-    // yaml reports alias trouble with a ReferenceError; anything else is not ours to explain.
-    if (!(error instanceof ReferenceError)) throw error;
-    const { first, unresolved } = aliasesOf(doc);
-    if (unresolved !== undefined) {
-      const message = `alias *${unresolved.source} has no anchor &${unresolved.source} before it (rule: unknown-alias)`;
-      problems.push(at(spanOf(unresolved) ?? { start: 0, end: 0 }, message, 'unknown-alias'));
-    } else {
-      const message = `aliases expand to too much data (${errorText(error)}); use fewer aliases (rule: alias-limit)`;
-      problems.push(at(spanOf(first) ?? { start: 0, end: 0 }, message, 'alias-limit'));
-    }
-    return { problems: sorted(problems) };
-  }
-
+  // aliasProblem bounded what the aliases expand to, which is yaml's own reason for a limit.
+  const data: unknown = doc.toJS({ maxAliasCount: -1 });
   const validate = searchValidator();
   if (!validate(data)) {
     for (const error of (validate.errors ?? []).slice(0, MAX_REPORTED_ERRORS)) {
@@ -165,6 +170,29 @@ function parseGuarded(text: string, file: string, options: ParseOptions): ParseR
   return { config, problems };
 }
 
+// yaml makes an Error for every syntax error; capturing their stack traces is most of the time a
+// badly broken file takes. Nothing else runs meanwhile, so the global setting is restored before anyone sees it.
+function withoutStackTraces<T>(run: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return run();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** The first document, with yaml's own duplicate-key check off (it is quadratic; keyProblems is not). */
+function composeFirstDocument(tokens: CST.Token[], length: number): { doc: Document.Parsed; secondDocument?: number } {
+  let doc: Document.Parsed | undefined;
+  for (const composed of new Composer({ uniqueKeys: false }).compose(tokens, true, length)) {
+    if (doc !== undefined) return { doc, secondDocument: composed.range[0] };
+    doc = composed;
+  }
+  // compose(tokens, true) yields at least one document, even for an empty file.
+  return { doc: doc! };
+}
+
 type Reporter = (span: Span, message: string, rule: string) => Problem;
 
 interface SemanticContext {
@@ -176,7 +204,7 @@ interface SemanticContext {
 // Rules JSON Schema cannot express: they relate two values, or the file system.
 function semanticProblems(config: SearchConfig, doc: Document, at: Reporter, context: SemanticContext): Problem[] {
   const problems: Problem[] = [];
-  const { dataset, evaluation } = config;
+  const { dataset, evaluation, strategy, budget } = config;
 
   const heldOut = dataset.validation_split + dataset.test_split;
   // Tolerance so that 0.7 + 0.2 counts as 0.9 despite floating point.
@@ -193,14 +221,82 @@ function semanticProblems(config: SearchConfig, doc: Document, at: Reporter, con
     problems.push(at(locate(doc, ['evaluation', 'reward_epochs']).span, message, 'reward-epochs'));
   }
 
-  if (context.checkFiles && 'path' in dataset) {
-    const fullPath = resolve(context.baseDir, dataset.path);
-    if (!existsSync(fullPath)) {
-      const message = `dataset.path: not found: ${fullPath} (rule: file-not-found); relative paths start at the folder of the search file`;
-      problems.push(at(locate(doc, ['dataset', 'path']).span, message, 'file-not-found'));
-    }
+  // The controller learns once per batch_size evaluated trials: a smaller budget never trains it.
+  if (strategy.kind === 'reinforce' && strategy.controller.batch_size > budget.trials) {
+    const message = `strategy.controller.batch_size: the controller updates once every batch_size trials, so a budget of ${budget.trials} trials (budget.trials) never updates it with batch_size ${strategy.controller.batch_size} (rule: budget-batch); allowed: 1 to ${budget.trials}, or more budget.trials`;
+    problems.push(at(locate(doc, ['strategy', 'controller', 'batch_size']).span, message, 'budget-batch'));
   }
+
+  if (context.checkFiles && 'path' in dataset) problems.push(...datasetPathProblems(dataset, doc, at, context.baseDir));
   return problems;
+}
+
+function datasetPathProblems(dataset: Extract<DatasetConfig, { path: string }>, doc: Document, at: Reporter, baseDir: string): Problem[] {
+  const fullPath = resolve(baseDir, dataset.path);
+  const pathSpan = locate(doc, ['dataset', 'path']).span;
+  let stats: Stats;
+  try {
+    stats = statSync(fullPath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' || code === 'ENOTDIR' ? 'not found' : `cannot be opened (${code})`;
+    const message = `dataset.path: ${reason}: ${fullPath} (rule: file-not-found); relative paths start at the folder of the search file`;
+    return [at(pathSpan, message, 'file-not-found')];
+  }
+  // The loaders' own requirements: cifar10 takes a batch file or a folder of them.
+  if (dataset.kind === 'mnist' && !stats.isDirectory()) {
+    const message = `dataset.path: ${fullPath} is a file (rule: path-kind); allowed: the folder that holds train-images-idx3-ubyte and train-labels-idx1-ubyte`;
+    return [at(pathSpan, message, 'path-kind')];
+  }
+  if (dataset.kind === 'csv' && !stats.isFile()) {
+    const message = `dataset.path: ${fullPath} is a folder (rule: path-kind); allowed: a CSV file, one image per row`;
+    return [at(pathSpan, message, 'path-kind')];
+  }
+  if (dataset.kind !== 'csv') return [];
+  const row = firstCsvRow(fullPath);
+  const [height, width, channels] = dataset.image_shape;
+  const expected = height * width * channels + 1;
+  if (row === undefined || row.values === expected) return [];
+  const pixels = row.values - 1;
+  const allowed = pixels > 0 ? `an image_shape whose height × width × channels is ${pixels}` : 'rows of pixel values followed by the label';
+  const message = `dataset.image_shape: [${height}, ${width}, ${channels}] needs ${expected} values per row (${expected - 1} pixels, then the label), but line ${row.line} of ${dataset.path} holds ${row.values} (rule: csv-columns); allowed: ${allowed}`;
+  return [at(locate(doc, ['dataset', 'image_shape']).span, message, 'csv-columns')];
+}
+
+/**
+ * The number of values on the first data row of a CSV file, read the way the loader reads it: blank lines
+ * skipped, a first line that is not all numbers taken for a header. Undefined when the file is gzip, cannot
+ * be read, holds no row, or its first row does not fit in the bytes read: the loader then has the last word.
+ */
+function firstCsvRow(path: string): { line: number; values: number } | undefined {
+  const bytes = Buffer.alloc(CSV_HEADER_BYTES);
+  let length: number;
+  try {
+    const descriptor = openSync(path, 'r');
+    try {
+      length = readSync(descriptor, bytes, 0, bytes.length, 0);
+    } finally {
+      closeSync(descriptor);
+    }
+  } catch {
+    return undefined;
+  }
+  if (length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return undefined;
+  const lines = bytes.toString('utf8', 0, length).split('\n');
+  // The last piece may be cut short, unless the whole file was read.
+  if (length === bytes.length) lines.pop();
+  const isNumeric = (field: string) => field.trim() !== '' && Number.isFinite(Number(field));
+  let firstLineSeen = false;
+  for (const [index, raw] of lines.entries()) {
+    const line = raw.trim();
+    if (line === '') continue;
+    const fields = line.split(',');
+    const isHeader = !firstLineSeen && !fields.every(isNumeric);
+    firstLineSeen = true;
+    if (isHeader) continue;
+    return { line: index + 1, values: fields.length };
+  }
+  return undefined;
 }
 
 let compiledValidator: ValidateFunction | undefined;
@@ -224,9 +320,11 @@ function schemaProblem(error: ErrorObject, doc: Document, at: Reporter): Problem
       return at(here(), `${label}: missing required key "${error.params.missingProperty}" (rule: required)`, 'required');
     case 'additionalProperties': {
       const key = String(error.params.additionalProperty);
-      const shownKey = oneLine(key);
       const allowed = Object.keys(owner?.properties ?? {}).join(', ');
-      return at(locate(doc, [...path, key], true).span, `${label}: unknown key "${shownKey}" (rule: unknown-key); allowed: ${allowed}`, 'unknown-key');
+      // A lookalike (a fullwidth colon, a zero-width space, a no-break space) is the usual reason a key looks right.
+      const foreign = /[^\x20-\x7E]/u.exec(key)?.[0];
+      const hint = foreign === undefined ? '' : `, which contains the non-ASCII character ${codePoint(foreign)}`;
+      return at(locate(doc, [...path, key], true).span, `${label}: unknown key ${quoted(key)}${hint} (rule: unknown-key); allowed: ${allowed}`, 'unknown-key');
     }
     case 'enum': {
       const allowed = (error.params.allowedValues as unknown[]).join(', ');
@@ -325,9 +423,22 @@ function oneLine(text: string): string {
   return flat.length > 40 ? `${flat.slice(0, 40)}…` : flat;
 }
 
+/** The text in double quotes, with characters that do not show (controls, format characters, odd spaces) escaped. */
+function quoted(text: string): string {
+  return JSON.stringify(oneLine(text)).replace(/(?! )[\p{Cf}\p{Zs}\p{Zl}\p{Zp}]/gu, (character) => `\\u${hex(character)}`);
+}
+
+function codePoint(character: string): string {
+  return `U+${hex(character)}`;
+}
+
+function hex(character: string): string {
+  return character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+}
+
 function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'an empty value';
-  if (typeof value === 'string') return JSON.stringify(oneLine(value));
+  if (typeof value === 'string') return quoted(value);
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
   if (typeof value === 'object') return 'a mapping';
   return String(value);
@@ -383,63 +494,230 @@ function spanOf(node: unknown): Span | undefined {
   return range ? { start: range[0], end: range[1] } : undefined;
 }
 
-/** The first alias in the file, and the first one whose anchor is not defined before it. */
-function aliasesOf(doc: Document): { first?: Alias; unresolved?: Alias } {
-  const anchors = new Set<string>();
-  let first: Alias | undefined;
-  let unresolved: Alias | undefined;
-  visit(doc, {
-    Node(_key, node) {
-      if (!isAlias(node)) {
-        if (node.anchor) anchors.add(node.anchor);
-        return undefined;
-      }
-      first ??= node;
-      if (anchors.has(node.source)) return undefined;
-      unresolved = node;
-      return visit.BREAK;
-    },
-  });
-  return { first, unresolved };
+// YAML allows only printable characters (YAML 1.2, section 5.1), and U+FFFD is what invalid UTF-8 decodes to.
+// Bidirectional overrides make text display in another order than it reads ("Trojan Source"), and a
+// Unicode space at the start of a line looks like indentation but is part of the key that follows.
+const SUSPICIOUS_CHARACTER =
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  /[\0-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFD\uFFFE\uFFFF\u202A-\u202E\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|^[ \t]*[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/m;
+
+function characterProblem(text: string, file: string): Problem | undefined {
+  const match = SUSPICIOUS_CHARACTER.exec(text);
+  if (match === null) return undefined;
+  // Runs before the parser has counted lines: count them here, for the rare file that has such a character.
+  const lineCounter = new LineCounter();
+  lineCounter.addNewLine(0);
+  for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', newline + 1)) lineCounter.addNewLine(newline + 1);
+  const at = (span: Span, message: string, rule: string) => problemAt(file, lineCounter, span, message, rule);
+  const offset = match.index + match[0].length - 1;
+  const span = { start: offset, end: offset + 1 };
+  const character = text[offset];
+  const code = codePoint(character);
+  if (character === '\uFFFD') {
+    return at(span, `bytes that are not valid UTF-8 (shown as U+FFFD); is this a binary file or another encoding? (rule: invalid-encoding); allowed: text saved as UTF-8`, 'invalid-encoding');
+  }
+  if (/[\u202A-\u202E\u2066-\u2069]/.test(character)) {
+    return at(span, `the bidirectional control character ${code} makes the text display in another order than it reads (rule: bidi-control); allowed: text without bidirectional overrides, embeddings or isolates`, 'bidi-control');
+  }
+  if (match[0].length > 1 || /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/.test(character)) {
+    return at(span, `the Unicode space ${code} at the start of a line is not indentation to YAML (rule: unicode-space); allowed: plain spaces (U+0020) for indentation`, 'unicode-space');
+  }
+  const kind = /[\uD800-\uDFFF]/.test(character) ? 'an unpaired UTF-16 surrogate' : 'a control character';
+  return at(span, `${code} is ${kind}, which cannot appear in a YAML file; is this a binary file? (rule: non-printable); allowed: printable characters, tabs and line breaks`, 'non-printable');
 }
 
-function nestingProblem(text: string, file: string): Problem | undefined {
-  const lineCounter = new LineCounter();
-  const pending: Array<{ token: CST.Token; depth: number }> = [];
-  for (const token of new Parser(lineCounter.addNewLine).parse(text)) pending.push({ token, depth: 0 });
-  while (pending.length > 0) {
-    const { token, depth } = pending.pop()!;
-    if (token.type === 'document') {
-      if (token.value) pending.push({ token: token.value, depth });
-    } else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
-      if (depth >= MAX_NESTING) {
-        const span = { start: token.offset, end: token.offset + 1 };
-        return problemAt(file, lineCounter, span, `collections are nested more than ${MAX_NESTING} levels deep (rule: too-deep)`, 'too-deep');
-      }
-      for (const item of token.items) {
-        if (item.key) pending.push({ token: item.key, depth: depth + 1 });
-        if (item.value) pending.push({ token: item.value, depth: depth + 1 });
-      }
+/**
+ * yaml's concrete syntax tree, built lexeme by lexeme so that a structure past the limits stops the parse
+ * at once: yaml's parser takes about a microsecond a character, and the composer recurses into collections.
+ */
+function parseTokens(text: string, lineCounter: LineCounter, at: Reporter): { tokens: CST.Token[] } | { problem: Problem } {
+  const parser = new Parser(lineCounter.addNewLine);
+  lineCounter.addNewLine(0);
+  const tokens: CST.Token[] = [];
+  let aliases = 0;
+  let values = 0;
+  let strayErrors = 0;
+  let scalarText = false;
+  for (const lexeme of new Lexer().lex(text)) {
+    // Only the first MAX_REPORTED_ERRORS errors are reported: a file broken this badly is parsed no further.
+    if (strayErrors > MAX_REPORTED_ERRORS) break;
+    // The text after a scalar marker is the scalar itself, whatever it starts with.
+    const type: CST.TokenType | null | undefined = scalarText ? undefined : CST.tokenType(lexeme);
+    scalarText = type === 'scalar';
+    if (type === 'alias' && ++aliases > MAX_ALIAS_COUNT) {
+      const span = { start: parser.offset, end: parser.offset + lexeme.length };
+      return { problem: at(span, `more than ${MAX_ALIAS_COUNT} aliases (rule: alias-limit); allowed: at most ${MAX_ALIAS_COUNT} aliases in a search file`, 'alias-limit') };
+    }
+    if ((type === 'scalar' || type === 'single-quoted-scalar' || type === 'double-quoted-scalar') && ++values > MAX_VALUES) {
+      const span = { start: parser.offset, end: parser.offset + 1 };
+      return { problem: at(span, `more than ${MAX_VALUES} values (keys, list items, settings) (rule: too-many-values); allowed: at most ${MAX_VALUES} values in a search file`, 'too-many-values') };
+    }
+    for (const token of parser.next(lexeme)) {
+      tokens.push(token);
+      if (token.type === 'error') strayErrors += 1;
+    }
+    const problem = nestingProblem(parser.stack, at);
+    if (problem !== undefined) return { problem };
+  }
+  for (const token of parser.end()) tokens.push(token);
+  return { tokens };
+}
+
+/** Checks the parser's stack, which holds the collections still open, outermost first. */
+function nestingProblem(stack: readonly CST.Token[], at: Reporter): Problem | undefined {
+  let depth = 0;
+  for (const token of stack) {
+    if (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection') continue;
+    const span = { start: token.offset, end: token.offset + 1 };
+    if (++depth > MAX_NESTING) {
+      return at(span, `collections are nested more than ${MAX_NESTING} levels deep (rule: too-deep); allowed: at most ${MAX_NESTING} levels`, 'too-deep');
     }
   }
   return undefined;
 }
 
-function yamlProblem(file: string, lineCounter: LineCounter, text: string, error: YAMLError, rule: string): Problem {
-  const start = Math.max(0, error.pos[0]);
-  const span = { start, end: Math.max(start, error.pos[1]) };
-  // prettyErrors appends the position and a source excerpt; the problem carries the position already.
-  const detail = error.message.replace(/ at line \d+, column \d+[\s\S]*$/, '');
-  if (error.code === 'DUPLICATE_KEY') {
-    const key = (/^[^:,\n}]*/.exec(text.slice(start, start + 80))?.[0] ?? '').trim();
-    const keyEnd = start + Math.max(1, key.length);
-    const quoted = /^["']/.test(key) ? key : `"${key}"`;
-    return problemAt(file, lineCounter, { start, end: keyEnd }, `duplicate key ${quoted}; each key may appear once in a mapping (rule: duplicate-key)`, 'duplicate-key');
+/** Keys that appear twice in one mapping, and keys that are not plain values (an alias, a list, a mapping). */
+function keyProblems(doc: Document, at: Reporter, lineCounter: LineCounter): Problem[] {
+  const problems: Problem[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      // Keys compare as the JavaScript object keys they become, so `1` and `"1"` are the same key.
+      const firstLine = new Map<string, Span>();
+      for (const { key } of map.items) {
+        const span = spanOf(key);
+        if (span === undefined) continue;
+        if (isAlias(key)) {
+          problems.push(at(span, `an alias (*${key.source}) cannot be a key (rule: alias-key); allowed: keys written out, such as kind or layers`, 'alias-key'));
+        } else if (isCollection(key)) {
+          problems.push(at(span, `a key must be a single word, got ${isSeq(key) ? 'a list' : 'a mapping'} (rule: complex-key); allowed: keys such as kind or layers`, 'complex-key'));
+        } else if (isScalar(key)) {
+          const name = String(key.value);
+          const first = firstLine.get(name);
+          if (first === undefined) {
+            firstLine.set(name, span);
+            continue;
+          }
+          const message = `duplicate key ${quoted(name)}, already on line ${lineCounter.linePos(first.start).line} (rule: duplicate-key); allowed: each key once in a mapping`;
+          problems.push(at(span, message, 'duplicate-key'));
+        }
+        if (problems.length >= MAX_REPORTED_ERRORS) return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return problems;
+}
+
+/**
+ * An alias whose anchor is missing or contains it, or past which the aliases expand the document beyond
+ * MAX_EXPANDED_VALUES. Anchors resolve as yaml resolves them: to the last one of that name before the alias.
+ */
+function aliasProblem(doc: Document, at: Reporter): Problem | undefined {
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Alias, Node>();
+  let unresolved: Alias | undefined;
+  visit(doc, {
+    Node(_key, node) {
+      if (!isAlias(node)) {
+        if (node.anchor) anchors.set(node.anchor, node);
+        return undefined;
+      }
+      const target = anchors.get(node.source);
+      if (target === undefined) {
+        unresolved = node;
+        return visit.BREAK;
+      }
+      targets.set(node, target);
+      return undefined;
+    },
+  });
+  const spanOrStart = (node: Node) => spanOf(node) ?? { start: 0, end: 0 };
+  if (unresolved !== undefined) {
+    return at(spanOrStart(unresolved), `alias *${unresolved.source} has no anchor &${unresolved.source} before it (rule: unknown-alias); allowed: aliases of anchors defined earlier in the file`, 'unknown-alias');
   }
-  if (error.code === 'MULTIPLE_DOCS') {
-    return problemAt(file, lineCounter, span, `a search file holds one YAML document; remove the "---" separator and what follows it (rule: ${rule})`, rule);
+  if (targets.size === 0) return undefined;
+
+  // Values under each node once aliases are expanded, memoised; undefined while a node is being counted.
+  const sizes = new Map<Node, number | undefined>();
+  let cyclic: Alias | undefined;
+  const expandedSize = (node: unknown): number => {
+    if (isPair(node)) return expandedSize(node.key) + expandedSize(node.value);
+    if (isAlias(node)) {
+      const target = targets.get(node)!;
+      if (sizes.has(target) && sizes.get(target) === undefined) {
+        cyclic ??= node;
+        return Infinity;
+      }
+      return expandedSize(target);
+    }
+    if (!isCollection(node)) return node === null || node === undefined ? 0 : 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    sizes.set(node, undefined);
+    let size = 1;
+    for (const item of node.items) {
+      size += expandedSize(item);
+      // Stop early: the total is already too large, and counting on would only take time.
+      if (size > MAX_EXPANDED_VALUES) break;
+    }
+    sizes.set(node, size);
+    return size;
+  };
+
+  let total = 0;
+  let culprit: Alias | undefined;
+  visit(doc, {
+    Node(_key, node) {
+      if (!isAlias(node)) {
+        total += 1;
+        return undefined;
+      }
+      total += expandedSize(node);
+      if (cyclic === undefined && total <= MAX_EXPANDED_VALUES) return undefined;
+      culprit = node;
+      return visit.BREAK;
+    },
+  });
+  if (cyclic !== undefined) {
+    return at(spanOrStart(cyclic), `alias *${cyclic.source} is inside the value its anchor &${cyclic.source} names, so it would repeat forever (rule: alias-cycle); allowed: aliases of values that do not contain them`, 'alias-cycle');
   }
-  return problemAt(file, lineCounter, span, `${detail} (rule: ${rule})`, rule);
+  if (culprit === undefined) return undefined;
+  return at(spanOrStart(culprit), `the aliases up to *${culprit.source} expand the file to more than ${MAX_EXPANDED_VALUES} values (rule: alias-limit); allowed: aliases that expand to at most ${MAX_EXPANDED_VALUES} values in all`, 'alias-limit');
+}
+
+function yamlProblem(error: YAMLError, at: Reporter, text: string, doc: Document, rule = 'yaml-syntax'): Problem {
+  let start = Math.max(0, error.pos[0]);
+  let end = Math.max(start, error.pos[1]);
+  let advice = '';
+  // yaml reports an unclosed string where the file ends; the user must look where it opens.
+  const opening = error.code === 'MISSING_CHAR' ? unclosedStringStart(doc, start) : undefined;
+  if (opening !== undefined) [start, end] = [opening, opening + 1];
+  // yaml may point into or past the indentation of a line: a tab there is what must change, else the
+  // first thing on the line.
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const indentation = /^[ \t]*/.exec(text.slice(lineStart, lineStart + 200))![0];
+  if (start <= lineStart + indentation.length && indentation.includes('\t')) {
+    start = lineStart + indentation.indexOf('\t');
+    end = start + 1;
+    advice = '; allowed: spaces for indentation, not tabs';
+  } else if (start < lineStart + indentation.length) {
+    start = lineStart + indentation.length;
+    end = Math.max(start + 1, end);
+  }
+  return at({ start, end }, `${error.message} (rule: ${rule})${advice}`, rule);
+}
+
+function unclosedStringStart(doc: Document, end: number): number | undefined {
+  let opening: number | undefined;
+  visit(doc, {
+    Scalar(_key, node) {
+      const quotedType = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+      if (!quotedType || node.range?.[1] !== end) return undefined;
+      opening = node.range[0];
+      return visit.BREAK;
+    },
+  });
+  return opening;
 }
 
 function problemAt(file: string, lineCounter: LineCounter, span: Span, message: string, rule: string): Problem {
