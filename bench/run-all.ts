@@ -2,10 +2,12 @@
 import { runConvKernelBench } from './conv-kernels.ts';
 import { runDashboardRenderBench } from './dashboard-render.ts';
 import { runEngineOverheadBench } from './engine-overhead.ts';
+import { runValidationBench } from './validation.ts';
 
 (async () => {
   await runConvKernelBench();
   await runEngineOverheadBench();
+  runValidationBench();
   // Needs a browser: run `npm run e2e:setup` once first.
   await runDashboardRenderBench();
 })();
