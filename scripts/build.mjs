@@ -22,7 +22,7 @@ await build({
 });
 
 const host = await build({
-  entryPoints: { extension: 'src/extension/extension.ts' },
+  entryPoints: { extension: 'src/extension/extension.ts', 'estimate-worker': 'src/extension/estimate-worker.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -3,9 +3,12 @@
 // only converts it into VS Code's types.
 
 import { basename } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
+import type { EstimateReply, EstimateRequest } from '../protocol/estimate.ts';
+import type { SearchConfig } from '../space/config.ts';
 import { completionsAt, hoverAt } from '../space/authoring.ts';
-import { estimateSpace, formatArchitectureCount, formatParameterCount, type SpaceEstimate } from '../space/estimate.ts';
+import { formatArchitectureCount, formatParameterCount, type SpaceEstimate } from '../space/estimate.ts';
 import { parseSearchText, type ParseResult, type Problem } from '../space/parse.ts';
 
 /** Typing pauses this long before the file is checked again. */
@@ -24,7 +27,52 @@ export function isSearchDocument(document: vscode.TextDocument): boolean {
 interface Checked {
   version: number;
   result: ParseResult;
-  estimate?: SpaceEstimate;
+  estimate?: Promise<SpaceEstimate>;
+}
+
+/** Sizes spaces in a worker thread (dist/estimate-worker.js), started on first use and again after a crash. */
+export class SpaceEstimator implements vscode.Disposable {
+  private worker?: Worker;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (estimate: SpaceEstimate) => void; reject: (error: Error) => void }>();
+
+  constructor(private readonly workerPath: string) {}
+
+  estimate(config: SearchConfig): Promise<SpaceEstimate> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, config } satisfies EstimateRequest);
+    });
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.workerPath);
+    worker.on('message', (reply: EstimateReply) => {
+      const waiter = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      if ('estimate' in reply) waiter?.resolve(reply.estimate);
+      else waiter?.reject(new Error(reply.error));
+    });
+    const fail = (error: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const waiter of this.waiting.values()) waiter.reject(error);
+      this.waiting.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the estimate worker stopped (exit code ${code})`)));
+    // An idle worker must not keep the extension host alive.
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  dispose(): void {
+    void this.worker?.terminate();
+    this.worker = undefined;
+  }
 }
 
 /** Checks open search files and serves the editor's questions about them. */
@@ -35,7 +83,7 @@ export class SearchFileChecker implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidCheck = this.changed.event;
 
-  constructor() {
+  constructor(private readonly estimator: SpaceEstimator) {
     for (const document of vscode.workspace.textDocuments) this.check(document);
   }
 
@@ -83,11 +131,11 @@ export class SearchFileChecker implements vscode.Disposable {
     this.diagnostics.delete(document.uri);
   }
 
-  /** The size of the space of a valid search file (computed once per version). */
-  estimate(document: vscode.TextDocument): SpaceEstimate | undefined {
+  /** The size of the space of a valid search file (computed once per version), or undefined for an invalid file. */
+  estimate(document: vscode.TextDocument): Promise<SpaceEstimate> | undefined {
     const checked = this.check(document);
     if (checked?.result.config === undefined) return undefined;
-    checked.estimate ??= estimateSpace(checked.result.config);
+    checked.estimate ??= this.estimator.estimate(checked.result.config);
     return checked.estimate;
   }
 
@@ -95,6 +143,7 @@ export class SearchFileChecker implements vscode.Disposable {
     for (const timer of this.pending.values()) clearTimeout(timer);
     this.diagnostics.dispose();
     this.changed.dispose();
+    this.estimator.dispose();
   }
 }
 
@@ -123,6 +172,16 @@ export function estimateDetail(estimate: SpaceEstimate): string {
   );
 }
 
+/** The Estimate lens of one document, filled in when VS Code resolves it (the count runs in the worker). */
+class EstimateLens extends vscode.CodeLens {
+  constructor(
+    range: vscode.Range,
+    readonly document: vscode.TextDocument,
+  ) {
+    super(range);
+  }
+}
+
 class SearchFileLenses implements vscode.CodeLensProvider {
   readonly onDidChangeCodeLenses: vscode.Event<void>;
   constructor(private readonly checker: SearchFileChecker) {
@@ -137,12 +196,20 @@ class SearchFileLenses implements vscode.CodeLensProvider {
     if (checked.result.config === undefined) {
       return [new vscode.CodeLens(top, { title: `$(error) ${problems} ${problems === 1 ? 'problem' : 'problems'}`, command: 'workbench.actions.view.problems' })];
     }
-    const estimate = this.checker.estimate(document);
-    const lenses = [new vscode.CodeLens(top, { title: '$(play) Start search', command: 'nasStudio.startSearch', arguments: [document.uri] })];
-    if (estimate) {
-      lenses.push(new vscode.CodeLens(top, { title: `Estimate: ${estimateSummary(estimate)}`, command: 'nasStudio.showEstimate', arguments: [document.uri] }));
+    return [new vscode.CodeLens(top, { title: '$(play) Start search', command: 'nasStudio.startSearch', arguments: [document.uri] }), new EstimateLens(top, document)];
+  }
+
+  async resolveCodeLens(lens: vscode.CodeLens): Promise<vscode.CodeLens> {
+    if (!(lens instanceof EstimateLens)) return lens;
+    let title: string;
+    try {
+      const estimate = await this.checker.estimate(lens.document);
+      title = estimate ? `Estimate: ${estimateSummary(estimate)}` : 'Estimate: the file has problems';
+    } catch (error) {
+      title = `Estimate failed: ${error instanceof Error ? error.message : String(error)}`;
     }
-    return lenses;
+    lens.command = { title, command: 'nasStudio.showEstimate', arguments: [lens.document.uri] };
+    return lens;
   }
 }
 

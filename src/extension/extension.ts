@@ -10,7 +10,7 @@ import { RunsTree, type RunsNode } from './runs-tree.ts';
 import { SearchManager, type EngineSettings } from './searches.ts';
 import { architectureText } from './architecture-text.ts';
 import { PANEL_VIEW_TYPES, Panels } from './panels.ts';
-import { SearchFileChecker, estimateDetail, registerSearchFileEditing } from './editing.ts';
+import { SearchFileChecker, SpaceEstimator, estimateDetail, registerSearchFileEditing } from './editing.ts';
 import { TEMPLATES, templateDescription, templateText } from '../space/template.ts';
 
 const RESTRICTED =
@@ -140,7 +140,7 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   manager.onEngineEvent((event) => panels.onEngineEvent(event));
 
-  const checker = new SearchFileChecker();
+  const checker = new SearchFileChecker(new SpaceEstimator(context.asAbsolutePath(join('dist', 'estimate-worker.js'))));
   context.subscriptions.push(...registerSearchFileEditing(checker));
 
   const register = (command: string, handler: (...args: unknown[]) => unknown) =>
@@ -248,11 +248,18 @@ export function activate(context: vscode.ExtensionContext): void {
     if (!picked) return;
     await createInWorkspace(`${picked.label}-search.nas.yaml`, (name) => templateText(name, picked.template));
   });
-  register('nasStudio.showEstimate', (uri?: unknown) => {
+  register('nasStudio.showEstimate', async (uri?: unknown) => {
     const document = uri instanceof vscode.Uri ? vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri.toString()) : vscode.window.activeTextEditor?.document;
     const estimate = document && checker.estimate(document);
-    if (estimate) void vscode.window.showInformationMessage(estimateDetail(estimate));
-    else void vscode.window.showInformationMessage('Open a valid *.nas.yaml search file to estimate its space.');
+    if (!estimate) {
+      void vscode.window.showInformationMessage('Open a valid *.nas.yaml search file to estimate its space.');
+      return;
+    }
+    try {
+      void vscode.window.showInformationMessage(estimateDetail(await estimate));
+    } catch (error) {
+      void vscode.window.showErrorMessage(`NAS Studio: the estimate failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   });
 
   context.subscriptions.push(

@@ -95,13 +95,18 @@ function cellParameters(normal: readonly CellNode[], reduction: readonly CellNod
   let previousChannels = filters;
   let lastChannels = filters;
   let size: [number, number] = [image.shape[0], image.shape[1]];
+  const counted = new Map<string, number>();
   for (let stage = 0; stage < space.stages; stage++) {
     const cells: Array<{ nodes: readonly CellNode[]; reduction: boolean }> = [];
     if (stage > 0) cells.push({ nodes: reduction, reduction: true });
     for (let k = 0; k < space.cells_per_stage; k++) cells.push({ nodes: normal, reduction: false });
     if (stage > 0) filters *= 2;
     for (const cell of cells) {
-      parameters += cellBlockParameters(cell.nodes, previousChannels, lastChannels, filters, cell.reduction);
+      // Cells of a stage repeat with the same shapes: count each distinct one once.
+      const key = `${cell.reduction}:${previousChannels}:${lastChannels}:${filters}`;
+      let cellParameters = counted.get(key);
+      if (cellParameters === undefined) counted.set(key, (cellParameters = cellBlockParameters(cell.nodes, previousChannels, lastChannels, filters, cell.reduction)));
+      parameters += cellParameters;
       if (cell.reduction) size = [halved(size[0], 2), halved(size[1], 2)];
       previousChannels = lastChannels;
       lastChannels = filters;
@@ -121,40 +126,53 @@ export interface SpaceEstimate {
 /** Restarts of the coordinate search: enough to escape the corners that interact through skip connections. */
 const RANDOM_STARTS = 2;
 const MAX_SWEEPS = 20;
+/** Parameter counts one estimate may make: bounds the time of the largest spaces (about a second). */
+const MAX_COUNTS = 20_000;
 
 /**
  * The size of the space and the range of its children's parameter counts. The range comes from a
  * coordinate search (change one decision at a time while the count improves, from several starts):
  * exact when each decision moves the count the same way whatever the others are, as filter sizes,
- * filter counts and operations do.
+ * filter counts and operations do. The largest spaces stop at MAX_COUNTS counts with the best found.
  */
 export function estimateSpace(config: SearchConfig): SpaceEstimate {
   const decisions = compileSpace(config.space);
   const image = imageShapeOf(config.dataset);
-  const count = (architecture: Architecture) => countParameters(decodeArchitecture(config.space, architecture), config.space, image);
+  let counts = 0;
+  const count = (architecture: Architecture) => {
+    counts++;
+    return countParameters(decodeArchitecture(config.space, architecture), config.space, image);
+  };
   const rng = createRng(config.runtime.seed);
   const starts: Architecture[] = [decisions.map(() => 0), decisions.map((d) => d.options.length - 1)];
   for (let i = 0; i < RANDOM_STARTS; i++) starts.push(decisions.map((d) => rng.int(d.options.length)));
+  // Each of the searches (min and max from every start) gets an equal share of the counts.
+  const share = Math.floor(MAX_COUNTS / (2 * starts.length));
+  const search = (start: Architecture, score: (architecture: Architecture) => number) => {
+    const limit = counts + share;
+    return coordinateSearch(decisions, start, score, () => counts >= limit);
+  };
   return {
     log10Architectures: log10SpaceSize(decisions),
     parameters: {
-      min: Math.min(...starts.map((start) => -coordinateSearch(decisions, start, (a) => -count(a)))),
-      max: Math.max(...starts.map((start) => coordinateSearch(decisions, start, count))),
+      min: Math.min(...starts.map((start) => -search(start, (a) => -count(a)))),
+      max: Math.max(...starts.map((start) => search(start, count))),
     },
     image,
   };
 }
 
-/** Climbs `score` one decision at a time from `start`; returns the best score reached. */
-function coordinateSearch(decisions: readonly Decision[], start: Architecture, score: (architecture: Architecture) => number): number {
+/** Climbs `score` one decision at a time from `start` until nothing improves or `exhausted()`; returns the best score reached. */
+function coordinateSearch(decisions: readonly Decision[], start: Architecture, score: (architecture: Architecture) => number, exhausted: () => boolean): number {
   const current = [...start];
   let best = score(current);
   for (let sweep = 0, improved = true; improved && sweep < MAX_SWEEPS; sweep++) {
     improved = false;
-    decisions.forEach((decision, index) => {
+    for (const [index, decision] of decisions.entries()) {
       let kept = current[index];
       for (let option = 0; option < decision.options.length; option++) {
         if (option === kept) continue;
+        if (exhausted()) return best;
         current[index] = option;
         const candidate = score(current);
         if (candidate > best) {
@@ -164,7 +182,7 @@ function coordinateSearch(decisions: readonly Decision[], start: Architecture, s
         }
         current[index] = kept;
       }
-    });
+    }
   }
   return best;
 }

@@ -35,6 +35,23 @@ space:
 strategy: { kind: random }
 `;
 
+// *.nas.json: VS Code's JSON service checks the schema (jsonValidation); NAS Studio adds the rest.
+const JSON_SCHEMA_ERROR = `{
+  "name": "json-search",
+  "dataset": { "kind": "digitz" },
+  "space": { "kind": "macro", "layers": 2 },
+  "strategy": { "kind": "random" }
+}
+`;
+const JSON_SEMANTIC_ERROR = `{
+  "name": "json-search",
+  "dataset": { "kind": "digits" },
+  "space": { "kind": "macro", "layers": 2 },
+  "strategy": { "kind": "random" },
+  "evaluation": { "epochs": 2, "reward_epochs": 4 }
+}
+`;
+
 const HUGE = `name: huge\n# ${'x'.repeat(10 * 1024 * 1024)}\n`;
 const DEEP = `name: deep\nspace: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`;
 
@@ -45,7 +62,14 @@ before(async () => {
   assertSetup();
   session = await openSession({
     trusted: true,
-    files: { 'broken.nas.yaml': BROKEN, 'complete-me.nas.yaml': COMPLETE_ME, 'huge.nas.yaml': HUGE, 'deep.nas.yaml': DEEP },
+    files: {
+      'broken.nas.yaml': BROKEN,
+      'complete-me.nas.yaml': COMPLETE_ME,
+      'huge.nas.yaml': HUGE,
+      'deep.nas.yaml': DEEP,
+      'schema-error.nas.json': JSON_SCHEMA_ERROR,
+      'semantic-error.nas.json': JSON_SEMANTIC_ERROR,
+    },
   });
   page = session.page;
 });
@@ -74,7 +98,8 @@ async function problemsOf(file: string): Promise<string[]> {
   for (const row of rows.slice(start + 1)) {
     const at = /\[Ln (\d+), Col (\d+)\]/.exec(row);
     if (at === null) break;
-    const rule = /NAS Studio\s*\(?([\w-]+)/.exec(row)?.[1] ?? '?';
+    // Problems from other sources (VS Code's JSON service) show as "other".
+    const rule = /NAS Studio\s*\(?([\w-]+)/.exec(row)?.[1] ?? 'other';
     found.push(`${at[1]}:${at[2]} ${rule}`);
   }
   return found;
@@ -168,6 +193,16 @@ test('"NAS: New Search Space" writes a file that validates and shows its estimat
   await showProblems();
   assert.deepEqual(await problemsOf('cell-search.nas.yaml'), []);
   await screenshot(page, 'editing-new-search-space');
+});
+
+test('*.nas.json files are checked against the schema by VS Code and against the other rules by NAS Studio', async () => {
+  await openFile(page, 'schema-error.nas.json');
+  await openFile(page, 'semantic-error.nas.json');
+  await showProblems();
+  await waitFor(async () => JSON.stringify(await problemsOf('schema-error.nas.json')) === JSON.stringify(['3:24 other']), 30_000, async () => `one JSON schema problem at 3:24 (the panel shows ${JSON.stringify(await problemRows())})`);
+  await waitFor(async () => JSON.stringify(await problemsOf('semantic-error.nas.json')) === JSON.stringify(['6:49 reward-epochs']), 30_000, async () => `one reward-epochs problem at 6:49 (the panel shows ${JSON.stringify(await problemRows())})`);
+  assert.ok((await problemRows()).some((row) => /Value is not accepted. Valid values: "digits", "cifar10"/.test(row)));
+  await screenshot(page, 'editing-json');
 });
 
 test('a 10 MB file and a 10,000-deep file get one positioned problem each, and the host keeps answering', async () => {
