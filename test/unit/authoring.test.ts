@@ -87,3 +87,19 @@ test('every template makes a file that validates, with the name given', () => {
     assert.equal(config?.space.kind, template.space);
   }
 });
+
+test('the manifest contributes the schema to Red Hat YAML and to VS Code JSON, and ships it', async () => {
+  const { readFileSync, existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const root = join(__dirname, '..', '..');
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    contributes: { yamlValidation: Array<{ fileMatch: string; url: string }>; jsonValidation: Array<{ fileMatch: string; url: string }> };
+    extensionDependencies?: string[];
+  };
+  assert.deepEqual(manifest.contributes.yamlValidation, [{ fileMatch: '*.nas.yaml', url: './schemas/nas-search.schema.json' }]);
+  assert.deepEqual(manifest.contributes.jsonValidation, [{ fileMatch: '*.nas.json', url: './schemas/nas-search.schema.json' }]);
+  assert.ok(existsSync(join(root, 'schemas', 'nas-search.schema.json')));
+  // Red Hat's YAML extension helps when present and is never required.
+  assert.equal(manifest.extensionDependencies, undefined);
+  assert.doesNotMatch(readFileSync(join(root, '.vscodeignore'), 'utf8'), /schemas/);
+});
