@@ -76,9 +76,29 @@ export interface ControllerConfig {
   batch_size: number;
 }
 
+/** DARTS' search: the supernet's training and how many derived cells are retrained. */
+export interface DartsConfig {
+  epochs: number;
+  batch_size: number;
+  /** SGD with momentum on the supernet weights, cosine-annealed from w_learning_rate to w_learning_rate_min. */
+  w_learning_rate: number;
+  w_learning_rate_min: number;
+  w_momentum: number;
+  w_weight_decay: number;
+  /** Global-norm clip of the weights' gradient; 0 turns it off. */
+  gradient_clip: number;
+  /** Adam on alpha. */
+  alpha_learning_rate: number;
+  alpha_weight_decay: number;
+  order: 'first' | 'second';
+  /** Derived cells retrained from scratch: the final one, then the best earlier ones by shared-weights accuracy. */
+  retrain: number;
+}
+
 export type StrategyConfig =
   | { kind: 'random'; reward: RewardConfig }
-  | { kind: 'reinforce'; controller: ControllerConfig; reward: RewardConfig };
+  | { kind: 'reinforce'; controller: ControllerConfig; reward: RewardConfig }
+  | ({ kind: 'darts'; reward: RewardConfig } & DartsConfig);
 
 export interface EvaluationConfig {
   epochs: number;

@@ -167,6 +167,7 @@ function parseGuarded(text: string, file: string, options: ParseOptions): ParseR
   if (problems.length > 0) return { problems: sorted(problems) };
   // "The best of the last 5 epochs" of a shorter training means all of its epochs.
   if (!rewardEpochsWritten) config.evaluation.reward_epochs = Math.min(config.evaluation.reward_epochs, config.evaluation.epochs);
+  if (config.strategy.kind === 'darts') config.budget.trials = config.strategy.epochs + config.strategy.retrain;
   return { config, problems };
 }
 
@@ -227,8 +228,27 @@ function semanticProblems(config: SearchConfig, doc: Document, at: Reporter, con
     problems.push(at(locate(doc, ['strategy', 'controller', 'batch_size']).span, message, 'budget-batch'));
   }
 
+  if (strategy.kind === 'darts') problems.push(...dartsProblems(config, doc, at));
+
   if (context.checkFiles && 'path' in dataset) problems.push(...datasetPathProblems(dataset, doc, at, context.baseDir));
   return problems;
+}
+
+// DARTS relaxes the cell space's choices, and its trials are its search epochs and retrained cells.
+function dartsProblems(config: SearchConfig, doc: Document, at: Reporter): Problem[] {
+  const { strategy, space, budget } = config;
+  if (strategy.kind !== 'darts') return [];
+  if (space.kind !== 'cell') {
+    const message = `space.kind: strategy darts searches a cell space, got ${space.kind} (rule: darts-space); allowed: cell`;
+    return [at(locate(doc, ['space', 'kind']).span, message, 'darts-space')];
+  }
+  const trials = strategy.epochs + strategy.retrain;
+  const written = locate(doc, ['budget', 'trials']);
+  if (written.found && budget.trials !== trials) {
+    const message = `budget.trials: a darts search makes one trial per search epoch and one per retrained cell, strategy.epochs + strategy.retrain = ${trials}, got ${budget.trials} (rule: darts-budget); allowed: ${trials}, or leave budget.trials out`;
+    return [at(written.span, message, 'darts-budget')];
+  }
+  return [];
 }
 
 function datasetPathProblems(dataset: Extract<DatasetConfig, { path: string }>, doc: Document, at: Reporter, baseDir: string): Problem[] {

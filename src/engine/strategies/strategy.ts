@@ -34,5 +34,7 @@ export function createStrategy(config: SearchConfig, decisions: readonly Decisio
       return new RandomStrategy(decisions, rng, config.runtime.seed);
     case 'reinforce':
       return new ReinforceStrategy(decisions, config.strategy.controller, config.runtime.seed, rng);
+    case 'darts':
+      throw new Error('darts is a one-shot search, not ask/tell: runSearch hands it to runDarts');
   }
 }
