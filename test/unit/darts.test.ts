@@ -21,6 +21,7 @@ import { Store } from '../../src/engine/store/store.ts';
 import type { CellSpaceConfig, DartsConfig } from '../../src/space/config.ts';
 import { decodeArchitecture, encodeGraph } from '../../src/space/graph.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
+import { toAlphaPoint } from '../../src/protocol/webview.ts';
 
 const SPACE: CellSpaceConfig = { kind: 'cell', nodes: 3, operations: ['conv3x3', 'sep_conv3x3', 'max_pool', 'identity'], cells_per_stage: 1, stages: 2, filters: 4 };
 const DARTS: DartsConfig = {
@@ -189,4 +190,9 @@ test('a darts strategy gets the paper defaults, its budget is its epochs plus re
   const budget = parseSearchText('name: d\ndataset: { kind: digits }\nspace: { kind: cell }\nstrategy: { kind: darts, epochs: 4 }\nbudget: { trials: 20 }\n', file);
   assert.deepEqual(budget.problems.map((p) => [p.rule, p.line]), [['darts-budget', 5]]);
   assert.match(budget.problems[0].message, /strategy.epochs \+ strategy.retrain = 5, got 20/);
+});
+
+test('the dashboard gets each alpha snapshot as the mean weight of every operation over a cell\'s edges', () => {
+  const weights: AlphaWeights = { normal: [[0.6, 0.4], [0.2, 0.8]], reduction: [[1, 0], [0, 1]] };
+  assert.deepEqual(toAlphaPoint({ runId: 1, step: 7, epoch: 2, weights }), { step: 7, epoch: 2, normal: [0.4, 0.6000000000000001], reduction: [0.5, 0.5] });
 });
