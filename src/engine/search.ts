@@ -10,6 +10,7 @@ import { formatProblem, loadSearchFile } from '../space/parse.ts';
 import { selectBackend } from './backend.ts';
 import { EvaluationFailed, type Evaluator, type StartEvaluator } from './evaluators/evaluator.ts';
 import { TrainerPool } from './evaluators/trainer-pool.ts';
+import { isWeightSharing, runWeightSharing } from './oneshot/weight-sharing.ts';
 import { runDarts } from './oneshot/darts.ts';
 import type { Store } from './store/store.ts';
 import { createStrategy, type Strategy } from './strategies/strategy.ts';
@@ -94,6 +95,7 @@ interface Outcome {
 export async function runSearch(store: Store, runId: number, hooks: SearchHooks): Promise<RunStatus> {
   const { config, spaceFile } = store.runConfig(runId);
   if (config.strategy.kind === 'darts') return runDarts(store, runId, hooks);
+  if (isWeightSharing(config.strategy)) return runWeightSharing(store, runId, hooks);
   const emit = hooks.onEvent;
   const log = (level: 'info' | 'warn' | 'error', message: string) => emit({ type: 'log', level, message });
   const decisions = compileSpace(config.space);

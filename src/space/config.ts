@@ -95,9 +95,30 @@ export interface DartsConfig {
   retrain: number;
 }
 
+/** ENAS and random search with weight sharing: how the shared supernet trains, and how many children are scored. */
+export interface WeightSharingConfig {
+  /** Passes over the training set; each minibatch trains the shared weights through one sampled child. */
+  epochs: number;
+  /** Examples per minibatch, for training the shared weights and for scoring a child alike. */
+  batch_size: number;
+  optimizer: 'adam' | 'sgd' | 'rmsprop';
+  learning_rate: number;
+  /** Children scored on one validation minibatch after each epoch (ENAS trains its controller on them). */
+  children_per_epoch: number;
+  /** K: children sampled at the end and scored on one validation batch; the best is retrained from scratch. */
+  final_samples: number;
+}
+
+/** The trial records of an enas or random-ws search: the children scored during training, the final K, and the retrained one. */
+export function weightSharingTrials(strategy: WeightSharingConfig): number {
+  return strategy.epochs * strategy.children_per_epoch + strategy.final_samples + 1;
+}
+
 export type StrategyConfig =
   | { kind: 'random'; reward: RewardConfig }
   | { kind: 'reinforce'; controller: ControllerConfig; reward: RewardConfig }
+  | ({ kind: 'enas'; controller: ControllerConfig; reward: RewardConfig } & WeightSharingConfig)
+  | ({ kind: 'random-ws'; reward: RewardConfig } & WeightSharingConfig)
   | ({ kind: 'darts'; reward: RewardConfig } & DartsConfig);
 
 export interface EvaluationConfig {

@@ -23,7 +23,7 @@ import {
   type YAMLError,
 } from 'yaml';
 import schema from '../../schemas/nas-search.schema.json';
-import type { DatasetConfig, SearchConfig } from './config.ts';
+import { weightSharingTrials, type DatasetConfig, type SearchConfig } from './config.ts';
 
 export interface Problem {
   file: string;
@@ -167,6 +167,7 @@ function parseGuarded(text: string, file: string, options: ParseOptions): ParseR
   if (problems.length > 0) return { problems: sorted(problems) };
   // "The best of the last 5 epochs" of a shorter training means all of its epochs.
   if (!rewardEpochsWritten) config.evaluation.reward_epochs = Math.min(config.evaluation.reward_epochs, config.evaluation.epochs);
+  if (config.strategy.kind === 'enas' || config.strategy.kind === 'random-ws') config.budget.trials = weightSharingTrials(config.strategy);
   if (config.strategy.kind === 'darts') config.budget.trials = config.strategy.epochs + config.strategy.retrain;
   return { config, problems };
 }
@@ -230,6 +231,8 @@ function semanticProblems(config: SearchConfig, doc: Document, at: Reporter, con
 
   if (strategy.kind === 'darts') problems.push(...dartsProblems(config, doc, at));
 
+  if (strategy.kind === 'enas' || strategy.kind === 'random-ws') problems.push(...weightSharingProblems(config, doc, at));
+
   if (context.checkFiles && 'path' in dataset) problems.push(...datasetPathProblems(dataset, doc, at, context.baseDir));
   return problems;
 }
@@ -249,6 +252,25 @@ function dartsProblems(config: SearchConfig, doc: Document, at: Reporter): Probl
     return [at(written.span, message, 'darts-budget')];
   }
   return [];
+}
+
+// An enas or random-ws search makes a known number of trials; ENAS's controller must get to learn.
+function weightSharingProblems(config: SearchConfig, doc: Document, at: Reporter): Problem[] {
+  const { strategy, budget } = config;
+  if (strategy.kind !== 'enas' && strategy.kind !== 'random-ws') return [];
+  const problems: Problem[] = [];
+  const trials = weightSharingTrials(strategy);
+  const written = locate(doc, ['budget', 'trials']);
+  if (written.found && budget.trials !== trials) {
+    const message = `budget.trials: a ${strategy.kind} search makes one trial per scored child and one for the retrained architecture, strategy.epochs × strategy.children_per_epoch + strategy.final_samples + 1 = ${trials}, got ${budget.trials} (rule: oneshot-budget); allowed: ${trials}, or leave budget.trials out`;
+    problems.push(at(written.span, message, 'oneshot-budget'));
+  }
+  const scored = strategy.epochs * strategy.children_per_epoch;
+  if (strategy.kind === 'enas' && strategy.controller.batch_size > scored) {
+    const message = `strategy.controller.batch_size: the controller updates once every batch_size scored children, and this search scores ${scored} (strategy.epochs × strategy.children_per_epoch), so it would never update with batch_size ${strategy.controller.batch_size} (rule: budget-batch); allowed: 1 to ${scored}, or more epochs or children_per_epoch`;
+    problems.push(at(locate(doc, ['strategy', 'controller', 'batch_size']).span, message, 'budget-batch'));
+  }
+  return problems;
 }
 
 function datasetPathProblems(dataset: Extract<DatasetConfig, { path: string }>, doc: Document, at: Reporter, baseDir: string): Problem[] {

@@ -43,7 +43,7 @@ test('completion offers the keys of the kind written, without those already ther
 
 test('completion offers enum values: kinds, backends, optimizers, booleans', () => {
   assert.deepEqual(labelsAt('name: c\nspace:\n  kind: |\n'), ['macro', 'cell']);
-  assert.deepEqual(labelsAt('name: c\nstrategy: { kind: | }\n'), ['random', 'reinforce', 'darts']);
+  assert.deepEqual(labelsAt('name: c\nstrategy: { kind: | }\n'), ['random', 'reinforce', 'enas', 'random-ws', 'darts']);
   assert.deepEqual(labelsAt('name: c\ndataset: { kind: d| }\n'), ['digits', 'cifar10', 'mnist', 'csv']);
   assert.deepEqual(labelsAt('runtime:\n  backend: |\n'), [...BACKENDS]);
   assert.deepEqual(labelsAt('evaluation: { optimizer: | }\n'), ['adam', 'sgd', 'rmsprop']);

@@ -313,7 +313,7 @@ export class Supernet {
         }
       }
       // The output 1x1 convolution reads the concatenation of the nodes no other node uses, each in its slot.
-      this.createConv(`cell${c}/output`, [1, 1, space.nodes * filters, filters], filters);
+      this.createConv(`cell${c}/output`, [1, 1, space.nodes * filters, filters]);
     });
     const features = outputShape[0] * outputShape[1] * outputShape[2];
     this.create('classifier/kernel', [features, this.options.classes], features);

@@ -32,8 +32,12 @@ export function createStrategy(config: SearchConfig, decisions: readonly Decisio
   switch (config.strategy.kind) {
     case 'random':
       return new RandomStrategy(decisions, rng, config.runtime.seed);
+    // ENAS's controller is the REINFORCE controller; only its rewards come from shared weights.
     case 'reinforce':
+    case 'enas':
       return new ReinforceStrategy(decisions, config.strategy.controller, config.runtime.seed, rng);
+    case 'random-ws':
+      return new RandomStrategy(decisions, rng, config.runtime.seed);
     case 'darts':
       throw new Error('darts is a one-shot search, not ask/tell: runSearch hands it to runDarts');
   }
