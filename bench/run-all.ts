@@ -2,12 +2,14 @@
 import { runConvKernelBench } from './conv-kernels.ts';
 import { runDashboardRenderBench } from './dashboard-render.ts';
 import { runEngineOverheadBench } from './engine-overhead.ts';
+import { runOneShotBench } from './one-shot.ts';
 import { runValidationBench } from './validation.ts';
 
 (async () => {
   await runConvKernelBench();
   await runEngineOverheadBench();
   runValidationBench();
+  await runOneShotBench();
   // Needs a browser: run `npm run e2e:setup` once first.
   await runDashboardRenderBench();
 })();
