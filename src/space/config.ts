@@ -55,7 +55,12 @@ export interface CellSpaceConfig {
   filters: number;
 }
 
-export type SpaceConfig = MacroSpaceConfig | CellSpaceConfig;
+/** The fixed NAS-Bench-201 cell (see nasbench201.ts); its architectures are looked up, not trained. */
+export interface NasBench201SpaceConfig {
+  kind: 'nasbench201';
+}
+
+export type SpaceConfig = MacroSpaceConfig | CellSpaceConfig | NasBench201SpaceConfig;
 
 export interface RewardConfig {
   metric: 'val_accuracy';

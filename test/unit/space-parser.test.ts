@@ -142,7 +142,7 @@ strategy: { kind: random }
 `);
   assert.deepEqual(rest, []);
   assert.deepEqual(position(problem), { line: 4, column: 9, endLine: 4, endColumn: 13, rule: 'enum' });
-  assert.equal(problem.message, 'space.kind: unknown value "macr" (rule: enum); allowed: macro, cell');
+  assert.equal(problem.message, 'space.kind: unknown value "macr" (rule: enum); allowed: macro, cell, nasbench201');
 });
 
 test('a wrong kind gives one enum problem, not one per kind', () => {
