@@ -85,7 +85,9 @@ export type StrategyConfig =
   | { kind: 'random'; reward: RewardConfig }
   | { kind: 'reinforce'; controller: ControllerConfig; reward: RewardConfig };
 
-export interface EvaluationConfig {
+/** Train each architecture from scratch. Runs stored before evaluation kinds existed have no `kind`. */
+export interface TrainEvaluationConfig {
+  kind: 'train';
   epochs: number;
   batch_size: number;
   optimizer: 'adam' | 'sgd' | 'rmsprop';
@@ -93,6 +95,17 @@ export interface EvaluationConfig {
   /** The reward is the best validation accuracy of the last k epochs (NAS-RL). */
   reward_epochs: number;
 }
+
+export const TABULAR_DATASETS = ['cifar10', 'cifar100', 'imagenet16'] as const;
+export type TabularDataset = (typeof TABULAR_DATASETS)[number];
+
+/** Look each architecture up in the NAS-Bench-201 table, measured on `dataset`. */
+export interface TabularEvaluationConfig {
+  kind: 'tabular';
+  dataset: TabularDataset;
+}
+
+export type EvaluationConfig = TrainEvaluationConfig | TabularEvaluationConfig;
 
 export interface BudgetConfig {
   trials: number;
@@ -105,7 +118,8 @@ export interface RuntimeConfig {
 
 export interface SearchConfig {
   name: string;
-  dataset: DatasetConfig;
+  /** The images children train on; absent with a tabular evaluation, whose table names its own data set. */
+  dataset?: DatasetConfig;
   space: SpaceConfig;
   strategy: StrategyConfig;
   evaluation: EvaluationConfig;

@@ -64,3 +64,12 @@ export function architectureOfCellString(text: string): Architecture {
 export function nasBench201Ordinal(architecture: Architecture): number {
   return architecture.reduce((ordinal, choice) => ordinal * NASBENCH201_OPERATIONS.length + choice, 0);
 }
+
+/** Every architecture of the space, in ordinal order. */
+export function everyNasBench201Architecture(): Architecture[] {
+  const edges = NASBENCH201_EDGES.length;
+  const base = NASBENCH201_OPERATIONS.length;
+  return Array.from({ length: NASBENCH201_CELL_COUNT }, (_, ordinal) =>
+    Array.from({ length: edges }, (_, edge) => Math.floor(ordinal / base ** (edges - 1 - edge)) % base),
+  );
+}
