@@ -81,9 +81,20 @@ export interface ControllerConfig {
   batch_size: number;
 }
 
+/** Regularized evolution (Real et al.). */
+export interface EvolutionConfig {
+  /** P: the most recently evaluated architectures kept; the first P are random. */
+  population_size: number;
+  /** S: members drawn for each tournament; the best one is mutated. At most P. */
+  sample_size: number;
+  /** Decisions a mutation changes, each to another of its options. */
+  mutated_decisions: number;
+}
+
 export type StrategyConfig =
   | { kind: 'random'; reward: RewardConfig }
-  | { kind: 'reinforce'; controller: ControllerConfig; reward: RewardConfig };
+  | { kind: 'reinforce'; controller: ControllerConfig; reward: RewardConfig }
+  | ({ kind: 'evolution'; reward: RewardConfig } & EvolutionConfig);
 
 /** Train each architecture from scratch. Runs stored before evaluation kinds existed have no `kind`. */
 export interface TrainEvaluationConfig {

@@ -20,6 +20,7 @@ import {
 } from 'yaml';
 import schema from '../../schemas/nas-search.schema.json';
 import type { SearchConfig } from './config.ts';
+import { compileSpace } from './graph.ts';
 
 export interface Problem {
   file: string;
@@ -177,7 +178,21 @@ interface SemanticContext {
 // Rules JSON Schema cannot express: they relate two values, or the file system.
 function semanticProblems(config: SearchConfig, doc: Document, at: Reporter, context: SemanticContext): Problem[] {
   const problems: Problem[] = [];
-  const { dataset, evaluation, space } = config;
+  const { dataset, evaluation, space, strategy } = config;
+
+  if (strategy.kind === 'evolution') {
+    if (strategy.sample_size > strategy.population_size) {
+      const sampleSize = locate(doc, ['strategy', 'sample_size']);
+      const where = sampleSize.found ? sampleSize : locate(doc, ['strategy', 'population_size']);
+      const message = `strategy.sample_size: must be at most strategy.population_size (${strategy.population_size}), got ${strategy.sample_size}; a tournament draws distinct members of the population (rule: sample-size)`;
+      problems.push(at(where.span, message, 'sample-size'));
+    }
+    const mutable = compileSpace(space).filter((d) => d.options.length > 1).length;
+    if (strategy.mutated_decisions > mutable) {
+      const message = `strategy.mutated_decisions: must be at most ${mutable}, the decisions of this space that have more than one option, got ${strategy.mutated_decisions} (rule: mutated-decisions)`;
+      problems.push(at(locate(doc, ['strategy', 'mutated_decisions']).span, message, 'mutated-decisions'));
+    }
+  }
 
   if (space.kind === 'nasbench201' && evaluation.kind !== 'tabular') {
     const message = `space.kind: nasbench201 architectures are not trained here but looked up in the NAS-Bench-201 table; add evaluation: { kind: tabular } (rule: nasbench201-needs-tabular)`;

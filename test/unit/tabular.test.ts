@@ -11,6 +11,7 @@ import { NasBench201Table, shippedNasBench201Table } from '../../src/engine/data
 import { TabularEvaluator } from '../../src/engine/evaluators/tabular.ts';
 import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
 import { Store } from '../../src/engine/store/store.ts';
+import { EvolutionStrategy } from '../../src/engine/strategies/evolution.ts';
 import { ReinforceStrategy } from '../../src/engine/strategies/reinforce.ts';
 import { RandomStrategy } from '../../src/engine/strategies/random.ts';
 import type { Architecture } from '../../src/space/decisions.ts';
@@ -99,6 +100,7 @@ test('a tabular search stores every lookup as a trial: validation accuracy as re
 const STRATEGIES = [
   { strategy: '{ kind: random }', prototype: RandomStrategy.prototype },
   { strategy: '{ kind: reinforce, controller: { hidden: 16 } }', prototype: ReinforceStrategy.prototype },
+  { strategy: '{ kind: evolution }', prototype: EvolutionStrategy.prototype },
 ];
 
 for (const { strategy, prototype } of STRATEGIES) {

@@ -23,15 +23,19 @@ export function neighbours(decisions: readonly Decision[], architecture: Archite
   return result;
 }
 
-/** Changes one decision, chosen uniformly among those with a choice, to another of its options. */
-export function mutate(decisions: readonly Decision[], architecture: Architecture, rng: Rng): Architecture {
+/** Changes `count` distinct decisions, chosen uniformly among those with a choice, each to another of its options. */
+export function mutate(decisions: readonly Decision[], architecture: Architecture, rng: Rng, count = 1): Architecture {
   const mutable = decisions.flatMap((d, index) => (d.options.length > 1 ? [index] : []));
   const child = [...architecture];
-  if (mutable.length === 0) return child;
-  const index = mutable[rng.int(mutable.length)];
-  // Drawing among the other options makes every mutation a change.
-  const shift = 1 + rng.int(decisions[index].options.length - 1);
-  child[index] = (child[index] + shift) % decisions[index].options.length;
+  for (let k = 0; k < Math.min(count, mutable.length); k++) {
+    // A partial shuffle: each changed decision is drawn among those not changed yet.
+    const pick = k + rng.int(mutable.length - k);
+    [mutable[k], mutable[pick]] = [mutable[pick], mutable[k]];
+    const index = mutable[k];
+    // Drawing among the other options makes every mutation a change.
+    const shift = 1 + rng.int(decisions[index].options.length - 1);
+    child[index] = (child[index] + shift) % decisions[index].options.length;
+  }
   return child;
 }
 

@@ -4,6 +4,7 @@ import type { Architecture, Decision } from '../../space/decisions.ts';
 import type { SearchConfig } from '../../space/config.ts';
 import { createRng } from '../../space/rng.ts';
 import type { ControllerUpdate } from './controller.ts';
+import { EvolutionStrategy } from './evolution.ts';
 import { ReinforceStrategy } from './reinforce.ts';
 import { RandomStrategy } from './random.ts';
 
@@ -34,5 +35,7 @@ export function createStrategy(config: SearchConfig, decisions: readonly Decisio
       return new RandomStrategy(decisions, rng, config.runtime.seed);
     case 'reinforce':
       return new ReinforceStrategy(decisions, config.strategy.controller, config.runtime.seed, rng);
+    case 'evolution':
+      return new EvolutionStrategy(decisions, config.strategy, config.runtime.seed, rng);
   }
 }
