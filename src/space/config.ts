@@ -91,10 +91,28 @@ export interface EvolutionConfig {
   mutated_decisions: number;
 }
 
+/** Local search (White et al. 2020). */
+export interface LocalSearchConfig {
+  /** Random architectures evaluated before the first climb, which starts from the best of them. */
+  initial: number;
+}
+
+/** Bayesian optimisation with a Gaussian process. */
+export interface BayesianConfig {
+  /** Random architectures evaluated before the model proposes. */
+  initial: number;
+  /** Candidates are every one-decision neighbour of this many of the best architectures so far... */
+  parents: number;
+  /** ...and this many random architectures. */
+  random_candidates: number;
+}
+
 export type StrategyConfig =
   | { kind: 'random'; reward: RewardConfig }
   | { kind: 'reinforce'; controller: ControllerConfig; reward: RewardConfig }
-  | ({ kind: 'evolution'; reward: RewardConfig } & EvolutionConfig);
+  | ({ kind: 'evolution'; reward: RewardConfig } & EvolutionConfig)
+  | ({ kind: 'local'; reward: RewardConfig } & LocalSearchConfig)
+  | ({ kind: 'bayesian'; reward: RewardConfig } & BayesianConfig);
 
 /** Train each architecture from scratch. Runs stored before evaluation kinds existed have no `kind`. */
 export interface TrainEvaluationConfig {

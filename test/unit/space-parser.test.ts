@@ -91,6 +91,15 @@ evaluation: { epochs: 10, reward_epochs: 4 }
   assert.deepEqual(config?.evaluation, { kind: 'train', epochs: 10, reward_epochs: 4, batch_size: 64, optimizer: 'adam', learning_rate: 0.001 });
 });
 
+test('local and bayesian strategy defaults are filled in', () => {
+  const strategyOf = (strategy: string) =>
+    parseSearchText(`name: s\nspace: { kind: nasbench201 }\nevaluation: { kind: tabular }\nstrategy: ${strategy}\n`, 's.nas.yaml').config?.strategy;
+  const reward = { metric: 'val_accuracy', transform: 'identity' };
+  assert.deepEqual(strategyOf('{ kind: local }'), { kind: 'local', initial: 1, reward });
+  assert.deepEqual(strategyOf('{ kind: bayesian }'), { kind: 'bayesian', initial: 10, parents: 5, random_candidates: 20, reward });
+  assert.deepEqual(strategyOf('{ kind: bayesian, parents: 2 }'), { kind: 'bayesian', initial: 10, parents: 2, random_candidates: 20, reward });
+});
+
 test('every property in the schema has a description, and every closed object lists its properties', () => {
   const schema = JSON.parse(readFileSync(join(repoRoot, 'schemas', 'nas-search.schema.json'), 'utf8')) as unknown;
   const undocumented: string[] = [];

@@ -16,21 +16,13 @@
 // would cost seconds per search in plain TypeScript, where refitting the GP costs about a millisecond,
 // and the path encoding did not help the GP.
 
+import type { BayesianConfig } from '../../space/config.ts';
 import type { Architecture, Decision } from '../../space/decisions.ts';
 import { createRng, type Rng } from '../../space/rng.ts';
 import { architectureEncoder } from './encoding.ts';
 import { GaussianProcess, type KernelHyperparameters } from './gaussian-process.ts';
 import { choicesKey, neighbours, randomUnknown } from './neighbourhood.ts';
 import type { PolicyUpdate, Strategy } from './strategy.ts';
-
-export interface BayesianOptions {
-  /** Random architectures evaluated before the model proposes. */
-  initial: number;
-  /** Candidates are every one-decision neighbour of this many of the best architectures so far... */
-  parents: number;
-  /** ...and this many random architectures. */
-  random_candidates: number;
-}
 
 // Choosing the kernel's hyperparameters fits the GP 15 times; between choices it is fitted once per ask.
 const OBSERVATIONS_PER_KERNEL_CHOICE = 10;
@@ -66,7 +58,7 @@ export class BayesianStrategy implements Strategy {
 
   constructor(
     private readonly decisions: readonly Decision[],
-    private readonly options: BayesianOptions,
+    private readonly options: BayesianConfig,
     private readonly seed: number,
     private rng: Rng,
   ) {

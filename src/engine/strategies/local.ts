@@ -3,15 +3,11 @@
 // moving to the first that scores better; at a local optimum, restart from a new random architecture.
 // Nothing is evaluated twice: a neighbour whose score is already known costs no evaluation.
 
+import type { LocalSearchConfig } from '../../space/config.ts';
 import type { Architecture, Decision } from '../../space/decisions.ts';
 import { createRng, shuffledIndices, type Rng } from '../../space/rng.ts';
 import { choicesKey, hammingDistance, neighbours, randomUnknown } from './neighbourhood.ts';
 import type { PolicyUpdate, Strategy } from './strategy.ts';
-
-export interface LocalSearchOptions {
-  /** Random architectures evaluated before the first climb, which starts from the best of them. */
-  initial: number;
-}
 
 interface Scored {
   architecture: Architecture;
@@ -43,7 +39,7 @@ export class LocalSearchStrategy implements Strategy {
 
   constructor(
     private readonly decisions: readonly Decision[],
-    private readonly options: LocalSearchOptions,
+    private readonly options: LocalSearchConfig,
     private readonly seed: number,
     private rng: Rng,
   ) {}
