@@ -11,7 +11,9 @@ import { NasBench201Table, shippedNasBench201Table } from '../../src/engine/data
 import { TabularEvaluator } from '../../src/engine/evaluators/tabular.ts';
 import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
 import { Store } from '../../src/engine/store/store.ts';
+import { BayesianStrategy } from '../../src/engine/strategies/bayesian.ts';
 import { EvolutionStrategy } from '../../src/engine/strategies/evolution.ts';
+import { LocalSearchStrategy } from '../../src/engine/strategies/local.ts';
 import { ReinforceStrategy } from '../../src/engine/strategies/reinforce.ts';
 import { RandomStrategy } from '../../src/engine/strategies/random.ts';
 import type { Architecture } from '../../src/space/decisions.ts';
@@ -101,6 +103,8 @@ const STRATEGIES = [
   { strategy: '{ kind: random }', prototype: RandomStrategy.prototype },
   { strategy: '{ kind: reinforce, controller: { hidden: 16 } }', prototype: ReinforceStrategy.prototype },
   { strategy: '{ kind: evolution }', prototype: EvolutionStrategy.prototype },
+  { strategy: '{ kind: local }', prototype: LocalSearchStrategy.prototype },
+  { strategy: '{ kind: bayesian }', prototype: BayesianStrategy.prototype },
 ];
 
 for (const { strategy, prototype } of STRATEGIES) {
