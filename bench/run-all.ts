@@ -3,11 +3,13 @@ import { runConvKernelBench } from './conv-kernels.ts';
 import { runDashboardRenderBench } from './dashboard-render.ts';
 import { runEngineOverheadBench } from './engine-overhead.ts';
 import { runValidationBench } from './validation.ts';
+import { runNasBench201Bench } from './nasbench201.ts';
 
 (async () => {
   await runConvKernelBench();
   await runEngineOverheadBench();
   runValidationBench();
+  await runNasBench201Bench([]);
   // Needs a browser: run `npm run e2e:setup` once first.
   await runDashboardRenderBench();
 })();

@@ -4,6 +4,9 @@ import type { Architecture, Decision } from '../../space/decisions.ts';
 import type { SearchConfig } from '../../space/config.ts';
 import { createRng } from '../../space/rng.ts';
 import type { ControllerUpdate } from './controller.ts';
+import { BayesianStrategy } from './bayesian.ts';
+import { EvolutionStrategy } from './evolution.ts';
+import { LocalSearchStrategy } from './local.ts';
 import { ReinforceStrategy } from './reinforce.ts';
 import { RandomStrategy } from './random.ts';
 
@@ -34,5 +37,11 @@ export function createStrategy(config: SearchConfig, decisions: readonly Decisio
       return new RandomStrategy(decisions, rng, config.runtime.seed);
     case 'reinforce':
       return new ReinforceStrategy(decisions, config.strategy.controller, config.runtime.seed, rng);
+    case 'evolution':
+      return new EvolutionStrategy(decisions, config.strategy, config.runtime.seed, rng);
+    case 'local':
+      return new LocalSearchStrategy(decisions, config.strategy, config.runtime.seed, rng);
+    case 'bayesian':
+      return new BayesianStrategy(decisions, config.strategy, config.runtime.seed, rng);
   }
 }
