@@ -89,10 +89,16 @@ function render(data: TrialData): void {
   });
   details.append(h('h3', { class: 'cell-title' }, `Decisions (${trial.architecture.length})`), decisions);
 
+  if (data.epochs.length === 0) {
+    // Looked-up trials (NAS-Bench-201) and failed ones have no learning curve to draw.
+    const why = trial.graph.kind === 'nasbench201' ? 'its accuracies were looked up in the NAS-Bench-201 table, not trained here' : 'no epoch finished';
+    app.append(header, h('div', { class: 'trial-grid' }, architecture, details), h('p', { class: 'empty' }, `No learning curve: ${why}.`));
+    performance.mark('nas-trial-rendered');
+    return;
+  }
   const loss = chartCard('chart-loss', 'Loss per epoch');
   const accuracy = chartCard('chart-accuracy', 'Accuracy per epoch');
   const curves = h('div', { class: 'trial-grid' }, loss.card, accuracy.card);
-  if (data.epochs.length === 0) curves.append(h('p', { class: 'empty' }, 'No epochs recorded for this trial.'));
 
   app.append(header, h('div', { class: 'trial-grid' }, architecture, details), curves);
 
