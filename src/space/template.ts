@@ -63,13 +63,11 @@ function mappingLines(node: SchemaNode, kind: string | undefined, values: Record
     const keyPath = `${path}.${key}`;
     const value = key === 'kind' ? kind : keyPath in values ? (values[keyPath] ?? undefined) : (property.default ?? defaults[key]);
     const text = property.description ?? '';
-    if (value === undefined && property.type === 'object') {
+    if (property.type === 'object' && property.properties) {
       lines.push(...comment(text, indent), `${indent}${key}:`, ...mappingLines(property, undefined, values, keyPath, `${indent}  `));
     } else if (value === undefined) {
       // Optional and without a default: shown, switched off, so the user knows it exists.
       lines.push(...comment(`Optional. ${text}`, indent), `${indent}# ${key}:`);
-    } else if (property.type === 'object' && property.properties) {
-      lines.push(...comment(text, indent), `${indent}${key}:`, ...mappingLines(property, undefined, values, keyPath, `${indent}  `));
     } else {
       lines.push(...comment(text, indent), `${indent}${key}: ${inlineValue(value)}`);
     }
