@@ -15,7 +15,7 @@ import { sharedWeightsAccuracy, type WeightSharingState } from '../src/engine/on
 import { Supernet } from '../src/engine/oneshot/supernet.ts';
 import { createRunFromFile, runSearch } from '../src/engine/search.ts';
 import { Store } from '../src/engine/store/store.ts';
-import type { SearchConfig } from '../src/space/config.ts';
+import { trainingSetup, type SearchConfig } from '../src/space/config.ts';
 import { compileSpace, decodeArchitecture } from '../src/space/graph.ts';
 import { createRng } from '../src/space/rng.ts';
 
@@ -81,28 +81,30 @@ export async function runOneShotBench(): Promise<void> {
     const randomWs = outcomes.get('random-ws')!;
     const { config } = randomWs;
     const state = randomWs.store.latestCheckpoint(randomWs.runId)!.state as WeightSharingState;
-    const data = prepareTrainingData(splitDataset(loadDataset(config.dataset, dirname(EXAMPLE)), config.dataset));
+    const { dataset, evaluation } = trainingSetup(config);
+    const data = prepareTrainingData(splitDataset(loadDataset(dataset, dirname(EXAMPLE)), dataset));
     const supernet = new Supernet(config.space, { inputShape: data.shape, classes: data.classes, seed: config.runtime.seed });
     supernet.setState(state.supernet);
     const decisions = compileSpace(config.space);
     const rng = createRng(12345);
-    const graphs = Array.from({ length: ARCHITECTURES }, () => decodeArchitecture(config.space, decisions.map((d) => rng.int(d.options.length))));
+    const architectures = Array.from({ length: ARCHITECTURES }, () => decisions.map((d) => rng.int(d.options.length)));
+    const graphs = architectures.map((architecture) => decodeArchitecture(config.space, architecture));
     const allValidation = Int32Array.from({ length: data.validation.count }, (_, i) => i);
     const sharedStarted = performance.now();
     const shared = graphs.map((graph) => sharedWeightsAccuracy(supernet, graph, data.validation, allValidation).accuracy);
     const sharedSeconds = (performance.now() - sharedStarted) / 1000 / ARCHITECTURES;
     supernet.dispose();
 
-    const pool = await TrainerPool.start({ backend: 'cpu', dataset: config.dataset, baseDir: dirname(EXAMPLE) }, (message) => console.warn(message));
+    const pool = await TrainerPool.start({ backend: 'cpu', dataset, baseDir: dirname(EXAMPLE) }, evaluation, (message) => console.warn(message));
     const scratchStarted = performance.now();
-    const scratch = await Promise.all(graphs.map((graph, i) => pool.evaluate({ graph, space: config.space, evaluation: config.evaluation, seed: 1000 + i }, () => {})));
+    const scratch = await Promise.all(graphs.map((graph, i) => pool.evaluate({ architecture: architectures[i], graph, space: config.space, seed: 1000 + i }, () => {})));
     // The pool trains `size` children at once: the cost of one is the wall time times the parallelism.
     const scratchSeconds = ((performance.now() - scratchStarted) / 1000 / ARCHITECTURES) * pool.size;
     await pool.close();
 
     const trainings = randomWs.store.listTrials(randomWs.runId).filter((t) => t.evaluator === 'shared-weights');
     const amortised = (randomWs.seconds - (randomWs.store.listTrials(randomWs.runId).find((t) => t.evaluator === 'train-from-scratch')?.metrics?.seconds ?? 0)) / trainings.length;
-    console.log(`one_shot cost_per_architecture shared_weights_s=${sharedSeconds.toFixed(3)} (whole validation set, trained supernet) from_scratch_s=${scratchSeconds.toFixed(2)} (${config.evaluation.epochs} epochs) ratio=${(scratchSeconds / sharedSeconds).toFixed(0)}x`);
+    console.log(`one_shot cost_per_architecture shared_weights_s=${sharedSeconds.toFixed(3)} (whole validation set, trained supernet) from_scratch_s=${scratchSeconds.toFixed(2)} (${evaluation.epochs} epochs) ratio=${(scratchSeconds / sharedSeconds).toFixed(0)}x`);
     console.log(`one_shot cost_per_architecture_with_supernet_training amortised_s=${amortised.toFixed(2)} over ${trainings.length} scored children ratio=${(scratchSeconds / amortised).toFixed(1)}x`);
     const fmt = (values: number[]) => values.map((v) => v.toFixed(3)).join(' ');
     console.log(`one_shot kendall_tau architectures=${ARCHITECTURES} tau=${kendallTau(shared, scratch.map((m) => m.valAccuracy)).toFixed(3)}`);

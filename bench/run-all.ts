@@ -4,11 +4,13 @@ import { runDashboardRenderBench } from './dashboard-render.ts';
 import { runEngineOverheadBench } from './engine-overhead.ts';
 import { runOneShotBench } from './one-shot.ts';
 import { runValidationBench } from './validation.ts';
+import { runNasBench201Bench } from './nasbench201.ts';
 
 (async () => {
   await runConvKernelBench();
   await runEngineOverheadBench();
   runValidationBench();
+  await runNasBench201Bench([]);
   await runOneShotBench();
   // Needs a browser: run `npm run e2e:setup` once first.
   await runDashboardRenderBench();

@@ -1,11 +1,12 @@
 // The trial view: the architecture drawn as SVG (macro: the stack of layers with skip arrows; cell:
-// the normal and reduction cells as DAGs), the learning curves, the details and the decisions.
+// the normal and reduction cells as DAGs; nasbench201: its 4 nodes with the operation on each edge),
+// the learning curves, the details and the decisions.
 // Nodes have class `arch-node` and edges class `arch-edge` (the e2e tests count them).
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset } from 'chart.js';
 import type { EpochMetrics } from '../src/protocol/engine.ts';
 import type { TrialData } from '../src/protocol/webview.ts';
-import { cellOutputNodes, macroOutputLayers, type CellNode, type MacroGraph } from '../src/space/graph.ts';
+import { cellOutputNodes, macroOutputLayers, type CellNode, type MacroGraph, type NasBench201Graph } from '../src/space/graph.ts';
 import { appRoot, applyAxisTheme, baseOptions, chartCard, fmt, h, linearAxis, listen, onThemeChange, post, readTheme, svg, type Theme } from './common.ts';
 import { formatDuration } from '../src/shared/format.ts';
 import { formatCount, type XY } from './transforms.ts';
@@ -51,6 +52,8 @@ function render(data: TrialData): void {
   const architecture = h('section', { class: 'card architecture' }, h('div', { class: 'card-head' }, h('h2', {}, 'Architecture')));
   if (trial.graph.kind === 'macro') {
     architecture.append(drawMacro(trial.graph));
+  } else if (trial.graph.kind === 'nasbench201') {
+    architecture.append(h('h3', { class: 'cell-title' }, 'NAS-Bench-201 cell'), drawNasBench201(trial.graph));
   } else {
     architecture.append(h('h3', { class: 'cell-title' }, 'Normal cell'), drawCell(trial.graph.normal, 'normal'));
     architecture.append(h('h3', { class: 'cell-title' }, 'Reduction cell'), drawCell(trial.graph.reduction, 'reduction'));
@@ -64,8 +67,8 @@ function render(data: TrialData): void {
     ['reward', fmt(trial.reward)],
     ['validation accuracy', fmt(m?.valAccuracy)],
     ['test accuracy', fmt(m?.testAccuracy)],
-    ['parameters', m ? `${formatCount(m.params)} (${m.params.toLocaleString('en-US')})` : '–'],
-    ['FLOPs', m ? formatCount(m.flops) : '–'],
+    ['parameters', m && m.params !== null ? `${formatCount(m.params)} (${m.params.toLocaleString('en-US')})` : '–'],
+    ['FLOPs', formatCount(m?.flops ?? null)],
     ['training time', m ? `${m.seconds.toFixed(1)} s` : Number.isFinite(finished) ? formatDuration((finished - started) / 1000) : '–'],
     ['started', trial.startedAt],
     ['finished', trial.finishedAt ?? '–'],
@@ -86,10 +89,16 @@ function render(data: TrialData): void {
   });
   details.append(h('h3', { class: 'cell-title' }, `Decisions (${trial.architecture.length})`), decisions);
 
+  if (data.epochs.length === 0) {
+    // Looked-up trials (NAS-Bench-201) and failed ones have no learning curve to draw.
+    const why = trial.graph.kind === 'nasbench201' ? 'its accuracies were looked up in the NAS-Bench-201 table, not trained here' : 'no epoch finished';
+    app.append(header, h('div', { class: 'trial-grid' }, architecture, details), h('p', { class: 'empty' }, `No learning curve: ${why}.`));
+    performance.mark('nas-trial-rendered');
+    return;
+  }
   const loss = chartCard('chart-loss', 'Loss per epoch');
   const accuracy = chartCard('chart-accuracy', 'Accuracy per epoch');
   const curves = h('div', { class: 'trial-grid' }, loss.card, accuracy.card);
-  if (data.epochs.length === 0) curves.append(h('p', { class: 'empty' }, 'No epochs recorded for this trial.'));
 
   app.append(header, h('div', { class: 'trial-grid' }, architecture, details), curves);
 
@@ -266,5 +275,46 @@ function drawCell(nodes: readonly CellNode[], kind: string): SVGSVGElement {
     });
   });
   for (const j of cellOutputNodes(nodes)) edge(edgeLayer, curve(boxes[j + 2], outputBox, 0).d, markerId, 'to-output');
+  return root;
+}
+
+/**
+ * The NAS-Bench-201 cell: node0 (input) at the top down to node3 (output). Edges between neighbours
+ * run straight; the longer ones bend to either side so no two share a path. `none` edges are cut.
+ */
+function drawNasBench201(graph: NasBench201Graph): SVGSVGElement {
+  const w = 110;
+  const vgap = 70;
+  const width = 560;
+  const nodeCount = 4;
+  const height = 20 + nodeCount * (NODE_H + vgap) - vgap;
+  const { root, markerId } = svgRoot(width, height, 'NAS-Bench-201 cell');
+  const box = (i: number): Box => ({ x: (width - w) / 2, y: 10 + i * (NODE_H + vgap), w, h: NODE_H });
+  const edgeLayer = svg('g');
+  const nodeLayer = svg('g');
+  root.append(edgeLayer, nodeLayer);
+  for (let i = 0; i < nodeCount; i++) {
+    const label = i === 0 ? 'node0 (input)' : i === nodeCount - 1 ? `node${i} (output)` : `node${i}`;
+    node(nodeLayer, box(i), label, i === 0 ? 'io' : i === nodeCount - 1 ? 'output' : '', `nasbench201.node${i}`);
+  }
+  // Horizontal offset of the control point per edge span and side: 0->2 right, 1->3 left, 0->3 far right.
+  const bendOf = (from: number, to: number) => (to - from === 1 ? 0 : to - from === 3 ? 260 : from === 0 ? 150 : -150);
+  for (const e of graph.edges) {
+    if (e.operation === 'none') continue;
+    const from = box(e.from);
+    const to = box(e.to);
+    const bend = bendOf(e.from, e.to);
+    const side = Math.sign(bend);
+    const x1 = from.x + from.w / 2 + (side * from.w) / 2;
+    const x2 = to.x + to.w / 2 + (side * to.w) / 2;
+    const y1 = bend === 0 ? from.y + from.h : from.y + from.h / 2;
+    const y2 = bend === 0 ? to.y : to.y + to.h / 2;
+    const cx = (x1 + x2) / 2 + bend;
+    const cy = (y1 + y2) / 2;
+    // The curve's midpoint: a quarter of each end plus half the control point.
+    const mid = { x: (x1 + x2) / 4 + cx / 2, y: (y1 + y2) / 4 + cy / 2 };
+    const label = bend === 0 ? { x: mid.x + 60, y: mid.y, text: e.operation } : { ...mid, text: e.operation };
+    edge(edgeLayer, `M ${x1} ${y1} Q ${cx} ${cy}, ${x2} ${y2}`, markerId, '', label);
+  }
   return root;
 }

@@ -95,7 +95,7 @@ function trialRows(trials: TrialRecord[]): string[][] {
     fmt(t.reward),
     fmt(t.metrics?.valAccuracy),
     fmt(t.metrics?.testAccuracy),
-    t.metrics ? String(t.metrics.params) : '-',
+    String(t.metrics?.params ?? '-'),
     t.metrics ? formatDuration(t.metrics.seconds) : '-',
     t.key,
   ]);
@@ -217,7 +217,7 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
           out(`run ${runId}, trial ${index}: ${trial.status}, reward ${fmt(trial.reward)}\n`);
           if (trial.metrics) {
             const m = trial.metrics;
-            out(`val_acc ${fmt(m.valAccuracy)}  test_acc ${fmt(m.testAccuracy)}  params ${m.params}  flops ${m.flops}  time ${formatDuration(m.seconds)}\n`);
+            out(`val_acc ${fmt(m.valAccuracy)}  test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'}  flops ${m.flops ?? '-'}  time ${formatDuration(m.seconds)}\n`);
           }
           if (trial.error) out(`error: ${trial.error}\n`);
           out(`decisions: [${trial.architecture.join(', ')}]\n${drawArchitecture(trial.graph)}\n`);

@@ -9,7 +9,7 @@ import { architectureKey, compileSpace, decodeArchitecture } from '../space/grap
 import { formatProblem, loadSearchFile } from '../space/parse.ts';
 import { selectBackend } from './backend.ts';
 import { EvaluationFailed, type Evaluator, type StartEvaluator } from './evaluators/evaluator.ts';
-import { TrainerPool } from './evaluators/trainer-pool.ts';
+import { startConfiguredEvaluator } from './evaluators/start.ts';
 import { isWeightSharing, runWeightSharing } from './oneshot/weight-sharing.ts';
 import { runDarts } from './oneshot/darts.ts';
 import type { Store } from './store/store.ts';
@@ -30,7 +30,7 @@ export interface SearchHooks {
   onEvent: (event: EngineEvent) => void;
   /** Aborting stops the search: children in training are cancelled, the run is marked stopped. */
   signal?: AbortSignal;
-  /** How children are evaluated; by default, trained from scratch in trainer processes (one per core on the CPU). */
+  /** How children are evaluated; by default as the file's `evaluation` says (trained from scratch in trainer processes, or looked up in a table). */
   startEvaluator?: StartEvaluator;
 }
 
@@ -67,7 +67,7 @@ export async function trainTrial(context: TrialContext, index: number, architect
   let status: Exclude<TrialStatus, 'running'> = 'done';
   try {
     measurements = await evaluator.evaluate(
-      { graph, space: config.space, evaluation: config.evaluation, seed: config.runtime.seed * 100003 + index },
+      { architecture, graph, space: config.space, seed: config.runtime.seed * 100003 + index },
       (metrics) => emit({ type: 'epoch', runId, trial: index, metrics }),
     );
   } catch (failure) {
@@ -119,8 +119,8 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
       toldThrough = checkpoint.toldThrough;
     }
 
-    const startEvaluator = hooks.startEvaluator ?? TrainerPool.start;
-    const active = await startEvaluator({ backend: config.runtime.backend, dataset: config.dataset, baseDir: dirname(spaceFile) }, (message) => log('warn', message));
+    const startEvaluator = hooks.startEvaluator ?? startConfiguredEvaluator;
+    const active = await startEvaluator(config, dirname(spaceFile), (message) => log('warn', message));
     evaluator = active;
     store.setRunBackend(runId, active.backend);
     const run = store.getRun(runId);

@@ -159,11 +159,13 @@ function toDiagnostic(document: vscode.TextDocument, problem: Problem): vscode.D
 }
 
 export function estimateSummary(estimate: SpaceEstimate): string {
-  const { min, max } = estimate.parameters;
-  return `${formatArchitectureCount(estimate.log10Architectures)} architectures · ${formatParameterCount(min)}–${formatParameterCount(max)} parameters`;
+  const architectures = `${formatArchitectureCount(estimate.log10Architectures)} architectures`;
+  if (estimate.parameters === undefined) return architectures;
+  return `${architectures} · ${formatParameterCount(estimate.parameters.min)}–${formatParameterCount(estimate.parameters.max)} parameters`;
 }
 
 export function estimateDetail(estimate: SpaceEstimate): string {
+  if (estimate.image === undefined) return `${estimateSummary(estimate)}, each looked up in a table rather than built, so no parameter count.`;
   const [height, width, channels] = estimate.image.shape;
   const classes = estimate.image.classesKnown ? `${estimate.image.classes} classes` : `${estimate.image.classes} classes assumed (the csv is not read)`;
   return (

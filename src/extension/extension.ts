@@ -236,7 +236,7 @@ export function activate(context: vscode.ExtensionContext): void {
     else if (runIds.length === 1) void vscode.window.showInformationMessage('Pick at least two runs to compare.');
   });
   register('nasStudio.openExample', async () => {
-    const examples = ['digits-macro.nas.yaml', 'digits-cell.nas.yaml'];
+    const examples = ['digits-macro.nas.yaml', 'digits-cell.nas.yaml', 'nasbench201.nas.yaml'];
     const picked = await vscode.window.showQuickPick(examples, { title: 'NAS: Open an Example' });
     if (picked) await copyIntoWorkspace(vscode.Uri.file(context.asAbsolutePath(join('examples', picked))), picked);
   });

@@ -24,8 +24,9 @@ export interface TrialMeasurements {
   valAccuracy: number;
   /** For reporting only; no strategy reads it. */
   testAccuracy: number;
-  params: number;
-  flops: number;
+  /** Null when the evaluator does not know them (a tabular lookup). */
+  params: number | null;
+  flops: number | null;
   seconds: number;
   curve: EpochMetrics[];
 }

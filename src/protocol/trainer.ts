@@ -1,6 +1,6 @@
 // Messages between the engine and its trainer processes (plain Node children that each train one child network at a time).
 
-import type { BackendChoice, BackendName, DatasetConfig, EvaluationConfig, SpaceConfig } from '../space/config.ts';
+import type { BackendChoice, BackendName, DatasetConfig, SpaceConfig, TrainEvaluationConfig } from '../space/config.ts';
 import type { ArchitectureGraph } from '../space/graph.ts';
 import type { EpochMetrics, TrialMeasurements } from './engine.ts';
 
@@ -14,7 +14,7 @@ export interface TrainerSetup {
 
 export type TrainerCommand =
   | { type: 'setup'; setup: TrainerSetup }
-  | { type: 'train'; job: number; graph: ArchitectureGraph; space: SpaceConfig; evaluation: EvaluationConfig; seed: number }
+  | { type: 'train'; job: number; graph: ArchitectureGraph; space: SpaceConfig; evaluation: TrainEvaluationConfig; seed: number }
   | { type: 'cancel'; job: number };
 
 export type TrainerReply =

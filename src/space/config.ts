@@ -55,7 +55,12 @@ export interface CellSpaceConfig {
   filters: number;
 }
 
-export type SpaceConfig = MacroSpaceConfig | CellSpaceConfig;
+/** The fixed NAS-Bench-201 cell (see nasbench201.ts); its architectures are looked up, not trained. */
+export interface NasBench201SpaceConfig {
+  kind: 'nasbench201';
+}
+
+export type SpaceConfig = MacroSpaceConfig | CellSpaceConfig | NasBench201SpaceConfig;
 
 export interface RewardConfig {
   metric: 'val_accuracy';
@@ -114,14 +119,45 @@ export function weightSharingTrials(strategy: WeightSharingConfig): number {
   return strategy.epochs * strategy.children_per_epoch + strategy.final_samples + 1;
 }
 
+/** Regularized evolution (Real et al.). */
+export interface EvolutionConfig {
+  /** P: the most recently evaluated architectures kept; the first P are random. */
+  population_size: number;
+  /** S: members drawn for each tournament; the best one is mutated. At most P. */
+  sample_size: number;
+  /** Decisions a mutation changes, each to another of its options. */
+  mutated_decisions: number;
+}
+
+/** Local search (White et al. 2020). */
+export interface LocalSearchConfig {
+  /** Random architectures evaluated before the first climb, which starts from the best of them. */
+  initial: number;
+}
+
+/** Bayesian optimisation with a Gaussian process. */
+export interface BayesianConfig {
+  /** Random architectures evaluated before the model proposes. */
+  initial: number;
+  /** Candidates are every one-decision neighbour of this many of the best architectures so far... */
+  parents: number;
+  /** ...and this many random architectures. */
+  random_candidates: number;
+}
+
 export type StrategyConfig =
   | { kind: 'random'; reward: RewardConfig }
   | { kind: 'reinforce'; controller: ControllerConfig; reward: RewardConfig }
   | ({ kind: 'enas'; controller: ControllerConfig; reward: RewardConfig } & WeightSharingConfig)
   | ({ kind: 'random-ws'; reward: RewardConfig } & WeightSharingConfig)
-  | ({ kind: 'darts'; reward: RewardConfig } & DartsConfig);
+  | ({ kind: 'darts'; reward: RewardConfig } & DartsConfig)
+  | ({ kind: 'evolution'; reward: RewardConfig } & EvolutionConfig)
+  | ({ kind: 'local'; reward: RewardConfig } & LocalSearchConfig)
+  | ({ kind: 'bayesian'; reward: RewardConfig } & BayesianConfig);
 
-export interface EvaluationConfig {
+/** Train each architecture from scratch. Runs stored before evaluation kinds existed have no `kind`. */
+export interface TrainEvaluationConfig {
+  kind: 'train';
   epochs: number;
   batch_size: number;
   optimizer: 'adam' | 'sgd' | 'rmsprop';
@@ -129,6 +165,17 @@ export interface EvaluationConfig {
   /** The reward is the best validation accuracy of the last k epochs (NAS-RL). */
   reward_epochs: number;
 }
+
+export const TABULAR_DATASETS = ['cifar10', 'cifar100', 'imagenet16'] as const;
+export type TabularDataset = (typeof TABULAR_DATASETS)[number];
+
+/** Look each architecture up in the NAS-Bench-201 table, measured on `dataset`. */
+export interface TabularEvaluationConfig {
+  kind: 'tabular';
+  dataset: TabularDataset;
+}
+
+export type EvaluationConfig = TrainEvaluationConfig | TabularEvaluationConfig;
 
 export interface BudgetConfig {
   trials: number;
@@ -141,7 +188,8 @@ export interface RuntimeConfig {
 
 export interface SearchConfig {
   name: string;
-  dataset: DatasetConfig;
+  /** The images children train on; absent with a tabular evaluation, whose table names its own data set. */
+  dataset?: DatasetConfig;
   space: SpaceConfig;
   strategy: StrategyConfig;
   evaluation: EvaluationConfig;
@@ -151,3 +199,10 @@ export interface SearchConfig {
 
 /** A backend actually in use ('auto' resolves to one of these). */
 export type BackendName = Exclude<BackendChoice, 'auto'>;
+
+/** What a search that trains its architectures has: a data set and a train evaluation (the validator guarantees both). */
+export function trainingSetup(config: SearchConfig): { dataset: DatasetConfig; evaluation: TrainEvaluationConfig } {
+  const { dataset, evaluation } = config;
+  if (evaluation.kind !== 'train' || dataset === undefined) throw new Error(`strategy ${config.strategy.kind} trains its architectures: it needs a dataset and evaluation kind train`);
+  return { dataset, evaluation };
+}

@@ -38,7 +38,7 @@ const halved = (size: number, stride: number) => Math.ceil(size / stride);
  */
 export function countParameters(graph: ArchitectureGraph, space: SpaceConfig, image: Pick<ImageShape, 'shape' | 'classes'>): number {
   if (graph.kind === 'macro') return macroParameters(graph, image);
-  if (space.kind !== 'cell') throw new Error('a cell architecture needs a cell space');
+  if (graph.kind !== 'cell' || space.kind !== 'cell') throw new Error(`${graph.kind} architectures are looked up, not built: they have no parameter count here`);
   return cellParameters(graph.normal, graph.reduction, space, image);
 }
 
@@ -118,9 +118,9 @@ function cellParameters(normal: readonly CellNode[], reduction: readonly CellNod
 export interface SpaceEstimate {
   /** log10 of the number of architectures (decision sequences) in the space. */
   log10Architectures: number;
-  /** Smallest and largest parameter count found among its children. */
-  parameters: { min: number; max: number };
-  image: ImageShape;
+  /** Smallest and largest parameter count found among its children; absent for spaces that are looked up, not built. */
+  parameters?: { min: number; max: number };
+  image?: ImageShape;
 }
 
 /** Restarts of the coordinate search: enough to escape the corners that interact through skip connections. */
@@ -137,6 +137,7 @@ const MAX_COUNTS = 20_000;
  */
 export function estimateSpace(config: SearchConfig): SpaceEstimate {
   const decisions = compileSpace(config.space);
+  if (config.space.kind === 'nasbench201' || config.dataset === undefined) return { log10Architectures: log10SpaceSize(decisions) };
   const image = imageShapeOf(config.dataset);
   let counts = 0;
   const count = (architecture: Architecture) => {

@@ -4,6 +4,7 @@
 
 import type { CellOperation, CellSpaceConfig, MacroSpaceConfig, SpaceConfig } from './config.ts';
 import type { Architecture, Decision } from './decisions.ts';
+import { NASBENCH201_EDGES, NASBENCH201_NODES, NASBENCH201_OPERATIONS, cellStringOf, compileNasBench201, type NasBench201Operation } from './nasbench201.ts';
 
 export interface MacroLayer {
   filterHeight: number;
@@ -31,12 +32,32 @@ export interface CellGraph {
   reduction: CellNode[];
 }
 
-export type ArchitectureGraph = MacroGraph | CellGraph;
+/** One edge of the NAS-Bench-201 cell: `operation` applied to node `from`, summed into node `to`. */
+export interface NasBench201Edge {
+  from: number;
+  to: number;
+  operation: NasBench201Operation;
+}
+
+/** All 6 edges in cell-string order, `none` ones included (they cut the edge). */
+export interface NasBench201Graph {
+  kind: 'nasbench201';
+  edges: NasBench201Edge[];
+}
+
+export type ArchitectureGraph = MacroGraph | CellGraph | NasBench201Graph;
 
 const CELL_TYPES = ['normal', 'reduction'] as const;
 
 export function compileSpace(space: SpaceConfig): Decision[] {
-  return space.kind === 'macro' ? compileMacro(space) : compileCell(space);
+  switch (space.kind) {
+    case 'macro':
+      return compileMacro(space);
+    case 'cell':
+      return compileCell(space);
+    case 'nasbench201':
+      return compileNasBench201();
+  }
 }
 
 function compileMacro(space: MacroSpaceConfig): Decision[] {
@@ -105,6 +126,9 @@ export function decodeArchitecture(space: SpaceConfig, architecture: Architectur
   checkArchitecture(decisions, architecture);
   let cursor = 0;
   const take = () => architecture[cursor++];
+  if (space.kind === 'nasbench201') {
+    return { kind: 'nasbench201', edges: NASBENCH201_EDGES.map(({ from, to }) => ({ from, to, operation: NASBENCH201_OPERATIONS[take()] })) };
+  }
   if (space.kind === 'macro') {
     const layers: MacroLayer[] = [];
     for (let layer = 0; layer < space.layers; layer++) {
@@ -160,6 +184,12 @@ export function encodeGraph(space: SpaceConfig, graph: ArchitectureGraph): Archi
         }
       }
     }
+  } else if (space.kind === 'nasbench201' && graph.kind === 'nasbench201') {
+    NASBENCH201_EDGES.forEach(({ from, to }) => {
+      const edge = graph.edges.find((e) => e.from === from && e.to === to);
+      if (!edge) throw new Error(`the cell has no edge ${to}<-${from}`);
+      architecture.push(indexOf(NASBENCH201_OPERATIONS, edge.operation, 'operation'));
+    });
   } else {
     throw new Error(`a ${graph.kind} graph does not belong to a ${space.kind} space`);
   }
@@ -184,6 +214,8 @@ export function cellOutputNodes(nodes: readonly CellNode[]): number[] {
  * order does not matter.
  */
 export function architectureKey(graph: ArchitectureGraph): string {
+  // The benchmark measured each cell string on its own, isomorphic ones included: the string is the key.
+  if (graph.kind === 'nasbench201') return cellStringOf(graph.edges.map((e) => NASBENCH201_OPERATIONS.indexOf(e.operation)));
   if (graph.kind === 'macro') {
     return graph.layers
       .map((l) => `${l.filterHeight}x${l.filterWidth}x${l.filters}/${l.stride}<${l.inputs.length ? l.inputs.join(',') : 'img'}`)
@@ -203,6 +235,15 @@ export function architectureKey(graph: ArchitectureGraph): string {
 
 /** The architecture drawn in plain text, for terminals and logs. */
 export function drawArchitecture(graph: ArchitectureGraph): string {
+  if (graph.kind === 'nasbench201') {
+    const lines = ['NAS-Bench-201 cell: node0 is the input, node3 the output'];
+    for (let to = 1; to < NASBENCH201_NODES; to++) {
+      const terms = graph.edges.filter((e) => e.to === to && e.operation !== 'none').map((e) => `${e.operation}(node${e.from})`);
+      // Every edge into the node is `none`: the node is all zeros.
+      lines.push(`  node${to} = ${terms.length ? terms.join(' + ') : 'zero'}`);
+    }
+    return lines.join('\n');
+  }
   if (graph.kind === 'macro') {
     const lines = ['image'];
     graph.layers.forEach((l, i) => {

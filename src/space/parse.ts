@@ -24,6 +24,7 @@ import {
 } from 'yaml';
 import schema from '../../schemas/nas-search.schema.json';
 import { weightSharingTrials, type DatasetConfig, type SearchConfig } from './config.ts';
+import { compileSpace } from './graph.ts';
 
 export interface Problem {
   file: string;
@@ -166,7 +167,8 @@ function parseGuarded(text: string, file: string, options: ParseOptions): ParseR
   );
   if (problems.length > 0) return { problems: sorted(problems) };
   // "The best of the last 5 epochs" of a shorter training means all of its epochs.
-  if (!rewardEpochsWritten) config.evaluation.reward_epochs = Math.min(config.evaluation.reward_epochs, config.evaluation.epochs);
+  const { evaluation } = config;
+  if (evaluation.kind === 'train' && !rewardEpochsWritten) evaluation.reward_epochs = Math.min(evaluation.reward_epochs, evaluation.epochs);
   if (config.strategy.kind === 'enas' || config.strategy.kind === 'random-ws') config.budget.trials = weightSharingTrials(config.strategy);
   if (config.strategy.kind === 'darts') config.budget.trials = config.strategy.epochs + config.strategy.retrain;
   return { config, problems };
@@ -206,11 +208,38 @@ interface SemanticContext {
 // Rules JSON Schema cannot express: they relate two values, or the file system.
 function semanticProblems(config: SearchConfig, doc: Document, at: Reporter, context: SemanticContext): Problem[] {
   const problems: Problem[] = [];
-  const { dataset, evaluation, strategy, budget } = config;
+  const { dataset, evaluation, space, strategy, budget } = config;
 
-  const heldOut = dataset.validation_split + dataset.test_split;
+  if (strategy.kind === 'evolution') {
+    if (strategy.sample_size > strategy.population_size) {
+      const sampleSize = locate(doc, ['strategy', 'sample_size']);
+      const where = sampleSize.found ? sampleSize : locate(doc, ['strategy', 'population_size']);
+      const message = `strategy.sample_size: must be at most strategy.population_size (${strategy.population_size}), got ${strategy.sample_size}; a tournament draws distinct members of the population (rule: sample-size)`;
+      problems.push(at(where.span, message, 'sample-size'));
+    }
+    const mutable = compileSpace(space).filter((d) => d.options.length > 1).length;
+    if (strategy.mutated_decisions > mutable) {
+      const message = `strategy.mutated_decisions: must be at most ${mutable}, the decisions of this space that have more than one option, got ${strategy.mutated_decisions} (rule: mutated-decisions)`;
+      problems.push(at(locate(doc, ['strategy', 'mutated_decisions']).span, message, 'mutated-decisions'));
+    }
+  }
+
+  if (space.kind === 'nasbench201' && evaluation.kind !== 'tabular') {
+    const message = `space.kind: nasbench201 architectures are not trained here but looked up in the NAS-Bench-201 table; add evaluation: { kind: tabular } (rule: nasbench201-needs-tabular)`;
+    problems.push(at(locate(doc, ['space', 'kind']).span, message, 'nasbench201-needs-tabular'));
+  }
+  if (evaluation.kind === 'tabular' && space.kind !== 'nasbench201') {
+    const message = `evaluation.kind: tabular looks architectures up in the NAS-Bench-201 table, which holds only the nasbench201 space, got space kind ${space.kind}; use space: { kind: nasbench201 }, or evaluation kind train (rule: tabular-needs-nasbench201)`;
+    problems.push(at(locate(doc, ['evaluation', 'kind']).span, message, 'tabular-needs-nasbench201'));
+  }
+  if (evaluation.kind === 'tabular' && dataset !== undefined) {
+    const message = `dataset: not used by a tabular evaluation, whose table was measured on its own data sets; remove it and choose one with evaluation.dataset (cifar10, cifar100 or imagenet16) (rule: tabular-dataset)`;
+    problems.push(at(locate(doc, ['dataset'], true).span, message, 'tabular-dataset'));
+  }
+
+  const heldOut = dataset ? dataset.validation_split + dataset.test_split : 0;
   // Tolerance so that 0.7 + 0.2 counts as 0.9 despite floating point.
-  if (heldOut >= MAX_HELD_OUT - 1e-9) {
+  if (dataset && heldOut >= MAX_HELD_OUT - 1e-9) {
     const testSplit = locate(doc, ['dataset', 'test_split']);
     const where = testSplit.found ? testSplit : locate(doc, ['dataset', 'validation_split']);
     const sum = Number(heldOut.toFixed(6));
@@ -218,7 +247,7 @@ function semanticProblems(config: SearchConfig, doc: Document, at: Reporter, con
     problems.push(at(where.span, message, 'split-sum'));
   }
 
-  if (context.rewardEpochsWritten && evaluation.reward_epochs > evaluation.epochs) {
+  if (evaluation.kind === 'train' && context.rewardEpochsWritten && evaluation.reward_epochs > evaluation.epochs) {
     const message = `evaluation.reward_epochs: must be at most evaluation.epochs (${evaluation.epochs}), got ${evaluation.reward_epochs}; the reward is the best validation accuracy of the last reward_epochs epochs (rule: reward-epochs)`;
     problems.push(at(locate(doc, ['evaluation', 'reward_epochs']).span, message, 'reward-epochs'));
   }
@@ -229,11 +258,18 @@ function semanticProblems(config: SearchConfig, doc: Document, at: Reporter, con
     problems.push(at(locate(doc, ['strategy', 'controller', 'batch_size']).span, message, 'budget-batch'));
   }
 
+  // Shared weights are trained here, on images: a looked-up table has neither.
+  const oneShot = strategy.kind === 'darts' || strategy.kind === 'enas' || strategy.kind === 'random-ws';
+  if (oneShot && evaluation.kind !== 'train') {
+    const message = `evaluation.kind: strategy ${strategy.kind} trains shared weights on a data set and retrains its best architecture from scratch, so it needs evaluation kind train, got ${evaluation.kind} (rule: oneshot-evaluation); allowed: train`;
+    problems.push(at(locate(doc, ['evaluation', 'kind']).span, message, 'oneshot-evaluation'));
+  }
+
   if (strategy.kind === 'darts') problems.push(...dartsProblems(config, doc, at));
 
   if (strategy.kind === 'enas' || strategy.kind === 'random-ws') problems.push(...weightSharingProblems(config, doc, at));
 
-  if (context.checkFiles && 'path' in dataset) problems.push(...datasetPathProblems(dataset, doc, at, context.baseDir));
+  if (context.checkFiles && dataset && 'path' in dataset) problems.push(...datasetPathProblems(dataset, doc, at, context.baseDir));
   return problems;
 }
 

@@ -13,6 +13,9 @@ export interface SchemaNode {
   required?: string[];
   items?: SchemaNode;
   allOf?: Array<{ if?: SchemaNode; then?: SchemaNode }>;
+  if?: SchemaNode;
+  then?: SchemaNode;
+  else?: SchemaNode;
   $ref?: string;
   minimum?: number;
   maximum?: number;
@@ -35,15 +38,29 @@ function kindsSelecting(condition: SchemaNode | undefined): unknown[] {
 }
 
 /**
+ * The kind-specific branches of a mapping: each `allOf` entry's `if` selects its `then` by `kind`, and a
+ * top-level `if`/`then`/`else` gives the `else` branch every other kind (and a missing one).
+ */
+function kindBranches(node: SchemaNode | undefined): Array<{ kinds: unknown[]; branch: SchemaNode | undefined }> {
+  const branches = (node?.allOf ?? []).map((entry) => ({ kinds: kindsSelecting(entry.if), branch: resolved(entry.then) }));
+  if (node?.if !== undefined) {
+    const selected = kindsSelecting(node.if);
+    branches.push({ kinds: selected, branch: resolved(node.then) });
+    const others = (node.properties?.kind?.enum ?? []).filter((kind) => !selected.includes(kind));
+    if (node.else !== undefined) branches.push({ kinds: [...others, undefined], branch: resolved(node.else) });
+  }
+  return branches;
+}
+
+/**
  * The keys a mapping may hold, with their schemas: its own properties, plus those of the branch its
- * `kind` selects. With no (or an unknown) kind only the shared keys are known.
+ * `kind` selects. With no (or an unknown) kind only the shared keys are known, unless an `else` applies.
  */
 export function mappingProperties(node: SchemaNode | undefined, kind: unknown): Record<string, SchemaNode> {
   const schemaNode = resolved(node);
   const properties: Record<string, SchemaNode> = { ...(schemaNode?.properties ?? {}) };
-  for (const branch of schemaNode?.allOf ?? []) {
-    if (!kindsSelecting(branch.if).includes(kind)) continue;
-    Object.assign(properties, resolved(branch.then)?.properties ?? {});
+  for (const { kinds, branch } of kindBranches(schemaNode)) {
+    if (kinds.includes(kind)) Object.assign(properties, branch?.properties ?? {});
   }
   return properties;
 }
@@ -67,11 +84,9 @@ export function schemaAt(path: readonly PathStep[]): SchemaNode | undefined {
 
 /** The kinds a kind-dispatching mapping accepts, each with the description of the branch it selects. */
 export function kindChoices(node: SchemaNode | undefined): Array<{ value: string; description?: string }> {
-  const schemaNode = resolved(node);
   const choices: Array<{ value: string; description?: string }> = [];
-  for (const branch of schemaNode?.allOf ?? []) {
-    const selected = resolved(branch.then);
-    for (const kind of kindsSelecting(branch.if)) choices.push({ value: String(kind), description: selected?.description });
+  for (const { kinds, branch } of kindBranches(resolved(node))) {
+    for (const kind of kinds) if (kind !== undefined) choices.push({ value: String(kind), description: branch?.description });
   }
   return choices;
 }

@@ -6,8 +6,8 @@ import { inlineValue, kindChoices, mappingProperties, schemaAt, type SchemaNode 
 export interface TemplateChoice {
   /** The space kind the template searches. */
   space: string;
-  /** The kinds of the other kind-selected sections. */
-  kinds: { dataset: string; strategy: string };
+  /** The kinds of the other kind-selected sections; a section without one (and not required) is left out. */
+  kinds: { dataset?: string; strategy: string; evaluation: string };
   /**
    * Values by dotted path where the schema's default is not the template's: required keys without a
    * default, and `null` for keys better left out (written commented).
@@ -18,9 +18,17 @@ export interface TemplateChoice {
 // Left out, reward_epochs follows a shorter training; written as its default 5 it would contradict epochs 3.
 const SHARED_VALUES = { 'evaluation.reward_epochs': null };
 
+const TRAINED = { dataset: 'digits', strategy: 'reinforce', evaluation: 'train' };
+
 export const TEMPLATES: Record<string, TemplateChoice> = {
-  macro: { space: 'macro', kinds: { dataset: 'digits', strategy: 'reinforce' }, values: { ...SHARED_VALUES, 'space.layers': 4 } },
-  cell: { space: 'cell', kinds: { dataset: 'digits', strategy: 'reinforce' }, values: SHARED_VALUES },
+  macro: { space: 'macro', kinds: TRAINED, values: { ...SHARED_VALUES, 'space.layers': 4 } },
+  cell: { space: 'cell', kinds: TRAINED, values: SHARED_VALUES },
+  // Looked up, not trained: the NAS-Bench-201 paper's budget of 100, and the evolution settings its benchmark favours.
+  nasbench201: {
+    space: 'nasbench201',
+    kinds: { strategy: 'evolution', evaluation: 'tabular' },
+    values: { 'strategy.population_size': 20, 'strategy.sample_size': 5, 'budget.trials': 100 },
+  },
 };
 
 const COMMENT_WIDTH = 100;
@@ -32,13 +40,15 @@ export function templateDescription(template: TemplateChoice): string {
 
 /** The text of a new search file named `name`. */
 export function templateText(name: string, template: TemplateChoice): string {
-  const kinds: Record<string, string> = { ...template.kinds, space: template.space };
+  const kinds: Record<string, string | undefined> = { ...template.kinds, space: template.space };
+  const required = schemaAt([])?.required ?? [];
   const lines = [
     `# A NAS Studio search. Each key shows its default: hover a key to read what it does, and press`,
     `# Ctrl+Space for the keys and values it can take. Start the search with the "Start search" lens above.`,
   ];
   const top = schemaAt([]);
   for (const [key, property] of Object.entries(mappingProperties(top, undefined))) {
+    if (property.properties?.kind !== undefined && kinds[key] === undefined && !required.includes(key)) continue;
     lines.push(...comment(property.description, ''));
     if (key === 'name') lines.push(`name: ${name}`);
     else lines.push(`${key}:`, ...mappingLines(property, kinds[key], template.values, key, '  '));
@@ -53,13 +63,11 @@ function mappingLines(node: SchemaNode, kind: string | undefined, values: Record
     const keyPath = `${path}.${key}`;
     const value = key === 'kind' ? kind : keyPath in values ? (values[keyPath] ?? undefined) : (property.default ?? defaults[key]);
     const text = property.description ?? '';
-    if (value === undefined && property.type === 'object') {
+    if (property.type === 'object' && property.properties) {
       lines.push(...comment(text, indent), `${indent}${key}:`, ...mappingLines(property, undefined, values, keyPath, `${indent}  `));
     } else if (value === undefined) {
       // Optional and without a default: shown, switched off, so the user knows it exists.
       lines.push(...comment(`Optional. ${text}`, indent), `${indent}# ${key}:`);
-    } else if (property.type === 'object' && property.properties) {
-      lines.push(...comment(text, indent), `${indent}${key}:`, ...mappingLines(property, undefined, values, keyPath, `${indent}  `));
     } else {
       lines.push(...comment(text, indent), `${indent}${key}: ${inlineValue(value)}`);
     }

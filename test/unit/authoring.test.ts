@@ -42,10 +42,14 @@ test('completion offers the keys of the kind written, without those already ther
 });
 
 test('completion offers enum values: kinds, backends, optimizers, booleans', () => {
-  assert.deepEqual(labelsAt('name: c\nspace:\n  kind: |\n'), ['macro', 'cell']);
-  assert.deepEqual(labelsAt('name: c\nstrategy: { kind: | }\n'), ['random', 'reinforce', 'enas', 'random-ws', 'darts']);
+  assert.deepEqual(labelsAt('name: c\nspace:\n  kind: |\n'), ['macro', 'cell', 'nasbench201']);
+  assert.deepEqual(labelsAt('name: c\nstrategy: { kind: | }\n'), ['random', 'reinforce', 'evolution', 'local', 'bayesian', 'enas', 'random-ws', 'darts']);
   assert.deepEqual(labelsAt('name: c\ndataset: { kind: d| }\n'), ['digits', 'cifar10', 'mnist', 'csv']);
   assert.deepEqual(labelsAt('runtime:\n  backend: |\n'), [...BACKENDS]);
+  // Evaluation dispatches with if/then/else: tabular, and train for every other kind.
+  assert.deepEqual(labelsAt('evaluation: { kind: | }\n'), ['tabular', 'train']);
+  assert.deepEqual(labelsAt('evaluation:\n  kind: tabular\n  |\n'), ['dataset']);
+  assert.deepEqual(labelsAt('evaluation:\n  epochs: 2\n  |\n'), ['kind', 'batch_size', 'optimizer', 'learning_rate', 'reward_epochs']);
   assert.deepEqual(labelsAt('evaluation: { optimizer: | }\n'), ['adam', 'sgd', 'rmsprop']);
   assert.deepEqual(labelsAt('space:\n  kind: macro\n  skip_connections: |\n'), ['true', 'false']);
   // Completion of a kind carries the description of what it selects.

@@ -91,7 +91,13 @@ test('the same seed gives the same samples, and every distribution has the right
   assert.ok(Math.abs(Math.log(probabilityOf(a, drawn.architecture)) - drawn.logProb) < 1e-4);
   const entropy = forced.flat().reduce((s, p) => s - p * Math.log(p), 0);
   assert.ok(Math.abs(entropy - drawn.entropy) < 1e-4);
-  assert.equal(a.argmaxArchitecture().length, DECISIONS.length);
+  // The most likely architecture's distributions are those teacher forcing gives along it.
+  const greedy = a.mostLikely();
+  assert.equal(greedy.architecture.length, DECISIONS.length);
+  a.probabilitiesOf(greedy.architecture).forEach((distribution, i) => {
+    distribution.forEach((p, k) => assert.ok(Math.abs(p - greedy.probabilities[i][k]) < 1e-6));
+    assert.equal(greedy.architecture[i], distribution.indexOf(Math.max(...distribution)));
+  });
   [a, b, other].forEach((c) => c.dispose());
 });
 
@@ -186,7 +192,7 @@ test('sampling, updating and checkpointing leak no tensors', async () => {
     controller.sample(rng);
     controller.update(batch());
   }
-  controller.probabilitiesOf(controller.argmaxArchitecture());
+  controller.probabilitiesOf(controller.mostLikely().architecture);
   await controller.setState(await controller.getState());
   assert.equal(tf.memory().numTensors, settled);
   controller.dispose();

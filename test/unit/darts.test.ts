@@ -18,7 +18,7 @@ import { dartsEdges, deriveCell, mixedOperations } from '../../src/engine/onesho
 import { collapseWarning, type DartsState } from '../../src/engine/oneshot/darts.ts';
 import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
 import { Store } from '../../src/engine/store/store.ts';
-import type { CellSpaceConfig, DartsConfig } from '../../src/space/config.ts';
+import { trainingSetup, type CellSpaceConfig, type DartsConfig, type SearchConfig } from '../../src/space/config.ts';
 import { decodeArchitecture, encodeGraph } from '../../src/space/graph.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
 import { toAlphaPoint } from '../../src/protocol/webview.ts';
@@ -118,13 +118,14 @@ runtime: { backend: cpu, seed: 11 }
 `;
 
 /** Trains in this process: real tfjs, without forking trainer processes. */
-async function inProcessEvaluator(): Promise<Evaluator> {
+async function inProcessEvaluator(config: SearchConfig): Promise<Evaluator> {
+  const { evaluation } = trainingSetup(config);
   const data = await tinyData();
   return {
     backend: 'cpu',
     backendDetail: 'in-process test evaluator',
     size: 1,
-    evaluate: (request, onEpoch) => trainFromScratch(request, data, onEpoch, () => false),
+    evaluate: (request, onEpoch) => trainFromScratch({ ...request, evaluation }, data, onEpoch, () => false),
     cancelAll: () => {},
     close: async () => tf.dispose([data.train, data.validation, data.test].flatMap((p) => [p.images, p.oneHot])),
   };

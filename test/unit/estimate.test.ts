@@ -14,7 +14,7 @@ function configWith(space: SpaceConfig): SearchConfig {
     dataset: { kind: 'digits', validation_split: 0.2, test_split: 0.1, seed: 1 },
     space,
     strategy: { kind: 'random', reward: { metric: 'val_accuracy', transform: 'identity' } },
-    evaluation: { epochs: 1, batch_size: 64, optimizer: 'adam', learning_rate: 0.001, reward_epochs: 1 },
+    evaluation: { kind: 'train', epochs: 1, batch_size: 64, optimizer: 'adam', learning_rate: 0.001, reward_epochs: 1 },
     budget: { trials: 1 },
     runtime: { backend: 'cpu', seed: 1 },
   };
@@ -70,8 +70,9 @@ test('the range brackets every sampled child of a large cell space', () => {
   const decisions = compileSpace(CELL);
   const rng = createRng(2);
   for (let i = 0; i < 300; i++) {
-    const count = countParameters(decodeArchitecture(CELL, decisions.map((d) => rng.int(d.options.length))), CELL, estimate.image);
-    assert.ok(count >= estimate.parameters.min && count <= estimate.parameters.max, `${count} outside ${estimate.parameters.min}..${estimate.parameters.max}`);
+    const count = countParameters(decodeArchitecture(CELL, decisions.map((d) => rng.int(d.options.length))), CELL, estimate.image!);
+    const { min, max } = estimate.parameters!;
+    assert.ok(count >= min && count <= max, `${count} outside ${min}..${max}`);
   }
 });
 
@@ -82,4 +83,10 @@ test('counts read at a glance', () => {
   assert.equal(formatParameterCount(5_432), '5.4k');
   assert.equal(formatParameterCount(175_000), '175k');
   assert.equal(formatParameterCount(3_400_000), '3.4M');
+});
+
+test('a looked-up space is sized by its architectures alone', () => {
+  const estimate = estimateSpace({ ...configWith(CELL), space: { kind: 'nasbench201' }, dataset: undefined, evaluation: { kind: 'tabular', dataset: 'cifar10' } });
+  assert.equal(formatArchitectureCount(estimate.log10Architectures), '15,625');
+  assert.equal(estimate.parameters, undefined);
 });

@@ -59,7 +59,7 @@ test('a minimal file gets every default filled in', () => {
       reward: { metric: 'val_accuracy', transform: 'identity' },
     },
     // reward_epochs defaults to 5 but never exceeds the epochs trained.
-    evaluation: { epochs: 3, batch_size: 64, optimizer: 'adam', learning_rate: 0.001, reward_epochs: 3 },
+    evaluation: { kind: 'train', epochs: 3, batch_size: 64, optimizer: 'adam', learning_rate: 0.001, reward_epochs: 3 },
     budget: { trials: 20 },
     runtime: { backend: 'auto', seed: 1 },
   });
@@ -92,8 +92,16 @@ evaluation: { epochs: 10, reward_epochs: 4 }
     filters: 16,
   });
   assert.deepEqual(config?.strategy, { kind: 'random', reward: { metric: 'val_accuracy', transform: 'identity' } });
-  assert.equal(config?.evaluation.reward_epochs, 4);
-  assert.equal(config?.evaluation.epochs, 10);
+  assert.deepEqual(config?.evaluation, { kind: 'train', epochs: 10, reward_epochs: 4, batch_size: 64, optimizer: 'adam', learning_rate: 0.001 });
+});
+
+test('local and bayesian strategy defaults are filled in', () => {
+  const strategyOf = (strategy: string) =>
+    parseSearchText(`name: s\nspace: { kind: nasbench201 }\nevaluation: { kind: tabular }\nstrategy: ${strategy}\n`, 's.nas.yaml').config?.strategy;
+  const reward = { metric: 'val_accuracy', transform: 'identity' };
+  assert.deepEqual(strategyOf('{ kind: local }'), { kind: 'local', initial: 1, reward });
+  assert.deepEqual(strategyOf('{ kind: bayesian }'), { kind: 'bayesian', initial: 10, parents: 5, random_candidates: 20, reward });
+  assert.deepEqual(strategyOf('{ kind: bayesian, parents: 2 }'), { kind: 'bayesian', initial: 10, parents: 2, random_candidates: 20, reward });
 });
 
 test('every property in the schema has a description, and every closed object lists its properties', () => {
@@ -103,10 +111,12 @@ test('every property in the schema has a description, and every closed object li
     if (typeof node !== 'object' || node === null) return;
     const record = node as Record<string, unknown>;
     const properties = record.properties as Record<string, Record<string, unknown>> | undefined;
-    // The kind-dispatching wrappers leave closing to the per-kind schema they select.
-    if (properties && !where.endsWith('/if') && record.allOf === undefined) assert.equal(record.additionalProperties, false, where);
+    // Conditions under `if` define nothing; the kind-dispatching wrappers (allOf of if/then, or
+    // if/then/else) leave closing to the per-kind schema they select.
+    const condition = /\/if(\/|$)/.test(where);
+    if (properties && !condition && record.allOf === undefined && record.then === undefined) assert.equal(record.additionalProperties, false, where);
     for (const [name, property] of Object.entries(properties ?? {})) {
-      if (!where.endsWith('/if') && typeof property.description !== 'string') undocumented.push(`${where}/${name}`);
+      if (!condition && typeof property.description !== 'string') undocumented.push(`${where}/${name}`);
     }
     for (const [key, child] of Object.entries(record)) visitSchema(child, `${where}/${key}`);
   };
@@ -132,7 +142,7 @@ test('both examples validate with no problems', () => {
     filters: 8,
   });
   assert.equal(cell.config?.strategy.kind === 'reinforce' && cell.config.strategy.controller.temperature, 5);
-  assert.equal(cell.config?.evaluation.reward_epochs, 2);
+  assert.equal(cell.config?.evaluation.kind === 'train' && cell.config.evaluation.reward_epochs, 2);
   assert.equal(cell.config?.budget.trials, 10);
 });
 
@@ -146,7 +156,7 @@ strategy: { kind: random }
 `);
   assert.deepEqual(rest, []);
   assert.deepEqual(position(problem), { line: 4, column: 9, endLine: 4, endColumn: 13, rule: 'enum' });
-  assert.equal(problem.message, 'space.kind: unknown value "macr" (rule: enum); allowed: macro, cell');
+  assert.equal(problem.message, 'space.kind: unknown value "macr" (rule: enum); allowed: macro, cell, nasbench201');
 });
 
 test('a wrong kind gives one enum problem, not one per kind', () => {
@@ -462,4 +472,46 @@ test('a duplicate key says where the first one is, and "1" and 1 are the same ke
   const [problem] = problemsOf(`${MINIMAL}runtime:\n  1: a\n  "1": b\n`);
   assert.deepEqual(position(problem), { line: 7, column: 3, endLine: 7, endColumn: 6, rule: 'duplicate-key' });
   assert.equal(problem.message, 'duplicate key "1", already on line 6 (rule: duplicate-key); allowed: each key once in a mapping');
+});
+
+test('the NAS-Bench-201 example validates: no dataset section, a tabular evaluation', () => {
+  const { config, problems } = loadSearchFile(join(repoRoot, 'examples', 'nasbench201.nas.yaml'));
+  assert.deepEqual(problems, []);
+  assert.equal(config?.dataset, undefined);
+  assert.deepEqual(config?.space, { kind: 'nasbench201' });
+  assert.deepEqual(config?.evaluation, { kind: 'tabular', dataset: 'cifar10' });
+});
+
+test('the nasbench201 space and the tabular evaluation go together, without a dataset section', () => {
+  const file = (lines: string[]) => `name: nb\n${lines.join('\n')}\n`;
+  const tabular = 'evaluation: { kind: tabular }';
+  assert.deepEqual(parseSearchText(file(['space: { kind: nasbench201 }', 'strategy: { kind: random }', tabular]), 'nb.nas.yaml').problems, []);
+  const cases: { lines: string[]; expected: ReturnType<typeof position> }[] = [
+    {
+      lines: ['dataset: { kind: digits }', 'space: { kind: nasbench201 }', 'strategy: { kind: random }'],
+      expected: { line: 3, column: 16, endLine: 3, endColumn: 27, rule: 'nasbench201-needs-tabular' },
+    },
+    {
+      lines: ['space: { kind: macro, layers: 2 }', 'strategy: { kind: random }', tabular],
+      expected: { line: 4, column: 21, endLine: 4, endColumn: 28, rule: 'tabular-needs-nasbench201' },
+    },
+    {
+      lines: ['dataset: { kind: digits }', 'space: { kind: nasbench201 }', 'strategy: { kind: random }', tabular],
+      expected: { line: 2, column: 1, endLine: 2, endColumn: 8, rule: 'tabular-dataset' },
+    },
+    {
+      lines: ['space: { kind: macro, layers: 2 }', 'strategy: { kind: random }'],
+      expected: { line: 1, column: 1, endLine: 1, endColumn: 9, rule: 'required' },
+    },
+    {
+      // Shared weights train on images: a looked-up table has none.
+      lines: ['space: { kind: nasbench201 }', 'strategy: { kind: random-ws }', tabular],
+      expected: { line: 4, column: 21, endLine: 4, endColumn: 28, rule: 'oneshot-evaluation' },
+    },
+  ];
+  for (const { lines, expected } of cases) {
+    const problems = problemsOf(file(lines));
+    assert.deepEqual(problems.map(position), [expected], problems.map(formatProblem).join('\n'));
+  }
+  assert.match(problemsOf(file(['space: { kind: macro, layers: 2 }', 'strategy: { kind: random }']))[0].message, /missing required key "dataset"/);
 });

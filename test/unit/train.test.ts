@@ -5,11 +5,11 @@ import { selectBackend } from '../../src/engine/backend.ts';
 import { splitDataset } from '../../src/engine/data/dataset.ts';
 import { loadDigits } from '../../src/engine/data/digits.ts';
 import { prepareTrainingData, trainFromScratch, TrainingCancelled } from '../../src/engine/evaluators/train-from-scratch.ts';
-import type { EvaluationConfig } from '../../src/space/config.ts';
+import type { TrainEvaluationConfig } from '../../src/space/config.ts';
 import { decodeArchitecture } from '../../src/space/graph.ts';
 import { CELL, MACRO } from '../support/spaces.ts';
 
-const EVALUATION: EvaluationConfig = { epochs: 2, batch_size: 32, optimizer: 'adam', learning_rate: 0.003, reward_epochs: 2 };
+const EVALUATION: TrainEvaluationConfig = { kind: 'train', epochs: 2, batch_size: 32, optimizer: 'adam', learning_rate: 0.003, reward_epochs: 2 };
 
 async function setup() {
   await selectBackend('cpu');
@@ -31,7 +31,7 @@ test('training a child leaves the tensor count at its baseline, and the same see
   assert.equal(first.curve[1].trainLoss, second.curve[1].trainLoss);
   assert.equal(first.valAccuracy, Math.max(...first.curve.map((m) => m.valAccuracy)));
   assert.ok(first.valAccuracy > 0.3, `a small conv net learns digits (got ${first.valAccuracy})`);
-  assert.ok(first.params > 0 && first.flops > 0 && first.seconds > 0);
+  assert.ok(first.params! > 0 && first.flops! > 0 && first.seconds > 0);
 });
 
 test('a cell child trains, and a cancelled one stops without leaking', async () => {

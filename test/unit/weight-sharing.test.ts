@@ -13,6 +13,7 @@ import type { WeightSharingState } from '../../src/engine/oneshot/weight-sharing
 import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import type { EngineEvent } from '../../src/protocol/engine.ts';
+import { trainingSetup } from '../../src/space/config.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
 
 function searchText(kind: 'enas' | 'random-ws', extra = ''): string {
@@ -27,13 +28,14 @@ ${extra}`;
 }
 
 /** The retrained child trains in this process (a trainer process would need the built bundle). */
-const inProcess: StartEvaluator = async (setup) => {
-  const data = prepareTrainingData(splitDataset(loadDataset(setup.dataset, setup.baseDir), setup.dataset));
+const inProcess: StartEvaluator = async (config, baseDir) => {
+  const { dataset, evaluation } = trainingSetup(config);
+  const data = prepareTrainingData(splitDataset(loadDataset(dataset, baseDir), dataset));
   return {
     backend: 'cpu',
     backendDetail: 'in-process trainer for tests',
     size: 1,
-    evaluate: (request, onEpoch) => trainFromScratch(request, data, onEpoch, () => false),
+    evaluate: (request, onEpoch) => trainFromScratch({ ...request, evaluation }, data, onEpoch, () => false),
     cancelAll: () => {},
     close: async () => tf.dispose([data.train, data.validation, data.test].flatMap((part) => [part.images, part.oneHot])),
   };
@@ -66,7 +68,7 @@ test('an enas run: scored children are shared-weights trials, the controller lea
   // 2 epochs x 4 children + 3 final samples + 1 retrained.
   assert.equal(trials.length, 12);
   assert.equal(store.getRun(runId)?.budgetTrials, 12);
-  assert.ok(trials.slice(0, 11).every((t) => t.evaluator === 'shared-weights' && t.status === 'done' && t.metrics!.params > 0));
+  assert.ok(trials.slice(0, 11).every((t) => t.evaluator === 'shared-weights' && t.status === 'done' && (t.metrics?.params ?? 0) > 0));
   const retrained = trials[11];
   assert.equal(retrained.evaluator, 'train-from-scratch');
   const finals = trials.slice(8, 11);

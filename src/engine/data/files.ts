@@ -1,6 +1,7 @@
 // Reading data files, with failures reported as DatasetErrors that name the file.
 
 import { readFileSync, statSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DatasetError } from './dataset.ts';
 
@@ -36,6 +37,20 @@ export function statDataPath(path: string): Stats {
 
 export function isFile(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
+/**
+ * A file shipped with NAS Studio under `data/` (path relative to the repository or package root).
+ * Walking up finds it both from src/engine/data (tests, tsx) and from the bundle in dist/.
+ */
+export function findShippedFile(relativePath: string): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, relativePath);
+    if (isFile(candidate)) return candidate;
+    if (dirname(dir) === dir) {
+      throw new DatasetError(relativePath, `a file shipped with NAS Studio is missing: not found in ${__dirname} or any directory above it`);
+    }
+  }
 }
 
 function describeFsError(error: unknown): string {

@@ -2,14 +2,14 @@
 // in flight at once when it has the capacity.
 
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
-import type { TrainerSetup } from '../../protocol/trainer.ts';
-import type { BackendName, EvaluationConfig, SpaceConfig } from '../../space/config.ts';
+import type { BackendName, SearchConfig, SpaceConfig } from '../../space/config.ts';
+import type { Architecture } from '../../space/decisions.ts';
 import type { ArchitectureGraph } from '../../space/graph.ts';
 
 export interface EvaluationRequest {
+  architecture: Architecture;
   graph: ArchitectureGraph;
   space: SpaceConfig;
-  evaluation: EvaluationConfig;
   seed: number;
 }
 
@@ -24,7 +24,8 @@ export interface Evaluator {
   close(): Promise<void>;
 }
 
-export type StartEvaluator = (setup: TrainerSetup, log: (message: string) => void) => Promise<Evaluator>;
+/** Starts the evaluator a search's `evaluation` section asks for; `baseDir` is the folder of its search file. */
+export type StartEvaluator = (config: SearchConfig, baseDir: string, log: (message: string) => void) => Promise<Evaluator>;
 
 export class EvaluationFailed extends Error {
   constructor(

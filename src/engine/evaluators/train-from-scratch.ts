@@ -2,7 +2,7 @@
 // and measure it. Runs inside a trainer worker (see trainer-pool.ts), one child at a time.
 
 import * as tf from '@tensorflow/tfjs';
-import type { EvaluationConfig, SpaceConfig } from '../../space/config.ts';
+import type { SpaceConfig, TrainEvaluationConfig } from '../../space/config.ts';
 import type { ArchitectureGraph } from '../../space/graph.ts';
 import { createRng, shuffledIndices } from '../../space/rng.ts';
 import type { DatasetSplit, ImageDataset } from '../data/dataset.ts';
@@ -50,7 +50,7 @@ export class TrainingCancelled extends Error {
   }
 }
 
-function makeOptimizer(evaluation: EvaluationConfig): tf.Optimizer {
+function makeOptimizer(evaluation: TrainEvaluationConfig): tf.Optimizer {
   switch (evaluation.optimizer) {
     case 'adam':
       return tf.train.adam(evaluation.learning_rate);
@@ -93,7 +93,7 @@ const predictWith = (model: tf.LayersModel) => (images: tf.Tensor4D) => model.pr
 export interface TrainRequest {
   graph: ArchitectureGraph;
   space: SpaceConfig;
-  evaluation: EvaluationConfig;
+  evaluation: TrainEvaluationConfig;
   /** Seeds the initial weights and the minibatch order. */
   seed: number;
 }

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 import type { TrainerCommand, TrainerReply, TrainerSetup } from '../../protocol/trainer.ts';
-import type { BackendName } from '../../space/config.ts';
+import type { BackendName, TrainEvaluationConfig } from '../../space/config.ts';
 import { EvaluationFailed, type EvaluationRequest, type Evaluator } from './evaluator.ts';
 
 /** The trainer entry: bundled next to this code in dist/, or the TypeScript source under tsx. */
@@ -51,12 +51,13 @@ export class TrainerPool implements Evaluator {
 
   private constructor(
     private readonly setup: TrainerSetup,
+    private readonly evaluation: TrainEvaluationConfig,
     private readonly log: (message: string) => void,
   ) {}
 
   /** Starts one trainer, learns the backend it got, then starts more if the backend is the CPU. */
-  static async start(setup: TrainerSetup, log: (message: string) => void): Promise<TrainerPool> {
-    const pool = new TrainerPool(setup, log);
+  static async start(setup: TrainerSetup, evaluation: TrainEvaluationConfig, log: (message: string) => void): Promise<TrainerPool> {
+    const pool = new TrainerPool(setup, evaluation, log);
     try {
       await pool.addTrainer();
       const wanted = pool.backend === 'cpu' ? availableParallelism() : 1;
@@ -132,7 +133,7 @@ export class TrainerPool implements Evaluator {
     const claimed = trainer;
     return new Promise((resolve, reject) => {
       claimed.job = { id, resolve, reject, onEpoch };
-      claimed.send({ type: 'train', job: id, ...request });
+      claimed.send({ type: 'train', job: id, graph: request.graph, space: request.space, evaluation: this.evaluation, seed: request.seed });
     });
   }
 

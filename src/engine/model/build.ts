@@ -218,8 +218,8 @@ export function buildModel(graph: ArchitectureGraph, space: SpaceConfig, options
   const image = tf.input({ shape: options.inputShape });
   let output: tf.SymbolicTensor;
   if (graph.kind === 'macro') output = buildMacro(graph, image, layers, options.classes);
-  else if (space.kind === 'cell') output = buildCellNetwork(graph, space, image, layers, options.classes);
-  else throw new Error('a cell architecture needs a cell space');
+  else if (graph.kind === 'cell' && space.kind === 'cell') output = buildCellNetwork(graph, space, image, layers, options.classes);
+  else throw new Error(`a ${graph.kind} architecture is not built in a ${space.kind} space`);
   const model = tf.model({ inputs: image, outputs: output });
   if (options.weights) {
     const { weights } = options;

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { dirname } from 'node:path';
 import type { AlphaWeights, EngineEvent, EpochMetrics, RunStatus, TrialMeasurements, TrialRecord } from '../../protocol/engine.ts';
-import type { CellSpaceConfig, SearchConfig, StrategyConfig } from '../../space/config.ts';
+import { trainingSetup, type CellSpaceConfig, type SearchConfig, type StrategyConfig } from '../../space/config.ts';
 
 type DartsStrategy = Extract<StrategyConfig, { kind: 'darts' }>;
 import { architectureKey, compileSpace, drawArchitecture, encodeGraph, type CellGraph } from '../../space/graph.ts';
@@ -17,7 +17,7 @@ import { splitDataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/load.ts';
 import type { Evaluator } from '../evaluators/evaluator.ts';
 import { prepareTrainingData, type TrainingData } from '../evaluators/train-from-scratch.ts';
-import { TrainerPool } from '../evaluators/trainer-pool.ts';
+import { startConfiguredEvaluator } from '../evaluators/start.ts';
 import { buildModel, countFlops } from '../model/build.ts';
 import { applyReward, trainTrial, type SearchHooks } from '../search.ts';
 import type { Store } from '../store/store.ts';
@@ -128,7 +128,8 @@ export async function runDarts(store: Store, runId: number, hooks: SearchHooks):
     const backend = await selectBackend(config.runtime.backend);
     const interrupted = store.markRunningTrialsInterrupted(runId);
     if (interrupted) log('warn', `${interrupted} trial(s) left unfinished by an earlier session were marked interrupted`);
-    data = prepareTrainingData(splitDataset(loadDataset(config.dataset, dirname(spaceFile)), config.dataset));
+    const { dataset } = trainingSetup(config);
+    data = prepareTrainingData(splitDataset(loadDataset(dataset, dirname(spaceFile)), dataset));
     search = new DartsSearch(space, strategy, data, config.runtime.seed);
     const checkpoint = store.latestCheckpoint(runId);
     let progress: DartsProgress = {
@@ -158,7 +159,7 @@ export async function runDarts(store: Store, runId: number, hooks: SearchHooks):
     if (progress.phase === 'retrain' && !stopped()) {
       search.dispose();
       search = undefined;
-      evaluator = await (hooks.startEvaluator ?? TrainerPool.start)({ backend: config.runtime.backend, dataset: config.dataset, baseDir: dirname(spaceFile) }, (message) => log('warn', message));
+      evaluator = await (hooks.startEvaluator ?? startConfiguredEvaluator)(config, dirname(spaceFile), (message) => log('warn', message));
       await retrain(store, runId, config, strategy, evaluator, emit, stopped, hooks.signal);
     }
     status = stopped() ? 'stopped' : 'done';

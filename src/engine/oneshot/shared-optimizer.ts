@@ -4,10 +4,10 @@
 // leaves the weights a step does not touch (and their moments) alone, as PyTorch's optimizers do.
 
 import * as tf from '@tensorflow/tfjs';
-import type { EvaluationConfig } from '../../space/config.ts';
+import type { TrainEvaluationConfig } from '../../space/config.ts';
 import { saveTensor, savedValues, type SavedTensor } from '../strategies/controller.ts';
 
-export type SharedOptimizerKind = EvaluationConfig['optimizer'];
+export type SharedOptimizerKind = TrainEvaluationConfig['optimizer'];
 
 const MOMENTUM = 0.9;
 const BETA1 = 0.9;

@@ -169,7 +169,8 @@ export class Supernet {
   ) {
     this.nextSeed = options.seed * 7919;
     if (space.kind === 'macro') this.createMacroWeights(space);
-    else this.createCellWeights(space);
+    else if (space.kind === 'cell') this.createCellWeights(space);
+    else throw new Error(`a ${space.kind} space has no supernet: its architectures are looked up, not trained`);
   }
 
   /** Every shared weight, in a fixed order. */

@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { dirname } from 'node:path';
 import type { ControllerStepRecord, EngineEvent, RunStatus, TrialMeasurements } from '../../protocol/engine.ts';
-import { weightSharingTrials, type SearchConfig, type StrategyConfig } from '../../space/config.ts';
+import { trainingSetup, weightSharingTrials, type SearchConfig, type StrategyConfig } from '../../space/config.ts';
 import { log10SpaceSize, type Architecture } from '../../space/decisions.ts';
 import { architectureKey, compileSpace, decodeArchitecture, drawArchitecture, type ArchitectureGraph } from '../../space/graph.ts';
 import { createRng, shuffledIndices } from '../../space/rng.ts';
@@ -26,7 +26,7 @@ import { splitDataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/load.ts';
 import type { Evaluator } from '../evaluators/evaluator.ts';
 import { prepareTrainingData, type TensorPart, type TrainingData } from '../evaluators/train-from-scratch.ts';
-import { TrainerPool } from '../evaluators/trainer-pool.ts';
+import { startConfiguredEvaluator } from '../evaluators/start.ts';
 import { applyReward, trainTrial, type SearchHooks } from '../search.ts';
 import type { Store } from '../store/store.ts';
 import type { SavedTensor } from '../strategies/controller.ts';
@@ -297,7 +297,8 @@ export async function runWeightSharing(store: Store, runId: number, hooks: Searc
     const backend = await selectBackend(config.runtime.backend);
     const interrupted = store.markRunningTrialsInterrupted(runId);
     if (interrupted) log('warn', `${interrupted} trial(s) left unfinished by an earlier session were marked interrupted`);
-    data = prepareTrainingData(splitDataset(loadDataset(config.dataset, dirname(spaceFile)), config.dataset));
+    const { dataset } = trainingSetup(config);
+    data = prepareTrainingData(splitDataset(loadDataset(dataset, dirname(spaceFile)), dataset));
     search = new WeightSharingRun(store, runId, config, data, emit);
     const checkpoint = store.latestCheckpoint(runId);
     if (checkpoint) await search.restore(checkpoint.state as WeightSharingState);
@@ -316,7 +317,7 @@ export async function runWeightSharing(store: Store, runId: number, hooks: Searc
     const retrained = store.listTrials(runId).some((t) => t.evaluator === 'train-from-scratch' && t.status !== 'interrupted');
     if (best && !retrained && !stopped()) {
       log('info', `best of the final samples, retrained from scratch:\n${drawArchitecture(decodeArchitecture(config.space, best))}`);
-      evaluator = await (hooks.startEvaluator ?? TrainerPool.start)({ backend: config.runtime.backend, dataset: config.dataset, baseDir: dirname(spaceFile) }, (message) => log('warn', message));
+      evaluator = await (hooks.startEvaluator ?? startConfiguredEvaluator)(config, dirname(spaceFile), (message) => log('warn', message));
       const active = evaluator;
       hooks.signal?.addEventListener('abort', () => active.cancelAll(), { once: true });
       await trainTrial({ store, runId, config, evaluator: active, emit }, store.nextTrialIndex(runId), best);

@@ -364,8 +364,8 @@ export class Store {
         ? {
             valAccuracy: row.val_accuracy as number,
             testAccuracy: row.test_accuracy as number,
-            params: row.params as number,
-            flops: row.flops as number,
+            params: row.params as number | null,
+            flops: row.flops as number | null,
             seconds: row.seconds as number,
           }
         : null,

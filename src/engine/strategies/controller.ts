@@ -169,23 +169,28 @@ export class LstmController {
     });
   }
 
-  /** The architecture made of each decision's most likely option, fed back greedily. */
-  argmaxArchitecture(): Architecture {
+  /**
+   * The architecture made of each decision's most likely option, fed back greedily, with each
+   * decision's distribution along it (what probabilitiesOf would give for it, in one pass).
+   */
+  mostLikely(): { architecture: Architecture; probabilities: number[][] } {
     const architecture: number[] = [];
+    const probabilities: number[][] = [];
     tf.tidy(() => {
       this.unroll(
         1,
         (_, logits) => {
-          const values = logits.dataSync();
+          const probs = tf.softmax(logits).dataSync();
           let best = 0;
-          for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+          for (let i = 1; i < probs.length; i++) if (probs[i] > probs[best]) best = i;
           architecture.push(best);
+          probabilities.push(Array.from(probs));
           return [best];
         },
         false,
       );
     });
-    return architecture;
+    return { architecture, probabilities };
   }
 
   /** One REINFORCE step on a batch of evaluated architectures. */

@@ -2,6 +2,7 @@
 
 import type { Architecture, Decision } from '../../space/decisions.ts';
 import { createRng, type Rng } from '../../space/rng.ts';
+import { randomArchitecture } from './neighbourhood.ts';
 import type { PolicyUpdate, Strategy } from './strategy.ts';
 
 export class RandomStrategy implements Strategy {
@@ -13,7 +14,7 @@ export class RandomStrategy implements Strategy {
   ) {}
 
   ask(): Architecture {
-    return this.decisions.map((d) => this.rng.int(d.options.length));
+    return randomArchitecture(this.decisions, this.rng);
   }
 
   tell(): PolicyUpdate | undefined {

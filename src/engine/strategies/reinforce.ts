@@ -40,7 +40,7 @@ export class ReinforceStrategy implements Strategy {
     const update = this.controller.update(this.pending);
     this.pending = [];
     this.step += 1;
-    const probabilities = this.controller.probabilitiesOf(this.controller.argmaxArchitecture());
+    const { probabilities } = this.controller.mostLikely();
     return { ...update, step: this.step, probabilities };
   }
 

@@ -4,6 +4,9 @@ import type { Architecture, Decision } from '../../space/decisions.ts';
 import type { SearchConfig } from '../../space/config.ts';
 import { createRng } from '../../space/rng.ts';
 import type { ControllerUpdate } from './controller.ts';
+import { BayesianStrategy } from './bayesian.ts';
+import { EvolutionStrategy } from './evolution.ts';
+import { LocalSearchStrategy } from './local.ts';
 import { ReinforceStrategy } from './reinforce.ts';
 import { RandomStrategy } from './random.ts';
 
@@ -31,14 +34,19 @@ export function createStrategy(config: SearchConfig, decisions: readonly Decisio
   const rng = createRng(config.runtime.seed);
   switch (config.strategy.kind) {
     case 'random':
+    case 'random-ws':
       return new RandomStrategy(decisions, rng, config.runtime.seed);
     // ENAS's controller is the REINFORCE controller; only its rewards come from shared weights.
     case 'reinforce':
     case 'enas':
       return new ReinforceStrategy(decisions, config.strategy.controller, config.runtime.seed, rng);
-    case 'random-ws':
-      return new RandomStrategy(decisions, rng, config.runtime.seed);
     case 'darts':
       throw new Error('darts is a one-shot search, not ask/tell: runSearch hands it to runDarts');
+    case 'evolution':
+      return new EvolutionStrategy(decisions, config.strategy, config.runtime.seed, rng);
+    case 'local':
+      return new LocalSearchStrategy(decisions, config.strategy, config.runtime.seed, rng);
+    case 'bayesian':
+      return new BayesianStrategy(decisions, config.strategy, config.runtime.seed, rng);
   }
 }

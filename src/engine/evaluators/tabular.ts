@@ -1,0 +1,34 @@
+// The tabular evaluator: an architecture's measurements are read from the NAS-Bench-201 table,
+// so a search of hundreds of trials takes a second. Like every evaluator it returns validation and
+// test accuracy; the search loop turns only the validation accuracy into the reward a strategy is told.
+
+import type { TrialMeasurements } from '../../protocol/engine.ts';
+import type { TabularDataset } from '../../space/config.ts';
+import type { NasBench201Table } from '../data/nas-bench-201.ts';
+import { EvaluationFailed, type EvaluationRequest, type Evaluator } from './evaluator.ts';
+
+export class TabularEvaluator implements Evaluator {
+  // A lookup needs no accelerator; one at a time keeps sequential strategies (evolution) sequential.
+  readonly backend = 'cpu';
+  readonly size = 1;
+  readonly backendDetail: string;
+
+  constructor(
+    private readonly table: NasBench201Table,
+    private readonly dataset: TabularDataset,
+  ) {
+    this.backendDetail = `NAS-Bench-201 table lookup, ${dataset}`;
+  }
+
+  async evaluate(request: EvaluationRequest): Promise<TrialMeasurements> {
+    if (request.space.kind !== 'nasbench201') throw new EvaluationFailed(`the NAS-Bench-201 table has no ${request.space.kind} architectures`, false);
+    const started = performance.now();
+    const { valAccuracy, testAccuracy } = this.table.accuracies(request.architecture, this.dataset);
+    // The table holds neither parameter counts nor FLOPs, and no learning curve.
+    return { valAccuracy, testAccuracy, params: null, flops: null, seconds: (performance.now() - started) / 1000, curve: [] };
+  }
+
+  cancelAll(): void {}
+
+  async close(): Promise<void> {}
+}
