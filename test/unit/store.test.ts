@@ -37,7 +37,7 @@ function newRun(store: Store) {
 test('runs, trials, epochs, controller steps and checkpoints round trip through a reopened database', () => {
   const store = newStore();
   assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.equal(store.schemaVersion, 1);
+  assert.equal(store.schemaVersion, 2);
   const { runId, config } = newRun(store);
   const architecture = [1, 0, 1, 1, 0, 1, 1];
   const graph = decodeArchitecture(config.space, architecture);
