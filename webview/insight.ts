@@ -46,7 +46,8 @@ onThemeChange((theme) => {
   colour(charts, theme);
   for (const chart of Object.values(charts) as BarChart[]) {
     applyAxisTheme(chart, theme);
-    chart.update('none');
+    // A full update: bar elements keep their resolved colours through update('none').
+    chart.update();
   }
   drawHeatmap(document.getElementById('insight-heatmap') as HTMLCanvasElement, shown.hiddenStates, theme);
 });
@@ -87,9 +88,10 @@ function render(data: ControllerInsight): void {
   app.append(h('div', { class: 'charts' }, argmax.card, entropy.card, heatCard, variance.card), spearmanTable(data));
 
   const decisionLabels = data.decisions;
+  // Colours go in before the first draw; a theme change repaints them (colour()).
   const pair = (trained: number[], fresh: number[]): ChartDataset<'bar', number[]>[] => [
-    { label: 'trained', data: trained },
-    { label: 'fresh (random)', data: fresh },
+    { label: 'trained', data: trained, backgroundColor: theme.blue },
+    { label: 'fresh (random)', data: fresh, backgroundColor: theme.orange },
   ];
   const bar = (canvas: HTMLCanvasElement, labels: string[], datasets: ChartDataset<'bar', number[]>[], x: string, y: string, extra: Record<string, unknown> = {}): BarChart =>
     new Chart<'bar', number[], string>(canvas, {
@@ -108,10 +110,8 @@ function render(data: ControllerInsight): void {
   charts = {
     argmax: bar(argmax.canvas, decisionLabels, pair(data.trained.argmax, data.fresh.argmax), 'decision', 'max probability', { min: 0, max: 1 }),
     entropy: bar(entropy.canvas, decisionLabels, pair(data.trained.entropy, data.fresh.entropy), 'decision', 'entropy (nats)', { min: 0 }),
-    variance: bar(variance.canvas, data.hiddenVariance.map((_, i) => String(i)), [{ label: 'variance', data: data.hiddenVariance }], 'hidden unit', 'variance'),
+    variance: bar(variance.canvas, data.hiddenVariance.map((_, i) => String(i)), [{ label: 'variance', data: data.hiddenVariance, backgroundColor: theme.purple }], 'hidden unit', 'variance'),
   };
-  colour(charts, theme);
-  for (const chart of Object.values(charts) as BarChart[]) chart.update('none');
   drawHeatmap(heat, data.hiddenStates, theme);
   // Read by the e2e tests.
   window.__nasCharts = { ...charts };
@@ -130,7 +130,7 @@ function colour(c: Charts, theme: Theme): void {
 /** One cell per (architecture, unit); values scaled by the largest magnitude so the pattern shows whatever the range. */
 function drawHeatmap(canvas: HTMLCanvasElement, rows: number[][], theme: Theme): void {
   const units = rows[0]?.length ?? 0;
-  const cell = { width: Math.max(4, Math.min(14, Math.floor(900 / Math.max(units, 1)))), height: 3 };
+  const cell = { width: Math.max(4, Math.min(24, Math.floor(900 / Math.max(units, 1)))), height: 3 };
   const ratio = window.devicePixelRatio || 1;
   canvas.width = units * cell.width * ratio;
   canvas.height = rows.length * cell.height * ratio;
