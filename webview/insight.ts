@@ -165,6 +165,7 @@ function spearmanTable(data: ControllerInsight): HTMLElement {
     h('th', {}, 'controller'),
     ...SPEARMAN_COLUMNS.map((column) => h('th', {}, COLUMN_TITLES[column])),
     h('th', {}, 'pairs'),
+    h('th', {}, 'distinct architectures'),
     h('th', { class: 'paper' }, 'paper (ENAS): ops, conn., GED, reward'),
   );
   const rowOf = (name: string, title: string, row: SpearmanRow | null, paper: readonly number[] | undefined, note?: string) =>
@@ -172,7 +173,13 @@ function spearmanTable(data: ControllerInsight): HTMLElement {
       'tr',
       { 'data-row': name },
       h('th', { scope: 'row' }, title),
-      ...(row ? [...SPEARMAN_COLUMNS.map((column) => cell(row[column])), h('td', { class: 'num' }, row.reward_pairs === row.pairs ? String(row.pairs) : `${row.pairs} (${row.reward_pairs} with rewards)`)] : [h('td', { colspan: 5, class: 'absent' }, note ?? 'absent')]),
+      ...(row
+        ? [
+            ...SPEARMAN_COLUMNS.map((column) => cell(row[column])),
+            h('td', { class: 'num' }, row.reward_pairs === row.pairs ? String(row.pairs) : `${row.pairs} (${row.reward_pairs} with rewards)`),
+            h('td', { class: 'num' }, String(row.distinct_architectures)),
+          ]
+        : [h('td', { colspan: 6, class: 'absent' }, note ?? 'absent')]),
       h('td', { class: 'paper num' }, paper ? paper.map((x) => x.toFixed(3)).join('  ') : '–'),
     );
   const rows = (['random', 'unsupervised', 'supervised'] as const).map((name) =>
@@ -193,7 +200,7 @@ function spearmanTable(data: ControllerInsight): HTMLElement {
     h(
       'p',
       { class: 'caption' },
-      `Over every pair of sampled architectures: the L2 distance of their final hidden states against the operations they share, the connections they share, their graph edit distance (${data.gedMethod}) and their reward gap. A hidden state that encodes the architecture correlates negatively with shared operations and connections, positively with edit distance. Rewards: ${data.rewardSource}. "Recorded during the search": the hidden states stored with the run's last trials, against their measured rewards.`,
+      `Over every pair of sampled architectures: the L2 distance of their final hidden states against the operations they share, the connections they share, their graph edit distance (${data.gedMethod}) and their reward gap. A hidden state that encodes the architecture correlates negatively with shared operations and connections, positively with edit distance. Rewards: ${data.rewardSource}. "Recorded during the search": the hidden states stored with the run's last trials, against their measured rewards. A controller that has collapsed samples few distinct architectures, and their identical pairs weigh on the ranks.`,
     ),
   );
 }

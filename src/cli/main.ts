@@ -194,12 +194,12 @@ function insightJson(insight: ControllerInsight) {
 
 function insightText(insight: ControllerInsight): string {
   const { run } = insight;
-  const spearmanCells = (row: SpearmanRow) => [...SPEARMAN_COLUMNS.map((column) => signed(row[column])), String(row.pairs), String(row.reward_pairs)];
-  const header = ['controller', ...SPEARMAN_COLUMNS, 'pairs', 'reward pairs', 'paper (ENAS, Table 1)'];
+  const spearmanCells = (row: SpearmanRow) => [...SPEARMAN_COLUMNS.map((column) => signed(row[column])), String(row.pairs), String(row.reward_pairs), String(row.distinct_architectures)];
+  const header = ['controller', ...SPEARMAN_COLUMNS, 'pairs', 'reward pairs', 'distinct', 'paper (ENAS, Table 1)'];
   const rows = (['random', 'unsupervised', 'supervised'] as const).map((name) => {
     const row = insight.spearman[name];
     const paper = PAPER_TABLE1[name].map((x) => signed(x).trim()).join(' ');
-    return [ROW_NOTES[name], ...(row ? spearmanCells(row) : ['absent', '-', '-', '-', '-', '-']), paper];
+    return [ROW_NOTES[name], ...(row ? spearmanCells(row) : ['absent', '-', '-', '-', '-', '-', '-']), paper];
   });
   const absent =
     insight.trainedAs === 'unsupervised'
@@ -220,6 +220,7 @@ function insightText(insight: ControllerInsight): string {
     absent,
     `rewards: ${insight.rewardSource}`,
     `"recorded during the search": the hidden states stored with the run's last finished trials, against their measured rewards.`,
+    `distinct: different architectures among those sampled; a collapsed controller repeats a few, and its identical pairs (distance 0, everything shared) weigh on the ranks.`,
     '',
     'per decision, mean over the samples: probability of the most likely option, and entropy (nats)',
     table(['decision', 'trained argmax', 'fresh argmax', 'trained entropy', 'fresh entropy'], decisions),

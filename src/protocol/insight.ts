@@ -20,6 +20,11 @@ export interface SpearmanRow {
   pairs: number;
   /** Pairs with both rewards known (the reward_gap column's sample). */
   reward_pairs: number;
+  /**
+   * Distinct architectures among those sampled. A controller that has collapsed onto a few samples
+   * them again and again: identical pairs (distance 0, everything shared) then dominate the ranks.
+   */
+  distinct_architectures: number;
 }
 
 export type ControllerRow = 'random' | 'unsupervised' | 'supervised';

@@ -145,7 +145,7 @@ test('analyze: Table 1 of a reinforce run as JSON and as a table; a run of anoth
   const result = cli(['analyze', 'latest', '--db', db, '--json']);
   assert.equal(result.code, 0, result.stderr);
   const insight = JSON.parse(result.stdout);
-  assert.deepEqual(Object.keys(insight.spearman), ['common_ops', 'common_connections', 'ged', 'reward_gap', 'pairs', 'reward_pairs']);
+  assert.deepEqual(Object.keys(insight.spearman), ['common_ops', 'common_connections', 'ged', 'reward_gap', 'pairs', 'reward_pairs', 'distinct_architectures']);
   assert.equal(insight.spearman.pairs, 4950);
   assert.equal(insight.controller, 'unsupervised');
   assert.equal(insight.table.supervised, null, 'no memory buffer in this run');

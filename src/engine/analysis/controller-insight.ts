@@ -180,6 +180,7 @@ export function correlations(architectures: readonly AnalysedArchitecture[]): Sp
     reward_gap: spearman(rewardDistances, rewardGaps),
     pairs: distances.length,
     reward_pairs: rewardGaps.length,
+    distinct_architectures: new Set(architectures.map((a) => architectureKey(a.graph))).size,
   };
 }
 
