@@ -38,10 +38,18 @@ runtime: { backend: cpu }
 
 type Rows = Record<ControllerRow, SpearmanRow[]>;
 
-async function measure(name: string, text: (buffer: boolean) => string, seeds: number): Promise<{ rows: Rows; seconds: number }> {
+interface Measured {
+  rows: Rows;
+  /** Over each controller's distinct architectures only. */
+  distinctRows: Rows;
+  seconds: number;
+}
+
+async function measure(name: string, text: (buffer: boolean) => string, seeds: number): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'nas-insight-bench-'));
   const store = new Store(join(dir, 'runs.db'));
   const rows: Rows = { random: [], unsupervised: [], supervised: [] };
+  const distinctRows: Rows = { random: [], unsupervised: [], supervised: [] };
   const started = performance.now();
   try {
     for (const buffer of [false, true]) {
@@ -53,7 +61,9 @@ async function measure(name: string, text: (buffer: boolean) => string, seeds: n
         const insight = await controllerInsight(store, runId);
         // Both variants start from the same fresh controller for a seed: its row is counted once.
         if (!buffer) rows.random.push(insight.spearman.random!);
-        rows[buffer ? 'supervised' : 'unsupervised'].push(insight.spearman[insight.trainedAs]!);
+        if (!buffer) distinctRows.random.push(insight.spearmanDistinct.random!);
+        rows[insight.trainedAs].push(insight.spearman[insight.trainedAs]!);
+        distinctRows[insight.trainedAs].push(insight.spearmanDistinct[insight.trainedAs]!);
         const trained = insight.spearman[insight.trainedAs]!;
         console.log(`space=${name} buffer=${buffer} seed=${seed} steps=${insight.controllerSteps} ${SPEARMAN_COLUMNS.map((c) => `${c}=${trained[c]?.toFixed(3) ?? 'null'}`).join(' ')} distinct=${trained.distinct_architectures} ged_method=${insight.gedMethod}`);
       }
@@ -62,7 +72,7 @@ async function measure(name: string, text: (buffer: boolean) => string, seeds: n
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return { rows, seconds: (performance.now() - started) / 1000 };
+  return { rows, distinctRows, seconds: (performance.now() - started) / 1000 };
 }
 
 function meanAndSpread(values: (number | null)[]): string {
@@ -76,9 +86,10 @@ function meanAndSpread(values: (number | null)[]): string {
 
 function table(title: string, rows: Rows): string {
   const names = { random: 'Random', supervised: 'Supervised (memory buffer)', unsupervised: 'Unsupervised' } as const;
-  const lines = [['controller', ...SPEARMAN_COLUMNS, 'paper: common_ops, common_connections, ged, reward_gap']];
+  const lines = [['controller', ...SPEARMAN_COLUMNS, 'distinct archs', 'paper: common_ops, common_connections, ged, reward_gap']];
   for (const row of ['random', 'supervised', 'unsupervised'] as const) {
-    lines.push([names[row], ...SPEARMAN_COLUMNS.map((column) => meanAndSpread(rows[row].map((r) => r[column]))), PAPER_TABLE1[row].map((x) => x.toFixed(3)).join(', ')]);
+    const distinctCount = meanAndSpread(rows[row].map((r) => r.distinct_architectures)).replace(/\.000/g, '');
+    lines.push([names[row], ...SPEARMAN_COLUMNS.map((column) => meanAndSpread(rows[row].map((r) => r[column]))), distinctCount, PAPER_TABLE1[row].map((x) => x.toFixed(3)).join(', ')]);
   }
   const widths = lines[0].map((_, i) => Math.max(...lines.map((line) => line[i].length)));
   const format = (line: string[]) => `| ${line.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
@@ -116,10 +127,14 @@ export async function runControllerInsightBench(argv: string[]): Promise<void> {
   const nasbench = await measure('nasbench201', (buffer) => NASBENCH201(buffer, evaluations), seeds);
   console.log(`\n${table(`NAS-Bench-201 (cifar10 table), ${evaluations} evaluations per run, ${seeds} seed(s), mean ± std over seeds; ${nasbench.seconds.toFixed(0)} s`, nasbench.rows)}`);
   console.log(direction(nasbench.rows));
+  console.log(`\n${table('The same over each controller\'s distinct architectures only', nasbench.distinctRows)}`);
+  console.log(direction(nasbench.distinctRows));
   if (values['skip-digits']) return;
   const digits = await measure('digits', (buffer) => DIGITS(buffer, digitsTrials), 1);
   console.log(`\n${table(`Digits (macro space, 3 layers, trained children), ${digitsTrials} trials per run, 1 seed; reward_gap over trained architectures only; ${digits.seconds.toFixed(0)} s`, digits.rows)}`);
   console.log(direction(digits.rows));
+  console.log(`\n${table('The same over each controller\'s distinct architectures only', digits.distinctRows)}`);
+  console.log(direction(digits.distinctRows));
 }
 
 if (require.main === module) {

@@ -192,6 +192,10 @@ function spearmanTable(data: ControllerInsight): HTMLElement {
     ),
   );
   if (data.recorded) rows.push(rowOf('recorded', 'Recorded during the search', data.recorded, undefined));
+  for (const name of ['random', 'unsupervised', 'supervised'] as const) {
+    const row = data.spearmanDistinct[name];
+    if (row) rows.push(rowOf(`${name}-distinct`, `${ROW_TITLES[name]}, distinct only`, row, undefined));
+  }
   return h(
     'section',
     { class: 'card spearman' },
@@ -200,7 +204,7 @@ function spearmanTable(data: ControllerInsight): HTMLElement {
     h(
       'p',
       { class: 'caption' },
-      `Over every pair of sampled architectures: the L2 distance of their final hidden states against the operations they share, the connections they share, their graph edit distance (${data.gedMethod}) and their reward gap. A hidden state that encodes the architecture correlates negatively with shared operations and connections, positively with edit distance. Rewards: ${data.rewardSource}. "Recorded during the search": the hidden states stored with the run's last trials, against their measured rewards. A controller that has collapsed samples few distinct architectures, and their identical pairs weigh on the ranks.`,
+      `Over every pair of sampled architectures: the L2 distance of their final hidden states against the operations they share, the connections they share, their graph edit distance (${data.gedMethod}) and their reward gap. A hidden state that encodes the architecture correlates negatively with shared operations and connections, positively with edit distance. Rewards: ${data.rewardSource}. "Recorded during the search": the hidden states stored with the run's last trials, against their measured rewards. A controller that has collapsed samples few distinct architectures, and their identical pairs weigh on the ranks: the "distinct only" rows compare each controller's distinct architectures alone.`,
     ),
   );
 }

@@ -178,6 +178,7 @@ function insightJson(insight: ControllerInsight) {
     controller_steps: insight.controllerSteps,
     spearman: insight.spearman[insight.trainedAs],
     table: { ...insight.spearman, recorded: insight.recorded },
+    table_distinct: insight.spearmanDistinct,
     paper: PAPER_TABLE1,
     ged_method: insight.gedMethod,
     reward_source: insight.rewardSource,
@@ -206,6 +207,10 @@ function insightText(insight: ControllerInsight): string {
       ? 'supervised: absent, this run used no memory buffer (strategy.controller.memory_buffer); `npm run bench:insight` trains both'
       : 'unsupervised: absent, this run trained with a memory buffer';
   if (insight.recorded) rows.push(['recorded during the search', ...spearmanCells(insight.recorded), '-']);
+  for (const name of ['random', 'unsupervised', 'supervised'] as const) {
+    const row = insight.spearmanDistinct[name];
+    if (row) rows.push([`${ROW_NOTES[name]}, distinct only`, ...spearmanCells(row), '-']);
+  }
   const decisions = insight.decisions.map((name, i) => [name, fmt(insight.trained.argmax[i], 3), fmt(insight.fresh.argmax[i], 3), fmt(insight.trained.entropy[i], 3), fmt(insight.fresh.entropy[i], 3)]);
   const variance = insight.hiddenVariance;
   return [
@@ -220,7 +225,7 @@ function insightText(insight: ControllerInsight): string {
     absent,
     `rewards: ${insight.rewardSource}`,
     `"recorded during the search": the hidden states stored with the run's last finished trials, against their measured rewards.`,
-    `distinct: different architectures among those sampled; a collapsed controller repeats a few, and its identical pairs (distance 0, everything shared) weigh on the ranks.`,
+    `distinct: different architectures among those sampled; a collapsed controller repeats a few, and its identical pairs (distance 0, everything shared) weigh on the ranks. "distinct only" rows: the same over each controller's distinct architectures.`,
     '',
     'per decision, mean over the samples: probability of the most likely option, and entropy (nats)',
     table(['decision', 'trained argmax', 'fresh argmax', 'trained entropy', 'fresh entropy'], decisions),

@@ -61,6 +61,12 @@ export interface ControllerInsight {
   hiddenVariance: number[];
   /** Table 1 for this run; the row of the variant the run did not train is null. */
   spearman: Record<ControllerRow, SpearmanRow | null>;
+  /**
+   * The same over each controller's distinct architectures only (a controller's hidden state is a
+   * function of the architecture, so repeats add nothing but identical pairs): compares controllers
+   * that sample with different diversity.
+   */
+  spearmanDistinct: Record<ControllerRow, SpearmanRow | null>;
   /** The hidden states recorded during the search for its last trials, against their measured rewards. */
   recorded: SpearmanRow | null;
   gedMethod: 'exact' | 'bipartite-approximation';

@@ -55,11 +55,13 @@ test('Controller Insight opens from a REINFORCE run in the Runs tree and shows i
     throw error;
   });
   const rows = await frame.locator('#spearman-table tbody tr').allInnerTexts();
-  assert.equal(rows.length, 4, rows.join('\n'));
+  assert.equal(rows.length, 6, rows.join('\n'));
   assert.match(rows[0], /^Random \(fresh init\)\s+-?\d\.\d{3}\s+-?\d\.\d{3}\s+-?\d\.\d{3}\s+-?\d\.\d{3}\s+4950\s+\d+\s+-0\.090\s+-0\.130\s+-0\.064\s+0\.004/);
   assert.match(rows[1], /^Unsupervised \(trained\)\s+absent: this run trained with a memory buffer\s+-0\.315/);
   assert.match(rows[2], /^Supervised \(memory buffer\)\s+-?\d\.\d{3}/);
   assert.match(rows[3], /^Recorded during the search/);
+  assert.match(rows[4], /^Random \(fresh init\), distinct only\s+-?\d\.\d{3}/);
+  assert.match(rows[5], /^Supervised \(memory buffer\), distinct only\s+-?\d\.\d{3}/);
   const text = await frame.locator('body').innerText();
   assert.match(text, /graph edit distance \(exact\)/);
   assert.match(text, /60 update|12 update/);

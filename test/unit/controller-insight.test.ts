@@ -139,6 +139,12 @@ runtime: { seed: 2 }
     for (const value of [row.common_ops, row.common_connections, row.ged, row.reward_gap]) assert.ok(value === null || (value >= -1 && value <= 1));
   }
   assert.equal(insight.spearman.random!.reward_pairs, 190, 'tabular rewards are all known');
+  // Deduplicated: every pair of distinct architectures, once.
+  const distinct = insight.spearman.supervised!.distinct_architectures;
+  assert.ok(distinct >= 2 && distinct <= 20);
+  assert.equal(insight.spearmanDistinct.supervised!.pairs, (distinct * (distinct - 1)) / 2);
+  assert.equal(insight.spearmanDistinct.supervised!.distinct_architectures, distinct);
+  assert.equal(insight.spearmanDistinct.unsupervised, null);
   assert.equal(insight.gedMethod, 'exact');
   store.close();
 });

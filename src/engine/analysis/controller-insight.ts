@@ -54,6 +54,7 @@ export async function controllerInsight(store: Store, runId: number, samples = I
     const freshSamples = sampleController(fresh, config, rewards.of, samples);
     const trainedSamples = sampleController(trained, config, rewards.of, samples);
     const trainedRow = correlations(trainedSamples.architectures);
+    const trainedDistinctRow = correlations(distinct(trainedSamples.architectures));
     const trainedAs = controllerConfig.memory_buffer ? 'supervised' : 'unsupervised';
     const hiddenStates = trainedSamples.architectures.map((a) => [...a.hidden]);
     return {
@@ -70,6 +71,11 @@ export async function controllerInsight(store: Store, runId: number, samples = I
         random: correlations(freshSamples.architectures),
         unsupervised: trainedAs === 'unsupervised' ? trainedRow : null,
         supervised: trainedAs === 'supervised' ? trainedRow : null,
+      },
+      spearmanDistinct: {
+        random: correlations(distinct(freshSamples.architectures)),
+        unsupervised: trainedAs === 'unsupervised' ? trainedDistinctRow : null,
+        supervised: trainedAs === 'supervised' ? trainedDistinctRow : null,
       },
       recorded: recordedCorrelations(store, runId, samples),
       gedMethod: editDistanceMethod(similarityView(trainedSamples.architectures[0].graph)),
@@ -148,6 +154,17 @@ function recordedCorrelations(store: Store, runId: number, samples: number): Spe
     .slice(-samples)
     .map((trial) => ({ graph: trial.graph, hidden: hidden.get(trial.index)!, reward: trial.reward }));
   return recorded.length >= 2 ? correlations(recorded) : null;
+}
+
+/** The first sample of each architecture. */
+function distinct(architectures: readonly AnalysedArchitecture[]): AnalysedArchitecture[] {
+  const seen = new Set<string>();
+  return architectures.filter((a) => {
+    const key = architectureKey(a.graph);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Table 1's row: over every pair, Spearman between the hidden-state distance and each similarity measure. */
