@@ -75,20 +75,20 @@ async function measure(name: string, text: (buffer: boolean) => string, seeds: n
   return { rows, distinctRows, seconds: (performance.now() - started) / 1000 };
 }
 
-function meanAndSpread(values: (number | null)[]): string {
+function meanAndSpread(values: (number | null)[], digits = 3): string {
   const known = values.filter((v): v is number => v !== null);
   if (known.length === 0) return '-';
   const mean = known.reduce((a, b) => a + b, 0) / known.length;
-  if (known.length === 1) return mean.toFixed(3);
+  if (known.length === 1) return mean.toFixed(digits);
   const std = Math.sqrt(known.reduce((sum, x) => sum + (x - mean) ** 2, 0) / known.length);
-  return `${mean.toFixed(3)} ± ${std.toFixed(3)}`;
+  return `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
 }
 
 function table(title: string, rows: Rows): string {
   const names = { random: 'Random', supervised: 'Supervised (memory buffer)', unsupervised: 'Unsupervised' } as const;
   const lines = [['controller', ...SPEARMAN_COLUMNS, 'distinct archs', 'paper: common_ops, common_connections, ged, reward_gap']];
   for (const row of ['random', 'supervised', 'unsupervised'] as const) {
-    const distinctCount = meanAndSpread(rows[row].map((r) => r.distinct_architectures)).replace(/\.000/g, '');
+    const distinctCount = meanAndSpread(rows[row].map((r) => r.distinct_architectures), 1);
     lines.push([names[row], ...SPEARMAN_COLUMNS.map((column) => meanAndSpread(rows[row].map((r) => r[column]))), distinctCount, PAPER_TABLE1[row].map((x) => x.toFixed(3)).join(', ')]);
   }
   const widths = lines[0].map((_, i) => Math.max(...lines.map((line) => line[i].length)));
