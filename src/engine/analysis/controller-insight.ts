@@ -20,10 +20,10 @@ import { architectureEditDistance, commonConnections, commonOperations, editDist
 import { spearman } from './spearman.ts';
 
 /** As in the paper: 100 architectures, so 4,950 pairs. */
-export const INSIGHT_SAMPLES = 100;
+const INSIGHT_SAMPLES = 100;
 
 /** One architecture as the correlations need it. */
-export interface AnalysedArchitecture {
+interface AnalysedArchitecture {
   graph: ArchitectureGraph;
   hidden: readonly number[];
   reward: number | null;
@@ -168,7 +168,7 @@ function distinct(architectures: readonly AnalysedArchitecture[]): AnalysedArchi
 }
 
 /** Table 1's row: over every pair, Spearman between the hidden-state distance and each similarity measure. */
-export function correlations(architectures: readonly AnalysedArchitecture[]): SpearmanRow {
+function correlations(architectures: readonly AnalysedArchitecture[]): SpearmanRow {
   const views: SimilarityView[] = architectures.map((a) => similarityView(a.graph));
   const distances: number[] = [];
   const operations: number[] = [];

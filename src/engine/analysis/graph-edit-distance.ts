@@ -55,7 +55,7 @@ function byDegree(graph: LabelledGraph): LabelledGraph {
 }
 
 /** The edit cost of turning `a` into `b` when a's node i becomes b's node mapping[i] (or is deleted). */
-export function mappingCost(a: LabelledGraph, b: LabelledGraph, mapping: readonly number[]): number {
+function mappingCost(a: LabelledGraph, b: LabelledGraph, mapping: readonly number[]): number {
   let cost = 0;
   const used = new Set<number>();
   mapping.forEach((target, i) => {
