@@ -6,7 +6,7 @@
 // Screenshots land in test/e2e/screenshots/ as <nn>-insight-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertSetup, openFile, openSession, runCommand, screenshot, showViewContainer, treeRows, viewPane, waitFor, webviewFrame, type Page, type Session } from './harness.ts';
+import { assertSetup, openFile, openSession, pickQuickItem, runCommand, screenshot, showViewContainer, sleep, treeRows, viewPane, waitFor, webviewFrame, type Page, type Session } from './harness.ts';
 
 const BUDGET = 60;
 const SEARCH = `name: insight
@@ -81,4 +81,27 @@ test('Controller Insight opens from a REINFORCE run in the Runs tree and shows i
   // From the palette too: with one reinforce run it opens without asking.
   await runCommand(page, 'NAS: Controller Insight');
   await waitFor(async () => (await frame.locator('#spearman-table').count()) === 1, 30_000, 'the insight panel revealed from the palette');
+});
+
+test('the insight panel follows a switch to a dark theme: its bars take the new chart colours', { timeout: 60_000 }, async () => {
+  const frame = webviewFrame(page);
+  const trainedColour = () =>
+    frame.locator('body').evaluate(() => {
+      const charts = (globalThis as unknown as { __nasCharts: Record<string, { data: { datasets: { backgroundColor: string }[] } }> }).__nasCharts;
+      return charts.argmax.data.datasets[0].backgroundColor;
+    });
+  const before = await trainedColour();
+  await runCommand(page, 'Preferences: Color Theme');
+  await page.locator('.quick-input-widget input.input').fill('Default Dark Modern');
+  await pickQuickItem(page, 'Default Dark Modern');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+  await sleep(1000); // the webview gets the new theme's variables and redraws
+  assert.match(await frame.locator('body').evaluate((body) => (body as { className: string }).className), /vscode-dark/);
+  const chartBlue = await frame.locator('body').evaluate((body) => {
+    const page = globalThis as unknown as { getComputedStyle(element: unknown): { getPropertyValue(name: string): string } };
+    return page.getComputedStyle(body).getPropertyValue('--vscode-charts-blue').trim();
+  });
+  assert.equal(await trainedColour(), chartBlue);
+  assert.notEqual(await trainedColour(), before, 'light and dark modern themes have different chart blues');
+  await screenshot(page, 'insight-dark');
 });
