@@ -4,12 +4,14 @@ import { runDashboardRenderBench } from './dashboard-render.ts';
 import { runEngineOverheadBench } from './engine-overhead.ts';
 import { runValidationBench } from './validation.ts';
 import { runNasBench201Bench } from './nasbench201.ts';
+import { runControllerInsightBench } from './controller-insight.ts';
 
 (async () => {
   await runConvKernelBench();
   await runEngineOverheadBench();
   runValidationBench();
   await runNasBench201Bench([]);
+  await runControllerInsightBench([]);
   // Needs a browser: run `npm run e2e:setup` once first.
   await runDashboardRenderBench();
 })();

@@ -20,7 +20,7 @@ export class InvalidSearchFile extends Error {
   }
 }
 
-function applyReward(reward: RewardConfig, valAccuracy: number): number {
+export function applyReward(reward: RewardConfig, valAccuracy: number): number {
   return reward.transform === 'cube' ? valAccuracy ** 3 : valAccuracy;
 }
 
@@ -113,10 +113,11 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
     const inFlight = new Set<Promise<void>>();
     let nextIndex = store.nextTrialIndex(runId);
     let nextToTell = nextIndex;
-    const evaluate = async (index: number, architecture: Architecture) => {
+    const evaluate = async (index: number, architecture: Architecture, hidden: number[] | undefined) => {
       const graph = decodeArchitecture(config.space, architecture);
       const key = architectureKey(graph);
       store.startTrial(runId, index, architecture, key, graph);
+      if (hidden) store.recordHiddenState(runId, index, hidden);
       emit({ type: 'trial-started', runId, index, architecture, key });
       let measurements: TrialMeasurements | null = null;
       let error: string | null = null;
@@ -151,7 +152,8 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
     for (;;) {
       while (!stopped() && asked < toAsk && asked - told < window && inFlight.size < active.size) {
         asked += 1;
-        const running: Promise<void> = evaluate(nextIndex++, learner.ask()).finally(() => inFlight.delete(running));
+        const architecture = learner.ask();
+        const running: Promise<void> = evaluate(nextIndex++, architecture, learner.lastHiddenState?.()).finally(() => inFlight.delete(running));
         inFlight.add(running);
       }
       const mayTell = () => !learner.adaptive || asked - told >= window || asked === toAsk || stopped();
