@@ -5,6 +5,7 @@ import { runEngineOverheadBench } from './engine-overhead.ts';
 import { runOneShotBench } from './one-shot.ts';
 import { runValidationBench } from './validation.ts';
 import { runNasBench201Bench } from './nasbench201.ts';
+import { runControllerInsightBench } from './controller-insight.ts';
 
 (async () => {
   await runConvKernelBench();
@@ -12,6 +13,7 @@ import { runNasBench201Bench } from './nasbench201.ts';
   runValidationBench();
   await runNasBench201Bench([]);
   await runOneShotBench();
+  await runControllerInsightBench([]);
   // Needs a browser: run `npm run e2e:setup` once first.
   await runDashboardRenderBench();
 })();

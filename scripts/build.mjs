@@ -39,6 +39,7 @@ await build({
     dashboard: 'webview/dashboard.ts',
     trial: 'webview/trial.ts',
     compare: 'webview/compare.ts',
+    insight: 'webview/insight.ts',
     panels: 'webview/panels.css',
   },
   outdir: 'dist/webview',

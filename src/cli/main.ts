@@ -8,6 +8,8 @@ import { drawArchitecture } from '../space/graph.ts';
 import { formatProblem, loadSearchFile } from '../space/parse.ts';
 import { InvalidSearchFile, createRunFromFile, runSearch } from '../engine/search.ts';
 import { Store } from '../engine/store/store.ts';
+import { controllerInsight } from '../engine/analysis/controller-insight.ts';
+import { PAPER_TABLE1, SPEARMAN_COLUMNS, type ControllerInsight, type ControllerRow, type SpearmanRow } from '../protocol/insight.ts';
 import { formatDuration } from '../shared/format.ts';
 import { ProgressLine } from './progress.ts';
 
@@ -20,6 +22,7 @@ usage:
   nas-studio runs [--db PATH] [--json]
   nas-studio trials <run|latest> [--db PATH] [--json]
   nas-studio show <run|latest> <trial> [--db PATH] [--json]
+  nas-studio analyze <run|latest> [--db PATH] [--json]   controller insight of a reinforce run
 
 The database defaults to .nas-studio/runs.db under the current folder.
 Exit status: 0 success, 1 failure, 2 invalid input.`;
@@ -158,6 +161,90 @@ async function search(mode: 'search' | 'resume', args: ParsedArgs, out: Write, e
   }
 }
 
+const signed = (x: number | null) => (x === null ? '-' : `${x >= 0 ? ' ' : ''}${x.toFixed(3)}`);
+
+const ROW_NOTES: Record<ControllerRow, string> = {
+  random: 'random (fresh init)',
+  unsupervised: 'unsupervised (trained)',
+  supervised: 'supervised (memory buffer)',
+};
+
+/** The analysis as `analyze --json` prints it: Table 1 under `spearman` for the run's trained controller, every row under `table`. */
+function insightJson(insight: ControllerInsight) {
+  return {
+    run: insight.run.id,
+    controller: insight.trainedAs,
+    samples: insight.samples,
+    controller_steps: insight.controllerSteps,
+    spearman: insight.spearman[insight.trainedAs],
+    table: { ...insight.spearman, recorded: insight.recorded },
+    table_distinct: insight.spearmanDistinct,
+    paper: PAPER_TABLE1,
+    ged_method: insight.gedMethod,
+    reward_source: insight.rewardSource,
+    decisions: insight.decisions.map((name, i) => ({
+      name,
+      trained_argmax: insight.trained.argmax[i],
+      fresh_argmax: insight.fresh.argmax[i],
+      trained_entropy: insight.trained.entropy[i],
+      fresh_entropy: insight.fresh.entropy[i],
+    })),
+    hidden_variance: insight.hiddenVariance,
+  };
+}
+
+function insightText(insight: ControllerInsight): string {
+  const { run } = insight;
+  const spearmanCells = (row: SpearmanRow) => [...SPEARMAN_COLUMNS.map((column) => signed(row[column])), String(row.pairs), String(row.reward_pairs), String(row.distinct_architectures)];
+  const header = ['controller', ...SPEARMAN_COLUMNS, 'pairs', 'reward pairs', 'distinct', 'paper (ENAS, Table 1)'];
+  const rows = (['random', 'unsupervised', 'supervised'] as const).map((name) => {
+    const row = insight.spearman[name];
+    const paper = PAPER_TABLE1[name].map((x) => signed(x).trim()).join(' ');
+    return [ROW_NOTES[name], ...(row ? spearmanCells(row) : ['absent', '-', '-', '-', '-', '-', '-']), paper];
+  });
+  const absent =
+    insight.trainedAs === 'unsupervised'
+      ? 'supervised: absent, this run used no memory buffer (strategy.controller.memory_buffer); `npm run bench:insight` trains both'
+      : 'unsupervised: absent, this run trained with a memory buffer';
+  if (insight.recorded) rows.push(['recorded during the search', ...spearmanCells(insight.recorded), '-']);
+  for (const name of ['random', 'unsupervised', 'supervised'] as const) {
+    const row = insight.spearmanDistinct[name];
+    if (row) rows.push([`${ROW_NOTES[name]}, distinct only`, ...spearmanCells(row), '-']);
+  }
+  const decisions = insight.decisions.map((name, i) => [name, fmt(insight.trained.argmax[i], 3), fmt(insight.fresh.argmax[i], 3), fmt(insight.trained.entropy[i], 3), fmt(insight.fresh.entropy[i], 3)]);
+  const variance = insight.hiddenVariance;
+  return [
+    `run ${run.id} "${run.name}": controller insight, ${insight.samples} architectures sampled from each controller; trained = latest checkpoint after ${insight.controllerSteps} update(s)`,
+    '',
+    `Spearman correlation, over every pair of sampled architectures, between the L2 distance of their final hidden states and:`,
+    `common_ops (operations shared), common_connections (connections shared), ged (graph edit distance, ${insight.gedMethod}), reward_gap (|reward difference|).`,
+    `A hidden state that encodes the architecture gives negative values for common_ops and common_connections and positive ones for ged.`,
+    '',
+    table(header, rows),
+    '',
+    absent,
+    `rewards: ${insight.rewardSource}`,
+    `"recorded during the search": the hidden states stored with the run's last finished trials, against their measured rewards.`,
+    `distinct: different architectures among those sampled; a collapsed controller repeats a few, and its identical pairs (distance 0, everything shared) weigh on the ranks. "distinct only" rows: the same over each controller's distinct architectures.`,
+    '',
+    'per decision, mean over the samples: probability of the most likely option, and entropy (nats)',
+    table(['decision', 'trained argmax', 'fresh argmax', 'trained entropy', 'fresh entropy'], decisions),
+    '',
+    `hidden state of the trained controller: ${variance.length} units, variance across architectures min ${fmt(Math.min(...variance), 5)}, mean ${fmt(variance.reduce((a, b) => a + b, 0) / variance.length, 5)}, max ${fmt(Math.max(...variance), 5)}`,
+  ].join('\n');
+}
+
+async function analyze(args: ParsedArgs, out: Write): Promise<number> {
+  const store = openStore(args);
+  try {
+    const insight = await controllerInsight(store, runIdArg(store, args.positional[1]));
+    out(args.flags.has('json') ? `${JSON.stringify(insightJson(insight), null, 2)}\n` : `${insightText(insight)}\n`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
 function validate(args: ParsedArgs, out: Write): number {
   const file = args.positional[1];
   if (!file) throw new UsageError('validate needs a search file');
@@ -193,6 +280,8 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
         return await search('resume', args, out, err);
       case 'validate':
         return validate(args, out);
+      case 'analyze':
+        return await analyze(args, out);
       case 'runs':
         return withStore(args, (store) => {
           const runs = store.listRuns();

@@ -5,6 +5,7 @@
 import type { EngineCommand, EngineMessage, StoreQuery, StoreQueryResults } from '../protocol/engine.ts';
 import { toAlphaPoint, toStepPoint, toTrialPoint, type DashboardData } from '../protocol/webview.ts';
 import { compileSpace } from '../space/graph.ts';
+import { controllerInsight } from './analysis/controller-insight.ts';
 import { mixedOperations } from './oneshot/darts-supernet.ts';
 import { InvalidSearchFile, createRunFromFile, runSearch } from './search.ts';
 import { Store } from './store/store.ts';
@@ -34,7 +35,7 @@ async function search(command: Extract<EngineCommand, { type: 'search' | 'resume
 /** Query stores stay open between queries: the side panel asks often. */
 const queryStores = new Map<string, Store>();
 
-function answer(store: Store, query: StoreQuery): StoreQueryResults[StoreQuery['kind']] {
+async function answer(store: Store, query: StoreQuery): Promise<StoreQueryResults[StoreQuery['kind']]> {
   switch (query.kind) {
     case 'runs':
       return store.listRuns();
@@ -75,17 +76,19 @@ function answer(store: Store, query: StoreQuery): StoreQueryResults[StoreQuery['
           return run ? [{ run, trials: store.listTrials(runId).map((trial) => toTrialPoint(trial, run.createdAt)) }] : [];
         }),
       };
+    case 'controller-insight':
+      return controllerInsight(store, query.runId);
   }
 }
 
-function query(command: Extract<EngineCommand, { type: 'query' }>): void {
+async function query(command: Extract<EngineCommand, { type: 'query' }>): Promise<void> {
   try {
     let store = queryStores.get(command.db);
     if (!store) {
       store = new Store(command.db);
       queryStores.set(command.db, store);
     }
-    send({ type: 'query-result', id: command.id, result: answer(store, command.query) });
+    send({ type: 'query-result', id: command.id, result: await answer(store, command.query) });
   } catch (error) {
     send({ type: 'query-failed', id: command.id, message: error instanceof Error ? error.message : String(error) });
   }
@@ -98,7 +101,7 @@ process.on('message', (command: EngineCommand) => {
       stopping.abort();
       return;
     case 'query':
-      query(command);
+      void query(command);
       return;
     default:
       if (searching) {

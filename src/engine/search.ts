@@ -56,11 +56,13 @@ export interface TrialContext {
 }
 
 /** Trains one architecture from scratch as trial `index`: recorded in the store, announced, and its outcome returned. */
-export async function trainTrial(context: TrialContext, index: number, architecture: Architecture): Promise<{ status: Exclude<TrialStatus, 'running'>; reward: number | null }> {
+export async function trainTrial(context: TrialContext, index: number, architecture: Architecture, hidden?: number[]): Promise<{ status: Exclude<TrialStatus, 'running'>; reward: number | null }> {
   const { store, runId, config, evaluator, emit } = context;
   const graph = decodeArchitecture(config.space, architecture);
   const key = architectureKey(graph);
   store.startTrial(runId, index, architecture, key, graph);
+  // The controller's state once it emitted this architecture, for the controller-insight analysis.
+  if (hidden) store.recordHiddenState(runId, index, hidden);
   emit({ type: 'trial-started', runId, index, architecture, key });
   let measurements: TrialMeasurements | null = null;
   let error: string | null = null;
@@ -151,8 +153,8 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
     const inFlight = new Set<Promise<void>>();
     let nextIndex = store.nextTrialIndex(runId);
     let nextToTell = nextIndex;
-    const evaluate = async (index: number, architecture: Architecture) => {
-      const { status: trialStatus, reward } = await trainTrial({ store, runId, config, evaluator: active, emit }, index, architecture);
+    const evaluate = async (index: number, architecture: Architecture, hidden: number[] | undefined) => {
+      const { status: trialStatus, reward } = await trainTrial({ store, runId, config, evaluator: active, emit }, index, architecture, hidden);
       if (trialStatus === 'interrupted') return;
       trialsDone += 1;
       finished.set(index, { index, architecture, reward });
@@ -171,7 +173,8 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
     for (;;) {
       while (!stopped() && asked < toAsk && asked - told < window && inFlight.size < active.size) {
         asked += 1;
-        const running: Promise<void> = evaluate(nextIndex++, learner.ask()).finally(() => inFlight.delete(running));
+        const architecture = learner.ask();
+        const running: Promise<void> = evaluate(nextIndex++, architecture, learner.lastHiddenState?.()).finally(() => inFlight.delete(running));
         inFlight.add(running);
       }
       const mayTell = () => !learner.adaptive || asked - told >= window || asked === toAsk || stopped();

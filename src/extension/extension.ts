@@ -18,6 +18,7 @@ const RESTRICTED =
 
 let searches: SearchManager | undefined;
 let queries: QueryClient | undefined;
+let analyses: QueryClient | undefined;
 
 function engineSettings(context: vscode.ExtensionContext): EngineSettings {
   const config = vscode.workspace.getConfiguration('nasStudio');
@@ -74,6 +75,10 @@ export function activate(context: vscode.ExtensionContext): void {
     return EngineProcess.start(nodePath, enginePath, onMessage, (line) => output.appendLine(`[query engine] ${line}`));
   });
   const query = queries;
+  analyses = new QueryClient((onMessage) => {
+    const { nodePath, enginePath } = settings();
+    return EngineProcess.start(nodePath, enginePath, onMessage, (line) => output.appendLine(`[analysis engine] ${line}`));
+  });
   searches = new SearchManager(settings, output, query);
   const manager = searches;
 
@@ -129,7 +134,7 @@ export function activate(context: vscode.ExtensionContext): void {
     await vscode.env.clipboard.writeText(architectureText(found.trial, format));
     void vscode.window.setStatusBarMessage(`NAS: architecture of trial ${index} copied as ${format.toUpperCase()}`, 3000);
   };
-  const panels = new Panels(context.extensionUri, query, () => settings().db, {
+  const panels = new Panels(context.extensionUri, query, analyses, () => settings().db, {
     stop: (runId) => manager.stop(runId),
     resume: async (runId) => {
       if (!guardTrust()) return;
@@ -220,6 +225,15 @@ export function activate(context: vscode.ExtensionContext): void {
   register('nasStudio.openDashboard', async (node?: unknown) => {
     const run = runOf(node) ?? (await pickRun((await listRuns()).reverse(), 'NAS: Open Run Dashboard'));
     if (run) panels.openDashboard(run.id);
+  });
+  register('nasStudio.showControllerInsight', async (node?: unknown) => {
+    const reinforceRuns = (await listRuns()).filter((run) => run.strategy === 'reinforce').reverse();
+    if (!runOf(node) && reinforceRuns.length === 0) {
+      void vscode.window.showInformationMessage('Controller Insight analyses the LSTM controller of a reinforce run; there is none in this database yet.');
+      return;
+    }
+    const run = runOf(node) ?? (await pickRun(reinforceRuns, 'NAS: Controller Insight'));
+    if (run) panels.openInsight(run.id);
   });
   register('nasStudio.compareRuns', async (node?: unknown, selected?: unknown) => {
     const chosen = Array.isArray(selected) ? selected.map(runOf).filter((run): run is RunRecord => run !== undefined) : [];
@@ -315,6 +329,6 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
 
 /** Window closing or extension stopping: searches stop cleanly and every engine process exits. */
 export async function deactivate(): Promise<void> {
-  await Promise.all([searches?.dispose(), queries?.dispose()]);
+  await Promise.all([searches?.dispose(), queries?.dispose(), analyses?.dispose()]);
 }
 

@@ -1,4 +1,5 @@
-// Hosts of the webview panels: the run dashboard, the trial view and the run comparison. Each page
+// Hosts of the webview panels: the run dashboard, the trial view, the run comparison and the
+// controller insight. Each page
 // runs under a strict content security policy (a nonce for its one script, nothing remote), loads
 // only from dist/webview, and everything it sends is validated before use.
 
@@ -12,6 +13,7 @@ export const PANEL_VIEW_TYPES = {
   dashboard: 'nasStudio.dashboard',
   trial: 'nasStudio.trial',
   compare: 'nasStudio.compare',
+  insight: 'nasStudio.insight',
 } as const;
 
 export interface PanelActions {
@@ -45,6 +47,8 @@ export class Panels implements vscode.Disposable {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly queries: QueryClient,
+    /** The controller-insight analysis computes for seconds: its own engine process keeps the Runs view answering meanwhile. */
+    private readonly analyses: QueryClient,
     private readonly db: () => string,
     private readonly actions: PanelActions,
   ) {
@@ -71,6 +75,10 @@ export class Panels implements vscode.Disposable {
 
   openCompare(runIds: number[]): void {
     this.reveal({ view: 'compare', runIds }, `Compare Runs ${runIds.join(', ')}`);
+  }
+
+  openInsight(runId: number): void {
+    this.reveal({ view: 'insight', runId }, `Controller Insight: Run ${runId}`);
   }
 
   private reveal(state: PanelState, title: string): void {
@@ -186,8 +194,17 @@ export class Panels implements vscode.Disposable {
       const data = await this.queries.query(db, { kind: 'trial-view', runId: state.runId, index: state.index });
       if (!data) throw new Error(`run ${state.runId} has no trial ${state.index}`);
       this.post(entry, { type: 'trial', data });
-    } else {
+    } else if (state.view === 'compare') {
       this.post(entry, { type: 'compare', data: await this.queries.query(db, { kind: 'compare', runIds: state.runIds }) });
+    } else {
+      try {
+        const data = await this.analyses.query(db, { kind: 'controller-insight', runId: state.runId });
+        entry.panel.title = `Controller Insight: Run ${data.run.id} ${data.run.name}`;
+        this.post(entry, { type: 'insight', data });
+      } catch (error) {
+        // Shown in the panel itself: it is the answer to "what does this run's controller know?".
+        this.post(entry, { type: 'insight-failed', message: error instanceof Error ? error.message : String(error) });
+      }
     }
   }
 

@@ -5,6 +5,7 @@ import type { BackendName } from '../space/config.ts';
 import type { CompareData, DashboardData, TrialData } from './webview.ts';
 import type { Architecture } from '../space/decisions.ts';
 import type { ArchitectureGraph } from '../space/graph.ts';
+import type { ControllerInsight } from './insight.ts';
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'stopped' | 'interrupted';
 export type TrialStatus = 'running' | 'done' | 'failed' | 'interrupted';
@@ -132,7 +133,9 @@ export type StoreQuery =
   | { kind: 'mark-interrupted'; runId: number; reason: string }
   | { kind: 'dashboard'; runId: number }
   | { kind: 'trial-view'; runId: number; index: number }
-  | { kind: 'compare'; runIds: number[] };
+  | { kind: 'compare'; runIds: number[] }
+  /** The controller-insight analysis of a reinforce run (tfjs, in the engine; seconds to a minute). */
+  | { kind: 'controller-insight'; runId: number };
 
 /** The result each query kind answers with. */
 export interface StoreQueryResults {
@@ -143,6 +146,7 @@ export interface StoreQueryResults {
   dashboard: DashboardData | null;
   'trial-view': TrialData | null;
   compare: CompareData;
+  'controller-insight': ControllerInsight;
 }
 
 /** Commands a front end sends to an engine child process: at most one search, any number of queries. */

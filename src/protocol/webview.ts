@@ -2,6 +2,7 @@
 // comparison). The host validates every message a webview sends (isPanelRequest) before using it.
 
 import type { AlphaSnapshotRecord, ControllerStepRecord, EpochMetrics, RunRecord, TrialRecord } from './engine.ts';
+import type { ControllerInsight } from './insight.ts';
 
 /** One trial as the charts need it: small, so 10,000 of them post quickly. */
 export interface TrialPoint {
@@ -73,7 +74,10 @@ export type PanelMessage =
   /** A live run: what happened since the last message; the charts append, they are not rebuilt. */
   | { type: 'dashboard-append'; run: RunRecord; trials: TrialPoint[]; steps: StepPoint[]; alphas: AlphaPoint[]; notes: string[] }
   | { type: 'trial'; data: TrialData }
-  | { type: 'compare'; data: CompareData };
+  | { type: 'compare'; data: CompareData }
+  | { type: 'insight'; data: ControllerInsight }
+  /** The analysis could not be made (not a reinforce run, no checkpoint yet): the panel says why. */
+  | { type: 'insight-failed'; message: string };
 
 /** Webview to host. */
 export type PanelRequest =
@@ -150,4 +154,8 @@ export function toAlphaPoint(snapshot: AlphaSnapshotRecord): AlphaPoint {
 }
 
 /** Panel state VS Code keeps across a window reload (the serializer restores the panel from it). */
-export type PanelState = { view: 'dashboard'; runId: number } | { view: 'trial'; runId: number; index: number } | { view: 'compare'; runIds: number[] };
+export type PanelState =
+  | { view: 'dashboard'; runId: number }
+  | { view: 'trial'; runId: number; index: number }
+  | { view: 'compare'; runIds: number[] }
+  | { view: 'insight'; runId: number };

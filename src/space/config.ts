@@ -79,6 +79,27 @@ export interface ControllerConfig {
   tanh_constant: number;
   /** M: architectures sampled per controller update. */
   batch_size: number;
+  /** Absent: the policy gradient alone trains the controller. */
+  memory_buffer?: MemoryBufferConfig;
+}
+
+/**
+ * Memory-buffer regularization (Adam & Lorraine): the controller is also trained to reproduce
+ * architectures it sampled earlier. Every count of time is in controller updates (steps).
+ */
+export interface MemoryBufferConfig {
+  /** Updates before the buffer starts filling. */
+  start_step: number;
+  /** Architectures the buffer holds once full. */
+  size: number;
+  /** Architectures sampled into the buffer after each update while it is not full. */
+  add_per_step: number;
+  /** Once full: architectures sampled after each update that replace the oldest ones. */
+  replace: number;
+  /** Updates before the supervised loss joins the policy-gradient loss. */
+  loss_start_step: number;
+  /** Buffer architectures per supervised loss, drawn without replacement. */
+  batch_size: number;
 }
 
 /** DARTS' search: the supernet's training and how many derived cells are retrained. */

@@ -23,7 +23,7 @@ import {
   type YAMLError,
 } from 'yaml';
 import schema from '../../schemas/nas-search.schema.json';
-import { weightSharingTrials, type DatasetConfig, type SearchConfig } from './config.ts';
+import { weightSharingTrials, type DatasetConfig, type MemoryBufferConfig, type SearchConfig } from './config.ts';
 import { compileSpace } from './graph.ts';
 
 export interface Problem {
@@ -269,6 +269,8 @@ function semanticProblems(config: SearchConfig, doc: Document, at: Reporter, con
 
   if (strategy.kind === 'enas' || strategy.kind === 'random-ws') problems.push(...weightSharingProblems(config, doc, at));
 
+  if (strategy.kind === 'reinforce' && strategy.controller.memory_buffer) problems.push(...memoryBufferProblems(strategy.controller.memory_buffer, doc, at));
+
   if (context.checkFiles && dataset && 'path' in dataset) problems.push(...datasetPathProblems(dataset, doc, at, context.baseDir));
   return problems;
 }
@@ -305,6 +307,23 @@ function weightSharingProblems(config: SearchConfig, doc: Document, at: Reporter
   if (strategy.kind === 'enas' && strategy.controller.batch_size > scored) {
     const message = `strategy.controller.batch_size: the controller updates once every batch_size scored children, and this search scores ${scored} (strategy.epochs × strategy.children_per_epoch), so it would never update with batch_size ${strategy.controller.batch_size} (rule: budget-batch); allowed: 1 to ${scored}, or more epochs or children_per_epoch`;
     problems.push(at(locate(doc, ['strategy', 'controller', 'batch_size']).span, message, 'budget-batch'));
+  }
+  return problems;
+}
+
+/** The buffer's counts relate to its size, and its loss needs the buffer to have started filling. */
+function memoryBufferProblems(buffer: MemoryBufferConfig, doc: Document, at: Reporter): Problem[] {
+  const problems: Problem[] = [];
+  const path = ['strategy', 'controller', 'memory_buffer'];
+  const report = (key: string, message: string, rule: string) => {
+    const written = locate(doc, [...path, key]);
+    problems.push(at((written.found ? written : locate(doc, path)).span, `${path.join('.')}.${key}: ${message} (rule: ${rule})`, rule));
+  };
+  for (const key of ['add_per_step', 'replace', 'batch_size'] as const) {
+    if (buffer[key] > buffer.size) report(key, `must be at most memory_buffer.size (${buffer.size}), got ${buffer[key]}; the buffer never holds more than size architectures`, `buffer-${key.replace(/_/g, '-')}`);
+  }
+  if (buffer.loss_start_step < buffer.start_step) {
+    report('loss_start_step', `must be at least memory_buffer.start_step (${buffer.start_step}), got ${buffer.loss_start_step}; the supervised loss is taken on buffer architectures, and the buffer starts filling at start_step`, 'buffer-loss-start');
   }
   return problems;
 }

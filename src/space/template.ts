@@ -63,7 +63,9 @@ function mappingLines(node: SchemaNode, kind: string | undefined, values: Record
     const keyPath = `${path}.${key}`;
     const value = key === 'kind' ? kind : keyPath in values ? (values[keyPath] ?? undefined) : (property.default ?? defaults[key]);
     const text = property.description ?? '';
-    if (property.type === 'object' && property.properties) {
+    // A section with no default anywhere (strategy.controller.memory_buffer) is off unless written: it stays commented.
+    const optionalSection = value === undefined && !(node.required ?? []).includes(key);
+    if (property.type === 'object' && property.properties && !optionalSection) {
       lines.push(...comment(text, indent), `${indent}${key}:`, ...mappingLines(property, undefined, values, keyPath, `${indent}  `));
     } else if (value === undefined) {
       // Optional and without a default: shown, switched off, so the user knows it exists.

@@ -38,6 +38,7 @@ test('completion offers the keys of the kind written, without those already ther
     'temperature',
     'tanh_constant',
     'batch_size',
+    'memory_buffer',
   ]);
 });
 
@@ -80,6 +81,15 @@ test('hover shows the schema description of a key, in block and flow style', () 
   // Values and unknown keys have no hover.
   assert.equal(hoverAt(text, 3, 9), undefined);
   assert.equal(hoverAt('space:\n  colour: red\n', 1, 4), undefined);
+});
+
+test('an optional section without a default (the memory buffer) is shown switched off in templates', () => {
+  const text = templateText('macro-search', TEMPLATES.macro);
+  assert.match(text, /\n {4}# Optional\. Memory-buffer regularization/);
+  assert.match(text, /\n {4}# memory_buffer:\n/);
+  const strategy = parseSearchText(text, 'x.nas.yaml').config?.strategy;
+  assert.ok(strategy?.kind === 'reinforce');
+  assert.equal(strategy.controller.memory_buffer, undefined);
 });
 
 test('every template makes a file that validates, with the name given', () => {

@@ -138,3 +138,29 @@ test('Ctrl-C (SIGINT to the whole process group) stops the search: the run is st
   assert.ok(trials.every((t) => t.status === 'done' || t.status === 'interrupted'), trials.map((t) => t.status).join(','));
   store.close();
 });
+
+test('analyze: Table 1 of a reinforce run as JSON and as a table; a run of another strategy is refused', () => {
+  const db = freshDb();
+  assert.equal(cli(['search', tinySearchFile({ trials: 4, strategy: 'reinforce' }), '--db', db]).code, 0);
+  const result = cli(['analyze', 'latest', '--db', db, '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const insight = JSON.parse(result.stdout);
+  assert.deepEqual(Object.keys(insight.spearman), ['common_ops', 'common_connections', 'ged', 'reward_gap', 'pairs', 'reward_pairs', 'distinct_architectures']);
+  assert.equal(insight.spearman.pairs, 4950);
+  assert.equal(insight.controller, 'unsupervised');
+  assert.equal(insight.table.supervised, null, 'no memory buffer in this run');
+  assert.equal(insight.ged_method, 'exact');
+  assert.ok(insight.spearman.reward_pairs < 4950, 'only architectures the run trained have a reward');
+  assert.equal(insight.decisions.length, 7);
+
+  const text = cli(['analyze', '1', '--db', db]);
+  assert.equal(text.code, 0);
+  assert.match(text.stdout, /random \(fresh init\) +[- ]\d\.\d{3}/);
+  assert.match(text.stdout, /supervised \(memory buffer\) +absent .* -0\.404 -0\.160 0\.100 0\.163/);
+
+  const randomDb = freshDb();
+  assert.equal(cli(['search', tinySearchFile({ trials: 2, strategy: 'random' }), '--db', randomDb]).code, 0);
+  const refused = cli(['analyze', '1', '--db', randomDb]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /used the random strategy; controller insight analyses the LSTM controller of a reinforce run/);
+});

@@ -104,3 +104,30 @@ test('when its front end goes away (window closed), the engine stops the run cle
   assert.ok(store.listTrials(1).every((t) => t.status !== 'running'));
   store.close();
 });
+
+test('the engine answers a controller-insight query, and says why for a run without a controller', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nas-engine-'));
+  const db = join(dir, 'runs.db');
+  await runEngine({ type: 'search', file: tinySearchFile({ trials: 4 }), db, overrides: {} });
+  await runEngine({ type: 'search', file: tinySearchFile({ trials: 2, strategy: 'random' }), db, overrides: {} });
+  const child = fork(ENGINE, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const answers = new Map<number, EngineMessage>();
+  const answered = new Promise<void>((resolve) =>
+    child.on('message', (message: EngineMessage) => {
+      if (message.type === 'query-result' || message.type === 'query-failed') answers.set(message.id, message);
+      if (answers.size === 3) resolve();
+    }),
+  );
+  child.send({ type: 'query', id: 1, db, query: { kind: 'controller-insight', runId: 1 } } satisfies EngineCommand);
+  child.send({ type: 'query', id: 2, db, query: { kind: 'controller-insight', runId: 2 } } satisfies EngineCommand);
+  child.send({ type: 'query', id: 3, db, query: { kind: 'runs' } } satisfies EngineCommand);
+  await answered;
+  child.disconnect();
+  const insight = answers.get(1);
+  assert.ok(insight?.type === 'query-result' && insight.result !== null && 'spearman' in insight.result);
+  assert.equal(insight.result.spearman.unsupervised?.pairs, 4950);
+  assert.equal(insight.result.hiddenStates.length, 100);
+  const refused = answers.get(2);
+  assert.ok(refused?.type === 'query-failed' && /used the random strategy/.test(refused.message));
+  assert.equal(answers.get(3)?.type, 'query-result');
+});

@@ -292,7 +292,7 @@ test('every bad file in the corpus gives its expected problem, and nothing throw
 
 test('every semantic rule has a corpus file', () => {
   const rules = new Set([...corpusExpectations().values()].map((expected) => expected.rule));
-  for (const rule of ['split-sum', 'reward-epochs', 'file-not-found', 'budget-batch', 'path-kind', 'csv-columns']) {
+  for (const rule of ['split-sum', 'reward-epochs', 'file-not-found', 'budget-batch', 'path-kind', 'csv-columns', 'buffer-replace', 'buffer-loss-start']) {
     assert.ok(rules.has(rule), rule);
   }
 });
@@ -380,6 +380,24 @@ test('budget-batch: a REINFORCE batch larger than the budget is pointed at the b
   assert.deepEqual(position(problem), { line: 6, column: 29, endLine: 6, endColumn: 31, rule: 'budget-batch' });
   assert.match(problem.message, /budget of 20 trials .* batch_size 30 \(rule: budget-batch\); allowed: 1 to 20, or more budget\.trials$/);
   assert.deepEqual(parseSearchText(`${text}budget: { trials: 30 }\n`, 'x.nas.yaml').problems, []);
+});
+
+test('memory buffer: counts above its size are pointed at, defaults fill the rest, and the size itself is blamed when the count is a default', () => {
+  const withBuffer = (buffer: string) => MINIMAL.replace('strategy: { kind: reinforce }', `strategy:\n  kind: reinforce\n  controller: { memory_buffer: ${buffer} }`);
+  const [batch] = problemsOf(withBuffer('{ size: 8, batch_size: 9 }'));
+  assert.equal(batch.rule, 'buffer-batch-size');
+  assert.match(batch.message, /^strategy\.controller\.memory_buffer\.batch_size: must be at most memory_buffer\.size \(8\), got 9/);
+  // add_per_step and replace default to 5: a size of 3 is at fault, and is where the problem points.
+  const small = problemsOf(withBuffer('{ size: 3 }'));
+  assert.deepEqual(small.map((p) => p.rule).sort(), ['buffer-add-per-step', 'buffer-batch-size', 'buffer-replace']);
+  const parsed = parseSearchText(withBuffer('{ size: 50 }'), 'x.nas.yaml');
+  assert.deepEqual(parsed.problems, []);
+  const strategy = parsed.config?.strategy;
+  assert.ok(strategy?.kind === 'reinforce');
+  assert.deepEqual(strategy.controller.memory_buffer, { size: 50, start_step: 0, add_per_step: 5, replace: 5, loss_start_step: 0, batch_size: 20 });
+  const plain = parseSearchText(MINIMAL, 'x.nas.yaml').config?.strategy;
+  assert.ok(plain?.kind === 'reinforce');
+  assert.equal(plain.controller.memory_buffer, undefined, 'absent unless written');
 });
 
 test('path-kind: mnist needs a folder and csv a file', () => {

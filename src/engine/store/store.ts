@@ -92,6 +92,15 @@ const MIGRATIONS: string[] = [
      created_at TEXT NOT NULL,
      PRIMARY KEY (run_id, seq)
    );`,
+  // The controller's LSTM hidden state after it emitted a trial's architecture (float32 bytes), for
+  // the controller-insight analysis. Self-contained: it only adds a table.
+  `CREATE TABLE controller_hidden_states (
+     run_id INTEGER NOT NULL,
+     trial_idx INTEGER NOT NULL,
+     hidden BLOB NOT NULL,
+     PRIMARY KEY (run_id, trial_idx),
+     FOREIGN KEY (run_id, trial_idx) REFERENCES trials(run_id, idx) ON DELETE CASCADE
+   );`,
   // One-shot searches: how a trial was scored, DARTS' architecture weights over time, and warnings kept with the run.
   `ALTER TABLE trials ADD COLUMN evaluator TEXT NOT NULL DEFAULT 'train-from-scratch';
    CREATE TABLE alpha_snapshots (
@@ -277,6 +286,24 @@ export class Store {
   /** Runs `write` as one transaction: several records that must never be seen apart. */
   atomically<T>(write: () => T): T {
     return this.db.transaction(write)();
+  }
+
+  /** Keeps the controller's hidden state for a started trial: its values as float32. */
+  recordHiddenState(runId: number, index: number, hidden: readonly number[]): void {
+    const values = Float32Array.from(hidden);
+    this.db
+      .prepare('INSERT OR REPLACE INTO controller_hidden_states (run_id, trial_idx, hidden) VALUES (?, ?, ?)')
+      .run(runId, index, Buffer.from(values.buffer, values.byteOffset, values.byteLength));
+  }
+
+  /** The recorded hidden states of a run's trials, by trial index. */
+  hiddenStates(runId: number): { index: number; hidden: number[] }[] {
+    const rows = this.db.prepare('SELECT trial_idx, hidden FROM controller_hidden_states WHERE run_id = ? ORDER BY trial_idx').all(runId) as Row[];
+    return rows.map((row) => {
+      const bytes = row.hidden as Buffer;
+      const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      return { index: row.trial_idx as number, hidden: Array.from(values) };
+    });
   }
 
   /** Records a finished trial with its learning curve, in one transaction. */

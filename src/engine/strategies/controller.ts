@@ -29,6 +29,8 @@ export interface ControllerUpdate {
   entropy: number;
   /** Mean advantage of the batch: meanReward - baseline. */
   advantage: number;
+  /** L_sup, the mean negative log-likelihood of the memory-buffer batch, before the step; null when there was none. */
+  supervisedLoss: number | null;
 }
 
 export interface SavedTensor {
@@ -193,11 +195,15 @@ export class LstmController {
     return { architecture, probabilities };
   }
 
-  /** One REINFORCE step on a batch of evaluated architectures. */
-  update(batch: readonly { architecture: Architecture; reward: number }[]): ControllerUpdate {
+  /**
+   * One REINFORCE step on a batch of evaluated architectures. With `remembered` architectures (a
+   * memory-buffer batch), their mean negative log-likelihood is added to the loss: L = L_PG + L_sup.
+   */
+  update(batch: readonly { architecture: Architecture; reward: number }[], remembered: readonly Architecture[] = []): ControllerUpdate {
     if (batch.length === 0) throw new Error('A controller update needs at least one architecture.');
     const architectures = batch.map((b) => b.architecture);
     architectures.forEach((a) => this.validateArchitecture(a));
+    remembered.forEach((a) => this.validateArchitecture(a));
     const meanReward = batch.reduce((sum, b) => sum + b.reward, 0) / batch.length;
     // Initialised to the first batch's mean reward rather than 0, so the first advantages are
     // centred instead of all sharing the sign of the (positive) rewards.
@@ -205,13 +211,18 @@ export class LstmController {
     const advantages = batch.map((b) => b.reward - baseline);
 
     let entropy = 0;
+    let supervisedLoss: number | null = null;
     const lossTensor = this.optimizer.minimize(
       () => {
         const scored = this.scoreArchitectures(architectures);
         const policyLoss = tf.neg(tf.mean(tf.mul(tf.tensor1d(advantages), scored.logProb)));
         const meanEntropy = tf.mean(scored.entropy);
         entropy = meanEntropy.dataSync()[0];
-        return tf.sub(policyLoss, tf.mul(this.config.entropy_weight, meanEntropy)) as tf.Scalar;
+        const loss = tf.sub(policyLoss, tf.mul(this.config.entropy_weight, meanEntropy)) as tf.Scalar;
+        if (remembered.length === 0) return loss;
+        const negativeLogLikelihood = tf.neg(tf.mean(this.scoreArchitectures(remembered).logProb));
+        supervisedLoss = negativeLogLikelihood.dataSync()[0];
+        return tf.add(loss, negativeLogLikelihood) as tf.Scalar;
       },
       true,
       this.trainable,
@@ -222,7 +233,14 @@ export class LstmController {
 
     const decay = this.config.baseline_decay;
     this.baseline = decay * baseline + (1 - decay) * meanReward;
-    return { loss, meanReward, baseline, entropy, advantage: meanReward - baseline };
+    return { loss, meanReward, baseline, entropy, advantage: meanReward - baseline, supervisedLoss };
+  }
+
+  /** The mean negative log-likelihood of the architectures under the controller (the supervised loss, without a step). */
+  negativeLogLikelihood(architectures: readonly Architecture[]): number {
+    if (architectures.length === 0) throw new Error('A negative log-likelihood needs at least one architecture.');
+    architectures.forEach((a) => this.validateArchitecture(a));
+    return tf.tidy(() => -tf.mean(this.scoreArchitectures(architectures).logProb).dataSync()[0]);
   }
 
   /** Every weight, the Adam slots and the baseline, as plain JSON. */

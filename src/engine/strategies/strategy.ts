@@ -22,6 +22,8 @@ export interface Strategy {
   readonly adaptive: boolean;
   /** Proposes the next architecture to evaluate. Several may be asked before any is told. */
   ask(): Architecture;
+  /** A controller's hidden state after it emitted the architecture just asked (what it encodes of it), for analysis. */
+  lastHiddenState?(): number[] | undefined;
   /** Reports an evaluated architecture; `reward` is null when its evaluation failed. */
   tell(architecture: Architecture, reward: number | null): PolicyUpdate | undefined;
   /** Everything needed to continue exactly from here, as plain JSON. */
