@@ -39,6 +39,11 @@ export function createRunFromFile(store: Store, file: string, overrides: SearchO
   const spaceFile = resolve(file);
   const loaded = loadSearchFile(spaceFile);
   if (!loaded.config) throw new InvalidSearchFile(loaded.problems.map(formatProblem));
+  const { strategy } = loaded.config;
+  // A one-shot search's trial count follows from its strategy (epochs, children, retrained cells).
+  if (overrides.trials !== undefined && (strategy.kind === 'enas' || strategy.kind === 'random-ws' || strategy.kind === 'darts')) {
+    throw new InvalidSearchFile([`${spaceFile}: --trials does not apply to a ${strategy.kind} search, whose trials follow from its strategy (${loaded.config.budget.trials} here); change strategy.epochs instead`]);
+  }
   const config: SearchConfig = {
     ...loaded.config,
     budget: { ...loaded.config.budget, trials: overrides.trials ?? loaded.config.budget.trials },

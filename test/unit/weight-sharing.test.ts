@@ -122,3 +122,13 @@ test('budget.trials of a weight-sharing search follows from its strategy; a cont
   const starved = parseSearchText(searchText('enas').replace('batch_size: 2', 'batch_size: 9'), 'tiny.nas.yaml');
   assert.equal(starved.problems[0]?.rule, 'budget-batch');
 });
+
+test('--trials is refused for a one-shot search, and no run is created', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nas-ws-'));
+  const file = join(dir, 'tiny.nas.yaml');
+  writeFileSync(file, searchText('random-ws'));
+  const store = new Store(join(dir, 'runs.db'));
+  assert.throws(() => createRunFromFile(store, file, { trials: 5 }), /--trials does not apply to a random-ws search, whose trials follow from its strategy \(12 here\)/);
+  assert.deepEqual(store.listRuns(), []);
+  store.close();
+});
