@@ -11,6 +11,7 @@ import type { StartEvaluator } from '../../src/engine/evaluators/evaluator.ts';
 import { prepareTrainingData, trainFromScratch } from '../../src/engine/evaluators/train-from-scratch.ts';
 import type { WeightSharingState } from '../../src/engine/oneshot/weight-sharing.ts';
 import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
+import { controllerInsight } from '../../src/engine/analysis/controller-insight.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import type { EngineEvent } from '../../src/protocol/engine.ts';
 import { trainingSetup } from '../../src/space/config.ts';
@@ -130,5 +131,19 @@ test('--trials is refused for a one-shot search, and no run is created', () => {
   const store = new Store(join(dir, 'runs.db'));
   assert.throws(() => createRunFromFile(store, file, { trials: 5 }), /--trials does not apply to a random-ws search, whose trials follow from its strategy \(12 here\)/);
   assert.deepEqual(store.listRuns(), []);
+  store.close();
+});
+
+test('an enas run records the controller hidden state of every sampled child, and controller insight analyses its controller', async () => {
+  const { store, runId } = await search('enas');
+  const sampled = store.listTrials(runId).filter((t) => t.evaluator === 'shared-weights');
+  assert.deepEqual(
+    store.hiddenStates(runId).map((h) => h.index),
+    sampled.map((t) => t.index),
+  );
+  const insight = await controllerInsight(store, runId, 20);
+  assert.equal(insight.trainedAs, 'unsupervised');
+  assert.ok(Number.isFinite(insight.spearman.unsupervised?.common_ops));
+  assert.equal(insight.spearman.supervised, null);
   store.close();
 });

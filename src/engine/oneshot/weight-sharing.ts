@@ -208,7 +208,7 @@ class WeightSharingRun {
     const indices = order(this.config.runtime.seed, 2, pass, count).subarray(start, Math.min(start + batchSize, count));
     this.progress.validationBatches += 1;
     const architecture = this.strategy.ask();
-    const { index, reward } = this.scoreAsTrial(architecture, indices);
+    const { index, reward } = this.scoreAsTrial(architecture, indices, this.strategy.lastHiddenState?.());
     await this.tell(index, architecture, reward);
   }
 
@@ -222,12 +222,13 @@ class WeightSharingRun {
   }
 
   /** Records a child scored with the shared weights on `indices` of the validation set as a 'shared-weights' trial. */
-  private scoreAsTrial(architecture: Architecture, indices: Int32Array): { index: number; reward: number } {
+  private scoreAsTrial(architecture: Architecture, indices: Int32Array, hidden?: number[]): { index: number; reward: number } {
     const started = performance.now();
     const graph = decodeArchitecture(this.config.space, architecture);
     const key = architectureKey(graph);
     const index = this.store.nextTrialIndex(this.runId);
     this.store.startTrial(this.runId, index, architecture, key, graph, 'shared-weights');
+    if (hidden) this.store.recordHiddenState(this.runId, index, hidden);
     this.emit({ type: 'trial-started', runId: this.runId, index, architecture, key });
     const validation = sharedWeightsAccuracy(this.supernet, graph, this.data.validation, indices);
     const test = sharedWeightsAccuracy(this.supernet, graph, this.data.test, firstBatch(this.data.test, this.strategyConfig.batch_size));
@@ -261,7 +262,8 @@ class WeightSharingRun {
         await this.checkpoint();
         return undefined;
       }
-      this.scoreAsTrial(this.strategy.ask(), batch);
+      const architecture = this.strategy.ask();
+      this.scoreAsTrial(architecture, batch, this.strategy.lastHiddenState?.());
     }
     // Ties go to the earliest sample.
     const best = finals().reduce((a, b) => ((b.reward ?? -Infinity) > (a.reward ?? -Infinity) ? b : a));
