@@ -105,7 +105,7 @@ export function syntheticRun(trials: number, decisionCount = 20): DashboardData 
     error: null,
   };
   // As the 'dashboard' query (src/engine/child.ts) sends them.
-  return { run, decisions, trials: points, steps: steps.map(toStepPoint) };
+  return { run, decisions, trials: points, steps: steps.map(toStepPoint), notes: [] };
 }
 
 function page(): string {

@@ -2,6 +2,7 @@
 import { runConvKernelBench } from './conv-kernels.ts';
 import { runDashboardRenderBench } from './dashboard-render.ts';
 import { runEngineOverheadBench } from './engine-overhead.ts';
+import { runOneShotBench } from './one-shot.ts';
 import { runValidationBench } from './validation.ts';
 import { runNasBench201Bench } from './nasbench201.ts';
 import { runControllerInsightBench } from './controller-insight.ts';
@@ -11,6 +12,7 @@ import { runControllerInsightBench } from './controller-insight.ts';
   await runEngineOverheadBench();
   runValidationBench();
   await runNasBench201Bench([]);
+  await runOneShotBench();
   await runControllerInsightBench([]);
   // Needs a browser: run `npm run e2e:setup` once first.
   await runDashboardRenderBench();

@@ -4,7 +4,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { Chart, Decimation, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartDataset } from 'chart.js';
 import type { RunRecord } from '../src/protocol/engine.ts';
-import type { DashboardData, StepPoint, TrialPoint } from '../src/protocol/webview.ts';
+import type { AlphaPoint, DashboardData, StepPoint, TrialPoint } from '../src/protocol/webview.ts';
 import { appRoot, applyAxisTheme, baseOptions, chartCard, fmt, h, linearAxis, listen, onThemeChange, post, readTheme, seriesDash, type Theme } from './common.ts';
 import {
   argmaxSeries,
@@ -35,6 +35,8 @@ interface Charts {
   entropy: Chart<'line', XY[]>;
   argmax: Chart<'line', XY[]>;
   pareto: Chart<'scatter', XY[]>;
+  /** DARTS runs only. */
+  alpha?: Chart<'line', XY[]>;
 }
 
 /** Everything the page holds for one run. The raw series are ours; chart.js may decimate what it draws. */
@@ -52,6 +54,8 @@ interface State {
     argmax: XY[][];
     all: XY[];
     front: XY[];
+    /** DARTS: per cell type then mixed operation, its mean weight over the cell's edges against the alpha step. */
+    alphas: XY[][];
   };
   plotted: Set<number>;
   trialsPerStep: number;
@@ -62,6 +66,7 @@ interface State {
   charts: Charts;
   header: Header;
   table: Table;
+  notes: HTMLElement;
 }
 
 let state: State | undefined;
@@ -76,7 +81,7 @@ listen((message) => {
       render(message.data);
       break;
     case 'dashboard-append':
-      if (state) append(state, message.run, message.trials, message.steps);
+      if (state) append(state, message.run, message.trials, message.steps, message.alphas, message.notes);
       break;
     default:
       break;
@@ -116,6 +121,7 @@ function render(data: DashboardData): void {
     argmax: argmaxSeries(data.steps, decisions),
     all: [],
     front: [],
+    alphas: alphaSeries(data.darts?.alphas ?? [], data.darts?.operations.length ?? 0),
   };
   paretoSeries(trials, series);
   replace(series.bestSteps, stepCorners(series.best));
@@ -128,7 +134,11 @@ function render(data: DashboardData): void {
   const pareto = chartCard('chart-pareto', 'Validation accuracy vs parameters (Pareto front)');
   argmax.card.classList.add('wide');
   const table = buildTable();
-  app.append(header.root, h('div', { class: 'charts' }, reward.card, entropy.card, argmax.card, pareto.card), table.root);
+  const notes = h('section', { class: 'run-notes', id: 'run-notes' });
+  showNotes(notes, data.notes);
+  const alpha = data.darts ? chartCard('chart-alpha', 'DARTS: mean weight of each operation over a cell\'s edges (softmax of alpha)') : undefined;
+  alpha?.card.classList.add('wide');
+  app.append(header.root, notes, h('div', { class: 'charts' }, reward.card, entropy.card, argmax.card, pareto.card, ...(alpha ? [alpha.card] : [])), table.root);
 
   // Colours go in before the first draw (a recolour would cost a second full update).
   const charts: Charts = {
@@ -187,6 +197,31 @@ function render(data: DashboardData): void {
       },
     }),
   };
+  if (alpha && data.darts) {
+    const operations = data.darts.operations;
+    charts.alpha = new Chart(alpha.canvas, {
+      type: 'line',
+      data: {
+        datasets: series.alphas.map((points, i) => {
+          const op = i % operations.length;
+          const cell = i < operations.length ? 'normal' : 'reduction';
+          return {
+            label: `${cell} ${operations[op]}`,
+            data: points,
+            pointRadius: 0,
+            borderWidth: 1.5,
+            borderDash: cell === 'normal' ? [] : [5, 3],
+            ...colours(theme.series[op % theme.series.length], 1),
+          };
+        }),
+      },
+      options: {
+        ...baseOptions(theme),
+        plugins: { ...baseOptions(theme).plugins, decimation: DECIMATION, legend: { ...baseOptions(theme).plugins?.legend, position: 'right' } },
+        scales: { x: linearAxis(theme, 'alpha step'), y: linearAxis(theme, 'mean weight', { min: 0 }) },
+      },
+    });
+  }
   // Read by the e2e tests and bench/dashboard-render.ts to count points. The reward chart's first
   // dataset holds one point per trial with a reward and is never decimated (scatter).
   window.__nasCharts = { ...charts };
@@ -204,6 +239,7 @@ function render(data: DashboardData): void {
     charts,
     header,
     table,
+    notes,
   };
   const s = state;
   entropyToggle.addEventListener('change', () => setPerDecision(s, entropyToggle.checked));
@@ -227,8 +263,19 @@ function paretoSeries(trials: readonly TrialPoint[], series: State['series']): v
 // ---------------------------------------------------------------------------------------
 // Live appends
 
-function append(s: State, run: RunRecord, trials: TrialPoint[], steps: StepPoint[]): void {
+function append(s: State, run: RunRecord, trials: TrialPoint[], steps: StepPoint[], alphas: AlphaPoint[], notes: string[]): void {
   s.data.run = run;
+  if (notes.length) {
+    s.data.notes.push(...notes);
+    showNotes(s.notes, s.data.notes);
+  }
+  const newAlphas = alphas.filter((a) => !(s.data.darts?.alphas.some((known) => known.step === a.step) ?? true));
+  s.data.darts?.alphas.push(...newAlphas);
+  alphaSeries(newAlphas, s.data.darts?.operations.length ?? 0).forEach((points, i) => s.series.alphas[i].push(...points));
+  s.series.alphas.forEach((points, i) => {
+    const dataset = s.charts.alpha?.data.datasets[i];
+    if (dataset) dataset.data = points;
+  });
   let reordered = false;
   const lastBest = s.series.best.length ? s.series.best[s.series.best.length - 1].x : -Infinity;
   const freshRewards: XY[] = [];
@@ -295,6 +342,21 @@ function append(s: State, run: RunRecord, trials: TrialPoint[], steps: StepPoint
   updateHeader(s);
 }
 
+/** Per cell type then operation, its mean weight against the alpha step. */
+function alphaSeries(alphas: readonly AlphaPoint[], operations: number): XY[][] {
+  const series: XY[][] = Array.from({ length: 2 * operations }, () => []);
+  for (const a of alphas) {
+    a.normal.forEach((w, op) => series[op].push({ x: a.step, y: w }));
+    a.reduction.forEach((w, op) => series[operations + op].push({ x: a.step, y: w }));
+  }
+  return series;
+}
+
+function showNotes(root: HTMLElement, notes: readonly string[]): void {
+  root.replaceChildren(...notes.map((note) => h('p', { class: 'note-warn', role: 'status' }, note)));
+  root.hidden = notes.length === 0;
+}
+
 function replace<T>(target: T[], values: T[]): void {
   target.length = 0;
   target.push(...values);
@@ -322,6 +384,8 @@ function recolour(s: State): void {
   const [allSet, frontSet] = s.charts.pareto.data.datasets as ScatterDataset[];
   paint(allSet, t.muted, 0.75);
   paint(frontSet, t.red, 1);
+  const operations = s.data.darts?.operations.length ?? 1;
+  (s.charts.alpha?.data.datasets as LineDataset[] | undefined)?.forEach((dataset, i) => paint(dataset, t.series[(i % operations) % t.series.length], 1));
   for (const chart of Object.values(s.charts) as Chart[]) {
     applyAxisTheme(chart, t);
     chart.update('none');

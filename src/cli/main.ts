@@ -22,7 +22,7 @@ usage:
   nas-studio runs [--db PATH] [--json]
   nas-studio trials <run|latest> [--db PATH] [--json]
   nas-studio show <run|latest> <trial> [--db PATH] [--json]
-  nas-studio analyze <run|latest> [--db PATH] [--json]   controller insight of a reinforce run
+  nas-studio analyze <run|latest> [--db PATH] [--json]   controller insight of a reinforce or enas run
 
 The database defaults to .nas-studio/runs.db under the current folder.
 Exit status: 0 success, 1 failure, 2 invalid input.`;

@@ -3,9 +3,10 @@
 // src/protocol. One process runs at most one search; any process answers store queries.
 
 import type { EngineCommand, EngineMessage, StoreQuery, StoreQueryResults } from '../protocol/engine.ts';
-import { toStepPoint, toTrialPoint } from '../protocol/webview.ts';
+import { toAlphaPoint, toStepPoint, toTrialPoint, type DashboardData } from '../protocol/webview.ts';
 import { compileSpace } from '../space/graph.ts';
 import { controllerInsight } from './analysis/controller-insight.ts';
+import { mixedOperations } from './oneshot/darts-supernet.ts';
 import { InvalidSearchFile, createRunFromFile, runSearch } from './search.ts';
 import { Store } from './store/store.ts';
 
@@ -50,10 +51,16 @@ async function answer(store: Store, query: StoreQuery): Promise<StoreQueryResult
     case 'dashboard': {
       const run = store.getRun(query.runId);
       if (!run) return null;
-      const decisions = compileSpace(store.runConfig(query.runId).config.space).map((d) => d.name);
+      const { space } = store.runConfig(query.runId).config;
+      const decisions = compileSpace(space).map((d) => d.name);
       const trials = store.listTrials(query.runId).map((trial) => toTrialPoint(trial, run.createdAt));
+      const notes = store.runNotes(query.runId).map((note) => note.message);
       // The charts' per-decision values are computed here: the vectors themselves never reach the webview.
-      return { run, decisions, trials, steps: store.controllerSteps(query.runId).map(toStepPoint) };
+      const data: DashboardData = { run, decisions, trials, steps: store.controllerSteps(query.runId).map(toStepPoint), notes };
+      if (run.strategy === 'darts' && space.kind === 'cell') {
+        data.darts = { operations: mixedOperations(space), alphas: store.alphaSnapshots(query.runId).map(toAlphaPoint) };
+      }
+      return data;
     }
     case 'trial-view': {
       const run = store.getRun(query.runId);

@@ -2,7 +2,7 @@
 // Both the CLI and the engine child process drive this same code.
 
 import { dirname, resolve } from 'node:path';
-import type { ControllerStepRecord, EngineEvent, RunStatus, SearchOverrides, TrialMeasurements } from '../protocol/engine.ts';
+import type { ControllerStepRecord, EngineEvent, RunStatus, SearchOverrides, TrialMeasurements, TrialStatus } from '../protocol/engine.ts';
 import type { RewardConfig, SearchConfig } from '../space/config.ts';
 import { log10SpaceSize, type Architecture } from '../space/decisions.ts';
 import { architectureKey, compileSpace, decodeArchitecture } from '../space/graph.ts';
@@ -10,6 +10,8 @@ import { formatProblem, loadSearchFile } from '../space/parse.ts';
 import { selectBackend } from './backend.ts';
 import { EvaluationFailed, type Evaluator, type StartEvaluator } from './evaluators/evaluator.ts';
 import { startConfiguredEvaluator } from './evaluators/start.ts';
+import { isWeightSharing, runWeightSharing } from './oneshot/weight-sharing.ts';
+import { runDarts } from './oneshot/darts.ts';
 import type { Store } from './store/store.ts';
 import { createStrategy, type Strategy } from './strategies/strategy.ts';
 
@@ -37,12 +39,53 @@ export function createRunFromFile(store: Store, file: string, overrides: SearchO
   const spaceFile = resolve(file);
   const loaded = loadSearchFile(spaceFile);
   if (!loaded.config) throw new InvalidSearchFile(loaded.problems.map(formatProblem));
+  const { strategy } = loaded.config;
+  // A one-shot search's trial count follows from its strategy (epochs, children, retrained cells).
+  if (overrides.trials !== undefined && (strategy.kind === 'enas' || strategy.kind === 'random-ws' || strategy.kind === 'darts')) {
+    throw new InvalidSearchFile([`${spaceFile}: --trials does not apply to a ${strategy.kind} search, whose trials follow from its strategy (${loaded.config.budget.trials} here); change strategy.epochs instead`]);
+  }
   const config: SearchConfig = {
     ...loaded.config,
     budget: { ...loaded.config.budget, trials: overrides.trials ?? loaded.config.budget.trials },
     runtime: { backend: overrides.backend ?? loaded.config.runtime.backend, seed: overrides.seed ?? loaded.config.runtime.seed },
   };
   return store.createRun({ name: config.name, spaceFile, spaceText: loaded.text, config });
+}
+
+export interface TrialContext {
+  store: Store;
+  runId: number;
+  config: SearchConfig;
+  evaluator: Evaluator;
+  emit: (event: EngineEvent) => void;
+}
+
+/** Trains one architecture from scratch as trial `index`: recorded in the store, announced, and its outcome returned. */
+export async function trainTrial(context: TrialContext, index: number, architecture: Architecture, hidden?: number[]): Promise<{ status: Exclude<TrialStatus, 'running'>; reward: number | null }> {
+  const { store, runId, config, evaluator, emit } = context;
+  const graph = decodeArchitecture(config.space, architecture);
+  const key = architectureKey(graph);
+  store.startTrial(runId, index, architecture, key, graph);
+  // The controller's state once it emitted this architecture, for the controller-insight analysis.
+  if (hidden) store.recordHiddenState(runId, index, hidden);
+  emit({ type: 'trial-started', runId, index, architecture, key });
+  let measurements: TrialMeasurements | null = null;
+  let error: string | null = null;
+  let status: Exclude<TrialStatus, 'running'> = 'done';
+  try {
+    measurements = await evaluator.evaluate(
+      { architecture, graph, space: config.space, seed: config.runtime.seed * 100003 + index },
+      (metrics) => emit({ type: 'epoch', runId, trial: index, metrics }),
+    );
+  } catch (failure) {
+    error = failure instanceof Error ? failure.message : String(failure);
+    status = failure instanceof EvaluationFailed && failure.cancelled ? 'interrupted' : 'failed';
+  }
+  const reward = measurements ? applyReward(config.strategy.reward, measurements.valAccuracy) : null;
+  store.finishTrial({ runId, index, status, reward, measurements, error });
+  const trial = store.getTrial(runId, index);
+  if (trial) emit({ type: 'trial-finished', trial });
+  return { status, reward };
 }
 
 interface Outcome {
@@ -57,9 +100,11 @@ interface Outcome {
  * told again, and new trials take fresh indices.
  */
 export async function runSearch(store: Store, runId: number, hooks: SearchHooks): Promise<RunStatus> {
+  const { config, spaceFile } = store.runConfig(runId);
+  if (config.strategy.kind === 'darts') return runDarts(store, runId, hooks);
+  if (isWeightSharing(config.strategy)) return runWeightSharing(store, runId, hooks);
   const emit = hooks.onEvent;
   const log = (level: 'info' | 'warn' | 'error', message: string) => emit({ type: 'log', level, message });
-  const { config, spaceFile } = store.runConfig(runId);
   const decisions = compileSpace(config.space);
   let strategy: Strategy | undefined;
   let evaluator: Evaluator | undefined;
@@ -114,29 +159,10 @@ export async function runSearch(store: Store, runId: number, hooks: SearchHooks)
     let nextIndex = store.nextTrialIndex(runId);
     let nextToTell = nextIndex;
     const evaluate = async (index: number, architecture: Architecture, hidden: number[] | undefined) => {
-      const graph = decodeArchitecture(config.space, architecture);
-      const key = architectureKey(graph);
-      store.startTrial(runId, index, architecture, key, graph);
-      if (hidden) store.recordHiddenState(runId, index, hidden);
-      emit({ type: 'trial-started', runId, index, architecture, key });
-      let measurements: TrialMeasurements | null = null;
-      let error: string | null = null;
-      let trialStatus: 'done' | 'failed' | 'interrupted' = 'done';
-      try {
-        measurements = await active.evaluate(
-          { architecture, graph, space: config.space, seed: config.runtime.seed * 100003 + index },
-          (metrics) => emit({ type: 'epoch', runId, trial: index, metrics }),
-        );
-      } catch (failure) {
-        error = failure instanceof Error ? failure.message : String(failure);
-        trialStatus = failure instanceof EvaluationFailed && failure.cancelled ? 'interrupted' : 'failed';
-      }
-      const reward = measurements ? applyReward(config.strategy.reward, measurements.valAccuracy) : null;
-      if (trialStatus !== 'interrupted') trialsDone += 1;
-      store.finishTrial({ runId, index, status: trialStatus, reward, measurements, error });
-      const trial = store.getTrial(runId, index);
-      if (trial) emit({ type: 'trial-finished', trial });
-      if (trialStatus !== 'interrupted') finished.set(index, { index, architecture, reward });
+      const { status: trialStatus, reward } = await trainTrial({ store, runId, config, evaluator: active, emit }, index, architecture, hidden);
+      if (trialStatus === 'interrupted') return;
+      trialsDone += 1;
+      finished.set(index, { index, architecture, reward });
     };
 
     const budget = config.budget.trials;

@@ -227,12 +227,12 @@ export function activate(context: vscode.ExtensionContext): void {
     if (run) panels.openDashboard(run.id);
   });
   register('nasStudio.showControllerInsight', async (node?: unknown) => {
-    const reinforceRuns = (await listRuns()).filter((run) => run.strategy === 'reinforce').reverse();
-    if (!runOf(node) && reinforceRuns.length === 0) {
-      void vscode.window.showInformationMessage('Controller Insight analyses the LSTM controller of a reinforce run; there is none in this database yet.');
+    const controllerRuns = (await listRuns()).filter((run) => run.strategy === 'reinforce' || run.strategy === 'enas').reverse();
+    if (!runOf(node) && controllerRuns.length === 0) {
+      void vscode.window.showInformationMessage('Controller Insight analyses the LSTM controller of a reinforce or enas run; there is none in this database yet.');
       return;
     }
-    const run = runOf(node) ?? (await pickRun(reinforceRuns, 'NAS: Controller Insight'));
+    const run = runOf(node) ?? (await pickRun(controllerRuns, 'NAS: Controller Insight'));
     if (run) panels.openInsight(run.id);
   });
   register('nasStudio.compareRuns', async (node?: unknown, selected?: unknown) => {

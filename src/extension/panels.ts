@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { EngineEvent, RunRecord } from '../protocol/engine.ts';
-import { isPanelRequest, toStepPoint, toTrialPoint, type PanelMessage, type PanelRequest, type PanelState, type StepPoint, type TrialPoint } from '../protocol/webview.ts';
+import { isPanelRequest, toAlphaPoint, toStepPoint, toTrialPoint, type AlphaPoint, type PanelMessage, type PanelRequest, type PanelState, type StepPoint, type TrialPoint } from '../protocol/webview.ts';
 import type { QueryClient } from './engine-process.ts';
 
 export const PANEL_VIEW_TYPES = {
@@ -33,6 +33,8 @@ interface OpenPanel {
   early: EngineEvent[];
   pendingTrials: TrialPoint[];
   pendingSteps: StepPoint[];
+  pendingAlphas: AlphaPoint[];
+  pendingNotes: string[];
   flushTimer?: NodeJS.Timeout;
 }
 
@@ -94,7 +96,7 @@ export class Panels implements vscode.Disposable {
   }
 
   private attach(panel: vscode.WebviewPanel, state: PanelState): void {
-    const entry: OpenPanel = { panel, state, early: [], pendingTrials: [], pendingSteps: [] };
+    const entry: OpenPanel = { panel, state, early: [], pendingTrials: [], pendingSteps: [], pendingAlphas: [], pendingNotes: [] };
     this.open.add(entry);
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'nas-studio.svg');
     panel.webview.options = { enableScripts: true, localResourceRoots: [this.root] };
@@ -179,9 +181,13 @@ export class Panels implements vscode.Disposable {
       // What finished while the query ran, less what the query already had.
       const loadedTrials = new Set(data.trials.filter((t) => t.status !== 'running').map((t) => t.index));
       const lastStep = data.steps.at(-1)?.step ?? 0;
+      const lastAlphaStep = data.darts?.alphas.at(-1)?.step ?? -1;
+      const loadedNotes = new Set(data.notes);
       for (const event of entry.early.splice(0)) {
         if (event.type === 'trial-finished' && loadedTrials.has(event.trial.index)) continue;
         if (event.type === 'controller-step' && event.step.step <= lastStep) continue;
+        if (event.type === 'alpha-snapshot' && event.snapshot.step <= lastAlphaStep) continue;
+        if (event.type === 'run-note' && loadedNotes.has(event.note.message)) continue;
         this.apply(entry, event);
       }
     } else if (state.view === 'trial') {
@@ -204,7 +210,7 @@ export class Panels implements vscode.Disposable {
 
   /** Live runs: each dashboard gets the new trials and controller steps of its run, batched. */
   onEngineEvent(event: EngineEvent): void {
-    const runId = event.type === 'trial-finished' ? event.trial.runId : event.type === 'controller-step' ? event.step.runId : event.type === 'run-finished' || event.type === 'run-started' ? event.run.id : undefined;
+    const runId = engineEventRunId(event);
     if (runId === undefined) return;
     for (const entry of this.open) {
       if (entry.state.view !== 'dashboard' || entry.state.runId !== runId) continue;
@@ -224,6 +230,8 @@ export class Panels implements vscode.Disposable {
       entry.run = { ...entry.run, trialsDone: entry.run.trialsDone + counted, bestReward };
     }
     if (event.type === 'controller-step') entry.pendingSteps.push(toStepPoint(event.step));
+    if (event.type === 'alpha-snapshot') entry.pendingAlphas.push(toAlphaPoint(event.snapshot));
+    if (event.type === 'run-note') entry.pendingNotes.push(event.note.message);
     if (event.type === 'run-finished' || event.type === 'run-started') entry.run = event.run;
     entry.flushTimer ??= setTimeout(() => this.flush(entry), APPEND_INTERVAL_MS);
   }
@@ -231,10 +239,36 @@ export class Panels implements vscode.Disposable {
   private flush(entry: OpenPanel): void {
     entry.flushTimer = undefined;
     if (!entry.run) return;
-    this.post(entry, { type: 'dashboard-append', run: entry.run, trials: entry.pendingTrials.splice(0), steps: entry.pendingSteps.splice(0) });
+    this.post(entry, {
+      type: 'dashboard-append',
+      run: entry.run,
+      trials: entry.pendingTrials.splice(0),
+      steps: entry.pendingSteps.splice(0),
+      alphas: entry.pendingAlphas.splice(0),
+      notes: entry.pendingNotes.splice(0),
+    });
   }
 
   dispose(): void {
     for (const entry of this.open) entry.panel.dispose();
+  }
+}
+
+/** The run a live event belongs to, for the events a dashboard shows. */
+function engineEventRunId(event: EngineEvent): number | undefined {
+  switch (event.type) {
+    case 'trial-finished':
+      return event.trial.runId;
+    case 'controller-step':
+      return event.step.runId;
+    case 'alpha-snapshot':
+      return event.snapshot.runId;
+    case 'run-note':
+      return event.note.runId;
+    case 'run-finished':
+    case 'run-started':
+      return event.run.id;
+    default:
+      return undefined;
   }
 }

@@ -32,6 +32,9 @@ export interface TrialMeasurements {
   curve: EpochMetrics[];
 }
 
+/** How a trial was scored: trained on its own, or with a one-shot search's shared supernet weights. */
+export type TrialEvaluator = 'train-from-scratch' | 'shared-weights';
+
 export interface TrialRecord {
   runId: number;
   index: number;
@@ -42,6 +45,7 @@ export interface TrialRecord {
   reward: number | null;
   metrics: Omit<TrialMeasurements, 'curve'> | null;
   error: string | null;
+  evaluator: TrialEvaluator;
   startedAt: string;
   finishedAt: string | null;
 }
@@ -75,6 +79,31 @@ export interface ControllerStepRecord {
   probabilities: number[][];
 }
 
+/** The softmax over the operations of every edge of a DARTS cell, at one alpha step. */
+export interface AlphaSnapshotRecord {
+  runId: number;
+  /** Alpha updates made so far. */
+  step: number;
+  /** The search epoch the step belongs to (1-based). */
+  epoch: number;
+  weights: AlphaWeights;
+}
+
+/** Per cell type, per edge (in `dartsEdges` order), the weight of each operation, `none` last. */
+export interface AlphaWeights {
+  normal: number[][];
+  reduction: number[][];
+}
+
+/** A warning kept with a run, such as DARTS' collapse into identity operations. */
+export interface RunNoteRecord {
+  runId: number;
+  seq: number;
+  level: 'info' | 'warn';
+  message: string;
+  createdAt: string;
+}
+
 /** Events the engine emits while a search runs, in order. */
 export type EngineEvent =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
@@ -83,6 +112,8 @@ export type EngineEvent =
   | { type: 'epoch'; runId: number; trial: number; metrics: EpochMetrics }
   | { type: 'trial-finished'; trial: TrialRecord }
   | { type: 'controller-step'; step: ControllerStepRecord }
+  | { type: 'alpha-snapshot'; snapshot: AlphaSnapshotRecord }
+  | { type: 'run-note'; note: RunNoteRecord }
   | { type: 'run-finished'; run: RunRecord };
 
 export interface SearchOverrides {

@@ -1,7 +1,7 @@
 // Messages between the VS Code host and the webview panels (run dashboard, trial view, run
 // comparison). The host validates every message a webview sends (isPanelRequest) before using it.
 
-import type { ControllerStepRecord, EpochMetrics, RunRecord, TrialRecord } from './engine.ts';
+import type { AlphaSnapshotRecord, ControllerStepRecord, EpochMetrics, RunRecord, TrialRecord } from './engine.ts';
 import type { ControllerInsight } from './insight.ts';
 
 /** One trial as the charts need it: small, so 10,000 of them post quickly. */
@@ -36,12 +36,24 @@ export interface StepPoint {
   decisionEntropy: (number | null)[];
 }
 
+/** One DARTS alpha snapshot as the dashboard charts it (toAlphaPoint): per mixed operation, its mean weight over a cell's edges. */
+export interface AlphaPoint {
+  step: number;
+  epoch: number;
+  normal: number[];
+  reduction: number[];
+}
+
 export interface DashboardData {
   run: RunRecord;
   /** Names of the space's decisions, in order (for per-decision charts). */
   decisions: string[];
   trials: TrialPoint[];
   steps: StepPoint[];
+  /** Warnings kept with the run (such as DARTS' collapse). */
+  notes: string[];
+  /** DARTS runs only: the mixed operations (`none` last) and alpha's softmax over time. */
+  darts?: { operations: string[]; alphas: AlphaPoint[] };
 }
 
 export interface TrialData {
@@ -60,7 +72,7 @@ export interface CompareData {
 export type PanelMessage =
   | { type: 'dashboard'; data: DashboardData }
   /** A live run: what happened since the last message; the charts append, they are not rebuilt. */
-  | { type: 'dashboard-append'; run: RunRecord; trials: TrialPoint[]; steps: StepPoint[] }
+  | { type: 'dashboard-append'; run: RunRecord; trials: TrialPoint[]; steps: StepPoint[]; alphas: AlphaPoint[]; notes: string[] }
   | { type: 'trial'; data: TrialData }
   | { type: 'compare'; data: CompareData }
   | { type: 'insight'; data: ControllerInsight }
@@ -133,6 +145,12 @@ export function toStepPoint(step: ControllerStepRecord): StepPoint {
     decisionEntropy.push(entropy(probs));
   }
   return { step: step.step, loss: step.loss, meanReward: step.meanReward, baseline: step.baseline, entropy: step.entropy, argmax, decisionEntropy };
+}
+
+/** An alpha snapshot as the dashboard gets it: the edges' weights averaged per operation, in the first load and live appends alike. */
+export function toAlphaPoint(snapshot: AlphaSnapshotRecord): AlphaPoint {
+  const mean = (rows: number[][]) => (rows[0] ?? []).map((_, op) => rows.reduce((sum, row) => sum + row[op], 0) / rows.length);
+  return { step: snapshot.step, epoch: snapshot.epoch, normal: mean(snapshot.weights.normal), reduction: mean(snapshot.weights.reduction) };
 }
 
 /** Panel state VS Code keeps across a window reload (the serializer restores the panel from it). */

@@ -102,6 +102,44 @@ export interface MemoryBufferConfig {
   batch_size: number;
 }
 
+/** DARTS' search: the supernet's training and how many derived cells are retrained. */
+export interface DartsConfig {
+  epochs: number;
+  batch_size: number;
+  /** SGD with momentum on the supernet weights, cosine-annealed from w_learning_rate to w_learning_rate_min. */
+  w_learning_rate: number;
+  w_learning_rate_min: number;
+  w_momentum: number;
+  w_weight_decay: number;
+  /** Global-norm clip of the weights' gradient; 0 turns it off. */
+  gradient_clip: number;
+  /** Adam on alpha. */
+  alpha_learning_rate: number;
+  alpha_weight_decay: number;
+  order: 'first' | 'second';
+  /** Derived cells retrained from scratch: the final one, then the best earlier ones by shared-weights accuracy. */
+  retrain: number;
+}
+
+/** ENAS and random search with weight sharing: how the shared supernet trains, and how many children are scored. */
+export interface WeightSharingConfig {
+  /** Passes over the training set; each minibatch trains the shared weights through one sampled child. */
+  epochs: number;
+  /** Examples per minibatch, for training the shared weights and for scoring a child alike. */
+  batch_size: number;
+  optimizer: 'adam' | 'sgd' | 'rmsprop';
+  learning_rate: number;
+  /** Children scored on one validation minibatch after each epoch (ENAS trains its controller on them). */
+  children_per_epoch: number;
+  /** K: children sampled at the end and scored on one validation batch; the best is retrained from scratch. */
+  final_samples: number;
+}
+
+/** The trial records of an enas or random-ws search: the children scored during training, the final K, and the retrained one. */
+export function weightSharingTrials(strategy: WeightSharingConfig): number {
+  return strategy.epochs * strategy.children_per_epoch + strategy.final_samples + 1;
+}
+
 /** Regularized evolution (Real et al.). */
 export interface EvolutionConfig {
   /** P: the most recently evaluated architectures kept; the first P are random. */
@@ -131,6 +169,9 @@ export interface BayesianConfig {
 export type StrategyConfig =
   | { kind: 'random'; reward: RewardConfig }
   | { kind: 'reinforce'; controller: ControllerConfig; reward: RewardConfig }
+  | ({ kind: 'enas'; controller: ControllerConfig; reward: RewardConfig } & WeightSharingConfig)
+  | ({ kind: 'random-ws'; reward: RewardConfig } & WeightSharingConfig)
+  | ({ kind: 'darts'; reward: RewardConfig } & DartsConfig)
   | ({ kind: 'evolution'; reward: RewardConfig } & EvolutionConfig)
   | ({ kind: 'local'; reward: RewardConfig } & LocalSearchConfig)
   | ({ kind: 'bayesian'; reward: RewardConfig } & BayesianConfig);
@@ -179,3 +220,10 @@ export interface SearchConfig {
 
 /** A backend actually in use ('auto' resolves to one of these). */
 export type BackendName = Exclude<BackendChoice, 'auto'>;
+
+/** What a search that trains its architectures has: a data set and a train evaluation (the validator guarantees both). */
+export function trainingSetup(config: SearchConfig): { dataset: DatasetConfig; evaluation: TrainEvaluationConfig } {
+  const { dataset, evaluation } = config;
+  if (evaluation.kind !== 'train' || dataset === undefined) throw new Error(`strategy ${config.strategy.kind} trains its architectures: it needs a dataset and evaluation kind train`);
+  return { dataset, evaluation };
+}

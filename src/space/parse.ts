@@ -23,7 +23,7 @@ import {
   type YAMLError,
 } from 'yaml';
 import schema from '../../schemas/nas-search.schema.json';
-import type { DatasetConfig, MemoryBufferConfig, SearchConfig } from './config.ts';
+import { weightSharingTrials, type DatasetConfig, type MemoryBufferConfig, type SearchConfig } from './config.ts';
 import { compileSpace } from './graph.ts';
 
 export interface Problem {
@@ -169,6 +169,8 @@ function parseGuarded(text: string, file: string, options: ParseOptions): ParseR
   // "The best of the last 5 epochs" of a shorter training means all of its epochs.
   const { evaluation } = config;
   if (evaluation.kind === 'train' && !rewardEpochsWritten) evaluation.reward_epochs = Math.min(evaluation.reward_epochs, evaluation.epochs);
+  if (config.strategy.kind === 'enas' || config.strategy.kind === 'random-ws') config.budget.trials = weightSharingTrials(config.strategy);
+  if (config.strategy.kind === 'darts') config.budget.trials = config.strategy.epochs + config.strategy.retrain;
   return { config, problems };
 }
 
@@ -256,9 +258,56 @@ function semanticProblems(config: SearchConfig, doc: Document, at: Reporter, con
     problems.push(at(locate(doc, ['strategy', 'controller', 'batch_size']).span, message, 'budget-batch'));
   }
 
+  // Shared weights are trained here, on images: a looked-up table has neither.
+  const oneShot = strategy.kind === 'darts' || strategy.kind === 'enas' || strategy.kind === 'random-ws';
+  if (oneShot && evaluation.kind !== 'train') {
+    const message = `evaluation.kind: strategy ${strategy.kind} trains shared weights on a data set and retrains its best architecture from scratch, so it needs evaluation kind train, got ${evaluation.kind} (rule: oneshot-evaluation); allowed: train`;
+    problems.push(at(locate(doc, ['evaluation', 'kind']).span, message, 'oneshot-evaluation'));
+  }
+
+  if (strategy.kind === 'darts') problems.push(...dartsProblems(config, doc, at));
+
+  if (strategy.kind === 'enas' || strategy.kind === 'random-ws') problems.push(...weightSharingProblems(config, doc, at));
+
   if (strategy.kind === 'reinforce' && strategy.controller.memory_buffer) problems.push(...memoryBufferProblems(strategy.controller.memory_buffer, doc, at));
 
   if (context.checkFiles && dataset && 'path' in dataset) problems.push(...datasetPathProblems(dataset, doc, at, context.baseDir));
+  return problems;
+}
+
+// DARTS relaxes the cell space's choices, and its trials are its search epochs and retrained cells.
+function dartsProblems(config: SearchConfig, doc: Document, at: Reporter): Problem[] {
+  const { strategy, space, budget } = config;
+  if (strategy.kind !== 'darts') return [];
+  if (space.kind !== 'cell') {
+    const message = `space.kind: strategy darts searches a cell space, got ${space.kind} (rule: darts-space); allowed: cell`;
+    return [at(locate(doc, ['space', 'kind']).span, message, 'darts-space')];
+  }
+  const trials = strategy.epochs + strategy.retrain;
+  const written = locate(doc, ['budget', 'trials']);
+  if (written.found && budget.trials !== trials) {
+    const message = `budget.trials: a darts search makes one trial per search epoch and one per retrained cell, strategy.epochs + strategy.retrain = ${trials}, got ${budget.trials} (rule: darts-budget); allowed: ${trials}, or leave budget.trials out`;
+    return [at(written.span, message, 'darts-budget')];
+  }
+  return [];
+}
+
+// An enas or random-ws search makes a known number of trials; ENAS's controller must get to learn.
+function weightSharingProblems(config: SearchConfig, doc: Document, at: Reporter): Problem[] {
+  const { strategy, budget } = config;
+  if (strategy.kind !== 'enas' && strategy.kind !== 'random-ws') return [];
+  const problems: Problem[] = [];
+  const trials = weightSharingTrials(strategy);
+  const written = locate(doc, ['budget', 'trials']);
+  if (written.found && budget.trials !== trials) {
+    const message = `budget.trials: a ${strategy.kind} search makes one trial per scored child and one for the retrained architecture, strategy.epochs × strategy.children_per_epoch + strategy.final_samples + 1 = ${trials}, got ${budget.trials} (rule: oneshot-budget); allowed: ${trials}, or leave budget.trials out`;
+    problems.push(at(written.span, message, 'oneshot-budget'));
+  }
+  const scored = strategy.epochs * strategy.children_per_epoch;
+  if (strategy.kind === 'enas' && strategy.controller.batch_size > scored) {
+    const message = `strategy.controller.batch_size: the controller updates once every batch_size scored children, and this search scores ${scored} (strategy.epochs × strategy.children_per_epoch), so it would never update with batch_size ${strategy.controller.batch_size} (rule: budget-batch); allowed: 1 to ${scored}, or more epochs or children_per_epoch`;
+    problems.push(at(locate(doc, ['strategy', 'controller', 'batch_size']).span, message, 'budget-batch'));
+  }
   return problems;
 }
 

@@ -44,7 +44,7 @@ test('completion offers the keys of the kind written, without those already ther
 
 test('completion offers enum values: kinds, backends, optimizers, booleans', () => {
   assert.deepEqual(labelsAt('name: c\nspace:\n  kind: |\n'), ['macro', 'cell', 'nasbench201']);
-  assert.deepEqual(labelsAt('name: c\nstrategy: { kind: | }\n'), ['random', 'reinforce', 'evolution', 'local', 'bayesian']);
+  assert.deepEqual(labelsAt('name: c\nstrategy: { kind: | }\n'), ['random', 'reinforce', 'evolution', 'local', 'bayesian', 'enas', 'random-ws', 'darts']);
   assert.deepEqual(labelsAt('name: c\ndataset: { kind: d| }\n'), ['digits', 'cifar10', 'mnist', 'csv']);
   assert.deepEqual(labelsAt('runtime:\n  backend: |\n'), [...BACKENDS]);
   // Evaluation dispatches with if/then/else: tabular, and train for every other kind.

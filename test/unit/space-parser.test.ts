@@ -521,6 +521,11 @@ test('the nasbench201 space and the tabular evaluation go together, without a da
       lines: ['space: { kind: macro, layers: 2 }', 'strategy: { kind: random }'],
       expected: { line: 1, column: 1, endLine: 1, endColumn: 9, rule: 'required' },
     },
+    {
+      // Shared weights train on images: a looked-up table has none.
+      lines: ['space: { kind: nasbench201 }', 'strategy: { kind: random-ws }', tabular],
+      expected: { line: 4, column: 21, endLine: 4, endColumn: 28, rule: 'oneshot-evaluation' },
+    },
   ];
   for (const { lines, expected } of cases) {
     const problems = problemsOf(file(lines));

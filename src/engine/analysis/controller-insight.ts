@@ -15,6 +15,7 @@ import { shippedNasBench201Table } from '../data/nas-bench-201.ts';
 import { applyReward } from '../search.ts';
 import type { Store } from '../store/store.ts';
 import { LstmController } from '../strategies/controller.ts';
+import type { WeightSharingState } from '../oneshot/weight-sharing.ts';
 import { controllerStateOf } from '../strategies/reinforce.ts';
 import { architectureEditDistance, commonConnections, commonOperations, editDistanceMethod, similarityView, type SimilarityView } from './graph-similarity.ts';
 import { spearman } from './spearman.ts';
@@ -38,18 +39,21 @@ export async function controllerInsight(store: Store, runId: number, samples = I
   const run = store.getRun(runId);
   if (!run) throw new Error(`no run ${runId} in ${store.path}`);
   const { config } = store.runConfig(runId);
-  if (config.strategy.kind !== 'reinforce') {
-    throw new Error(`run ${runId} used the ${config.strategy.kind} strategy; controller insight analyses the LSTM controller of a reinforce run`);
+  const { strategy } = config;
+  if (strategy.kind !== 'reinforce' && strategy.kind !== 'enas') {
+    throw new Error(`run ${runId} used the ${strategy.kind} strategy; controller insight analyses the LSTM controller of a reinforce or enas run`);
   }
   const checkpoint = store.latestCheckpoint(runId);
   if (!checkpoint) throw new Error(`run ${runId} has no controller checkpoint yet: no trial has finished`);
-  const controllerConfig = config.strategy.controller;
+  const controllerConfig = strategy.controller;
   const decisions = compileSpace(config.space);
   await selectBackend('cpu');
   const fresh = new LstmController(decisions, controllerConfig, config.runtime.seed);
   const trained = new LstmController(decisions, controllerConfig, config.runtime.seed);
   try {
-    await trained.setState(controllerStateOf(checkpoint.state));
+    // An enas checkpoint keeps the controller's strategy beside the supernet.
+    const strategyState = strategy.kind === 'enas' ? (checkpoint.state as WeightSharingState).strategy : checkpoint.state;
+    await trained.setState(controllerStateOf(strategyState));
     const rewards = rewardLookup(store, runId, config);
     const freshSamples = sampleController(fresh, config, rewards.of, samples);
     const trainedSamples = sampleController(trained, config, rewards.of, samples);

@@ -9,7 +9,7 @@ import type { DatasetSplit, ImageDataset } from '../data/dataset.ts';
 import { buildModel, countFlops } from '../model/build.ts';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 
-interface TensorPart {
+export interface TensorPart {
   images: tf.Tensor4D;
   oneHot: tf.Tensor2D;
   count: number;
@@ -68,8 +68,8 @@ function crossEntropy(oneHot: tf.Tensor2D, predicted: tf.Tensor2D): tf.Scalar {
   return tf.mean(tf.metrics.categoricalCrossentropy(oneHot, predicted)) as tf.Scalar;
 }
 
-/** Mean loss and accuracy over a whole part, in batches. */
-function measure(model: tf.LayersModel, part: TensorPart): { loss: number; accuracy: number } {
+/** Mean loss and accuracy over a whole part, in batches; `predict` gives class probabilities. */
+export function measure(predict: (images: tf.Tensor4D) => tf.Tensor2D, part: TensorPart): { loss: number; accuracy: number } {
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < part.count; start += EVALUATION_BATCH) {
@@ -77,7 +77,7 @@ function measure(model: tf.LayersModel, part: TensorPart): { loss: number; accur
     const [batchLoss, batchCorrect] = tf.tidy(() => {
       const images = part.images.slice(start, size);
       const oneHot = part.oneHot.slice(start, size);
-      const predicted = model.predict(images) as tf.Tensor2D;
+      const predicted = predict(images);
       const loss = tf.mul(crossEntropy(oneHot, predicted), size);
       const hits = tf.equal(tf.argMax(predicted, 1), tf.argMax(oneHot, 1)).sum();
       return [loss.dataSync()[0], hits.dataSync()[0]];
@@ -87,6 +87,8 @@ function measure(model: tf.LayersModel, part: TensorPart): { loss: number; accur
   }
   return { loss: lossSum / part.count, accuracy: correct / part.count };
 }
+
+const predictWith = (model: tf.LayersModel) => (images: tf.Tensor4D) => model.predict(images) as tf.Tensor2D;
 
 export interface TrainRequest {
   graph: ArchitectureGraph;
@@ -138,7 +140,7 @@ export async function trainFromScratch(
         lossSum += batchLoss;
         correct += batchCorrect;
       }
-      const validation = measure(model, data.validation);
+      const validation = measure(predictWith(model), data.validation);
       const metrics: EpochMetrics = {
         epoch,
         trainLoss: lossSum / data.train.count,
@@ -153,7 +155,7 @@ export async function trainFromScratch(
     const lastEpochs = curve.slice(-Math.min(evaluation.reward_epochs, curve.length));
     return {
       valAccuracy: Math.max(...lastEpochs.map((m) => m.valAccuracy)),
-      testAccuracy: measure(model, data.test).accuracy,
+      testAccuracy: measure(predictWith(model), data.test).accuracy,
       params: model.countParams(),
       flops: countFlops(model),
       seconds: (performance.now() - started) / 1000,

@@ -2,7 +2,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { CellOperation, CellSpaceConfig, SpaceConfig } from '../../space/config.ts';
-import { cellOutputNodes, macroOutputLayers, type ArchitectureGraph, type CellNode, type MacroGraph } from '../../space/graph.ts';
+import { cellOutputNodes, macroOutputLayers, type ArchitectureGraph, type CellGraph, type CellNode, type MacroGraph } from '../../space/graph.ts';
 
 type Shape3 = [number, number, number];
 
@@ -11,33 +11,43 @@ export interface BuildOptions {
   classes: number;
   /** Seeds every initializer, so the same architecture starts from the same weights. */
   seed: number;
+  /** Starting values instead of the initializers: per weighted layer in creation order, its weights in tfjs order (a supernet's slices). */
+  weights?: tf.Tensor[][];
 }
 
 /** Hands out a fresh initializer seed per layer. */
 class LayerFactory {
   private nextSeed: number;
+  /** Every layer with weights, in creation order. */
+  readonly weighted: tf.layers.Layer[] = [];
   constructor(seed: number) {
     this.nextSeed = seed * 7919;
+  }
+  private track(layer: tf.layers.Layer): tf.layers.Layer {
+    this.weighted.push(layer);
+    return layer;
   }
   private init() {
     return tf.initializers.heNormal({ seed: this.nextSeed++ });
   }
   conv(filters: number, kernelSize: [number, number], strides: number): tf.layers.Layer {
-    return tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', activation: 'relu', kernelInitializer: this.init() });
+    return this.track(tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', activation: 'relu', kernelInitializer: this.init() }));
   }
   separableConv(filters: number, size: number, strides: number): tf.layers.Layer {
-    return tf.layers.separableConv2d({
-      filters,
-      kernelSize: size,
-      strides,
-      padding: 'same',
-      activation: 'relu',
-      depthwiseInitializer: this.init(),
-      pointwiseInitializer: this.init(),
-    });
+    return this.track(
+      tf.layers.separableConv2d({
+        filters,
+        kernelSize: size,
+        strides,
+        padding: 'same',
+        activation: 'relu',
+        depthwiseInitializer: this.init(),
+        pointwiseInitializer: this.init(),
+      }),
+    );
   }
   classifier(classes: number): tf.layers.Layer {
-    return tf.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: this.nextSeed++ }) });
+    return this.track(tf.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: this.nextSeed++ }) }));
   }
 }
 
@@ -106,19 +116,73 @@ function applyOperation(
   }
 }
 
+/** One cell of the stacked network, as build.ts stacks them (the supernet follows the same layout). */
+export interface CellPosition {
+  filters: number;
+  reduction: boolean;
+  /** Channels of the outputs of cells k-2 and k-1 (the stem's for the first cells). */
+  previousChannels: number;
+  lastChannels: number;
+  /** Cell k-2 is larger than cell k-1 just after a reduction: its 1x1 convolution then has stride 2. */
+  previousStride: number;
+}
+
+/** The cells of a cell space's network in order, and the shape of the last one's output. */
+export function cellStack(space: CellSpaceConfig, inputShape: Shape3): { positions: CellPosition[]; outputShape: Shape3 } {
+  const positions: CellPosition[] = [];
+  let filters = space.filters;
+  // Channels and height of the outputs of cells k-2 and k-1; the stem's at first.
+  let previous = { channels: filters, height: inputShape[0] };
+  let last = previous;
+  let [height, width] = inputShape;
+  for (let stage = 0; stage < space.stages; stage++) {
+    const reductions = stage > 0 ? [true] : [];
+    if (stage > 0) filters *= 2;
+    for (const reduction of [...reductions, ...Array<boolean>(space.cells_per_stage).fill(false)]) {
+      if (reduction) [height, width] = [Math.ceil(height / 2), Math.ceil(width / 2)];
+      positions.push({
+        filters,
+        reduction,
+        previousChannels: previous.channels,
+        lastChannels: last.channels,
+        previousStride: previous.height > last.height ? 2 : 1,
+      });
+      previous = last;
+      last = { channels: filters, height };
+    }
+  }
+  return { positions, outputShape: [height, width, filters] };
+}
+
+/**
+ * Which cells of the stack reach the classifier. Cell k feeds cell k+1 through its input 1 and cell k+2
+ * through its input 0; a cell that no live cell reads is left out of the network altogether.
+ */
+export function liveCells(graph: CellGraph, positions: readonly CellPosition[]): boolean[] {
+  const reads = (k: number, input: number) =>
+    (positions[k].reduction ? graph.reduction : graph.normal).some((node) => node.inputs.includes(input));
+  const live = positions.map(() => false);
+  for (let k = positions.length - 1; k >= 0; k--) {
+    live[k] = k === positions.length - 1 || (live[k + 1] && reads(k + 1, 1)) || (k + 2 < positions.length && live[k + 2] && reads(k + 2, 0));
+  }
+  return live;
+}
+
 function buildCellBlock(
   nodes: readonly CellNode[],
-  previous: tf.SymbolicTensor,
-  last: tf.SymbolicTensor,
-  filters: number,
-  reduction: boolean,
+  position: CellPosition,
+  previous: tf.SymbolicTensor | undefined,
+  last: tf.SymbolicTensor | undefined,
   layers: LayerFactory,
 ): tf.SymbolicTensor {
-  // Cell k-2 may be larger than cell k-1 just after a reduction: bring it to the same size.
-  const previousStride = spatial(previous)[0] > spatial(last)[0] ? 2 : 1;
+  const { filters, reduction } = position;
+  const read = (input: tf.SymbolicTensor | undefined) => {
+    if (input === undefined) throw new Error('a live cell reads a cell that was left out');
+    return input;
+  };
   const cellInputs = [
-    () => layers.conv(filters, [1, 1], previousStride).apply(previous) as tf.SymbolicTensor,
-    () => layers.conv(filters, [1, 1], 1).apply(last) as tf.SymbolicTensor,
+    () => layers.conv(filters, [1, 1], position.previousStride).apply(read(previous)) as tf.SymbolicTensor,
+    () => layers.conv(filters, [1, 1], 1).apply(read(last)) as tf.SymbolicTensor,
   ];
   // Made only when a node reads them: a layer outside the model's graph would never be disposed.
   const states: tf.SymbolicTensor[] = [];
@@ -134,29 +198,19 @@ function buildCellBlock(
   return layers.conv(filters, [1, 1], 1).apply(merged) as tf.SymbolicTensor;
 }
 
-function buildCellNetwork(
-  graph: Extract<ArchitectureGraph, { kind: 'cell' }>,
-  space: CellSpaceConfig,
-  image: tf.SymbolicTensor,
-  layers: LayerFactory,
-  classes: number,
-): tf.SymbolicTensor {
-  let filters = space.filters;
-  const stem = layers.conv(filters, [3, 3], 1).apply(image) as tf.SymbolicTensor;
-  let previous = stem;
-  let last = stem;
-  for (let stage = 0; stage < space.stages; stage++) {
-    const cells: { nodes: readonly CellNode[]; reduction: boolean }[] = [];
-    if (stage > 0) cells.push({ nodes: graph.reduction, reduction: true });
-    for (let k = 0; k < space.cells_per_stage; k++) cells.push({ nodes: graph.normal, reduction: false });
-    if (stage > 0) filters *= 2;
-    for (const cell of cells) {
-      const output = buildCellBlock(cell.nodes, previous, last, filters, cell.reduction, layers);
-      previous = last;
-      last = output;
-    }
-  }
-  return classify(last, layers, classes);
+function buildCellNetwork(graph: CellGraph, space: CellSpaceConfig, image: tf.SymbolicTensor, layers: LayerFactory, classes: number): tf.SymbolicTensor {
+  const stem = layers.conv(space.filters, [3, 3], 1).apply(image) as tf.SymbolicTensor;
+  const { positions } = cellStack(space, image.shape.slice(1) as Shape3);
+  const live = liveCells(graph, positions);
+  let previous: tf.SymbolicTensor | undefined = stem;
+  let last: tf.SymbolicTensor | undefined = stem;
+  positions.forEach((position, k) => {
+    const nodes = position.reduction ? graph.reduction : graph.normal;
+    const output = live[k] ? buildCellBlock(nodes, position, previous, last, layers) : undefined;
+    previous = last;
+    last = output;
+  });
+  return classify(last!, layers, classes);
 }
 
 export function buildModel(graph: ArchitectureGraph, space: SpaceConfig, options: BuildOptions): tf.LayersModel {
@@ -166,7 +220,16 @@ export function buildModel(graph: ArchitectureGraph, space: SpaceConfig, options
   if (graph.kind === 'macro') output = buildMacro(graph, image, layers, options.classes);
   else if (graph.kind === 'cell' && space.kind === 'cell') output = buildCellNetwork(graph, space, image, layers, options.classes);
   else throw new Error(`a ${graph.kind} architecture is not built in a ${space.kind} space`);
-  return tf.model({ inputs: image, outputs: output });
+  const model = tf.model({ inputs: image, outputs: output });
+  if (options.weights) {
+    const { weights } = options;
+    if (weights.length !== layers.weighted.length) {
+      model.dispose();
+      throw new Error(`${weights.length} layers of weights given; the network has ${layers.weighted.length} layers with weights`);
+    }
+    layers.weighted.forEach((layer, i) => layer.setWeights(weights[i]));
+  }
+  return model;
 }
 
 /** Floating-point operations of one forward pass of one example: 2 per multiply-add of the conv and dense layers. */

@@ -5,7 +5,19 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ControllerStepRecord, EpochMetrics, RunRecord, RunStatus, TrialMeasurements, TrialOrder, TrialRecord, TrialStatus } from '../../protocol/engine.ts';
+import type {
+  AlphaSnapshotRecord,
+  ControllerStepRecord,
+  EpochMetrics,
+  RunNoteRecord,
+  RunRecord,
+  RunStatus,
+  TrialEvaluator,
+  TrialMeasurements,
+  TrialOrder,
+  TrialRecord,
+  TrialStatus,
+} from '../../protocol/engine.ts';
 import type { SearchConfig } from '../../space/config.ts';
 import type { Architecture } from '../../space/decisions.ts';
 import type { ArchitectureGraph } from '../../space/graph.ts';
@@ -88,6 +100,24 @@ const MIGRATIONS: string[] = [
      hidden BLOB NOT NULL,
      PRIMARY KEY (run_id, trial_idx),
      FOREIGN KEY (run_id, trial_idx) REFERENCES trials(run_id, idx) ON DELETE CASCADE
+   );`,
+  // One-shot searches: how a trial was scored, DARTS' architecture weights over time, and warnings kept with the run.
+  `ALTER TABLE trials ADD COLUMN evaluator TEXT NOT NULL DEFAULT 'train-from-scratch';
+   CREATE TABLE alpha_snapshots (
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     step INTEGER NOT NULL,
+     epoch INTEGER NOT NULL,
+     weights_json TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (run_id, step)
+   );
+   CREATE TABLE run_notes (
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     seq INTEGER NOT NULL,
+     level TEXT NOT NULL,
+     message TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (run_id, seq)
    );`,
 ];
 
@@ -244,13 +274,18 @@ export class Store {
     return (row.id as number | null) ?? undefined;
   }
 
-  startTrial(runId: number, index: number, architecture: Architecture, key: string, graph: ArchitectureGraph): void {
+  startTrial(runId: number, index: number, architecture: Architecture, key: string, graph: ArchitectureGraph, evaluator: TrialEvaluator = 'train-from-scratch'): void {
     this.db
       .prepare(
-        `INSERT INTO trials (run_id, idx, status, architecture_json, arch_key, graph_json, started_at)
-         VALUES (?, ?, 'running', ?, ?, ?, ?)`,
+        `INSERT INTO trials (run_id, idx, status, architecture_json, arch_key, graph_json, evaluator, started_at)
+         VALUES (?, ?, 'running', ?, ?, ?, ?, ?)`,
       )
-      .run(runId, index, JSON.stringify(architecture), key, JSON.stringify(graph), now());
+      .run(runId, index, JSON.stringify(architecture), key, JSON.stringify(graph), evaluator, now());
+  }
+
+  /** Runs `write` as one transaction: several records that must never be seen apart. */
+  atomically<T>(write: () => T): T {
+    return this.db.transaction(write)();
   }
 
   /** Keeps the controller's hidden state for a started trial: its values as float32. */
@@ -319,6 +354,11 @@ export class Store {
     this.db.prepare('DELETE FROM checkpoints WHERE run_id = ? AND seq <= ?').run(runId, seq - CHECKPOINTS_KEPT);
   }
 
+  /** Saves a checkpoint outside a tell (one-shot searches checkpoint per epoch and when stopped). */
+  checkpoint(runId: number, checkpoint: Omit<Checkpoint, 'seq'>): void {
+    this.atomically(() => this.saveCheckpoint(runId, checkpoint));
+  }
+
   latestCheckpoint(runId: number): Checkpoint | undefined {
     const row = this.db.prepare('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1').get(runId) as Row | undefined;
     if (!row) return undefined;
@@ -357,6 +397,7 @@ export class Store {
           }
         : null,
       error: row.error as string | null,
+      evaluator: row.evaluator as TrialEvaluator,
       startedAt: row.started_at as string,
       finishedAt: row.finished_at as string | null,
     };
@@ -411,5 +452,29 @@ export class Store {
       advantage: row.advantage as number,
       probabilities: JSON.parse(row.probabilities_json as string),
     }));
+  }
+
+  /** A snapshot taken again after a resume (the steps since the last checkpoint are redone) replaces the first. */
+  recordAlphaSnapshot(snapshot: AlphaSnapshotRecord): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO alpha_snapshots (run_id, step, epoch, weights_json, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(snapshot.runId, snapshot.step, snapshot.epoch, JSON.stringify(snapshot.weights), now());
+  }
+
+  alphaSnapshots(runId: number): AlphaSnapshotRecord[] {
+    const rows = this.db.prepare('SELECT * FROM alpha_snapshots WHERE run_id = ? ORDER BY step').all(runId) as Row[];
+    return rows.map((row) => ({ runId: row.run_id as number, step: row.step as number, epoch: row.epoch as number, weights: JSON.parse(row.weights_json as string) }));
+  }
+
+  addRunNote(runId: number, level: RunNoteRecord['level'], message: string): RunNoteRecord {
+    const row = this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM run_notes WHERE run_id = ?').get(runId) as Row;
+    const note: RunNoteRecord = { runId, seq: row.seq as number, level, message, createdAt: now() };
+    this.db.prepare('INSERT INTO run_notes (run_id, seq, level, message, created_at) VALUES (?, ?, ?, ?, ?)').run(runId, note.seq, level, message, note.createdAt);
+    return note;
+  }
+
+  runNotes(runId: number): RunNoteRecord[] {
+    const rows = this.db.prepare('SELECT * FROM run_notes WHERE run_id = ? ORDER BY seq').all(runId) as Row[];
+    return rows.map((row) => ({ runId: row.run_id as number, seq: row.seq as number, level: row.level as RunNoteRecord['level'], message: row.message as string, createdAt: row.created_at as string }));
   }
 }

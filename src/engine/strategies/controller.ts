@@ -469,7 +469,7 @@ function required<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-function saveTensor(name: string, tensor: tf.Tensor): SavedTensor {
+export function saveTensor(name: string, tensor: tf.Tensor): SavedTensor {
   const values = tensor.dataSync() as Float32Array;
   return { name, shape: [...tensor.shape], base64: Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64') };
 }

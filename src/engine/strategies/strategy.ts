@@ -36,9 +36,14 @@ export function createStrategy(config: SearchConfig, decisions: readonly Decisio
   const rng = createRng(config.runtime.seed);
   switch (config.strategy.kind) {
     case 'random':
+    case 'random-ws':
       return new RandomStrategy(decisions, rng, config.runtime.seed);
+    // ENAS's controller is the REINFORCE controller; only its rewards come from shared weights.
     case 'reinforce':
+    case 'enas':
       return new ReinforceStrategy(decisions, config.strategy.controller, config.runtime.seed, rng);
+    case 'darts':
+      throw new Error('darts is a one-shot search, not ask/tell: runSearch hands it to runDarts');
     case 'evolution':
       return new EvolutionStrategy(decisions, config.strategy, config.runtime.seed, rng);
     case 'local':

@@ -1,0 +1,129 @@
+// Weight sharing on digits, measured side by side in one run (printed, not asserted):
+// 1. the cost of evaluating one architecture with shared weights against training it from scratch;
+// 2. the rank correlation (Kendall tau) between shared-weight and from-scratch accuracy over 20
+//    architectures, the known pitfall of weight sharing;
+// 3. the best architecture of each one-shot strategy on the same space, retrained from scratch.
+// Every search is one run of the engine (runSearch) on examples/digits-enas.nas.yaml with its strategy swapped.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { splitDataset } from '../src/engine/data/dataset.ts';
+import { loadDataset } from '../src/engine/data/load.ts';
+import { prepareTrainingData } from '../src/engine/evaluators/train-from-scratch.ts';
+import { TrainerPool } from '../src/engine/evaluators/trainer-pool.ts';
+import { sharedWeightsAccuracy, type WeightSharingState } from '../src/engine/oneshot/weight-sharing.ts';
+import { Supernet } from '../src/engine/oneshot/supernet.ts';
+import { createRunFromFile, runSearch } from '../src/engine/search.ts';
+import { Store } from '../src/engine/store/store.ts';
+import { trainingSetup, type SearchConfig } from '../src/space/config.ts';
+import { compileSpace, decodeArchitecture } from '../src/space/graph.ts';
+import { createRng } from '../src/space/rng.ts';
+
+const EXAMPLE = join(__dirname, '..', 'examples', 'digits-enas.nas.yaml');
+const ARCHITECTURES = 20;
+
+/** The example's strategy block replaced by `strategy` (YAML flow text). */
+function withStrategy(strategy: string): string {
+  return readFileSync(EXAMPLE, 'utf8').replace(/^strategy:\n( {2}.*\n)+/m, `strategy: ${strategy}\n`);
+}
+
+const STRATEGIES: Record<string, string> = {
+  enas: '{ kind: enas, epochs: 16, batch_size: 32, learning_rate: 0.003, children_per_epoch: 8, final_samples: 10, controller: { hidden: 32, learning_rate: 0.0035, batch_size: 4, temperature: 5, tanh_constant: 2.5 } }',
+  'random-ws': '{ kind: random-ws, epochs: 16, batch_size: 32, learning_rate: 0.003, children_per_epoch: 8, final_samples: 10 }',
+  // Same space and epochs over the training set; DARTS's own defaults otherwise.
+  darts: '{ kind: darts, epochs: 4, batch_size: 32, retrain: 1 }',
+};
+
+interface SearchOutcome {
+  store: Store;
+  runId: number;
+  config: SearchConfig;
+  seconds: number;
+}
+
+async function search(dir: string, kind: string): Promise<SearchOutcome> {
+  const file = join(dir, `${kind}.nas.yaml`);
+  writeFileSync(file, withStrategy(STRATEGIES[kind]));
+  const store = new Store(join(dir, `${kind}.db`));
+  const runId = createRunFromFile(store, file, {});
+  const started = performance.now();
+  await runSearch(store, runId, { onEvent: () => {} });
+  return { store, runId, config: store.runConfig(runId).config, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Kendall's tau-b of two paired lists. */
+function kendallTau(a: readonly number[], b: readonly number[]): number {
+  let concordant = 0;
+  let discordant = 0;
+  let tiesA = 0;
+  let tiesB = 0;
+  for (let i = 0; i < a.length; i++) {
+    for (let j = i + 1; j < a.length; j++) {
+      const da = Math.sign(a[i] - a[j]);
+      const db = Math.sign(b[i] - b[j]);
+      if (da === 0 && db === 0) continue;
+      if (da === 0) tiesA++;
+      else if (db === 0) tiesB++;
+      else if (da === db) concordant++;
+      else discordant++;
+    }
+  }
+  return (concordant - discordant) / Math.sqrt((concordant + discordant + tiesA) * (concordant + discordant + tiesB));
+}
+
+export async function runOneShotBench(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'nas-bench-oneshot-'));
+  try {
+    const outcomes = new Map<string, SearchOutcome>();
+    for (const kind of Object.keys(STRATEGIES)) outcomes.set(kind, await search(dir, kind));
+
+    // 1 and 2 on random-ws's trained supernet: its children were sampled uniformly, like the 20 below.
+    const randomWs = outcomes.get('random-ws')!;
+    const { config } = randomWs;
+    const state = randomWs.store.latestCheckpoint(randomWs.runId)!.state as WeightSharingState;
+    const { dataset, evaluation } = trainingSetup(config);
+    const data = prepareTrainingData(splitDataset(loadDataset(dataset, dirname(EXAMPLE)), dataset));
+    const supernet = new Supernet(config.space, { inputShape: data.shape, classes: data.classes, seed: config.runtime.seed });
+    supernet.setState(state.supernet);
+    const decisions = compileSpace(config.space);
+    const rng = createRng(12345);
+    const architectures = Array.from({ length: ARCHITECTURES }, () => decisions.map((d) => rng.int(d.options.length)));
+    const graphs = architectures.map((architecture) => decodeArchitecture(config.space, architecture));
+    const allValidation = Int32Array.from({ length: data.validation.count }, (_, i) => i);
+    const sharedStarted = performance.now();
+    const shared = graphs.map((graph) => sharedWeightsAccuracy(supernet, graph, data.validation, allValidation).accuracy);
+    const sharedSeconds = (performance.now() - sharedStarted) / 1000 / ARCHITECTURES;
+    supernet.dispose();
+
+    const pool = await TrainerPool.start({ backend: 'cpu', dataset, baseDir: dirname(EXAMPLE) }, evaluation, (message) => console.warn(message));
+    const scratchStarted = performance.now();
+    const scratch = await Promise.all(graphs.map((graph, i) => pool.evaluate({ architecture: architectures[i], graph, space: config.space, seed: 1000 + i }, () => {})));
+    // The pool trains `size` children at once: the cost of one is the wall time times the parallelism.
+    const scratchSeconds = ((performance.now() - scratchStarted) / 1000 / ARCHITECTURES) * pool.size;
+    await pool.close();
+
+    const trainings = randomWs.store.listTrials(randomWs.runId).filter((t) => t.evaluator === 'shared-weights');
+    const amortised = (randomWs.seconds - (randomWs.store.listTrials(randomWs.runId).find((t) => t.evaluator === 'train-from-scratch')?.metrics?.seconds ?? 0)) / trainings.length;
+    console.log(`one_shot cost_per_architecture shared_weights_s=${sharedSeconds.toFixed(3)} (whole validation set, trained supernet) from_scratch_s=${scratchSeconds.toFixed(2)} (${evaluation.epochs} epochs) ratio=${(scratchSeconds / sharedSeconds).toFixed(0)}x`);
+    console.log(`one_shot cost_per_architecture_with_supernet_training amortised_s=${amortised.toFixed(2)} over ${trainings.length} scored children ratio=${(scratchSeconds / amortised).toFixed(1)}x`);
+    const fmt = (values: number[]) => values.map((v) => v.toFixed(3)).join(' ');
+    console.log(`one_shot kendall_tau architectures=${ARCHITECTURES} tau=${kendallTau(shared, scratch.map((m) => m.valAccuracy)).toFixed(3)}`);
+    console.log(`  shared-weight val accuracy: ${fmt(shared)}`);
+    console.log(`  from-scratch val accuracy:  ${fmt(scratch.map((m) => m.valAccuracy))}`);
+
+    console.log('one_shot side_by_side (same cell space, 5 epochs over the training set, best architecture retrained from scratch):');
+    console.log('  strategy    search+retrain_s  shared_val  retrained_val  retrained_test  params');
+    for (const [kind, outcome] of outcomes) {
+      const trials = outcome.store.listTrials(outcome.runId);
+      const retrained = trials.filter((t) => t.evaluator === 'train-from-scratch' && t.metrics).sort((a, b) => b.metrics!.valAccuracy - a.metrics!.valAccuracy)[0];
+      const sharedBest = Math.max(...trials.filter((t) => t.evaluator === 'shared-weights' && t.metrics).map((t) => t.metrics!.valAccuracy));
+      const m = retrained?.metrics;
+      console.log(`  ${kind.padEnd(10)}  ${outcome.seconds.toFixed(1).padStart(16)}  ${sharedBest.toFixed(3).padStart(10)}  ${(m ? m.valAccuracy.toFixed(3) : '-').padStart(13)}  ${(m ? m.testAccuracy.toFixed(3) : '-').padStart(14)}  ${m ? m.params : '-'}`);
+      outcome.store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) void runOneShotBench();

@@ -1,0 +1,373 @@
+// The ENAS supernet: one set of shared weights for every choice of a space, and the forward pass of
+// any child through them. A child's pass computes exactly what buildModel's standalone network
+// computes when its layers hold the slices of the shared weights that the pass used (the test
+// checks this for both spaces), so what is learned here transfers to the child as it is.
+//
+// How choices share weights:
+// - cell space (ENAS micro): every cell of the stack has its own weights for each
+//   (node, branch, input, operation); the cell's input and output 1x1 convolutions, the stem and
+//   the classifier are shared by every child.
+// - macro space (NAS-RL layers): each layer has one kernel per (filter height, filter width).
+//   Its input rows are laid out as slots, the image's channels first, then the widest filter count
+//   for each earlier layer; a child takes the rows of the layers it concatenates and the first
+//   `filters` columns. The classifier's rows are laid out the same way per image position.
+
+import * as tf from '@tensorflow/tfjs';
+import type { CellOperation, CellSpaceConfig, MacroSpaceConfig, SpaceConfig } from '../../space/config.ts';
+import { cellOutputNodes, macroOutputLayers, type ArchitectureGraph, type CellGraph, type CellNode, type MacroGraph } from '../../space/graph.ts';
+import { cellStack, liveCells, type CellPosition } from '../model/build.ts';
+import { saveTensor, savedValues, type SavedTensor } from '../strategies/controller.ts';
+
+type Shape3 = [number, number, number];
+
+export interface SupernetOptions {
+  inputShape: Shape3;
+  classes: number;
+  /** Seeds the initial shared weights. */
+  seed: number;
+}
+
+/** One weighted layer of a child: its kernel (or depthwise and pointwise kernels) and bias, in buildModel's order. */
+export type LayerWeights = tf.Tensor[];
+
+export interface ChildPass {
+  /** Before the softmax; the standalone child's output is softmax(logits). */
+  logits: tf.Tensor2D;
+  /** The child's weights, one entry per weighted layer in the order buildModel creates them. */
+  layerWeights: LayerWeights[];
+  /** The standalone child's parameter count and FLOPs per example (as countFlops counts them). */
+  params: number;
+  flops: number;
+}
+
+/** The weights of one cell operation on `channels` channels; pools (and identity at stride 1) have none. */
+export function operationWeightShapes(operation: CellOperation, channels: number, stride: number): number[][] {
+  switch (operation) {
+    case 'conv3x3':
+      return [[3, 3, channels, channels], [channels]];
+    case 'conv5x5':
+      return [[5, 5, channels, channels], [channels]];
+    case 'sep_conv3x3':
+      return [[3, 3, channels, 1], [1, 1, channels, channels], [channels]];
+    case 'sep_conv5x5':
+      return [[5, 5, channels, 1], [1, 1, channels, channels], [channels]];
+    case 'max_pool':
+    case 'avg_pool':
+      return [];
+    case 'identity':
+      // At stride 2 the child reduces with a 1x1 convolution (see build.ts).
+      return stride === 1 ? [] : [[1, 1, channels, channels], [channels]];
+  }
+}
+
+/** Records what a child's pass used: its layers' weights, parameters and FLOPs. */
+class PassRecord {
+  readonly layerWeights: LayerWeights[] = [];
+  params = 0;
+  flops = 0;
+
+  private use(weights: tf.Tensor[]): void {
+    this.layerWeights.push(weights);
+    for (const w of weights) this.params += w.size;
+  }
+
+  /** A conv2d layer with bias and ReLU, 'same' padding. */
+  conv(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor1D, stride: number): tf.Tensor4D {
+    this.use([kernel, bias]);
+    const y = tf.fused.conv2d({ x, filter: kernel, strides: stride, pad: 'same', bias, activation: 'relu' });
+    const [kh, kw, cin, cout] = kernel.shape;
+    this.flops += 2 * y.shape[1] * y.shape[2] * kh * kw * cin * cout;
+    return y;
+  }
+
+  /** A separable conv2d layer (depth multiplier 1) with bias and ReLU. */
+  separableConv(x: tf.Tensor4D, depthwise: tf.Tensor4D, pointwise: tf.Tensor4D, bias: tf.Tensor1D, stride: number): tf.Tensor4D {
+    this.use([depthwise, pointwise, bias]);
+    const y = tf.relu(tf.add(tf.separableConv2d(x, depthwise, pointwise, stride, 'same'), bias)) as tf.Tensor4D;
+    const [kh, kw, cin] = depthwise.shape;
+    this.flops += 2 * y.shape[1] * y.shape[2] * (kh * kw * cin + cin * pointwise.shape[3]);
+    return y;
+  }
+
+  dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+    this.use([kernel, bias]);
+    this.flops += 2 * kernel.shape[0] * kernel.shape[1];
+    return tf.add(tf.matMul(x, kernel), bias);
+  }
+}
+
+/** Applies one cell operation with its weights (as operationWeightShapes lists them). */
+function applyOperation(operation: CellOperation, x: tf.Tensor4D, weights: tf.Tensor[], stride: number, pass: PassRecord): tf.Tensor4D {
+  const [a, b, c] = weights;
+  switch (operation) {
+    case 'conv3x3':
+    case 'conv5x5':
+      return pass.conv(x, a as tf.Tensor4D, b as tf.Tensor1D, stride);
+    case 'sep_conv3x3':
+    case 'sep_conv5x5':
+      return pass.separableConv(x, a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor1D, stride);
+    case 'max_pool':
+      return tf.maxPool(x, 3, stride, 'same');
+    case 'avg_pool':
+      return tf.avgPool(x, 3, stride, 'same');
+    case 'identity':
+      return stride === 1 ? x : pass.conv(x, a as tf.Tensor4D, b as tf.Tensor1D, stride);
+  }
+}
+
+const spatial = (t: tf.Tensor4D) => [t.shape[1], t.shape[2]] as const;
+
+/** As build.ts: inputs of different sizes are zero-padded (centred) to the largest, then concatenated on depth. */
+function padAndConcat(tensors: tf.Tensor4D[]): tf.Tensor4D {
+  if (tensors.length === 1) return tensors[0];
+  const height = Math.max(...tensors.map((t) => spatial(t)[0]));
+  const width = Math.max(...tensors.map((t) => spatial(t)[1]));
+  const padded = tensors.map((t) => {
+    const [h, w] = spatial(t);
+    if (h === height && w === width) return t;
+    const top = Math.floor((height - h) / 2);
+    const left = Math.floor((width - w) / 2);
+    return tf.pad(t, [[0, 0], [top, height - h - top], [left, width - w - left], [0, 0]]);
+  });
+  return tf.concat(padded, 3);
+}
+
+/** `count` consecutive indices from `start`. */
+const range = (start: number, count: number) => Array.from({ length: count }, (_, i) => start + i);
+
+/** The rows `rows` of a shared weight along `axis`: a plain slice when they are consecutive. */
+function pickRows<T extends tf.Tensor>(weight: T, rows: number[], axis: number): T {
+  const consecutive = rows.every((row, i) => row === rows[0] + i);
+  if (consecutive && rows.length === weight.shape[axis]) return weight;
+  if (consecutive) {
+    const begin = weight.shape.map((_, i) => (i === axis ? rows[0] : 0));
+    const size = weight.shape.map((n, i) => (i === axis ? rows.length : n));
+    return tf.slice(weight, begin, size) as T;
+  }
+  return tf.gather(weight, tf.tensor1d(rows, 'int32'), axis) as T;
+}
+
+/** The first `count` entries of a shared weight's last axis (a child's filters out of the widest choice). */
+function firstColumns<T extends tf.Tensor>(weight: T, count: number): T {
+  const last = weight.rank - 1;
+  if (weight.shape[last] === count) return weight;
+  return tf.slice(weight, weight.shape.map(() => 0), weight.shape.map((n, i) => (i === last ? count : n))) as T;
+}
+
+// tfjs variable names are global to the process, so every supernet gets its own prefix.
+let supernetsCreated = 0;
+
+export class Supernet {
+  private readonly namePrefix = `supernet_${supernetsCreated++}`;
+  /** Every shared weight by its name within this supernet, in creation order (the checkpoint order). */
+  private readonly weights = new Map<string, tf.Variable>();
+  private nextSeed: number;
+
+  constructor(
+    readonly space: SpaceConfig,
+    private readonly options: SupernetOptions,
+  ) {
+    this.nextSeed = options.seed * 7919;
+    if (space.kind === 'macro') this.createMacroWeights(space);
+    else if (space.kind === 'cell') this.createCellWeights(space);
+    else throw new Error(`a ${space.kind} space has no supernet: its architectures are looked up, not trained`);
+  }
+
+  /** Every shared weight, in a fixed order. */
+  get variables(): tf.Variable[] {
+    return [...this.weights.values()];
+  }
+
+  /** Number of shared values. */
+  get size(): number {
+    return this.variables.reduce((sum, w) => sum + w.size, 0);
+  }
+
+  /** The weight's name inside this supernet (how checkpoints and optimizers key it). */
+  localName(variable: tf.Variable): string {
+    return variable.name.slice(this.namePrefix.length + 1);
+  }
+
+  /** One child's forward pass through the shared weights. Call inside tf.tidy (or a gradient function). */
+  forward(graph: ArchitectureGraph, images: tf.Tensor4D): ChildPass {
+    const pass = new PassRecord();
+    let logits: tf.Tensor2D;
+    if (graph.kind === 'macro' && this.space.kind === 'macro') logits = this.forwardMacro(graph, this.space, images, pass);
+    else if (graph.kind === 'cell' && this.space.kind === 'cell') logits = this.forwardCell(graph, this.space, images, pass);
+    else throw new Error(`a ${graph.kind} architecture does not fit a ${this.space.kind} supernet`);
+    return { logits, layerWeights: pass.layerWeights, params: pass.params, flops: pass.flops };
+  }
+
+  /** Every shared weight as plain JSON (float32, base64). */
+  getState(): SavedTensor[] {
+    return [...this.weights].map(([name, w]) => saveTensor(name, w));
+  }
+
+  /** Restores weights saved from a supernet of the same space and data shape; checks everything before writing anything. */
+  setState(saved: readonly SavedTensor[]): void {
+    if (saved.length !== this.weights.size) throw new Error(`The state has ${saved.length} shared weights; this supernet has ${this.weights.size}.`);
+    for (const s of saved) {
+      const weight = this.weights.get(s.name);
+      if (!weight) throw new Error(`The state has a shared weight ${s.name} this supernet lacks.`);
+      if (weight.shape.join(',') !== s.shape.join(',')) throw new Error(`Shared weight ${s.name} has shape [${s.shape}]; expected [${weight.shape}].`);
+    }
+    for (const s of saved) {
+      const weight = this.weights.get(s.name)!;
+      tf.tidy(() => weight.assign(tf.tensor(savedValues(s), s.shape)));
+    }
+  }
+
+  dispose(): void {
+    this.weights.forEach((w) => w.dispose());
+    this.weights.clear();
+  }
+
+  private weight(name: string): tf.Variable {
+    const weight = this.weights.get(name);
+    if (!weight) throw new Error(`The supernet has no weight ${name}.`);
+    return weight;
+  }
+
+  /** He-normal kernels (truncated, as tfjs's heNormal) for the given fan-in; zero biases. */
+  private create(name: string, shape: number[], fanIn: number): void {
+    const initial =
+      shape.length === 1 ? tf.zeros(shape) : tf.truncatedNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', this.nextSeed++);
+    this.weights.set(name, tf.variable(initial, true, `${this.namePrefix}/${name}`));
+    initial.dispose();
+  }
+
+  private createConv(name: string, shape: [number, number, number, number], fanInChannels = shape[2]): void {
+    this.create(`${name}/kernel`, shape, shape[0] * shape[1] * fanInChannels);
+    this.create(`${name}/bias`, [shape[3]], 1);
+  }
+
+  // --- macro -------------------------------------------------------------------------------
+
+  private macroWidest(space: MacroSpaceConfig): number {
+    return Math.max(...space.filters);
+  }
+
+  private createMacroWeights(space: MacroSpaceConfig): void {
+    const [height, width, channels] = this.options.inputShape;
+    const widest = this.macroWidest(space);
+    for (let layer = 0; layer < space.layers; layer++) {
+      const rows = channels + layer * widest;
+      for (const fh of space.filter_heights) {
+        for (const fw of space.filter_widths) {
+          // A child reads the image or about one earlier layer's worth of channels.
+          this.createConv(`layer${layer}/${fh}x${fw}`, [fh, fw, rows, widest], layer === 0 ? channels : widest);
+        }
+      }
+    }
+    this.create('classifier/kernel', [height * width * space.layers * widest, this.options.classes], height * width * widest);
+    this.create('classifier/bias', [this.options.classes], 1);
+  }
+
+  private forwardMacro(graph: MacroGraph, space: MacroSpaceConfig, images: tf.Tensor4D, pass: PassRecord): tf.Tensor2D {
+    const [, imageWidth, channels] = this.options.inputShape;
+    const widest = this.macroWidest(space);
+    const slot = (layer: number) => channels + layer * widest;
+    const outputs: tf.Tensor4D[] = [];
+    graph.layers.forEach((layer, l) => {
+      const input = layer.inputs.length ? padAndConcat(layer.inputs.map((j) => outputs[j])) : images;
+      const rows = layer.inputs.length ? layer.inputs.flatMap((j) => range(slot(j), graph.layers[j].filters)) : range(0, channels);
+      const name = `layer${l}/${layer.filterHeight}x${layer.filterWidth}`;
+      const kernel = firstColumns(pickRows(this.weight(`${name}/kernel`) as tf.Tensor4D, rows, 2), layer.filters);
+      const bias = firstColumns(this.weight(`${name}/bias`) as tf.Tensor1D, layer.filters);
+      outputs.push(pass.conv(input, kernel, bias, layer.stride));
+    });
+    const ends = macroOutputLayers(graph);
+    const features = padAndConcat(ends.map((i) => outputs[i]));
+    const [height, width] = spatial(features);
+    // Flattening is in height, width, channel order; each feature maps to its (position, layer, channel) row.
+    const rows: number[] = [];
+    for (let h = 0; h < height; h++) {
+      for (let w = 0; w < width; w++) {
+        const position = (h * imageWidth + w) * space.layers;
+        for (const j of ends) rows.push(...range((position + j) * widest, graph.layers[j].filters));
+      }
+    }
+    const kernel = pickRows(this.weight('classifier/kernel') as tf.Tensor2D, rows, 0);
+    return pass.dense(tf.reshape(features, [features.shape[0], -1]), kernel, this.weight('classifier/bias') as tf.Tensor1D);
+  }
+
+  // --- cell --------------------------------------------------------------------------------
+
+  private createCellWeights(space: CellSpaceConfig): void {
+    const channels = this.options.inputShape[2];
+    this.createConv('stem', [3, 3, channels, space.filters]);
+    const { positions, outputShape } = cellStack(space, this.options.inputShape);
+    positions.forEach((position, c) => {
+      const { filters } = position;
+      this.createConv(`cell${c}/input0`, [1, 1, position.previousChannels, filters]);
+      this.createConv(`cell${c}/input1`, [1, 1, position.lastChannels, filters]);
+      for (let node = 0; node < space.nodes; node++) {
+        for (const side of ['a', 'b']) {
+          for (let input = 0; input < node + 2; input++) {
+            const stride = position.reduction && input < 2 ? 2 : 1;
+            for (const operation of space.operations) {
+              const prefix = `cell${c}/node${node}/${side}/from${input}/${operation}`;
+              const shapes = operationWeightShapes(operation, filters, stride);
+              shapes.forEach((shape, i) => this.create(`${prefix}/${i}`, shape, shape.length === 1 ? 1 : shape[0] * shape[1] * shape[2]));
+            }
+          }
+        }
+      }
+      // The output 1x1 convolution reads the concatenation of the nodes no other node uses, each in its slot.
+      this.createConv(`cell${c}/output`, [1, 1, space.nodes * filters, filters]);
+    });
+    const features = outputShape[0] * outputShape[1] * outputShape[2];
+    this.create('classifier/kernel', [features, this.options.classes], features);
+    this.create('classifier/bias', [this.options.classes], 1);
+  }
+
+  private conv(name: string, x: tf.Tensor4D, stride: number, pass: PassRecord): tf.Tensor4D {
+    return pass.conv(x, this.weight(`${name}/kernel`) as tf.Tensor4D, this.weight(`${name}/bias`) as tf.Tensor1D, stride);
+  }
+
+  private forwardCell(graph: CellGraph, space: CellSpaceConfig, images: tf.Tensor4D, pass: PassRecord): tf.Tensor2D {
+    const stem = this.conv('stem', images, 1, pass);
+    const { positions } = cellStack(space, this.options.inputShape);
+    const live = liveCells(graph, positions);
+    let previous: tf.Tensor4D | undefined = stem;
+    let last: tf.Tensor4D | undefined = stem;
+    positions.forEach((position, c) => {
+      const nodes = position.reduction ? graph.reduction : graph.normal;
+      const output = live[c] ? this.cellBlock(c, position, nodes, previous, last, pass) : undefined;
+      previous = last;
+      last = output;
+    });
+    const features = last!;
+    return pass.dense(tf.reshape(features, [features.shape[0], -1]), this.weight('classifier/kernel') as tf.Tensor2D, this.weight('classifier/bias') as tf.Tensor1D);
+  }
+
+  /** Mirrors build.ts's buildCellBlock, down to the order in which it makes its layers. */
+  private cellBlock(
+    c: number,
+    position: CellPosition,
+    nodes: readonly CellNode[],
+    previous: tf.Tensor4D | undefined,
+    last: tf.Tensor4D | undefined,
+    pass: PassRecord,
+  ): tf.Tensor4D {
+    // A live cell reads only live cells (see liveCells).
+    const cellInputs = [() => this.conv(`cell${c}/input0`, previous!, position.previousStride, pass), () => this.conv(`cell${c}/input1`, last!, 1, pass)];
+    const states: tf.Tensor4D[] = [];
+    const state = (input: number) => (states[input] ??= cellInputs[input]());
+    nodes.forEach((node, j) => {
+      const branches = node.inputs.map((input, side) => {
+        const operation = node.operations[side];
+        const stride = position.reduction && input < 2 ? 2 : 1;
+        const prefix = `cell${c}/node${j}/${side === 0 ? 'a' : 'b'}/from${input}/${operation}`;
+        const weights = operationWeightShapes(operation, position.filters, stride).map((_, i) => this.weight(`${prefix}/${i}`));
+        return applyOperation(operation, state(input), weights, stride, pass);
+      });
+      states[j + 2] = tf.add(branches[0], branches[1]);
+    });
+    const ends = cellOutputNodes(nodes);
+    const merged = padAndConcat(ends.map((j) => states[j + 2]));
+    const rows = ends.flatMap((j) => range(j * position.filters, position.filters));
+    const kernel = pickRows(this.weight(`cell${c}/output/kernel`) as tf.Tensor4D, rows, 2);
+    return pass.conv(merged, kernel, this.weight(`cell${c}/output/bias`) as tf.Tensor1D, 1);
+  }
+}

@@ -1,0 +1,78 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../src/engine/backend.ts';
+import { buildModel, countFlops } from '../../src/engine/model/build.ts';
+import { Supernet } from '../../src/engine/oneshot/supernet.ts';
+import type { SpaceConfig } from '../../src/space/config.ts';
+import { compileSpace, decodeArchitecture } from '../../src/space/graph.ts';
+import { createRng } from '../../src/space/rng.ts';
+import { CELL, MACRO } from '../support/spaces.ts';
+
+before(async () => {
+  await selectBackend('cpu');
+});
+
+/** For sampled architectures: the supernet's pass equals the standalone child built with the slices it used. */
+function checkChildrenMatch(space: SpaceConfig, inputShape: [number, number, number], samples: number) {
+  const supernet = new Supernet(space, { inputShape, classes: 10, seed: 3 });
+  const decisions = compileSpace(space);
+  const rng = createRng(5);
+  const images = tf.randomUniform([3, ...inputShape], 0, 1, 'float32', 9) as tf.Tensor4D;
+  const baseline = tf.memory().numTensors;
+  try {
+    for (let i = 0; i < samples; i++) {
+      const architecture = decisions.map((d) => rng.int(d.options.length));
+      const graph = decodeArchitecture(space, architecture);
+      tf.tidy(() => {
+        const pass = supernet.forward(graph, images);
+        const model = buildModel(graph, space, { inputShape, classes: 10, seed: 1, weights: pass.layerWeights });
+        try {
+          const shared = tf.softmax(pass.logits).arraySync() as number[][];
+          const standalone = (model.predict(images) as tf.Tensor2D).arraySync() as number[][];
+          shared.forEach((row, r) =>
+            row.forEach((p, k) => assert.ok(Math.abs(p - standalone[r][k]) < 1e-5, `architecture [${architecture}]: ${p} vs ${standalone[r][k]}`)),
+          );
+          assert.equal(pass.params, model.countParams());
+          assert.equal(pass.flops, countFlops(model));
+        } finally {
+          model.dispose();
+        }
+      });
+    }
+    assert.equal(tf.memory().numTensors, baseline, 'a pass inside tidy leaves no tensor behind');
+  } finally {
+    images.dispose();
+    supernet.dispose();
+  }
+}
+
+test('macro space: a child through the supernet computes what the standalone child with the same weights computes', () => {
+  checkChildrenMatch(MACRO, [8, 8, 1], 12);
+  checkChildrenMatch({ ...MACRO, strides: undefined, skip_connections: false, layers: 3 }, [7, 9, 2], 4);
+});
+
+test('cell space: a child through the supernet computes what the standalone child with the same weights computes', () => {
+  checkChildrenMatch(CELL, [8, 8, 1], 6);
+  checkChildrenMatch({ ...CELL, nodes: 2, stages: 3 }, [9, 7, 3], 4);
+});
+
+test('training one child moves only the shared weights it uses; the state round-trips exactly', () => {
+  const supernet = new Supernet(CELL, { inputShape: [8, 8, 1], classes: 10, seed: 3 });
+  const decisions = compileSpace(CELL);
+  const graph = decodeArchitecture(CELL, decisions.map(() => 0));
+  const before = supernet.getState();
+  const images = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const { grads, value } = tf.variableGrads(() => tf.mean(supernet.forward(graph, images).logits), supernet.variables);
+  const moved = Object.keys(grads).length;
+  assert.ok(moved > 0 && moved < supernet.variables.length, `${moved} of ${supernet.variables.length} weights have a gradient`);
+  tf.dispose([value, ...Object.values(grads), images]);
+
+  const copy = new Supernet(CELL, { inputShape: [8, 8, 1], classes: 10, seed: 4 });
+  assert.notDeepEqual(copy.getState(), before);
+  copy.setState(before);
+  assert.deepEqual(copy.getState(), before);
+  assert.throws(() => new Supernet(MACRO, { inputShape: [8, 8, 1], classes: 10, seed: 3 }).setState(before), /weights/);
+  copy.dispose();
+  supernet.dispose();
+});

@@ -1,0 +1,149 @@
+// ENAS and random-ws runs end to end on a tiny space, with real tfjs and a real SQLite store.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { splitDataset } from '../../src/engine/data/dataset.ts';
+import { loadDataset } from '../../src/engine/data/load.ts';
+import type { StartEvaluator } from '../../src/engine/evaluators/evaluator.ts';
+import { prepareTrainingData, trainFromScratch } from '../../src/engine/evaluators/train-from-scratch.ts';
+import type { WeightSharingState } from '../../src/engine/oneshot/weight-sharing.ts';
+import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
+import { controllerInsight } from '../../src/engine/analysis/controller-insight.ts';
+import { Store } from '../../src/engine/store/store.ts';
+import type { EngineEvent } from '../../src/protocol/engine.ts';
+import { trainingSetup } from '../../src/space/config.ts';
+import { parseSearchText } from '../../src/space/parse.ts';
+
+function searchText(kind: 'enas' | 'random-ws', extra = ''): string {
+  const controller = kind === 'enas' ? ', controller: { hidden: 8, batch_size: 2, learning_rate: 0.01 }' : '';
+  return `name: tiny-${kind}
+dataset: { kind: digits, validation_split: 0.2, test_split: 0.1, seed: 1, max_train_examples: 96 }
+space: { kind: macro, layers: 2, filter_heights: [1, 3], filter_widths: [1, 3], filters: [4, 8], skip_connections: true }
+strategy: { kind: ${kind}, epochs: 2, batch_size: 32, children_per_epoch: 4, final_samples: 3${controller} }
+evaluation: { epochs: 1, batch_size: 32, learning_rate: 0.003 }
+runtime: { backend: cpu, seed: 7 }
+${extra}`;
+}
+
+/** The retrained child trains in this process (a trainer process would need the built bundle). */
+const inProcess: StartEvaluator = async (config, baseDir) => {
+  const { dataset, evaluation } = trainingSetup(config);
+  const data = prepareTrainingData(splitDataset(loadDataset(dataset, baseDir), dataset));
+  return {
+    backend: 'cpu',
+    backendDetail: 'in-process trainer for tests',
+    size: 1,
+    evaluate: (request, onEpoch) => trainFromScratch({ ...request, evaluation }, data, onEpoch, () => false),
+    cancelAll: () => {},
+    close: async () => tf.dispose([data.train, data.validation, data.test].flatMap((part) => [part.images, part.oneHot])),
+  };
+};
+
+async function search(kind: 'enas' | 'random-ws', stopWhen?: (event: EngineEvent) => boolean) {
+  const dir = mkdtempSync(join(tmpdir(), 'nas-ws-'));
+  const file = join(dir, 'tiny.nas.yaml');
+  writeFileSync(file, searchText(kind));
+  const store = new Store(join(dir, 'runs.db'));
+  const runId = createRunFromFile(store, file, {});
+  const events: EngineEvent[] = [];
+  const stopping = new AbortController();
+  const onEvent = (event: EngineEvent) => {
+    events.push(event);
+    if (stopWhen?.(event)) stopping.abort();
+  };
+  const statuses = [await runSearch(store, runId, { onEvent, signal: stopping.signal, startEvaluator: inProcess })];
+  if (stopWhen) statuses.push(await runSearch(store, runId, { onEvent, startEvaluator: inProcess }));
+  return { store, runId, events, statuses };
+}
+
+const trialSummary = (store: Store, runId: number) =>
+  store.listTrials(runId).map((t) => ({ index: t.index, evaluator: t.evaluator, status: t.status, architecture: t.architecture, reward: t.reward }));
+
+test('an enas run: scored children are shared-weights trials, the controller learns from them, the best final sample is retrained', async () => {
+  const { store, runId, events, statuses } = await search('enas');
+  assert.deepEqual(statuses, ['done']);
+  const trials = store.listTrials(runId);
+  // 2 epochs x 4 children + 3 final samples + 1 retrained.
+  assert.equal(trials.length, 12);
+  assert.equal(store.getRun(runId)?.budgetTrials, 12);
+  assert.ok(trials.slice(0, 11).every((t) => t.evaluator === 'shared-weights' && t.status === 'done' && (t.metrics?.params ?? 0) > 0));
+  const retrained = trials[11];
+  assert.equal(retrained.evaluator, 'train-from-scratch');
+  const finals = trials.slice(8, 11);
+  const best = finals.reduce((a, b) => (b.reward! > a.reward! ? b : a));
+  assert.deepEqual(retrained.architecture, best.architecture);
+  assert.equal(store.trialEpochs(runId, 11).length, 1);
+  // batch_size 2: one REINFORCE update per two scored children during training.
+  assert.deepEqual(store.controllerSteps(runId).map((s) => s.step), [1, 2, 3, 4]);
+  const types = events.map((e) => e.type);
+  assert.equal(types[0], 'run-started');
+  assert.equal(types.at(-1), 'run-finished');
+  assert.equal(types.filter((t) => t === 'trial-finished').length, 12);
+  assert.equal(types.filter((t) => t === 'controller-step').length, 4);
+  store.close();
+});
+
+test('a stopped enas run resumes from its checkpoint (supernet, optimizer moments, controller and its Adam state) as if never stopped', async () => {
+  const straight = await search('enas');
+  let finished = 0;
+  // Stopped mid-epoch of scoring, with one child told but not yet learned from (REINFORCE batch 2).
+  const resumed = await search('enas', (event) => event.type === 'trial-finished' && ++finished === 3);
+  assert.deepEqual(resumed.statuses, ['stopped', 'done']);
+  assert.deepEqual(trialSummary(resumed.store, resumed.runId), trialSummary(straight.store, straight.runId));
+  const state = (store: Store, runId: number) => store.latestCheckpoint(runId)!.state as WeightSharingState;
+  const [a, b] = [state(straight.store, straight.runId), state(resumed.store, resumed.runId)];
+  assert.deepEqual(b.supernet, a.supernet);
+  assert.deepEqual(b.optimizer, a.optimizer);
+  assert.deepEqual(b.strategy, a.strategy);
+  assert.ok(a.optimizer.slots.length > 0);
+  straight.store.close();
+  resumed.store.close();
+});
+
+test('random-ws scores uniform children on the same supernet and never updates a controller; a stop right away resumes too', async () => {
+  const straight = await search('random-ws');
+  const resumed = await search('random-ws', (event) => event.type === 'run-started' && event.resumed === false);
+  assert.deepEqual(resumed.statuses, ['stopped', 'done']);
+  assert.deepEqual(trialSummary(resumed.store, resumed.runId), trialSummary(straight.store, straight.runId));
+  assert.equal(straight.store.controllerSteps(straight.runId).length, 0);
+  assert.equal(straight.store.listTrials(straight.runId).length, 12);
+  straight.store.close();
+  resumed.store.close();
+});
+
+test('budget.trials of a weight-sharing search follows from its strategy; a contradicting one is a positioned problem', () => {
+  const parsed = parseSearchText(searchText('enas'), 'tiny.nas.yaml');
+  assert.equal(parsed.config?.budget.trials, 12);
+  const contradicted = parseSearchText(searchText('random-ws', 'budget: { trials: 20 }\n'), 'tiny.nas.yaml');
+  assert.equal(contradicted.problems[0]?.rule, 'oneshot-budget');
+  assert.equal(contradicted.problems[0]?.line, 7);
+  const starved = parseSearchText(searchText('enas').replace('batch_size: 2', 'batch_size: 9'), 'tiny.nas.yaml');
+  assert.equal(starved.problems[0]?.rule, 'budget-batch');
+});
+
+test('--trials is refused for a one-shot search, and no run is created', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nas-ws-'));
+  const file = join(dir, 'tiny.nas.yaml');
+  writeFileSync(file, searchText('random-ws'));
+  const store = new Store(join(dir, 'runs.db'));
+  assert.throws(() => createRunFromFile(store, file, { trials: 5 }), /--trials does not apply to a random-ws search, whose trials follow from its strategy \(12 here\)/);
+  assert.deepEqual(store.listRuns(), []);
+  store.close();
+});
+
+test('an enas run records the controller hidden state of every sampled child, and controller insight analyses its controller', async () => {
+  const { store, runId } = await search('enas');
+  const sampled = store.listTrials(runId).filter((t) => t.evaluator === 'shared-weights');
+  assert.deepEqual(
+    store.hiddenStates(runId).map((h) => h.index),
+    sampled.map((t) => t.index),
+  );
+  const insight = await controllerInsight(store, runId, 20);
+  assert.equal(insight.trainedAs, 'unsupervised');
+  assert.ok(Number.isFinite(insight.spearman.unsupervised?.common_ops));
+  assert.equal(insight.spearman.supervised, null);
+  store.close();
+});
