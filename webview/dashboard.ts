@@ -211,14 +211,16 @@ function render(data: DashboardData): void {
             pointRadius: 0,
             borderWidth: 1.5,
             borderDash: cell === 'normal' ? [] : [5, 3],
-            ...colours(theme.series[op % theme.series.length], 1),
+            ...alphaColours(theme.series[op % theme.series.length], cell),
           };
         }),
       },
       options: {
         ...baseOptions(theme),
         plugins: { ...baseOptions(theme).plugins, decimation: DECIMATION, legend: { ...baseOptions(theme).plugins?.legend, position: 'right' } },
-        scales: { x: linearAxis(theme, 'alpha step'), y: linearAxis(theme, 'mean weight', { min: 0 }) },
+        // No fixed minimum: alpha starts uniform (1 / operations) and a short search moves it by
+        // less than a hundredth, which a 0-based axis squashes into one line.
+        scales: { x: linearAxis(theme, 'alpha step'), y: linearAxis(theme, 'mean weight', { grace: '5%' }) },
       },
     });
   }
@@ -385,7 +387,9 @@ function recolour(s: State): void {
   paint(allSet, t.muted, 0.75);
   paint(frontSet, t.red, 1);
   const operations = s.data.darts?.operations.length ?? 1;
-  (s.charts.alpha?.data.datasets as LineDataset[] | undefined)?.forEach((dataset, i) => paint(dataset, t.series[(i % operations) % t.series.length], 1));
+  (s.charts.alpha?.data.datasets as LineDataset[] | undefined)?.forEach((dataset, i) =>
+    Object.assign(dataset, alphaColours(t.series[(i % operations) % t.series.length], i < operations ? 'normal' : 'reduction')),
+  );
   for (const chart of Object.values(s.charts) as Chart[]) {
     applyAxisTheme(chart, t);
     chart.update('none');
@@ -396,6 +400,15 @@ function recolour(s: State): void {
 function colours(colour: string, alpha: number): { borderColor: string; backgroundColor: string; pointBorderColor: string } {
   const fill = alpha < 1 ? withAlpha(colour, alpha) : colour;
   return { borderColor: colour, backgroundColor: fill, pointBorderColor: fill };
+}
+
+/**
+ * The alpha chart's colours: the legend draws each dataset's box filled with its background and
+ * stroked with its dash, so a reduction line (dashed) gets an empty box with a dashed outline and
+ * reads apart from the normal cell's filled one.
+ */
+function alphaColours(colour: string, cell: 'normal' | 'reduction'): { borderColor: string; backgroundColor: string; pointBorderColor: string } {
+  return cell === 'normal' ? colours(colour, 1) : { ...colours(colour, 1), backgroundColor: 'transparent' };
 }
 
 function paint(dataset: LineDataset | ScatterDataset, colour: string, alpha: number): void {

@@ -134,7 +134,7 @@ export type StoreQuery =
   | { kind: 'dashboard'; runId: number }
   | { kind: 'trial-view'; runId: number; index: number }
   | { kind: 'compare'; runIds: number[] }
-  /** The controller-insight analysis of a reinforce run (tfjs, in the engine; seconds to a minute). */
+  /** The controller-insight analysis of a reinforce or enas run (tfjs, in the engine; seconds to a minute). */
   | { kind: 'controller-insight'; runId: number };
 
 /** The result each query kind answers with. */
