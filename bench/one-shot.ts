@@ -111,7 +111,7 @@ export async function runOneShotBench(): Promise<void> {
     console.log(`  shared-weight val accuracy: ${fmt(shared)}`);
     console.log(`  from-scratch val accuracy:  ${fmt(scratch.map((m) => m.valAccuracy))}`);
 
-    console.log('one_shot side_by_side (same cell space, 5 epochs over the training set, best architecture retrained from scratch):');
+    console.log('one_shot side_by_side (same cell space; enas and random-ws 16 epochs, darts 4; best architecture retrained from scratch):');
     console.log('  strategy    search+retrain_s  shared_val  retrained_val  retrained_test  params');
     for (const [kind, outcome] of outcomes) {
       const trials = outcome.store.listTrials(outcome.runId);
