@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { kendallTau } from '../src/engine/analysis/rank-correlation.ts';
 import { splitDataset } from '../src/engine/data/dataset.ts';
 import { loadDataset } from '../src/engine/data/load.ts';
 import { prepareTrainingData } from '../src/engine/evaluators/train-from-scratch.ts';
@@ -49,26 +50,6 @@ async function search(dir: string, kind: string): Promise<SearchOutcome> {
   const started = performance.now();
   await runSearch(store, runId, { onEvent: () => {} });
   return { store, runId, config: store.runConfig(runId).config, seconds: (performance.now() - started) / 1000 };
-}
-
-/** Kendall's tau-b of two paired lists. */
-function kendallTau(a: readonly number[], b: readonly number[]): number {
-  let concordant = 0;
-  let discordant = 0;
-  let tiesA = 0;
-  let tiesB = 0;
-  for (let i = 0; i < a.length; i++) {
-    for (let j = i + 1; j < a.length; j++) {
-      const da = Math.sign(a[i] - a[j]);
-      const db = Math.sign(b[i] - b[j]);
-      if (da === 0 && db === 0) continue;
-      if (da === 0) tiesA++;
-      else if (db === 0) tiesB++;
-      else if (da === db) concordant++;
-      else discordant++;
-    }
-  }
-  return (concordant - discordant) / Math.sqrt((concordant + discordant + tiesA) * (concordant + discordant + tiesB));
 }
 
 export async function runOneShotBench(): Promise<void> {

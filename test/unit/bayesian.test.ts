@@ -1,31 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { kendallTau } from '../../src/engine/analysis/rank-correlation.ts';
 import { shippedNasBench201Table } from '../../src/engine/data/nas-bench-201.ts';
 import { BayesianStrategy } from '../../src/engine/strategies/bayesian.ts';
 import { architectureEncoder } from '../../src/engine/strategies/encoding.ts';
 import { choicesKey } from '../../src/engine/strategies/neighbourhood.ts';
 import { compileNasBench201, everyNasBench201Architecture } from '../../src/space/nasbench201.ts';
 import { createRng, shuffledIndices } from '../../src/space/rng.ts';
-
-/** Kendall's tau-b: rank agreement of two lists, with ties in either one accounted for. */
-function kendallTau(a: readonly number[], b: readonly number[]): number {
-  let concordant = 0;
-  let discordant = 0;
-  let tiesA = 0;
-  let tiesB = 0;
-  for (let i = 0; i < a.length; i++) {
-    for (let j = 0; j < i; j++) {
-      const x = Math.sign(a[i] - a[j]);
-      const y = Math.sign(b[i] - b[j]);
-      if (x === 0) tiesA += 1;
-      if (y === 0) tiesB += 1;
-      if (x * y > 0) concordant += 1;
-      else if (x * y < 0) discordant += 1;
-    }
-  }
-  const pairs = (a.length * (a.length - 1)) / 2;
-  return (concordant - discordant) / Math.sqrt((pairs - tiesA) * (pairs - tiesB));
-}
 
 test('the surrogate trained on 100 random NAS-Bench-201 cells ranks 1,000 held-out cells with Kendall tau above 0.5', () => {
   const table = shippedNasBench201Table();

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { averageRanks, spearman } from '../../src/engine/analysis/spearman.ts';
+import { averageRanks, kendallTau, spearman } from '../../src/engine/analysis/rank-correlation.ts';
 import { EXACT_GED_MAX_NODES, graphEditDistance, hungarian, type LabelledGraph } from '../../src/engine/analysis/graph-edit-distance.ts';
 import { architectureEditDistance, commonConnections, commonOperations, similarityView } from '../../src/engine/analysis/graph-similarity.ts';
 import { controllerInsight } from '../../src/engine/analysis/controller-insight.ts';
@@ -147,4 +147,13 @@ runtime: { seed: 2 }
   assert.equal(insight.spearmanDistinct.unsupervised, null);
   assert.equal(insight.gedMethod, 'exact');
   store.close();
+});
+
+test("Kendall's tau-b against hand-computed cases, including ties", () => {
+  assert.equal(kendallTau([1, 2, 3], [1, 2, 3]), 1);
+  assert.equal(kendallTau([1, 2, 3], [3, 2, 1]), -1);
+  // Pairs (0,1) and (0,2) agree, (1,2) disagrees.
+  assert.ok(Math.abs(kendallTau([1, 2, 3], [1, 3, 2]) - 1 / 3) < 1e-12);
+  // A tie in the first list: 2 concordant of 3 pairs, normalised by sqrt(2 x 3).
+  assert.ok(Math.abs(kendallTau([1, 1, 2], [1, 2, 3]) - 2 / Math.sqrt(6)) < 1e-12);
 });

@@ -18,7 +18,7 @@ import { LstmController } from '../strategies/controller.ts';
 import type { WeightSharingState } from '../oneshot/weight-sharing.ts';
 import { controllerStateOf } from '../strategies/reinforce.ts';
 import { architectureEditDistance, commonConnections, commonOperations, editDistanceMethod, similarityView, type SimilarityView } from './graph-similarity.ts';
-import { spearman } from './spearman.ts';
+import { spearman } from './rank-correlation.ts';
 
 /** As in the paper: 100 architectures, so 4,950 pairs. */
 const INSIGHT_SAMPLES = 100;

@@ -3,24 +3,19 @@
 // asked) retrained from scratch as 'train-from-scratch' trials. Alpha's softmax is stored over time
 // for the dashboard; a checkpoint (w, alpha, both optimizers) is kept per epoch and when stopped.
 
-import * as tf from '@tensorflow/tfjs';
-import { dirname } from 'node:path';
 import type { AlphaWeights, EngineEvent, EpochMetrics, RunStatus, TrialMeasurements, TrialRecord } from '../../protocol/engine.ts';
-import { trainingSetup, type CellSpaceConfig, type SearchConfig, type StrategyConfig } from '../../space/config.ts';
+import type { CellSpaceConfig, SearchConfig, StrategyConfig } from '../../space/config.ts';
 
 type DartsStrategy = Extract<StrategyConfig, { kind: 'darts' }>;
 import { architectureKey, compileSpace, drawArchitecture, encodeGraph, type CellGraph } from '../../space/graph.ts';
 import { log10SpaceSize } from '../../space/decisions.ts';
 import { createRng, shuffledIndices } from '../../space/rng.ts';
-import { selectBackend } from '../backend.ts';
-import { splitDataset } from '../data/dataset.ts';
-import { loadDataset } from '../data/load.ts';
 import type { Evaluator } from '../evaluators/evaluator.ts';
-import { prepareTrainingData, type TrainingData } from '../evaluators/train-from-scratch.ts';
-import { startConfiguredEvaluator } from '../evaluators/start.ts';
+import type { TrainingData } from '../evaluators/train-from-scratch.ts';
 import { buildModel, countFlops } from '../model/build.ts';
 import { applyReward, trainTrial, type SearchHooks } from '../search.ts';
 import type { Store } from '../store/store.ts';
+import { runOneShot } from './one-shot-run.ts';
 import { DartsSearch, weightLearningRate, type DartsTensors } from './darts-search.ts';
 import { dartsEdges, deriveCell } from './darts-supernet.ts';
 
@@ -106,77 +101,41 @@ export function retrainCandidates(trials: readonly TrialRecord[], count: number)
   return chosen;
 }
 
-function disposeData(data: TrainingData): void {
-  tf.dispose([data.train, data.validation, data.test].flatMap((part) => [part.images, part.oneHot]));
-}
-
 /** Runs (or resumes) a DARTS run: its search epochs, then the retraining of the derived cells. */
 export async function runDarts(store: Store, runId: number, hooks: SearchHooks): Promise<RunStatus> {
-  const emit = hooks.onEvent;
-  const log = (level: 'info' | 'warn' | 'error', message: string) => emit({ type: 'log', level, message });
-  const { config, spaceFile } = store.runConfig(runId);
-  const { strategy, space } = config;
+  const { strategy, space } = store.runConfig(runId).config;
   if (strategy.kind !== 'darts' || space.kind !== 'cell') throw new Error(`run ${runId} is not a DARTS search on a cell space`);
-  store.claimRun(runId);
-  let status: RunStatus = 'running';
-  let data: TrainingData | undefined;
-  let search: DartsSearch | undefined;
-  let evaluator: Evaluator | undefined;
-  const stopped = () => hooks.signal?.aborted === true;
-  try {
-    // The supernet trains in this process, on the backend the run asks for.
-    const backend = await selectBackend(config.runtime.backend);
-    const interrupted = store.markRunningTrialsInterrupted(runId);
-    if (interrupted) log('warn', `${interrupted} trial(s) left unfinished by an earlier session were marked interrupted`);
-    const { dataset } = trainingSetup(config);
-    data = prepareTrainingData(splitDataset(loadDataset(dataset, dirname(spaceFile)), dataset));
-    search = new DartsSearch(space, strategy, data, config.runtime.seed);
-    const checkpoint = store.latestCheckpoint(runId);
-    let progress: DartsProgress = {
-      phase: 'search',
-      epoch: 0,
-      step: 0,
-      alphaSteps: 0,
-      epochTrain: { loss: 0, correct: 0, seen: 0, seconds: 0 },
-      collapseWarned: false,
-    };
-    if (checkpoint) {
-      const saved = checkpoint.state as DartsState;
-      await search.setState(saved.tensors);
-      progress = saved.progress;
+  return runOneShot(store, runId, hooks, async ({ config, data, checkpoint, emit, stopped, announce, startEvaluator }) => {
+    let search: DartsSearch | undefined = new DartsSearch(space, strategy, data, config.runtime.seed);
+    try {
+      let progress: DartsProgress = {
+        phase: 'search',
+        epoch: 0,
+        step: 0,
+        alphaSteps: 0,
+        epochTrain: { loss: 0, correct: 0, seen: 0, seconds: 0 },
+        collapseWarned: false,
+      };
+      if (checkpoint) {
+        const saved = checkpoint.state as DartsState;
+        await search.setState(saved.tensors);
+        progress = saved.progress;
+      }
+      announce(log10SpaceSize(compileSpace(space)), `DARTS ${strategy.order} order, ${strategy.epochs} search epochs`);
+      if (progress.phase === 'search') {
+        const searching = new DartsEpochs(store, runId, config, strategy, space, search, data, emit);
+        progress = await searching.run(progress, stopped);
+      }
+      if (progress.phase === 'retrain' && !stopped()) {
+        // The supernet is freed before the retraining starts its trainer processes.
+        search.dispose();
+        search = undefined;
+        await retrain(store, runId, config, strategy, await startEvaluator(), emit, stopped);
+      }
+    } finally {
+      search?.dispose();
     }
-    store.setRunBackend(runId, backend.name);
-    const run = store.getRun(runId);
-    if (!run) throw new Error(`run ${runId} vanished from the store`);
-    const resumed = checkpoint !== undefined || store.nextTrialIndex(runId) > 0;
-    emit({ type: 'run-started', run, resumed, backend: backend.name, backendDetail: backend.detail, log10SpaceSize: log10SpaceSize(compileSpace(space)) });
-    log('info', `backend: ${backend.name} (${backend.detail}); DARTS ${strategy.order} order, ${strategy.epochs} search epochs`);
-
-    if (progress.phase === 'search') {
-      const searching = new DartsEpochs(store, runId, config, strategy, space, search, data, emit);
-      progress = await searching.run(progress, stopped);
-    }
-    if (progress.phase === 'retrain' && !stopped()) {
-      search.dispose();
-      search = undefined;
-      evaluator = await (hooks.startEvaluator ?? startConfiguredEvaluator)(config, dirname(spaceFile), (message) => log('warn', message));
-      await retrain(store, runId, config, strategy, evaluator, emit, stopped, hooks.signal);
-    }
-    status = stopped() ? 'stopped' : 'done';
-    if (status === 'stopped') log('info', 'stopped; resume continues from here');
-    store.setRunStatus(runId, status);
-  } catch (error) {
-    status = 'failed';
-    store.setRunStatus(runId, status, error instanceof Error ? error.message : String(error));
-    throw error;
-  } finally {
-    await evaluator?.close();
-    search?.dispose();
-    if (data) disposeData(data);
-    const run = store.getRun(runId);
-    if (run) emit({ type: 'run-finished', run });
-  }
-  return status;
+  });
 }
 
 /** The search phase: epochs of DARTS steps, each ending with a 'shared-weights' trial and a checkpoint. */
@@ -294,9 +253,7 @@ async function retrain(
   evaluator: Evaluator,
   emit: (event: EngineEvent) => void,
   stopped: () => boolean,
-  signal: AbortSignal | undefined,
 ): Promise<void> {
-  signal?.addEventListener('abort', () => evaluator.cancelAll(), { once: true });
   const trials = store.listTrials(runId);
   const candidates = retrainCandidates(trials, strategy.retrain);
   if (candidates.length > 0) emit({ type: 'log', level: 'info', message: `derived cell:\n${drawArchitecture(candidates[0].graph)}` });

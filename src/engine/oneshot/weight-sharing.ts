@@ -15,20 +15,15 @@
 // when stopped; a stopped run resumes exactly where it stopped.
 
 import * as tf from '@tensorflow/tfjs';
-import { dirname } from 'node:path';
 import type { ControllerStepRecord, EngineEvent, RunStatus, TrialMeasurements } from '../../protocol/engine.ts';
-import { trainingSetup, weightSharingTrials, type SearchConfig, type StrategyConfig } from '../../space/config.ts';
+import { weightSharingTrials, type SearchConfig, type StrategyConfig } from '../../space/config.ts';
 import { log10SpaceSize, type Architecture } from '../../space/decisions.ts';
 import { architectureKey, compileSpace, decodeArchitecture, drawArchitecture, type ArchitectureGraph } from '../../space/graph.ts';
 import { createRng, shuffledIndices } from '../../space/rng.ts';
-import { selectBackend } from '../backend.ts';
-import { splitDataset } from '../data/dataset.ts';
-import { loadDataset } from '../data/load.ts';
-import type { Evaluator } from '../evaluators/evaluator.ts';
-import { prepareTrainingData, type TensorPart, type TrainingData } from '../evaluators/train-from-scratch.ts';
-import { startConfiguredEvaluator } from '../evaluators/start.ts';
+import type { TensorPart, TrainingData } from '../evaluators/train-from-scratch.ts';
 import { applyReward, trainTrial, type SearchHooks } from '../search.ts';
 import type { Store } from '../store/store.ts';
+import { runOneShot } from './one-shot-run.ts';
 import type { SavedTensor } from '../strategies/controller.ts';
 import { createStrategy, type Strategy } from '../strategies/strategy.ts';
 import { SharedOptimizer, type SharedOptimizerState } from './shared-optimizer.ts';
@@ -277,66 +272,28 @@ class WeightSharingRun {
   }
 }
 
-function disposeData(data: TrainingData): void {
-  tf.dispose([data.train, data.validation, data.test].flatMap((part) => [part.images, part.oneHot]));
-}
-
 /** Runs (or resumes) an enas or random-ws run: training with shared weights, the final samples, then the best retrained from scratch. */
 export async function runWeightSharing(store: Store, runId: number, hooks: SearchHooks): Promise<RunStatus> {
-  const emit = hooks.onEvent;
-  const log = (level: 'info' | 'warn' | 'error', message: string) => emit({ type: 'log', level, message });
-  const { config, spaceFile } = store.runConfig(runId);
-  const { strategy } = config;
+  const { strategy } = store.runConfig(runId).config;
   if (!isWeightSharing(strategy)) throw new Error(`run ${runId} is not an enas or random-ws search`);
-  store.claimRun(runId);
-  let status: RunStatus = 'running';
-  let data: TrainingData | undefined;
-  let search: WeightSharingRun | undefined;
-  let evaluator: Evaluator | undefined;
-  const stopped = () => hooks.signal?.aborted === true;
-  try {
-    // The supernet trains in this process, on the backend the run asks for.
-    const backend = await selectBackend(config.runtime.backend);
-    const interrupted = store.markRunningTrialsInterrupted(runId);
-    if (interrupted) log('warn', `${interrupted} trial(s) left unfinished by an earlier session were marked interrupted`);
-    const { dataset } = trainingSetup(config);
-    data = prepareTrainingData(splitDataset(loadDataset(dataset, dirname(spaceFile)), dataset));
-    search = new WeightSharingRun(store, runId, config, data, emit);
-    const checkpoint = store.latestCheckpoint(runId);
-    if (checkpoint) await search.restore(checkpoint.state as WeightSharingState);
-    store.setRunBackend(runId, backend.name);
-    const run = store.getRun(runId);
-    if (!run) throw new Error(`run ${runId} vanished from the store`);
-    const resumed = checkpoint !== undefined || store.nextTrialIndex(runId) > 0;
-    emit({ type: 'run-started', run, resumed, backend: backend.name, backendDetail: backend.detail, log10SpaceSize: search.log10SpaceSize });
-    log('info', `backend: ${backend.name} (${backend.detail}); ${strategy.kind}: ${strategy.epochs} epochs of shared weights, ${weightSharingTrials(strategy)} trials`);
-    await search.retellSince();
-
-    const trained = await search.train(stopped);
-    const best = trained ? await search.sampleFinal(stopped) : undefined;
-    search.dispose();
-    search = undefined;
+  return runOneShot(store, runId, hooks, async ({ config, data, checkpoint, emit, log, stopped, announce, startEvaluator }) => {
+    let search: WeightSharingRun | undefined = new WeightSharingRun(store, runId, config, data, emit);
+    let best: Architecture | undefined;
+    try {
+      if (checkpoint) await search.restore(checkpoint.state as WeightSharingState);
+      announce(search.log10SpaceSize, `${strategy.kind}: ${strategy.epochs} epochs of shared weights, ${weightSharingTrials(strategy)} trials`);
+      await search.retellSince();
+      const trained = await search.train(stopped);
+      best = trained ? await search.sampleFinal(stopped) : undefined;
+    } finally {
+      // The supernet is freed before the retraining starts its trainer processes.
+      search.dispose();
+      search = undefined;
+    }
     const retrained = store.listTrials(runId).some((t) => t.evaluator === 'train-from-scratch' && t.status !== 'interrupted');
     if (best && !retrained && !stopped()) {
       log('info', `best of the final samples, retrained from scratch:\n${drawArchitecture(decodeArchitecture(config.space, best))}`);
-      evaluator = await (hooks.startEvaluator ?? startConfiguredEvaluator)(config, dirname(spaceFile), (message) => log('warn', message));
-      const active = evaluator;
-      hooks.signal?.addEventListener('abort', () => active.cancelAll(), { once: true });
-      await trainTrial({ store, runId, config, evaluator: active, emit }, store.nextTrialIndex(runId), best);
+      await trainTrial({ store, runId, config, evaluator: await startEvaluator(), emit }, store.nextTrialIndex(runId), best);
     }
-    status = stopped() ? 'stopped' : 'done';
-    if (status === 'stopped') log('info', 'stopped; resume continues from here');
-    store.setRunStatus(runId, status);
-  } catch (error) {
-    status = 'failed';
-    store.setRunStatus(runId, status, error instanceof Error ? error.message : String(error));
-    throw error;
-  } finally {
-    await evaluator?.close();
-    search?.dispose();
-    if (data) disposeData(data);
-    const run = store.getRun(runId);
-    if (run) emit({ type: 'run-finished', run });
-  }
-  return status;
+  });
 }

@@ -1,5 +1,6 @@
-// Spearman's rank correlation: the Pearson correlation of the ranks, tied values sharing the
-// average of the ranks they span (so ties neither help nor hurt the correlation).
+// Rank correlations. Spearman's: the Pearson correlation of the ranks, tied values sharing the
+// average of the ranks they span (so ties neither help nor hurt the correlation). Kendall's tau-b:
+// concordant minus discordant pairs, normalised for the ties in either list.
 
 /** 1-based ranks; tied values get the mean of the ranks they occupy. */
 export function averageRanks(values: readonly number[]): number[] {
@@ -39,4 +40,24 @@ export function spearman(x: readonly number[], y: readonly number[]): number | n
   }
   if (varianceX === 0 || varianceY === 0) return null;
   return covariance / Math.sqrt(varianceX * varianceY);
+}
+
+/** Kendall's tau-b of paired samples. */
+export function kendallTau(a: readonly number[], b: readonly number[]): number {
+  let concordant = 0;
+  let discordant = 0;
+  let tiesA = 0;
+  let tiesB = 0;
+  for (let i = 0; i < a.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const x = Math.sign(a[i] - a[j]);
+      const y = Math.sign(b[i] - b[j]);
+      if (x === 0) tiesA += 1;
+      if (y === 0) tiesB += 1;
+      if (x * y > 0) concordant += 1;
+      else if (x * y < 0) discordant += 1;
+    }
+  }
+  const pairs = (a.length * (a.length - 1)) / 2;
+  return (concordant - discordant) / Math.sqrt((pairs - tiesA) * (pairs - tiesB));
 }
