@@ -6,7 +6,11 @@ import type { BackendName, SearchConfig, SpaceConfig } from '../../space/config.
 import type { Architecture } from '../../space/decisions.ts';
 import type { ArchitectureGraph } from '../../space/graph.ts';
 
+/** Plain data, so that it can be sent to an evaluator in another process or on another machine. */
 export interface EvaluationRequest {
+  /** The run and trial index it is for, when it is a recorded trial (a remote worker reports by them). */
+  runId?: number;
+  index?: number;
   architecture: Architecture;
   graph: ArchitectureGraph;
   space: SpaceConfig;
@@ -18,11 +22,17 @@ export interface Evaluator {
   readonly backendDetail: string;
   /** How many evaluations can run at once. */
   readonly size: number;
-  evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => void): Promise<TrialMeasurements>;
+  /** Trains or looks up `request`, reporting each finished epoch; an evaluator that can, ends training after an epoch answered 'stop'. */
+  evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => EpochVerdict | void): Promise<TrialMeasurements>;
   /** Stops every evaluation in progress; each then rejects with a cancelled EvaluationFailed. */
   cancelAll(): void;
+  /** Stops the evaluation of this one request, which then rejects with a cancelled EvaluationFailed. */
+  cancel?(request: EvaluationRequest): void;
   close(): Promise<void>;
 }
+
+/** What a trial's epoch report answers: carry on training, or stop after this epoch (early stopping). */
+export type EpochVerdict = 'continue' | 'stop';
 
 /** Starts the evaluator a search's `evaluation` section asks for; `baseDir` is the folder of its search file. */
 export type StartEvaluator = (config: SearchConfig, baseDir: string, log: (message: string) => void) => Promise<Evaluator>;

@@ -3,21 +3,21 @@
 // asked) retrained from scratch as 'train-from-scratch' trials. Alpha's softmax is stored over time
 // for the dashboard; a checkpoint (w, alpha, both optimizers) is kept per epoch and when stopped.
 
-import type { AlphaWeights, EngineEvent, EpochMetrics, RunStatus, TrialMeasurements, TrialRecord } from '../../protocol/engine.ts';
-import type { CellSpaceConfig, SearchConfig, StrategyConfig } from '../../space/config.ts';
-
-type DartsStrategy = Extract<StrategyConfig, { kind: 'darts' }>;
-import { architectureKey, compileSpace, drawArchitecture, encodeGraph, type CellGraph } from '../../space/graph.ts';
+import type { AlphaWeights, EpochMetrics, TrialMeasurements, TrialRecord } from '../../protocol/engine.ts';
+import type { CellSpaceConfig, StrategyConfig } from '../../space/config.ts';
+import { compileSpace, drawArchitecture, encodeGraph, type CellGraph } from '../../space/graph.ts';
 import { log10SpaceSize } from '../../space/decisions.ts';
 import { createRng, shuffledIndices } from '../../space/rng.ts';
 import type { Evaluator } from '../evaluators/evaluator.ts';
 import type { TrainingData } from '../evaluators/train-from-scratch.ts';
 import { buildModel, countFlops } from '../model/build.ts';
-import { applyReward, trainTrial, type SearchHooks } from '../search.ts';
-import type { Store } from '../store/store.ts';
-import { runOneShot } from './one-shot-run.ts';
+import type { RunSession, SearchRunner } from '../runners/runner.ts';
+import { evaluateTrial, recordMeasuredTrial, type TrialContext } from '../trial-lifecycle.ts';
+import { supernetBackend, withSupernetData } from './one-shot-run.ts';
 import { DartsSearch, weightLearningRate, type DartsTensors } from './darts-search.ts';
 import { dartsEdges, deriveCell } from './darts-supernet.ts';
+
+type DartsStrategy = Extract<StrategyConfig, { kind: 'darts' }>;
 
 /** Alpha snapshots per search epoch (the last at the epoch's end): enough for smooth curves, few rows. */
 const SNAPSHOTS_PER_EPOCH = 10;
@@ -102,54 +102,61 @@ export function retrainCandidates(trials: readonly TrialRecord[], count: number)
 }
 
 /** Runs (or resumes) a DARTS run: its search epochs, then the retraining of the derived cells. */
-export async function runDarts(store: Store, runId: number, hooks: SearchHooks): Promise<RunStatus> {
-  const { strategy, space } = store.runConfig(runId).config;
-  if (strategy.kind !== 'darts' || space.kind !== 'cell') throw new Error(`run ${runId} is not a DARTS search on a cell space`);
-  return runOneShot(store, runId, hooks, async ({ config, data, checkpoint, emit, stopped, announce, startEvaluator }) => {
-    let search: DartsSearch | undefined = new DartsSearch(space, strategy, data, config.runtime.seed);
-    try {
-      let progress: DartsProgress = {
-        phase: 'search',
-        epoch: 0,
-        step: 0,
-        alphaSteps: 0,
-        epochTrain: { loss: 0, correct: 0, seen: 0, seconds: 0 },
-        collapseWarned: false,
-      };
-      if (checkpoint) {
-        const saved = checkpoint.state as DartsState;
-        await search.setState(saved.tensors);
-        progress = saved.progress;
+export const dartsRunner: SearchRunner = {
+  oneShot: true,
+  computeBackend: supernetBackend,
+  async run(session) {
+    const { runId, config, checkpoint, stopped } = session;
+    const { strategy, space } = config;
+    if (strategy.kind !== 'darts' || space.kind !== 'cell') throw new Error(`run ${runId} is not a DARTS search on a cell space`);
+    await withSupernetData(session, async (data) => {
+      let search: DartsSearch | undefined = new DartsSearch(space, strategy, data, config.runtime.seed);
+      try {
+        let progress: DartsProgress = {
+          phase: 'search',
+          epoch: 0,
+          step: 0,
+          alphaSteps: 0,
+          epochTrain: { loss: 0, correct: 0, seen: 0, seconds: 0 },
+          collapseWarned: false,
+        };
+        if (checkpoint) {
+          const saved = checkpoint.state as DartsState;
+          await search.setState(saved.tensors);
+          progress = saved.progress;
+        }
+        session.announce(session.backend, log10SpaceSize(compileSpace(space)), `DARTS ${strategy.order} order, ${strategy.epochs} search epochs`);
+        if (progress.phase === 'search') {
+          const searching = new DartsEpochs(session, strategy, space, search, data);
+          progress = await searching.run(progress, stopped);
+        }
+        if (progress.phase === 'retrain' && !stopped()) {
+          // The supernet is freed before the retraining starts its trainer processes.
+          search.dispose();
+          search = undefined;
+          await retrain(session, strategy, await session.startEvaluator());
+        }
+      } finally {
+        search?.dispose();
       }
-      announce(log10SpaceSize(compileSpace(space)), `DARTS ${strategy.order} order, ${strategy.epochs} search epochs`);
-      if (progress.phase === 'search') {
-        const searching = new DartsEpochs(store, runId, config, strategy, space, search, data, emit);
-        progress = await searching.run(progress, stopped);
-      }
-      if (progress.phase === 'retrain' && !stopped()) {
-        // The supernet is freed before the retraining starts its trainer processes.
-        search.dispose();
-        search = undefined;
-        await retrain(store, runId, config, strategy, await startEvaluator(), emit, stopped);
-      }
-    } finally {
-      search?.dispose();
-    }
-  });
-}
+    });
+    return {};
+  },
+};
 
 /** The search phase: epochs of DARTS steps, each ending with a 'shared-weights' trial and a checkpoint. */
 class DartsEpochs {
   constructor(
-    private readonly store: Store,
-    private readonly runId: number,
-    private readonly config: SearchConfig,
+    private readonly context: TrialContext,
     private readonly strategy: DartsStrategy,
     private readonly space: CellSpaceConfig,
     private readonly search: DartsSearch,
     private readonly data: TrainingData,
-    private readonly emit: (event: EngineEvent) => void,
   ) {}
+
+  private get runId(): number {
+    return this.context.runId;
+  }
 
   /** Continues from `progress` to the end of the search (phase 'retrain'), or to a stop (checkpointed where it stopped). */
   async run(start: DartsProgress, stopped: () => boolean): Promise<DartsProgress> {
@@ -159,7 +166,7 @@ class DartsEpochs {
     const snapshotEvery = Math.max(1, Math.ceil(stepsPerEpoch / SNAPSHOTS_PER_EPOCH));
     if (progress.alphaSteps === 0) this.snapshot(0, 1);
     while (progress.epoch < epochs) {
-      const orders = epochOrders(this.config.runtime.seed, progress.epoch, this.data);
+      const orders = epochOrders(this.context.config.runtime.seed, progress.epoch, this.data);
       const learningRate = weightLearningRate(this.strategy, progress.epoch);
       let clock = performance.now();
       const lap = () => {
@@ -195,8 +202,8 @@ class DartsEpochs {
 
   private snapshot(step: number, epoch: number): void {
     const snapshot = { runId: this.runId, step, epoch, weights: this.search.supernet.alphaWeights() };
-    this.store.recordAlphaSnapshot(snapshot);
-    this.emit({ type: 'alpha-snapshot', snapshot });
+    this.context.store.recordAlphaSnapshot(snapshot);
+    this.context.emit({ type: 'alpha-snapshot', snapshot });
   }
 
   /** Records the epoch's derived cell as a 'shared-weights' trial, with the checkpoint after it, in one transaction. */
@@ -205,7 +212,6 @@ class DartsEpochs {
     const weights = this.search.supernet.alphaWeights();
     const graph = deriveCell(this.space, weights);
     const architecture = encodeGraph(this.space, graph);
-    const key = architectureKey(graph);
     const validation = this.search.score(graph, this.data.validation);
     const { loss, correct, seen, seconds } = progress.epochTrain;
     const metrics: EpochMetrics = { epoch, trainLoss: loss / seen, trainAccuracy: correct / seen, valLoss: validation.loss, valAccuracy: validation.accuracy, seconds };
@@ -216,44 +222,31 @@ class DartsEpochs {
       seconds,
       curve: [metrics],
     };
-    const reward = applyReward(this.strategy.reward, validation.accuracy);
     const collapse = progress.collapseWarned ? undefined : collapseWarning(this.space, weights, graph, epoch);
     Object.assign(progress, { epoch, step: 0, epochTrain: { loss: 0, correct: 0, seen: 0, seconds: 0 }, collapseWarned: progress.collapseWarned || collapse !== undefined });
     const tensors = await this.search.getState();
-    const index = this.store.nextTrialIndex(this.runId);
-    const note = this.store.atomically(() => {
-      this.store.startTrial(this.runId, index, architecture, key, graph, 'shared-weights');
-      this.store.finishTrial({ runId: this.runId, index, status: 'done', reward, measurements, error: null });
-      this.store.checkpoint(this.runId, { toldThrough: index, state: { progress, tensors } satisfies DartsState });
-      return collapse === undefined ? undefined : this.store.addRunNote(this.runId, 'warn', collapse);
+    const { store, emit } = this.context;
+    const index = store.nextTrialIndex(this.runId);
+    const { alongside: note } = recordMeasuredTrial(this.context, { index, architecture, graph }, measurements, () => {
+      store.checkpoint(this.runId, { toldThrough: index, state: { progress, tensors } satisfies DartsState });
+      return collapse === undefined ? undefined : store.addRunNote(this.runId, 'warn', collapse);
     });
-    this.emit({ type: 'trial-started', runId: this.runId, index, architecture, key });
-    this.emit({ type: 'epoch', runId: this.runId, trial: index, metrics });
-    const trial = this.store.getTrial(this.runId, index);
-    if (trial) this.emit({ type: 'trial-finished', trial });
-    this.emit({ type: 'log', level: 'info', message: `epoch ${epoch}: supernet train accuracy ${metrics.trainAccuracy.toFixed(3)}, derived cell ${validation.accuracy.toFixed(3)} on validation with shared weights` });
+    emit({ type: 'log', level: 'info', message: `epoch ${epoch}: supernet train accuracy ${metrics.trainAccuracy.toFixed(3)}, derived cell ${validation.accuracy.toFixed(3)} on validation with shared weights` });
     if (note) {
-      this.emit({ type: 'run-note', note });
-      this.emit({ type: 'log', level: 'warn', message: note.message });
+      emit({ type: 'run-note', note });
+      emit({ type: 'log', level: 'warn', message: note.message });
     }
   }
 
   private async checkpoint(progress: DartsProgress): Promise<void> {
     const state: DartsState = { progress, tensors: await this.search.getState() };
-    this.store.checkpoint(this.runId, { toldThrough: this.store.nextTrialIndex(this.runId) - 1, state });
+    this.context.store.checkpoint(this.runId, { toldThrough: this.context.store.nextTrialIndex(this.runId) - 1, state });
   }
 }
 
 /** Retrains the derived cells not yet retrained, as many at once as the evaluator takes. */
-async function retrain(
-  store: Store,
-  runId: number,
-  config: SearchConfig,
-  strategy: DartsStrategy,
-  evaluator: Evaluator,
-  emit: (event: EngineEvent) => void,
-  stopped: () => boolean,
-): Promise<void> {
+async function retrain(session: RunSession, strategy: DartsStrategy, evaluator: Evaluator): Promise<void> {
+  const { store, runId, emit, stopped } = session;
   const trials = store.listTrials(runId);
   const candidates = retrainCandidates(trials, strategy.retrain);
   if (candidates.length > 0) emit({ type: 'log', level: 'info', message: `derived cell:\n${drawArchitecture(candidates[0].graph)}` });
@@ -262,7 +255,7 @@ async function retrain(
   let nextIndex = store.nextTrialIndex(runId);
   const worker = async () => {
     for (let architecture = queue.shift(); architecture && !stopped(); architecture = queue.shift()) {
-      await trainTrial({ store, runId, config, evaluator, emit }, nextIndex++, architecture);
+      await evaluateTrial(session, { index: nextIndex++, architecture }, evaluator);
     }
   };
   await Promise.all(Array.from({ length: Math.min(evaluator.size, queue.length) }, worker));

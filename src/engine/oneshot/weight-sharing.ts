@@ -6,7 +6,7 @@
 // from them with REINFORCE (random-ws learns nothing). At the end `final_samples` children are
 // scored on one fixed validation batch, and the best is retrained from scratch by the
 // train-from-scratch evaluator, as one more trial. The strategy is the same ask/tell object as the
-// ask/tell loop's: ENAS's is the REINFORCE controller, random-ws's the uniform sampler.
+// ask/tell loop's: ENAS's is the REINFORCE controller, random-ws's the uniform sampler (`samplers`).
 //
 // The supernet trains in this (the engine) process, on the backend the run asks for; the retrained
 // child trains in a trainer process like any other. Checkpoints (the supernet's weights, their
@@ -15,24 +15,39 @@
 // when stopped; a stopped run resumes exactly where it stopped.
 
 import * as tf from '@tensorflow/tfjs';
-import type { ControllerStepRecord, EngineEvent, RunStatus, TrialMeasurements } from '../../protocol/engine.ts';
+import type { TrialMeasurements } from '../../protocol/engine.ts';
 import { weightSharingTrials, type SearchConfig, type StrategyConfig } from '../../space/config.ts';
-import { log10SpaceSize, type Architecture } from '../../space/decisions.ts';
-import { architectureKey, compileSpace, decodeArchitecture, drawArchitecture, type ArchitectureGraph } from '../../space/graph.ts';
+import { log10SpaceSize, type Architecture, type Decision } from '../../space/decisions.ts';
+import { compileSpace, decodeArchitecture, drawArchitecture, type ArchitectureGraph } from '../../space/graph.ts';
 import { createRng, shuffledIndices } from '../../space/rng.ts';
 import type { TensorPart, TrainingData } from '../evaluators/train-from-scratch.ts';
-import { applyReward, trainTrial, type SearchHooks } from '../search.ts';
+import type { SearchRunner } from '../runners/runner.ts';
 import type { Store } from '../store/store.ts';
-import { runOneShot } from './one-shot-run.ts';
 import type { SavedTensor } from '../strategies/controller.ts';
-import { createStrategy, type Strategy } from '../strategies/strategy.ts';
+import { randomKind } from '../strategies/random.ts';
+import { reinforceKind } from '../strategies/reinforce.ts';
+import { controllerStepRecord, type AskTellKind, type Strategy } from '../strategies/strategy.ts';
+import { evaluateTrial, scoreTrial, type TrialContext, type TrialOutcome } from '../trial-lifecycle.ts';
+import { supernetBackend, withSupernetData } from './one-shot-run.ts';
 import { SharedOptimizer, type SharedOptimizerState } from './shared-optimizer.ts';
 import { Supernet } from './supernet.ts';
 
 export type WeightSharingStrategy = Extract<StrategyConfig, { kind: 'enas' | 'random-ws' }>;
 
-export function isWeightSharing(strategy: StrategyConfig): strategy is WeightSharingStrategy {
-  return strategy.kind === 'enas' || strategy.kind === 'random-ws';
+/** The ask/tell kind each weight-sharing kind samples its children with: ENAS's controller is REINFORCE's. */
+const samplers: { readonly [Kind in WeightSharingStrategy['kind']]: AskTellKind<Extract<WeightSharingStrategy, { kind: Kind }>> } = {
+  enas: reinforceKind,
+  'random-ws': randomKind,
+};
+
+function isWeightSharing(strategy: StrategyConfig): strategy is WeightSharingStrategy {
+  return Object.hasOwn(samplers, strategy.kind);
+}
+
+function createSampler(strategy: WeightSharingStrategy, decisions: readonly Decision[], seed: number): Strategy {
+  // The map's type pairs each kind with its own section; TypeScript cannot follow that pairing through the union.
+  const sampler = samplers[strategy.kind] as AskTellKind<WeightSharingStrategy>;
+  return sampler.create(strategy, decisions, seed);
 }
 
 /** Where a run stands. */
@@ -87,19 +102,28 @@ class WeightSharingRun {
   private readonly strategy: Strategy;
   progress: WeightSharingProgress = { epochsTrained: 0, batch: 0, validationBatches: 0, toldThrough: -1, finalFrom: null };
 
+  private readonly config: SearchConfig;
+
   constructor(
-    private readonly store: Store,
-    private readonly runId: number,
-    private readonly config: SearchConfig,
+    private readonly context: TrialContext,
     private readonly data: TrainingData,
-    private readonly emit: (event: EngineEvent) => void,
   ) {
+    const { config, runId } = context;
     if (!isWeightSharing(config.strategy)) throw new Error(`run ${runId} is not a weight-sharing search`);
+    this.config = config;
     this.strategyConfig = config.strategy;
     this.decisions = compileSpace(config.space);
     this.supernet = new Supernet(config.space, { inputShape: data.shape, classes: data.classes, seed: config.runtime.seed });
     this.optimizer = new SharedOptimizer(this.strategyConfig.optimizer, this.strategyConfig.learning_rate);
-    this.strategy = createStrategy(config, this.decisions);
+    this.strategy = createSampler(this.strategyConfig, this.decisions, config.runtime.seed);
+  }
+
+  private get store(): Store {
+    return this.context.store;
+  }
+
+  private get runId(): number {
+    return this.context.runId;
   }
 
   get log10SpaceSize(): number {
@@ -169,7 +193,7 @@ class WeightSharingRun {
         this.progress.batch = 0;
         await this.checkpoint();
         const figures = epochSeen > 0 ? `: loss ${(epochLoss / epochSeen).toFixed(4)}, accuracy of the sampled children ${(epochHits / epochSeen).toFixed(3)}` : '';
-        this.emit({ type: 'log', level: 'info', message: `shared weights, epoch ${this.progress.epochsTrained}/${epochs}${figures}` });
+        this.context.emit({ type: 'log', level: 'info', message: `shared weights, epoch ${this.progress.epochsTrained}/${epochs}${figures}` });
         epochLoss = epochHits = epochSeen = 0;
       }
     }
@@ -208,38 +232,30 @@ class WeightSharingRun {
   }
 
   private async tell(index: number, architecture: Architecture, reward: number | null): Promise<void> {
-    const update = this.strategy.tell(architecture, reward);
+    const learned = this.strategy.tell(architecture, reward);
     this.progress.toldThrough = index;
-    if (!update) return;
-    const step: ControllerStepRecord = { runId: this.runId, ...update };
-    this.emit({ type: 'controller-step', step });
+    if (learned?.kind !== 'controller-step') return;
+    const step = controllerStepRecord(this.runId, learned);
+    this.context.emit({ type: 'controller-step', step });
     this.store.recordTell(this.runId, step, { toldThrough: index, state: await this.state() });
   }
 
   /** Records a child scored with the shared weights on `indices` of the validation set as a 'shared-weights' trial. */
-  private scoreAsTrial(architecture: Architecture, indices: Int32Array, hidden?: number[]): { index: number; reward: number } {
+  private scoreAsTrial(architecture: Architecture, indices: Int32Array, hidden?: number[]): TrialOutcome {
     const started = performance.now();
-    const graph = decodeArchitecture(this.config.space, architecture);
-    const key = architectureKey(graph);
     const index = this.store.nextTrialIndex(this.runId);
-    this.store.startTrial(this.runId, index, architecture, key, graph, 'shared-weights');
-    if (hidden) this.store.recordHiddenState(this.runId, index, hidden);
-    this.emit({ type: 'trial-started', runId: this.runId, index, architecture, key });
-    const validation = sharedWeightsAccuracy(this.supernet, graph, this.data.validation, indices);
-    const test = sharedWeightsAccuracy(this.supernet, graph, this.data.test, firstBatch(this.data.test, this.strategyConfig.batch_size));
-    const measurements: TrialMeasurements = {
-      valAccuracy: validation.accuracy,
-      testAccuracy: test.accuracy,
-      params: validation.params,
-      flops: validation.flops,
-      seconds: (performance.now() - started) / 1000,
-      curve: [],
-    };
-    const reward = applyReward(this.strategyConfig.reward, validation.accuracy);
-    this.store.finishTrial({ runId: this.runId, index, status: 'done', reward, measurements, error: null });
-    const trial = this.store.getTrial(this.runId, index);
-    if (trial) this.emit({ type: 'trial-finished', trial });
-    return { index, reward };
+    return scoreTrial(this.context, { index, architecture, hidden }, (graph): TrialMeasurements => {
+      const validation = sharedWeightsAccuracy(this.supernet, graph, this.data.validation, indices);
+      const test = sharedWeightsAccuracy(this.supernet, graph, this.data.test, firstBatch(this.data.test, this.strategyConfig.batch_size));
+      return {
+        valAccuracy: validation.accuracy,
+        testAccuracy: test.accuracy,
+        params: validation.params,
+        flops: validation.flops,
+        seconds: (performance.now() - started) / 1000,
+        curve: [],
+      };
+    });
   }
 
   /** Samples and scores the final K children on one fixed validation batch; returns the best's architecture. */
@@ -273,27 +289,33 @@ class WeightSharingRun {
 }
 
 /** Runs (or resumes) an enas or random-ws run: training with shared weights, the final samples, then the best retrained from scratch. */
-export async function runWeightSharing(store: Store, runId: number, hooks: SearchHooks): Promise<RunStatus> {
-  const { strategy } = store.runConfig(runId).config;
-  if (!isWeightSharing(strategy)) throw new Error(`run ${runId} is not an enas or random-ws search`);
-  return runOneShot(store, runId, hooks, async ({ config, data, checkpoint, emit, log, stopped, announce, startEvaluator }) => {
-    let search: WeightSharingRun | undefined = new WeightSharingRun(store, runId, config, data, emit);
-    let best: Architecture | undefined;
-    try {
-      if (checkpoint) await search.restore(checkpoint.state as WeightSharingState);
-      announce(search.log10SpaceSize, `${strategy.kind}: ${strategy.epochs} epochs of shared weights, ${weightSharingTrials(strategy)} trials`);
-      await search.retellSince();
-      const trained = await search.train(stopped);
-      best = trained ? await search.sampleFinal(stopped) : undefined;
-    } finally {
-      // The supernet is freed before the retraining starts its trainer processes.
-      search.dispose();
-      search = undefined;
-    }
-    const retrained = store.listTrials(runId).some((t) => t.evaluator === 'train-from-scratch' && t.status !== 'interrupted');
-    if (best && !retrained && !stopped()) {
-      log('info', `best of the final samples, retrained from scratch:\n${drawArchitecture(decodeArchitecture(config.space, best))}`);
-      await trainTrial({ store, runId, config, evaluator: await startEvaluator(), emit }, store.nextTrialIndex(runId), best);
-    }
-  });
-}
+export const weightSharingRunner: SearchRunner = {
+  oneShot: true,
+  computeBackend: supernetBackend,
+  async run(session) {
+    const { store, runId, config, checkpoint, log, stopped } = session;
+    const { strategy } = config;
+    if (!isWeightSharing(strategy)) throw new Error(`run ${runId} is not an enas or random-ws search`);
+    await withSupernetData(session, async (data) => {
+      let search: WeightSharingRun | undefined = new WeightSharingRun(session, data);
+      let best: Architecture | undefined;
+      try {
+        if (checkpoint) await search.restore(checkpoint.state as WeightSharingState);
+        session.announce(session.backend, search.log10SpaceSize, `${strategy.kind}: ${strategy.epochs} epochs of shared weights, ${weightSharingTrials(strategy)} trials`);
+        await search.retellSince();
+        const trained = await search.train(stopped);
+        best = trained ? await search.sampleFinal(stopped) : undefined;
+      } finally {
+        // The supernet is freed before the retraining starts its trainer processes.
+        search.dispose();
+        search = undefined;
+      }
+      const retrained = store.listTrials(runId).some((t) => t.evaluator === 'train-from-scratch' && t.status !== 'interrupted');
+      if (best && !retrained && !stopped()) {
+        log('info', `best of the final samples, retrained from scratch:\n${drawArchitecture(decodeArchitecture(config.space, best))}`);
+        await evaluateTrial(session, { index: store.nextTrialIndex(runId), architecture: best }, await session.startEvaluator());
+      }
+    });
+    return {};
+  },
+};

@@ -22,7 +22,7 @@ import { createRng, type Rng } from '../../space/rng.ts';
 import { architectureEncoder } from './encoding.ts';
 import { GaussianProcess, type KernelHyperparameters } from './gaussian-process.ts';
 import { choicesKey, neighbours, randomUnknown } from './neighbourhood.ts';
-import type { PolicyUpdate, Strategy } from './strategy.ts';
+import type { AskTellKind, Learned, Strategy } from './strategy.ts';
 
 // Choosing the kernel's hyperparameters fits the GP 15 times; between choices it is fitted once per ask.
 const OBSERVATIONS_PER_KERNEL_CHOICE = 10;
@@ -72,7 +72,7 @@ export class BayesianStrategy implements Strategy {
     return proposal;
   }
 
-  tell(architecture: Architecture, reward: number | null): PolicyUpdate | undefined {
+  tell(architecture: Architecture, reward: number | null): Learned | undefined {
     const key = choicesKey(architecture);
     this.pending.delete(key);
     if (!this.told.has(key)) {
@@ -203,3 +203,8 @@ function erfc(x: number): number {
   const value = t * Math.exp(-z * z + polynomial);
   return x >= 0 ? value : 2 - value;
 }
+
+export const bayesianKind: AskTellKind<BayesianConfig> = {
+  description: 'Bayesian optimisation: a Gaussian process predicts rewards and expected improvement picks the next architecture',
+  create: (options, decisions, seed) => new BayesianStrategy(decisions, options, seed, createRng(seed)),
+};

@@ -7,7 +7,7 @@ import type { EvolutionConfig } from '../../space/config.ts';
 import type { Architecture, Decision } from '../../space/decisions.ts';
 import { createRng, type Rng } from '../../space/rng.ts';
 import { mutate, randomArchitecture } from './neighbourhood.ts';
-import type { PolicyUpdate, Strategy } from './strategy.ts';
+import type { AskTellKind, Learned, Strategy } from './strategy.ts';
 
 interface Member {
   architecture: Architecture;
@@ -43,7 +43,7 @@ export class EvolutionStrategy implements Strategy {
     return mutate(this.decisions, this.tournamentWinner().architecture, this.rng, this.config.mutated_decisions);
   }
 
-  tell(architecture: Architecture, reward: number | null): PolicyUpdate | undefined {
+  tell(architecture: Architecture, reward: number | null): Learned | undefined {
     this.population.push({ architecture: [...architecture], reward });
     if (this.population.length > this.config.population_size) this.population.shift();
     return undefined;
@@ -75,3 +75,8 @@ export class EvolutionStrategy implements Strategy {
 
   dispose(): void {}
 }
+
+export const evolutionKind: AskTellKind<EvolutionConfig> = {
+  description: 'regularised evolution: tournament selection, mutation, and the oldest member retired',
+  create: (options, decisions, seed) => new EvolutionStrategy(decisions, options, seed, createRng(seed)),
+};

@@ -7,7 +7,7 @@ import type { LocalSearchConfig } from '../../space/config.ts';
 import type { Architecture, Decision } from '../../space/decisions.ts';
 import { createRng, shuffledIndices, type Rng } from '../../space/rng.ts';
 import { choicesKey, hammingDistance, neighbours, randomUnknown } from './neighbourhood.ts';
-import type { PolicyUpdate, Strategy } from './strategy.ts';
+import type { AskTellKind, Learned, Strategy } from './strategy.ts';
 
 interface Scored {
   architecture: Architecture;
@@ -51,7 +51,7 @@ export class LocalSearchStrategy implements Strategy {
     return proposal;
   }
 
-  tell(architecture: Architecture, reward: number | null): PolicyUpdate | undefined {
+  tell(architecture: Architecture, reward: number | null): Learned | undefined {
     const key = choicesKey(architecture);
     this.pending.delete(key);
     this.told.set(key, reward);
@@ -110,3 +110,8 @@ export class LocalSearchStrategy implements Strategy {
     return randomUnknown(this.decisions, this.rng, (key) => this.told.has(key) || this.pending.has(key));
   }
 }
+
+export const localKind: AskTellKind<LocalSearchConfig> = {
+  description: 'local search: hill climbing over the neighbours of the best architecture so far',
+  create: (options, decisions, seed) => new LocalSearchStrategy(decisions, options, seed, createRng(seed)),
+};

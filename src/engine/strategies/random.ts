@@ -3,7 +3,7 @@
 import type { Architecture, Decision } from '../../space/decisions.ts';
 import { createRng, type Rng } from '../../space/rng.ts';
 import { randomArchitecture } from './neighbourhood.ts';
-import type { PolicyUpdate, Strategy } from './strategy.ts';
+import type { AskTellKind, Learned, Strategy } from './strategy.ts';
 
 export class RandomStrategy implements Strategy {
   readonly adaptive = false;
@@ -17,7 +17,7 @@ export class RandomStrategy implements Strategy {
     return randomArchitecture(this.decisions, this.rng);
   }
 
-  tell(): PolicyUpdate | undefined {
+  tell(): Learned | undefined {
     return undefined;
   }
 
@@ -31,3 +31,8 @@ export class RandomStrategy implements Strategy {
 
   dispose(): void {}
 }
+
+export const randomKind: AskTellKind<unknown> = {
+  description: 'random search: every decision uniform and independent',
+  create: (_options, decisions, seed) => new RandomStrategy(decisions, createRng(seed), seed),
+};

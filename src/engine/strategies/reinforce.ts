@@ -7,7 +7,7 @@ import type { ControllerConfig, MemoryBufferConfig } from '../../space/config.ts
 import type { Architecture, Decision } from '../../space/decisions.ts';
 import { createRng, type Rng } from '../../space/rng.ts';
 import { LstmController, type ControllerState } from './controller.ts';
-import type { PolicyUpdate, Strategy } from './strategy.ts';
+import type { AskTellKind, Learned, Strategy } from './strategy.ts';
 
 interface ReinforceState {
   rng: number;
@@ -54,7 +54,7 @@ export class ReinforceStrategy implements Strategy {
     return this.lastHidden;
   }
 
-  tell(architecture: Architecture, reward: number | null): PolicyUpdate | undefined {
+  tell(architecture: Architecture, reward: number | null): Learned | undefined {
     // A child that failed to train earns nothing, which steers the controller away from it.
     this.pending.push({ architecture, reward: reward ?? 0 });
     if (this.pending.length < this.config.batch_size) return undefined;
@@ -65,7 +65,7 @@ export class ReinforceStrategy implements Strategy {
     this.step += 1;
     if (buffer && this.step > buffer.start_step) this.refillBuffer(buffer);
     const { probabilities } = this.controller.mostLikely();
-    return { ...update, step: this.step, probabilities };
+    return { kind: 'controller-step', ...update, step: this.step, probabilities };
   }
 
   /** The architectures in the memory buffer, oldest first. */
@@ -115,3 +115,8 @@ export class ReinforceStrategy implements Strategy {
     this.controller.dispose();
   }
 }
+
+export const reinforceKind: AskTellKind<{ controller: ControllerConfig }> = {
+  description: 'REINFORCE: an LSTM controller samples architectures and learns from their rewards by policy gradient',
+  create: (options, decisions, seed) => new ReinforceStrategy(decisions, options.controller, seed, createRng(seed)),
+};

@@ -1,0 +1,107 @@
+// The ask/tell loop: strategy.ask() -> evaluator -> strategy.tell(), with every step in the store.
+// The strategy is small and lives in this process, on the CPU; children train in the evaluator.
+
+import type { ControllerStepRecord } from '../../protocol/engine.ts';
+import { log10SpaceSize, type Architecture } from '../../space/decisions.ts';
+import { compileSpace } from '../../space/graph.ts';
+import { createAskTellStrategy, isAskTell } from '../strategies/registry.ts';
+import { controllerStepRecord, type Strategy } from '../strategies/strategy.ts';
+import { evaluateTrial } from '../trial-lifecycle.ts';
+import type { RunEnd, RunSession, SearchRunner } from './runner.ts';
+
+interface Outcome {
+  index: number;
+  architecture: Architecture;
+  reward: number | null;
+}
+
+/**
+ * Runs (or resumes) an ask/tell search to its budget. A run resumes from its latest checkpoint:
+ * finished trials the strategy had not yet learned from are told again, and new trials take fresh indices.
+ */
+async function searchAskTell(session: RunSession, strategy: Strategy): Promise<RunEnd> {
+  const { store, runId, config, emit, checkpoint, stopped } = session;
+  let toldThrough = -1;
+  if (checkpoint) {
+    await strategy.setState(checkpoint.state);
+    toldThrough = checkpoint.toldThrough;
+  }
+  const evaluator = await session.startEvaluator();
+  session.announce({ name: evaluator.backend, detail: evaluator.backendDetail }, log10SpaceSize(compileSpace(config.space)), `${evaluator.size} evaluation(s) at a time`);
+
+  let trialsDone = store.getRun(runId)?.trialsDone ?? 0;
+  const tellInOrder = async (outcome: Outcome) => {
+    const learned = strategy.tell(outcome.architecture, outcome.reward);
+    toldThrough = outcome.index;
+    let controllerStep: ControllerStepRecord | undefined;
+    if (learned?.kind === 'controller-step') {
+      controllerStep = controllerStepRecord(runId, learned);
+      emit({ type: 'controller-step', step: controllerStep });
+    }
+    store.recordTell(runId, controllerStep, { toldThrough, state: await strategy.getState() });
+  };
+
+  // Finished trials the checkpoint had not learned from (the writer died between the two).
+  for (const trial of store.listTrials(runId)) {
+    if (trial.index > toldThrough && (trial.status === 'done' || trial.status === 'failed')) {
+      await tellInOrder({ index: trial.index, architecture: trial.architecture, reward: trial.reward });
+    }
+  }
+
+  const finished = new Map<number, Outcome>();
+  const inFlight = new Set<Promise<void>>();
+  let nextIndex = store.nextTrialIndex(runId);
+  let nextToTell = nextIndex;
+  const evaluate = async (index: number, architecture: Architecture, hidden: number[] | undefined) => {
+    const { status, reward } = await evaluateTrial(session, { index, architecture, hidden }, evaluator);
+    if (status === 'interrupted') return;
+    trialsDone += 1;
+    finished.set(index, { index, architecture, reward });
+  };
+
+  const budget = config.budget.trials;
+  const toAsk = budget - trialsDone;
+  // Tells go in index order, whatever order training ends in. When what a strategy proposes depends
+  // on what it was told, asks and tells also alternate in a fixed order (ask j only after tell
+  // j - size), so a seed gives the same search however long each child takes to train.
+  const window = strategy.adaptive ? evaluator.size : Number.POSITIVE_INFINITY;
+  let asked = 0;
+  let told = 0;
+  for (;;) {
+    while (!stopped() && asked < toAsk && asked - told < window && inFlight.size < evaluator.size) {
+      asked += 1;
+      const architecture = strategy.ask();
+      const running: Promise<void> = evaluate(nextIndex++, architecture, strategy.lastHiddenState?.()).finally(() => inFlight.delete(running));
+      inFlight.add(running);
+    }
+    const mayTell = () => !strategy.adaptive || asked - told >= window || asked === toAsk || stopped();
+    let progressed = false;
+    while (finished.has(nextToTell) && mayTell()) {
+      const outcome = finished.get(nextToTell)!;
+      finished.delete(nextToTell);
+      nextToTell += 1;
+      told += 1;
+      progressed = true;
+      await tellInOrder(outcome);
+    }
+    if (progressed) continue;
+    if (inFlight.size === 0) break;
+    await Promise.race(inFlight);
+  }
+  return { progress: `after ${trialsDone} of ${budget} trials` };
+}
+
+export const askTellRunner: SearchRunner = {
+  oneShot: false,
+  computeBackend: () => 'cpu',
+  async run(session) {
+    const { config } = session;
+    if (!isAskTell(config.strategy)) throw new Error(`run ${session.runId} is a ${config.strategy.kind} search, not an ask/tell one`);
+    const strategy = createAskTellStrategy(config.strategy, compileSpace(config.space), config.runtime.seed);
+    try {
+      return await searchAskTell(session, strategy);
+    } finally {
+      strategy.dispose();
+    }
+  },
+};

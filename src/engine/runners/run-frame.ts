@@ -1,0 +1,68 @@
+// What every run does around its runner's search: claim the run, mark the trials an earlier session
+// left running interrupted, select the backend, and record how the run ended (stopped, done or
+// failed), releasing the evaluator whatever happens and announcing run-finished.
+
+import { dirname } from 'node:path';
+import type { RunStatus } from '../../protocol/engine.ts';
+import { selectBackend } from '../backend.ts';
+import type { Evaluator } from '../evaluators/evaluator.ts';
+import { startConfiguredEvaluator } from '../evaluators/start.ts';
+import type { Store } from '../store/store.ts';
+import type { RunSession, SearchHooks, SearchRunner } from './runner.ts';
+
+export async function runFrame(store: Store, runId: number, hooks: SearchHooks, runner: SearchRunner): Promise<RunStatus> {
+  const emit = hooks.onEvent;
+  const log = (level: 'info' | 'warn' | 'error', message: string) => emit({ type: 'log', level, message });
+  const { config, spaceFile } = store.runConfig(runId);
+  const baseDir = dirname(spaceFile);
+  let evaluator: Evaluator | undefined;
+  let status: RunStatus = 'running';
+  const stopped = () => hooks.signal?.aborted === true;
+  // Before anything else: a run another live process is searching is left alone (and not marked failed).
+  store.claimRun(runId);
+  try {
+    const backend = await selectBackend(runner.computeBackend(config));
+    const interrupted = store.markRunningTrialsInterrupted(runId);
+    if (interrupted) log('warn', `${interrupted} trial(s) left unfinished by an earlier session were marked interrupted`);
+    const checkpoint = store.latestCheckpoint(runId);
+    const session: RunSession = {
+      store,
+      runId,
+      config,
+      emit,
+      baseDir,
+      checkpoint,
+      backend,
+      log,
+      stopped,
+      announce: (used, log10SpaceSize, summary) => {
+        store.setRunBackend(runId, used.name);
+        const run = store.getRun(runId);
+        if (!run) throw new Error(`run ${runId} vanished from the store`);
+        const resumed = checkpoint !== undefined || store.nextTrialIndex(runId) > 0;
+        emit({ type: 'run-started', run, resumed, backend: used.name, backendDetail: used.detail, log10SpaceSize });
+        log('info', `backend: ${used.name} (${used.detail}); ${summary}`);
+      },
+      startEvaluator: async () => {
+        const started = await (hooks.startEvaluator ?? startConfiguredEvaluator)(config, baseDir, (message) => log('warn', message));
+        evaluator = started;
+        hooks.signal?.addEventListener('abort', () => started.cancelAll(), { once: true });
+        return started;
+      },
+    };
+    const end = await runner.run(session);
+    status = stopped() ? 'stopped' : 'done';
+    if (status === 'stopped') log('info', `stopped${end.progress ? ` ${end.progress}` : ''}; resume continues from here`);
+    store.setRunStatus(runId, status);
+  } catch (error) {
+    // The run records why; the caller reports the error once.
+    status = 'failed';
+    store.setRunStatus(runId, status, error instanceof Error ? error.message : String(error));
+    throw error;
+  } finally {
+    await evaluator?.close();
+    const run = store.getRun(runId);
+    if (run) emit({ type: 'run-finished', run });
+  }
+  return status;
+}

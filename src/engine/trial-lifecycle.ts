@@ -1,0 +1,142 @@
+// Every trial a run records goes through here, whichever runner asks for it: recorded as started,
+// measured, recorded as done, failed or interrupted with its reward, and announced. The ask/tell loop,
+// the retraining after a one-shot search, ENAS/random-ws's children scored with shared weights and
+// DARTS' epoch cells differ only in how the measurements come.
+
+import type { EngineEvent, EpochMetrics, TrialEvaluator, TrialMeasurements, TrialStatus } from '../protocol/engine.ts';
+import type { RewardConfig, SearchConfig } from '../space/config.ts';
+import type { Architecture } from '../space/decisions.ts';
+import { architectureKey, decodeArchitecture, type ArchitectureGraph } from '../space/graph.ts';
+import { EvaluationFailed, type EpochVerdict, type EvaluationRequest, type Evaluator } from './evaluators/evaluator.ts';
+import type { Store } from './store/store.ts';
+
+export function applyReward(reward: RewardConfig, valAccuracy: number): number {
+  return reward.transform === 'cube' ? valAccuracy ** 3 : valAccuracy;
+}
+
+/** The run a trial belongs to, and where its events go. */
+export interface TrialContext {
+  store: Store;
+  runId: number;
+  config: SearchConfig;
+  emit: (event: EngineEvent) => void;
+}
+
+/** What a trial evaluates. */
+export interface TrialSubject {
+  index: number;
+  architecture: Architecture;
+  /** The architecture's graph when the runner already has it (a derived DARTS cell); otherwise it is decoded. */
+  graph?: ArchitectureGraph;
+  /** The controller's hidden state once it emitted this architecture, for the controller-insight analysis. */
+  hidden?: number[];
+}
+
+export type FinishedStatus = Exclude<TrialStatus, 'running'>;
+
+export interface TrialOutcome {
+  index: number;
+  status: FinishedStatus;
+  reward: number | null;
+}
+
+/** What a runner may ask of one trial an evaluator trains. */
+export interface TrialHooks {
+  /** Hears each finished epoch (after its event); answering 'stop' ends the training after it (early stopping). */
+  onEpoch?: (metrics: EpochMetrics, index: number) => EpochVerdict;
+  /** Cancels this trial alone; it is then recorded interrupted. */
+  signal?: AbortSignal;
+}
+
+/** The evaluation request for a trial: plain data (run, index, architecture, graph, space, seed), so a worker elsewhere can take it. */
+export function evaluationRequest(context: TrialContext, index: number, architecture: Architecture, graph: ArchitectureGraph): Required<EvaluationRequest> {
+  const { config, runId } = context;
+  return { runId, index, architecture, graph, space: config.space, seed: config.runtime.seed * 100003 + index };
+}
+
+function graphOf(context: TrialContext, trial: TrialSubject): ArchitectureGraph {
+  return trial.graph ?? decodeArchitecture(context.config.space, trial.architecture);
+}
+
+function start(context: TrialContext, trial: TrialSubject, graph: ArchitectureGraph, evaluator: TrialEvaluator): void {
+  const { store, runId } = context;
+  store.startTrial(runId, trial.index, trial.architecture, architectureKey(graph), graph, evaluator);
+  if (trial.hidden) store.recordHiddenState(runId, trial.index, trial.hidden);
+}
+
+function announceStarted(context: TrialContext, trial: TrialSubject, graph: ArchitectureGraph): void {
+  context.emit({ type: 'trial-started', runId: context.runId, index: trial.index, architecture: trial.architecture, key: architectureKey(graph) });
+}
+
+function announceFinished(context: TrialContext, index: number): void {
+  const trial = context.store.getTrial(context.runId, index);
+  if (trial) context.emit({ type: 'trial-finished', trial });
+}
+
+function finish(context: TrialContext, index: number, status: FinishedStatus, measurements: TrialMeasurements | null, error: string | null): TrialOutcome {
+  const reward = measurements ? applyReward(context.config.strategy.reward, measurements.valAccuracy) : null;
+  context.store.finishTrial({ runId: context.runId, index, status, reward, measurements, error });
+  return { index, status, reward };
+}
+
+/**
+ * A trial an evaluator trains from scratch (or looks up). Its failures are the trial's: recorded
+ * failed, or interrupted when the evaluation was cancelled.
+ */
+export async function evaluateTrial(context: TrialContext, trial: TrialSubject, evaluator: Evaluator, hooks: TrialHooks = {}): Promise<TrialOutcome> {
+  const { runId, emit } = context;
+  const graph = graphOf(context, trial);
+  start(context, trial, graph, 'train-from-scratch');
+  announceStarted(context, trial, graph);
+  const request = evaluationRequest(context, trial.index, trial.architecture, graph);
+  const cancel = () => evaluator.cancel?.(request);
+  hooks.signal?.addEventListener('abort', cancel, { once: true });
+  let measurements: TrialMeasurements | null = null;
+  let error: string | null = null;
+  let status: FinishedStatus = 'done';
+  try {
+    measurements = await evaluator.evaluate(request, (metrics) => {
+      emit({ type: 'epoch', runId, trial: trial.index, metrics });
+      return hooks.onEpoch?.(metrics, trial.index) ?? 'continue';
+    });
+  } catch (failure) {
+    error = failure instanceof Error ? failure.message : String(failure);
+    status = failure instanceof EvaluationFailed && failure.cancelled ? 'interrupted' : 'failed';
+  } finally {
+    hooks.signal?.removeEventListener('abort', cancel);
+  }
+  const outcome = finish(context, trial.index, status, measurements, error);
+  announceFinished(context, trial.index);
+  return outcome;
+}
+
+/**
+ * A child scored in this process with a supernet's shared weights, as a 'shared-weights' trial.
+ * Scoring cannot fail the way training can: an error there is the run's, and propagates.
+ */
+export function scoreTrial(context: TrialContext, trial: TrialSubject, score: (graph: ArchitectureGraph) => TrialMeasurements): TrialOutcome {
+  const graph = graphOf(context, trial);
+  start(context, trial, graph, 'shared-weights');
+  announceStarted(context, trial, graph);
+  const outcome = finish(context, trial.index, 'done', score(graph), null);
+  announceFinished(context, trial.index);
+  return outcome;
+}
+
+/**
+ * A 'shared-weights' trial measured before it is recorded (a DARTS epoch's derived cell), written in
+ * one transaction with `alongside` (the checkpoint that has learned from it), so that a resume sees
+ * both or neither. Its events, with one per epoch of its curve, follow the write.
+ */
+export function recordMeasuredTrial<T>(context: TrialContext, trial: TrialSubject, measurements: TrialMeasurements, alongside: () => T): { outcome: TrialOutcome; alongside: T } {
+  const { store, runId, emit } = context;
+  const graph = graphOf(context, trial);
+  const written = store.atomically(() => {
+    start(context, trial, graph, 'shared-weights');
+    return { outcome: finish(context, trial.index, 'done', measurements, null), alongside: alongside() };
+  });
+  announceStarted(context, trial, graph);
+  for (const metrics of measurements.curve) emit({ type: 'epoch', runId, trial: trial.index, metrics });
+  announceFinished(context, trial.index);
+  return written;
+}
