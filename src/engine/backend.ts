@@ -1,10 +1,11 @@
-// Picks the tfjs backend for training. The native builds (libtensorflow) are optional installs that
-// fail offline; the pure-JavaScript CPU backend is always there, with the project's faster
-// convolution kernels registered on it.
+// Picks the tfjs backend for training from the backend kinds (one module each, in backends/). The
+// native builds are optional installs that fail offline; the pure-JavaScript CPU backend is always there.
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice, BackendName } from '../space/config.ts';
-import { registerFastCpuKernels } from './kernels/cpu-conv.ts';
+import type { BackendKind } from './backends/backend-kind.ts';
+import { cpuBackendKind } from './backends/cpu.ts';
+import { tensorflowBackendKind, tensorflowGpuBackendKind } from './backends/native.ts';
 
 export interface SelectedBackend {
   name: BackendName;
@@ -12,41 +13,28 @@ export interface SelectedBackend {
   detail: string;
 }
 
-const NATIVE_PACKAGES: Record<'tensorflow-gpu' | 'tensorflow', string> = {
-  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
-  tensorflow: '@tensorflow/tfjs-node',
+export const backendKinds: { readonly [Name in BackendName]: BackendKind } = {
+  'tensorflow-gpu': tensorflowGpuBackendKind,
+  tensorflow: tensorflowBackendKind,
+  cpu: cpuBackendKind,
 };
 
-function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): string | undefined {
-  try {
-    // A runtime name keeps the bundler from resolving a package that is usually not installed.
-    const packageName = NATIVE_PACKAGES[name];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand; it registers the backend as a side effect
-    require(packageName);
-    return undefined;
-  } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    return `${NATIVE_PACKAGES[name]} is not usable (${message})`;
-  }
-}
+/** What "auto" tries, fastest first; the CPU backend always starts. */
+const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'cpu'];
 
 export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
   // Production mode skips debug checks and the console banner the CPU backend prints in Node.
   tf.enableProdMode();
   const tried: string[] = [];
-  const candidates: BackendName[] = choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'cpu'] : [choice];
+  const candidates = choice === 'auto' ? AUTO_ORDER : [choice];
   for (const name of candidates) {
-    if (name === 'cpu') {
-      registerFastCpuKernels();
-      await tf.setBackend('cpu');
-      const reason = tried.length ? `; ${tried.join('; ')}` : '';
-      return { name, detail: `pure-JavaScript CPU backend with the project's convolution kernels${reason}` };
+    const start = await backendKinds[name].start();
+    if (start.started) {
+      // Only the fallback says what failed before it, as the CPU backend always did.
+      const reason = name === 'cpu' && tried.length ? `; ${tried.join('; ')}` : '';
+      return { name, detail: `${start.detail}${reason}` };
     }
-    const failure = loadNative(name);
-    if (failure === undefined && (await tf.setBackend('tensorflow'))) {
-      return { name, detail: `${NATIVE_PACKAGES[name]} (libtensorflow)` };
-    }
-    tried.push(failure ?? `${NATIVE_PACKAGES[name]} loaded but its backend did not start`);
+    tried.push(start.failure);
   }
   throw new Error(`backend "${choice}" is not available: ${tried.join('; ')}. Use backend "auto" or "cpu".`);
 }

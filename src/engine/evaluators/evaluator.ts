@@ -2,7 +2,7 @@
 // in flight at once when it has the capacity.
 
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
-import type { BackendName, SearchConfig, SpaceConfig } from '../../space/config.ts';
+import type { BackendName, EvaluationConfig, SearchConfig, SpaceConfig } from '../../space/config.ts';
 import type { Architecture } from '../../space/decisions.ts';
 import type { ArchitectureGraph } from '../../space/graph.ts';
 
@@ -36,6 +36,13 @@ export type EpochVerdict = 'continue' | 'stop';
 
 /** Starts the evaluator a search's `evaluation` section asks for; `baseDir` is the folder of its search file. */
 export type StartEvaluator = (config: SearchConfig, baseDir: string, log: (message: string) => void) => Promise<Evaluator>;
+
+/** One evaluator kind (a search file's `evaluation.kind`): what it is and how to start it for a search. */
+export interface EvaluatorKind<Config extends EvaluationConfig> {
+  /** One line on how it measures an architecture, for listings and errors. */
+  readonly description: string;
+  start(evaluation: Config, search: SearchConfig, baseDir: string, log: (message: string) => void): Promise<Evaluator>;
+}
 
 export class EvaluationFailed extends Error {
   constructor(

@@ -3,9 +3,9 @@
 // test accuracy; the search loop turns only the validation accuracy into the reward a strategy is told.
 
 import type { TrialMeasurements } from '../../protocol/engine.ts';
-import type { TabularDataset } from '../../space/config.ts';
-import type { NasBench201Table } from '../data/nas-bench-201.ts';
-import { EvaluationFailed, type EvaluationRequest, type Evaluator } from './evaluator.ts';
+import type { TabularDataset, TabularEvaluationConfig } from '../../space/config.ts';
+import { shippedNasBench201Table, type NasBench201Table } from '../data/nas-bench-201.ts';
+import { EvaluationFailed, type EvaluationRequest, type Evaluator, type EvaluatorKind } from './evaluator.ts';
 
 export class TabularEvaluator implements Evaluator {
   // A lookup needs no accelerator; one at a time keeps sequential strategies (evolution) sequential.
@@ -32,3 +32,8 @@ export class TabularEvaluator implements Evaluator {
 
   async close(): Promise<void> {}
 }
+
+export const tabularEvaluatorKind: EvaluatorKind<TabularEvaluationConfig> = {
+  description: 'looks each architecture up in the NAS-Bench-201 table',
+  start: async (evaluation) => new TabularEvaluator(shippedNasBench201Table(), evaluation.dataset),
+};

@@ -1,0 +1,14 @@
+// The train evaluator kind: each architecture trained from scratch in a pool of trainer processes.
+
+import type { TrainEvaluationConfig } from '../../space/config.ts';
+import type { EvaluatorKind } from './evaluator.ts';
+import { TrainerPool } from './trainer-pool.ts';
+
+export const trainEvaluatorKind: EvaluatorKind<TrainEvaluationConfig> = {
+  description: 'trains each architecture from scratch in trainer processes',
+  start: async (evaluation, search, baseDir, log) => {
+    // The file's schema requires a dataset whenever architectures are trained.
+    if (search.dataset === undefined) throw new Error('a search that trains its architectures needs a dataset');
+    return TrainerPool.start({ backend: search.runtime.backend, dataset: search.dataset, baseDir }, evaluation, log);
+  },
+};
