@@ -100,9 +100,8 @@ class WeightSharingRun {
   private readonly supernet: Supernet;
   private readonly optimizer: SharedOptimizer;
   private readonly strategy: Strategy;
-  progress: WeightSharingProgress = { epochsTrained: 0, batch: 0, validationBatches: 0, toldThrough: -1, finalFrom: null };
-
   private readonly config: SearchConfig;
+  progress: WeightSharingProgress = { epochsTrained: 0, batch: 0, validationBatches: 0, toldThrough: -1, finalFrom: null };
 
   constructor(
     private readonly context: TrialContext,

@@ -1,0 +1,125 @@
+// The engine's runner and strategy registries against the file format's strategy kinds, the trial
+// lifecycle's hooks for early stopping, remote workers and per-trial cancel, and the rule that no
+// module of src/ imports itself back at run time.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
+import type { EngineEvent, EpochMetrics } from '../../src/protocol/engine.ts';
+import { EvaluationFailed, type EpochVerdict, type EvaluationRequest, type Evaluator } from '../../src/engine/evaluators/evaluator.ts';
+import { searchRunners } from '../../src/engine/runners/registry.ts';
+import { createRunFromFile } from '../../src/engine/search.ts';
+import { Store } from '../../src/engine/store/store.ts';
+import { askTellKinds } from '../../src/engine/strategies/registry.ts';
+import { evaluateTrial } from '../../src/engine/trial-lifecycle.ts';
+
+const ROOT = join(__dirname, '..', '..');
+const schema = JSON.parse(readFileSync(join(ROOT, 'schemas', 'nas-search.schema.json'), 'utf8'));
+const STRATEGY_KINDS: string[] = schema.properties.strategy.properties.kind.enum;
+const ONE_SHOT = ['enas', 'random-ws', 'darts'];
+
+test('every strategy kind of the file format has a runner; exactly the one-shot kinds say so, and only the others are ask/tell kinds', () => {
+  assert.deepEqual(Object.keys(searchRunners).sort(), [...STRATEGY_KINDS].sort());
+  const oneShot = Object.entries(searchRunners).flatMap(([kind, runner]) => (runner.oneShot ? [kind] : []));
+  assert.deepEqual(oneShot.sort(), [...ONE_SHOT].sort());
+  assert.deepEqual(Object.keys(askTellKinds).sort(), STRATEGY_KINDS.filter((kind) => !ONE_SHOT.includes(kind)).sort());
+  for (const [kind, strategy] of Object.entries(askTellKinds)) assert.ok(strategy.description.length > 0, `${kind} describes itself`);
+});
+
+const METRICS: EpochMetrics = { epoch: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1, valAccuracy: 0.5, seconds: 0.1 };
+
+test('a trial: plain-data request with its run and index, epochs streamed with the early-stopping verdict, cancelled alone and recorded interrupted', async () => {
+  const store = new Store(':memory:');
+  try {
+    const runId = createRunFromFile(store, join(ROOT, 'examples', 'nasbench201.nas.yaml'), {});
+    const { config } = store.runConfig(runId);
+    const requests: EvaluationRequest[] = [];
+    const verdicts: (EpochVerdict | void)[] = [];
+    let rejectEvaluation: (error: Error) => void = () => {};
+    const evaluator: Evaluator = {
+      backend: 'cpu',
+      backendDetail: 'fake',
+      size: 1,
+      evaluate(request, onEpoch) {
+        requests.push(request);
+        verdicts.push(onEpoch(METRICS), onEpoch({ ...METRICS, epoch: 2 }));
+        return new Promise((_, reject) => (rejectEvaluation = reject));
+      },
+      cancelAll() {},
+      cancel(request) {
+        assert.equal(request, requests[0]);
+        rejectEvaluation(new EvaluationFailed('cancelled', true));
+      },
+      async close() {},
+    };
+    const events: EngineEvent[] = [];
+    const cancel = new AbortController();
+    const architecture = [0, 1, 2, 3, 4, 0];
+    const trial = evaluateTrial({ store, runId, config, emit: (event) => events.push(event) }, { index: 0, architecture }, evaluator, {
+      onEpoch: (metrics) => (metrics.epoch >= 2 ? 'stop' : 'continue'),
+      signal: cancel.signal,
+    });
+    cancel.abort();
+    const outcome = await trial;
+
+    assert.deepEqual(outcome, { index: 0, status: 'interrupted', reward: null });
+    assert.equal(store.getTrial(runId, 0)?.status, 'interrupted');
+    const [request] = requests;
+    assert.deepEqual(structuredClone(request), request, 'the request survives serialisation');
+    assert.equal(request.runId, runId);
+    assert.equal(request.index, 0);
+    assert.deepEqual(request.architecture, architecture);
+    assert.equal(request.seed, config.runtime.seed * 100003);
+    assert.deepEqual(verdicts, ['continue', 'stop']);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ['trial-started', 'epoch', 'epoch', 'trial-finished'],
+    );
+  } finally {
+    store.close();
+  }
+});
+
+/** The modules a source file imports at run time (type-only imports and exports left out), as absolute paths. */
+function runtimeImports(file: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
+  const imports: string[] = [];
+  for (const statement of source.statements) {
+    let specifier: ts.Expression | undefined;
+    if (ts.isImportDeclaration(statement)) {
+      const clause = statement.importClause;
+      const bindings = clause?.namedBindings;
+      const onlyTypes = clause !== undefined && (clause.isTypeOnly || (!clause.name && bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.every((element) => element.isTypeOnly)));
+      if (!onlyTypes) specifier = statement.moduleSpecifier;
+    } else if (ts.isExportDeclaration(statement) && !statement.isTypeOnly) {
+      const clause = statement.exportClause;
+      const onlyTypes = clause !== undefined && ts.isNamedExports(clause) && clause.elements.every((element) => element.isTypeOnly);
+      if (!onlyTypes) specifier = statement.moduleSpecifier;
+    }
+    if (specifier && ts.isStringLiteral(specifier) && specifier.text.startsWith('.')) imports.push(resolve(dirname(file), specifier.text));
+  }
+  return imports;
+}
+
+test('no module of src/ imports itself back at run time', () => {
+  const files = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })
+    .filter((name) => /\.tsx?$/.test(name))
+    .map((name) => resolve(ROOT, 'src', name));
+  const imports = new Map(files.map((file) => [file, runtimeImports(file)]));
+  const visiting: string[] = [];
+  const done = new Set<string>();
+  const cycles: string[] = [];
+  const visit = (file: string) => {
+    visiting.push(file);
+    for (const imported of imports.get(file) ?? []) {
+      const at = visiting.indexOf(imported);
+      if (at >= 0) cycles.push([...visiting.slice(at), imported].map((path) => relative(ROOT, path)).join(' -> '));
+      else if (!done.has(imported)) visit(imported);
+    }
+    visiting.pop();
+    done.add(file);
+  };
+  for (const file of files) if (!done.has(file)) visit(file);
+  assert.deepEqual(cycles, []);
+});
