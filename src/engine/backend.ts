@@ -4,7 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice, BackendName } from '../space/config.ts';
-import { registerFastCpuKernels } from './kernels/cpu-conv.ts';
+import { registerFastCpuKernels } from './kernels/fast-cpu-kernels.ts';
 
 export interface SelectedBackend {
   name: BackendName;
