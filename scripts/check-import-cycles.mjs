@@ -1,8 +1,9 @@
 // Fails when the TypeScript sources have a runtime import cycle: modules that import each other,
 // directly or around a loop, see each other half-initialised depending on which loads first.
-// Only relative `import ... from`, `import '...'` and `export ... from` count; type-only imports and
-// exports (`import type`, `export type`, `import { type A, type B }`) vanish at compile time and
-// are ignored, as are packages and dynamic import().
+// Only relative `import ... from`, `import '...'` and `export ... from` statements that begin a
+// line count; type-only imports and exports (`import type`, `export type`,
+// `import { type A, type B }`) vanish at compile time and are ignored, as are packages and
+// dynamic import().
 //
 // node scripts/check-import-cycles.mjs [folder...]   (default: src webview, from the repository root)
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
