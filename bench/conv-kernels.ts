@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { registerFastCpuKernels, unregisterFastCpuKernels } from '../src/engine/kernels/cpu-conv.ts';
+import { registerFastCpuKernels, unregisterFastCpuKernels } from '../src/engine/kernels/fast-cpu-kernels.ts';
 import { buildModel } from '../src/engine/model/build.ts';
 import type { MacroGraph, MacroLayer } from '../src/space/graph.ts';
 import type { MacroSpaceConfig } from '../src/space/config.ts';
 
 /**
- * Stock tfjs 'cpu' convolution kernels against the project's (src/engine/kernels/cpu-conv.ts, with the
- * tensor ops of cpu-tensor-ops.ts), in one process: node --import tsx bench/conv-kernels.ts
+ * Stock tfjs 'cpu' convolution kernels against the project's (src/engine/kernels/cpu-conv.ts and
+ * the tensor ops of cpu-tensor-ops.ts, registered by fast-cpu-kernels.ts), in one process: node --import tsx bench/conv-kernels.ts
  */
 
 interface Timing {

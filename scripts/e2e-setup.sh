@@ -3,7 +3,6 @@
 # Debian's chromium, ripgrep and kerberos headers; code-server 4.100.3 (VS Code 1.100.3) and
 # playwright-core from the npm registry, in a cache folder outside the repository's
 # node_modules. Idempotent: a second run checks and returns in a second or two.
-# See /work/shared/notes/vscode-offline-e2e.md for why each step is there.
 #
 #   NAS_E2E_CACHE   cache folder (default: $HOME/.cache/nas-studio-e2e)
 #

@@ -1,7 +1,7 @@
 // End-to-end harness: the built extension in a real VS Code (code-server 4.100.3, VS Code
 // 1.100.3), driven by playwright-core in Debian's Chromium, offline.
 // What it needs comes from scripts/e2e-setup.sh, in $NAS_E2E_CACHE (default
-// ~/.cache/nas-studio-e2e); see /work/shared/notes/vscode-offline-e2e.md.
+// ~/.cache/nas-studio-e2e).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, closeSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,7 +1,7 @@
 // Runs the extension's tests in a desktop VS Code through @vscode/test-electron:
 //   npm run build && node test/electron/build.mjs && node --import tsx test/electron/run.ts
-// VS Code: VSCODE_EXECUTABLE_PATH when set (a VS Code binary already on this machine, e.g.
-// /usr/share/code/code or .../Visual Studio Code.app/Contents/MacOS/Electron); otherwise
+// VS Code: VSCODE_EXECUTABLE_PATH when set (a VS Code binary already on this machine, e.g. the
+// one the `code` Debian package installs, or the Electron binary inside Visual Studio Code.app); otherwise
 // test-electron downloads the latest `stable` build into .vscode-test/ under the current folder
 // (needs internet the first time) and reuses that cached copy on later runs.
 // The suite itself (test/electron/suite.ts, bundled to dist-test/electron-suite.js) runs inside the

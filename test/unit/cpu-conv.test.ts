@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { registerFastCpuKernels, unregisterFastCpuKernels } from '../../src/engine/kernels/cpu-conv.ts';
+import { registerFastCpuKernels, unregisterFastCpuKernels } from '../../src/engine/kernels/fast-cpu-kernels.ts';
 import { createRng, type Rng } from '../../src/space/rng.ts';
 
 const TOLERANCE = 1e-4;

@@ -1,7 +1,7 @@
 // The pure-JavaScript CPU backend, always there, with the project's faster convolution kernels.
 
 import * as tf from '@tensorflow/tfjs';
-import { registerFastCpuKernels } from '../kernels/cpu-conv.ts';
+import { registerFastCpuKernels } from '../kernels/fast-cpu-kernels.ts';
 import type { BackendKind } from './backend-kind.ts';
 
 export const cpuBackendKind: BackendKind = {

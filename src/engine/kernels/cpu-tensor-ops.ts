@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import type { CpuBackend, FastKernel } from './cpu-conv.ts';
+import type { CpuBackend, FastKernel } from './cpu-backend.ts';
 
 /**
  * Faster replacements for tensor-shuffling kernels of tfjs's pure-JavaScript 'cpu' backend that
  * dominate a child's training step once the convolutions are fast (registered with them by
- * registerFastCpuKernels in cpu-conv.ts).
+ * registerFastCpuKernels in fast-cpu-kernels.ts).
  *
  * The stock SplitV (the gradient of Concat, so of every concatenated skip input), non-contiguous
  * Slice and Sum over leading axes (bias gradients) go through per-element index arithmetic or a

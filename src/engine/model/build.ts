@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CellOperation, CellSpaceConfig, SpaceConfig } from '../../space/config.ts';
 import { cellOutputNodes, macroOutputLayers, type ArchitectureGraph, type CellGraph, type CellNode, type MacroGraph } from '../../space/graph.ts';
+import { padAndConcat, type PadAndConcatOps } from './pad-and-concat.ts';
 
 type Shape3 = [number, number, number];
 
@@ -51,26 +52,12 @@ class LayerFactory {
   }
 }
 
-const spatial = (t: tf.SymbolicTensor) => [t.shape[1] as number, t.shape[2] as number] as const;
-
-/** NAS-RL's rule: inputs of different sizes are zero-padded to the largest, then concatenated on depth. */
-function padAndConcat(tensors: tf.SymbolicTensor[]): tf.SymbolicTensor {
-  if (tensors.length === 1) return tensors[0];
-  const height = Math.max(...tensors.map((t) => spatial(t)[0]));
-  const width = Math.max(...tensors.map((t) => spatial(t)[1]));
-  const padded = tensors.map((t) => {
-    const [h, w] = spatial(t);
-    if (h === height && w === width) return t;
-    const top = Math.floor((height - h) / 2);
-    const left = Math.floor((width - w) / 2);
-    const padding: [[number, number], [number, number]] = [
-      [top, height - h - top],
-      [left, width - w - left],
-    ];
-    return tf.layers.zeroPadding2d({ padding }).apply(t) as tf.SymbolicTensor;
-  });
-  return tf.layers.concatenate({ axis: -1 }).apply(padded) as tf.SymbolicTensor;
-}
+/** Padding and concatenation as layers of the model. */
+const SYMBOLIC_OPS: PadAndConcatOps<tf.SymbolicTensor> = {
+  spatialSize: (t) => [t.shape[1] as number, t.shape[2] as number],
+  zeroPad: (t, padding) => tf.layers.zeroPadding2d({ padding }).apply(t) as tf.SymbolicTensor,
+  concatDepth: (tensors) => tf.layers.concatenate({ axis: -1 }).apply(tensors) as tf.SymbolicTensor,
+};
 
 function classify(features: tf.SymbolicTensor, layers: LayerFactory, classes: number): tf.SymbolicTensor {
   // Flattened, not pooled: on small images the position of a feature matters, and children learn in far fewer epochs.
@@ -81,10 +68,10 @@ function classify(features: tf.SymbolicTensor, layers: LayerFactory, classes: nu
 function buildMacro(graph: MacroGraph, image: tf.SymbolicTensor, layers: LayerFactory, classes: number): tf.SymbolicTensor {
   const outputs: tf.SymbolicTensor[] = [];
   for (const layer of graph.layers) {
-    const input = layer.inputs.length ? padAndConcat(layer.inputs.map((j) => outputs[j])) : image;
+    const input = layer.inputs.length ? padAndConcat(layer.inputs.map((j) => outputs[j]), SYMBOLIC_OPS) : image;
     outputs.push(layers.conv(layer.filters, [layer.filterHeight, layer.filterWidth], layer.stride).apply(input) as tf.SymbolicTensor);
   }
-  return classify(padAndConcat(macroOutputLayers(graph).map((i) => outputs[i])), layers, classes);
+  return classify(padAndConcat(macroOutputLayers(graph).map((i) => outputs[i]), SYMBOLIC_OPS), layers, classes);
 }
 
 function applyOperation(

@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { CellOperation, CellSpaceConfig, MacroSpaceConfig, SpaceConfig } from '../../space/config.ts';
 import { cellOutputNodes, macroOutputLayers, type ArchitectureGraph, type CellGraph, type CellNode, type MacroGraph } from '../../space/graph.ts';
 import { cellStack, liveCells, type CellPosition } from '../model/build.ts';
+import { padAndConcat, type PadAndConcatOps } from '../model/pad-and-concat.ts';
 import { saveTensor, savedValues, type SavedTensor } from '../strategies/controller.ts';
 
 type Shape3 = [number, number, number];
@@ -115,22 +116,12 @@ function applyOperation(operation: CellOperation, x: tf.Tensor4D, weights: tf.Te
   }
 }
 
-const spatial = (t: tf.Tensor4D) => [t.shape[1], t.shape[2]] as const;
-
-/** As build.ts: inputs of different sizes are zero-padded (centred) to the largest, then concatenated on depth. */
-function padAndConcat(tensors: tf.Tensor4D[]): tf.Tensor4D {
-  if (tensors.length === 1) return tensors[0];
-  const height = Math.max(...tensors.map((t) => spatial(t)[0]));
-  const width = Math.max(...tensors.map((t) => spatial(t)[1]));
-  const padded = tensors.map((t) => {
-    const [h, w] = spatial(t);
-    if (h === height && w === width) return t;
-    const top = Math.floor((height - h) / 2);
-    const left = Math.floor((width - w) / 2);
-    return tf.pad(t, [[0, 0], [top, height - h - top], [left, width - w - left], [0, 0]]);
-  });
-  return tf.concat(padded, 3);
-}
+/** Padding and concatenation as ops on the pass's tensors, the rule buildModel's layers follow. */
+const TENSOR_OPS: PadAndConcatOps<tf.Tensor4D> = {
+  spatialSize: (t) => [t.shape[1], t.shape[2]],
+  zeroPad: (t, [rows, columns]) => tf.pad(t, [[0, 0], rows, columns, [0, 0]]),
+  concatDepth: (tensors) => tf.concat(tensors, 3),
+};
 
 /** `count` consecutive indices from `start`. */
 const range = (start: number, count: number) => Array.from({ length: count }, (_, i) => start + i);
@@ -269,7 +260,7 @@ export class Supernet {
     const slot = (layer: number) => channels + layer * widest;
     const outputs: tf.Tensor4D[] = [];
     graph.layers.forEach((layer, l) => {
-      const input = layer.inputs.length ? padAndConcat(layer.inputs.map((j) => outputs[j])) : images;
+      const input = layer.inputs.length ? padAndConcat(layer.inputs.map((j) => outputs[j]), TENSOR_OPS) : images;
       const rows = layer.inputs.length ? layer.inputs.flatMap((j) => range(slot(j), graph.layers[j].filters)) : range(0, channels);
       const name = `layer${l}/${layer.filterHeight}x${layer.filterWidth}`;
       const kernel = firstColumns(pickRows(this.weight(`${name}/kernel`) as tf.Tensor4D, rows, 2), layer.filters);
@@ -277,8 +268,8 @@ export class Supernet {
       outputs.push(pass.conv(input, kernel, bias, layer.stride));
     });
     const ends = macroOutputLayers(graph);
-    const features = padAndConcat(ends.map((i) => outputs[i]));
-    const [height, width] = spatial(features);
+    const features = padAndConcat(ends.map((i) => outputs[i]), TENSOR_OPS);
+    const [, height, width] = features.shape;
     // Flattening is in height, width, channel order; each feature maps to its (position, layer, channel) row.
     const rows: number[] = [];
     for (let h = 0; h < height; h++) {
@@ -365,7 +356,7 @@ export class Supernet {
       states[j + 2] = tf.add(branches[0], branches[1]);
     });
     const ends = cellOutputNodes(nodes);
-    const merged = padAndConcat(ends.map((j) => states[j + 2]));
+    const merged = padAndConcat(ends.map((j) => states[j + 2]), TENSOR_OPS);
     const rows = ends.flatMap((j) => range(j * position.filters, position.filters));
     const kernel = pickRows(this.weight(`cell${c}/output/kernel`) as tf.Tensor4D, rows, 2);
     return pass.conv(merged, kernel, this.weight(`cell${c}/output/bias`) as tf.Tensor1D, 1);
