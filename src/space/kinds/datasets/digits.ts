@@ -1,0 +1,14 @@
+// The 8x8 digits embedded in NAS Studio: no path to check.
+
+import type { DatasetSplits } from '../../config.ts';
+import type { DatasetKind } from '../kind-module.ts';
+import { kindDescription } from '../rule-context.ts';
+import { splitRules } from './splits.ts';
+
+export type DigitsDatasetConfig = { kind: 'digits' } & DatasetSplits;
+
+export const digitsDataset: DatasetKind<DigitsDatasetConfig> = {
+  kind: 'digits',
+  description: kindDescription('dataset', 'digits'),
+  check: splitRules,
+};
