@@ -5,7 +5,6 @@ import { resolve } from 'node:path';
 import type { Document } from 'yaml';
 import type { SearchConfig } from './config.ts';
 import { datasetKind } from './kinds/datasets/registry.ts';
-import { REWARD_EPOCHS_PATH } from './kinds/evaluations/train.ts';
 import { evaluationKind } from './kinds/evaluations/registry.ts';
 import { inspectPath } from './file-checks.ts';
 import type { FileContext, ReportOptions, RuleContext } from './kinds/rule-context.ts';
@@ -49,9 +48,8 @@ function filesUnder(baseDir: string): FileContext {
 
 /** Fills in what follows from other settings once the file is known to be valid. */
 export function completeDerivedSettings(config: SearchConfig, doc: Document): void {
-  // "The best of the last 5 epochs" of a shorter training means all of its epochs.
   const { evaluation, strategy } = config;
-  if (evaluation.kind === 'train' && !locate(doc, REWARD_EPOCHS_PATH).found) evaluation.reward_epochs = Math.min(evaluation.reward_epochs, evaluation.epochs);
+  evaluationKind(evaluation).complete?.(evaluation, (path) => locate(doc, path).found);
   const derivedTrials = strategyKind(strategy).derivedTrials?.(strategy);
   if (derivedTrials !== undefined) config.budget.trials = derivedTrials;
 }

@@ -17,7 +17,10 @@ export interface StrategyKind<Config> extends KindModule<Config> {
   derivedTrials?(config: Config): number;
 }
 
-export type EvaluationKind<Config> = KindModule<Config>;
+export interface EvaluationKind<Config> extends KindModule<Config> {
+  /** Settles defaults that depend on other settings, once the file is known to be valid. */
+  complete?(config: Config, written: RuleContext['written']): void;
+}
 
 export interface DatasetKind<Config> extends KindModule<Config> {
   /** Checks against the file system: the data set's path and what it holds. */

@@ -14,7 +14,7 @@ export interface TrainEvaluationConfig {
   reward_epochs: number;
 }
 
-export const REWARD_EPOCHS_PATH = ['evaluation', 'reward_epochs'];
+const REWARD_EPOCHS_PATH = ['evaluation', 'reward_epochs'];
 
 export const trainEvaluation: EvaluationKind<TrainEvaluationConfig> = {
   kind: 'train',
@@ -24,5 +24,9 @@ export const trainEvaluation: EvaluationKind<TrainEvaluationConfig> = {
       const message = `evaluation.reward_epochs: must be at most evaluation.epochs (${evaluation.epochs}), got ${evaluation.reward_epochs}; the reward is the best validation accuracy of the last reward_epochs epochs (rule: reward-epochs)`;
       context.report(REWARD_EPOCHS_PATH, message, 'reward-epochs');
     }
+  },
+  complete(evaluation, written) {
+    // "The best of the last 5 epochs" of a shorter training means all of its epochs.
+    if (!written(REWARD_EPOCHS_PATH)) evaluation.reward_epochs = Math.min(evaluation.reward_epochs, evaluation.epochs);
   },
 };
