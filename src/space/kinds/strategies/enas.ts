@@ -5,7 +5,9 @@ import type { StrategyKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
 import { weightSharingRules, weightSharingTrials, type WeightSharingConfig } from './weight-sharing.ts';
 
-export type EnasStrategyConfig = { kind: 'enas'; controller: ControllerConfig; reward: RewardConfig } & WeightSharingConfig;
+// ENAS's controller learns from the scored children alone: the schema gives it no memory buffer
+// (`never`, rather than no key, keeps `controller.memory_buffer` readable on any controller).
+export type EnasStrategyConfig = { kind: 'enas'; controller: ControllerConfig & { memory_buffer?: never }; reward: RewardConfig } & WeightSharingConfig;
 
 export const enasStrategy: StrategyKind<EnasStrategyConfig> = {
   kind: 'enas',
