@@ -10,7 +10,9 @@ export type Cifar10DatasetConfig = { kind: 'cifar10'; path: string } & DatasetSp
 
 export const cifar10Dataset: DatasetKind<Cifar10DatasetConfig> = {
   kind: 'cifar10',
-  description: kindDescription('dataset', 'cifar10'),
+  get description() {
+    return kindDescription('dataset', 'cifar10');
+  },
   check: splitRules,
   checkFiles(dataset, context, files) {
     existingDatasetPath(dataset.path, context, files);

@@ -10,7 +10,9 @@ export type CsvDatasetConfig = { kind: 'csv'; path: string; image_shape: [number
 
 export const csvDataset: DatasetKind<CsvDatasetConfig> = {
   kind: 'csv',
-  description: kindDescription('dataset', 'csv'),
+  get description() {
+    return kindDescription('dataset', 'csv');
+  },
   check: splitRules,
   checkFiles(dataset, context, files) {
     const existing = existingDatasetPath(dataset.path, context, files);

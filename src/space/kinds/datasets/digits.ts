@@ -9,6 +9,8 @@ export type DigitsDatasetConfig = { kind: 'digits' } & DatasetSplits;
 
 export const digitsDataset: DatasetKind<DigitsDatasetConfig> = {
   kind: 'digits',
-  description: kindDescription('dataset', 'digits'),
+  get description() {
+    return kindDescription('dataset', 'digits');
+  },
   check: splitRules,
 };

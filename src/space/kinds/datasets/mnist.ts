@@ -10,7 +10,9 @@ export type MnistDatasetConfig = { kind: 'mnist'; path: string } & DatasetSplits
 
 export const mnistDataset: DatasetKind<MnistDatasetConfig> = {
   kind: 'mnist',
-  description: kindDescription('dataset', 'mnist'),
+  get description() {
+    return kindDescription('dataset', 'mnist');
+  },
   check: splitRules,
   checkFiles(dataset, context, files) {
     const existing = existingDatasetPath(dataset.path, context, files);

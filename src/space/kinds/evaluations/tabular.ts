@@ -14,7 +14,9 @@ export interface TabularEvaluationConfig {
 
 export const tabularEvaluation: EvaluationKind<TabularEvaluationConfig> = {
   kind: 'tabular',
-  description: kindDescription('evaluation', 'tabular'),
+  get description() {
+    return kindDescription('evaluation', 'tabular');
+  },
   check(_evaluation, context) {
     const { space, dataset } = context.config;
     if (space.kind !== 'nasbench201') {

@@ -18,7 +18,9 @@ const REWARD_EPOCHS_PATH = ['evaluation', 'reward_epochs'];
 
 export const trainEvaluation: EvaluationKind<TrainEvaluationConfig> = {
   kind: 'train',
-  description: kindDescription('evaluation', 'train'),
+  get description() {
+    return kindDescription('evaluation', 'train');
+  },
   check(evaluation, context) {
     if (context.written(REWARD_EPOCHS_PATH) && evaluation.reward_epochs > evaluation.epochs) {
       const message = `evaluation.reward_epochs: must be at most evaluation.epochs (${evaluation.epochs}), got ${evaluation.reward_epochs}; the reward is the best validation accuracy of the last reward_epochs epochs (rule: reward-epochs)`;

@@ -44,7 +44,9 @@ function cellInputLabels(node: number): string[] {
 
 export const cellSpace: SpaceKind<CellSpaceConfig, CellGraph> = {
   kind: 'cell',
-  description: kindDescription('space', 'cell'),
+  get description() {
+    return kindDescription('space', 'cell');
+  },
   compile(space) {
     const decisions: Decision[] = [];
     for (const cellType of CELL_TYPES) {

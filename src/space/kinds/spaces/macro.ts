@@ -38,7 +38,9 @@ export function macroOutputLayers(graph: MacroGraph): number[] {
 
 export const macroSpace: SpaceKind<MacroSpaceConfig, MacroGraph> = {
   kind: 'macro',
-  description: kindDescription('space', 'macro'),
+  get description() {
+    return kindDescription('space', 'macro');
+  },
   compile(space) {
     const decisions: Decision[] = [];
     const layerAnchorSteps: number[] = [];

@@ -25,7 +25,9 @@ export interface NasBench201Graph {
 
 export const nasBench201Space: SpaceKind<NasBench201SpaceConfig, NasBench201Graph> = {
   kind: 'nasbench201',
-  description: kindDescription('space', 'nasbench201'),
+  get description() {
+    return kindDescription('space', 'nasbench201');
+  },
   check(_space, context) {
     if (context.config.evaluation.kind === 'tabular') return;
     const message = `space.kind: nasbench201 architectures are not trained here but looked up in the NAS-Bench-201 table; add evaluation: { kind: tabular } (rule: nasbench201-needs-tabular)`;

@@ -18,5 +18,7 @@ export type BayesianStrategyConfig = { kind: 'bayesian'; reward: RewardConfig } 
 
 export const bayesianStrategy: StrategyKind<BayesianStrategyConfig> = {
   kind: 'bayesian',
-  description: kindDescription('strategy', 'bayesian'),
+  get description() {
+    return kindDescription('strategy', 'bayesian');
+  },
 };

@@ -30,7 +30,9 @@ const dartsTrials = (strategy: DartsConfig) => strategy.epochs + strategy.retrai
 
 export const dartsStrategy: StrategyKind<DartsStrategyConfig> = {
   kind: 'darts',
-  description: kindDescription('strategy', 'darts'),
+  get description() {
+    return kindDescription('strategy', 'darts');
+  },
   check(strategy, context) {
     oneShotEvaluationRule('darts', context);
     const { space, budget } = context.config;

@@ -11,7 +11,9 @@ export type EnasStrategyConfig = { kind: 'enas'; controller: ControllerConfig & 
 
 export const enasStrategy: StrategyKind<EnasStrategyConfig> = {
   kind: 'enas',
-  description: kindDescription('strategy', 'enas'),
+  get description() {
+    return kindDescription('strategy', 'enas');
+  },
   check(strategy, context) {
     weightSharingRules('enas', strategy, context);
     // ENAS's controller must get to learn from the children scored during training.

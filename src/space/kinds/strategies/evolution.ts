@@ -19,7 +19,9 @@ export type EvolutionStrategyConfig = { kind: 'evolution'; reward: RewardConfig 
 
 export const evolutionStrategy: StrategyKind<EvolutionStrategyConfig> = {
   kind: 'evolution',
-  description: kindDescription('strategy', 'evolution'),
+  get description() {
+    return kindDescription('strategy', 'evolution');
+  },
   check(strategy, context) {
     if (strategy.sample_size > strategy.population_size) {
       const message = `strategy.sample_size: must be at most strategy.population_size (${strategy.population_size}), got ${strategy.sample_size}; a tournament draws distinct members of the population (rule: sample-size)`;

@@ -14,5 +14,7 @@ export type LocalStrategyConfig = { kind: 'local'; reward: RewardConfig } & Loca
 
 export const localStrategy: StrategyKind<LocalStrategyConfig> = {
   kind: 'local',
-  description: kindDescription('strategy', 'local'),
+  get description() {
+    return kindDescription('strategy', 'local');
+  },
 };

@@ -9,7 +9,9 @@ export type RandomWsStrategyConfig = { kind: 'random-ws'; reward: RewardConfig }
 
 export const randomWsStrategy: StrategyKind<RandomWsStrategyConfig> = {
   kind: 'random-ws',
-  description: kindDescription('strategy', 'random-ws'),
+  get description() {
+    return kindDescription('strategy', 'random-ws');
+  },
   check: (strategy, context) => weightSharingRules('random-ws', strategy, context),
   derivedTrials: weightSharingTrials,
 };

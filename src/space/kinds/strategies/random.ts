@@ -11,5 +11,7 @@ export interface RandomStrategyConfig {
 
 export const randomStrategy: StrategyKind<RandomStrategyConfig> = {
   kind: 'random',
-  description: kindDescription('strategy', 'random'),
+  get description() {
+    return kindDescription('strategy', 'random');
+  },
 };

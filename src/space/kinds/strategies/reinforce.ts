@@ -12,7 +12,9 @@ export interface ReinforceStrategyConfig {
 
 export const reinforceStrategy: StrategyKind<ReinforceStrategyConfig> = {
   kind: 'reinforce',
-  description: kindDescription('strategy', 'reinforce'),
+  get description() {
+    return kindDescription('strategy', 'reinforce');
+  },
   check(strategy, context) {
     const { budget } = context.config;
     // The controller learns once per batch_size evaluated trials: a smaller budget never trains it.
