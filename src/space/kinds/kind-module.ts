@@ -22,7 +22,16 @@ export interface EvaluationKind<Config> extends KindModule<Config> {
   complete?(config: Config, written: RuleContext['written']): void;
 }
 
+export interface ImageShape {
+  shape: [number, number, number];
+  classes: number;
+  /** False when the class count is an assumption (a csv file is not read to count its labels). */
+  classesKnown: boolean;
+}
+
 export interface DatasetKind<Config> extends KindModule<Config> {
+  /** The images the data set's loader produces. */
+  imageShape(config: Config): ImageShape;
   /** Checks against the file system: the data set's path and what it holds. */
   checkFiles?(config: Config, context: RuleContext, files: FileContext): void;
 }
@@ -35,6 +44,8 @@ export interface SpaceKind<Config, Graph> extends KindModule<Config> {
   encode(space: Config, graph: Graph, architecture: Architecture): void;
   key(graph: Graph): string;
   draw(graph: Graph): string;
+  /** Trainable parameters of the network built for `graph`; absent for spaces whose architectures are looked up, not built. */
+  countParameters?(graph: Graph, space: Config, image: Pick<ImageShape, 'shape' | 'classes'>): number;
 }
 
 /** The index of `value` in `values`; throws naming `what` when the space does not hold it. */

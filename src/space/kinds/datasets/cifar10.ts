@@ -14,6 +14,7 @@ export const cifar10Dataset: DatasetKind<Cifar10DatasetConfig> = {
     return kindDescription('dataset', 'cifar10');
   },
   check: splitRules,
+  imageShape: () => ({ shape: [32, 32, 3], classes: 10, classesKnown: true }),
   checkFiles(dataset, context, files) {
     existingDatasetPath(dataset.path, context, files);
   },

@@ -14,6 +14,7 @@ export const csvDataset: DatasetKind<CsvDatasetConfig> = {
     return kindDescription('dataset', 'csv');
   },
   check: splitRules,
+  imageShape: (dataset) => ({ shape: dataset.image_shape, classes: 10, classesKnown: false }),
   checkFiles(dataset, context, files) {
     const existing = existingDatasetPath(dataset.path, context, files);
     if (existing === undefined) return;

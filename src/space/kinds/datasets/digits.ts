@@ -13,4 +13,5 @@ export const digitsDataset: DatasetKind<DigitsDatasetConfig> = {
     return kindDescription('dataset', 'digits');
   },
   check: splitRules,
+  imageShape: () => ({ shape: [8, 8, 1], classes: 10, classesKnown: true }),
 };

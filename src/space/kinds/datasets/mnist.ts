@@ -14,6 +14,7 @@ export const mnistDataset: DatasetKind<MnistDatasetConfig> = {
     return kindDescription('dataset', 'mnist');
   },
   check: splitRules,
+  imageShape: () => ({ shape: [28, 28, 1], classes: 10, classesKnown: true }),
   checkFiles(dataset, context, files) {
     const existing = existingDatasetPath(dataset.path, context, files);
     if (existing === undefined || existing.status.isDirectory) return;

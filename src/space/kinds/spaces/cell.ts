@@ -3,8 +3,9 @@
 
 import type { CellOperation } from '../../config.ts';
 import type { Decision } from '../../decisions.ts';
-import { indexIn, type SpaceKind } from '../kind-module.ts';
+import { indexIn, type ImageShape, type SpaceKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
+import { convParameters, halved } from './parameters.ts';
 
 export interface CellSpaceConfig {
   kind: 'cell';
@@ -110,4 +111,63 @@ export const cellSpace: SpaceKind<CellSpaceConfig, CellGraph> = {
     ];
     return [...drawCell('normal', graph.normal), ...drawCell('reduction', graph.reduction)].join('\n');
   },
+  countParameters: (graph, space, image) => cellParameters(graph.normal, graph.reduction, space, image),
 };
+
+function operationParameters(operation: CellOperation, channels: number, stride: number): number {
+  switch (operation) {
+    case 'conv3x3':
+      return convParameters(9, channels, channels);
+    case 'conv5x5':
+      return convParameters(25, channels, channels);
+    case 'sep_conv3x3':
+      return 9 * channels + convParameters(1, channels, channels);
+    case 'sep_conv5x5':
+      return 25 * channels + convParameters(1, channels, channels);
+    case 'max_pool':
+    case 'avg_pool':
+      return 0;
+    case 'identity':
+      return stride === 1 ? 0 : convParameters(1, channels, channels);
+  }
+}
+
+function cellBlockParameters(nodes: readonly CellNode[], previousChannels: number, lastChannels: number, filters: number, reduction: boolean): number {
+  const reads = new Set(nodes.flatMap((node) => node.inputs));
+  let parameters = 0;
+  if (reads.has(0)) parameters += convParameters(1, previousChannels, filters);
+  if (reads.has(1)) parameters += convParameters(1, lastChannels, filters);
+  for (const node of nodes) {
+    node.inputs.forEach((input, side) => {
+      parameters += operationParameters(node.operations[side], filters, reduction && input < 2 ? 2 : 1);
+    });
+  }
+  return parameters + convParameters(1, filters * cellOutputNodes(nodes).length, filters);
+}
+
+function cellParameters(normal: readonly CellNode[], reduction: readonly CellNode[], space: CellSpaceConfig, image: Pick<ImageShape, 'shape' | 'classes'>): number {
+  let filters = space.filters;
+  let parameters = convParameters(9, image.shape[2], filters);
+  let previousChannels = filters;
+  let lastChannels = filters;
+  let size: [number, number] = [image.shape[0], image.shape[1]];
+  const counted = new Map<string, number>();
+  for (let stage = 0; stage < space.stages; stage++) {
+    const cells: Array<{ nodes: readonly CellNode[]; reduction: boolean }> = [];
+    if (stage > 0) cells.push({ nodes: reduction, reduction: true });
+    for (let k = 0; k < space.cells_per_stage; k++) cells.push({ nodes: normal, reduction: false });
+    if (stage > 0) filters *= 2;
+    for (const cell of cells) {
+      // Cells of a stage repeat with the same shapes: count each distinct one once.
+      const key = `${cell.reduction}:${previousChannels}:${lastChannels}:${filters}`;
+      let cellParameters = counted.get(key);
+      if (cellParameters === undefined) counted.set(key, (cellParameters = cellBlockParameters(cell.nodes, previousChannels, lastChannels, filters, cell.reduction)));
+      parameters += cellParameters;
+      if (cell.reduction) size = [halved(size[0], 2), halved(size[1], 2)];
+      previousChannels = lastChannels;
+      lastChannels = filters;
+    }
+  }
+  return parameters + size[0] * size[1] * lastChannels * image.classes + image.classes;
+}
+

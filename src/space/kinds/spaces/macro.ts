@@ -2,8 +2,9 @@
 // count, optionally its stride, and optionally which earlier layers feed it.
 
 import type { Decision } from '../../decisions.ts';
-import { indexIn, type SpaceKind } from '../kind-module.ts';
+import { indexIn, type ImageShape, type SpaceKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
+import { convParameters, halved } from './parameters.ts';
 
 export interface MacroSpaceConfig {
   kind: 'macro';
@@ -107,4 +108,22 @@ export const macroSpace: SpaceKind<MacroSpaceConfig, MacroGraph> = {
     lines.push(`  classifier <- ${macroOutputLayers(graph).map((i) => `L${i}`).join(' + ')}`);
     return lines.join('\n');
   },
+  countParameters: (graph, _space, image) => macroParameters(graph, image),
 };
+
+function macroParameters(graph: MacroGraph, image: Pick<ImageShape, 'shape' | 'classes'>): number {
+  const outputs: Array<{ size: [number, number]; channels: number }> = [];
+  let parameters = 0;
+  const concatenated = (layers: number[]) => ({
+    size: [Math.max(...layers.map((j) => outputs[j].size[0])), Math.max(...layers.map((j) => outputs[j].size[1]))] as [number, number],
+    channels: layers.reduce((sum, j) => sum + outputs[j].channels, 0),
+  });
+  for (const layer of graph.layers) {
+    const input = layer.inputs.length > 0 ? concatenated(layer.inputs) : { size: [image.shape[0], image.shape[1]] as [number, number], channels: image.shape[2] };
+    parameters += convParameters(layer.filterHeight * layer.filterWidth, input.channels, layer.filters);
+    outputs.push({ size: [halved(input.size[0], layer.stride), halved(input.size[1], layer.stride)], channels: layer.filters });
+  }
+  const features = concatenated(macroOutputLayers(graph));
+  return parameters + features.size[0] * features.size[1] * features.channels * image.classes + image.classes;
+}
+
