@@ -1,6 +1,36 @@
 // The resolved form of a `*.nas.yaml` search file: every default filled in.
 // schemas/nas-search.schema.json is the source of truth for the file format; these types mirror it.
 
+import type { BayesianStrategyConfig } from './kinds/strategies/bayesian.ts';
+import type { Cifar10DatasetConfig } from './kinds/datasets/cifar10.ts';
+import type { CsvDatasetConfig } from './kinds/datasets/csv.ts';
+import type { DigitsDatasetConfig } from './kinds/datasets/digits.ts';
+import type { MnistDatasetConfig } from './kinds/datasets/mnist.ts';
+import type { CellSpaceConfig } from './kinds/spaces/cell.ts';
+import type { MacroSpaceConfig } from './kinds/spaces/macro.ts';
+import type { NasBench201SpaceConfig } from './kinds/spaces/nasbench201.ts';
+import type { DartsStrategyConfig } from './kinds/strategies/darts.ts';
+import type { EnasStrategyConfig } from './kinds/strategies/enas.ts';
+import type { EvolutionStrategyConfig } from './kinds/strategies/evolution.ts';
+import type { LocalStrategyConfig } from './kinds/strategies/local.ts';
+import type { RandomWsStrategyConfig } from './kinds/strategies/random-ws.ts';
+import type { RandomStrategyConfig } from './kinds/strategies/random.ts';
+import type { ReinforceStrategyConfig } from './kinds/strategies/reinforce.ts';
+import type { TabularEvaluationConfig } from './kinds/evaluations/tabular.ts';
+import type { TrainEvaluationConfig } from './kinds/evaluations/train.ts';
+
+// Each kind's config type lives in its kind module (kinds/<family>/<kind>.ts); these re-exports keep the paths engine code imports.
+export type { Cifar10DatasetConfig, CsvDatasetConfig, DigitsDatasetConfig, MnistDatasetConfig };
+export type { CellSpaceConfig, MacroSpaceConfig, NasBench201SpaceConfig };
+export type { BayesianStrategyConfig, DartsStrategyConfig, EnasStrategyConfig, EvolutionStrategyConfig, LocalStrategyConfig, RandomStrategyConfig, RandomWsStrategyConfig, ReinforceStrategyConfig };
+export type { TabularEvaluationConfig, TrainEvaluationConfig };
+export type { BayesianConfig } from './kinds/strategies/bayesian.ts';
+export type { DartsConfig } from './kinds/strategies/darts.ts';
+export type { EvolutionConfig } from './kinds/strategies/evolution.ts';
+export type { LocalSearchConfig } from './kinds/strategies/local.ts';
+export { weightSharingTrials, type WeightSharingConfig } from './kinds/strategies/weight-sharing.ts';
+export { TABULAR_DATASETS, type TabularDataset } from './kinds/evaluations/tabular.ts';
+
 export const CELL_OPERATIONS = [
   'conv3x3',
   'conv5x5',
@@ -26,39 +56,7 @@ export interface DatasetSplits {
   max_train_examples?: number;
 }
 
-export type DatasetConfig =
-  | ({ kind: 'digits' } & DatasetSplits)
-  | ({ kind: 'cifar10'; path: string } & DatasetSplits)
-  | ({ kind: 'mnist'; path: string } & DatasetSplits)
-  | ({ kind: 'csv'; path: string; image_shape: [number, number, number]; pixel_scale: number } & DatasetSplits);
-
-export interface MacroSpaceConfig {
-  kind: 'macro';
-  layers: number;
-  filter_heights: number[];
-  filter_widths: number[];
-  filters: number[];
-  /** When listed, each layer also picks a stride. */
-  strides?: number[];
-  skip_connections: boolean;
-}
-
-export interface CellSpaceConfig {
-  kind: 'cell';
-  /** B: nodes per cell. */
-  nodes: number;
-  operations: CellOperation[];
-  /** N: normal cells per stage; a reduction cell sits between stages. */
-  cells_per_stage: number;
-  stages: number;
-  /** Channels of the first stage; doubled at each reduction. */
-  filters: number;
-}
-
-/** The fixed NAS-Bench-201 cell (see nasbench201.ts); its architectures are looked up, not trained. */
-export interface NasBench201SpaceConfig {
-  kind: 'nasbench201';
-}
+export type DatasetConfig = DigitsDatasetConfig | Cifar10DatasetConfig | MnistDatasetConfig | CsvDatasetConfig;
 
 export type SpaceConfig = MacroSpaceConfig | CellSpaceConfig | NasBench201SpaceConfig;
 
@@ -102,99 +100,15 @@ export interface MemoryBufferConfig {
   batch_size: number;
 }
 
-/** DARTS' search: the supernet's training and how many derived cells are retrained. */
-export interface DartsConfig {
-  epochs: number;
-  batch_size: number;
-  /** SGD with momentum on the supernet weights, cosine-annealed from w_learning_rate to w_learning_rate_min. */
-  w_learning_rate: number;
-  w_learning_rate_min: number;
-  w_momentum: number;
-  w_weight_decay: number;
-  /** Global-norm clip of the weights' gradient; 0 turns it off. */
-  gradient_clip: number;
-  /** Adam on alpha. */
-  alpha_learning_rate: number;
-  alpha_weight_decay: number;
-  order: 'first' | 'second';
-  /** Derived cells retrained from scratch: the final one, then the best earlier ones by shared-weights accuracy. */
-  retrain: number;
-}
-
-/** ENAS and random search with weight sharing: how the shared supernet trains, and how many children are scored. */
-export interface WeightSharingConfig {
-  /** Passes over the training set; each minibatch trains the shared weights through one sampled child. */
-  epochs: number;
-  /** Examples per minibatch, for training the shared weights and for scoring a child alike. */
-  batch_size: number;
-  optimizer: 'adam' | 'sgd' | 'rmsprop';
-  learning_rate: number;
-  /** Children scored on one validation minibatch after each epoch (ENAS trains its controller on them). */
-  children_per_epoch: number;
-  /** K: children sampled at the end and scored on one validation batch; the best is retrained from scratch. */
-  final_samples: number;
-}
-
-/** The trial records of an enas or random-ws search: the children scored during training, the final K, and the retrained one. */
-export function weightSharingTrials(strategy: WeightSharingConfig): number {
-  return strategy.epochs * strategy.children_per_epoch + strategy.final_samples + 1;
-}
-
-/** Regularized evolution (Real et al.). */
-export interface EvolutionConfig {
-  /** P: the most recently evaluated architectures kept; the first P are random. */
-  population_size: number;
-  /** S: members drawn for each tournament; the best one is mutated. At most P. */
-  sample_size: number;
-  /** Decisions a mutation changes, each to another of its options. */
-  mutated_decisions: number;
-}
-
-/** Local search (White et al. 2020). */
-export interface LocalSearchConfig {
-  /** Random architectures evaluated before the first climb, which starts from the best of them. */
-  initial: number;
-}
-
-/** Bayesian optimisation with a Gaussian process. */
-export interface BayesianConfig {
-  /** Random architectures evaluated before the model proposes. */
-  initial: number;
-  /** Candidates are every one-decision neighbour of this many of the best architectures so far... */
-  parents: number;
-  /** ...and this many random architectures. */
-  random_candidates: number;
-}
-
 export type StrategyConfig =
-  | { kind: 'random'; reward: RewardConfig }
-  | { kind: 'reinforce'; controller: ControllerConfig; reward: RewardConfig }
-  | ({ kind: 'enas'; controller: ControllerConfig; reward: RewardConfig } & WeightSharingConfig)
-  | ({ kind: 'random-ws'; reward: RewardConfig } & WeightSharingConfig)
-  | ({ kind: 'darts'; reward: RewardConfig } & DartsConfig)
-  | ({ kind: 'evolution'; reward: RewardConfig } & EvolutionConfig)
-  | ({ kind: 'local'; reward: RewardConfig } & LocalSearchConfig)
-  | ({ kind: 'bayesian'; reward: RewardConfig } & BayesianConfig);
-
-/** Train each architecture from scratch. Runs stored before evaluation kinds existed have no `kind`. */
-export interface TrainEvaluationConfig {
-  kind: 'train';
-  epochs: number;
-  batch_size: number;
-  optimizer: 'adam' | 'sgd' | 'rmsprop';
-  learning_rate: number;
-  /** The reward is the best validation accuracy of the last k epochs (NAS-RL). */
-  reward_epochs: number;
-}
-
-export const TABULAR_DATASETS = ['cifar10', 'cifar100', 'imagenet16'] as const;
-export type TabularDataset = (typeof TABULAR_DATASETS)[number];
-
-/** Look each architecture up in the NAS-Bench-201 table, measured on `dataset`. */
-export interface TabularEvaluationConfig {
-  kind: 'tabular';
-  dataset: TabularDataset;
-}
+  | RandomStrategyConfig
+  | ReinforceStrategyConfig
+  | EnasStrategyConfig
+  | RandomWsStrategyConfig
+  | DartsStrategyConfig
+  | EvolutionStrategyConfig
+  | LocalStrategyConfig
+  | BayesianStrategyConfig;
 
 export type EvaluationConfig = TrainEvaluationConfig | TabularEvaluationConfig;
 

@@ -1,0 +1,17 @@
+// The 8x8 digits embedded in NAS Studio: no path to check.
+
+import type { DatasetSplits } from '../../config.ts';
+import type { DatasetKind } from '../kind-module.ts';
+import { kindDescription } from '../rule-context.ts';
+import { splitRules } from './splits.ts';
+
+export type DigitsDatasetConfig = { kind: 'digits' } & DatasetSplits;
+
+export const digitsDataset: DatasetKind<DigitsDatasetConfig> = {
+  kind: 'digits',
+  get description() {
+    return kindDescription('dataset', 'digits');
+  },
+  check: splitRules,
+  imageShape: () => ({ shape: [8, 8, 1], classes: 10, classesKnown: true }),
+};

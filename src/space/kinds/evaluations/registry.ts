@@ -1,0 +1,18 @@
+// Every evaluation kind, found by its `kind`.
+
+import type { EvaluationConfig } from '../../config.ts';
+import type { EvaluationKind } from '../kind-module.ts';
+import { tabularEvaluation } from './tabular.ts';
+import { trainEvaluation } from './train.ts';
+
+type Registry = { [Kind in EvaluationConfig['kind']]: EvaluationKind<Extract<EvaluationConfig, { kind: Kind }>> };
+
+export const EVALUATION_KINDS: Registry = {
+  train: trainEvaluation,
+  tabular: tabularEvaluation,
+};
+
+/** The module of the evaluation's kind, typed for that evaluation. */
+export function evaluationKind<Config extends EvaluationConfig>(evaluation: Config): EvaluationKind<Config> {
+  return EVALUATION_KINDS[evaluation.kind] as unknown as EvaluationKind<Config>;
+}

@@ -1,0 +1,56 @@
+// The shape of a kind module: one per kind of each family, holding the kind's semantic checks, its
+// description and, for spaces, how its architectures are compiled, decoded, encoded, keyed and drawn.
+
+import type { Architecture, Decision } from '../decisions.ts';
+import type { FileContext, RuleContext } from './rule-context.ts';
+
+interface KindModule<Config> {
+  kind: string;
+  /** From the schema, read when asked for (a getter), so bundles that only draw graphs leave the schema out; undefined only if the schema has none. */
+  description: string | undefined;
+  /** Rules JSON Schema cannot express: they relate two values. */
+  check?(config: Config, context: RuleContext): void;
+}
+
+export interface StrategyKind<Config> extends KindModule<Config> {
+  /** The trials a search of this kind makes, when its settings fix them (one-shot kinds). */
+  derivedTrials?(config: Config): number;
+}
+
+export interface EvaluationKind<Config> extends KindModule<Config> {
+  /** Settles defaults that depend on other settings, once the file is known to be valid. */
+  complete?(config: Config, written: RuleContext['written']): void;
+}
+
+export interface ImageShape {
+  shape: [number, number, number];
+  classes: number;
+  /** False when the class count is an assumption (a csv file is not read to count its labels). */
+  classesKnown: boolean;
+}
+
+export interface DatasetKind<Config> extends KindModule<Config> {
+  /** The images the data set's loader produces. */
+  imageShape(config: Config): ImageShape;
+  /** Checks against the file system: the data set's path and what it holds. */
+  checkFiles?(config: Config, context: RuleContext, files: FileContext): void;
+}
+
+export interface SpaceKind<Config, Graph> extends KindModule<Config> {
+  compile(space: Config): Decision[];
+  /** `take` hands out the architecture's choices in decision order. */
+  decode(space: Config, take: () => number): Graph;
+  /** Appends the graph's choices to `architecture`, in decision order. */
+  encode(space: Config, graph: Graph, architecture: Architecture): void;
+  key(graph: Graph): string;
+  draw(graph: Graph): string;
+  /** Trainable parameters of the network built for `graph`; absent for spaces whose architectures are looked up, not built. */
+  countParameters?(graph: Graph, space: Config, image: Pick<ImageShape, 'shape' | 'classes'>): number;
+}
+
+/** The index of `value` in `values`; throws naming `what` when the space does not hold it. */
+export function indexIn<T>(values: readonly T[], value: T, what: string): number {
+  const index = values.indexOf(value);
+  if (index < 0) throw new Error(`${what} ${String(value)} is not in the space`);
+  return index;
+}

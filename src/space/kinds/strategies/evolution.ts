@@ -1,0 +1,37 @@
+// Regularized evolution: a tournament draws from the population, a mutation changes decisions.
+
+import type { RewardConfig } from '../../config.ts';
+import type { StrategyKind } from '../kind-module.ts';
+import { kindDescription } from '../rule-context.ts';
+import { spaceKind } from '../spaces/registry.ts';
+
+/** Regularized evolution (Real et al.). */
+export interface EvolutionConfig {
+  /** P: the most recently evaluated architectures kept; the first P are random. */
+  population_size: number;
+  /** S: members drawn for each tournament; the best one is mutated. At most P. */
+  sample_size: number;
+  /** Decisions a mutation changes, each to another of its options. */
+  mutated_decisions: number;
+}
+
+export type EvolutionStrategyConfig = { kind: 'evolution'; reward: RewardConfig } & EvolutionConfig;
+
+export const evolutionStrategy: StrategyKind<EvolutionStrategyConfig> = {
+  kind: 'evolution',
+  get description() {
+    return kindDescription('strategy', 'evolution');
+  },
+  check(strategy, context) {
+    if (strategy.sample_size > strategy.population_size) {
+      const message = `strategy.sample_size: must be at most strategy.population_size (${strategy.population_size}), got ${strategy.sample_size}; a tournament draws distinct members of the population (rule: sample-size)`;
+      context.report(['strategy', 'sample_size'], message, 'sample-size', { fallbackPath: ['strategy', 'population_size'] });
+    }
+    const { space } = context.config;
+    const mutable = spaceKind(space).compile(space).filter((d) => d.options.length > 1).length;
+    if (strategy.mutated_decisions > mutable) {
+      const message = `strategy.mutated_decisions: must be at most ${mutable}, the decisions of this space that have more than one option, got ${strategy.mutated_decisions} (rule: mutated-decisions)`;
+      context.report(['strategy', 'mutated_decisions'], message, 'mutated-decisions');
+    }
+  },
+};

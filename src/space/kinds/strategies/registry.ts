@@ -1,0 +1,30 @@
+// Every strategy kind, found by its `kind`.
+
+import type { StrategyConfig } from '../../config.ts';
+import type { StrategyKind } from '../kind-module.ts';
+import { bayesianStrategy } from './bayesian.ts';
+import { dartsStrategy } from './darts.ts';
+import { enasStrategy } from './enas.ts';
+import { evolutionStrategy } from './evolution.ts';
+import { localStrategy } from './local.ts';
+import { randomWsStrategy } from './random-ws.ts';
+import { randomStrategy } from './random.ts';
+import { reinforceStrategy } from './reinforce.ts';
+
+type Registry = { [Kind in StrategyConfig['kind']]: StrategyKind<Extract<StrategyConfig, { kind: Kind }>> };
+
+export const STRATEGY_KINDS: Registry = {
+  random: randomStrategy,
+  reinforce: reinforceStrategy,
+  evolution: evolutionStrategy,
+  local: localStrategy,
+  bayesian: bayesianStrategy,
+  enas: enasStrategy,
+  'random-ws': randomWsStrategy,
+  darts: dartsStrategy,
+};
+
+/** The module of the strategy's kind, typed for that strategy. */
+export function strategyKind<Config extends StrategyConfig>(strategy: Config): StrategyKind<Config> {
+  return STRATEGY_KINDS[strategy.kind] as unknown as StrategyKind<Config>;
+}
