@@ -623,3 +623,17 @@ export async function setColorTheme(page: Page, theme: string): Promise<void> {
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
   await sleep(1500); // the webviews get the new theme's variables and redraw
 }
+
+/** The extension host's own log lines (terminating, exiting) from the session's user-data dir. */
+export function extensionHostLog(session: Session): string {
+  const logs = join(session.root, 'user-data', 'logs');
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(join(dir, entry.name));
+      else if (entry.name === 'remoteexthost.log') found.push(readFileSync(join(dir, entry.name), 'utf8'));
+    }
+  };
+  if (existsSync(logs)) walk(logs);
+  return found.join('\n');
+}

@@ -14,7 +14,7 @@
 // Both paths are tested: every engine and trainer process exits and the run is left `stopped`.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../src/engine/store/store.ts';
@@ -22,6 +22,7 @@ import { architectureKey, compileSpace, decodeArchitecture } from '../../src/spa
 import { loadSearchFile } from '../../src/space/parse.ts';
 import {
   assertSetup,
+  extensionHostLog,
   isAlive,
   leftoverProcesses,
   messages,
@@ -74,20 +75,6 @@ after(async () => {
   for (const session of sessions.splice(0)) await session.close().catch(() => undefined);
   for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-/** The extension host's own log lines (terminating, exiting) from the session's user-data dir. */
-function extensionHostLog(session: Session): string {
-  const logs = join(session.root, 'user-data', 'logs');
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.isDirectory()) walk(join(dir, entry.name));
-      else if (entry.name === 'remoteexthost.log') found.push(readFileSync(join(dir, entry.name), 'utf8'));
-    }
-  };
-  if (existsSync(logs)) walk(logs);
-  return found.join('\n');
-}
 
 type ClosePath = 'SIGTERM to code-server' | 'Developer: Reload Window';
 
