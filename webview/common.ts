@@ -2,7 +2,7 @@
 // data) and the theme colours chart.js needs (read from VS Code's CSS variables, re-read when the
 // theme changes).
 import type { Chart, ChartOptions } from 'chart.js';
-import type { PanelMessage, PanelRequest } from '../src/protocol/webview.ts';
+import type { PanelMessages, PanelRequests, PanelState, PanelView } from '../src/protocol/webview.ts';
 
 let api: VsCodeApi | undefined;
 
@@ -12,25 +12,37 @@ export function vscode(): VsCodeApi {
   return api;
 }
 
-export function post(request: PanelRequest): void {
-  vscode().postMessage(request);
+/** One kind of panel's side of the host channel: it hears only its kind's messages and sends only its kind's requests. */
+export interface PanelChannel<V extends PanelView> {
+  post(request: PanelRequests[V]): void;
+  /** Listens for host messages, then tells the host the page is ready for them. */
+  listen(handler: (message: PanelMessages[V]) => void): void;
 }
 
-/** Listens for host messages, then tells the host the page is ready for them. */
-export function listen(handler: (message: PanelMessage) => void): void {
-  // The host writes which panel this is into the page; VS Code keeps it to restore the panel after a reload.
-  const state = document.getElementById('app')?.dataset.state;
-  if (state) vscode().setState(JSON.parse(state));
-  window.addEventListener('message', (event: MessageEvent) => {
-    const message = event.data as PanelMessage | undefined;
-    if (!message || typeof message !== 'object' || typeof message.type !== 'string') return;
-    try {
-      handler(message);
-    } catch (error) {
-      showError(error);
-    }
-  });
-  post({ type: 'ready' });
+export function panelChannel<V extends PanelView>(view: V): PanelChannel<V> {
+  const post = (request: PanelRequests[V]) => vscode().postMessage(request);
+  return {
+    post,
+    listen(handler) {
+      // The host writes which panel this is into the page; VS Code keeps it to restore the panel after a reload.
+      const state = document.getElementById('app')?.dataset.state;
+      if (state) {
+        const restored = JSON.parse(state) as PanelState;
+        if (restored.view !== view) throw new Error(`the ${view} script was loaded into a ${restored.view} panel`);
+        vscode().setState(restored);
+      }
+      window.addEventListener('message', (event: MessageEvent) => {
+        const message = event.data as PanelMessages[V] | undefined;
+        if (!message || typeof message !== 'object' || typeof message.type !== 'string') return;
+        try {
+          handler(message);
+        } catch (error) {
+          showError(error);
+        }
+      });
+      post({ type: 'ready' });
+    },
+  };
 }
 
 function showError(error: unknown): void {

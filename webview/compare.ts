@@ -2,16 +2,14 @@
 // one colour per run (the theme's chart colours, dashed once they run out), legend with run names.
 import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset } from 'chart.js';
 import type { CompareData } from '../src/protocol/webview.ts';
-import { appRoot, applyAxisTheme, baseOptions, chartCard, h, linearAxis, listen, onThemeChange, readTheme, seriesDash, type Theme } from './common.ts';
+import { appRoot, applyAxisTheme, baseOptions, chartCard, h, linearAxis, panelChannel, onThemeChange, readTheme, seriesDash, type Theme } from './common.ts';
 import { bestSoFar, bestSoFarOverTime, stepCorners, type XY } from './transforms.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
 
 let charts: Chart<'line', XY[]>[] = [];
 
-listen((message) => {
-  if (message.type === 'compare') render(message.data);
-});
+panelChannel('compare').listen((message) => render(message.data));
 
 onThemeChange((theme) => {
   for (const chart of charts) {

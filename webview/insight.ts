@@ -4,7 +4,7 @@
 // Spearman correlations of hidden-state distance with architecture similarity, beside the paper's.
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartDataset } from 'chart.js';
 import { PAPER_TABLE1, SPEARMAN_COLUMNS, type ControllerInsight, type ControllerRow, type SpearmanRow } from '../src/protocol/insight.ts';
-import { appRoot, applyAxisTheme, baseOptions, chartCard, fmt, h, linearAxis, listen, onThemeChange, readTheme, type Theme } from './common.ts';
+import { appRoot, applyAxisTheme, baseOptions, chartCard, fmt, h, linearAxis, panelChannel, onThemeChange, readTheme, type Theme } from './common.ts';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
@@ -33,7 +33,7 @@ const COLUMN_TITLES: Record<(typeof SPEARMAN_COLUMNS)[number], string> = {
 
 appRoot().append(h('p', { class: 'empty', id: 'insight-loading' }, 'Sampling 100 architectures from the trained and from a fresh controller, and comparing every pair… (a few seconds; up to a minute for a cell space)'));
 
-listen((message) => {
+panelChannel('insight').listen((message) => {
   if (message.type === 'insight') render(message.data);
   else if (message.type === 'insight-failed') {
     const app = appRoot();

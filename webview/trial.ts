@@ -7,7 +7,7 @@ import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, 
 import type { EpochMetrics } from '../src/protocol/engine.ts';
 import type { TrialData } from '../src/protocol/webview.ts';
 import { cellOutputNodes, macroOutputLayers, type CellNode, type MacroGraph, type NasBench201Graph } from '../src/space/graph.ts';
-import { appRoot, applyAxisTheme, baseOptions, chartCard, fmt, h, linearAxis, listen, onThemeChange, post, readTheme, svg, type Theme } from './common.ts';
+import { appRoot, applyAxisTheme, baseOptions, chartCard, fmt, h, linearAxis, panelChannel, onThemeChange, readTheme, svg, type Theme } from './common.ts';
 import { formatDuration } from '../src/shared/format.ts';
 import { formatCount, type XY } from './transforms.ts';
 
@@ -16,9 +16,9 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, T
 let charts: Chart<'line', XY[]>[] = [];
 let markerSeq = 0;
 
-listen((message) => {
-  if (message.type === 'trial') render(message.data);
-});
+const panel = panelChannel('trial');
+
+panel.listen((message) => render(message.data));
 
 onThemeChange((theme) => {
   for (const chart of charts) {
@@ -39,7 +39,7 @@ function render(data: TrialData): void {
 
   const copy = (format: 'yaml' | 'json', label: string) => {
     const button = h('vscode-button', { id: `copy-${format}`, secondary: true }, label);
-    button.addEventListener('click', () => post({ type: 'copy-architecture', runId: run.id, index: trial.index, format }));
+    button.addEventListener('click', () => panel.post({ type: 'copy-architecture', runId: run.id, index: trial.index, format }));
     return button;
   };
   const header = h(

@@ -2,7 +2,7 @@
 // it takes commands over IPC and answers with the engine's events and query results, all typed in
 // src/protocol. One process runs at most one search; any process answers store queries.
 
-import type { EngineCommand, EngineMessage, StoreQuery, StoreQueryResults } from '../protocol/engine.ts';
+import type { EngineCommand, EngineMessage, StoreAnswers, StoreQuery, StoreQueryKind } from '../protocol/engine.ts';
 import { toAlphaPoint, toStepPoint, toTrialPoint, type DashboardData } from '../protocol/webview.ts';
 import { compileSpace } from '../space/graph.ts';
 import { controllerInsight } from './analysis/controller-insight.ts';
@@ -35,50 +35,62 @@ async function search(command: Extract<EngineCommand, { type: 'search' | 'resume
 /** Query stores stay open between queries: the side panel asks often. */
 const queryStores = new Map<string, Store>();
 
-async function answer(store: Store, query: StoreQuery): Promise<StoreQueryResults[StoreQuery['kind']]> {
-  switch (query.kind) {
-    case 'runs':
-      return store.listRuns();
-    case 'trials':
-      return { trials: store.listTrials(query.runId, query.order, query.offset, query.limit), total: store.countTrials(query.runId) };
-    case 'trial': {
-      const trial = store.getTrial(query.runId, query.index);
-      return trial ? { trial, epochs: store.trialEpochs(query.runId, query.index) } : null;
-    }
-    case 'mark-interrupted':
-      store.markRunInterrupted(query.runId, query.reason);
-      return null;
-    case 'dashboard': {
-      const run = store.getRun(query.runId);
-      if (!run) return null;
-      const { space } = store.runConfig(query.runId).config;
-      const decisions = compileSpace(space).map((d) => d.name);
-      const trials = store.listTrials(query.runId).map((trial) => toTrialPoint(trial, run.createdAt));
-      const notes = store.runNotes(query.runId).map((note) => note.message);
-      // The charts' per-decision values are computed here: the vectors themselves never reach the webview.
-      const data: DashboardData = { run, decisions, trials, steps: store.controllerSteps(query.runId).map(toStepPoint), notes };
-      if (run.strategy === 'darts' && space.kind === 'cell') {
-        data.darts = { operations: mixedOperations(space), alphas: store.alphaSnapshots(query.runId).map(toAlphaPoint) };
-      }
-      return data;
-    }
-    case 'trial-view': {
-      const run = store.getRun(query.runId);
-      const trial = store.getTrial(query.runId, query.index);
-      if (!run || !trial) return null;
-      const decisions = compileSpace(store.runConfig(query.runId).config.space).map(({ name, options }) => ({ name, options }));
-      return { run, trial, epochs: store.trialEpochs(query.runId, query.index), decisions };
-    }
-    case 'compare':
-      return {
-        runs: query.runIds.flatMap((runId) => {
-          const run = store.getRun(runId);
-          return run ? [{ run, trials: store.listTrials(runId).map((trial) => toTrialPoint(trial, run.createdAt)) }] : [];
-        }),
-      };
-    case 'controller-insight':
-      return controllerInsight(store, query.runId);
+type QueryOf<K extends StoreQueryKind> = Extract<StoreQuery, { kind: K }>;
+type Answerer<K extends StoreQueryKind> = (store: Store, query: QueryOf<K>) => StoreAnswers[K] | Promise<StoreAnswers[K]>;
+
+/** One answerer per query kind: each must answer with its own kind and that kind's result type. */
+const answerers: { [K in StoreQueryKind]: Answerer<K> } = {
+  runs: (store) => ({ kind: 'runs', result: store.listRuns() }),
+  trials: (store, query) => ({
+    kind: 'trials',
+    result: { trials: store.listTrials(query.runId, query.order, query.offset, query.limit), total: store.countTrials(query.runId) },
+  }),
+  trial: (store, query) => {
+    const trial = store.getTrial(query.runId, query.index);
+    return { kind: 'trial', result: trial ? { trial, epochs: store.trialEpochs(query.runId, query.index) } : null };
+  },
+  'mark-interrupted': (store, query) => {
+    store.markRunInterrupted(query.runId, query.reason);
+    return { kind: 'mark-interrupted', result: null };
+  },
+  dashboard: (store, query) => ({ kind: 'dashboard', result: dashboardData(store, query.runId) }),
+  'trial-view': (store, query) => {
+    const run = store.getRun(query.runId);
+    const trial = store.getTrial(query.runId, query.index);
+    if (!run || !trial) return { kind: 'trial-view', result: null };
+    const decisions = compileSpace(store.runConfig(query.runId).config.space).map(({ name, options }) => ({ name, options }));
+    return { kind: 'trial-view', result: { run, trial, epochs: store.trialEpochs(query.runId, query.index), decisions } };
+  },
+  compare: (store, query) => ({
+    kind: 'compare',
+    result: {
+      runs: query.runIds.flatMap((runId) => {
+        const run = store.getRun(runId);
+        return run ? [{ run, trials: store.listTrials(runId).map((trial) => toTrialPoint(trial, run.createdAt)) }] : [];
+      }),
+    },
+  }),
+  'controller-insight': async (store, query) => ({ kind: 'controller-insight', result: await controllerInsight(store, query.runId) }),
+};
+
+function dashboardData(store: Store, runId: number): DashboardData | null {
+  const run = store.getRun(runId);
+  if (!run) return null;
+  const { space } = store.runConfig(runId).config;
+  const decisions = compileSpace(space).map((d) => d.name);
+  const trials = store.listTrials(runId).map((trial) => toTrialPoint(trial, run.createdAt));
+  const notes = store.runNotes(runId).map((note) => note.message);
+  // The charts' per-decision values are computed here: the vectors themselves never reach the webview.
+  const data: DashboardData = { run, decisions, trials, steps: store.controllerSteps(runId).map(toStepPoint), notes };
+  if (run.strategy === 'darts' && space.kind === 'cell') {
+    data.darts = { operations: mixedOperations(space), alphas: store.alphaSnapshots(runId).map(toAlphaPoint) };
   }
+  return data;
+}
+
+async function answer<K extends StoreQueryKind>(store: Store, query: QueryOf<K>): Promise<StoreAnswers[K]> {
+  const answerer: Answerer<K> = answerers[query.kind];
+  return answerer(store, query);
 }
 
 async function query(command: Extract<EngineCommand, { type: 'query' }>): Promise<void> {
@@ -88,7 +100,7 @@ async function query(command: Extract<EngineCommand, { type: 'query' }>): Promis
       store = new Store(command.db);
       queryStores.set(command.db, store);
     }
-    send({ type: 'query-result', id: command.id, result: await answer(store, command.query) });
+    send({ type: 'query-result', id: command.id, ...(await answer(store, command.query)) });
   } catch (error) {
     send({ type: 'query-failed', id: command.id, message: error instanceof Error ? error.message : String(error) });
   }

@@ -10,6 +10,7 @@ import type { SearchConfig } from '../space/config.ts';
 import { completionsAt, hoverAt } from '../space/authoring.ts';
 import { formatArchitectureCount, formatParameterCount, type SpaceEstimate } from '../space/estimate.ts';
 import { parseSearchText, type ParseResult, type Problem } from '../space/parse.ts';
+import { RequestClient } from './request-client.ts';
 
 /** Typing pauses this long before the file is checked again. */
 const VALIDATION_DELAY_MS = 250;
@@ -32,46 +33,29 @@ interface Checked {
 
 /** Sizes spaces in a worker thread (dist/estimate-worker.js), started on first use and again after a crash. */
 export class SpaceEstimator implements vscode.Disposable {
-  private worker?: Worker;
-  private nextId = 0;
-  private readonly waiting = new Map<number, { resolve: (estimate: SpaceEstimate) => void; reject: (error: Error) => void }>();
+  private readonly client: RequestClient<SearchConfig, SpaceEstimate>;
 
-  constructor(private readonly workerPath: string) {}
-
-  estimate(config: SearchConfig): Promise<SpaceEstimate> {
-    const worker = this.start();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, config } satisfies EstimateRequest);
+  constructor(workerPath: string) {
+    this.client = new RequestClient(async (events) => {
+      const worker = new Worker(workerPath);
+      worker.on('message', (reply: EstimateReply) => events.reply(reply.id, 'estimate' in reply ? { value: reply.estimate } : { error: new Error(reply.error) }));
+      worker.on('error', (error) => events.ended(error));
+      worker.on('exit', (code) => events.ended(new Error(`the estimate worker stopped (exit code ${code})`)));
+      // An idle worker must not keep the extension host alive.
+      worker.unref();
+      return {
+        send: (id, config) => worker.postMessage({ id, config } satisfies EstimateRequest),
+        close: async () => void (await worker.terminate()),
+      };
     });
   }
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    const worker = new Worker(this.workerPath);
-    worker.on('message', (reply: EstimateReply) => {
-      const waiter = this.waiting.get(reply.id);
-      this.waiting.delete(reply.id);
-      if ('estimate' in reply) waiter?.resolve(reply.estimate);
-      else waiter?.reject(new Error(reply.error));
-    });
-    const fail = (error: Error) => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const waiter of this.waiting.values()) waiter.reject(error);
-      this.waiting.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`the estimate worker stopped (exit code ${code})`)));
-    // An idle worker must not keep the extension host alive.
-    worker.unref();
-    this.worker = worker;
-    return worker;
+  estimate(config: SearchConfig): Promise<SpaceEstimate> {
+    return this.client.request(config);
   }
 
   dispose(): void {
-    void this.worker?.terminate();
-    this.worker = undefined;
+    void this.client.dispose();
   }
 }
 

@@ -2,7 +2,8 @@
 // and tfjs are native or heavy, and live only there). Messages are the typed ones of src/protocol.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { EngineCommand, EngineMessage, StoreQuery, StoreQueryResults } from '../protocol/engine.ts';
+import { answersKind, type EngineCommand, type EngineMessage, type StoreAnswer, type StoreQuery, type StoreQueryKind, type StoreQueryResults } from '../protocol/engine.ts';
+import { RequestClient } from './request-client.ts';
 
 export class NodeNotFound extends Error {
   constructor(readonly nodePath: string) {
@@ -74,56 +75,32 @@ export class EngineProcess {
   }
 }
 
-/** A long-lived engine process that answers store queries for the side panel. */
+/** A long-lived engine process that answers store queries for the side panel, started again after it exits. */
 export class QueryClient {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  private process: Promise<EngineProcess> | undefined;
+  private readonly client: RequestClient<{ db: string; query: StoreQuery }, StoreAnswer>;
 
-  constructor(
-    private readonly start: (onMessage: (message: EngineMessage) => void) => Promise<EngineProcess>,
-  ) {}
-
-  private ensureProcess(): Promise<EngineProcess> {
-    if (!this.process) {
-      const started = this.start((message) => this.onMessage(message));
-      this.process = started;
-      started.then(
-        (engine) =>
-          void engine.exited.then(() => {
-            // Restart on the next query; fail the ones in flight.
-            if (this.process === started) this.process = undefined;
-            this.pending.forEach(({ reject }) => reject(new Error('the engine query process exited')));
-            this.pending.clear();
-          }),
-        () => {
-          if (this.process === started) this.process = undefined;
-        },
-      );
-    }
-    return this.process;
-  }
-
-  private onMessage(message: EngineMessage): void {
-    if (message.type !== 'query-result' && message.type !== 'query-failed') return;
-    const waiter = this.pending.get(message.id);
-    if (!waiter) return;
-    this.pending.delete(message.id);
-    if (message.type === 'query-result') waiter.resolve(message.result);
-    else waiter.reject(new Error(message.message));
-  }
-
-  async query<Q extends StoreQuery>(db: string, query: Q): Promise<StoreQueryResults[Q['kind']]> {
-    const engine = await this.ensureProcess();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      engine.send({ type: 'query', id, db, query });
+  constructor(start: (onMessage: (message: EngineMessage) => void) => Promise<EngineProcess>) {
+    this.client = new RequestClient(async (events) => {
+      const engine = await start((message) => {
+        if (message.type === 'query-result') events.reply(message.id, { value: message });
+        else if (message.type === 'query-failed') events.reply(message.id, { error: new Error(message.message) });
+      });
+      void engine.exited.then(() => events.ended(new Error('the engine query process exited')));
+      return {
+        send: (id, { db, query }) => engine.send({ type: 'query', id, db, query }),
+        close: () => engine.shutdown(2000),
+      };
     });
   }
 
-  async dispose(): Promise<void> {
-    const engine = await this.process?.catch(() => undefined);
-    await engine?.shutdown(2000);
+  async query<K extends StoreQueryKind>(db: string, query: StoreQuery & { kind: K }): Promise<StoreQueryResults[K]> {
+    // Held as any answer, so that the check below narrows it to this query's kind.
+    const answer: { kind: StoreQueryKind; result: unknown } = await this.client.request({ db, query });
+    if (!answersKind(query.kind, answer)) throw new Error(`the engine answered a ${query.kind} query with a ${answer.kind} result`);
+    return answer.result;
+  }
+
+  dispose(): Promise<void> {
+    return this.client.dispose();
   }
 }

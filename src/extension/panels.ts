@@ -6,7 +6,20 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { EngineEvent, RunRecord } from '../protocol/engine.ts';
-import { isPanelRequest, toAlphaPoint, toStepPoint, toTrialPoint, type AlphaPoint, type PanelMessage, type PanelRequest, type PanelState, type StepPoint, type TrialPoint } from '../protocol/webview.ts';
+import {
+  isPanelRequest,
+  toAlphaPoint,
+  toStepPoint,
+  toTrialPoint,
+  type AlphaPoint,
+  type PanelMessages,
+  type PanelRequests,
+  type PanelState,
+  type PanelStates,
+  type PanelView,
+  type StepPoint,
+  type TrialPoint,
+} from '../protocol/webview.ts';
 import type { QueryClient } from './engine-process.ts';
 
 export const PANEL_VIEW_TYPES = {
@@ -25,9 +38,9 @@ export interface PanelActions {
 /** Live appends are batched: a burst of trials becomes one message and one chart update. */
 const APPEND_INTERVAL_MS = 250;
 
-interface OpenPanel {
+interface OpenPanel<V extends PanelView = PanelView> {
   panel: vscode.WebviewPanel;
-  state: PanelState;
+  state: PanelStates[V];
   run?: RunRecord;
   /** Events that came while the dashboard's first query was in flight: applied once it is loaded. */
   early: EngineEvent[];
@@ -37,6 +50,11 @@ interface OpenPanel {
   pendingNotes: string[];
   flushTimer?: NodeJS.Timeout;
 }
+
+/** Per panel kind, what its requests do: a panel is only ever answered by its own kind's handler. */
+type RequestHandlers = { [V in PanelView]: (entry: OpenPanel<V>, request: PanelRequests[V]) => Promise<void> };
+
+const isDashboard = (entry: OpenPanel): entry is OpenPanel<'dashboard'> => entry.state.view === 'dashboard';
 
 const escapeAttribute = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
@@ -55,11 +73,29 @@ export class Panels implements vscode.Disposable {
     this.root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   }
 
+  private readonly requestHandlers: RequestHandlers = {
+    dashboard: async (entry, request) => {
+      switch (request.type) {
+        case 'ready':
+          return this.loadDashboard(entry);
+        case 'open-trial':
+          return this.openTrial(request.runId, request.index);
+        case 'stop':
+          return this.actions.stop(request.runId);
+        case 'resume':
+          return this.actions.resume(request.runId);
+      }
+    },
+    trial: async (entry, request) => (request.type === 'ready' ? this.loadTrial(entry) : this.actions.copyArchitecture(request.runId, request.index, request.format)),
+    compare: (entry) => this.loadCompare(entry),
+    insight: (entry) => this.loadInsight(entry),
+  };
+
   /** Panels restored after a window reload come back through here. */
   serializer(): vscode.WebviewPanelSerializer<PanelState> {
     return {
       deserializeWebviewPanel: async (panel, state) => {
-        if (state && typeof state === 'object' && 'view' in state) this.attach(panel, state);
+        if (state && typeof state === 'object' && 'view' in state) this.attach(panel, state.view, state);
         else panel.dispose();
       },
     };
@@ -92,18 +128,19 @@ export class Panels implements vscode.Disposable {
       retainContextWhenHidden: true,
       localResourceRoots: [this.root],
     });
-    this.attach(panel, state);
+    this.attach(panel, state.view, state);
   }
 
-  private attach(panel: vscode.WebviewPanel, state: PanelState): void {
-    const entry: OpenPanel = { panel, state, early: [], pendingTrials: [], pendingSteps: [], pendingAlphas: [], pendingNotes: [] };
+  private attach<V extends PanelView>(panel: vscode.WebviewPanel, view: V, state: PanelStates[V]): void {
+    const entry: OpenPanel<V> = { panel, state, early: [], pendingTrials: [], pendingSteps: [], pendingAlphas: [], pendingNotes: [] };
     this.open.add(entry);
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'nas-studio.svg');
     panel.webview.options = { enableScripts: true, localResourceRoots: [this.root] };
     panel.webview.html = this.html(panel.webview, state);
+    const handle: RequestHandlers[V] = this.requestHandlers[view];
     panel.webview.onDidReceiveMessage((message: unknown) => {
-      // A webview is untrusted input: anything malformed is dropped.
-      if (isPanelRequest(message)) void this.onRequest(entry, message);
+      // A webview is untrusted input: anything malformed, or not this kind of panel's to ask, is dropped.
+      if (isPanelRequest(view, message)) void this.settle(handle(entry, message));
     });
     panel.onDidDispose(() => {
       if (entry.flushTimer) clearTimeout(entry.flushTimer);
@@ -140,71 +177,62 @@ export class Panels implements vscode.Disposable {
 </html>`;
   }
 
-  private post(entry: OpenPanel, message: PanelMessage): void {
+  private post<V extends PanelView>(entry: OpenPanel<V>, message: PanelMessages[V]): void {
     void entry.panel.webview.postMessage(message);
   }
 
-  private async onRequest(entry: OpenPanel, request: PanelRequest): Promise<void> {
+  /** A request that failed is shown to the user; the panel stays as it was. */
+  private async settle(request: Promise<void>): Promise<void> {
     try {
-      switch (request.type) {
-        case 'ready':
-          await this.load(entry);
-          return;
-        case 'open-trial':
-          this.openTrial(request.runId, request.index);
-          return;
-        case 'stop':
-          this.actions.stop(request.runId);
-          return;
-        case 'resume':
-          await this.actions.resume(request.runId);
-          return;
-        case 'copy-architecture':
-          await this.actions.copyArchitecture(request.runId, request.index, request.format);
-          return;
-      }
+      await request;
     } catch (error) {
       void vscode.window.showErrorMessage(`NAS Studio: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
-  /** Sends the panel its whole content (on first load and after a reload). */
-  private async load(entry: OpenPanel): Promise<void> {
+  /** Sends a dashboard its whole content (on first load and after a reload), then what its run did meanwhile. */
+  private async loadDashboard(entry: OpenPanel<'dashboard'>): Promise<void> {
     const db = this.db();
     const { state } = entry;
-    if (state.view === 'dashboard') {
-      const data = await this.queries.query(db, { kind: 'dashboard', runId: state.runId });
-      if (!data) throw new Error(`run ${state.runId} is not in ${db}`);
-      entry.run = data.run;
-      entry.panel.title = `NAS Run ${data.run.id}: ${data.run.name}`;
-      this.post(entry, { type: 'dashboard', data });
-      // What finished while the query ran, less what the query already had.
-      const loadedTrials = new Set(data.trials.filter((t) => t.status !== 'running').map((t) => t.index));
-      const lastStep = data.steps.at(-1)?.step ?? 0;
-      const lastAlphaStep = data.darts?.alphas.at(-1)?.step ?? -1;
-      const loadedNotes = new Set(data.notes);
-      for (const event of entry.early.splice(0)) {
-        if (event.type === 'trial-finished' && loadedTrials.has(event.trial.index)) continue;
-        if (event.type === 'controller-step' && event.step.step <= lastStep) continue;
-        if (event.type === 'alpha-snapshot' && event.snapshot.step <= lastAlphaStep) continue;
-        if (event.type === 'run-note' && loadedNotes.has(event.note.message)) continue;
-        this.apply(entry, event);
-      }
-    } else if (state.view === 'trial') {
-      const data = await this.queries.query(db, { kind: 'trial-view', runId: state.runId, index: state.index });
-      if (!data) throw new Error(`run ${state.runId} has no trial ${state.index}`);
-      this.post(entry, { type: 'trial', data });
-    } else if (state.view === 'compare') {
-      this.post(entry, { type: 'compare', data: await this.queries.query(db, { kind: 'compare', runIds: state.runIds }) });
-    } else {
-      try {
-        const data = await this.analyses.query(db, { kind: 'controller-insight', runId: state.runId });
-        entry.panel.title = `Controller Insight: Run ${data.run.id} ${data.run.name}`;
-        this.post(entry, { type: 'insight', data });
-      } catch (error) {
-        // Shown in the panel itself: it is the answer to "what does this run's controller know?".
-        this.post(entry, { type: 'insight-failed', message: error instanceof Error ? error.message : String(error) });
-      }
+    const data = await this.queries.query(db, { kind: 'dashboard', runId: state.runId });
+    if (!data) throw new Error(`run ${state.runId} is not in ${db}`);
+    entry.run = data.run;
+    entry.panel.title = `NAS Run ${data.run.id}: ${data.run.name}`;
+    this.post(entry, { type: 'dashboard', data });
+    // What finished while the query ran, less what the query already had.
+    const loadedTrials = new Set(data.trials.filter((t) => t.status !== 'running').map((t) => t.index));
+    const lastStep = data.steps.at(-1)?.step ?? 0;
+    const lastAlphaStep = data.darts?.alphas.at(-1)?.step ?? -1;
+    const loadedNotes = new Set(data.notes);
+    for (const event of entry.early.splice(0)) {
+      if (event.type === 'trial-finished' && loadedTrials.has(event.trial.index)) continue;
+      if (event.type === 'controller-step' && event.step.step <= lastStep) continue;
+      if (event.type === 'alpha-snapshot' && event.snapshot.step <= lastAlphaStep) continue;
+      if (event.type === 'run-note' && loadedNotes.has(event.note.message)) continue;
+      this.apply(entry, event);
+    }
+  }
+
+  private async loadTrial(entry: OpenPanel<'trial'>): Promise<void> {
+    const db = this.db();
+    const { state } = entry;
+    const data = await this.queries.query(db, { kind: 'trial-view', runId: state.runId, index: state.index });
+    if (!data) throw new Error(`run ${state.runId} has no trial ${state.index}`);
+    this.post(entry, { type: 'trial', data });
+  }
+
+  private async loadCompare(entry: OpenPanel<'compare'>): Promise<void> {
+    this.post(entry, { type: 'compare', data: await this.queries.query(this.db(), { kind: 'compare', runIds: entry.state.runIds }) });
+  }
+
+  private async loadInsight(entry: OpenPanel<'insight'>): Promise<void> {
+    try {
+      const data = await this.analyses.query(this.db(), { kind: 'controller-insight', runId: entry.state.runId });
+      entry.panel.title = `Controller Insight: Run ${data.run.id} ${data.run.name}`;
+      this.post(entry, { type: 'insight', data });
+    } catch (error) {
+      // Shown in the panel itself: it is the answer to "what does this run's controller know?".
+      this.post(entry, { type: 'insight-failed', message: error instanceof Error ? error.message : String(error) });
     }
   }
 
@@ -213,13 +241,13 @@ export class Panels implements vscode.Disposable {
     const runId = engineEventRunId(event);
     if (runId === undefined) return;
     for (const entry of this.open) {
-      if (entry.state.view !== 'dashboard' || entry.state.runId !== runId) continue;
+      if (!isDashboard(entry) || entry.state.runId !== runId) continue;
       if (entry.run) this.apply(entry, event);
       else entry.early.push(event);
     }
   }
 
-  private apply(entry: OpenPanel, event: EngineEvent): void {
+  private apply(entry: OpenPanel<'dashboard'>, event: EngineEvent): void {
     if (!entry.run) return;
     if (event.type === 'trial-finished') {
       const { trial } = event;
@@ -236,7 +264,7 @@ export class Panels implements vscode.Disposable {
     entry.flushTimer ??= setTimeout(() => this.flush(entry), APPEND_INTERVAL_MS);
   }
 
-  private flush(entry: OpenPanel): void {
+  private flush(entry: OpenPanel<'dashboard'>): void {
     entry.flushTimer = undefined;
     if (!entry.run) return;
     this.post(entry, {

@@ -137,7 +137,9 @@ export type StoreQuery =
   /** The controller-insight analysis of a reinforce or enas run (tfjs, in the engine; seconds to a minute). */
   | { kind: 'controller-insight'; runId: number };
 
-/** The result each query kind answers with. */
+export type StoreQueryKind = StoreQuery['kind'];
+
+/** The result each query kind answers with, as optuna-dashboard's StorageWorkerResultMap. */
 export interface StoreQueryResults {
   runs: RunRecord[];
   trials: { trials: TrialRecord[]; total: number };
@@ -147,6 +149,15 @@ export interface StoreQueryResults {
   'trial-view': TrialData | null;
   compare: CompareData;
   'controller-insight': ControllerInsight;
+}
+
+/** Per query kind, its answer: the kind it answers and a result of that kind's type, never another's. */
+export type StoreAnswers = { [K in StoreQueryKind]: { kind: K; result: StoreQueryResults[K] } };
+export type StoreAnswer = StoreAnswers[StoreQueryKind];
+
+/** Whether `answer` answers a query of `kind`; it then carries that kind's result type. */
+export function answersKind<K extends StoreQueryKind>(kind: K, answer: { kind: StoreQueryKind; result: unknown }): answer is StoreAnswers[K] {
+  return answer.kind === kind;
 }
 
 /** Commands a front end sends to an engine child process: at most one search, any number of queries. */
@@ -161,5 +172,5 @@ export type EngineMessage =
   | { type: 'event'; event: EngineEvent }
   | { type: 'done'; runId: number; status: RunStatus }
   | { type: 'failed'; message: string; problems?: string[] }
-  | { type: 'query-result'; id: number; result: StoreQueryResults[StoreQuery['kind']] }
+  | ({ type: 'query-result'; id: number } & StoreAnswer)
   | { type: 'query-failed'; id: number; message: string };

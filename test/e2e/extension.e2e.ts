@@ -6,7 +6,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import {
   assertSetup,
   clearScreenshots,
@@ -15,8 +14,9 @@ import {
   messages,
   openFile,
   openSession,
-  quickItems,
   pickQuickItem,
+  quickItems,
+  readDatabase,
   restrictedModeIndicator,
   runCommand,
   screenshot,
@@ -45,19 +45,15 @@ interface RunRow {
 
 function readRuns(dbPath: string): RunRow[] {
   if (!existsSync(dbPath)) return [];
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    db.pragma('busy_timeout = 2000');
-    return db
+  return readDatabase(dbPath, (db) =>
+    db
       .prepare(
         `SELECT id, name, status, writer_pid,
            (SELECT COUNT(*) FROM trials t WHERE t.run_id = runs.id AND t.status = 'done') AS finished
          FROM runs ORDER BY id`,
       )
-      .all() as RunRow[];
-  } finally {
-    db.close();
-  }
+      .all() as RunRow[],
+  );
 }
 
 const sessions: Session[] = [];

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 
 export const REPO = resolve(__dirname, '..', '..');
 export const CACHE = process.env.NAS_E2E_CACHE || join(homedir(), '.cache', 'nas-studio-e2e');
@@ -581,4 +582,58 @@ export async function showViewContainer(page: Page, title: string): Promise<void
  */
 export function webviewFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame');
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers the test files share.
+
+/** Reads the extension's database while a search may be writing it: read-only, waiting out a writer's lock. */
+export function readDatabase<T>(dbPath: string, read: (db: Database.Database) => T): T {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 2000');
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Screenshots named `<prefix>-<name>`; each path is logged for whoever reads the test output. */
+export function screenshotter(prefix: string): (page: Page, name: string) => Promise<string> {
+  return async (page, name) => {
+    const file = await screenshot(page, `${prefix}-${name}`);
+    console.log(`screenshot ${file}`);
+    return file;
+  };
+}
+
+/** Whether the page in `frame` has reached performance mark `mark` (a panel's full render). */
+export async function rendered(frame: FrameLocator, mark: string): Promise<boolean> {
+  return frame.locator('body').evaluate((_, name) => performance.getEntriesByName(name).length > 0, mark);
+}
+
+/** Switches VS Code's colour theme through the palette, then waits for the webviews to redraw in it. */
+export async function setColorTheme(page: Page, theme: string): Promise<void> {
+  await runCommand(page, 'Preferences: Color Theme');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(theme);
+  // Its label is the theme's name ("Light Modern"), the id ("Default Light Modern") beside it.
+  await pickQuickItem(page, theme);
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+  await sleep(1500); // the webviews get the new theme's variables and redraw
+}
+
+/** The extension host's own log lines (terminating, exiting) from the session's user-data dir. */
+export function extensionHostLog(session: Session): string {
+  const logs = join(session.root, 'user-data', 'logs');
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(join(dir, entry.name));
+      else if (entry.name === 'remoteexthost.log') found.push(readFileSync(join(dir, entry.name), 'utf8'));
+    }
+  };
+  if (existsSync(logs)) walk(logs);
+  return found.join('\n');
 }

@@ -14,23 +14,24 @@
 // Both paths are tested: every engine and trainer process exits and the run is left `stopped`.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { Store } from '../../src/engine/store/store.ts';
 import { architectureKey, compileSpace, decodeArchitecture } from '../../src/space/graph.ts';
 import { loadSearchFile } from '../../src/space/parse.ts';
 import {
   assertSetup,
+  extensionHostLog,
   isAlive,
   leftoverProcesses,
   messages,
   openFile,
   openSession,
+  readDatabase,
   runCommand,
   SCREENSHOTS,
-  screenshot,
+  screenshotter,
   showViewContainer,
   statusBarTexts,
   treeRows,
@@ -53,17 +54,14 @@ interface RunRow {
 
 function readDb(dbPath: string): { runs: RunRow[]; trials: Record<string, number> } {
   if (!existsSync(dbPath)) return { runs: [], trials: {} };
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    db.pragma('busy_timeout = 2000');
+  return readDatabase(dbPath, (db) => {
     const runs = db.prepare('SELECT id, status, writer_pid, finished_at FROM runs ORDER BY id').all() as RunRow[];
     const counts = db.prepare('SELECT status, COUNT(*) AS n FROM trials GROUP BY status').all() as { status: string; n: number }[];
     return { runs, trials: Object.fromEntries(counts.map((c) => [c.status, c.n])) };
-  } finally {
-    db.close();
-  }
+  });
 }
 
+const snap = screenshotter('lifecycle');
 const sessions: Session[] = [];
 const scratch: string[] = [];
 
@@ -77,25 +75,6 @@ after(async () => {
   for (const session of sessions.splice(0)) await session.close().catch(() => undefined);
   for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Screenshots named <nn>-lifecycle-<name>.png, next to the other e2e file's ones (which are left alone). */
-async function snap(page: Page, name: string): Promise<void> {
-  console.log(`screenshot ${await screenshot(page, `lifecycle-${name}`)}`);
-}
-
-/** The extension host's own log lines (terminating, exiting) from the session's user-data dir. */
-function extensionHostLog(session: Session): string {
-  const logs = join(session.root, 'user-data', 'logs');
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.isDirectory()) walk(join(dir, entry.name));
-      else if (entry.name === 'remoteexthost.log') found.push(readFileSync(join(dir, entry.name), 'utf8'));
-    }
-  };
-  if (existsSync(logs)) walk(logs);
-  return found.join('\n');
-}
 
 type ClosePath = 'SIGTERM to code-server' | 'Developer: Reload Window';
 

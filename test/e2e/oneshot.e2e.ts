@@ -10,17 +10,18 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import {
   assertSetup,
   messages,
   openFile,
   openSession,
-  pickQuickItem,
+  readDatabase,
+  rendered,
   REPO,
   runCommand,
   SCREENSHOTS,
-  screenshot,
+  screenshotter,
+  setColorTheme,
   showViewContainer,
   sleep,
   treeRows,
@@ -76,31 +77,21 @@ interface DbTrial {
   graph_json: string;
 }
 
-function withDb<T>(read: (db: Database.Database) => T): T {
-  const db = new Database(dbPath(), { readonly: true, fileMustExist: true });
-  try {
-    db.pragma('busy_timeout = 2000');
-    return read(db);
-  } finally {
-    db.close();
-  }
-}
-
 function dbRun(runId: number): { name: string; status: string; strategy: string; budget_trials: number; error: string | null } | undefined {
   if (!existsSync(dbPath())) return undefined;
-  return withDb((db) => db.prepare('SELECT name, status, strategy, budget_trials, error FROM runs WHERE id = ?').get(runId) as never);
+  return readDatabase(dbPath(), (db) => db.prepare('SELECT name, status, strategy, budget_trials, error FROM runs WHERE id = ?').get(runId) as never);
 }
 
 function dbTrials(runId: number): DbTrial[] {
-  return withDb((db) => db.prepare('SELECT idx, status, evaluator, reward, graph_json FROM trials WHERE run_id = ? ORDER BY idx').all(runId) as DbTrial[]);
+  return readDatabase(dbPath(), (db) => db.prepare('SELECT idx, status, evaluator, reward, graph_json FROM trials WHERE run_id = ? ORDER BY idx').all(runId) as DbTrial[]);
 }
 
 function dbAlphaSteps(runId: number): number {
-  return withDb((db) => (db.prepare('SELECT COUNT(*) AS n FROM alpha_snapshots WHERE run_id = ?').get(runId) as { n: number }).n);
+  return readDatabase(dbPath(), (db) => (db.prepare('SELECT COUNT(*) AS n FROM alpha_snapshots WHERE run_id = ?').get(runId) as { n: number }).n);
 }
 
 function dbNotes(runId: number): string[] {
-  return withDb((db) => (db.prepare('SELECT message FROM run_notes WHERE run_id = ? ORDER BY seq').all(runId) as { message: string }[]).map((r) => r.message));
+  return readDatabase(dbPath(), (db) => (db.prepare('SELECT message FROM run_notes WHERE run_id = ? ORDER BY seq').all(runId) as { message: string }[]).map((r) => r.message));
 }
 
 interface CellNode {
@@ -134,11 +125,7 @@ function dbPath(): string {
   return join(current().workspace, '.nas-studio', 'runs.db');
 }
 
-async function snap(page: Page, name: string): Promise<string> {
-  const file = await screenshot(page, `oneshot-${name}`);
-  console.log(`screenshot ${file}`);
-  return file;
-}
+const snap = screenshotter('oneshot');
 
 before(async () => {
   assertSetup();
@@ -193,10 +180,6 @@ async function collapse(page: Page, label: string): Promise<void> {
   if ((await run.getAttribute('aria-expanded')) === 'true') await run.locator('.monaco-tl-twistie').click();
 }
 
-async function rendered(frame: FrameLocator, mark: string): Promise<boolean> {
-  return frame.locator('body').evaluate((_, name) => performance.getEntriesByName(name).length > 0, mark);
-}
-
 interface AlphaChart {
   labels: string[];
   /** What the drawn legend lists, and whether each box is dashed (the reduction cell's lines). */
@@ -236,16 +219,6 @@ async function cssVariable(frame: FrameLocator, name: string): Promise<string> {
     const style = (globalThis as unknown as { getComputedStyle(el: unknown): { getPropertyValue(name: string): string } }).getComputedStyle(body);
     return style.getPropertyValue(variable).trim();
   }, name);
-}
-
-async function setColorTheme(page: Page, theme: string): Promise<void> {
-  await runCommand(page, 'Preferences: Color Theme');
-  const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(theme);
-  await pickQuickItem(page, theme);
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
-  await sleep(1500); // the webviews get the new theme's variables and redraw
 }
 
 // ---------------------------------------------------------------------------------------

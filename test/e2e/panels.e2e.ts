@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import {
   assertSetup,
   leftoverProcesses,
@@ -17,10 +16,13 @@ import {
   openFile,
   openSession,
   pickQuickItem,
+  readDatabase,
+  rendered,
   REPO,
   runCommand,
   SCREENSHOTS,
-  screenshot,
+  screenshotter,
+  setColorTheme,
   showViewContainer,
   sleep,
   statusBarTexts,
@@ -51,26 +53,16 @@ interface DbTrial {
   graph_json: string;
 }
 
-function withDb<T>(dbPath: string, read: (db: Database.Database) => T): T {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    db.pragma('busy_timeout = 2000');
-    return read(db);
-  } finally {
-    db.close();
-  }
-}
-
 function dbRun(dbPath: string, runId: number): { id: number; name: string; status: string; strategy: string; backend: string | null; budget_trials: number } | undefined {
-  return withDb(dbPath, (db) => db.prepare('SELECT id, name, status, strategy, backend, budget_trials FROM runs WHERE id = ?').get(runId) as never);
+  return readDatabase(dbPath, (db) => db.prepare('SELECT id, name, status, strategy, backend, budget_trials FROM runs WHERE id = ?').get(runId) as never);
 }
 
 function dbTrials(dbPath: string, runId: number): DbTrial[] {
-  return withDb(dbPath, (db) => db.prepare('SELECT idx, status, reward, val_accuracy, params, graph_json FROM trials WHERE run_id = ? ORDER BY idx').all(runId) as DbTrial[]);
+  return readDatabase(dbPath, (db) => db.prepare('SELECT idx, status, reward, val_accuracy, params, graph_json FROM trials WHERE run_id = ? ORDER BY idx').all(runId) as DbTrial[]);
 }
 
 function dbSteps(dbPath: string, runId: number): number {
-  return withDb(dbPath, (db) => (db.prepare('SELECT COUNT(*) AS n FROM controller_steps WHERE run_id = ?').get(runId) as { n: number }).n);
+  return readDatabase(dbPath, (db) => (db.prepare('SELECT COUNT(*) AS n FROM controller_steps WHERE run_id = ?').get(runId) as { n: number }).n);
 }
 
 interface MacroGraph {
@@ -140,11 +132,6 @@ function bestSoFarCorners(rewards: XY[]): XY[] {
   return out;
 }
 
-/** Whether the page has set its performance mark (each panel marks its first full render). */
-async function rendered(frame: FrameLocator, mark: string): Promise<boolean> {
-  return frame.locator('body').evaluate((_, name) => performance.getEntriesByName(name).length > 0, mark);
-}
-
 /** The reward chart's datasets by role: the trials' rewards, the best so far, the EMA baseline. */
 function rewardDatasets(counts: ChartCounts): { rewards?: number; best?: number; baseline?: number } {
   const sets = counts.reward ?? [];
@@ -173,16 +160,12 @@ let session: Session | undefined;
 let dbPath = '';
 const markers: string[] = [];
 
-async function snap(page: Page, name: string): Promise<string> {
-  const file = await screenshot(page, `panels-${name}`);
-  console.log(`screenshot ${file}`);
-  return file;
-}
-
 function timed<T>(label: string, started: number, value: T): T {
   console.log(`${label}: ${Date.now() - started} ms`);
   return value;
 }
+
+const snap = screenshotter('panels');
 
 before(async () => {
   assertSetup();
@@ -380,20 +363,9 @@ test('A live run: its dashboard grows while the search runs; Stop Search stops i
 /** "NAS: Open Run Dashboard" from the palette; it asks which run only when there are two or more. */
 async function openDashboardFromPalette(page: Page, runId: number, label: string): Promise<void> {
   await runCommand(page, 'NAS: Open Run Dashboard');
-  const runs = withDb(dbPath, (db) => (db.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n);
+  const runs = readDatabase(dbPath, (db) => (db.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n);
   assert.ok(runs >= runId);
   if (runs > 1) await pickQuickItem(page, label);
-}
-
-async function setColorTheme(page: Page, theme: string): Promise<void> {
-  await runCommand(page, 'Preferences: Color Theme');
-  const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(theme);
-  // Its label is the theme's name ("Light Modern"), the id ("Default Light Modern") beside it.
-  await pickQuickItem(page, theme);
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
-  await sleep(1000); // the webviews get the new theme's variables and redraw
 }
 
 for (const [theme, kind] of [['Default Light Modern', 'light'], ['Default Dark Modern', 'dark']] as const) {

@@ -1,0 +1,52 @@
+// What the run dashboard holds for one run, shared by its parts (render, live appends, colours, header, table).
+import type { Chart, ChartDataset } from 'chart.js';
+import type { DashboardData, TrialPoint } from '../src/protocol/webview.ts';
+import { panelChannel, type Theme } from './common.ts';
+import type { TrialFilter, XY } from './transforms.ts';
+import type { Header } from './dashboard-header.ts';
+import type { Table } from './dashboard-table.ts';
+
+export type LineDataset = ChartDataset<'line', XY[]>;
+export type ScatterDataset = ChartDataset<'scatter', XY[]>;
+
+export interface Charts {
+  reward: Chart<'scatter', XY[]>;
+  entropy: Chart<'line', XY[]>;
+  argmax: Chart<'line', XY[]>;
+  pareto: Chart<'scatter', XY[]>;
+  /** DARTS runs only. */
+  alpha?: Chart<'line', XY[]>;
+}
+
+/** Everything the page holds for one run. The raw series are ours; chart.js may decimate what it draws. */
+export interface State {
+  data: DashboardData;
+  byIndex: Map<number, TrialPoint>;
+  series: {
+    rewards: XY[];
+    best: XY[];
+    /** `best` with only the points where it rises (and the last), drawn stepped. */
+    bestSteps: XY[];
+    baseline: XY[];
+    entropy: XY[];
+    perDecisionEntropy: XY[][];
+    argmax: XY[][];
+    all: XY[];
+    front: XY[];
+    /** DARTS: per cell type then mixed operation, its mean weight over the cell's edges against the alpha step. */
+    alphas: XY[][];
+  };
+  plotted: Set<number>;
+  trialsPerStep: number;
+  filter: TrialFilter;
+  rows: TrialPoint[];
+  showPerDecision: boolean;
+  theme: Theme;
+  charts: Charts;
+  header: Header;
+  table: Table;
+  notes: HTMLElement;
+}
+
+/** The dashboard's side of the host channel. */
+export const dashboardPanel = panelChannel('dashboard');

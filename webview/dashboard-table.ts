@@ -1,0 +1,118 @@
+// The trial table, rendered virtually: only the rows in view (plus a margin) exist in the DOM.
+import { fmt, h } from './common.ts';
+import { filterAndSortTrials, formatCount, type TrialFilter, type TrialSortKey } from './transforms.ts';
+import { dashboardPanel, type State } from './dashboard-state.ts';
+
+const ROW_HEIGHT = 24;
+
+export interface Table {
+  root: HTMLElement;
+  scroller: HTMLElement;
+  body: HTMLTableSectionElement;
+  count: HTMLElement;
+  status: HTMLSelectElement;
+  headers: Map<TrialSortKey, HTMLElement>;
+}
+
+/** `current` is the dashboard's state once rendered: filtering, sorting and opening act on it. */
+export function buildTable(current: () => State | undefined): Table {
+  const status = h('select', { id: 'trial-status-filter', 'aria-label': 'status' });
+  for (const value of ['all', 'done', 'failed', 'running', 'interrupted']) status.append(h('option', { value }, value));
+  const count = h('span', { class: 'table-count', id: 'trial-count' });
+  const headers = new Map<TrialSortKey, HTMLElement>();
+  const sortable = (key: TrialSortKey, label: string) => {
+    const button = h('button', { class: 'sort', type: 'button', 'data-sort': key }, label);
+    headers.set(key, button);
+    return h('th', {}, button);
+  };
+  const head = h('thead', {}, h('tr', {}, sortable('index', '#'), h('th', {}, 'status'), sortable('reward', 'reward'), h('th', {}, 'val acc'), sortable('params', 'params'), sortable('time', 'time (s)')));
+  const body = h('tbody');
+  const scroller = h('div', { class: 'table-scroll', tabindex: 0 }, h('table', { class: 'trials', id: 'trial-table' }, head, body));
+  const root = h('section', { class: 'card table-card' }, h('div', { class: 'card-head' }, h('h2', {}, 'Trials'), h('label', {}, 'Status ', status), count), scroller);
+
+  status.addEventListener('change', () => {
+    const state = current();
+    if (!state) return;
+    state.filter = { ...state.filter, status: status.value as TrialFilter['status'] };
+    refreshTable(state);
+  });
+  head.addEventListener('click', (event) => {
+    const key = (event.target as HTMLElement).closest('button')?.dataset.sort as TrialSortKey | undefined;
+    const state = current();
+    if (!state || !key) return;
+    const f = state.filter;
+    state.filter = { ...f, sortBy: key, descending: f.sortBy === key ? !f.descending : key === 'reward' };
+    scroller.scrollTop = 0;
+    refreshTable(state);
+  });
+  const open = (event: Event) => {
+    const row = (event.target as HTMLElement).closest('tr[data-index]') as HTMLElement | null;
+    const state = current();
+    if (!state || !row) return;
+    dashboardPanel.post({ type: 'open-trial', runId: state.data.run.id, index: Number(row.dataset.index) });
+  };
+  body.addEventListener('click', open);
+  body.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      open(event);
+    }
+  });
+  let pending = false;
+  scroller.addEventListener('scroll', () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      const state = current();
+      if (state) renderRows(state);
+    });
+  });
+  return { root, scroller, body, count, status, headers };
+}
+
+export function refreshTable(s: State): void {
+  s.rows = filterAndSortTrials(s.data.trials, s.filter);
+  const total = s.data.trials.length;
+  s.table.count.textContent = s.rows.length === total ? `${total} trials` : `${s.rows.length} of ${total} trials`;
+  for (const [key, button] of s.table.headers) {
+    const active = s.filter.sortBy === key;
+    button.classList.toggle('active', active);
+    button.parentElement?.setAttribute('aria-sort', active ? (s.filter.descending ? 'descending' : 'ascending') : 'none');
+    button.dataset.arrow = active ? (s.filter.descending ? '▼' : '▲') : '';
+  }
+  renderRows(s);
+}
+
+function renderRows(s: State): void {
+  const { scroller, body } = s.table;
+  const view = scroller.clientHeight || 400;
+  const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - 10);
+  const last = Math.min(s.rows.length, first + Math.ceil(view / ROW_HEIGHT) + 20);
+  const rows: HTMLElement[] = [];
+  if (first > 0) rows.push(spacer(first * ROW_HEIGHT));
+  for (let i = first; i < last; i++) {
+    const t = s.rows[i];
+    rows.push(
+      h(
+        'tr',
+        { 'data-index': t.index, tabindex: 0, class: `trial-row trial-${t.status}` },
+        h('td', { class: 'num' }, t.index),
+        h('td', {}, t.status),
+        h('td', { class: 'num' }, fmt(t.reward)),
+        h('td', { class: 'num' }, fmt(t.valAccuracy)),
+        h('td', { class: 'num' }, formatCount(t.params)),
+        h('td', { class: 'num' }, t.seconds === null ? '–' : t.seconds.toFixed(1)),
+      ),
+    );
+  }
+  if (last < s.rows.length) rows.push(spacer((s.rows.length - last) * ROW_HEIGHT));
+  body.replaceChildren(...rows);
+}
+
+function spacer(height: number): HTMLElement {
+  const td = h('td', { colspan: 6 });
+  const tr = h('tr', { class: 'spacer', 'aria-hidden': 'true' }, td);
+  tr.style.height = `${height}px`;
+  return tr;
+}
