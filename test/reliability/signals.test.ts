@@ -23,14 +23,17 @@ async function stopWith(send: (pid: number) => void | Promise<void>): Promise<{ 
   return { ...output, db };
 }
 
-for (const [name, send] of [
-  ['SIGTERM to the engine', (pid: number) => process.kill(pid, 'SIGTERM')],
-  ['SIGTERM to the whole process group (systemd, Slurm, timeout)', (pid: number) => process.kill(-pid, 'SIGTERM')],
-  ['SIGHUP to the whole process group (a closed terminal)', (pid: number) => process.kill(-pid, 'SIGHUP')],
-  ['SIGINT to the whole process group (Ctrl-C)', (pid: number) => process.kill(-pid, 'SIGINT')],
+// A negative pid signals the whole process group, as a terminal, systemd, Slurm or `timeout` do.
+for (const [name, signal, target] of [
+  ['SIGTERM to the engine', 'SIGTERM', 1],
+  ['SIGTERM to the whole process group (systemd, Slurm, timeout)', 'SIGTERM', -1],
+  ['SIGHUP to the whole process group (a closed terminal)', 'SIGHUP', -1],
+  ['SIGINT to the whole process group (Ctrl-C)', 'SIGINT', -1],
 ] as const) {
   test(`${name} stops the search cleanly; resume completes it`, { timeout: 240_000 }, async () => {
-    await stopWith(send);
+    await stopWith((pid) => {
+      process.kill(target * pid, signal);
+    });
   });
 }
 

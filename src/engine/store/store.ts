@@ -3,9 +3,9 @@
 // while a search writes; every write is one transaction, so a killed writer leaves no half record.
 
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import type {
   AlphaSnapshotRecord,
   ControllerStepRecord,
@@ -127,6 +127,9 @@ const MIGRATIONS: string[] = [
    ALTER TABLE runs ADD COLUMN writer_started TEXT;`,
 ];
 
+/** The folder a read-only copy of a database lives in, under the temporary folder (see `Store.openCopy`). */
+const READONLY_COPY_PREFIX = 'nas-studio-readonly-';
+
 /** Older checkpoints than this many per run are pruned: resume needs only the latest. */
 const CHECKPOINTS_KEPT = 3;
 
@@ -234,9 +237,9 @@ export class StoreError extends Error {
 
 export interface StoreOptions {
   /**
-   * For queries: never writes, so a database in a read-only folder can be read (falling back to
-   * SQLite's immutable mode where even the WAL index cannot be made). A missing or older database
-   * is opened for writing instead, to create or migrate it.
+   * For queries: never writes, so a database in a read-only folder can be read (falling back to a
+   * private copy where even the WAL index cannot be made beside it). A missing or older database is
+   * opened for writing instead, to create or migrate it.
    */
   readonly?: boolean;
 }
@@ -280,12 +283,26 @@ export class Store {
     try {
       const db = new Database(path, { readonly: true, fileMustExist: true });
       db.pragma('busy_timeout = 5000');
-      // Reading a WAL database creates its shared-memory index; a read-only folder refuses that.
+      // Reading a WAL database creates its shared-memory index beside it; a read-only folder refuses that.
       db.pragma('user_version', { simple: true });
       return db;
-    } catch {
-      return new Database(`file:${encodeURI(path)}?immutable=1`, { readonly: true, fileMustExist: true });
+    } catch (error) {
+      // SQLITE_CANTOPEN or SQLITE_READONLY_CANTINIT, depending on what is left beside it.
+      if (!(error instanceof Database.SqliteError && /^SQLITE_(CANTOPEN|READONLY)/.test(error.code))) throw error;
+      return Store.openCopy(path);
     }
+  }
+
+  /**
+   * SQLite's immutable mode needs URI filenames, which better-sqlite3 builds without: a private copy
+   * (with its WAL) in the temporary folder stands in. It is a snapshot, removed when the store closes.
+   */
+  private static openCopy(path: string): Database.Database {
+    const folder = mkdtempSync(join(tmpdir(), READONLY_COPY_PREFIX));
+    const copy = join(folder, basename(path));
+    copyFileSync(path, copy);
+    if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+    return new Database(copy, { readonly: true, fileMustExist: true });
   }
 
   private static checkedVersion(db: Database.Database, path: string): number {
@@ -312,7 +329,9 @@ export class Store {
   }
 
   close(): void {
+    const file = this.db.name;
     this.db.close();
+    if (file !== this.path && basename(dirname(file)).startsWith(READONLY_COPY_PREFIX)) rmSync(dirname(file), { recursive: true, force: true });
   }
 
   createRun(run: NewRun): number {
