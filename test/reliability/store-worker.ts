@@ -1,11 +1,13 @@
-// A second process on a store, for the reliability tests: `open` opens (and so migrates) it,
-// `write` writes a run of trials as fast as it can, `claim` tries to take run 1 over.
+// A second process on a store, for the reliability tests: `open` opens (and so migrates) it at a
+// given instant (so several processes race), `write` writes a run of trials as fast as it can,
+// `claim` tries to take run 1 over.
 import { Store } from '../../src/engine/store/store.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
 import { decodeArchitecture } from '../../src/space/graph.ts';
 import { tinySearchText } from '../support/tiny.ts';
 
 const [mode, db, count] = process.argv.slice(2);
+if (mode === 'open') while (Date.now() < Number(count));
 const store = new Store(db);
 try {
   if (mode === 'write') {

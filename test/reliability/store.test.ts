@@ -28,9 +28,11 @@ function storeWithRun(db = freshDb()): { store: Store; runId: number } {
 }
 
 test('two processes opening a new database at once both migrate it, once', { timeout: 120_000 }, async () => {
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 4; round++) {
     const db = freshDb();
-    const results = await Promise.all([worker(['open', db]), worker(['open', db]), worker(['open', db])]);
+    // All at the same instant, once each process has loaded.
+    const at = String(Date.now() + 3000);
+    const results = await Promise.all(Array.from({ length: 4 }, () => worker(['open', db, at])));
     for (const result of results) assert.equal(result.code, 0, result.stderr);
     const store = new Store(db);
     assert.equal(store.schemaVersion, 4);
@@ -41,12 +43,12 @@ test('two processes opening a new database at once both migrate it, once', { tim
 test('two searches writing one database at once wait for each other instead of failing with SQLITE_BUSY', { timeout: 120_000 }, async () => {
   const db = freshDb();
   new Store(db).close();
-  const results = await Promise.all([worker(['write', db, '150']), worker(['write', db, '150'])]);
+  const results = await Promise.all(Array.from({ length: 3 }, () => worker(['write', db, '300'])));
   for (const result of results) assert.equal(result.code, 0, result.stderr);
   const raw = new Database(db, { readonly: true });
   assert.equal(raw.pragma('integrity_check', { simple: true }), 'ok');
   assert.deepEqual(raw.pragma('foreign_key_check'), []);
-  assert.deepEqual(raw.prepare("SELECT COUNT(*) AS n FROM trials WHERE status = 'done' GROUP BY run_id").pluck().all(), [150, 150]);
+  assert.deepEqual(raw.prepare("SELECT COUNT(*) AS n FROM trials WHERE status = 'done' GROUP BY run_id").pluck().all(), [300, 300, 300]);
   raw.close();
 });
 

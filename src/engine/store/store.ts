@@ -130,6 +130,10 @@ const MIGRATIONS: string[] = [
 /** The folder a read-only copy of a database lives in, under the temporary folder (see `Store.openCopy`). */
 const READONLY_COPY_PREFIX = 'nas-studio-readonly-';
 
+/** How often, and how far apart, an opening that found the database locked is tried (see `Store.open`). */
+const OPEN_ATTEMPTS = 50;
+const OPEN_RETRY_MS = 100;
+
 /** Older checkpoints than this many per run are pruned: resume needs only the latest. */
 const CHECKPOINTS_KEPT = 3;
 
@@ -264,11 +268,26 @@ export class Store {
       db.close();
     }
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    // SQLite skips the busy handler for some locks taken while another process turns a new database
+    // to WAL or recovers its WAL: such an opening is tried again, within the busy timeout's 5 s.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return Store.openWritable(path);
+      } catch (error) {
+        if (!(error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY')) || attempt >= OPEN_ATTEMPTS) throw error;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, OPEN_RETRY_MS);
+      }
+    }
+  }
+
+  private static openWritable(path: string): Database.Database {
     const db = new Database(path);
     try {
+      // The busy timeout belongs to this connection (it writes nothing), and lets the version be read
+      // while another process switches a new database to WAL.
+      db.pragma('busy_timeout = 5000');
       // Before any pragma that writes: a newer NAS Studio's database is refused untouched.
       Store.checkedVersion(db, path);
-      db.pragma('busy_timeout = 5000');
       db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
       Store.migrate(db, path);
