@@ -18,7 +18,7 @@ const USAGE = `nas-studio: neural architecture search on your machine
 usage:
   nas-studio search <file.nas.yaml> [--db PATH] [--trials N] [--seed S] [--backend auto|tensorflow-gpu|tensorflow|cpu]
   nas-studio validate <file.nas.yaml>
-  nas-studio resume <run> [--db PATH]
+  nas-studio resume <run> [--db PATH] [--force]   --force: take over a run whose writer cannot be checked (another host or container)
   nas-studio runs [--db PATH] [--json]
   nas-studio trials <run|latest> [--db PATH] [--json]
   nas-studio show <run|latest> <trial> [--db PATH] [--json]
@@ -35,7 +35,7 @@ interface ParsedArgs {
 }
 
 const VALUE_FLAGS = new Set(['db', 'trials', 'seed', 'backend']);
-const SWITCH_FLAGS = new Set(['json', 'help']);
+const SWITCH_FLAGS = new Set(['json', 'help', 'force']);
 
 function parseArgs(argv: string[]): ParsedArgs {
   const positional: string[] = [];
@@ -70,9 +70,15 @@ function intFlag(args: ParsedArgs, name: string, min: number): number | undefine
   return value;
 }
 
-function openStore(args: ParsedArgs): Store {
+/** Query commands open the database read-only: they can read one in a read-only folder and never change it. */
+function openStore(args: ParsedArgs, options: { readonly?: boolean } = {}): Store {
   const db = args.flags.get('db');
-  return new Store(resolve(typeof db === 'string' ? db : '.nas-studio/runs.db'));
+  return new Store(resolve(typeof db === 'string' ? db : '.nas-studio/runs.db'), options);
+}
+
+/** A run still marked running whose writer died (killed, crashed) shows as interrupted, as the editor shows it. */
+function withLiveStatus(store: Store, run: RunRecord): RunRecord {
+  return run.status === 'running' && !store.runWriterMayBeAlive(run.id) ? { ...run, status: 'interrupted' } : run;
 }
 
 function runIdArg(store: Store, raw: string | undefined): number {
@@ -127,26 +133,44 @@ async function search(mode: 'search' | 'resume', args: ParsedArgs, out: Write, e
     } else {
       runId = runIdArg(store, args.positional[1]);
       const run = store.getRun(runId)!;
-      if (run.status === 'done') {
+      // A run marked done short of its budget (its trainers died under an older NAS Studio) resumes.
+      if (run.status === 'done' && run.trialsDone >= run.budgetTrials) {
         out(`run ${runId} is already done (${run.trialsDone}/${run.budgetTrials} trials)\n`);
         return 0;
+      }
+      if (args.flags.has('force')) {
+        if (run.status === 'running' && store.runWriterMayBeAlive(runId)) {
+          err(`warning: taking run ${runId} over from a writer that may still be alive; two writers on one run corrupt its search\n`);
+        }
+        store.claimRun(runId, { force: true });
       }
     }
     const progress = new ProgressLine(err);
     const controller = new AbortController();
-    const stop = () => {
-      if (!controller.signal.aborted) err('\nstopping: the trials in training are cancelled; "nas-studio resume" continues\n');
-      controller.abort();
+    // SIGTERM (systemd, Slurm, `timeout`) and SIGHUP (a closed terminal, a dropped ssh) stop as Ctrl-C
+    // does. Repeats while stopping are ignored but the third, which kills at once.
+    let signals = 0;
+    const stop = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals === 1) {
+        err(`\nstopping (${signal}): the trials in training are cancelled; "nas-studio resume" continues; a third Ctrl-C kills\n`);
+        controller.abort();
+      } else if (signals === 2) {
+        err('\nstill stopping cleanly; a third Ctrl-C kills without a clean stop\n');
+      } else {
+        detach();
+        process.kill(process.pid, signal);
+      }
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    const detach = () => STOP_SIGNALS.forEach((signal) => process.off(signal, stop));
+    STOP_SIGNALS.forEach((signal) => process.on(signal, stop));
     const onEvent = (event: EngineEvent) => progress.onEvent(event);
     let status;
     try {
       status = await runSearch(store, runId, { onEvent, signal: controller.signal });
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      detach();
       progress.end();
     }
     const trials = store.listTrials(runId, 'reward');
@@ -235,7 +259,7 @@ function insightText(insight: ControllerInsight): string {
 }
 
 async function analyze(args: ParsedArgs, out: Write): Promise<number> {
-  const store = openStore(args);
+  const store = openStore(args, { readonly: true });
   try {
     const insight = await controllerInsight(store, runIdArg(store, args.positional[1]));
     out(args.flags.has('json') ? `${JSON.stringify(insightJson(insight), null, 2)}\n` : `${insightText(insight)}\n`);
@@ -255,7 +279,7 @@ function validate(args: ParsedArgs, out: Write): number {
 }
 
 function withStore(args: ParsedArgs, body: (store: Store) => void): number {
-  const store = openStore(args);
+  const store = openStore(args, { readonly: true });
   try {
     body(store);
     return 0;
@@ -284,12 +308,14 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
         return await analyze(args, out);
       case 'runs':
         return withStore(args, (store) => {
-          const runs = store.listRuns();
+          const runs = store.listRuns().map((run) => withLiveStatus(store, run));
           out(json ? `${JSON.stringify(runs, null, 2)}\n` : `${table(['run', 'name', 'strategy', 'space', 'backend', 'status', 'trials', 'best', 'created'], runRows(runs))}\n`);
         });
       case 'trials':
         return withStore(args, (store) => {
-          const trials = store.listTrials(runIdArg(store, args.positional[1]));
+          const runId = runIdArg(store, args.positional[1]);
+          const writerDead = withLiveStatus(store, store.getRun(runId)!).status === 'interrupted';
+          const trials = store.listTrials(runId).map((trial) => (writerDead && trial.status === 'running' ? { ...trial, status: 'interrupted' as const } : trial));
           out(json ? `${JSON.stringify(trials, null, 2)}\n` : `${table(TRIAL_HEADER, trialRows(trials))}\n`);
         });
       case 'show':

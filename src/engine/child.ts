@@ -125,12 +125,15 @@ process.on('message', (command: EngineCommand) => {
       void search(command).finally(() => process.connected && process.disconnect());
   }
 });
-// The front end is gone (window closed, host crashed): stop the search cleanly so the run is
-// marked stopped, close the stores, and exit.
-process.on('disconnect', () => {
+// The front end is gone (window closed, host crashed), or a signal asks this process to end
+// (SIGTERM from a service manager, SIGHUP, Ctrl-C reaching the group): stop the search cleanly so
+// the run is marked stopped, close the stores, and exit. Repeats change nothing while it stops.
+const end = () => {
   stopping.abort();
   if (!searching) {
     queryStores.forEach((store) => store.close());
     process.exit(0);
   }
-});
+};
+process.on('disconnect', end);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, end);

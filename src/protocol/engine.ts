@@ -33,7 +33,7 @@ export interface TrialMeasurements {
 }
 
 /** How a trial was scored: trained on its own, or with a one-shot search's shared supernet weights. */
-export type TrialEvaluator = 'train-from-scratch' | 'shared-weights';
+export type TrialEvaluator = 'train-from-scratch' | 'shared-weights' | 'tabular';
 
 export interface TrialRecord {
   runId: number;

@@ -37,7 +37,7 @@ function newRun(store: Store) {
 test('runs, trials, epochs, controller steps and checkpoints round trip through a reopened database', () => {
   const store = newStore();
   assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.equal(store.schemaVersion, 3);
+  assert.equal(store.schemaVersion, 4);
   const { runId, config } = newRun(store);
   const architecture = [1, 0, 1, 1, 0, 1, 1];
   const graph = decodeArchitecture(config.space, architecture);
@@ -94,7 +94,7 @@ test('a version-2 database migrates: its trials were trained from scratch; alpha
   const { runId, config } = newRun(store);
   store.close();
   const raw = new Database(store.path);
-  raw.exec('ALTER TABLE trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes');
+  raw.exec('ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ALTER TABLE runs DROP COLUMN writer_started; ALTER TABLE trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes');
   raw.pragma('user_version = 2');
   const graph = decodeArchitecture(config.space, [0, 0, 0, 0, 0, 0, 0]);
   raw
@@ -103,7 +103,7 @@ test('a version-2 database migrates: its trials were trained from scratch; alpha
   raw.close();
 
   const migrated = new Store(store.path);
-  assert.equal(migrated.schemaVersion, 3);
+  assert.equal(migrated.schemaVersion, 4);
   assert.equal(migrated.getTrial(runId, 0)?.evaluator, 'train-from-scratch');
   const weights = { normal: [[0.6, 0.4]], reduction: [[0.1, 0.9]] };
   migrated.recordAlphaSnapshot({ runId, step: 3, epoch: 1, weights });
@@ -162,11 +162,11 @@ test('controller hidden states round trip as float32, one per trial, and go with
 test('a database of schema version 1 gains the hidden-state table and keeps its runs', () => {
   const store = newStore();
   const { runId } = newRun(store);
-  store.db.exec('DROP TABLE controller_hidden_states; ALTER TABLE trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes');
+  store.db.exec('ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ALTER TABLE runs DROP COLUMN writer_started; DROP TABLE controller_hidden_states; ALTER TABLE trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes');
   store.db.pragma('user_version = 1');
   store.close();
   const reopened = new Store(store.path);
-  assert.equal(reopened.schemaVersion, 3);
+  assert.equal(reopened.schemaVersion, 4);
   assert.equal(reopened.getRun(runId)?.name, 'tiny');
   assert.deepEqual(reopened.hiddenStates(runId), []);
   reopened.close();

@@ -44,3 +44,17 @@ test('a cell child trains, and a cancelled one stops without leaking', async () 
   await assert.rejects(trainFromScratch({ graph, space: CELL, evaluation: EVALUATION, seed: 1 }, data, () => {}, () => ++batches > 2), TrainingCancelled);
   assert.equal(tf.memory().numTensors, baseline);
 });
+
+test('sgd training leaks no tensor, and a diverging child fails with the epoch and batch its loss became NaN', async () => {
+  const data = await setup();
+  const graph = decodeArchitecture({ ...MACRO, strides: undefined }, Array(18).fill(1));
+  const sgd: TrainEvaluationConfig = { ...EVALUATION, epochs: 1, optimizer: 'sgd' };
+  const baseline = tf.memory().numTensors;
+  await trainFromScratch({ graph, space: MACRO, evaluation: sgd, seed: 2 }, data, () => {}, () => false);
+  assert.equal(tf.memory().numTensors, baseline, 'the momentum optimizer leaves nothing behind');
+  await assert.rejects(
+    trainFromScratch({ graph, space: MACRO, evaluation: { ...sgd, learning_rate: 1e30 }, seed: 2 }, data, () => {}, () => false),
+    /^Error: training loss became NaN at epoch 1, batch \d+$/,
+  );
+  assert.equal(tf.memory().numTensors, baseline);
+});

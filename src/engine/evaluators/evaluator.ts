@@ -48,6 +48,8 @@ export class EvaluationFailed extends Error {
   constructor(
     message: string,
     readonly cancelled: boolean,
+    /** The machinery failed (a trainer process died), not the architecture: the caller may train it again. */
+    readonly infrastructure = false,
   ) {
     super(message);
     this.name = 'EvaluationFailed';

@@ -117,7 +117,7 @@ export async function trainFromScratch(
       const permutation = shuffledIndices(data.train.count, order);
       let lossSum = 0;
       let correct = 0;
-      for (let start = 0; start < data.train.count; start += evaluation.batch_size) {
+      for (let start = 0, batch = 1; start < data.train.count; start += evaluation.batch_size, batch++) {
         // Yield between batches so a stop request is seen promptly.
         await new Promise((resolve) => setImmediate(resolve));
         if (isCancelled()) throw new TrainingCancelled();
@@ -137,10 +137,13 @@ export async function trainFromScratch(
           hits!.dispose();
           return [meanLoss.dataSync()[0] * indices.length, batchHits];
         });
+        // A diverged child (too high a learning rate) would train on in NaN and store metrics SQLite cannot hold.
+        if (!Number.isFinite(batchLoss)) throw new Error(`training loss became ${batchLoss} at epoch ${epoch}, batch ${batch}`);
         lossSum += batchLoss;
         correct += batchCorrect;
       }
       const validation = measure(predictWith(model), data.validation);
+      if (!Number.isFinite(validation.loss)) throw new Error(`validation loss became ${validation.loss} at epoch ${epoch}`);
       const metrics: EpochMetrics = {
         epoch,
         trainLoss: lossSum / data.train.count,
@@ -163,6 +166,8 @@ export async function trainFromScratch(
     };
   } finally {
     optimizer.dispose();
+    // tfjs' momentum optimizer disposes its momentum but not the learning-rate scalar it inherits from SGD.
+    if (evaluation.optimizer === 'sgd') (optimizer as unknown as { c: tf.Scalar }).c.dispose();
     model.dispose();
   }
 }

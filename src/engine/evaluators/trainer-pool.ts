@@ -1,5 +1,6 @@
 // Runs children on trainer processes, several at once when the backend is the CPU (one per core),
-// as NAS-RL trains children in parallel.
+// as NAS-RL trains children in parallel. A trainer that dies (killed, out of memory) is replaced,
+// and its child trained once more: a dead process is no verdict on the architecture.
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,7 +19,13 @@ function trainerEntry(): string {
   return found;
 }
 
+/** How many times one child is trained on a trainer that dies under it before its trial fails. */
+const ATTEMPTS_PER_CHILD = 2;
+
 interface Job {
+  id: number;
+  request: EvaluationRequest;
+  attempts: number;
   resolve: (measurements: TrialMeasurements) => void;
   reject: (error: Error) => void;
   onEpoch: (metrics: EpochMetrics) => void;
@@ -26,14 +33,10 @@ interface Job {
 
 class Trainer {
   readonly process: ChildProcess;
-  job: { id: number } & Job | undefined;
-  constructor(private readonly onReply: (trainer: Trainer, reply: TrainerReply) => void) {
+  job: Job | undefined;
+  constructor(onReply: (trainer: Trainer, reply: TrainerReply) => void) {
     this.process = fork(trainerEntry(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.process.on('message', (reply: TrainerReply) => this.onReply(this, reply));
-    this.process.on('exit', (code, signal) => {
-      this.job?.reject(new EvaluationFailed(`trainer process exited (${signal ?? `code ${code}`})`, false));
-      this.job = undefined;
-    });
+    this.process.on('message', (reply: TrainerReply) => onReply(this, reply));
   }
   send(command: TrainerCommand): void {
     // A trainer that died is reported through its exit; a late command to it is dropped.
@@ -44,6 +47,10 @@ class Trainer {
 export class TrainerPool implements Evaluator {
   private readonly trainers: Trainer[] = [];
   private readonly waiting: (() => void)[] = [];
+  /** Trainers being started to replace dead ones: waiters wait for them rather than fail. */
+  private restarting = 0;
+  private stopping = false;
+  private closing = false;
   private nextJob = 1;
   private tensorsAtRest = 0;
   backend: BackendName = 'cpu';
@@ -70,18 +77,26 @@ export class TrainerPool implements Evaluator {
   }
 
   get size(): number {
-    return this.trainers.length;
+    return this.trainers.length + this.restarting;
   }
 
   private addTrainer(): Promise<void> {
     return new Promise((resolve, reject) => {
+      let ready = false;
       const trainer = new Trainer((from, reply) => {
         if (reply.type === 'ready') {
+          ready = true;
+          // A replacement that became ready after the pool closed has nothing to do.
+          if (this.closing) {
+            from.process.disconnect();
+            resolve();
+            return;
+          }
           this.backend = reply.backend;
           this.backendDetail = reply.backendDetail;
           this.tensorsAtRest = reply.tensorsAtRest;
           this.trainers.push(from);
-          from.process.once('exit', () => this.removeTrainer(from));
+          this.wakeOne();
           resolve();
         } else if (reply.type === 'setup-failed') {
           from.process.kill();
@@ -90,27 +105,55 @@ export class TrainerPool implements Evaluator {
           this.onJobReply(from, reply);
         }
       });
-      trainer.process.once('exit', (code) => reject(new Error(`trainer process exited during setup (code ${code})`)));
+      trainer.process.once('exit', (code, signal) => {
+        if (ready) this.onTrainerExit(trainer, signal ?? `code ${code}`);
+        else reject(new Error(`trainer process exited during setup (${signal ?? `code ${code}`})`));
+      });
       trainer.send({ type: 'setup', setup: this.setup });
     });
   }
 
-  private removeTrainer(trainer: Trainer): void {
+  private onTrainerExit(trainer: Trainer, how: string): void {
     const index = this.trainers.indexOf(trainer);
     if (index >= 0) this.trainers.splice(index, 1);
-    // Wake every waiter: each either finds a free trainer or learns that none is left.
+    const job = trainer.job;
+    trainer.job = undefined;
+    if (this.closing || this.stopping) {
+      // A stop signalled to the whole process group may reach a trainer first: its child was interrupted, not failed.
+      job?.reject(new EvaluationFailed(`trainer process exited (${how}) while the search stopped`, true));
+    } else {
+      this.log(`a trainer process exited (${how}); starting another`);
+      this.restart();
+      if (job && job.attempts < ATTEMPTS_PER_CHILD) void this.dispatch(job);
+      else job?.reject(new EvaluationFailed(`the trainer process died (${how}) each time it trained this child: an infrastructure fault, not the architecture's`, false, true));
+    }
+    // Wake every waiter: each either finds a free trainer, waits for a restarted one, or learns that none is left.
     this.waiting.splice(0).forEach((wake) => wake());
+  }
+
+  private restart(): void {
+    this.restarting += 1;
+    this.addTrainer()
+      .catch((error: unknown) => this.log(`could not start a trainer process to replace one that died: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        this.restarting -= 1;
+        this.waiting.splice(0).forEach((wake) => wake());
+      });
+  }
+
+  private wakeOne(): void {
+    this.waiting.shift()?.();
   }
 
   private onJobReply(trainer: Trainer, reply: TrainerReply): void {
     const job = trainer.job;
-    if (!job) return;
+    if (!job || !('job' in reply) || reply.job !== job.id) return;
     if (reply.type === 'epoch') {
       job.onEpoch(reply.metrics);
       return;
     }
     trainer.job = undefined;
-    this.waiting.shift()?.();
+    this.wakeOne();
     if (reply.type === 'trained') {
       if (reply.tensorsAfter !== this.tensorsAtRest) {
         this.log(`trainer holds ${reply.tensorsAfter} tensors after a trial, ${this.tensorsAtRest} at rest: a tensor leak`);
@@ -122,27 +165,40 @@ export class TrainerPool implements Evaluator {
   }
 
   /** Trains one child on the first free trainer (waiting for one if all are busy). */
-  async evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => void): Promise<TrialMeasurements> {
+  evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => void): Promise<TrialMeasurements> {
+    return new Promise((resolve, reject) => {
+      void this.dispatch({ id: 0, request, attempts: 0, resolve, reject, onEpoch });
+    });
+  }
+
+  /** Sends a job to the first free trainer, waiting for one (or a replacement) if there is none. */
+  private async dispatch(job: Job): Promise<void> {
     let trainer = this.trainers.find((t) => !t.job);
     while (!trainer) {
-      if (this.trainers.length === 0) throw new EvaluationFailed('no trainer process is left', false);
+      if (this.closing || this.stopping) return job.reject(new EvaluationFailed('the search stopped before this child was trained', true));
+      if (this.trainers.length === 0 && this.restarting === 0) {
+        return job.reject(new EvaluationFailed('no trainer process is left, and none could be started', false, true));
+      }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
       trainer = this.trainers.find((t) => !t.job);
     }
-    const id = this.nextJob++;
-    const claimed = trainer;
-    return new Promise((resolve, reject) => {
-      claimed.job = { id, resolve, reject, onEpoch };
-      claimed.send({ type: 'train', job: id, graph: request.graph, space: request.space, evaluation: this.evaluation, seed: request.seed });
-    });
+    job.id = this.nextJob++;
+    job.attempts += 1;
+    trainer.job = job;
+    const { graph, space, seed } = job.request;
+    trainer.send({ type: 'train', job: job.id, graph, space, evaluation: this.evaluation, seed });
   }
 
   /** Asks every busy trainer to stop its child at the next minibatch. */
   cancelAll(): void {
+    this.stopping = true;
     for (const trainer of this.trainers) if (trainer.job) trainer.send({ type: 'cancel', job: trainer.job.id });
+    this.waiting.splice(0).forEach((wake) => wake());
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    this.waiting.splice(0).forEach((wake) => wake());
     await Promise.all(
       this.trainers.map(
         (trainer) =>

@@ -58,8 +58,10 @@ process.on('message', (command: TrainerCommand) => {
   if (command.type === 'cancel') void handle(command);
   else queue = queue.then(() => handle(command));
 });
-// Ctrl-C in a terminal reaches the whole process group; the engine decides how a search stops
-// (it cancels the child in training), so a trainer does not die of it mid-trial.
-process.on('SIGINT', () => {});
+// Ctrl-C in a terminal, a closed terminal's SIGHUP and a SIGTERM sent to the whole process group
+// (systemd, Slurm, `timeout`) reach the trainers too; the engine decides how a search stops (it
+// cancels the child in training, which is then interrupted, not failed), so a trainer does not die
+// of them mid-trial.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
 // The engine is gone (even killed with SIGKILL): leave no orphan behind.
 process.on('disconnect', () => process.exit(0));

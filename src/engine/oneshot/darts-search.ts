@@ -42,6 +42,16 @@ export function weightLearningRate(config: DartsConfig, epoch: number): number {
   return end + 0.5 * (start - end) * (1 + Math.cos((Math.PI * epoch) / config.epochs));
 }
 
+export class DartsDiverged extends Error {
+  constructor(
+    readonly epoch: number,
+    readonly step: number,
+  ) {
+    super(`DARTS diverged at epoch ${epoch}, step ${step}: its loss or architecture weights became NaN or infinite (try a smaller w_learning_rate or alpha_learning_rate)`);
+    this.name = 'DartsDiverged';
+  }
+}
+
 export class DartsSearch {
   readonly supernet: DartsSupernet;
   private weightOptimizer: tf.MomentumOptimizer;
@@ -82,8 +92,18 @@ export class DartsSearch {
       this.weightOptimizer.applyGradients(regularized(grads, this.supernet.weights, this.config.w_weight_decay, this.config.gradient_clip));
       const correct = hits!.dataSync()[0];
       hits!.dispose();
-      return { loss: value.dataSync()[0] * train.length, correct };
+      const loss = value.dataSync()[0];
+      // Argmax of NaN alphas derives no operation at all; name the divergence instead.
+      const alphasFinite = this.alphas.every((alpha) => tf.all(tf.isFinite(alpha)).dataSync()[0] === 1);
+      if (!Number.isFinite(loss) || !alphasFinite) this.diverged();
+      return { loss: loss * train.length, correct };
     });
+  }
+
+  private diverged(): never {
+    const stepsPerEpoch = Math.ceil(this.data.train.count / this.config.batch_size);
+    const taken = this.alphaOptimizer.steps - 1;
+    throw new DartsDiverged(Math.floor(taken / stepsPerEpoch) + 1, (taken % stepsPerEpoch) + 1);
   }
 
   /** The gradient of the validation loss with respect to alpha, of the configured order. Call inside tf.tidy. */
@@ -163,7 +183,8 @@ export class DartsSearch {
  * restore recomputes with pow, so a resumed search would drift from an uninterrupted one in the last bits.
  */
 class AlphaAdam {
-  private steps = 0;
+  /** Steps taken since the search began (restored with a checkpoint). */
+  steps = 0;
   /** First then second moment of each alpha. */
   private readonly moments: tf.Variable[];
 

@@ -3,8 +3,9 @@
 // while a search writes; every write is one transaction, so a killed writer leaves no half record.
 
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import type {
   AlphaSnapshotRecord,
   ControllerStepRecord,
@@ -119,7 +120,19 @@ const MIGRATIONS: string[] = [
      created_at TEXT NOT NULL,
      PRIMARY KEY (run_id, seq)
    );`,
+  // Who writes a run, beyond its pid: a pid means nothing in another host or pid namespace, and a
+  // dead writer's pid may be reused; the process start time tells a reused pid apart.
+  `ALTER TABLE runs ADD COLUMN writer_host TEXT;
+   ALTER TABLE runs ADD COLUMN writer_pid_namespace TEXT;
+   ALTER TABLE runs ADD COLUMN writer_started TEXT;`,
 ];
+
+/** The folder a read-only copy of a database lives in, under the temporary folder (see `Store.openCopy`). */
+const READONLY_COPY_PREFIX = 'nas-studio-readonly-';
+
+/** How often, and how far apart, an opening that found the database locked is tried (see `Store.open`). */
+const OPEN_ATTEMPTS = 50;
+const OPEN_RETRY_MS = 100;
 
 /** Older checkpoints than this many per run are pruned: resume needs only the latest. */
 const CHECKPOINTS_KEPT = 3;
@@ -150,7 +163,36 @@ export interface FinishedTrial {
 
 type Row = Record<string, unknown>;
 
-function isAlive(pid: number): boolean {
+/** A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), where /proc exists. */
+function processStartTime(pid: number | 'self'): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function pidNamespace(): string | null {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+}
+
+/** This process as a run's writer. */
+interface Writer {
+  pid: number;
+  host: string | null;
+  pidNamespace: string | null;
+  started: string | null;
+}
+
+const thisWriter = (): Writer => ({ pid: process.pid, host: hostname(), pidNamespace: pidNamespace(), started: processStartTime('self') });
+
+function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -159,31 +201,146 @@ function isAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * Whether a recorded writer may still be writing. A writer on another host or in another pid
+ * namespace cannot be checked from here, so it counts as alive (`resume --force` overrides); in
+ * ours, its pid must exist and, where recorded, have started when the writer did.
+ */
+function writerMayBeAlive(writer: Writer): boolean {
+  const self = thisWriter();
+  if (writer.host !== null && writer.host !== self.host) return true;
+  if (writer.pidNamespace !== null && writer.pidNamespace !== self.pidNamespace) return true;
+  if (!pidExists(writer.pid)) return false;
+  return writer.started === null || processStartTime(writer.pid) === null || processStartTime(writer.pid) === writer.started;
+}
+
+function describeWriter(writer: Writer): string {
+  const self = thisWriter();
+  if (writer.host !== null && writer.host !== self.host) return `process ${writer.pid} on host ${writer.host}`;
+  if (writer.pidNamespace !== null && writer.pidNamespace !== self.pidNamespace) return `process ${writer.pid} in another pid namespace (${writer.pidNamespace}, a container?)`;
+  return `process ${writer.pid}`;
+}
+
+const writerFromRow = (row: Row): Writer | null =>
+  row.writer_pid === null
+    ? null
+    : { pid: row.writer_pid as number, host: row.writer_host as string | null, pidNamespace: row.writer_pid_namespace as string | null, started: row.writer_started as string | null };
+
+/** An SQLite error, with the database it came from: "database is locked" alone does not say which. */
+export class StoreError extends Error {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+    this.name = 'StoreError';
+  }
+}
+
+export interface StoreOptions {
+  /**
+   * For queries: never writes, so a database in a read-only folder can be read (falling back to a
+   * private copy where even the WAL index cannot be made beside it). A missing or older database is
+   * opened for writing instead, to create or migrate it.
+   */
+  readonly?: boolean;
+}
+
 const now = () => new Date().toISOString();
 
 export class Store {
   readonly db: Database.Database;
 
-  constructor(readonly path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
-    this.migrate();
+  constructor(
+    readonly path: string,
+    options: StoreOptions = {},
+  ) {
+    this.db = withPath(path, () => Store.open(path, options.readonly === true));
   }
 
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
+  private static open(path: string, readonly: boolean): Database.Database {
+    if (readonly && path !== ':memory:' && existsSync(path)) {
+      const db = Store.openReadonly(path);
+      const version = Store.checkedVersion(db, path);
+      if (version === MIGRATIONS.length) return db;
+      db.close();
+    }
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    // SQLite skips the busy handler for some locks taken while another process turns a new database
+    // to WAL or recovers its WAL: such an opening is tried again, within the busy timeout's 5 s.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return Store.openWritable(path);
+      } catch (error) {
+        if (!(error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY')) || attempt >= OPEN_ATTEMPTS) throw error;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, OPEN_RETRY_MS);
+      }
+    }
+  }
+
+  private static openWritable(path: string): Database.Database {
+    const db = new Database(path);
+    try {
+      // The busy timeout belongs to this connection (it writes nothing), and lets the version be read
+      // while another process switches a new database to WAL.
+      db.pragma('busy_timeout = 5000');
+      // Before any pragma that writes: a newer NAS Studio's database is refused untouched.
+      Store.checkedVersion(db, path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      Store.migrate(db, path);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return db;
+  }
+
+  private static openReadonly(path: string): Database.Database {
+    try {
+      const db = new Database(path, { readonly: true, fileMustExist: true });
+      db.pragma('busy_timeout = 5000');
+      // Reading a WAL database creates its shared-memory index beside it; a read-only folder refuses that.
+      db.pragma('user_version', { simple: true });
+      return db;
+    } catch (error) {
+      // SQLITE_CANTOPEN or SQLITE_READONLY_CANTINIT, depending on what is left beside it.
+      if (!(error instanceof Database.SqliteError && /^SQLITE_(CANTOPEN|READONLY)/.test(error.code))) throw error;
+      return Store.openCopy(path);
+    }
+  }
+
+  /**
+   * SQLite's immutable mode needs URI filenames, which better-sqlite3 builds without: a private copy
+   * (with its WAL) in the temporary folder stands in. It is a snapshot, removed when the store closes.
+   */
+  private static openCopy(path: string): Database.Database {
+    const folder = mkdtempSync(join(tmpdir(), READONLY_COPY_PREFIX));
+    const copy = join(folder, basename(path));
+    copyFileSync(path, copy);
+    if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+    return new Database(copy, { readonly: true, fileMustExist: true });
+  }
+
+  private static checkedVersion(db: Database.Database, path: string): number {
+    const version = db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) {
-      throw new Error(`${this.path} has schema version ${version}, newer than this NAS Studio knows (${MIGRATIONS.length}); update NAS Studio`);
+      db.close();
+      throw new Error(`${path} has schema version ${version}, newer than this NAS Studio knows (${MIGRATIONS.length}); update NAS Studio`);
     }
-    for (let next = version; next < MIGRATIONS.length; next++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[next]);
-        this.db.pragma(`user_version = ${next + 1}`);
-      })();
-    }
+    return version;
+  }
+
+  /** Immediate, and re-reading the version inside: two processes opening a new database at once migrate it once. */
+  private static migrate(db: Database.Database, path: string): void {
+    db.transaction(() => {
+      for (let next = Store.checkedVersion(db, path); next < MIGRATIONS.length; next++) {
+        db.exec(MIGRATIONS[next]);
+        db.pragma(`user_version = ${next + 1}`);
+      }
+    }).immediate();
   }
 
   get schemaVersion(): number {
@@ -191,7 +348,9 @@ export class Store {
   }
 
   close(): void {
+    const file = this.db.name;
     this.db.close();
+    if (file !== this.path && basename(dirname(file)).startsWith(READONLY_COPY_PREFIX)) rmSync(dirname(file), { recursive: true, force: true });
   }
 
   createRun(run: NewRun): number {
@@ -211,23 +370,38 @@ export class Store {
 
   setRunStatus(runId: number, status: RunStatus, error: string | null = null): void {
     const finished = status === 'running' ? null : now();
-    this.db.prepare('UPDATE runs SET status = ?, error = ?, finished_at = ?, writer_pid = NULL WHERE id = ?').run(status, error, finished, runId);
+    this.db
+      .prepare('UPDATE runs SET status = ?, error = ?, finished_at = ?, writer_pid = NULL, writer_host = NULL, writer_pid_namespace = NULL, writer_started = NULL WHERE id = ?')
+      .run(status, error, finished, runId);
   }
 
   /**
    * Marks this process as the run's writer. Refused while another live process writes it; a writer
-   * that died (killed, crashed) leaves its pid behind, which no longer counts.
+   * that died (killed, crashed) leaves its pid behind, which no longer counts. `force` takes the run
+   * over from a writer that cannot be checked (another host or pid namespace): the caller warns.
    */
-  claimRun(runId: number): void {
-    this.db.transaction(() => {
-      const row = this.db.prepare('SELECT status, writer_pid FROM runs WHERE id = ?').get(runId) as Row | undefined;
+  claimRun(runId: number, options: { force?: boolean } = {}): void {
+    this.writeTransaction(() => {
+      const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as Row | undefined;
       if (!row) throw new Error(`no run ${runId} in ${this.path}`);
-      const writer = row.writer_pid as number | null;
-      if (row.status === 'running' && writer !== null && writer !== process.pid && isAlive(writer)) {
-        throw new Error(`run ${runId} is being searched by process ${writer}; stop it first`);
+      const writer = writerFromRow(row);
+      if (!options.force && row.status === 'running' && writer !== null && writer.pid !== process.pid && writerMayBeAlive(writer)) {
+        throw new Error(`run ${runId} is being searched by ${describeWriter(writer)}; stop it first, or resume with --force if it is gone`);
       }
-      this.db.prepare(`UPDATE runs SET status = 'running', writer_pid = ?, error = NULL, finished_at = NULL WHERE id = ?`).run(process.pid, runId);
-    })();
+      const self = thisWriter();
+      this.db
+        .prepare(
+          `UPDATE runs SET status = 'running', writer_pid = ?, writer_host = ?, writer_pid_namespace = ?, writer_started = ?, error = NULL, finished_at = NULL WHERE id = ?`,
+        )
+        .run(self.pid, self.host, self.pidNamespace, self.started, runId);
+    });
+  }
+
+  /** Whether a run marked running still has a writer that may be alive; a crashed writer's run shows as interrupted. */
+  runWriterMayBeAlive(runId: number): boolean {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as Row | undefined;
+    const writer = row && writerFromRow(row);
+    return writer !== undefined && writer !== null && writerMayBeAlive(writer);
   }
 
   runConfig(runId: number): { config: SearchConfig; spaceFile: string; spaceText: string } {
@@ -274,18 +448,28 @@ export class Store {
     return (row.id as number | null) ?? undefined;
   }
 
-  startTrial(runId: number, index: number, architecture: Architecture, key: string, graph: ArchitectureGraph, evaluator: TrialEvaluator = 'train-from-scratch'): void {
+  /** Without an `evaluator`, the run's evaluation decides: a table lookup or training from scratch. */
+  startTrial(runId: number, index: number, architecture: Architecture, key: string, graph: ArchitectureGraph, evaluator?: TrialEvaluator): void {
+    const stored = evaluator ?? (this.runConfig(runId).config.evaluation?.kind === 'tabular' ? 'tabular' : 'train-from-scratch');
     this.db
       .prepare(
         `INSERT INTO trials (run_id, idx, status, architecture_json, arch_key, graph_json, evaluator, started_at)
          VALUES (?, ?, 'running', ?, ?, ?, ?, ?)`,
       )
-      .run(runId, index, JSON.stringify(architecture), key, JSON.stringify(graph), evaluator, now());
+      .run(runId, index, JSON.stringify(architecture), key, JSON.stringify(graph), stored, now());
   }
 
   /** Runs `write` as one transaction: several records that must never be seen apart. */
   atomically<T>(write: () => T): T {
-    return this.db.transaction(write)();
+    return this.writeTransaction(write);
+  }
+
+  /**
+   * Every write transaction takes the write lock when it begins: a deferred one that reads, then
+   * writes, fails at once with SQLITE_BUSY when another process writes, ignoring the busy timeout.
+   */
+  private writeTransaction<T>(write: () => T): T {
+    return this.db.transaction(write).immediate();
   }
 
   /** Keeps the controller's hidden state for a started trial: its values as float32. */
@@ -308,7 +492,7 @@ export class Store {
 
   /** Records a finished trial with its learning curve, in one transaction. */
   finishTrial(trial: FinishedTrial): void {
-    this.db.transaction(() => {
+    this.writeTransaction(() => {
       const m = trial.measurements;
       this.db
         .prepare(
@@ -320,9 +504,14 @@ export class Store {
         const insertEpoch = this.db.prepare(
           `INSERT INTO epochs (run_id, trial_idx, epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         );
-        for (const e of m.curve) insertEpoch.run(trial.runId, trial.index, e.epoch, e.trainLoss, e.trainAccuracy, e.valLoss, e.valAccuracy, e.seconds);
+        for (const e of m.curve) {
+          const values = [e.trainLoss, e.trainAccuracy, e.valLoss, e.valAccuracy, e.seconds];
+          // SQLite stores NaN as NULL, which these NOT NULL columns refuse with a message naming no trial.
+          if (!values.every(Number.isFinite)) throw new Error(`trial ${trial.index} of run ${trial.runId}: epoch ${e.epoch} has a metric that is not a finite number (${values.join(', ')})`);
+          insertEpoch.run(trial.runId, trial.index, e.epoch, ...values);
+        }
       }
-    })();
+    });
   }
 
   /**
@@ -330,10 +519,10 @@ export class Store {
    * checkpoint taken right after, in one transaction: a resumed run never sees one without the other.
    */
   recordTell(runId: number, controllerStep: ControllerStepRecord | undefined, checkpoint: Omit<Checkpoint, 'seq'>): void {
-    this.db.transaction(() => {
+    this.writeTransaction(() => {
       if (controllerStep) this.insertControllerStep(controllerStep);
       this.saveCheckpoint(runId, checkpoint);
-    })();
+    });
   }
 
   private insertControllerStep(step: ControllerStepRecord): void {
@@ -415,12 +604,12 @@ export class Store {
 
   /** A run whose engine process died: it and its unfinished trials are marked interrupted, if still running. */
   markRunInterrupted(runId: number, reason: string): void {
-    this.db.transaction(() => {
+    this.writeTransaction(() => {
       this.markRunningTrialsInterrupted(runId);
       this.db
-        .prepare(`UPDATE runs SET status = 'interrupted', error = ?, finished_at = ?, writer_pid = NULL WHERE id = ? AND status = 'running'`)
+        .prepare(`UPDATE runs SET status = 'interrupted', error = ?, finished_at = ?, writer_pid = NULL, writer_host = NULL, writer_pid_namespace = NULL, writer_started = NULL WHERE id = ? AND status = 'running'`)
         .run(reason, now(), runId);
-    })();
+    });
   }
 
   getTrial(runId: number, index: number): TrialRecord | undefined {
@@ -467,14 +656,39 @@ export class Store {
   }
 
   addRunNote(runId: number, level: RunNoteRecord['level'], message: string): RunNoteRecord {
-    const row = this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM run_notes WHERE run_id = ?').get(runId) as Row;
+    return this.writeTransaction(() => {
+      const row = this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM run_notes WHERE run_id = ?').get(runId) as Row;
     const note: RunNoteRecord = { runId, seq: row.seq as number, level, message, createdAt: now() };
-    this.db.prepare('INSERT INTO run_notes (run_id, seq, level, message, created_at) VALUES (?, ?, ?, ?, ?)').run(runId, note.seq, level, message, note.createdAt);
-    return note;
+      this.db.prepare('INSERT INTO run_notes (run_id, seq, level, message, created_at) VALUES (?, ?, ?, ?, ?)').run(runId, note.seq, level, message, note.createdAt);
+      return note;
+    });
   }
 
   runNotes(runId: number): RunNoteRecord[] {
     const rows = this.db.prepare('SELECT * FROM run_notes WHERE run_id = ? ORDER BY seq').all(runId) as Row[];
     return rows.map((row) => ({ runId: row.run_id as number, seq: row.seq as number, level: row.level as RunNoteRecord['level'], message: row.message as string, createdAt: row.created_at as string }));
   }
+}
+
+function withPath<T>(path: string, body: () => T): T {
+  try {
+    return body();
+  } catch (error) {
+    if (error instanceof Database.SqliteError) throw new StoreError(path, error.code, error.message);
+    throw error;
+  }
+}
+
+// Every SQLite error a store method meets names the database: wrapping each method here keeps the
+// methods themselves plain.
+for (const name of Object.getOwnPropertyNames(Store.prototype) as (keyof Store)[]) {
+  const descriptor = Object.getOwnPropertyDescriptor(Store.prototype, name);
+  if (name === ('constructor' as keyof Store) || typeof descriptor?.value !== 'function') continue;
+  const method = descriptor.value as (this: Store, ...args: unknown[]) => unknown;
+  Object.defineProperty(Store.prototype, name, {
+    ...descriptor,
+    value(this: Store, ...args: unknown[]) {
+      return withPath(this.path, () => method.apply(this, args));
+    },
+  });
 }
