@@ -9,6 +9,9 @@ import { controllerStepRecord, type Strategy } from '../strategies/strategy.ts';
 import { evaluateTrial } from '../trial-lifecycle.ts';
 import type { RunEnd, RunSession, SearchRunner } from './runner.ts';
 
+/** How long the loop may run without yielding to the event loop (a stop must take effect within 200 ms). */
+const YIELD_EVERY_MS = 20;
+
 interface Outcome {
   index: number;
   architecture: Architecture;
@@ -52,9 +55,14 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
   const inFlight = new Set<Promise<void>>();
   let nextIndex = store.nextTrialIndex(runId);
   let nextToTell = nextIndex;
+  // An interrupted trial is not told (its architecture was not measured) but must not hold up the tells after it.
+  const interrupted = new Set<number>();
   const evaluate = async (index: number, architecture: Architecture, hidden: number[] | undefined) => {
     const { status, reward } = await evaluateTrial(session, { index, architecture, hidden }, evaluator);
-    if (status === 'interrupted') return;
+    if (status === 'interrupted') {
+      interrupted.add(index);
+      return;
+    }
     trialsDone += 1;
     finished.set(index, { index, architecture, reward });
   };
@@ -67,7 +75,14 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
   const window = strategy.adaptive ? evaluator.size : Number.POSITIVE_INFINITY;
   let asked = 0;
   let told = 0;
+  let yieldedAt = performance.now();
   for (;;) {
+    // A table lookup resolves in a microtask and the store is synchronous: without a turn of the event
+    // loop now and then, a stop (Ctrl-C, SIGTERM, VS Code's Stop) would wait for the whole search.
+    if (performance.now() - yieldedAt > YIELD_EVERY_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      yieldedAt = performance.now();
+    }
     while (!stopped() && asked < toAsk && asked - told < window && inFlight.size < evaluator.size) {
       asked += 1;
       const architecture = strategy.ask();
@@ -76,6 +91,10 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
     }
     const mayTell = () => !strategy.adaptive || asked - told >= window || asked === toAsk || stopped();
     let progressed = false;
+    while (interrupted.delete(nextToTell)) {
+      nextToTell += 1;
+      told += 1;
+    }
     while (finished.has(nextToTell) && mayTell()) {
       const outcome = finished.get(nextToTell)!;
       finished.delete(nextToTell);
@@ -83,6 +102,10 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
       told += 1;
       progressed = true;
       await tellInOrder(outcome);
+      while (interrupted.delete(nextToTell)) {
+        nextToTell += 1;
+        told += 1;
+      }
     }
     if (progressed) continue;
     if (inFlight.size === 0) break;

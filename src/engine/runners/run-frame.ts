@@ -51,9 +51,14 @@ export async function runFrame(store: Store, runId: number, hooks: SearchHooks, 
       },
     };
     const end = await runner.run(session);
-    status = stopped() ? 'stopped' : 'done';
+    const finished = store.getRun(runId);
+    // A run is done only at its budget: one that ended short (its trials interrupted without a stop) stays resumable.
+    const short = finished !== undefined && finished.trialsDone < finished.budgetTrials;
+    status = stopped() ? 'stopped' : short ? 'interrupted' : 'done';
     if (status === 'stopped') log('info', `stopped${end.progress ? ` ${end.progress}` : ''}; resume continues from here`);
-    store.setRunStatus(runId, status);
+    const reason = status === 'interrupted' ? `ended short of its budget ${end.progress ?? ''}; resume continues from here` : undefined;
+    if (reason) log('warn', reason);
+    store.setRunStatus(runId, status, reason);
   } catch (error) {
     // The run records why; the caller reports the error once.
     status = 'failed';
