@@ -75,8 +75,15 @@ function announceFinished(context: TrialContext, index: number): void {
 
 function finish(context: TrialContext, index: number, status: FinishedStatus, measurements: TrialMeasurements | null, error: string | null): TrialOutcome {
   const reward = measurements ? applyReward(context.config.strategy.reward, measurements.valAccuracy) : null;
-  context.store.finishTrial({ runId: context.runId, index, status, reward, measurements, error });
-  return { index, status, reward };
+  try {
+    context.store.finishTrial({ runId: context.runId, index, status, reward, measurements, error });
+    return { index, status, reward };
+  } catch (storeError) {
+    // What one trial measured must not end the search: the trial is recorded failed, with the reason.
+    const reason = `its result could not be recorded: ${storeError instanceof Error ? storeError.message : String(storeError)}`;
+    context.store.finishTrial({ runId: context.runId, index, status: 'failed', reward: null, measurements: null, error: reason });
+    return { index, status: 'failed', reward: null };
+  }
 }
 
 /**
@@ -86,7 +93,7 @@ function finish(context: TrialContext, index: number, status: FinishedStatus, me
 export async function evaluateTrial(context: TrialContext, trial: TrialSubject, evaluator: Evaluator, hooks: TrialHooks = {}): Promise<TrialOutcome> {
   const { runId, emit } = context;
   const graph = graphOf(context, trial);
-  start(context, trial, graph, 'train-from-scratch');
+  start(context, trial, graph, evaluator.recordedAs ?? 'train-from-scratch');
   announceStarted(context, trial, graph);
   const request = evaluationRequest(context, trial.index, trial.architecture, graph);
   const cancel = () => evaluator.cancel?.(request);

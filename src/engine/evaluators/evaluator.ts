@@ -1,7 +1,7 @@
 // What the search loop needs of an evaluator: turn an architecture into measurements, with several
 // in flight at once when it has the capacity.
 
-import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
+import type { EpochMetrics, TrialEvaluator, TrialMeasurements } from '../../protocol/engine.ts';
 import type { BackendName, EvaluationConfig, SearchConfig, SpaceConfig } from '../../space/config.ts';
 import type { Architecture } from '../../space/decisions.ts';
 import type { ArchitectureGraph } from '../../space/graph.ts';
@@ -22,6 +22,8 @@ export interface Evaluator {
   readonly backendDetail: string;
   /** How many evaluations can run at once. */
   readonly size: number;
+  /** How its trials are recorded; absent means trained from scratch. */
+  readonly recordedAs?: TrialEvaluator;
   /** Trains or looks up `request`, reporting each finished epoch; an evaluator that can, ends training after an epoch answered 'stop'. */
   evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => EpochVerdict | void): Promise<TrialMeasurements>;
   /** Stops every evaluation in progress; each then rejects with a cancelled EvaluationFailed. */

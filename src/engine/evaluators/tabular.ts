@@ -11,6 +11,7 @@ export class TabularEvaluator implements Evaluator {
   // A lookup needs no accelerator; one at a time keeps sequential strategies (evolution) sequential.
   readonly backend = 'cpu';
   readonly size = 1;
+  readonly recordedAs = 'tabular';
   readonly backendDetail: string;
 
   constructor(
