@@ -65,7 +65,9 @@ async function measure(name: string, text: (buffer: boolean) => string, seeds: n
         rows[insight.trainedAs].push(insight.spearman[insight.trainedAs]!);
         distinctRows[insight.trainedAs].push(insight.spearmanDistinct[insight.trainedAs]!);
         const trained = insight.spearman[insight.trainedAs]!;
-        console.log(`space=${name} buffer=${buffer} seed=${seed} steps=${insight.controllerSteps} ${SPEARMAN_COLUMNS.map((c) => `${c}=${trained[c]?.toFixed(3) ?? 'null'}`).join(' ')} distinct=${trained.distinct_architectures} ged_method=${insight.gedMethod}`);
+        console.log(
+          `space=${name} buffer=${buffer} seed=${seed} steps=${insight.controllerSteps} ${SPEARMAN_COLUMNS.map((c) => `${c}=${trained[c]?.toFixed(3) ?? 'null'}`).join(' ')} distinct=${trained.distinct_architectures} ged_method=${insight.gedMethod}`,
+        );
       }
     }
   } finally {
@@ -88,8 +90,16 @@ function table(title: string, rows: Rows): string {
   const names = { random: 'Random', supervised: 'Supervised (memory buffer)', unsupervised: 'Unsupervised' } as const;
   const lines = [['controller', ...SPEARMAN_COLUMNS, 'distinct archs', 'paper: common_ops, common_connections, ged, reward_gap']];
   for (const row of ['random', 'supervised', 'unsupervised'] as const) {
-    const distinctCount = meanAndSpread(rows[row].map((r) => r.distinct_architectures), 1);
-    lines.push([names[row], ...SPEARMAN_COLUMNS.map((column) => meanAndSpread(rows[row].map((r) => r[column]))), distinctCount, PAPER_TABLE1[row].map((x) => x.toFixed(3)).join(', ')]);
+    const distinctCount = meanAndSpread(
+      rows[row].map((r) => r.distinct_architectures),
+      1,
+    );
+    lines.push([
+      names[row],
+      ...SPEARMAN_COLUMNS.map((column) => meanAndSpread(rows[row].map((r) => r[column]))),
+      distinctCount,
+      PAPER_TABLE1[row].map((x) => x.toFixed(3)).join(', '),
+    ]);
   }
   const widths = lines[0].map((_, i) => Math.max(...lines.map((line) => line[i].length)));
   const format = (line: string[]) => `| ${line.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
@@ -125,15 +135,19 @@ export async function runControllerInsightBench(argv: string[]): Promise<void> {
   const digitsTrials = count('digits-trials', values['digits-trials']);
 
   const nasbench = await measure('nasbench201', (buffer) => NASBENCH201(buffer, evaluations), seeds);
-  console.log(`\n${table(`NAS-Bench-201 (cifar10 table), ${evaluations} evaluations per run, ${seeds} seed(s), mean ± std over seeds; ${nasbench.seconds.toFixed(0)} s`, nasbench.rows)}`);
+  console.log(
+    `\n${table(`NAS-Bench-201 (cifar10 table), ${evaluations} evaluations per run, ${seeds} seed(s), mean ± std over seeds; ${nasbench.seconds.toFixed(0)} s`, nasbench.rows)}`,
+  );
   console.log(direction(nasbench.rows));
-  console.log(`\n${table('The same over each controller\'s distinct architectures only', nasbench.distinctRows)}`);
+  console.log(`\n${table("The same over each controller's distinct architectures only", nasbench.distinctRows)}`);
   console.log(direction(nasbench.distinctRows));
   if (values['skip-digits']) return;
   const digits = await measure('digits', (buffer) => DIGITS(buffer, digitsTrials), 1);
-  console.log(`\n${table(`Digits (macro space, 3 layers, trained children), ${digitsTrials} trials per run, 1 seed; reward_gap over trained architectures only; ${digits.seconds.toFixed(0)} s`, digits.rows)}`);
+  console.log(
+    `\n${table(`Digits (macro space, 3 layers, trained children), ${digitsTrials} trials per run, 1 seed; reward_gap over trained architectures only; ${digits.seconds.toFixed(0)} s`, digits.rows)}`,
+  );
   console.log(direction(digits.rows));
-  console.log(`\n${table('The same over each controller\'s distinct architectures only', digits.distinctRows)}`);
+  console.log(`\n${table("The same over each controller's distinct architectures only", digits.distinctRows)}`);
   console.log(direction(digits.distinctRows));
 }
 

@@ -93,7 +93,11 @@ const fmt = (x: number | null | undefined, digits = 4) => (x === null || x === u
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -112,7 +116,17 @@ function trialRows(trials: TrialRecord[]): string[][] {
 const TRIAL_HEADER = ['trial', 'status', 'reward', 'val_acc', 'test_acc', 'params', 'time', 'architecture'];
 
 function runRows(runs: RunRecord[]): string[][] {
-  return runs.map((r) => [String(r.id), r.name, r.strategy, r.spaceKind, r.backend ?? '-', r.status, `${r.trialsDone}/${r.budgetTrials}`, fmt(r.bestReward), r.createdAt]);
+  return runs.map((r) => [
+    String(r.id),
+    r.name,
+    r.strategy,
+    r.spaceKind,
+    r.backend ?? '-',
+    r.status,
+    `${r.trialsDone}/${r.budgetTrials}`,
+    fmt(r.bestReward),
+    r.createdAt,
+  ]);
 }
 
 type Write = (text: string) => void;
@@ -128,7 +142,11 @@ async function search(mode: 'search' | 'resume', args: ParsedArgs, out: Write, e
       if (backend !== undefined && !BACKENDS.includes(backend as BackendChoice)) {
         throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${String(backend)}"`);
       }
-      const overrides: SearchOverrides = { trials: intFlag(args, 'trials', 1), seed: intFlag(args, 'seed', 0), backend: backend as BackendChoice | undefined };
+      const overrides: SearchOverrides = {
+        trials: intFlag(args, 'trials', 1),
+        seed: intFlag(args, 'seed', 0),
+        backend: backend as BackendChoice | undefined,
+      };
       runId = createRunFromFile(store, file, overrides);
     } else {
       runId = runIdArg(store, args.positional[1]);
@@ -175,10 +193,15 @@ async function search(mode: 'search' | 'resume', args: ParsedArgs, out: Write, e
     }
     const trials = store.listTrials(runId, 'reward');
     const run = store.getRun(runId)!;
-    out(`\nrun ${runId} "${run.name}": ${status}, ${run.trialsDone}/${run.budgetTrials} trials, backend ${run.backend}, database ${store.path}\n\n`);
+    out(
+      `\nrun ${runId} "${run.name}": ${status}, ${run.trialsDone}/${run.budgetTrials} trials, backend ${run.backend}, database ${store.path}\n\n`,
+    );
     out(`${table(TRIAL_HEADER, trialRows(trials.slice(0, 10)))}\n`);
     const best = trials.find((t) => t.status === 'done');
-    if (best) out(`\nbest architecture (trial ${best.index}, reward ${fmt(best.reward)}, val_acc ${fmt(best.metrics?.valAccuracy)}):\n${drawArchitecture(best.graph)}\n`);
+    if (best)
+      out(
+        `\nbest architecture (trial ${best.index}, reward ${fmt(best.reward)}, val_acc ${fmt(best.metrics?.valAccuracy)}):\n${drawArchitecture(best.graph)}\n`,
+      );
     return status === 'done' || status === 'stopped' ? 0 : 1;
   } finally {
     store.close();
@@ -219,7 +242,12 @@ function insightJson(insight: ControllerInsight) {
 
 function insightText(insight: ControllerInsight): string {
   const { run } = insight;
-  const spearmanCells = (row: SpearmanRow) => [...SPEARMAN_COLUMNS.map((column) => signed(row[column])), String(row.pairs), String(row.reward_pairs), String(row.distinct_architectures)];
+  const spearmanCells = (row: SpearmanRow) => [
+    ...SPEARMAN_COLUMNS.map((column) => signed(row[column])),
+    String(row.pairs),
+    String(row.reward_pairs),
+    String(row.distinct_architectures),
+  ];
   const header = ['controller', ...SPEARMAN_COLUMNS, 'pairs', 'reward pairs', 'distinct', 'paper (ENAS, Table 1)'];
   const rows = (['random', 'unsupervised', 'supervised'] as const).map((name) => {
     const row = insight.spearman[name];
@@ -235,7 +263,13 @@ function insightText(insight: ControllerInsight): string {
     const row = insight.spearmanDistinct[name];
     if (row) rows.push([`${ROW_NOTES[name]}, distinct only`, ...spearmanCells(row), '-']);
   }
-  const decisions = insight.decisions.map((name, i) => [name, fmt(insight.trained.argmax[i], 3), fmt(insight.fresh.argmax[i], 3), fmt(insight.trained.entropy[i], 3), fmt(insight.fresh.entropy[i], 3)]);
+  const decisions = insight.decisions.map((name, i) => [
+    name,
+    fmt(insight.trained.argmax[i], 3),
+    fmt(insight.fresh.argmax[i], 3),
+    fmt(insight.trained.entropy[i], 3),
+    fmt(insight.fresh.entropy[i], 3),
+  ]);
   const variance = insight.hiddenVariance;
   return [
     `run ${run.id} "${run.name}": controller insight, ${insight.samples} architectures sampled from each controller; trained = latest checkpoint after ${insight.controllerSteps} update(s)`,
@@ -309,13 +343,19 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
       case 'runs':
         return withStore(args, (store) => {
           const runs = store.listRuns().map((run) => withLiveStatus(store, run));
-          out(json ? `${JSON.stringify(runs, null, 2)}\n` : `${table(['run', 'name', 'strategy', 'space', 'backend', 'status', 'trials', 'best', 'created'], runRows(runs))}\n`);
+          out(
+            json
+              ? `${JSON.stringify(runs, null, 2)}\n`
+              : `${table(['run', 'name', 'strategy', 'space', 'backend', 'status', 'trials', 'best', 'created'], runRows(runs))}\n`,
+          );
         });
       case 'trials':
         return withStore(args, (store) => {
           const runId = runIdArg(store, args.positional[1]);
           const writerDead = withLiveStatus(store, store.getRun(runId)!).status === 'interrupted';
-          const trials = store.listTrials(runId).map((trial) => (writerDead && trial.status === 'running' ? { ...trial, status: 'interrupted' as const } : trial));
+          const trials = store
+            .listTrials(runId)
+            .map((trial) => (writerDead && trial.status === 'running' ? { ...trial, status: 'interrupted' as const } : trial));
           out(json ? `${JSON.stringify(trials, null, 2)}\n` : `${table(TRIAL_HEADER, trialRows(trials))}\n`);
         });
       case 'show':
@@ -332,12 +372,26 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
           out(`run ${runId}, trial ${index}: ${trial.status}, reward ${fmt(trial.reward)}\n`);
           if (trial.metrics) {
             const m = trial.metrics;
-            out(`val_acc ${fmt(m.valAccuracy)}  test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'}  flops ${m.flops ?? '-'}  time ${formatDuration(m.seconds)}\n`);
+            out(
+              `val_acc ${fmt(m.valAccuracy)}  test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'}  flops ${m.flops ?? '-'}  time ${formatDuration(m.seconds)}\n`,
+            );
           }
           if (trial.error) out(`error: ${trial.error}\n`);
           out(`decisions: [${trial.architecture.join(', ')}]\n${drawArchitecture(trial.graph)}\n`);
           if (epochs.length) {
-            out(`\n${table(['epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'time'], epochs.map((e) => [String(e.epoch), fmt(e.trainLoss), fmt(e.trainAccuracy), fmt(e.valLoss), fmt(e.valAccuracy), formatDuration(e.seconds)]))}\n`);
+            out(
+              `\n${table(
+                ['epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'time'],
+                epochs.map((e) => [
+                  String(e.epoch),
+                  fmt(e.trainLoss),
+                  fmt(e.trainAccuracy),
+                  fmt(e.valLoss),
+                  fmt(e.valAccuracy),
+                  formatDuration(e.seconds),
+                ]),
+              )}\n`,
+            );
           }
         });
       default:
@@ -358,7 +412,11 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
 }
 
 if (require.main === module) {
-  void main(process.argv.slice(2), (text) => process.stdout.write(text), (text) => process.stderr.write(text)).then((code) => {
+  void main(
+    process.argv.slice(2),
+    (text) => process.stdout.write(text),
+    (text) => process.stderr.write(text),
+  ).then((code) => {
     process.exitCode = code;
   });
 }

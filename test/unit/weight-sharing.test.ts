@@ -60,7 +60,9 @@ async function search(kind: 'enas' | 'random-ws', stopWhen?: (event: EngineEvent
 }
 
 const trialSummary = (store: Store, runId: number) =>
-  store.listTrials(runId).map((t) => ({ index: t.index, evaluator: t.evaluator, status: t.status, architecture: t.architecture, reward: t.reward }));
+  store
+    .listTrials(runId)
+    .map((t) => ({ index: t.index, evaluator: t.evaluator, status: t.status, architecture: t.architecture, reward: t.reward }));
 
 test('an enas run: scored children are shared-weights trials, the controller learns from them, the best final sample is retrained', async () => {
   const { store, runId, events, statuses } = await search('enas');
@@ -77,7 +79,10 @@ test('an enas run: scored children are shared-weights trials, the controller lea
   assert.deepEqual(retrained.architecture, best.architecture);
   assert.equal(store.trialEpochs(runId, 11).length, 1);
   // batch_size 2: one REINFORCE update per two scored children during training.
-  assert.deepEqual(store.controllerSteps(runId).map((s) => s.step), [1, 2, 3, 4]);
+  assert.deepEqual(
+    store.controllerSteps(runId).map((s) => s.step),
+    [1, 2, 3, 4],
+  );
   const types = events.map((e) => e.type);
   assert.equal(types[0], 'run-started');
   assert.equal(types.at(-1), 'run-finished');
@@ -129,7 +134,10 @@ test('--trials is refused for a one-shot search, and no run is created', () => {
   const file = join(dir, 'tiny.nas.yaml');
   writeFileSync(file, searchText('random-ws'));
   const store = new Store(join(dir, 'runs.db'));
-  assert.throws(() => createRunFromFile(store, file, { trials: 5 }), /--trials does not apply to a random-ws search, whose trials follow from its strategy \(12 here\)/);
+  assert.throws(
+    () => createRunFromFile(store, file, { trials: 5 }),
+    /--trials does not apply to a random-ws search, whose trials follow from its strategy \(12 here\)/,
+  );
   assert.deepEqual(store.listRuns(), []);
   store.close();
 });

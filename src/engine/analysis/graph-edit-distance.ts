@@ -125,7 +125,8 @@ function exactDistance(first: LabelledGraph, second: LabelledGraph, upperBound: 
   let best = upperBound;
   const mapping = new Int32Array(n).fill(DELETED);
   const used = new Array<boolean>(b.nodes.length).fill(false);
-  const imageEdge = (from: number, to: number) => (mapping[from] === DELETED || mapping[to] === DELETED ? NO_EDGE : b.adjacency[mapping[from]][mapping[to]]);
+  const imageEdge = (from: number, to: number) =>
+    mapping[from] === DELETED || mapping[to] === DELETED ? NO_EDGE : b.adjacency[mapping[from]][mapping[to]];
   /** What is left of a (from node `next`) against what is free in b; node and edge labels are distinct ids. */
   const lowerBound = (next: number) => {
     countsA.fill(0);

@@ -1,7 +1,14 @@
 // The NAS-Bench-201 cell: six edges of fixed shape, each picking an operation; its architectures are
 // looked up in the benchmark's table, not trained.
 
-import { NASBENCH201_EDGES, NASBENCH201_NODES, NASBENCH201_OPERATIONS, cellStringOf, compileNasBench201, type NasBench201Operation } from '../../nasbench201.ts';
+import {
+  NASBENCH201_EDGES,
+  NASBENCH201_NODES,
+  NASBENCH201_OPERATIONS,
+  cellStringOf,
+  compileNasBench201,
+  type NasBench201Operation,
+} from '../../nasbench201.ts';
 import { indexIn, type SpaceKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
 
@@ -35,7 +42,10 @@ export const nasBench201Space: SpaceKind<NasBench201SpaceConfig, NasBench201Grap
   },
   compile: compileNasBench201,
   decode(_space, take) {
-    return { kind: 'nasbench201', edges: NASBENCH201_EDGES.map(({ from, to }) => ({ from, to, operation: NASBENCH201_OPERATIONS[take()] })) };
+    return {
+      kind: 'nasbench201',
+      edges: NASBENCH201_EDGES.map(({ from, to }) => ({ from, to, operation: NASBENCH201_OPERATIONS[take()] })),
+    };
   },
   encode(_space, graph, architecture) {
     NASBENCH201_EDGES.forEach(({ from, to }) => {

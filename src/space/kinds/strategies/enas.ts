@@ -7,7 +7,11 @@ import { weightSharingRules, weightSharingTrials, type WeightSharingConfig } fro
 
 // ENAS's controller learns from the scored children alone: the schema gives it no memory buffer
 // (`never`, rather than no key, keeps `controller.memory_buffer` readable on any controller).
-export type EnasStrategyConfig = { kind: 'enas'; controller: ControllerConfig & { memory_buffer?: never }; reward: RewardConfig } & WeightSharingConfig;
+export type EnasStrategyConfig = {
+  kind: 'enas';
+  controller: ControllerConfig & { memory_buffer?: never };
+  reward: RewardConfig;
+} & WeightSharingConfig;
 
 export const enasStrategy: StrategyKind<EnasStrategyConfig> = {
   kind: 'enas',

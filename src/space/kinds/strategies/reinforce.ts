@@ -32,9 +32,18 @@ function memoryBufferRules(buffer: MemoryBufferConfig, context: RuleContext): vo
   const report = (key: string, message: string, rule: string) =>
     context.report([...path, key], `${path.join('.')}.${key}: ${message} (rule: ${rule})`, rule, { fallbackPath: path });
   for (const key of ['add_per_step', 'replace', 'batch_size'] as const) {
-    if (buffer[key] > buffer.size) report(key, `must be at most memory_buffer.size (${buffer.size}), got ${buffer[key]}; the buffer never holds more than size architectures`, `buffer-${key.replace(/_/g, '-')}`);
+    if (buffer[key] > buffer.size)
+      report(
+        key,
+        `must be at most memory_buffer.size (${buffer.size}), got ${buffer[key]}; the buffer never holds more than size architectures`,
+        `buffer-${key.replace(/_/g, '-')}`,
+      );
   }
   if (buffer.loss_start_step < buffer.start_step) {
-    report('loss_start_step', `must be at least memory_buffer.start_step (${buffer.start_step}), got ${buffer.loss_start_step}; the supervised loss is taken on buffer architectures, and the buffer starts filling at start_step`, 'buffer-loss-start');
+    report(
+      'loss_start_step',
+      `must be at least memory_buffer.start_step (${buffer.start_step}), got ${buffer.loss_start_step}; the supervised loss is taken on buffer architectures, and the buffer starts filling at start_step`,
+      'buffer-loss-start',
+    );
   }
 }
