@@ -250,14 +250,12 @@ export function activate(context: vscode.ExtensionContext): void {
     if (runIds.length < 2) {
       const runs = await listRuns();
       const picked = await vscode.window.showQuickPick(
-        runs
-          .reverse()
-          .map((run) => ({
-            label: `#${run.id} ${run.name}`,
-            description: `${run.strategy} · ${run.status} · best ${run.bestReward?.toFixed(3) ?? '-'}`,
-            picked: runIds.includes(run.id) || run.id === runOf(node)?.id,
-            run,
-          })),
+        runs.reverse().map((run) => ({
+          label: `#${run.id} ${run.name}`,
+          description: `${run.strategy} · ${run.status} · best ${run.bestReward?.toFixed(3) ?? '-'}`,
+          picked: runIds.includes(run.id) || run.id === runOf(node)?.id,
+          run,
+        })),
         { title: 'NAS: Compare Runs', placeHolder: 'Pick two or more runs', canPickMany: true },
       );
       runIds = (picked ?? []).map((item) => item.run.id);

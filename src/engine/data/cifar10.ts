@@ -56,6 +56,11 @@ function batchFiles(path: string): string[] {
     const found = BATCH_FILES.map((name) => join(dir, name)).filter(isFile);
     if (found.length > 0) return found;
   }
-  const pythonVersion = isFile(join(path, 'data_batch_1')) ? ' This looks like the Python version; download the binary version (cifar-10-binary.tar.gz).' : '';
-  throw new DatasetError(path, `no CIFAR-10 batches here: expected data_batch_1.bin .. data_batch_5.bin and/or test_batch.bin.${pythonVersion}`);
+  const pythonVersion = isFile(join(path, 'data_batch_1'))
+    ? ' This looks like the Python version; download the binary version (cifar-10-binary.tar.gz).'
+    : '';
+  throw new DatasetError(
+    path,
+    `no CIFAR-10 batches here: expected data_batch_1.bin .. data_batch_5.bin and/or test_batch.bin.${pythonVersion}`,
+  );
 }
