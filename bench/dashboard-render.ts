@@ -128,18 +128,21 @@ function page(): string {
     `font-src 'self'`,
     `script-src 'nonce-${NONCE}'`,
   ].join('; ');
-  return `<!DOCTYPE html>
+  return (
+    `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/panels.css">
 <style>
 /* A few of the variables VS Code's Dark Modern theme sets on a webview. */
-html { --vscode-font-family: system-ui, sans-serif; --vscode-font-size: 13px; --vscode-editor-foreground: #cccccc; --vscode-editor-background: #1f1f1f;
+html { --vscode-font-family: system-ui, sans-serif; --vscode-font-size: 13px; ` +
+    `--vscode-editor-foreground: #cccccc; --vscode-editor-background: #1f1f1f;
   --vscode-descriptionForeground: #9d9d9d; --vscode-panel-border: #2b2b2b; --vscode-charts-lines: rgba(204, 204, 204, 0.5);
   --vscode-charts-blue: #3794ff; --vscode-charts-red: #f14c4c; --vscode-charts-green: #89d185; --vscode-charts-yellow: #cca700;
   --vscode-charts-orange: #d18616; --vscode-charts-purple: #b180d7; --vscode-progressBar-background: #0078d4;
-  --vscode-badge-background: #616161; --vscode-badge-foreground: #f8f8f8; --vscode-list-hoverBackground: #2a2d2e; --vscode-focusBorder: #0078d4; }
+  --vscode-badge-background: #616161; --vscode-badge-foreground: ` +
+    `#f8f8f8; --vscode-list-hoverBackground: #2a2d2e; --vscode-focusBorder: #0078d4; }
 </style>
 </head><body class="vscode-dark">
 <div id="app"></div>
@@ -148,7 +151,8 @@ window.__posted = [];
 window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => undefined, setState: () => {} });
 </script>
 <script nonce="${NONCE}" src="/dashboard.js"></script>
-</body></html>`;
+</body></html>`
+  );
 }
 
 async function serve(folder: string): Promise<{ server: Server; url: string }> {
@@ -274,7 +278,9 @@ export async function runDashboardRenderBench(): Promise<void> {
       for (let i = 0; i < RUNS; i++) times.push(await measure(browser, served.url, data, errors));
       const med = median(times);
       console.log(
-        `dashboard_render trials=${trials} steps=${data.steps.length} decisions=${data.decisions.length} median_ms=${med.toFixed(1)} target_ms=${TARGET_MS} ratio=${(med / TARGET_MS).toFixed(2)} runs_ms=${times.map((t) => t.toFixed(1)).join(',')}`,
+        `dashboard_render trials=${trials} steps=${data.steps.length} decisions=${data.decisions.length} ` +
+          `median_ms=${med.toFixed(1)} target_ms=${TARGET_MS} ratio=${(med / TARGET_MS).toFixed(2)} ` +
+          `runs_ms=${times.map((t) => t.toFixed(1)).join(',')}`,
       );
       if (errors.length > 0) {
         failed = true;

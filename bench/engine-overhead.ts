@@ -49,7 +49,8 @@ export async function runEngineOverheadBench(): Promise<void> {
   // The controller's update and checkpoint dominate REINFORCE's share; fewer trials keep the bench short.
   const reinforce = await overheadPerTrial('reinforce', 200);
   console.log(
-    `engine_overhead strategy=reinforce trials=200 ms_per_trial=${reinforce.toFixed(3)} ratio_to_random=${(reinforce / random).toFixed(1)}x`,
+    `engine_overhead strategy=reinforce trials=200 ms_per_trial=${reinforce.toFixed(3)} ` +
+      `ratio_to_random=${(reinforce / random).toFixed(1)}x`,
   );
 }
 

@@ -136,7 +136,8 @@ export async function runNasBench201Bench(argv: string[]): Promise<void> {
       const r = await benchStrategy(strategy, dataset, evaluations, seeds);
       results.push(r);
       console.log(
-        `strategy=${r.strategy} dataset=${r.dataset} evaluations=${evaluations} seeds=${seeds} test_mean=${r.mean.toFixed(2)} test_std=${r.std.toFixed(2)} trials_per_s=${r.trialsPerSecond.toFixed(0)}`,
+        `strategy=${r.strategy} dataset=${r.dataset} evaluations=${evaluations} seeds=${seeds} ` +
+          `test_mean=${r.mean.toFixed(2)} test_std=${r.std.toFixed(2)} trials_per_s=${r.trialsPerSecond.toFixed(0)}`,
       );
     }
   }

@@ -29,7 +29,10 @@ function withStrategy(strategy: string): string {
 }
 
 const STRATEGIES: Record<string, string> = {
-  enas: '{ kind: enas, epochs: 16, batch_size: 32, learning_rate: 0.003, children_per_epoch: 8, final_samples: 10, controller: { hidden: 32, learning_rate: 0.0035, batch_size: 4, temperature: 5, tanh_constant: 2.5 } }',
+  enas:
+    '{ kind: enas, epochs: 16, batch_size: 32, learning_rate: 0.003, children_per_epoch: 8, final_samples: ' +
+    '10, controller: { hidden: 32, learning_rate: 0.0035, batch_size: 4, temperature: 5, tanh_constant: ' +
+    '2.5 } }',
   'random-ws': '{ kind: random-ws, epochs: 16, batch_size: 32, learning_rate: 0.003, children_per_epoch: 8, final_samples: 10 }',
   // Same space and epochs over the training set; DARTS's own defaults otherwise.
   darts: '{ kind: darts, epochs: 4, batch_size: 32, retrain: 1 }',
@@ -93,10 +96,12 @@ export async function runOneShotBench(): Promise<void> {
         (randomWs.store.listTrials(randomWs.runId).find((t) => t.evaluator === 'train-from-scratch')?.metrics?.seconds ?? 0)) /
       trainings.length;
     console.log(
-      `one_shot cost_per_architecture shared_weights_s=${sharedSeconds.toFixed(3)} (whole validation set, trained supernet) from_scratch_s=${scratchSeconds.toFixed(2)} (${evaluation.epochs} epochs) ratio=${(scratchSeconds / sharedSeconds).toFixed(0)}x`,
+      `one_shot cost_per_architecture shared_weights_s=${sharedSeconds.toFixed(3)} (whole validation set, trained supernet) ` +
+        `from_scratch_s=${scratchSeconds.toFixed(2)} (${evaluation.epochs} epochs) ratio=${(scratchSeconds / sharedSeconds).toFixed(0)}x`,
     );
     console.log(
-      `one_shot cost_per_architecture_with_supernet_training amortised_s=${amortised.toFixed(2)} over ${trainings.length} scored children ratio=${(scratchSeconds / amortised).toFixed(1)}x`,
+      `one_shot cost_per_architecture_with_supernet_training amortised_s=${amortised.toFixed(2)} ` +
+        `over ${trainings.length} scored children ratio=${(scratchSeconds / amortised).toFixed(1)}x`,
     );
     const fmt = (values: number[]) => values.map((v) => v.toFixed(3)).join(' ');
     console.log(
@@ -122,7 +127,9 @@ export async function runOneShotBench(): Promise<void> {
       );
       const m = retrained?.metrics;
       console.log(
-        `  ${kind.padEnd(10)}  ${outcome.seconds.toFixed(1).padStart(16)}  ${sharedBest.toFixed(3).padStart(10)}  ${(m ? m.valAccuracy.toFixed(3) : '-').padStart(13)}  ${(m ? m.testAccuracy.toFixed(3) : '-').padStart(14)}  ${m ? m.params : '-'}`,
+        `  ${kind.padEnd(10)}  ${outcome.seconds.toFixed(1).padStart(16)}  ${sharedBest.toFixed(3).padStart(10)} ` +
+          ` ${(m ? m.valAccuracy.toFixed(3) : '-').padStart(13)}  ${(m ? m.testAccuracy.toFixed(3) : '-').padStart(14)} ` +
+          ` ${m ? m.params : '-'}`,
       );
       outcome.store.close();
     }

@@ -229,7 +229,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const shown = (file) => relative(process.cwd(), file) || file;
   if (cycles.length > 0) {
     console.error(
-      `Runtime import cycle${cycles.length > 1 ? 's' : ''} (make one side a type-only import, or move the shared part into a module both import):`,
+      `Runtime import cycle${cycles.length > 1 ? 's' : ''} (make one side a type-only import, or move the shared part into a module ` +
+        `both import):`,
     );
     for (const cycle of cycles) console.error(`  ${cycle.map(shown).join(' -> ')}`);
     process.exit(1);

@@ -47,7 +47,8 @@ appRoot().append(
   h(
     'p',
     { class: 'empty', id: 'insight-loading' },
-    'Sampling 100 architectures from the trained and from a fresh controller, and comparing every pair… (a few seconds; up to a minute for a cell space)',
+    'Sampling 100 architectures from the trained and from a fresh controller, and comparing every ' +
+      'pair… (a few seconds; up to a minute for a cell space)',
   ),
 );
 
@@ -86,7 +87,9 @@ function render(data: ControllerInsight): void {
       h(
         'span',
         { class: 'meta' },
-        `${data.samples} architectures sampled from each controller · trained controller: latest checkpoint, ${data.controllerSteps} update(s), ${data.trainedAs === 'supervised' ? 'with' : 'without'} a memory buffer · fresh controller: the run's own initialisation (seed ${run.seed})`,
+        `${data.samples} architectures sampled from each controller · trained controller: ` +
+          `latest checkpoint, ${data.controllerSteps} update(s), ${data.trainedAs === 'supervised' ? 'with' : 'without'} ` +
+          `a memory buffer · fresh controller: the run's own initialisation (seed ${run.seed})`,
       ),
     ),
   );
@@ -103,14 +106,17 @@ function render(data: ControllerInsight): void {
       h(
         'h2',
         {},
-        `Final hidden state of the trained controller: ${data.hiddenStates.length} architectures (rows) × ${data.hiddenVariance.length} units (columns)`,
+        `Final hidden state of the trained controller: ${data.hiddenStates.length} architectures ` +
+          `(rows) × ${data.hiddenVariance.length} units (columns)`,
       ),
     ),
     h('div', { class: 'heatmap-box' }, heat),
     h(
       'p',
       { class: 'caption' },
-      'Colour: the unit’s value (one hue below zero, another above, stronger further from zero). Below: each unit’s variance across the architectures; a unit that barely varies encodes nothing of the architecture.',
+      'Colour: the unit’s value (one hue below zero, another above, stronger further from zero). ' +
+        'Below: each unit’s variance across the architectures; a unit that barely varies encodes nothing ' +
+        'of the architecture.',
     ),
   );
   const variance = chartCard('chart-insight-variance', 'Variance of each hidden unit across the sampled architectures');
@@ -261,7 +267,14 @@ function spearmanTable(data: ControllerInsight): HTMLElement {
     h(
       'p',
       { class: 'caption' },
-      `Over every pair of sampled architectures: the L2 distance of their final hidden states against the operations they share, the connections they share, their graph edit distance (${data.gedMethod}) and their reward gap. A hidden state that encodes the architecture correlates negatively with shared operations and connections, positively with edit distance. Rewards: ${data.rewardSource}. "Recorded during the search": the hidden states stored with the run's last trials, against their measured rewards. A controller that has collapsed samples few distinct architectures, and their identical pairs weigh on the ranks: the "distinct only" rows compare each controller's distinct architectures alone.`,
+      `Over every pair of sampled architectures: the L2 distance of their final hidden states against ` +
+        `the operations they share, the connections they share, their graph edit distance (${data.gedMethod}) and their ` +
+        `reward gap. A hidden state that encodes the architecture correlates negatively with shared ` +
+        `operations and connections, positively with edit distance. Rewards: ${data.rewardSource}. "Recorded during the ` +
+        `search": the hidden states stored with the run's last trials, against their measured rewards. ` +
+        `A controller that has collapsed samples few distinct architectures, and their identical pairs ` +
+        `weigh on the ranks: the "distinct only" rows compare each controller's distinct architectures ` +
+        `alone.`,
     ),
   );
 }

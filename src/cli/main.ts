@@ -194,7 +194,8 @@ async function search(mode: 'search' | 'resume', args: ParsedArgs, out: Write, e
     const trials = store.listTrials(runId, 'reward');
     const run = store.getRun(runId)!;
     out(
-      `\nrun ${runId} "${run.name}": ${status}, ${run.trialsDone}/${run.budgetTrials} trials, backend ${run.backend}, database ${store.path}\n\n`,
+      `\nrun ${runId} "${run.name}": ${status}, ${run.trialsDone}/${run.budgetTrials} ` +
+        `trials, backend ${run.backend}, database ${store.path}\n\n`,
     );
     out(`${table(TRIAL_HEADER, trialRows(trials.slice(0, 10)))}\n`);
     const best = trials.find((t) => t.status === 'done');
@@ -272,10 +273,12 @@ function insightText(insight: ControllerInsight): string {
   ]);
   const variance = insight.hiddenVariance;
   return [
-    `run ${run.id} "${run.name}": controller insight, ${insight.samples} architectures sampled from each controller; trained = latest checkpoint after ${insight.controllerSteps} update(s)`,
+    `run ${run.id} "${run.name}": controller insight, ${insight.samples} architectures sampled from each controller; trained = latest ` +
+      `checkpoint after ${insight.controllerSteps} update(s)`,
     '',
     `Spearman correlation, over every pair of sampled architectures, between the L2 distance of their final hidden states and:`,
-    `common_ops (operations shared), common_connections (connections shared), ged (graph edit distance, ${insight.gedMethod}), reward_gap (|reward difference|).`,
+    `common_ops (operations shared), common_connections (connections shared), ged (graph edit distance, ${insight.gedMethod}), ` +
+      `reward_gap (|reward difference|).`,
     `A hidden state that encodes the architecture gives negative values for common_ops and common_connections and positive ones for ged.`,
     '',
     table(header, rows),
@@ -283,12 +286,16 @@ function insightText(insight: ControllerInsight): string {
     absent,
     `rewards: ${insight.rewardSource}`,
     `"recorded during the search": the hidden states stored with the run's last finished trials, against their measured rewards.`,
-    `distinct: different architectures among those sampled; a collapsed controller repeats a few, and its identical pairs (distance 0, everything shared) weigh on the ranks. "distinct only" rows: the same over each controller's distinct architectures.`,
+    `distinct: different architectures among those sampled; a collapsed controller repeats a few, ` +
+      `and its identical pairs (distance 0, everything shared) weigh on the ranks. "distinct only" ` +
+      `rows: the same over each controller's distinct architectures.`,
     '',
     'per decision, mean over the samples: probability of the most likely option, and entropy (nats)',
     table(['decision', 'trained argmax', 'fresh argmax', 'trained entropy', 'fresh entropy'], decisions),
     '',
-    `hidden state of the trained controller: ${variance.length} units, variance across architectures min ${fmt(Math.min(...variance), 5)}, mean ${fmt(variance.reduce((a, b) => a + b, 0) / variance.length, 5)}, max ${fmt(Math.max(...variance), 5)}`,
+    `hidden state of the trained controller: ${variance.length} units, variance across ` +
+      `architectures min ${fmt(Math.min(...variance), 5)}, mean ${fmt(variance.reduce((a, b) => a + b, 0) / variance.length, 5)}, ` +
+      `max ${fmt(Math.max(...variance), 5)}`,
   ].join('\n');
 }
 
@@ -373,7 +380,8 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
           if (trial.metrics) {
             const m = trial.metrics;
             out(
-              `val_acc ${fmt(m.valAccuracy)}  test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'}  flops ${m.flops ?? '-'}  time ${formatDuration(m.seconds)}\n`,
+              `val_acc ${fmt(m.valAccuracy)}  test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'} ` +
+                ` flops ${m.flops ?? '-'}  time ${formatDuration(m.seconds)}\n`,
             );
           }
           if (trial.error) out(`error: ${trial.error}\n`);

@@ -98,7 +98,8 @@ export function activate(context: vscode.ExtensionContext): void {
       return;
     }
     status.text = `$(beaker) NAS ${latest.done}/${latest.budget || '?'} · best ${latest.best === null ? '-' : latest.best.toFixed(3)}`;
-    status.tooltip = `NAS Studio: ${latest.name}${latest.runId === undefined ? '' : ` (run ${latest.runId})`}. Click to open its dashboard.`;
+    status.tooltip =
+      `NAS Studio: ${latest.name}${latest.runId === undefined ? '' : ` (run ${latest.runId})`}. ` + `Click to open its dashboard.`;
     status.show();
   };
   let refreshTimer: NodeJS.Timeout | undefined;

@@ -154,7 +154,8 @@ export class SearchManager implements vscode.Disposable {
         progress.done = event.run.trialsDone;
         progress.best = event.run.bestReward;
         this.output.appendLine(
-          `run ${event.run.id} "${event.run.name}" ${event.resumed ? 'resumed' : 'started'}: ${event.run.strategy}, backend ${event.backend} (${event.backendDetail})`,
+          `run ${event.run.id} "${event.run.name}" ${event.resumed ? 'resumed' : 'started'}: ${event.run.strategy}, ` +
+            `backend ${event.backend} (${event.backendDetail})`,
         );
         break;
       case 'trial-finished': {
@@ -168,7 +169,8 @@ export class SearchManager implements vscode.Disposable {
       }
       case 'controller-step':
         this.output.appendLine(
-          `run ${event.step.runId} controller step ${event.step.step}: loss ${event.step.loss.toFixed(4)}, baseline ${event.step.baseline.toFixed(4)}, entropy ${event.step.entropy.toFixed(3)}`,
+          `run ${event.step.runId} controller step ${event.step.step}: loss ${event.step.loss.toFixed(4)}, ` +
+            `baseline ${event.step.baseline.toFixed(4)}, entropy ${event.step.entropy.toFixed(3)}`,
         );
         break;
       case 'log':
@@ -176,7 +178,8 @@ export class SearchManager implements vscode.Disposable {
         break;
       case 'run-finished':
         this.output.appendLine(
-          `run ${event.run.id} ${event.run.status}: ${event.run.trialsDone}/${event.run.budgetTrials} trials${event.run.error ? ` (${event.run.error})` : ''}`,
+          `run ${event.run.id} ${event.run.status}: ${event.run.trialsDone}/${event.run.budgetTrials} ` +
+            `trials${event.run.error ? ` (${event.run.error})` : ''}`,
         );
         break;
       default:

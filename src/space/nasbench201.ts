@@ -59,7 +59,8 @@ export function architectureOfCellString(text: string): Architecture {
       const index = NASBENCH201_OPERATIONS.indexOf(operation as NasBench201Operation);
       if (index < 0 || source !== String(from)) {
         throw new Error(
-          `"${text}" is not a NAS-Bench-201 cell: edge "${edge}" into node ${to} must be op~${from} with op one of ${NASBENCH201_OPERATIONS.join(', ')}`,
+          `"${text}" is not a NAS-Bench-201 cell: edge "${edge}" into node ${to} must be op~${from} ` +
+            `with op one of ${NASBENCH201_OPERATIONS.join(', ')}`,
         );
       }
       architecture.push(index);

@@ -75,7 +75,8 @@ export function parseSearchText(text: string, file: string, options: ParseOption
 
 function parseGuarded(text: string, file: string, options: ParseOptions): ParseResult {
   if (text.length > MAX_TEXT_LENGTH) {
-    const message = `the file is too large to be a search file: ${text.length} characters (rule: too-large); allowed: at most ${MAX_TEXT_LENGTH}`;
+    const message =
+      `the file is too large to be a search file: ${text.length} characters (rule: too-large); ` + `allowed: at most ${MAX_TEXT_LENGTH}`;
     return { problems: [problemAtStart(file, message, 'too-large')] };
   }
   const lineCounter = new LineCounter();

@@ -63,7 +63,9 @@ export function schemaProblem(error: ErrorObject, doc: Document, at: Reporter): 
       const repeat = Math.max(error.params.i, error.params.j);
       const items = error.data as unknown[];
       const repeatPath = [...path, String(repeat)];
-      const message = `${pathLabel(repeatPath)}: ${describeValue(items[repeat])} is already listed at ${label}[${first}] (rule: unique-items); each choice may appear once`;
+      const message =
+        `${pathLabel(repeatPath)}: ${describeValue(items[repeat])} is already listed at ${label}[${first}] ` +
+        `(rule: unique-items); each choice may appear once`;
       return at(locate(doc, repeatPath).span, message, 'unique-items');
     }
     default:

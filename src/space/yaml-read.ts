@@ -77,28 +77,32 @@ export function characterProblem(text: string, file: string): Problem | undefine
   if (character === '\uFFFD') {
     return at(
       span,
-      `bytes that are not valid UTF-8 (shown as U+FFFD); is this a binary file or another encoding? (rule: invalid-encoding); allowed: text saved as UTF-8`,
+      `bytes that are not valid UTF-8 (shown as U+FFFD); is this a binary file or another encoding? ` +
+        `(rule: invalid-encoding); allowed: text saved as UTF-8`,
       'invalid-encoding',
     );
   }
   if (/[\u202A-\u202E\u2066-\u2069]/.test(character)) {
     return at(
       span,
-      `the bidirectional control character ${code} makes the text display in another order than it reads (rule: bidi-control); allowed: text without bidirectional overrides, embeddings or isolates`,
+      `the bidirectional control character ${code} makes the text display in another order than it reads ` +
+        `(rule: bidi-control); allowed: text without bidirectional overrides, embeddings or isolates`,
       'bidi-control',
     );
   }
   if (match[0].length > 1 || /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/.test(character)) {
     return at(
       span,
-      `the Unicode space ${code} at the start of a line is not indentation to YAML (rule: unicode-space); allowed: plain spaces (U+0020) for indentation`,
+      `the Unicode space ${code} at the start of a line is not indentation to YAML (rule: unicode-space); ` +
+        `allowed: plain spaces (U+0020) for indentation`,
       'unicode-space',
     );
   }
   const kind = /[\uD800-\uDFFF]/.test(character) ? 'an unpaired UTF-16 surrogate' : 'a control character';
   return at(
     span,
-    `${code} is ${kind}, which cannot appear in a YAML file; is this a binary file? (rule: non-printable); allowed: printable characters, tabs and line breaks`,
+    `${code} is ${kind}, which cannot appear in a YAML file; is this a binary file? (rule: non-printable); allowed: ` +
+      `printable characters, tabs and line breaks`,
     'non-printable',
   );
 }
@@ -136,7 +140,8 @@ export function parseTokens(text: string, lineCounter: LineCounter, at: Reporter
       return {
         problem: at(
           span,
-          `more than ${MAX_VALUES} values (keys, list items, settings) (rule: too-many-values); allowed: at most ${MAX_VALUES} values in a search file`,
+          `more than ${MAX_VALUES} values (keys, list items, settings) (rule: too-many-values); allowed: at most ${MAX_VALUES} ` +
+            `values in a search file`,
           'too-many-values',
         ),
       };
@@ -191,7 +196,8 @@ export function keyProblems(doc: Document, at: Reporter, lineCounter: LineCounte
           problems.push(
             at(
               span,
-              `a key must be a single word, got ${isSeq(key) ? 'a list' : 'a mapping'} (rule: complex-key); allowed: keys such as kind or layers`,
+              `a key must be a single word, got ${isSeq(key) ? 'a list' : 'a mapping'} (rule: ` +
+                `complex-key); allowed: keys such as kind or layers`,
               'complex-key',
             ),
           );
@@ -202,7 +208,9 @@ export function keyProblems(doc: Document, at: Reporter, lineCounter: LineCounte
             firstLine.set(name, span);
             continue;
           }
-          const message = `duplicate key ${quoted(name)}, already on line ${lineCounter.linePos(first.start).line} (rule: duplicate-key); allowed: each key once in a mapping`;
+          const message =
+            `duplicate key ${quoted(name)}, already on line ${lineCounter.linePos(first.start).line} ` +
+            `(rule: duplicate-key); allowed: each key once in a mapping`;
           problems.push(at(span, message, 'duplicate-key'));
         }
         if (problems.length >= MAX_REPORTED_ERRORS) return visit.BREAK;
@@ -240,7 +248,9 @@ export function aliasProblem(doc: Document, at: Reporter): Problem | undefined {
   if (unresolved !== undefined) {
     return at(
       spanOrStart(unresolved),
-      `alias *${unresolved.source} has no anchor &${unresolved.source} before it (rule: unknown-alias); allowed: aliases of anchors defined earlier in the file`,
+      `alias *${unresolved.source} has no anchor &${unresolved.source} before it (rule: ` +
+        `unknown-alias); allowed: aliases of anchors defined ` +
+        `earlier in the file`,
       'unknown-alias',
     );
   }
@@ -290,14 +300,17 @@ export function aliasProblem(doc: Document, at: Reporter): Problem | undefined {
   if (cyclic !== undefined) {
     return at(
       spanOrStart(cyclic),
-      `alias *${cyclic.source} is inside the value its anchor &${cyclic.source} names, so it would repeat forever (rule: alias-cycle); allowed: aliases of values that do not contain them`,
+      `alias *${cyclic.source} is inside the value its anchor &${cyclic.source} names, so it would repeat forever (rule: alias-cycle); ` +
+        `allowed: aliases of values that do not contain them`,
       'alias-cycle',
     );
   }
   if (culprit === undefined) return undefined;
   return at(
     spanOrStart(culprit),
-    `the aliases up to *${culprit.source} expand the file to more than ${MAX_EXPANDED_VALUES} values (rule: alias-limit); allowed: aliases that expand to at most ${MAX_EXPANDED_VALUES} values in all`,
+    `the aliases up to *${culprit.source} expand the file to more than ${MAX_EXPANDED_VALUES} ` +
+      `values (rule: alias-limit); allowed: aliases ` +
+      `that expand to at most ${MAX_EXPANDED_VALUES} values in all`,
     'alias-limit',
   );
 }

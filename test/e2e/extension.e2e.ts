@@ -112,7 +112,8 @@ test('start, stop and resume a search from the palette; the Runs tree and status
     async () => (await statusBarTexts(page)).find((t) => new RegExp(`NAS \\d+/${BUDGET} · best`).test(t)),
     60_000,
     async () =>
-      `the status bar to show "NAS <n>/${BUDGET} · best …" (it shows ${JSON.stringify(await statusBarTexts(page))}; messages ${JSON.stringify(await messages(page))})`,
+      `the status bar to show "NAS <n>/${BUDGET} · best …" (it shows ${JSON.stringify(await statusBarTexts(page))}; ` +
+      `messages ${JSON.stringify(await messages(page))})`,
     200,
   );
   if ((await runRow.getAttribute('aria-expanded')) !== 'true') await runRow.locator('.monaco-tl-twistie').click();

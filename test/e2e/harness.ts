@@ -108,7 +108,8 @@ export function assertSetup(): void {
   if (!existsSync(join(REPO, 'dist', 'extension.js'))) problems.push('dist/extension.js is missing: run `npm run build` first');
   if (problems.length > 0) {
     throw new Error(
-      `The e2e setup is incomplete:\n  - ${problems.join('\n  - ')}\nRun: bash scripts/e2e-setup.sh (as root, or with sudo for the Debian packages), then npm run build.`,
+      `The e2e setup is incomplete:\n  - ${problems.join('\n  - ')}\nRun: bash scripts/e2e-setup.sh (as root, or with sudo ` +
+        `for the Debian packages), then npm run build.`,
     );
   }
 }

@@ -97,7 +97,8 @@ for (const closePath of ['SIGTERM to code-server', 'Developer: Reload Window'] a
         async () => (await statusBarTexts(page)).find((t) => new RegExp(`NAS ([2-9]|\\d\\d+)/${BUDGET} · best`).test(t)),
         90_000,
         async () =>
-          `two trials or more in the status bar (it shows ${JSON.stringify(await statusBarTexts(page))}; messages ${JSON.stringify(await messages(page))})`,
+          `two trials or more in the status bar (it shows ${JSON.stringify(await statusBarTexts(page))}; ` +
+          `messages ${JSON.stringify(await messages(page))})`,
         200,
       );
       const runRow = viewPane(page, 'Runs').locator('.monaco-list-row').filter({ hasText: '#1 tiny' }).first();
@@ -118,7 +119,8 @@ for (const closePath of ['SIGTERM to code-server', 'Developer: Reload Window'] a
       const engines = processes.filter((p) => p.cmdline.includes('dist/engine.js'));
       const trainers = processes.filter((p) => p.cmdline.includes('trainer-process.js'));
       console.log(
-        `${closePath}: engines ${engines.map((p) => p.pid).join(', ')}; trainers ${trainers.map((p) => p.pid).join(', ')}; trials before ${JSON.stringify(before.trials)}`,
+        `${closePath}: engines ${engines.map((p) => p.pid).join(', ')}; trainers ${trainers.map((p) => p.pid).join(', ')}; ` +
+          `trials before ${JSON.stringify(before.trials)}`,
       );
       assert.ok(engines.length >= 2, `a search engine and the query engine (${JSON.stringify(processes)})`);
       assert.ok(trainers.length >= 1, `at least one trainer (${JSON.stringify(processes)})`);

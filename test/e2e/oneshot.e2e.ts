@@ -48,9 +48,11 @@ const SPACE = `space:
 
 const DARTS_EPOCHS = 2;
 const DARTS_RETRAIN = 1;
-const DARTS = `name: oneshot-darts
+const DARTS =
+  `name: oneshot-darts
 dataset: { kind: digits, validation_split: 0.2, seed: 1, max_train_examples: 128 }
-${SPACE}strategy: { kind: darts, epochs: ${DARTS_EPOCHS}, batch_size: 32, w_learning_rate: 0.05, alpha_learning_rate: 0.01, order: first, retrain: ${DARTS_RETRAIN} }
+${SPACE}strategy: { kind: darts, epochs: ${DARTS_EPOCHS}, batch_size: 32, w_learning_rate: 0.05, alpha_learning_rate: ` +
+  `0.01, order: first, retrain: ${DARTS_RETRAIN} }
 evaluation: { epochs: 1, batch_size: 32, optimizer: adam, learning_rate: 0.003 }
 runtime: { backend: cpu, seed: 1 }
 `;
@@ -59,9 +61,11 @@ const ENAS_EPOCHS = 2;
 const ENAS_CHILDREN = 4;
 const ENAS_FINAL = 3;
 const ENAS_TRIALS = ENAS_EPOCHS * ENAS_CHILDREN + ENAS_FINAL + 1;
-const ENAS = `name: oneshot-enas
+const ENAS =
+  `name: oneshot-enas
 dataset: { kind: digits, validation_split: 0.2, seed: 1, max_train_examples: 128 }
-${SPACE}strategy: { kind: enas, epochs: ${ENAS_EPOCHS}, batch_size: 32, learning_rate: 0.003, children_per_epoch: ${ENAS_CHILDREN}, final_samples: ${ENAS_FINAL}, controller: { hidden: 16, batch_size: 2 } }
+${SPACE}strategy: { kind: enas, epochs: ${ENAS_EPOCHS}, batch_size: 32, learning_rate: 0.003, children_per_epoch: ${ENAS_CHILDREN}, ` +
+  `final_samples: ${ENAS_FINAL}, controller: { hidden: 16, batch_size: 2 } }
 evaluation: { epochs: 1, batch_size: 32, optimizer: adam, learning_rate: 0.003 }
 runtime: { backend: cpu, seed: 1 }
 `;
@@ -391,7 +395,8 @@ test(
         },
         15_000,
         async () =>
-          `the alpha chart to repaint in the ${kind} theme (blue ${themeBlue}, foreground ${foreground}; chart ${JSON.stringify(await alphaChart(frame))})`,
+          `the alpha chart to repaint in the ${kind} theme (blue ${themeBlue}, foreground ${foreground}; ` +
+          `chart ${JSON.stringify(await alphaChart(frame))})`,
       );
       await frame
         .locator('#chart-alpha')

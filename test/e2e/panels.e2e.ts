@@ -386,7 +386,8 @@ test('A live run: its dashboard grows while the search runs; Stop Search stops i
     async () => (await statusBarTexts(page)).find((t) => new RegExp(`NAS ([1-9]\\d*)/${LIVE_BUDGET} · best`).test(t)),
     90_000,
     async () =>
-      `the live search to finish a trial (status bar ${JSON.stringify(await statusBarTexts(page))}; messages ${JSON.stringify(await messages(page))})`,
+      `the live search to finish a trial (status bar ${JSON.stringify(await statusBarTexts(page))}; ` +
+      `messages ${JSON.stringify(await messages(page))})`,
     200,
   );
   assert.equal(dbRun(dbPath, 2)?.status, 'running');
@@ -408,7 +409,8 @@ test('A live run: its dashboard grows while the search runs; Stop Search stops i
     500,
   );
   console.log(
-    `live dashboard: reward points ${first} → ${grown} in ${Date.now() - t1} ms; the database has ${dbTrials(dbPath, 2).filter((t) => t.status === 'done').length} done`,
+    `live dashboard: reward points ${first} → ${grown} in ${Date.now() - t1} ms; the ` +
+      `database has ${dbTrials(dbPath, 2).filter((t) => t.status === 'done').length} done`,
   );
   const counts = await chartCounts(frame);
   assert.ok(counts);

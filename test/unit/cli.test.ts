@@ -121,34 +121,37 @@ test('a writer killed with SIGKILL mid-run leaves a database that opens, and res
   assert.match(cli(['resume', '1', '--db', db]).stdout, /already done/);
 });
 
-test('Ctrl-C (SIGINT to the whole process group) stops the search: the run is stopped, trials in training interrupted, exit 0', async () => {
-  const db = freshDb();
-  const child = spawn(process.execPath, [CLI, 'search', tinySearchFile({ trials: 40 }), '--db', db], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  await new Promise<void>((resolve) => {
-    let seen = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (/trial 1\/40/.test(seen)) resolve();
+test(
+  'Ctrl-C (SIGINT to the whole process group) stops the search: the run is stopped, trials in ' + 'training interrupted, exit 0',
+  async () => {
+    const db = freshDb();
+    const child = spawn(process.execPath, [CLI, 'search', tinySearchFile({ trials: 40 }), '--db', db], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
-  });
-  process.kill(-child.pid!, 'SIGINT');
-  const code = await new Promise((resolve) => child.on('exit', resolve));
-  assert.equal(code, 0);
-  assert.match(stdout, /: stopped, \d+\/40 trials/);
-  const store = new Store(db);
-  const trials = store.listTrials(1);
-  assert.equal(store.getRun(1)?.status, 'stopped');
-  assert.ok(
-    trials.every((t) => t.status === 'done' || t.status === 'interrupted'),
-    trials.map((t) => t.status).join(','),
-  );
-  store.close();
-});
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    await new Promise<void>((resolve) => {
+      let seen = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (/trial 1\/40/.test(seen)) resolve();
+      });
+    });
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0);
+    assert.match(stdout, /: stopped, \d+\/40 trials/);
+    const store = new Store(db);
+    const trials = store.listTrials(1);
+    assert.equal(store.getRun(1)?.status, 'stopped');
+    assert.ok(
+      trials.every((t) => t.status === 'done' || t.status === 'interrupted'),
+      trials.map((t) => t.status).join(','),
+    );
+    store.close();
+  },
+);
 
 test('analyze: Table 1 of a reinforce run as JSON and as a table; a run of another strategy is refused', () => {
   const db = freshDb();

@@ -88,32 +88,35 @@ test('hungarian finds the cheapest assignment', () => {
   );
 });
 
-test('NAS-Bench-201 and cell architectures: one changed operation is one edit, and the shared operations and connections are counted', () => {
-  const space = { kind: 'nasbench201' } as const;
-  const a = similarityView(decodeArchitecture(space, [3, 3, 2, 1, 0, 4]));
-  const b = similarityView(decodeArchitecture(space, [3, 3, 2, 1, 4, 4]));
-  assert.equal(architectureEditDistance(a, a).distance, 0);
-  assert.equal(architectureEditDistance(a, b).distance, 1, 'none -> avg_pool inserts one edge');
-  assert.equal(commonOperations(a, b), 5);
-  assert.equal(commonConnections(a, b), 5);
+test(
+  'NAS-Bench-201 and cell architectures: one changed operation is one edit, and the shared operations ' + 'and connections are counted',
+  () => {
+    const space = { kind: 'nasbench201' } as const;
+    const a = similarityView(decodeArchitecture(space, [3, 3, 2, 1, 0, 4]));
+    const b = similarityView(decodeArchitecture(space, [3, 3, 2, 1, 4, 4]));
+    assert.equal(architectureEditDistance(a, a).distance, 0);
+    assert.equal(architectureEditDistance(a, b).distance, 1, 'none -> avg_pool inserts one edge');
+    assert.equal(commonOperations(a, b), 5);
+    assert.equal(commonConnections(a, b), 5);
 
-  const cell: CellSpaceConfig = {
-    kind: 'cell',
-    nodes: 2,
-    operations: ['conv3x3', 'max_pool', 'identity'],
-    cells_per_stage: 1,
-    stages: 1,
-    filters: 4,
-  };
-  const base = [0, 0, 1, 1, 2, 0, 0, 2, 1, 0, 0, 1, 2, 2, 1, 0];
-  const changedOp = [...base];
-  changedOp[3] = 2;
-  const x = similarityView(decodeArchitecture(cell, base));
-  const y = similarityView(decodeArchitecture(cell, changedOp));
-  assert.deepEqual(architectureEditDistance(x, y), { distance: 1, method: 'exact' });
-  assert.equal(commonOperations(x, x), 8);
-  assert.equal(commonOperations(x, y), 7);
-});
+    const cell: CellSpaceConfig = {
+      kind: 'cell',
+      nodes: 2,
+      operations: ['conv3x3', 'max_pool', 'identity'],
+      cells_per_stage: 1,
+      stages: 1,
+      filters: 4,
+    };
+    const base = [0, 0, 1, 1, 2, 0, 0, 2, 1, 0, 0, 1, 2, 2, 1, 0];
+    const changedOp = [...base];
+    changedOp[3] = 2;
+    const x = similarityView(decodeArchitecture(cell, base));
+    const y = similarityView(decodeArchitecture(cell, changedOp));
+    assert.deepEqual(architectureEditDistance(x, y), { distance: 1, method: 'exact' });
+    assert.equal(commonOperations(x, x), 8);
+    assert.equal(commonOperations(x, y), 7);
+  },
+);
 
 const CONTROLLER: ControllerConfig = {
   hidden: 16,
@@ -149,7 +152,9 @@ test('controller insight of a tabular REINFORCE run: profiles, hidden states, an
     `name: insight
 space: { kind: nasbench201 }
 evaluation: { kind: tabular, dataset: cifar10 }
-strategy: { kind: reinforce, controller: { hidden: 12, batch_size: 5, learning_rate: 0.02, memory_buffer: { size: 20, add_per_step: 5, replace: 2, batch_size: 10 } } }
+strategy: ` +
+      `{ kind: reinforce, controller: { hidden: 12, batch_size: 5, learning_rate: 0.02, memory_buffer: ` +
+      `{ size: 20, add_per_step: 5, replace: 2, batch_size: 10 } } }
 budget: { trials: 30 }
 runtime: { seed: 2 }
 `,

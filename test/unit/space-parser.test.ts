@@ -407,31 +407,35 @@ test('budget-batch: a REINFORCE batch larger than the budget is pointed at the b
   assert.deepEqual(parseSearchText(`${text}budget: { trials: 30 }\n`, 'x.nas.yaml').problems, []);
 });
 
-test('memory buffer: counts above its size are pointed at, defaults fill the rest, and the size itself is blamed when the count is a default', () => {
-  const withBuffer = (buffer: string) =>
-    MINIMAL.replace('strategy: { kind: reinforce }', `strategy:\n  kind: reinforce\n  controller: { memory_buffer: ${buffer} }`);
-  const [batch] = problemsOf(withBuffer('{ size: 8, batch_size: 9 }'));
-  assert.equal(batch.rule, 'buffer-batch-size');
-  assert.match(batch.message, /^strategy\.controller\.memory_buffer\.batch_size: must be at most memory_buffer\.size \(8\), got 9/);
-  // add_per_step and replace default to 5: a size of 3 is at fault, and is where the problem points.
-  const small = problemsOf(withBuffer('{ size: 3 }'));
-  assert.deepEqual(small.map((p) => p.rule).sort(), ['buffer-add-per-step', 'buffer-batch-size', 'buffer-replace']);
-  const parsed = parseSearchText(withBuffer('{ size: 50 }'), 'x.nas.yaml');
-  assert.deepEqual(parsed.problems, []);
-  const strategy = parsed.config?.strategy;
-  assert.ok(strategy?.kind === 'reinforce');
-  assert.deepEqual(strategy.controller.memory_buffer, {
-    size: 50,
-    start_step: 0,
-    add_per_step: 5,
-    replace: 5,
-    loss_start_step: 0,
-    batch_size: 20,
-  });
-  const plain = parseSearchText(MINIMAL, 'x.nas.yaml').config?.strategy;
-  assert.ok(plain?.kind === 'reinforce');
-  assert.equal(plain.controller.memory_buffer, undefined, 'absent unless written');
-});
+test(
+  'memory buffer: counts above its size are pointed at, defaults fill the rest, and the size ' +
+    'itself is blamed when the count is a default',
+  () => {
+    const withBuffer = (buffer: string) =>
+      MINIMAL.replace('strategy: { kind: reinforce }', `strategy:\n  kind: reinforce\n  controller: { memory_buffer: ${buffer} }`);
+    const [batch] = problemsOf(withBuffer('{ size: 8, batch_size: 9 }'));
+    assert.equal(batch.rule, 'buffer-batch-size');
+    assert.match(batch.message, /^strategy\.controller\.memory_buffer\.batch_size: must be at most memory_buffer\.size \(8\), got 9/);
+    // add_per_step and replace default to 5: a size of 3 is at fault, and is where the problem points.
+    const small = problemsOf(withBuffer('{ size: 3 }'));
+    assert.deepEqual(small.map((p) => p.rule).sort(), ['buffer-add-per-step', 'buffer-batch-size', 'buffer-replace']);
+    const parsed = parseSearchText(withBuffer('{ size: 50 }'), 'x.nas.yaml');
+    assert.deepEqual(parsed.problems, []);
+    const strategy = parsed.config?.strategy;
+    assert.ok(strategy?.kind === 'reinforce');
+    assert.deepEqual(strategy.controller.memory_buffer, {
+      size: 50,
+      start_step: 0,
+      add_per_step: 5,
+      replace: 5,
+      loss_start_step: 0,
+      batch_size: 20,
+    });
+    const plain = parseSearchText(MINIMAL, 'x.nas.yaml').config?.strategy;
+    assert.ok(plain?.kind === 'reinforce');
+    assert.equal(plain.controller.memory_buffer, undefined, 'absent unless written');
+  },
+);
 
 test('path-kind: mnist needs a folder and csv a file', () => {
   const mnist = MINIMAL.replace('{ kind: digits }', `{ kind: mnist, path: ${CSV_8X8} }`);
@@ -458,7 +462,9 @@ test('csv-columns: image_shape is checked against the first data row, the way th
     assert.deepEqual(position(problem), { line: 2, column: 54, endLine: 2, endColumn: 63, rule: 'csv-columns' });
     assert.equal(
       problem.message,
-      'dataset.image_shape: [2, 2, 1] needs 5 values per row (4 pixels, then the label), but line 3 of images.csv holds 13 (rule: csv-columns); allowed: an image_shape whose height × width × channels is 12',
+      'dataset.image_shape: [2, 2, 1] needs 5 values per row (4 pixels, then the label), but line ' +
+        '3 of images.csv holds 13 (rule: csv-columns); allowed: an image_shape whose height × width ' +
+        '× channels is 12',
     );
     // Gzip would need decompressing, and a first row longer than what is read is cut: the loader decides.
     writeFileSync(join(dir, 'images.csv'), gzipSync('1,2,3\n'));

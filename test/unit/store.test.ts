@@ -108,13 +108,16 @@ test('a version-2 database migrates: its trials were trained from scratch; alpha
   store.close();
   const raw = new Database(store.path);
   raw.exec(
-    'ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ALTER TABLE runs DROP COLUMN writer_started; ALTER TABLE trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes',
+    'ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ' +
+      'ALTER TABLE runs DROP COLUMN writer_started; ALTER TABLE trials DROP COLUMN evaluator; DROP ' +
+      'TABLE alpha_snapshots; DROP TABLE run_notes',
   );
   raw.pragma('user_version = 2');
   const graph = decodeArchitecture(config.space, [0, 0, 0, 0, 0, 0, 0]);
   raw
     .prepare(
-      `INSERT INTO trials (run_id, idx, status, architecture_json, arch_key, graph_json, started_at) VALUES (?, 0, 'done', '[0,0,0,0,0,0,0]', 'k', ?, 'then')`,
+      `INSERT INTO trials (run_id, idx, status, architecture_json, arch_key, graph_json, started_at) ` +
+        `VALUES (?, 0, 'done', '[0,0,0,0,0,0,0]', 'k', ?, 'then')`,
     )
     .run(runId, JSON.stringify(graph));
   raw.close();
@@ -180,7 +183,9 @@ test('a database of schema version 1 gains the hidden-state table and keeps its 
   const store = newStore();
   const { runId } = newRun(store);
   store.db.exec(
-    'ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ALTER TABLE runs DROP COLUMN writer_started; DROP TABLE controller_hidden_states; ALTER TABLE trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes',
+    'ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ' +
+      'ALTER TABLE runs DROP COLUMN writer_started; DROP TABLE controller_hidden_states; ALTER TABLE ' +
+      'trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes',
   );
   store.db.pragma('user_version = 1');
   store.close();

@@ -236,7 +236,9 @@ function edgeSides(graph: LabelledGraph): { out: string[][]; in: string[][] } {
   return { out, in: into };
 }
 
-/** Edits that turn one multiset of edge labels into another: substitutions for the surplus of the common size, then insertions or deletions. */
+/**
+ * Edits that turn one multiset of edge labels into another: substitutions for the surplus of the common size, then insertions or deletions.
+ */
 function multisetDistance<T>(x: readonly T[], y: readonly T[]): number {
   return Math.max(x.length, y.length) - multisetIntersection(x, y);
 }

@@ -21,7 +21,8 @@ export function loadCifar10(path: string): ImageDataset {
     if (bytes.length === 0 || bytes.length % RECORD_SIZE !== 0) {
       throw new DatasetError(
         file,
-        `size ${bytes.length} bytes is not a positive multiple of ${RECORD_SIZE} (1 label byte + 32x32x3 pixels); the file is truncated or not a CIFAR-10 binary batch`,
+        `size ${bytes.length} bytes is not a positive multiple of ${RECORD_SIZE} (1 label ` +
+          `byte + 32x32x3 pixels); the file is truncated or not a CIFAR-10 binary batch`,
       );
     }
   }

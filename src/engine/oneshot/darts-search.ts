@@ -48,7 +48,8 @@ export class DartsDiverged extends Error {
     readonly step: number,
   ) {
     super(
-      `DARTS diverged at epoch ${epoch}, step ${step}: its loss or architecture weights became NaN or infinite (try a smaller w_learning_rate or alpha_learning_rate)`,
+      `DARTS diverged at epoch ${epoch}, step ${step}: its loss or architecture weights became NaN or infinite (try ` +
+        `a smaller w_learning_rate or alpha_learning_rate)`,
     );
     this.name = 'DartsDiverged';
   }

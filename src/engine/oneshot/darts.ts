@@ -252,7 +252,9 @@ class DartsEpochs {
     emit({
       type: 'log',
       level: 'info',
-      message: `epoch ${epoch}: supernet train accuracy ${metrics.trainAccuracy.toFixed(3)}, derived cell ${validation.accuracy.toFixed(3)} on validation with shared weights`,
+      message:
+        `epoch ${epoch}: supernet train accuracy ${metrics.trainAccuracy.toFixed(3)}, derived ` +
+        `cell ${validation.accuracy.toFixed(3)} on validation with shared weights`,
     });
     if (note) {
       emit({ type: 'run-note', note });

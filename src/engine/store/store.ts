@@ -389,7 +389,8 @@ export class Store {
     const finished = status === 'running' ? null : now();
     this.db
       .prepare(
-        'UPDATE runs SET status = ?, error = ?, finished_at = ?, writer_pid = NULL, writer_host = NULL, writer_pid_namespace = NULL, writer_started = NULL WHERE id = ?',
+        'UPDATE runs SET status = ?, error = ?, finished_at = ?, writer_pid = NULL, writer_host = NULL, ' +
+          'writer_pid_namespace = NULL, writer_started = NULL WHERE id = ?',
       )
       .run(status, error, finished, runId);
   }
@@ -410,7 +411,8 @@ export class Store {
       const self = thisWriter();
       this.db
         .prepare(
-          `UPDATE runs SET status = 'running', writer_pid = ?, writer_host = ?, writer_pid_namespace = ?, writer_started = ?, error = NULL, finished_at = NULL WHERE id = ?`,
+          `UPDATE runs SET status = 'running', writer_pid = ?, writer_host = ?, writer_pid_namespace ` +
+            `= ?, writer_started = ?, error = NULL, finished_at = NULL WHERE id = ?`,
         )
         .run(self.pid, self.host, self.pidNamespace, self.started, runId);
     });
@@ -542,14 +544,16 @@ export class Store {
         );
       if (m) {
         const insertEpoch = this.db.prepare(
-          `INSERT INTO epochs (run_id, trial_idx, epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO epochs (run_id, trial_idx, epoch, train_loss, train_accuracy, val_loss, val_accuracy, ` +
+            `seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         );
         for (const e of m.curve) {
           const values = [e.trainLoss, e.trainAccuracy, e.valLoss, e.valAccuracy, e.seconds];
           // SQLite stores NaN as NULL, which these NOT NULL columns refuse with a message naming no trial.
           if (!values.every(Number.isFinite))
             throw new Error(
-              `trial ${trial.index} of run ${trial.runId}: epoch ${e.epoch} has a metric that is not a finite number (${values.join(', ')})`,
+              `trial ${trial.index} of run ${trial.runId}: epoch ${e.epoch} has a metric that ` +
+                `is not a finite number (${values.join(', ')})`,
             );
           insertEpoch.run(trial.runId, trial.index, e.epoch, ...values);
         }
@@ -611,7 +615,8 @@ export class Store {
   markRunningTrialsInterrupted(runId: number): number {
     return this.db
       .prepare(
-        `UPDATE trials SET status = 'interrupted', error = 'the search stopped before this trial finished', finished_at = ? WHERE run_id = ? AND status = 'running'`,
+        `UPDATE trials SET status = 'interrupted', error = 'the search stopped before this trial finished', ` +
+          `finished_at = ? WHERE run_id = ? AND status = 'running'`,
       )
       .run(now(), runId).changes;
   }
@@ -665,7 +670,8 @@ export class Store {
       this.markRunningTrialsInterrupted(runId);
       this.db
         .prepare(
-          `UPDATE runs SET status = 'interrupted', error = ?, finished_at = ?, writer_pid = NULL, writer_host = NULL, writer_pid_namespace = NULL, writer_started = NULL WHERE id = ? AND status = 'running'`,
+          `UPDATE runs SET status = 'interrupted', error = ?, finished_at = ?, writer_pid = NULL, writer_host ` +
+            `= NULL, writer_pid_namespace = NULL, writer_started = NULL WHERE id = ? AND status = 'running'`,
         )
         .run(reason, now(), runId);
     });

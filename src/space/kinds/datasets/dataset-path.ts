@@ -12,7 +12,8 @@ export function existingDatasetPath(
 ): { fullPath: string; status: Extract<PathStatus, { found: true }> } | undefined {
   const { fullPath, status } = files.inspect(path);
   if (status.found) return { fullPath, status };
-  const message = `dataset.path: ${status.reason}: ${fullPath} (rule: file-not-found); relative paths start at the folder of the search file`;
+  const message =
+    `dataset.path: ${status.reason}: ${fullPath} (rule: file-not-found); relative paths start at the folder of the search ` + `file`;
   context.report(DATASET_PATH, message, 'file-not-found');
   return undefined;
 }

@@ -37,7 +37,9 @@ export const nasBench201Space: SpaceKind<NasBench201SpaceConfig, NasBench201Grap
   },
   check(_space, context) {
     if (context.config.evaluation.kind === 'tabular') return;
-    const message = `space.kind: nasbench201 architectures are not trained here but looked up in the NAS-Bench-201 table; add evaluation: { kind: tabular } (rule: nasbench201-needs-tabular)`;
+    const message =
+      `space.kind: nasbench201 architectures are not trained here but looked up in the NAS-Bench-201 ` +
+      `table; add evaluation: { kind: tabular } (rule: nasbench201-needs-tabular)`;
     context.report(['space', 'kind'], message, 'nasbench201-needs-tabular');
   },
   compile: compileNasBench201,
