@@ -29,12 +29,14 @@ strategy: { kind: reinforce, controller: { hidden: 32, batch_size: 5, learning_r
 budget: { trials: ${evaluations} }
 `;
 
+const DIGITS_MEMORY_BUFFER = MEMORY_BUFFER.replace('start_step: 5', 'start_step: 2').replace('loss_start_step: 10', 'loss_start_step: 3');
 const DIGITS = (buffer: boolean, trials: number) =>
   `name: insight-digits${buffer ? '-buffer' : ''}
 dataset: { kind: digits, validation_split: 0.2, test_split: 0.1, seed: 1, max_train_examples: 256 }
 space: { kind: macro, layers: 3, filter_heights: [1, 3, 5], filter_widths: [1, 3, 5], filters: [4, 8], skip_connections: true }
 strategy: { kind: reinforce, controller: ` +
-  `{ hidden: 32, batch_size: 2, learning_rate: 0.01${buffer ? `, memory_buffer: ${MEMORY_BUFFER.replace('start_step: 5', 'start_step: 2').replace('loss_start_step: 10', 'loss_start_step: 3')}` : ''} ` +
+  `{ hidden: 32, batch_size: 2, learning_rate: 0.01` +
+  `${buffer ? `, memory_buffer: ${DIGITS_MEMORY_BUFFER}` : ''} ` +
   `} }
 evaluation: { epochs: 1, batch_size: 32, learning_rate: 0.003 }
 budget: { trials: ${trials} }
@@ -71,7 +73,8 @@ async function measure(name: string, text: (buffer: boolean) => string, seeds: n
         distinctRows[insight.trainedAs].push(insight.spearmanDistinct[insight.trainedAs]!);
         const trained = insight.spearman[insight.trainedAs]!;
         console.log(
-          `space=${name} buffer=${buffer} seed=${seed} steps=${insight.controllerSteps} ${SPEARMAN_COLUMNS.map((c) => `${c}=${trained[c]?.toFixed(3) ?? 'null'}`).join(' ')} ` +
+          `space=${name} buffer=${buffer} seed=${seed} steps=${insight.controllerSteps} ` +
+            `${SPEARMAN_COLUMNS.map((c) => `${c}=${trained[c]?.toFixed(3) ?? 'null'}`).join(' ')} ` +
             `distinct=${trained.distinct_architectures} ged_method=${insight.gedMethod}`,
         );
       }

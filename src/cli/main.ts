@@ -201,7 +201,8 @@ async function search(mode: 'search' | 'resume', args: ParsedArgs, out: Write, e
     const best = trials.find((t) => t.status === 'done');
     if (best)
       out(
-        `\nbest architecture (trial ${best.index}, reward ${fmt(best.reward)}, val_acc ${fmt(best.metrics?.valAccuracy)}):\n${drawArchitecture(best.graph)}\n`,
+        `\nbest architecture (trial ${best.index}, reward ${fmt(best.reward)}, val_acc ${fmt(best.metrics?.valAccuracy)}):\n` +
+          `${drawArchitecture(best.graph)}\n`,
       );
     return status === 'done' || status === 'stopped' ? 0 : 1;
   } finally {

@@ -164,7 +164,8 @@ function toDiagnostic(document: vscode.TextDocument, problem: Problem): vscode.D
 export function estimateSummary(estimate: SpaceEstimate): string {
   const architectures = `${formatArchitectureCount(estimate.log10Architectures)} architectures`;
   if (estimate.parameters === undefined) return architectures;
-  return `${architectures} · ${formatParameterCount(estimate.parameters.min)}–${formatParameterCount(estimate.parameters.max)} parameters`;
+  const { min, max } = estimate.parameters;
+  return `${architectures} · ${formatParameterCount(min)}–${formatParameterCount(max)} parameters`;
 }
 
 export function estimateDetail(estimate: SpaceEstimate): string {

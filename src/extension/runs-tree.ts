@@ -120,7 +120,8 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
           ? `val accuracy ${fmt(metrics.valAccuracy, 4)}, test ${fmt(metrics.testAccuracy, 4)}${size}, ${metrics.seconds.toFixed(1)} s\n\n`
           : '';
         item.tooltip = new vscode.MarkdownString(
-          `**trial ${trial.index}**: ${trial.status}, reward ${fmt(trial.reward, 4)}\n\n${measured}\`\`\`text\n${drawArchitecture(trial.graph)}\n\`\`\`${trial.error ? `\n\n${trial.error}` : ''}`,
+          `**trial ${trial.index}**: ${trial.status}, reward ${fmt(trial.reward, 4)}\n\n${measured}` +
+            `\`\`\`text\n${drawArchitecture(trial.graph)}\n\`\`\`${trial.error ? `\n\n${trial.error}` : ''}`,
         );
         item.command = { command: 'nasStudio.openTrial', title: 'Open Trial', arguments: [node] };
         return item;

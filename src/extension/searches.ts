@@ -163,7 +163,8 @@ export class SearchManager implements vscode.Disposable {
         if (trial.status !== 'interrupted') progress.done += 1;
         if (trial.reward !== null && (progress.best === null || trial.reward > progress.best)) progress.best = trial.reward;
         this.output.appendLine(
-          `run ${trial.runId} trial ${trial.index}: ${trial.status}${trial.reward === null ? '' : `, reward ${fmt(trial.reward)}`}${trial.error ? ` (${trial.error})` : ''}`,
+          `run ${trial.runId} trial ${trial.index}: ${trial.status}` +
+            `${trial.reward === null ? '' : `, reward ${fmt(trial.reward)}`}${trial.error ? ` (${trial.error})` : ''}`,
         );
         break;
       }

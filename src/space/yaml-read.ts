@@ -58,9 +58,16 @@ export function composeFirstDocument(tokens: CST.Token[], length: number): { doc
 // YAML allows only printable characters (YAML 1.2, section 5.1), and U+FFFD is what invalid UTF-8 decodes to.
 // Bidirectional overrides make text display in another order than it reads ("Trojan Source"), and a
 // Unicode space at the start of a line looks like indentation but is part of the key that follows.
-const SUSPICIOUS_CHARACTER =
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  /[\0-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFD\uFFFE\uFFFF\u202A-\u202E\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|^[ \t]*[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/m;
+const SUSPICIOUS_CHARACTER = new RegExp(
+  [
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    /[\0-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFD\uFFFE\uFFFF\u202A-\u202E\u2066-\u2069]/.source,
+    /[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.source,
+    /(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.source,
+    /^[ \t]*[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/.source,
+  ].join('|'),
+  'm',
+);
 
 export function characterProblem(text: string, file: string): Problem | undefined {
   const match = SUSPICIOUS_CHARACTER.exec(text);

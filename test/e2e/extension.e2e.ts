@@ -32,6 +32,7 @@ import {
 import { tinySearchText } from '../support/tiny.ts';
 
 const BUDGET = 40;
+const DONE_ALL = `done · ${BUDGET}/${BUDGET}`;
 const SEARCH_FILE = tinySearchText({ trials: BUDGET });
 const ENGINE_PROCESSES = 'dist/engine.js|trainer-process.js';
 
@@ -188,7 +189,7 @@ test('start, stop and resume a search from the palette; the Runs tree and status
   assert.equal(readRuns(dbPath).length, 1, 'resuming made no new run');
   await waitFor(() => !isAlive(resumed.writer_pid as number), 30_000, 'the resumed engine child to exit when the run is done');
   await waitFor(
-    async () => (await treeRows(page, 'Runs')).find((r) => r.label === '#1 tiny' && r.description.startsWith(`done · ${BUDGET}/${BUDGET}`)),
+    async () => (await treeRows(page, 'Runs')).find((r) => r.label === '#1 tiny' && r.description.startsWith(DONE_ALL)),
     30_000,
     async () => `the tree to show run 1 done (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`,
   );

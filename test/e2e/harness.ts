@@ -526,7 +526,8 @@ export async function waitFor<T>(
     if (Date.now() > deadline) {
       const description = typeof what === 'string' ? what : await what();
       throw new Error(
-        `Timed out after ${Math.round(timeout / 1000)} s waiting for ${description}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+        `Timed out after ${Math.round(timeout / 1000)} s waiting for ${description}` +
+          `${lastError ? ` (last error: ${String(lastError)})` : ''}`,
       );
     }
     await sleep(every);

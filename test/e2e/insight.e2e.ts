@@ -24,6 +24,7 @@ import {
 } from './harness.ts';
 
 const BUDGET = 60;
+const DONE_ALL = `done · ${BUDGET}/${BUDGET}`;
 const SEARCH = `name: insight
 space: { kind: nasbench201 }
 evaluation: { kind: tabular, dataset: cifar10 }
@@ -55,7 +56,7 @@ test(
     await runCommand(page, 'NAS: Start Architecture Search');
     await showViewContainer(page, 'NAS Studio');
     await waitFor(
-      async () => (await treeRows(page, 'Runs')).find((row) => row.level === 1 && row.description.startsWith(`done · ${BUDGET}/${BUDGET}`)),
+      async () => (await treeRows(page, 'Runs')).find((row) => row.level === 1 && row.description.startsWith(DONE_ALL)),
       90_000,
       async () => `the run done in the Runs tree (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`,
     );

@@ -156,9 +156,8 @@ for (const closePath of ['SIGTERM to code-server', 'Developer: Reload Window'] a
       // The extension host went through its terminate path (which runs deactivate) and did not crash.
       const hostLog = extensionHostLog(session);
       const terminating = hostLog.split('\n').find((line) => line.includes('Extension host terminating'));
-      console.log(
-        `${closePath}: ${terminating ?? '(no terminate line)'} / ${hostLog.split('\n').find((line) => /Extension host with pid \d+ exiting/.test(line)) ?? '(no exit line)'}`,
-      );
+      const exiting = hostLog.split('\n').find((line) => /Extension host with pid \d+ exiting/.test(line));
+      console.log(`${closePath}: ${terminating ?? '(no terminate line)'} / ${exiting ?? '(no exit line)'}`);
       assert.ok(terminating, `the extension host logged its terminate (deactivate) path:\n${hostLog.slice(-2000)}`);
 
       if (closePath === 'SIGTERM to code-server') {

@@ -443,7 +443,9 @@ test('A live run: its dashboard grows while the search runs; Stop Search stops i
     15_000,
     async () => {
       const shown = new Set((await datasetPoints(frame, 'reward', /^reward$/i)).map((p) => p.x));
-      return `the stopped run's chart to hold its ${done} done trials (missing trials ${JSON.stringify(doneIdx.filter((i) => !shown.has(i)))}; ${JSON.stringify(await chartCounts(frame))})`;
+      const missing = JSON.stringify(doneIdx.filter((i) => !shown.has(i)));
+      const counts = JSON.stringify(await chartCounts(frame));
+      return `the stopped run's chart to hold its ${done} done trials (missing trials ${missing}; ${counts})`;
     },
   );
   await snap(page, 'dashboard-live-stopped');

@@ -51,7 +51,8 @@ async function main(): Promise<number> {
   const { root, workspace, userData, extensions } = prepare();
   const vscodeExecutablePath = process.env.VSCODE_EXECUTABLE_PATH || undefined;
   console.log(
-    `NAS Studio desktop tests: workspace ${workspace}, VS Code ${vscodeExecutablePath ?? 'stable (downloaded by @vscode/test-electron, cached in .vscode-test/)'}`,
+    `NAS Studio desktop tests: workspace ${workspace}, ` +
+      `VS Code ${vscodeExecutablePath ?? 'stable (downloaded by @vscode/test-electron, cached in .vscode-test/)'}`,
   );
   try {
     await runTests({
