@@ -20,17 +20,24 @@ import { PAPER_TABLE1, SPEARMAN_COLUMNS, type ControllerRow, type SpearmanRow } 
 /** The buffer, counted in controller updates: it starts filling after 5, the supervised loss joins after 10. */
 const MEMORY_BUFFER = '{ start_step: 5, size: 100, add_per_step: 10, replace: 5, loss_start_step: 10, batch_size: 20 }';
 
-const NASBENCH201 = (buffer: boolean, evaluations: number) => `name: insight-nasbench201${buffer ? '-buffer' : ''}
+const NASBENCH201 = (buffer: boolean, evaluations: number) =>
+  `name: insight-nasbench201${buffer ? '-buffer' : ''}
 space: { kind: nasbench201 }
 evaluation: { kind: tabular, dataset: cifar10 }
-strategy: { kind: reinforce, controller: { hidden: 32, batch_size: 5, learning_rate: 0.02${buffer ? `, memory_buffer: ${MEMORY_BUFFER}` : ''} } }
+strategy: { kind: reinforce, controller: { hidden: 32, batch_size: 5, learning_rate: ` +
+  `0.02${buffer ? `, memory_buffer: ${MEMORY_BUFFER}` : ''} } }
 budget: { trials: ${evaluations} }
 `;
 
-const DIGITS = (buffer: boolean, trials: number) => `name: insight-digits${buffer ? '-buffer' : ''}
+const DIGITS_MEMORY_BUFFER = MEMORY_BUFFER.replace('start_step: 5', 'start_step: 2').replace('loss_start_step: 10', 'loss_start_step: 3');
+const DIGITS = (buffer: boolean, trials: number) =>
+  `name: insight-digits${buffer ? '-buffer' : ''}
 dataset: { kind: digits, validation_split: 0.2, test_split: 0.1, seed: 1, max_train_examples: 256 }
 space: { kind: macro, layers: 3, filter_heights: [1, 3, 5], filter_widths: [1, 3, 5], filters: [4, 8], skip_connections: true }
-strategy: { kind: reinforce, controller: { hidden: 32, batch_size: 2, learning_rate: 0.01${buffer ? `, memory_buffer: ${MEMORY_BUFFER.replace('start_step: 5', 'start_step: 2').replace('loss_start_step: 10', 'loss_start_step: 3')}` : ''} } }
+strategy: { kind: reinforce, controller: ` +
+  `{ hidden: 32, batch_size: 2, learning_rate: 0.01` +
+  `${buffer ? `, memory_buffer: ${DIGITS_MEMORY_BUFFER}` : ''} ` +
+  `} }
 evaluation: { epochs: 1, batch_size: 32, learning_rate: 0.003 }
 budget: { trials: ${trials} }
 runtime: { backend: cpu }
@@ -65,7 +72,11 @@ async function measure(name: string, text: (buffer: boolean) => string, seeds: n
         rows[insight.trainedAs].push(insight.spearman[insight.trainedAs]!);
         distinctRows[insight.trainedAs].push(insight.spearmanDistinct[insight.trainedAs]!);
         const trained = insight.spearman[insight.trainedAs]!;
-        console.log(`space=${name} buffer=${buffer} seed=${seed} steps=${insight.controllerSteps} ${SPEARMAN_COLUMNS.map((c) => `${c}=${trained[c]?.toFixed(3) ?? 'null'}`).join(' ')} distinct=${trained.distinct_architectures} ged_method=${insight.gedMethod}`);
+        console.log(
+          `space=${name} buffer=${buffer} seed=${seed} steps=${insight.controllerSteps} ` +
+            `${SPEARMAN_COLUMNS.map((c) => `${c}=${trained[c]?.toFixed(3) ?? 'null'}`).join(' ')} ` +
+            `distinct=${trained.distinct_architectures} ged_method=${insight.gedMethod}`,
+        );
       }
     }
   } finally {
@@ -88,8 +99,16 @@ function table(title: string, rows: Rows): string {
   const names = { random: 'Random', supervised: 'Supervised (memory buffer)', unsupervised: 'Unsupervised' } as const;
   const lines = [['controller', ...SPEARMAN_COLUMNS, 'distinct archs', 'paper: common_ops, common_connections, ged, reward_gap']];
   for (const row of ['random', 'supervised', 'unsupervised'] as const) {
-    const distinctCount = meanAndSpread(rows[row].map((r) => r.distinct_architectures), 1);
-    lines.push([names[row], ...SPEARMAN_COLUMNS.map((column) => meanAndSpread(rows[row].map((r) => r[column]))), distinctCount, PAPER_TABLE1[row].map((x) => x.toFixed(3)).join(', ')]);
+    const distinctCount = meanAndSpread(
+      rows[row].map((r) => r.distinct_architectures),
+      1,
+    );
+    lines.push([
+      names[row],
+      ...SPEARMAN_COLUMNS.map((column) => meanAndSpread(rows[row].map((r) => r[column]))),
+      distinctCount,
+      PAPER_TABLE1[row].map((x) => x.toFixed(3)).join(', '),
+    ]);
   }
   const widths = lines[0].map((_, i) => Math.max(...lines.map((line) => line[i].length)));
   const format = (line: string[]) => `| ${line.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
@@ -102,7 +121,10 @@ function direction(rows: Rows): string {
   const supervised = mean(rows.supervised);
   const unsupervised = mean(rows.unsupervised);
   const verdict = supervised < unsupervised ? 'reproduced' : 'not reproduced';
-  return `common_ops: supervised ${supervised.toFixed(3)} vs unsupervised ${unsupervised.toFixed(3)} (paper -0.404 vs -0.315): direction ${verdict}`;
+  return (
+    `common_ops: supervised ${supervised.toFixed(3)} vs unsupervised ${unsupervised.toFixed(3)} ` +
+    `(paper -0.404 vs -0.315): direction ${verdict}`
+  );
 }
 
 export async function runControllerInsightBench(argv: string[]): Promise<void> {
@@ -125,15 +147,27 @@ export async function runControllerInsightBench(argv: string[]): Promise<void> {
   const digitsTrials = count('digits-trials', values['digits-trials']);
 
   const nasbench = await measure('nasbench201', (buffer) => NASBENCH201(buffer, evaluations), seeds);
-  console.log(`\n${table(`NAS-Bench-201 (cifar10 table), ${evaluations} evaluations per run, ${seeds} seed(s), mean ± std over seeds; ${nasbench.seconds.toFixed(0)} s`, nasbench.rows)}`);
+  console.log(
+    `\n${table(
+      `NAS-Bench-201 (cifar10 table), ${evaluations} evaluations per run, ${seeds} seed(s), ` +
+        `mean ± std over seeds; ${nasbench.seconds.toFixed(0)} s`,
+      nasbench.rows,
+    )}`,
+  );
   console.log(direction(nasbench.rows));
-  console.log(`\n${table('The same over each controller\'s distinct architectures only', nasbench.distinctRows)}`);
+  console.log(`\n${table("The same over each controller's distinct architectures only", nasbench.distinctRows)}`);
   console.log(direction(nasbench.distinctRows));
   if (values['skip-digits']) return;
   const digits = await measure('digits', (buffer) => DIGITS(buffer, digitsTrials), 1);
-  console.log(`\n${table(`Digits (macro space, 3 layers, trained children), ${digitsTrials} trials per run, 1 seed; reward_gap over trained architectures only; ${digits.seconds.toFixed(0)} s`, digits.rows)}`);
+  console.log(
+    `\n${table(
+      `Digits (macro space, 3 layers, trained children), ${digitsTrials} trials per run, 1 seed; reward_gap over ` +
+        `trained architectures only; ${digits.seconds.toFixed(0)} s`,
+      digits.rows,
+    )}`,
+  );
   console.log(direction(digits.rows));
-  console.log(`\n${table('The same over each controller\'s distinct architectures only', digits.distinctRows)}`);
+  console.log(`\n${table("The same over each controller's distinct architectures only", digits.distinctRows)}`);
   console.log(direction(digits.distinctRows));
 }
 

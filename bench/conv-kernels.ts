@@ -60,17 +60,31 @@ function convLayerBench(): void {
   const filter = tf.randomUniform([3, 3, 16, 16], -1, 1) as tf.Tensor4D;
   const dy = tf.randomUniform([32, 16, 16, 16], -1, 1) as tf.Tensor4D;
   const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
-  const forward = (): void => tf.tidy(() => { tf.conv2d(x, filter, 1, 'same').dataSync(); });
-  const filterGrad = (): void => tf.tidy(() => {
-    (tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { ...attrs, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync();
-  });
-  const inputGrad = (): void => tf.tidy(() => {
-    (tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync();
-  });
-  const trainStep = (): void => tf.tidy(() => {
-    const loss = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy));
-    tf.grads(loss)([x, filter]).forEach((g) => g.dataSync());
-  });
+  const forward = (): void =>
+    tf.tidy(() => {
+      tf.conv2d(x, filter, 1, 'same').dataSync();
+    });
+  const filterGrad = (): void =>
+    tf.tidy(() => {
+      (
+        tf
+          .engine()
+          .runKernel(tf.Conv2DBackpropFilter, { x, dy }, { ...attrs, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor
+      ).dataSync();
+    });
+  const inputGrad = (): void =>
+    tf.tidy(() => {
+      (
+        tf
+          .engine()
+          .runKernel(tf.Conv2DBackpropInput, { dy, filter }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor
+      ).dataSync();
+    });
+  const trainStep = (): void =>
+    tf.tidy(() => {
+      const loss = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy));
+      tf.grads(loss)([x, filter]).forEach((g) => g.dataSync());
+    });
   const flops = 2 * 32 * 16 * 16 * 3 * 3 * 16 * 16;
 
   const measureAll = (fast: boolean) => {
@@ -122,20 +136,35 @@ async function childTrainBench(): Promise<void> {
     const model = childModel();
     // A tiny batch first compiles the training graph and JIT-warms the kernels cheaply.
     await model.trainOnBatch(smallXs, smallYs);
-    const ms = await medianMsAsync(async () => { await model.trainOnBatch(xs, ys); }, fast ? FAST_TIMING : STOCK_SLOW_TIMING);
+    const ms = await medianMsAsync(
+      async () => {
+        await model.trainOnBatch(xs, ys);
+      },
+      fast ? FAST_TIMING : STOCK_SLOW_TIMING,
+    );
     model.dispose();
     return ms;
   };
   const stockMs = await measure(false);
   const fastMs = await measure(true);
   useKernels(false);
-  const imagesPerSecond = (ms: number): string => (batch / ms * 1000).toFixed(0);
-  report('child_train_step', stockMs, fastMs, ` stock_images_per_s=${imagesPerSecond(stockMs)} fast_images_per_s=${imagesPerSecond(fastMs)}`);
+  const imagesPerSecond = (ms: number): string => ((batch / ms) * 1000).toFixed(0);
+  report(
+    'child_train_step',
+    stockMs,
+    fastMs,
+    ` stock_images_per_s=${imagesPerSecond(stockMs)} fast_images_per_s=${imagesPerSecond(fastMs)}`,
+  );
   tf.dispose([xs, ys, smallXs, smallYs]);
 }
 
-const macroLayer = (filterHeight: number, filterWidth: number, filters: number, inputs: number[]): MacroLayer =>
-  ({ filterHeight, filterWidth, filters, stride: 1, inputs });
+const macroLayer = (filterHeight: number, filterWidth: number, filters: number, inputs: number[]): MacroLayer => ({
+  filterHeight,
+  filterWidth,
+  filters,
+  stride: 1,
+  inputs,
+});
 
 /** A macro child whose later layers read concatenated skip inputs, built as the search builds it. */
 const SKIP_CHILD: MacroGraph = {
@@ -143,7 +172,12 @@ const SKIP_CHILD: MacroGraph = {
   layers: [macroLayer(3, 3, 16, []), macroLayer(3, 5, 32, [0]), macroLayer(1, 3, 8, [0, 1]), macroLayer(5, 5, 16, [1, 2])],
 };
 const SKIP_SPACE: MacroSpaceConfig = {
-  kind: 'macro', layers: 4, filter_heights: [1, 3, 5], filter_widths: [1, 3, 5], filters: [8, 16, 32], skip_connections: true,
+  kind: 'macro',
+  layers: 4,
+  filter_heights: [1, 3, 5],
+  filter_widths: [1, 3, 5],
+  filters: [8, 16, 32],
+  skip_connections: true,
 };
 
 /** One trainOnBatch (adam) of SKIP_CHILD on 8x8x1 digits, batch 64: the backward pass splits every concatenation. */
@@ -159,15 +193,25 @@ async function skipChildTrainBench(): Promise<void> {
     const model = buildModel(SKIP_CHILD, SKIP_SPACE, { inputShape: [8, 8, 1], classes: 10, seed: 1 });
     model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
     await model.trainOnBatch(smallXs, smallYs);
-    const ms = await medianMsAsync(async () => { await model.trainOnBatch(xs, ys); }, fast ? FAST_TIMING : STOCK_SLOW_TIMING);
+    const ms = await medianMsAsync(
+      async () => {
+        await model.trainOnBatch(xs, ys);
+      },
+      fast ? FAST_TIMING : STOCK_SLOW_TIMING,
+    );
     model.dispose();
     return ms;
   };
   const stockMs = await measure(false);
   const fastMs = await measure(true);
   useKernels(false);
-  const imagesPerSecond = (ms: number): string => (batch / ms * 1000).toFixed(0);
-  report('skip_child_train_step', stockMs, fastMs, ` stock_images_per_s=${imagesPerSecond(stockMs)} fast_images_per_s=${imagesPerSecond(fastMs)}`);
+  const imagesPerSecond = (ms: number): string => ((batch / ms) * 1000).toFixed(0);
+  report(
+    'skip_child_train_step',
+    stockMs,
+    fastMs,
+    ` stock_images_per_s=${imagesPerSecond(stockMs)} fast_images_per_s=${imagesPerSecond(fastMs)}`,
+  );
   tf.dispose([xs, ys, smallXs, smallYs]);
 }
 

@@ -53,7 +53,10 @@ function mulberry32(seed: number): () => number {
 export function syntheticRun(trials: number, decisionCount = 20): DashboardData {
   const random = mulberry32(trials);
   const createdAt = '2025-01-01T00:00:00.000Z';
-  const decisions = Array.from({ length: decisionCount }, (_, d) => `layer${Math.floor(d / 4)}.${['filter_height', 'filter_width', 'filters', 'stride'][d % 4]}`);
+  const decisions = Array.from(
+    { length: decisionCount },
+    (_, d) => `layer${Math.floor(d / 4)}.${['filter_height', 'filter_width', 'filters', 'stride'][d % 4]}`,
+  );
   const options = decisions.map((_, d) => 2 + (d % 3));
   const points: TrialPoint[] = [];
   let clock = 0;
@@ -86,7 +89,16 @@ export function syntheticRun(trials: number, decisionCount = 20): DashboardData 
       return raw.map((p) => p / sum);
     });
     const entropy = probabilities.reduce((total, probs) => total - probs.reduce((h, p) => h + (p > 0 ? p * Math.log(p) : 0), 0), 0);
-    steps.push({ runId: 1, step, loss: random(), meanReward: 0.3 + 0.4 * (step / (trials / 2)), baseline: 0.3 + 0.38 * (step / (trials / 2)), entropy, advantage: random() * 0.1 - 0.05, probabilities });
+    steps.push({
+      runId: 1,
+      step,
+      loss: random(),
+      meanReward: 0.3 + 0.4 * (step / (trials / 2)),
+      baseline: 0.3 + 0.38 * (step / (trials / 2)),
+      entropy,
+      advantage: random() * 0.1 - 0.05,
+      probabilities,
+    });
   }
   const run: RunRecord = {
     id: 1,
@@ -109,19 +121,28 @@ export function syntheticRun(trials: number, decisionCount = 20): DashboardData 
 }
 
 function page(): string {
-  const csp = [`default-src 'none'`, `img-src 'self' data:`, `style-src 'self' 'unsafe-inline'`, `font-src 'self'`, `script-src 'nonce-${NONCE}'`].join('; ');
-  return `<!DOCTYPE html>
+  const csp = [
+    `default-src 'none'`,
+    `img-src 'self' data:`,
+    `style-src 'self' 'unsafe-inline'`,
+    `font-src 'self'`,
+    `script-src 'nonce-${NONCE}'`,
+  ].join('; ');
+  return (
+    `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/panels.css">
 <style>
 /* A few of the variables VS Code's Dark Modern theme sets on a webview. */
-html { --vscode-font-family: system-ui, sans-serif; --vscode-font-size: 13px; --vscode-editor-foreground: #cccccc; --vscode-editor-background: #1f1f1f;
+html { --vscode-font-family: system-ui, sans-serif; --vscode-font-size: 13px; ` +
+    `--vscode-editor-foreground: #cccccc; --vscode-editor-background: #1f1f1f;
   --vscode-descriptionForeground: #9d9d9d; --vscode-panel-border: #2b2b2b; --vscode-charts-lines: rgba(204, 204, 204, 0.5);
   --vscode-charts-blue: #3794ff; --vscode-charts-red: #f14c4c; --vscode-charts-green: #89d185; --vscode-charts-yellow: #cca700;
   --vscode-charts-orange: #d18616; --vscode-charts-purple: #b180d7; --vscode-progressBar-background: #0078d4;
-  --vscode-badge-background: #616161; --vscode-badge-foreground: #f8f8f8; --vscode-list-hoverBackground: #2a2d2e; --vscode-focusBorder: #0078d4; }
+  --vscode-badge-background: #616161; --vscode-badge-foreground: ` +
+    `#f8f8f8; --vscode-list-hoverBackground: #2a2d2e; --vscode-focusBorder: #0078d4; }
 </style>
 </head><body class="vscode-dark">
 <div id="app"></div>
@@ -130,7 +151,8 @@ window.__posted = [];
 window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => undefined, setState: () => {} });
 </script>
 <script nonce="${NONCE}" src="/dashboard.js"></script>
-</body></html>`;
+</body></html>`
+  );
 }
 
 async function serve(folder: string): Promise<{ server: Server; url: string }> {
@@ -199,12 +221,27 @@ async function measure(browser: Browser, url: string, data: DashboardData, error
   );
   const counts = await p.evaluate(() => {
     const w = globalThis as unknown as PageGlobals;
-    return { rewardPoints: w.__nasCharts?.reward.data.datasets[0].data.length ?? -1, rows: w.document.querySelectorAll('#trial-table tbody tr.trial-row').length };
+    return {
+      rewardPoints: w.__nasCharts?.reward.data.datasets[0].data.length ?? -1,
+      rows: w.document.querySelectorAll('#trial-table tbody tr.trial-row').length,
+    };
   }, undefined);
-  if (process.env.NAS_BENCH_DEBUG) console.log(await p.evaluate(() => performance.getEntriesByType('mark').map((m) => `${m.name}=${m.startTime.toFixed(0)}`).join(' '), undefined));
-  if (process.env.NAS_BENCH_SCREENSHOT) await p.screenshot({ path: `${process.env.NAS_BENCH_SCREENSHOT}-${data.trials.length}.png`, fullPage: true });
+  if (process.env.NAS_BENCH_DEBUG)
+    console.log(
+      await p.evaluate(
+        () =>
+          performance
+            .getEntriesByType('mark')
+            .map((m) => `${m.name}=${m.startTime.toFixed(0)}`)
+            .join(' '),
+        undefined,
+      ),
+    );
+  if (process.env.NAS_BENCH_SCREENSHOT)
+    await p.screenshot({ path: `${process.env.NAS_BENCH_SCREENSHOT}-${data.trials.length}.png`, fullPage: true });
   await context.close();
-  if (counts.rewardPoints !== data.trials.filter((t) => t.reward !== null).length) errors.push(`reward chart has ${counts.rewardPoints} points`);
+  if (counts.rewardPoints !== data.trials.filter((t) => t.reward !== null).length)
+    errors.push(`reward chart has ${counts.rewardPoints} points`);
   if (counts.rows === 0 || counts.rows > 200) errors.push(`the table has ${counts.rows} rows in the DOM`);
   return ms;
 }
@@ -220,7 +257,15 @@ export async function runDashboardRenderBench(): Promise<void> {
   let server: Server | undefined;
   let browser: Browser | undefined;
   try {
-    await build({ entryPoints: [join(REPO, 'webview', 'dashboard.ts')], bundle: true, format: 'iife', platform: 'browser', minify: true, outfile: join(folder, 'dashboard.js'), logLevel: 'warning' });
+    await build({
+      entryPoints: [join(REPO, 'webview', 'dashboard.ts')],
+      bundle: true,
+      format: 'iife',
+      platform: 'browser',
+      minify: true,
+      outfile: join(folder, 'dashboard.js'),
+      logLevel: 'warning',
+    });
     copyFileSync(join(REPO, 'webview', 'panels.css'), join(folder, 'panels.css'));
     const served = await serve(folder);
     server = served.server;
@@ -232,7 +277,11 @@ export async function runDashboardRenderBench(): Promise<void> {
       const times: number[] = [];
       for (let i = 0; i < RUNS; i++) times.push(await measure(browser, served.url, data, errors));
       const med = median(times);
-      console.log(`dashboard_render trials=${trials} steps=${data.steps.length} decisions=${data.decisions.length} median_ms=${med.toFixed(1)} target_ms=${TARGET_MS} ratio=${(med / TARGET_MS).toFixed(2)} runs_ms=${times.map((t) => t.toFixed(1)).join(',')}`);
+      console.log(
+        `dashboard_render trials=${trials} steps=${data.steps.length} decisions=${data.decisions.length} ` +
+          `median_ms=${med.toFixed(1)} target_ms=${TARGET_MS} ratio=${(med / TARGET_MS).toFixed(2)} ` +
+          `runs_ms=${times.map((t) => t.toFixed(1)).join(',')}`,
+      );
       if (errors.length > 0) {
         failed = true;
         console.error(`  problems: ${[...new Set(errors)].join(' | ')}`);

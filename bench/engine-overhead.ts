@@ -48,7 +48,10 @@ export async function runEngineOverheadBench(): Promise<void> {
   console.log(`engine_overhead strategy=random trials=1000 ms_per_trial=${random.toFixed(3)}`);
   // The controller's update and checkpoint dominate REINFORCE's share; fewer trials keep the bench short.
   const reinforce = await overheadPerTrial('reinforce', 200);
-  console.log(`engine_overhead strategy=reinforce trials=200 ms_per_trial=${reinforce.toFixed(3)} ratio_to_random=${(reinforce / random).toFixed(1)}x`);
+  console.log(
+    `engine_overhead strategy=reinforce trials=200 ms_per_trial=${reinforce.toFixed(3)} ` +
+      `ratio_to_random=${(reinforce / random).toFixed(1)}x`,
+  );
 }
 
 if (require.main === module) void runEngineOverheadBench();

@@ -96,7 +96,13 @@ function table(results: Result[]): string {
   for (const dataset of new Set(results.map((r) => r.dataset))) {
     const limit = bestCell(dataset);
     for (const r of results.filter((result) => result.dataset === dataset)) {
-      rows.push([r.strategy, dataset, dataset === 'cifar10' ? (PAPER_CIFAR10[r.strategy] ?? '-') : '-', `${r.mean.toFixed(2)} ± ${r.std.toFixed(2)}`, (limit - r.mean).toFixed(2)]);
+      rows.push([
+        r.strategy,
+        dataset,
+        dataset === 'cifar10' ? (PAPER_CIFAR10[r.strategy] ?? '-') : '-',
+        `${r.mean.toFixed(2)} ± ${r.std.toFixed(2)}`,
+        (limit - r.mean).toFixed(2),
+      ]);
     }
     rows.push(['best cell', dataset, dataset === 'cifar10' ? PAPER_BEST_CELL : '-', limit.toFixed(2), '0.00']);
   }
@@ -108,14 +114,20 @@ function table(results: Result[]): string {
 export async function runNasBench201Bench(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { seeds: { type: 'string', default: '100' }, evaluations: { type: 'string', default: '100' }, dataset: { type: 'string', default: 'cifar10' } },
+    options: {
+      seeds: { type: 'string', default: '100' },
+      evaluations: { type: 'string', default: '100' },
+      dataset: { type: 'string', default: 'cifar10' },
+    },
   });
   const seeds = Number(values.seeds);
   const evaluations = Number(values.evaluations);
   if (!Number.isInteger(seeds) || seeds < 1) throw new Error(`--seeds must be a positive integer, got "${values.seeds}"`);
-  if (!Number.isInteger(evaluations) || evaluations < 1) throw new Error(`--evaluations must be a positive integer, got "${values.evaluations}"`);
+  if (!Number.isInteger(evaluations) || evaluations < 1)
+    throw new Error(`--evaluations must be a positive integer, got "${values.evaluations}"`);
   const datasets = values.dataset === 'all' ? [...TABULAR_DATASETS] : [values.dataset as TabularDataset];
-  if (!datasets.every((d) => TABULAR_DATASETS.includes(d))) throw new Error(`--dataset must be one of ${TABULAR_DATASETS.join(', ')} or all, got "${values.dataset}"`);
+  if (!datasets.every((d) => TABULAR_DATASETS.includes(d)))
+    throw new Error(`--dataset must be one of ${TABULAR_DATASETS.join(', ')} or all, got "${values.dataset}"`);
   // Strategies another branch has not registered yet are left out rather than failing the file.
   const registered = schema.properties.strategy.properties.kind.enum as string[];
   const results: Result[] = [];
@@ -123,7 +135,10 @@ export async function runNasBench201Bench(argv: string[]): Promise<void> {
     for (const strategy of Object.keys(STRATEGIES).filter((s) => registered.includes(s))) {
       const r = await benchStrategy(strategy, dataset, evaluations, seeds);
       results.push(r);
-      console.log(`strategy=${r.strategy} dataset=${r.dataset} evaluations=${evaluations} seeds=${seeds} test_mean=${r.mean.toFixed(2)} test_std=${r.std.toFixed(2)} trials_per_s=${r.trialsPerSecond.toFixed(0)}`);
+      console.log(
+        `strategy=${r.strategy} dataset=${r.dataset} evaluations=${evaluations} seeds=${seeds} ` +
+          `test_mean=${r.mean.toFixed(2)} test_std=${r.std.toFixed(2)} trials_per_s=${r.trialsPerSecond.toFixed(0)}`,
+      );
     }
   }
   console.log(`\n${table(results)}`);

@@ -29,7 +29,10 @@ function withStrategy(strategy: string): string {
 }
 
 const STRATEGIES: Record<string, string> = {
-  enas: '{ kind: enas, epochs: 16, batch_size: 32, learning_rate: 0.003, children_per_epoch: 8, final_samples: 10, controller: { hidden: 32, learning_rate: 0.0035, batch_size: 4, temperature: 5, tanh_constant: 2.5 } }',
+  enas:
+    '{ kind: enas, epochs: 16, batch_size: 32, learning_rate: 0.003, children_per_epoch: 8, final_samples: ' +
+    '10, controller: { hidden: 32, learning_rate: 0.0035, batch_size: 4, temperature: 5, tanh_constant: ' +
+    '2.5 } }',
   'random-ws': '{ kind: random-ws, epochs: 16, batch_size: 32, learning_rate: 0.003, children_per_epoch: 8, final_samples: 10 }',
   // Same space and epochs over the training set; DARTS's own defaults otherwise.
   darts: '{ kind: darts, epochs: 4, batch_size: 32, retrain: 1 }',
@@ -76,30 +79,58 @@ export async function runOneShotBench(): Promise<void> {
     const sharedSeconds = (performance.now() - sharedStarted) / 1000 / ARCHITECTURES;
     supernet.dispose();
 
-    const pool = await TrainerPool.start({ backend: 'cpu', dataset, baseDir: dirname(EXAMPLE) }, evaluation, (message) => console.warn(message));
+    const pool = await TrainerPool.start({ backend: 'cpu', dataset, baseDir: dirname(EXAMPLE) }, evaluation, (message) =>
+      console.warn(message),
+    );
     const scratchStarted = performance.now();
-    const scratch = await Promise.all(graphs.map((graph, i) => pool.evaluate({ architecture: architectures[i], graph, space: config.space, seed: 1000 + i }, () => {})));
+    const scratch = await Promise.all(
+      graphs.map((graph, i) => pool.evaluate({ architecture: architectures[i], graph, space: config.space, seed: 1000 + i }, () => {})),
+    );
     // The pool trains `size` children at once: the cost of one is the wall time times the parallelism.
     const scratchSeconds = ((performance.now() - scratchStarted) / 1000 / ARCHITECTURES) * pool.size;
     await pool.close();
 
     const trainings = randomWs.store.listTrials(randomWs.runId).filter((t) => t.evaluator === 'shared-weights');
-    const amortised = (randomWs.seconds - (randomWs.store.listTrials(randomWs.runId).find((t) => t.evaluator === 'train-from-scratch')?.metrics?.seconds ?? 0)) / trainings.length;
-    console.log(`one_shot cost_per_architecture shared_weights_s=${sharedSeconds.toFixed(3)} (whole validation set, trained supernet) from_scratch_s=${scratchSeconds.toFixed(2)} (${evaluation.epochs} epochs) ratio=${(scratchSeconds / sharedSeconds).toFixed(0)}x`);
-    console.log(`one_shot cost_per_architecture_with_supernet_training amortised_s=${amortised.toFixed(2)} over ${trainings.length} scored children ratio=${(scratchSeconds / amortised).toFixed(1)}x`);
+    const amortised =
+      (randomWs.seconds -
+        (randomWs.store.listTrials(randomWs.runId).find((t) => t.evaluator === 'train-from-scratch')?.metrics?.seconds ?? 0)) /
+      trainings.length;
+    console.log(
+      `one_shot cost_per_architecture shared_weights_s=${sharedSeconds.toFixed(3)} (whole validation set, trained supernet) ` +
+        `from_scratch_s=${scratchSeconds.toFixed(2)} (${evaluation.epochs} epochs) ratio=${(scratchSeconds / sharedSeconds).toFixed(0)}x`,
+    );
+    console.log(
+      `one_shot cost_per_architecture_with_supernet_training amortised_s=${amortised.toFixed(2)} ` +
+        `over ${trainings.length} scored children ratio=${(scratchSeconds / amortised).toFixed(1)}x`,
+    );
     const fmt = (values: number[]) => values.map((v) => v.toFixed(3)).join(' ');
-    console.log(`one_shot kendall_tau architectures=${ARCHITECTURES} tau=${kendallTau(shared, scratch.map((m) => m.valAccuracy)).toFixed(3)}`);
+    console.log(
+      `one_shot kendall_tau architectures=${ARCHITECTURES} tau=${kendallTau(
+        shared,
+        scratch.map((m) => m.valAccuracy),
+      ).toFixed(3)}`,
+    );
     console.log(`  shared-weight val accuracy: ${fmt(shared)}`);
     console.log(`  from-scratch val accuracy:  ${fmt(scratch.map((m) => m.valAccuracy))}`);
 
-    console.log('one_shot side_by_side (same cell space; enas and random-ws 16 epochs, darts 4; best architecture retrained from scratch):');
+    console.log(
+      'one_shot side_by_side (same cell space; enas and random-ws 16 epochs, darts 4; best architecture retrained from scratch):',
+    );
     console.log('  strategy    search+retrain_s  shared_val  retrained_val  retrained_test  params');
     for (const [kind, outcome] of outcomes) {
       const trials = outcome.store.listTrials(outcome.runId);
-      const retrained = trials.filter((t) => t.evaluator === 'train-from-scratch' && t.metrics).sort((a, b) => b.metrics!.valAccuracy - a.metrics!.valAccuracy)[0];
-      const sharedBest = Math.max(...trials.filter((t) => t.evaluator === 'shared-weights' && t.metrics).map((t) => t.metrics!.valAccuracy));
+      const retrained = trials
+        .filter((t) => t.evaluator === 'train-from-scratch' && t.metrics)
+        .sort((a, b) => b.metrics!.valAccuracy - a.metrics!.valAccuracy)[0];
+      const sharedBest = Math.max(
+        ...trials.filter((t) => t.evaluator === 'shared-weights' && t.metrics).map((t) => t.metrics!.valAccuracy),
+      );
       const m = retrained?.metrics;
-      console.log(`  ${kind.padEnd(10)}  ${outcome.seconds.toFixed(1).padStart(16)}  ${sharedBest.toFixed(3).padStart(10)}  ${(m ? m.valAccuracy.toFixed(3) : '-').padStart(13)}  ${(m ? m.testAccuracy.toFixed(3) : '-').padStart(14)}  ${m ? m.params : '-'}`);
+      console.log(
+        `  ${kind.padEnd(10)}  ${outcome.seconds.toFixed(1).padStart(16)}  ${sharedBest.toFixed(3).padStart(10)} ` +
+          ` ${(m ? m.valAccuracy.toFixed(3) : '-').padStart(13)}  ${(m ? m.testAccuracy.toFixed(3) : '-').padStart(14)} ` +
+          ` ${m ? m.params : '-'}`,
+      );
       outcome.store.close();
     }
   } finally {

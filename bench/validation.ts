@@ -69,7 +69,9 @@ export function runValidationBench(): void {
   for (const { name, ms } of perFile) console.log(`validation_file ${name} median_ms=${ms.toFixed(3)}`);
   console.log(`validation_first_call ms=${firstCall.toFixed(1)} (includes compiling the schema)`);
   console.log(
-    `validation: ${perFile.length} files, median ${median(perFile.map((file) => file.ms)).toFixed(2)} ms, slowest ${slowest.ms.toFixed(1)} ms (${slowest.name}), target ${TARGET_MS} ms: ${Math.floor(TARGET_MS / slowest.ms)}x under`,
+    `validation: ${perFile.length} files, median ${median(perFile.map((file) => file.ms)).toFixed(2)} ` +
+      `ms, slowest ${slowest.ms.toFixed(1)} ms (${slowest.name}), target ${TARGET_MS} ms: ${Math.floor(TARGET_MS / slowest.ms)}x ` +
+      `under`,
   );
 }
 

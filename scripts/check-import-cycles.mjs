@@ -22,8 +22,10 @@ export function withoutComments(source) {
   let braceDepth = 0;
   let lastSignificant = '';
   const blank = (text) => text.replace(/[^\n]/g, ' ');
-  const regexMayStart = () => lastSignificant === '' || /[(,=:[!&|?{};+\-*%<>~^]$/.test(lastSignificant)
-    || /\b(return|typeof|case|do|else|in|of|new|delete|void|throw|yield|await)$/.test(lastSignificant);
+  const regexMayStart = () =>
+    lastSignificant === '' ||
+    /[(,=:[!&|?{};+\-*%<>~^]$/.test(lastSignificant) ||
+    /\b(return|typeof|case|do|else|in|of|new|delete|void|throw|yield|await)$/.test(lastSignificant);
   const skipQuoted = (start, quote) => {
     let j = start + 1;
     while (j < source.length && source[j] !== quote && source[j] !== '\n') j += source[j] === '\\' ? 2 : 1;
@@ -45,7 +47,10 @@ export function withoutComments(source) {
     let inClass = false;
     while (j < source.length && source[j] !== '\n') {
       const c = source[j];
-      if (c === '\\') { j += 2; continue; }
+      if (c === '\\') {
+        j += 2;
+        continue;
+      }
       if (c === '[') inClass = true;
       else if (c === ']') inClass = false;
       else if (c === '/' && !inClass) return j + 1;
@@ -117,7 +122,11 @@ const EXPORT_FROM = /^[ \t]*export\s+(type\s+)?(\{[^}]*\}|\*(?:\s*as\s+[\w$]+)?)
 
 /** True for `{ type A, type B }`; `{}` still loads the module, so it is not type-only. */
 function onlyTypeSpecifiers(braces) {
-  const specifiers = braces.slice(1, -1).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const specifiers = braces
+    .slice(1, -1)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   return specifiers.length > 0 && specifiers.every((s) => /^type\s/.test(s));
 }
 
@@ -166,7 +175,12 @@ export function findImportCycles(folders) {
   const edges = new Map();
   const importsOf = (file) => {
     if (!edges.has(file)) {
-      edges.set(file, runtimeImports(readFileSync(file, 'utf8')).map((s) => resolveSpecifier(file, s)).filter((f) => f !== null));
+      edges.set(
+        file,
+        runtimeImports(readFileSync(file, 'utf8'))
+          .map((s) => resolveSpecifier(file, s))
+          .filter((f) => f !== null),
+      );
     }
     return edges.get(file);
   };
@@ -214,7 +228,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const cycles = findImportCycles(folders);
   const shown = (file) => relative(process.cwd(), file) || file;
   if (cycles.length > 0) {
-    console.error(`Runtime import cycle${cycles.length > 1 ? 's' : ''} (make one side a type-only import, or move the shared part into a module both import):`);
+    console.error(
+      `Runtime import cycle${cycles.length > 1 ? 's' : ''} (make one side a type-only import, or move the shared part into a module ` +
+        `both import):`,
+    );
     for (const cycle of cycles) console.error(`  ${cycle.map(shown).join(' -> ')}`);
     process.exit(1);
   }

@@ -48,7 +48,11 @@ export function panelChannel<V extends PanelView>(view: V): PanelChannel<V> {
 function showError(error: unknown): void {
   console.error(error);
   const app = appRoot();
-  const box = h('div', { class: 'error-box', role: 'alert' }, `The panel failed to render: ${error instanceof Error ? error.message : String(error)}`);
+  const box = h(
+    'div',
+    { class: 'error-box', role: 'alert' },
+    `The panel failed to render: ${error instanceof Error ? error.message : String(error)}`,
+  );
   app.prepend(box);
 }
 
@@ -65,7 +69,11 @@ export function appRoot(): HTMLElement {
 type Child = Node | string | number | null | undefined | false;
 
 /** An element with attributes and children; text is always set as text, never parsed as HTML. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes?: Record<string, string | number | boolean | undefined>, ...children: Child[]): HTMLElementTagNameMap[K];
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes?: Record<string, string | number | boolean | undefined>,
+  ...children: Child[]
+): HTMLElementTagNameMap[K];
 export function h(tag: string, attributes?: Record<string, string | number | boolean | undefined>, ...children: Child[]): HTMLElement;
 export function h(tag: string, attributes: Record<string, string | number | boolean | undefined> = {}, ...children: Child[]): HTMLElement {
   const element = document.createElement(tag);
@@ -86,7 +94,11 @@ export function append(parent: Element, children: Child[]): void {
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<string, string | number> = {}, text?: string): SVGElementTagNameMap[K] {
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string | number> = {},
+  text?: string,
+): SVGElementTagNameMap[K] {
   const element = document.createElementNS(SVG_NS, tag);
   for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
   if (text !== undefined) element.textContent = text;
@@ -122,7 +134,8 @@ function cssVariable(style: CSSStyleDeclaration, name: string, fallback: string)
 export function readTheme(): Theme {
   const style = getComputedStyle(document.body);
   const foreground = cssVariable(style, '--vscode-editor-foreground', style.color || 'gray');
-  const highContrast = document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light');
+  const highContrast =
+    document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light');
   const contrast = style.getPropertyValue('--vscode-contrastBorder').trim();
   const chart = (name: string) => cssVariable(style, `--vscode-charts-${name}`, foreground);
   const blue = chart('blue');
@@ -203,7 +216,12 @@ export function applyAxisTheme(chart: Chart<any, any>, theme: Theme): void {
   const options = chart.options as ChartOptions<'line'>;
   for (const scale of Object.values(options.scales ?? {})) {
     if (!scale) continue;
-    const s = scale as { ticks?: { color?: string; font?: { family?: string } }; grid?: { color?: string }; border?: { color?: string }; title?: { color?: string; font?: { family?: string } } };
+    const s = scale as {
+      ticks?: { color?: string; font?: { family?: string } };
+      grid?: { color?: string };
+      border?: { color?: string };
+      title?: { color?: string; font?: { family?: string } };
+    };
     if (s.ticks) s.ticks.color = theme.foreground;
     if (s.ticks?.font) s.ticks.font.family = theme.font;
     if (s.grid) s.grid.color = theme.grid;
@@ -221,7 +239,12 @@ export function applyAxisTheme(chart: Chart<any, any>, theme: Theme): void {
 /** A card with a heading and a fixed-height box for one chart canvas. */
 export function chartCard(id: string, title: string, ...controls: Child[]): { card: HTMLElement; canvas: HTMLCanvasElement } {
   const canvas = h('canvas', { id, role: 'img', 'aria-label': title });
-  const card = h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', {}, title), ...controls), h('div', { class: 'chart-box' }, canvas));
+  const card = h(
+    'section',
+    { class: 'card' },
+    h('div', { class: 'card-head' }, h('h2', {}, title), ...controls),
+    h('div', { class: 'chart-box' }, canvas),
+  );
   return { card, canvas };
 }
 

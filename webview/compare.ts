@@ -2,7 +2,19 @@
 // one colour per run (the theme's chart colours, dashed once they run out), legend with run names.
 import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset } from 'chart.js';
 import type { CompareData } from '../src/protocol/webview.ts';
-import { appRoot, applyAxisTheme, baseOptions, chartCard, h, linearAxis, panelChannel, onThemeChange, readTheme, seriesDash, type Theme } from './common.ts';
+import {
+  appRoot,
+  applyAxisTheme,
+  baseOptions,
+  chartCard,
+  h,
+  linearAxis,
+  panelChannel,
+  onThemeChange,
+  readTheme,
+  seriesDash,
+  type Theme,
+} from './common.ts';
 import { bestSoFar, bestSoFarOverTime, stepCorners, type XY } from './transforms.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
@@ -28,11 +40,24 @@ function render(data: CompareData): void {
   const names = data.runs.map(({ run }) => `${run.name} (#${run.id})`);
   const byTrial = chartCard('chart-compare-trials', 'Best reward so far, by trial');
   const byTime = chartCard('chart-compare-time', 'Best reward so far, by time');
-  app.append(h('header', { class: 'run-header' }, h('h1', {}, `Comparing ${data.runs.length} runs`), h('span', { class: 'meta' }, names.join(' · '))));
+  app.append(
+    h(
+      'header',
+      { class: 'run-header' },
+      h('h1', {}, `Comparing ${data.runs.length} runs`),
+      h('span', { class: 'meta' }, names.join(' · ')),
+    ),
+  );
   if (data.runs.length < 2) app.append(h('p', { class: 'empty' }, 'Pick two or more runs to compare.'));
   app.append(h('div', { class: 'charts' }, byTrial.card, byTime.card));
   const datasets = (series: (trials: CompareData['runs'][number]['trials']) => XY[]): ChartDataset<'line', XY[]>[] =>
-    data.runs.map(({ trials }, i) => ({ label: names[i], data: stepCorners(series(trials)), stepped: 'after', pointRadius: 0, borderWidth: 2 }));
+    data.runs.map(({ trials }, i) => ({
+      label: names[i],
+      data: stepCorners(series(trials)),
+      stepped: 'after',
+      pointRadius: 0,
+      borderWidth: 2,
+    }));
   charts = [
     chart(byTrial.canvas, theme, 'trials', datasets(bestSoFar)),
     // x in minutes since each run started

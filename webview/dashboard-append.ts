@@ -4,7 +4,18 @@ import type { Chart } from 'chart.js';
 import type { RunRecord } from '../src/protocol/engine.ts';
 import type { AlphaPoint, StepPoint, TrialPoint } from '../src/protocol/webview.ts';
 import { h } from './common.ts';
-import { argmaxSeries, bestSoFar, emaBaselineSeries, entropySeries, extendBestSoFar, paretoFront, perDecisionEntropy, stepCorners, trialsPerStep, type XY } from './transforms.ts';
+import {
+  argmaxSeries,
+  bestSoFar,
+  emaBaselineSeries,
+  entropySeries,
+  extendBestSoFar,
+  paretoFront,
+  perDecisionEntropy,
+  stepCorners,
+  trialsPerStep,
+  type XY,
+} from './transforms.ts';
 import type { State } from './dashboard-state.ts';
 import { updateHeader } from './dashboard-header.ts';
 import { refreshTable } from './dashboard-table.ts';
@@ -110,7 +121,8 @@ export function replace<T>(target: T[], values: T[]): void {
 
 export function paretoSeries(trials: readonly TrialPoint[], series: State['series']): void {
   series.all.length = 0;
-  for (const t of trials) if (t.valAccuracy !== null && t.params !== null && t.params > 0) series.all.push({ x: t.params, y: t.valAccuracy });
+  for (const t of trials)
+    if (t.valAccuracy !== null && t.params !== null && t.params > 0) series.all.push({ x: t.params, y: t.valAccuracy });
   series.front.length = 0;
   for (const p of paretoFront(trials)) if (p.params > 0) series.front.push({ x: p.params, y: p.valAccuracy });
 }

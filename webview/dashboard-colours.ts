@@ -44,7 +44,10 @@ export function colours(colour: string, alpha: number): { borderColor: string; b
  * stroked with its dash, so a reduction line (dashed) gets an empty box with a dashed outline and
  * reads apart from the normal cell's filled one.
  */
-export function alphaColours(colour: string, cell: 'normal' | 'reduction'): { borderColor: string; backgroundColor: string; pointBorderColor: string } {
+export function alphaColours(
+  colour: string,
+  cell: 'normal' | 'reduction',
+): { borderColor: string; backgroundColor: string; pointBorderColor: string } {
   return cell === 'normal' ? colours(colour, 1) : { ...colours(colour, 1), backgroundColor: 'transparent' };
 }
 

@@ -37,7 +37,12 @@ export function buildHeader(run: RunRecord, current: () => State | undefined): H
     { class: 'run-header' },
     h('div', { class: 'title-row' }, title, status, h('span', { class: 'spacer' }), stop, resume),
     meta,
-    h('div', { class: 'progress-row' }, h('div', { class: 'progress', role: 'progressbar', 'aria-label': 'trials done' }, bar), progressText),
+    h(
+      'div',
+      { class: 'progress-row' },
+      h('div', { class: 'progress', role: 'progressbar', 'aria-label': 'trials done' }, bar),
+      progressText,
+    ),
     h('div', { class: 'facts' }, h('span', {}, 'Elapsed ', elapsed), h('span', {}, 'ETA ', eta), h('span', {}, 'Best reward ', best)),
   );
   const click = (kind: 'stop' | 'resume') => () => {
@@ -57,7 +62,13 @@ export function updateHeader(s: State): void {
   hd.title.textContent = run.name;
   hd.status.textContent = run.status;
   hd.status.className = `status status-${run.status}`;
-  hd.meta.textContent = [`run #${run.id}`, `strategy ${run.strategy}`, `${run.spaceKind} space`, `backend ${run.backend ?? '–'}`, `seed ${run.seed}`].join(' · ');
+  hd.meta.textContent = [
+    `run #${run.id}`,
+    `strategy ${run.strategy}`,
+    `${run.spaceKind} space`,
+    `backend ${run.backend ?? '–'}`,
+    `seed ${run.seed}`,
+  ].join(' · ');
   const fraction = run.budgetTrials > 0 ? Math.min(1, run.trialsDone / run.budgetTrials) : 0;
   hd.bar.style.width = `${(fraction * 100).toFixed(1)}%`;
   const progress = hd.bar.parentElement;

@@ -25,10 +25,28 @@ export function buildTable(current: () => State | undefined): Table {
     headers.set(key, button);
     return h('th', {}, button);
   };
-  const head = h('thead', {}, h('tr', {}, sortable('index', '#'), h('th', {}, 'status'), sortable('reward', 'reward'), h('th', {}, 'val acc'), sortable('params', 'params'), sortable('time', 'time (s)')));
+  const head = h(
+    'thead',
+    {},
+    h(
+      'tr',
+      {},
+      sortable('index', '#'),
+      h('th', {}, 'status'),
+      sortable('reward', 'reward'),
+      h('th', {}, 'val acc'),
+      sortable('params', 'params'),
+      sortable('time', 'time (s)'),
+    ),
+  );
   const body = h('tbody');
   const scroller = h('div', { class: 'table-scroll', tabindex: 0 }, h('table', { class: 'trials', id: 'trial-table' }, head, body));
-  const root = h('section', { class: 'card table-card' }, h('div', { class: 'card-head' }, h('h2', {}, 'Trials'), h('label', {}, 'Status ', status), count), scroller);
+  const root = h(
+    'section',
+    { class: 'card table-card' },
+    h('div', { class: 'card-head' }, h('h2', {}, 'Trials'), h('label', {}, 'Status ', status), count),
+    scroller,
+  );
 
   status.addEventListener('change', () => {
     const state = current();

@@ -2,7 +2,18 @@
 // A `dashboard` message renders everything (here); `dashboard-append` pushes the new points into the
 // existing chart datasets (dashboard-append.ts): the charts are never rebuilt for it. The header,
 // the trial table and the colours live in dashboard-header.ts, dashboard-table.ts, dashboard-colours.ts.
-import { Chart, Decimation, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip } from 'chart.js';
+import {
+  Chart,
+  Decimation,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  ScatterController,
+  Tooltip,
+} from 'chart.js';
 import type { DashboardData, TrialPoint } from '../src/protocol/webview.ts';
 import { appRoot, baseOptions, chartCard, h, linearAxis, onThemeChange, readTheme, seriesDash } from './common.ts';
 import { argmaxSeries, bestSoFar, emaBaselineSeries, entropySeries, stepCorners, trialsPerStep } from './transforms.ts';
@@ -75,9 +86,16 @@ function render(data: DashboardData): void {
   const table = buildTable(() => state);
   const notes = h('section', { class: 'run-notes', id: 'run-notes' });
   showNotes(notes, data.notes);
-  const alpha = data.darts ? chartCard('chart-alpha', 'DARTS: mean weight of each operation over a cell\'s edges (softmax of alpha)') : undefined;
+  const alpha = data.darts
+    ? chartCard('chart-alpha', "DARTS: mean weight of each operation over a cell's edges (softmax of alpha)")
+    : undefined;
   alpha?.card.classList.add('wide');
-  app.append(header.root, notes, h('div', { class: 'charts' }, reward.card, entropy.card, argmax.card, pareto.card, ...(alpha ? [alpha.card] : [])), table.root);
+  app.append(
+    header.root,
+    notes,
+    h('div', { class: 'charts' }, reward.card, entropy.card, argmax.card, pareto.card, ...(alpha ? [alpha.card] : [])),
+    table.root,
+  );
 
   // Colours go in before the first draw (a recolour would cost a second full update).
   const charts: Charts = {
@@ -85,9 +103,32 @@ function render(data: DashboardData): void {
       type: 'scatter',
       data: {
         datasets: [
-          { label: 'reward', data: series.rewards, pointRadius: trials.length > 2000 ? 1.5 : 2.5, pointBorderWidth: 0, pointHoverRadius: 4, ...colours(theme.blue, 0.8) },
-          { label: 'best so far', data: series.bestSteps, showLine: true, stepped: 'after', pointRadius: 0, borderWidth: 2, ...colours(theme.green, 1) },
-          { label: 'EMA baseline', data: series.baseline, showLine: true, pointRadius: 0, borderWidth: 1.5, borderDash: [5, 3], ...colours(theme.orange, 1) },
+          {
+            label: 'reward',
+            data: series.rewards,
+            pointRadius: trials.length > 2000 ? 1.5 : 2.5,
+            pointBorderWidth: 0,
+            pointHoverRadius: 4,
+            ...colours(theme.blue, 0.8),
+          },
+          {
+            label: 'best so far',
+            data: series.bestSteps,
+            showLine: true,
+            stepped: 'after',
+            pointRadius: 0,
+            borderWidth: 2,
+            ...colours(theme.green, 1),
+          },
+          {
+            label: 'EMA baseline',
+            data: series.baseline,
+            showLine: true,
+            pointRadius: 0,
+            borderWidth: 1.5,
+            borderDash: [5, 3],
+            ...colours(theme.orange, 1),
+          },
         ],
       },
       options: {
@@ -118,7 +159,11 @@ function render(data: DashboardData): void {
       },
       options: {
         ...baseOptions(theme),
-        plugins: { ...baseOptions(theme).plugins, decimation: DECIMATION, legend: { ...baseOptions(theme).plugins?.legend, position: 'right' } },
+        plugins: {
+          ...baseOptions(theme).plugins,
+          decimation: DECIMATION,
+          legend: { ...baseOptions(theme).plugins?.legend, position: 'right' },
+        },
         scales: { x: linearAxis(theme, 'controller step'), y: linearAxis(theme, 'max probability', { min: 0, max: 1 }) },
       },
     }),
@@ -126,8 +171,22 @@ function render(data: DashboardData): void {
       type: 'scatter',
       data: {
         datasets: [
-          { label: 'trials', data: series.all, pointRadius: trials.length > 2000 ? 1.5 : 2.5, pointBorderWidth: 0, ...colours(theme.muted, 0.75) },
-          { label: 'Pareto front', data: series.front, showLine: true, pointRadius: 4, pointHoverRadius: 6, borderWidth: 2, ...colours(theme.red, 1) },
+          {
+            label: 'trials',
+            data: series.all,
+            pointRadius: trials.length > 2000 ? 1.5 : 2.5,
+            pointBorderWidth: 0,
+            ...colours(theme.muted, 0.75),
+          },
+          {
+            label: 'Pareto front',
+            data: series.front,
+            showLine: true,
+            pointRadius: 4,
+            pointHoverRadius: 6,
+            borderWidth: 2,
+            ...colours(theme.red, 1),
+          },
         ],
       },
       options: {
@@ -156,7 +215,11 @@ function render(data: DashboardData): void {
       },
       options: {
         ...baseOptions(theme),
-        plugins: { ...baseOptions(theme).plugins, decimation: DECIMATION, legend: { ...baseOptions(theme).plugins?.legend, position: 'right' } },
+        plugins: {
+          ...baseOptions(theme).plugins,
+          decimation: DECIMATION,
+          legend: { ...baseOptions(theme).plugins?.legend, position: 'right' },
+        },
         // No fixed minimum: alpha starts uniform (1 / operations) and a short search moves it by
         // less than a hundredth, which a 0-based axis squashes into one line.
         scales: { x: linearAxis(theme, 'alpha step'), y: linearAxis(theme, 'mean weight', { grace: '5%' }) },

@@ -4,7 +4,19 @@
 // Spearman correlations of hidden-state distance with architecture similarity, beside the paper's.
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartDataset } from 'chart.js';
 import { PAPER_TABLE1, SPEARMAN_COLUMNS, type ControllerInsight, type ControllerRow, type SpearmanRow } from '../src/protocol/insight.ts';
-import { appRoot, applyAxisTheme, baseOptions, chartCard, fmt, h, linearAxis, panelChannel, onThemeChange, readTheme, type Theme } from './common.ts';
+import {
+  appRoot,
+  applyAxisTheme,
+  baseOptions,
+  chartCard,
+  fmt,
+  h,
+  linearAxis,
+  panelChannel,
+  onThemeChange,
+  readTheme,
+  type Theme,
+} from './common.ts';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
@@ -31,7 +43,14 @@ const COLUMN_TITLES: Record<(typeof SPEARMAN_COLUMNS)[number], string> = {
   reward_gap: 'reward gap',
 };
 
-appRoot().append(h('p', { class: 'empty', id: 'insight-loading' }, 'Sampling 100 architectures from the trained and from a fresh controller, and comparing every pair… (a few seconds; up to a minute for a cell space)'));
+appRoot().append(
+  h(
+    'p',
+    { class: 'empty', id: 'insight-loading' },
+    'Sampling 100 architectures from the trained and from a fresh controller, and comparing every ' +
+      'pair… (a few seconds; up to a minute for a cell space)',
+  ),
+);
 
 panelChannel('insight').listen((message) => {
   if (message.type === 'insight') render(message.data);
@@ -68,7 +87,9 @@ function render(data: ControllerInsight): void {
       h(
         'span',
         { class: 'meta' },
-        `${data.samples} architectures sampled from each controller · trained controller: latest checkpoint, ${data.controllerSteps} update(s), ${data.trainedAs === 'supervised' ? 'with' : 'without'} a memory buffer · fresh controller: the run's own initialisation (seed ${run.seed})`,
+        `${data.samples} architectures sampled from each controller · trained controller: ` +
+          `latest checkpoint, ${data.controllerSteps} update(s), ${data.trainedAs === 'supervised' ? 'with' : 'without'} ` +
+          `a memory buffer · fresh controller: the run's own initialisation (seed ${run.seed})`,
       ),
     ),
   );
@@ -79,9 +100,24 @@ function render(data: ControllerInsight): void {
   const heatCard = h(
     'section',
     { class: 'card wide' },
-    h('div', { class: 'card-head' }, h('h2', {}, `Final hidden state of the trained controller: ${data.hiddenStates.length} architectures (rows) × ${data.hiddenVariance.length} units (columns)`)),
+    h(
+      'div',
+      { class: 'card-head' },
+      h(
+        'h2',
+        {},
+        `Final hidden state of the trained controller: ${data.hiddenStates.length} architectures ` +
+          `(rows) × ${data.hiddenVariance.length} units (columns)`,
+      ),
+    ),
     h('div', { class: 'heatmap-box' }, heat),
-    h('p', { class: 'caption' }, 'Colour: the unit’s value (one hue below zero, another above, stronger further from zero). Below: each unit’s variance across the architectures; a unit that barely varies encodes nothing of the architecture.'),
+    h(
+      'p',
+      { class: 'caption' },
+      'Colour: the unit’s value (one hue below zero, another above, stronger further from zero). ' +
+        'Below: each unit’s variance across the architectures; a unit that barely varies encodes nothing ' +
+        'of the architecture.',
+    ),
   );
   const variance = chartCard('chart-insight-variance', 'Variance of each hidden unit across the sampled architectures');
   variance.card.classList.add('wide');
@@ -93,7 +129,14 @@ function render(data: ControllerInsight): void {
     { label: 'trained', data: trained, backgroundColor: theme.blue },
     { label: 'fresh (random)', data: fresh, backgroundColor: theme.orange },
   ];
-  const bar = (canvas: HTMLCanvasElement, labels: string[], datasets: ChartDataset<'bar', number[]>[], x: string, y: string, extra: Record<string, unknown> = {}): BarChart =>
+  const bar = (
+    canvas: HTMLCanvasElement,
+    labels: string[],
+    datasets: ChartDataset<'bar', number[]>[],
+    x: string,
+    y: string,
+    extra: Record<string, unknown> = {},
+  ): BarChart =>
     new Chart<'bar', number[], string>(canvas, {
       type: 'bar',
       data: { labels, datasets },
@@ -102,15 +145,29 @@ function render(data: ControllerInsight): void {
         parsing: undefined,
         normalized: undefined,
         scales: {
-          x: { type: 'category', title: { display: true, text: x, color: theme.foreground }, ticks: { color: theme.foreground, autoSkip: true }, grid: { color: theme.grid } },
+          x: {
+            type: 'category',
+            title: { display: true, text: x, color: theme.foreground },
+            ticks: { color: theme.foreground, autoSkip: true },
+            grid: { color: theme.grid },
+          },
           y: linearAxis(theme, y, extra),
         },
       },
     });
   charts = {
-    argmax: bar(argmax.canvas, decisionLabels, pair(data.trained.argmax, data.fresh.argmax), 'decision', 'max probability', { min: 0, max: 1 }),
+    argmax: bar(argmax.canvas, decisionLabels, pair(data.trained.argmax, data.fresh.argmax), 'decision', 'max probability', {
+      min: 0,
+      max: 1,
+    }),
     entropy: bar(entropy.canvas, decisionLabels, pair(data.trained.entropy, data.fresh.entropy), 'decision', 'entropy (nats)', { min: 0 }),
-    variance: bar(variance.canvas, data.hiddenVariance.map((_, i) => String(i)), [{ label: 'variance', data: data.hiddenVariance, backgroundColor: theme.purple }], 'hidden unit', 'variance'),
+    variance: bar(
+      variance.canvas,
+      data.hiddenVariance.map((_, i) => String(i)),
+      [{ label: 'variance', data: data.hiddenVariance, backgroundColor: theme.purple }],
+      'hidden unit',
+      'variance',
+    ),
   };
   drawHeatmap(heat, data.hiddenStates, theme);
   // Read by the e2e tests.
@@ -176,7 +233,11 @@ function spearmanTable(data: ControllerInsight): HTMLElement {
       ...(row
         ? [
             ...SPEARMAN_COLUMNS.map((column) => cell(row[column])),
-            h('td', { class: 'num' }, row.reward_pairs === row.pairs ? String(row.pairs) : `${row.pairs} (${row.reward_pairs} with rewards)`),
+            h(
+              'td',
+              { class: 'num' },
+              row.reward_pairs === row.pairs ? String(row.pairs) : `${row.pairs} (${row.reward_pairs} with rewards)`,
+            ),
             h('td', { class: 'num' }, String(row.distinct_architectures)),
           ]
         : [h('td', { colspan: 6, class: 'absent' }, note ?? 'absent')]),
@@ -188,7 +249,9 @@ function spearmanTable(data: ControllerInsight): HTMLElement {
       ROW_TITLES[name],
       data.spearman[name],
       PAPER_TABLE1[name],
-      name === 'supervised' ? 'absent: this run used no memory buffer (strategy.controller.memory_buffer)' : 'absent: this run trained with a memory buffer',
+      name === 'supervised'
+        ? 'absent: this run used no memory buffer (strategy.controller.memory_buffer)'
+        : 'absent: this run trained with a memory buffer',
     ),
   );
   if (data.recorded) rows.push(rowOf('recorded', 'Recorded during the search', data.recorded, undefined));
@@ -204,7 +267,14 @@ function spearmanTable(data: ControllerInsight): HTMLElement {
     h(
       'p',
       { class: 'caption' },
-      `Over every pair of sampled architectures: the L2 distance of their final hidden states against the operations they share, the connections they share, their graph edit distance (${data.gedMethod}) and their reward gap. A hidden state that encodes the architecture correlates negatively with shared operations and connections, positively with edit distance. Rewards: ${data.rewardSource}. "Recorded during the search": the hidden states stored with the run's last trials, against their measured rewards. A controller that has collapsed samples few distinct architectures, and their identical pairs weigh on the ranks: the "distinct only" rows compare each controller's distinct architectures alone.`,
+      `Over every pair of sampled architectures: the L2 distance of their final hidden states against ` +
+        `the operations they share, the connections they share, their graph edit distance (${data.gedMethod}) and their ` +
+        `reward gap. A hidden state that encodes the architecture correlates negatively with shared ` +
+        `operations and connections, positively with edit distance. Rewards: ${data.rewardSource}. "Recorded during the ` +
+        `search": the hidden states stored with the run's last trials, against their measured rewards. ` +
+        `A controller that has collapsed samples few distinct architectures, and their identical pairs ` +
+        `weigh on the ranks: the "distinct only" rows compare each controller's distinct architectures ` +
+        `alone.`,
     ),
   );
 }

@@ -7,7 +7,20 @@ import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, 
 import type { EpochMetrics } from '../src/protocol/engine.ts';
 import type { TrialData } from '../src/protocol/webview.ts';
 import { cellOutputNodes, macroOutputLayers, type CellNode, type MacroGraph, type NasBench201Graph } from '../src/space/graph.ts';
-import { appRoot, applyAxisTheme, baseOptions, chartCard, fmt, h, linearAxis, panelChannel, onThemeChange, readTheme, svg, type Theme } from './common.ts';
+import {
+  appRoot,
+  applyAxisTheme,
+  baseOptions,
+  chartCard,
+  fmt,
+  h,
+  linearAxis,
+  panelChannel,
+  onThemeChange,
+  readTheme,
+  svg,
+  type Theme,
+} from './common.ts';
 import { formatDuration } from '../src/shared/format.ts';
 import { formatCount, type XY } from './transforms.ts';
 
@@ -45,7 +58,15 @@ function render(data: TrialData): void {
   const header = h(
     'header',
     { class: 'run-header' },
-    h('div', { class: 'title-row' }, h('h1', {}, `Trial ${trial.index}`), h('span', { class: `status status-${trial.status}` }, trial.status), h('span', { class: 'spacer' }), copy('yaml', 'Copy as YAML'), copy('json', 'Copy as JSON')),
+    h(
+      'div',
+      { class: 'title-row' },
+      h('h1', {}, `Trial ${trial.index}`),
+      h('span', { class: `status status-${trial.status}` }, trial.status),
+      h('span', { class: 'spacer' }),
+      copy('yaml', 'Copy as YAML'),
+      copy('json', 'Copy as JSON'),
+    ),
     h('span', { class: 'meta' }, `${run.name} (run #${run.id}) · ${run.strategy} · ${run.spaceKind} space`),
   );
 
@@ -91,7 +112,10 @@ function render(data: TrialData): void {
 
   if (data.epochs.length === 0) {
     // Looked-up trials (NAS-Bench-201) and failed ones have no learning curve to draw.
-    const why = trial.graph.kind === 'nasbench201' ? 'its accuracies were looked up in the NAS-Bench-201 table, not trained here' : 'no epoch finished';
+    const why =
+      trial.graph.kind === 'nasbench201'
+        ? 'its accuracies were looked up in the NAS-Bench-201 table, not trained here'
+        : 'no epoch finished';
     app.append(header, h('div', { class: 'trial-grid' }, architecture, details), h('p', { class: 'empty' }, `No learning curve: ${why}.`));
     performance.mark('nas-trial-rendered');
     return;
@@ -123,15 +147,26 @@ function curveChart(canvas: HTMLCanvasElement, theme: Theme, y: string, datasets
   return new Chart<'line', XY[]>(canvas, {
     type: 'line',
     // Coloured from the start: chart.js resolves point colours when the chart is built.
-    data: { datasets: datasets.map((d, i): ChartDataset<'line', XY[]> => ({ ...d, pointRadius: 3, borderWidth: 2, ...curveStyle(i, theme) })) },
-    options: { ...baseOptions(theme), scales: { x: linearAxis(theme, 'epoch', { ticks: { precision: 0, color: theme.foreground } }), y: linearAxis(theme, y) } },
+    data: {
+      datasets: datasets.map((d, i): ChartDataset<'line', XY[]> => ({ ...d, pointRadius: 3, borderWidth: 2, ...curveStyle(i, theme) })),
+    },
+    options: {
+      ...baseOptions(theme),
+      scales: { x: linearAxis(theme, 'epoch', { ticks: { precision: 0, color: theme.foreground } }), y: linearAxis(theme, y) },
+    },
   });
 }
 
 /** Train dashed blue, validation solid orange. */
 function curveStyle(i: number, theme: Theme) {
   const colour = i === 0 ? theme.blue : theme.orange;
-  return { borderColor: colour, backgroundColor: colour, pointBorderColor: colour, pointBackgroundColor: colour, borderDash: i === 0 ? [5, 3] : [] };
+  return {
+    borderColor: colour,
+    backgroundColor: colour,
+    pointBorderColor: colour,
+    pointBackgroundColor: colour,
+    borderDash: i === 0 ? [5, 3] : [],
+  };
 }
 
 function colourCurves(chart: Chart<'line', XY[]>, theme: Theme): void {
@@ -154,7 +189,15 @@ interface Box {
 function svgRoot(width: number, height: number, label: string): { root: SVGSVGElement; markerId: string } {
   const markerId = `arrow-${++markerSeq}`;
   const root = svg('svg', { class: 'arch-svg', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': label });
-  const marker = svg('marker', { id: markerId, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+  const marker = svg('marker', {
+    id: markerId,
+    viewBox: '0 0 10 10',
+    refX: 9,
+    refY: 5,
+    markerWidth: 7,
+    markerHeight: 7,
+    orient: 'auto-start-reverse',
+  });
   marker.append(svg('path', { d: 'M 0 0 L 10 5 L 0 10 z' }));
   const defs = svg('defs');
   defs.append(marker);
@@ -194,7 +237,13 @@ function drawMacro(graph: MacroGraph): SVGSVGElement {
 
   node(nodes, box(0), 'image', 'io', 'image');
   graph.layers.forEach((layer, i) => {
-    node(nodes, box(i + 1), `conv ${layer.filterHeight}x${layer.filterWidth}, ${layer.filters} filters (stride ${layer.stride})`, '', `layer${i}`);
+    node(
+      nodes,
+      box(i + 1),
+      `conv ${layer.filterHeight}x${layer.filterWidth}, ${layer.filters} filters (stride ${layer.stride})`,
+      '',
+      `layer${i}`,
+    );
   });
   const classifierRow = graph.layers.length + 1;
   node(nodes, box(classifierRow), 'classifier', 'output', 'classifier');
@@ -261,7 +310,10 @@ function drawCell(nodes: readonly CellNode[], kind: string): SVGSVGElement {
     const cy = (y1 + y2) / 2;
     // Labels sit at t = 0.35 (first input) or 0.65 (second) along the curve, so the two edges of
     // a node rarely put theirs in the same place.
-    const at = (t: number) => ({ x: (1 - t) ** 2 * x1 + 2 * (1 - t) * t * cx + t ** 2 * x2, y: (1 - t) ** 2 * y1 + 2 * (1 - t) * t * cy + t ** 2 * y2 });
+    const at = (t: number) => ({
+      x: (1 - t) ** 2 * x1 + 2 * (1 - t) * t * cx + t ** 2 * x2,
+      y: (1 - t) ** 2 * y1 + 2 * (1 - t) * t * cy + t ** 2 * y2,
+    });
     return { d: `M ${x1} ${y1} Q ${cx} ${cy}, ${x2} ${y2}`, at };
   };
   nodes.forEach((n, j) => {

@@ -93,7 +93,11 @@ const fmt = (x: number | null | undefined, digits = 4) => (x === null || x === u
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -112,7 +116,17 @@ function trialRows(trials: TrialRecord[]): string[][] {
 const TRIAL_HEADER = ['trial', 'status', 'reward', 'val_acc', 'test_acc', 'params', 'time', 'architecture'];
 
 function runRows(runs: RunRecord[]): string[][] {
-  return runs.map((r) => [String(r.id), r.name, r.strategy, r.spaceKind, r.backend ?? '-', r.status, `${r.trialsDone}/${r.budgetTrials}`, fmt(r.bestReward), r.createdAt]);
+  return runs.map((r) => [
+    String(r.id),
+    r.name,
+    r.strategy,
+    r.spaceKind,
+    r.backend ?? '-',
+    r.status,
+    `${r.trialsDone}/${r.budgetTrials}`,
+    fmt(r.bestReward),
+    r.createdAt,
+  ]);
 }
 
 type Write = (text: string) => void;
@@ -128,7 +142,11 @@ async function search(mode: 'search' | 'resume', args: ParsedArgs, out: Write, e
       if (backend !== undefined && !BACKENDS.includes(backend as BackendChoice)) {
         throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${String(backend)}"`);
       }
-      const overrides: SearchOverrides = { trials: intFlag(args, 'trials', 1), seed: intFlag(args, 'seed', 0), backend: backend as BackendChoice | undefined };
+      const overrides: SearchOverrides = {
+        trials: intFlag(args, 'trials', 1),
+        seed: intFlag(args, 'seed', 0),
+        backend: backend as BackendChoice | undefined,
+      };
       runId = createRunFromFile(store, file, overrides);
     } else {
       runId = runIdArg(store, args.positional[1]);
@@ -175,10 +193,17 @@ async function search(mode: 'search' | 'resume', args: ParsedArgs, out: Write, e
     }
     const trials = store.listTrials(runId, 'reward');
     const run = store.getRun(runId)!;
-    out(`\nrun ${runId} "${run.name}": ${status}, ${run.trialsDone}/${run.budgetTrials} trials, backend ${run.backend}, database ${store.path}\n\n`);
+    out(
+      `\nrun ${runId} "${run.name}": ${status}, ${run.trialsDone}/${run.budgetTrials} ` +
+        `trials, backend ${run.backend}, database ${store.path}\n\n`,
+    );
     out(`${table(TRIAL_HEADER, trialRows(trials.slice(0, 10)))}\n`);
     const best = trials.find((t) => t.status === 'done');
-    if (best) out(`\nbest architecture (trial ${best.index}, reward ${fmt(best.reward)}, val_acc ${fmt(best.metrics?.valAccuracy)}):\n${drawArchitecture(best.graph)}\n`);
+    if (best)
+      out(
+        `\nbest architecture (trial ${best.index}, reward ${fmt(best.reward)}, val_acc ${fmt(best.metrics?.valAccuracy)}):\n` +
+          `${drawArchitecture(best.graph)}\n`,
+      );
     return status === 'done' || status === 'stopped' ? 0 : 1;
   } finally {
     store.close();
@@ -219,7 +244,12 @@ function insightJson(insight: ControllerInsight) {
 
 function insightText(insight: ControllerInsight): string {
   const { run } = insight;
-  const spearmanCells = (row: SpearmanRow) => [...SPEARMAN_COLUMNS.map((column) => signed(row[column])), String(row.pairs), String(row.reward_pairs), String(row.distinct_architectures)];
+  const spearmanCells = (row: SpearmanRow) => [
+    ...SPEARMAN_COLUMNS.map((column) => signed(row[column])),
+    String(row.pairs),
+    String(row.reward_pairs),
+    String(row.distinct_architectures),
+  ];
   const header = ['controller', ...SPEARMAN_COLUMNS, 'pairs', 'reward pairs', 'distinct', 'paper (ENAS, Table 1)'];
   const rows = (['random', 'unsupervised', 'supervised'] as const).map((name) => {
     const row = insight.spearman[name];
@@ -235,13 +265,21 @@ function insightText(insight: ControllerInsight): string {
     const row = insight.spearmanDistinct[name];
     if (row) rows.push([`${ROW_NOTES[name]}, distinct only`, ...spearmanCells(row), '-']);
   }
-  const decisions = insight.decisions.map((name, i) => [name, fmt(insight.trained.argmax[i], 3), fmt(insight.fresh.argmax[i], 3), fmt(insight.trained.entropy[i], 3), fmt(insight.fresh.entropy[i], 3)]);
+  const decisions = insight.decisions.map((name, i) => [
+    name,
+    fmt(insight.trained.argmax[i], 3),
+    fmt(insight.fresh.argmax[i], 3),
+    fmt(insight.trained.entropy[i], 3),
+    fmt(insight.fresh.entropy[i], 3),
+  ]);
   const variance = insight.hiddenVariance;
   return [
-    `run ${run.id} "${run.name}": controller insight, ${insight.samples} architectures sampled from each controller; trained = latest checkpoint after ${insight.controllerSteps} update(s)`,
+    `run ${run.id} "${run.name}": controller insight, ${insight.samples} architectures sampled from each controller; trained = latest ` +
+      `checkpoint after ${insight.controllerSteps} update(s)`,
     '',
     `Spearman correlation, over every pair of sampled architectures, between the L2 distance of their final hidden states and:`,
-    `common_ops (operations shared), common_connections (connections shared), ged (graph edit distance, ${insight.gedMethod}), reward_gap (|reward difference|).`,
+    `common_ops (operations shared), common_connections (connections shared), ged (graph edit distance, ${insight.gedMethod}), ` +
+      `reward_gap (|reward difference|).`,
     `A hidden state that encodes the architecture gives negative values for common_ops and common_connections and positive ones for ged.`,
     '',
     table(header, rows),
@@ -249,12 +287,16 @@ function insightText(insight: ControllerInsight): string {
     absent,
     `rewards: ${insight.rewardSource}`,
     `"recorded during the search": the hidden states stored with the run's last finished trials, against their measured rewards.`,
-    `distinct: different architectures among those sampled; a collapsed controller repeats a few, and its identical pairs (distance 0, everything shared) weigh on the ranks. "distinct only" rows: the same over each controller's distinct architectures.`,
+    `distinct: different architectures among those sampled; a collapsed controller repeats a few, ` +
+      `and its identical pairs (distance 0, everything shared) weigh on the ranks. "distinct only" ` +
+      `rows: the same over each controller's distinct architectures.`,
     '',
     'per decision, mean over the samples: probability of the most likely option, and entropy (nats)',
     table(['decision', 'trained argmax', 'fresh argmax', 'trained entropy', 'fresh entropy'], decisions),
     '',
-    `hidden state of the trained controller: ${variance.length} units, variance across architectures min ${fmt(Math.min(...variance), 5)}, mean ${fmt(variance.reduce((a, b) => a + b, 0) / variance.length, 5)}, max ${fmt(Math.max(...variance), 5)}`,
+    `hidden state of the trained controller: ${variance.length} units, variance across ` +
+      `architectures min ${fmt(Math.min(...variance), 5)}, mean ${fmt(variance.reduce((a, b) => a + b, 0) / variance.length, 5)}, ` +
+      `max ${fmt(Math.max(...variance), 5)}`,
   ].join('\n');
 }
 
@@ -309,13 +351,19 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
       case 'runs':
         return withStore(args, (store) => {
           const runs = store.listRuns().map((run) => withLiveStatus(store, run));
-          out(json ? `${JSON.stringify(runs, null, 2)}\n` : `${table(['run', 'name', 'strategy', 'space', 'backend', 'status', 'trials', 'best', 'created'], runRows(runs))}\n`);
+          out(
+            json
+              ? `${JSON.stringify(runs, null, 2)}\n`
+              : `${table(['run', 'name', 'strategy', 'space', 'backend', 'status', 'trials', 'best', 'created'], runRows(runs))}\n`,
+          );
         });
       case 'trials':
         return withStore(args, (store) => {
           const runId = runIdArg(store, args.positional[1]);
           const writerDead = withLiveStatus(store, store.getRun(runId)!).status === 'interrupted';
-          const trials = store.listTrials(runId).map((trial) => (writerDead && trial.status === 'running' ? { ...trial, status: 'interrupted' as const } : trial));
+          const trials = store
+            .listTrials(runId)
+            .map((trial) => (writerDead && trial.status === 'running' ? { ...trial, status: 'interrupted' as const } : trial));
           out(json ? `${JSON.stringify(trials, null, 2)}\n` : `${table(TRIAL_HEADER, trialRows(trials))}\n`);
         });
       case 'show':
@@ -332,12 +380,27 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
           out(`run ${runId}, trial ${index}: ${trial.status}, reward ${fmt(trial.reward)}\n`);
           if (trial.metrics) {
             const m = trial.metrics;
-            out(`val_acc ${fmt(m.valAccuracy)}  test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'}  flops ${m.flops ?? '-'}  time ${formatDuration(m.seconds)}\n`);
+            out(
+              `val_acc ${fmt(m.valAccuracy)}  test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'} ` +
+                ` flops ${m.flops ?? '-'}  time ${formatDuration(m.seconds)}\n`,
+            );
           }
           if (trial.error) out(`error: ${trial.error}\n`);
           out(`decisions: [${trial.architecture.join(', ')}]\n${drawArchitecture(trial.graph)}\n`);
           if (epochs.length) {
-            out(`\n${table(['epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'time'], epochs.map((e) => [String(e.epoch), fmt(e.trainLoss), fmt(e.trainAccuracy), fmt(e.valLoss), fmt(e.valAccuracy), formatDuration(e.seconds)]))}\n`);
+            out(
+              `\n${table(
+                ['epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'time'],
+                epochs.map((e) => [
+                  String(e.epoch),
+                  fmt(e.trainLoss),
+                  fmt(e.trainAccuracy),
+                  fmt(e.valLoss),
+                  fmt(e.valAccuracy),
+                  formatDuration(e.seconds),
+                ]),
+              )}\n`,
+            );
           }
         });
       default:
@@ -358,7 +421,11 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
 }
 
 if (require.main === module) {
-  void main(process.argv.slice(2), (text) => process.stdout.write(text), (text) => process.stderr.write(text)).then((code) => {
+  void main(
+    process.argv.slice(2),
+    (text) => process.stdout.write(text),
+    (text) => process.stderr.write(text),
+  ).then((code) => {
     process.exitCode = code;
   });
 }

@@ -23,7 +23,11 @@ export class ProgressLine {
         this.budget = event.run.budgetTrials;
         this.done = this.doneAtStart = event.run.trialsDone;
         this.best = event.run.bestReward;
-        this.print(`${event.resumed ? 'resuming' : 'starting'} run ${event.run.id} "${event.run.name}": ${event.run.strategy} on a ${event.run.spaceKind} space of 10^${event.log10SpaceSize.toFixed(1)} architectures, backend ${event.backend}`);
+        this.print(
+          `${event.resumed ? 'resuming' : 'starting'} run ${event.run.id} "${event.run.name}": ${event.run.strategy} ` +
+            `on a ${event.run.spaceKind} space of 10^${event.log10SpaceSize.toFixed(1)} architectures, ` +
+            `backend ${event.backend}`,
+        );
         if (this.live) this.timer = setInterval(() => this.redraw(), 1000);
         break;
       case 'trial-finished': {

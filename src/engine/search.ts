@@ -28,7 +28,11 @@ export function createRunFromFile(store: Store, file: string, overrides: SearchO
   const { strategy } = loaded.config;
   // A one-shot search's trial count follows from its strategy (epochs, children, retrained cells).
   if (overrides.trials !== undefined && searchRunners[strategy.kind].oneShot) {
-    throw new InvalidSearchFile([`${spaceFile}: --trials does not apply to a ${strategy.kind} search, whose trials follow from its strategy (${loaded.config.budget.trials} here); change strategy.epochs instead`]);
+    throw new InvalidSearchFile([
+      `${spaceFile}: --trials does not apply to a ${strategy.kind} search, whose trials ` +
+        `follow from its strategy (${loaded.config.budget.trials} here); change ` +
+        `strategy.epochs instead`,
+    ]);
   }
   const config: SearchConfig = {
     ...loaded.config,

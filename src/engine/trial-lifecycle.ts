@@ -49,7 +49,12 @@ export interface TrialHooks {
 }
 
 /** The evaluation request for a trial: plain data (run, index, architecture, graph, space, seed), so a worker elsewhere can take it. */
-export function evaluationRequest(context: TrialContext, index: number, architecture: Architecture, graph: ArchitectureGraph): Required<EvaluationRequest> {
+export function evaluationRequest(
+  context: TrialContext,
+  index: number,
+  architecture: Architecture,
+  graph: ArchitectureGraph,
+): Required<EvaluationRequest> {
   const { config, runId } = context;
   return { runId, index, architecture, graph, space: config.space, seed: config.runtime.seed * 100003 + index };
 }
@@ -65,7 +70,13 @@ function start(context: TrialContext, trial: TrialSubject, graph: ArchitectureGr
 }
 
 function announceStarted(context: TrialContext, trial: TrialSubject, graph: ArchitectureGraph): void {
-  context.emit({ type: 'trial-started', runId: context.runId, index: trial.index, architecture: trial.architecture, key: architectureKey(graph) });
+  context.emit({
+    type: 'trial-started',
+    runId: context.runId,
+    index: trial.index,
+    architecture: trial.architecture,
+    key: architectureKey(graph),
+  });
 }
 
 function announceFinished(context: TrialContext, index: number): void {
@@ -73,7 +84,13 @@ function announceFinished(context: TrialContext, index: number): void {
   if (trial) context.emit({ type: 'trial-finished', trial });
 }
 
-function finish(context: TrialContext, index: number, status: FinishedStatus, measurements: TrialMeasurements | null, error: string | null): TrialOutcome {
+function finish(
+  context: TrialContext,
+  index: number,
+  status: FinishedStatus,
+  measurements: TrialMeasurements | null,
+  error: string | null,
+): TrialOutcome {
   const reward = measurements ? applyReward(context.config.strategy.reward, measurements.valAccuracy) : null;
   try {
     context.store.finishTrial({ runId: context.runId, index, status, reward, measurements, error });
@@ -90,7 +107,12 @@ function finish(context: TrialContext, index: number, status: FinishedStatus, me
  * A trial an evaluator trains from scratch (or looks up). Its failures are the trial's: recorded
  * failed, or interrupted when the evaluation was cancelled.
  */
-export async function evaluateTrial(context: TrialContext, trial: TrialSubject, evaluator: Evaluator, hooks: TrialHooks = {}): Promise<TrialOutcome> {
+export async function evaluateTrial(
+  context: TrialContext,
+  trial: TrialSubject,
+  evaluator: Evaluator,
+  hooks: TrialHooks = {},
+): Promise<TrialOutcome> {
   const { runId, emit } = context;
   const graph = graphOf(context, trial);
   start(context, trial, graph, evaluator.recordedAs ?? 'train-from-scratch');
@@ -121,7 +143,11 @@ export async function evaluateTrial(context: TrialContext, trial: TrialSubject, 
  * A child scored in this process with a supernet's shared weights, as a 'shared-weights' trial.
  * Scoring cannot fail the way training can: an error there is the run's, and propagates.
  */
-export function scoreTrial(context: TrialContext, trial: TrialSubject, score: (graph: ArchitectureGraph) => TrialMeasurements): TrialOutcome {
+export function scoreTrial(
+  context: TrialContext,
+  trial: TrialSubject,
+  score: (graph: ArchitectureGraph) => TrialMeasurements,
+): TrialOutcome {
   const graph = graphOf(context, trial);
   start(context, trial, graph, 'shared-weights');
   announceStarted(context, trial, graph);
@@ -135,7 +161,12 @@ export function scoreTrial(context: TrialContext, trial: TrialSubject, score: (g
  * one transaction with `alongside` (the checkpoint that has learned from it), so that a resume sees
  * both or neither. Its events, with one per epoch of its curve, follow the write.
  */
-export function recordMeasuredTrial<T>(context: TrialContext, trial: TrialSubject, measurements: TrialMeasurements, alongside: () => T): { outcome: TrialOutcome; alongside: T } {
+export function recordMeasuredTrial<T>(
+  context: TrialContext,
+  trial: TrialSubject,
+  measurements: TrialMeasurements,
+  alongside: () => T,
+): { outcome: TrialOutcome; alongside: T } {
   const { store, runId, emit } = context;
   const graph = graphOf(context, trial);
   const written = store.atomically(() => {

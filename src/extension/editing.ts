@@ -17,7 +17,20 @@ const VALIDATION_DELAY_MS = 250;
 
 // VS Code's JSON language service already checks `*.nas.json` against the schema (jsonValidation):
 // there only the rules the schema cannot express are ours to report.
-const SCHEMA_RULES = new Set(['type', 'enum', 'required', 'unknown-key', 'minimum', 'maximum', 'min-items', 'max-items', 'min-length', 'unique-items', 'yaml-syntax', 'duplicate-key']);
+const SCHEMA_RULES = new Set([
+  'type',
+  'enum',
+  'required',
+  'unknown-key',
+  'minimum',
+  'maximum',
+  'min-items',
+  'max-items',
+  'min-length',
+  'unique-items',
+  'yaml-syntax',
+  'duplicate-key',
+]);
 
 const SEARCH_FILE_SELECTOR: vscode.DocumentFilter[] = [{ pattern: '**/*.nas.yaml' }];
 
@@ -38,7 +51,9 @@ export class SpaceEstimator implements vscode.Disposable {
   constructor(workerPath: string) {
     this.client = new RequestClient(async (events) => {
       const worker = new Worker(workerPath);
-      worker.on('message', (reply: EstimateReply) => events.reply(reply.id, 'estimate' in reply ? { value: reply.estimate } : { error: new Error(reply.error) }));
+      worker.on('message', (reply: EstimateReply) =>
+        events.reply(reply.id, 'estimate' in reply ? { value: reply.estimate } : { error: new Error(reply.error) }),
+      );
       worker.on('error', (error) => events.ended(error));
       worker.on('exit', (code) => events.ended(new Error(`the estimate worker stopped (exit code ${code})`)));
       // An idle worker must not keep the extension host alive.
@@ -94,7 +109,10 @@ export class SearchFileChecker implements vscode.Disposable {
     const result = parseSearchText(document.getText(), file, { checkFiles: document.uri.scheme === 'file' });
     const isJson = document.uri.path.endsWith('.json');
     const reported = isJson ? result.problems.filter((problem) => !SCHEMA_RULES.has(problem.rule)) : result.problems;
-    this.diagnostics.set(document.uri, reported.map((problem) => toDiagnostic(document, problem)));
+    this.diagnostics.set(
+      document.uri,
+      reported.map((problem) => toDiagnostic(document, problem)),
+    );
     const checked: Checked = { version: document.version, result };
     this.checked.set(key, checked);
     this.changed.fire();
@@ -135,7 +153,8 @@ function toDiagnostic(document: vscode.TextDocument, problem: Problem): vscode.D
   const start = new vscode.Position(problem.line - 1, problem.column - 1);
   let end = new vscode.Position(problem.endLine - 1, problem.endColumn - 1);
   // A problem at a single point (an empty file, a missing value) still needs something to underline.
-  if (!end.isAfter(start)) end = document.getWordRangeAtPosition(start)?.end ?? document.lineAt(Math.min(start.line, document.lineCount - 1)).range.end;
+  if (!end.isAfter(start))
+    end = document.getWordRangeAtPosition(start)?.end ?? document.lineAt(Math.min(start.line, document.lineCount - 1)).range.end;
   const diagnostic = new vscode.Diagnostic(new vscode.Range(start, end), problem.message, vscode.DiagnosticSeverity.Error);
   diagnostic.source = 'NAS Studio';
   diagnostic.code = problem.rule;
@@ -145,13 +164,17 @@ function toDiagnostic(document: vscode.TextDocument, problem: Problem): vscode.D
 export function estimateSummary(estimate: SpaceEstimate): string {
   const architectures = `${formatArchitectureCount(estimate.log10Architectures)} architectures`;
   if (estimate.parameters === undefined) return architectures;
-  return `${architectures} · ${formatParameterCount(estimate.parameters.min)}–${formatParameterCount(estimate.parameters.max)} parameters`;
+  const { min, max } = estimate.parameters;
+  return `${architectures} · ${formatParameterCount(min)}–${formatParameterCount(max)} parameters`;
 }
 
 export function estimateDetail(estimate: SpaceEstimate): string {
-  if (estimate.image === undefined) return `${estimateSummary(estimate)}, each looked up in a table rather than built, so no parameter count.`;
+  if (estimate.image === undefined)
+    return `${estimateSummary(estimate)}, each looked up in a table rather than built, so no parameter count.`;
   const [height, width, channels] = estimate.image.shape;
-  const classes = estimate.image.classesKnown ? `${estimate.image.classes} classes` : `${estimate.image.classes} classes assumed (the csv is not read)`;
+  const classes = estimate.image.classesKnown
+    ? `${estimate.image.classes} classes`
+    : `${estimate.image.classes} classes assumed (the csv is not read)`;
   return (
     `${estimateSummary(estimate)}, counted for ${height}x${width}x${channels} images and ${classes}. ` +
     'The parameter range is the smallest and largest count found by changing one decision at a time from several starts.'
@@ -180,9 +203,17 @@ class SearchFileLenses implements vscode.CodeLensProvider {
     const top = new vscode.Range(0, 0, 0, 0);
     const problems = checked.result.problems.length;
     if (checked.result.config === undefined) {
-      return [new vscode.CodeLens(top, { title: `$(error) ${problems} ${problems === 1 ? 'problem' : 'problems'}`, command: 'workbench.actions.view.problems' })];
+      return [
+        new vscode.CodeLens(top, {
+          title: `$(error) ${problems} ${problems === 1 ? 'problem' : 'problems'}`,
+          command: 'workbench.actions.view.problems',
+        }),
+      ];
     }
-    return [new vscode.CodeLens(top, { title: '$(play) Start search', command: 'nasStudio.startSearch', arguments: [document.uri] }), new EstimateLens(top, document)];
+    return [
+      new vscode.CodeLens(top, { title: '$(play) Start search', command: 'nasStudio.startSearch', arguments: [document.uri] }),
+      new EstimateLens(top, document),
+    ];
   }
 
   async resolveCodeLens(lens: vscode.CodeLens): Promise<vscode.CodeLens> {
@@ -219,7 +250,10 @@ export function registerSearchFileEditing(checker: SearchFileChecker): vscode.Di
           if (found === undefined) return undefined;
           const range = new vscode.Range(position.line, found.wordStart, position.line, found.wordEnd);
           return found.items.map((item) => {
-            const completion = new vscode.CompletionItem(item.label, item.role === 'key' ? vscode.CompletionItemKind.Property : vscode.CompletionItemKind.EnumMember);
+            const completion = new vscode.CompletionItem(
+              item.label,
+              item.role === 'key' ? vscode.CompletionItemKind.Property : vscode.CompletionItemKind.EnumMember,
+            );
             completion.insertText = item.insertText;
             completion.range = range;
             completion.detail = item.detail;
@@ -236,7 +270,10 @@ export function registerSearchFileEditing(checker: SearchFileChecker): vscode.Di
       provideHover(document, position) {
         const found = hoverAt(document.getText(), position.line, position.character);
         if (found === undefined) return undefined;
-        return new vscode.Hover(new vscode.MarkdownString(found.markdown), new vscode.Range(position.line, found.start, position.line, found.end));
+        return new vscode.Hover(
+          new vscode.MarkdownString(found.markdown),
+          new vscode.Range(position.line, found.start, position.line, found.end),
+        );
       },
     }),
   ];

@@ -2,7 +2,15 @@
 // and tfjs are native or heavy, and live only there). Messages are the typed ones of src/protocol.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { answersKind, type EngineCommand, type EngineMessage, type StoreAnswer, type StoreQuery, type StoreQueryKind, type StoreQueryResults } from '../protocol/engine.ts';
+import {
+  answersKind,
+  type EngineCommand,
+  type EngineMessage,
+  type StoreAnswer,
+  type StoreQuery,
+  type StoreQueryKind,
+  type StoreQueryResults,
+} from '../protocol/engine.ts';
 import { RequestClient } from './request-client.ts';
 
 export class NodeNotFound extends Error {
@@ -41,10 +49,17 @@ export class EngineProcess {
   }
 
   /** Starts `node enginePath`; rejects with NodeNotFound when the configured Node cannot be run. */
-  static start(nodePath: string, enginePath: string, onMessage: (message: EngineMessage) => void, onOutput: (line: string) => void): Promise<EngineProcess> {
+  static start(
+    nodePath: string,
+    enginePath: string,
+    onMessage: (message: EngineMessage) => void,
+    onOutput: (line: string) => void,
+  ): Promise<EngineProcess> {
     return new Promise((resolve, reject) => {
       const child = spawn(nodePath, [enginePath], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], windowsHide: true });
-      child.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ENOENT' || error.code === 'EACCES' ? new NodeNotFound(nodePath) : error));
+      child.once('error', (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'ENOENT' || error.code === 'EACCES' ? new NodeNotFound(nodePath) : error),
+      );
       child.once('spawn', () => resolve(new EngineProcess(child, onMessage, onOutput)));
     });
   }

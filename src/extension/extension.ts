@@ -27,7 +27,8 @@ function engineSettings(context: vscode.ExtensionContext): EngineSettings {
   let db: string;
   if (configured) db = folder && !configured.startsWith('/') && !/^[a-zA-Z]:/.test(configured) ? join(folder, configured) : configured;
   else if (folder) db = join(folder, '.nas-studio', 'runs.db');
-  else throw new Error('Open a folder first: NAS Studio keeps its runs in a database inside the workspace (or set "nasStudio.databasePath").');
+  else
+    throw new Error('Open a folder first: NAS Studio keeps its runs in a database inside the workspace (or set "nasStudio.databasePath").');
   return { nodePath: config.get<string>('nodePath', 'node') || 'node', enginePath: context.asAbsolutePath(join('dist', 'engine.js')), db };
 }
 
@@ -97,7 +98,8 @@ export function activate(context: vscode.ExtensionContext): void {
       return;
     }
     status.text = `$(beaker) NAS ${latest.done}/${latest.budget || '?'} · best ${latest.best === null ? '-' : latest.best.toFixed(3)}`;
-    status.tooltip = `NAS Studio: ${latest.name}${latest.runId === undefined ? '' : ` (run ${latest.runId})`}. Click to open its dashboard.`;
+    status.tooltip =
+      `NAS Studio: ${latest.name}${latest.runId === undefined ? '' : ` (run ${latest.runId})`}. ` + `Click to open its dashboard.`;
     status.show();
   };
   let refreshTimer: NodeJS.Timeout | undefined;
@@ -168,7 +170,12 @@ export function activate(context: vscode.ExtensionContext): void {
       runOf(node)?.id ??
       (running.length <= 1
         ? running[0]?.runId
-        : (await vscode.window.showQuickPick(running.map((s) => ({ label: `#${s.runId} ${s.name}`, runId: s.runId })), { title: 'NAS: Stop Search' }))?.runId);
+        : (
+            await vscode.window.showQuickPick(
+              running.map((s) => ({ label: `#${s.runId} ${s.name}`, runId: s.runId })),
+              { title: 'NAS: Stop Search' },
+            )
+          )?.runId);
     if (runId === undefined) {
       void vscode.window.showInformationMessage('No search is running in this window.');
       return;
@@ -211,7 +218,8 @@ export function activate(context: vscode.ExtensionContext): void {
     if (node) await view.reveal(node, { select: true, focus: false, expand: true });
     if (runId !== undefined) panels.openDashboard(runId);
   });
-  const trialOf = (node: unknown) => (node && typeof node === 'object' && 'trial' in node ? (node as Extract<RunsNode, { kind: 'trial' }>).trial : undefined);
+  const trialOf = (node: unknown) =>
+    node && typeof node === 'object' && 'trial' in node ? (node as Extract<RunsNode, { kind: 'trial' }>).trial : undefined;
   register('nasStudio.openTrial', (node: unknown) => {
     const trial = trialOf(node);
     if (trial) panels.openTrial(trial.runId, trial.index);
@@ -229,7 +237,9 @@ export function activate(context: vscode.ExtensionContext): void {
   register('nasStudio.showControllerInsight', async (node?: unknown) => {
     const controllerRuns = (await listRuns()).filter((run) => run.strategy === 'reinforce' || run.strategy === 'enas').reverse();
     if (!runOf(node) && controllerRuns.length === 0) {
-      void vscode.window.showInformationMessage('Controller Insight analyses the LSTM controller of a reinforce or enas run; there is none in this database yet.');
+      void vscode.window.showInformationMessage(
+        'Controller Insight analyses the LSTM controller of a reinforce or enas run; there is none in this database yet.',
+      );
       return;
     }
     const run = runOf(node) ?? (await pickRun(controllerRuns, 'NAS: Controller Insight'));
@@ -241,7 +251,12 @@ export function activate(context: vscode.ExtensionContext): void {
     if (runIds.length < 2) {
       const runs = await listRuns();
       const picked = await vscode.window.showQuickPick(
-        runs.reverse().map((run) => ({ label: `#${run.id} ${run.name}`, description: `${run.strategy} · ${run.status} · best ${run.bestReward?.toFixed(3) ?? '-'}`, picked: runIds.includes(run.id) || run.id === runOf(node)?.id, run })),
+        runs.reverse().map((run) => ({
+          label: `#${run.id} ${run.name}`,
+          description: `${run.strategy} · ${run.status} · best ${run.bestReward?.toFixed(3) ?? '-'}`,
+          picked: runIds.includes(run.id) || run.id === runOf(node)?.id,
+          run,
+        })),
         { title: 'NAS: Compare Runs', placeHolder: 'Pick two or more runs', canPickMany: true },
       );
       runIds = (picked ?? []).map((item) => item.run.id);
@@ -263,7 +278,10 @@ export function activate(context: vscode.ExtensionContext): void {
     await createInWorkspace(`${picked.label}-search.nas.yaml`, (name) => templateText(name, picked.template));
   });
   register('nasStudio.showEstimate', async (uri?: unknown) => {
-    const document = uri instanceof vscode.Uri ? vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri.toString()) : vscode.window.activeTextEditor?.document;
+    const document =
+      uri instanceof vscode.Uri
+        ? vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri.toString())
+        : vscode.window.activeTextEditor?.document;
     const estimate = document && checker.estimate(document);
     if (!estimate) {
       void vscode.window.showInformationMessage('Open a valid *.nas.yaml search file to estimate its space.');
@@ -304,7 +322,9 @@ async function copyIntoWorkspace(source: vscode.Uri, name: string): Promise<void
 async function createInWorkspace(name: string, content: (searchName: string) => string): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) {
-    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'yaml', content: content(name.replace('.nas.yaml', '')) }));
+    await vscode.window.showTextDocument(
+      await vscode.workspace.openTextDocument({ language: 'yaml', content: content(name.replace('.nas.yaml', '')) }),
+    );
     return;
   }
   const target = await freeName(folder.uri, name);
@@ -331,4 +351,3 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
 export async function deactivate(): Promise<void> {
   await Promise.all([searches?.dispose(), queries?.dispose(), analyses?.dispose()]);
 }
-

@@ -86,7 +86,8 @@ export class Panels implements vscode.Disposable {
           return this.actions.resume(request.runId);
       }
     },
-    trial: async (entry, request) => (request.type === 'ready' ? this.loadTrial(entry) : this.actions.copyArchitecture(request.runId, request.index, request.format)),
+    trial: async (entry, request) =>
+      request.type === 'ready' ? this.loadTrial(entry) : this.actions.copyArchitecture(request.runId, request.index, request.format),
     compare: (entry) => this.loadCompare(entry),
     insight: (entry) => this.loadInsight(entry),
   };

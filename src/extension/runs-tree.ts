@@ -112,10 +112,16 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
         item.iconPath = statusIcon(trial.status);
         item.contextValue = 'trial';
         // A tabular lookup knows neither parameters nor FLOPs.
-        const size = metrics && metrics.params !== null && metrics.flops !== null ? `, ${metrics.params} params, ${(metrics.flops / 1e6).toFixed(2)} MFLOPs` : '';
-        const measured = metrics ? `val accuracy ${fmt(metrics.valAccuracy, 4)}, test ${fmt(metrics.testAccuracy, 4)}${size}, ${metrics.seconds.toFixed(1)} s\n\n` : '';
+        const size =
+          metrics && metrics.params !== null && metrics.flops !== null
+            ? `, ${metrics.params} params, ${(metrics.flops / 1e6).toFixed(2)} MFLOPs`
+            : '';
+        const measured = metrics
+          ? `val accuracy ${fmt(metrics.valAccuracy, 4)}, test ${fmt(metrics.testAccuracy, 4)}${size}, ${metrics.seconds.toFixed(1)} s\n\n`
+          : '';
         item.tooltip = new vscode.MarkdownString(
-          `**trial ${trial.index}**: ${trial.status}, reward ${fmt(trial.reward, 4)}\n\n${measured}\`\`\`text\n${drawArchitecture(trial.graph)}\n\`\`\`${trial.error ? `\n\n${trial.error}` : ''}`,
+          `**trial ${trial.index}**: ${trial.status}, reward ${fmt(trial.reward, 4)}\n\n${measured}` +
+            `\`\`\`text\n${drawArchitecture(trial.graph)}\n\`\`\`${trial.error ? `\n\n${trial.error}` : ''}`,
         );
         item.command = { command: 'nasStudio.openTrial', title: 'Open Trial', arguments: [node] };
         return item;

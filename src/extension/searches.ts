@@ -47,12 +47,24 @@ export class SearchManager implements vscode.Disposable {
 
   start(file: vscode.Uri, overrides: SearchOverrides): Promise<RunStatus | undefined> {
     const name = vscode.workspace.asRelativePath(file);
-    return this.launch({ runId: undefined, name, done: 0, budget: 0, best: null, pid: undefined }, (db) => ({ type: 'search', file: file.fsPath, db, overrides }));
+    return this.launch({ runId: undefined, name, done: 0, budget: 0, best: null, pid: undefined }, (db) => ({
+      type: 'search',
+      file: file.fsPath,
+      db,
+      overrides,
+    }));
   }
 
   resume(run: RunRecord): Promise<RunStatus | undefined> {
     // Known from the store already: the status bar shows it before the engine has started.
-    const progress = { runId: run.id, name: run.name, done: run.trialsDone, budget: run.budgetTrials, best: run.bestReward, pid: undefined };
+    const progress = {
+      runId: run.id,
+      name: run.name,
+      done: run.trialsDone,
+      budget: run.budgetTrials,
+      best: run.bestReward,
+      pid: undefined,
+    };
     return this.launch(progress, (db) => ({ type: 'resume', runId: run.id, db }));
   }
 
@@ -62,7 +74,10 @@ export class SearchManager implements vscode.Disposable {
     return entry !== undefined;
   }
 
-  private async launch(progress: SearchProgress, command: (db: string) => Parameters<EngineProcess['send']>[0]): Promise<RunStatus | undefined> {
+  private async launch(
+    progress: SearchProgress,
+    command: (db: string) => Parameters<EngineProcess['send']>[0],
+  ): Promise<RunStatus | undefined> {
     const { nodePath, enginePath, db } = this.settings();
     const { name } = progress;
     let outcome: Extract<EngineMessage, { type: 'done' | 'failed' }> | undefined;
@@ -118,7 +133,9 @@ export class SearchManager implements vscode.Disposable {
     const reason = exit.stderr.split('\n').filter(Boolean).at(-1) ?? `exit ${exit.signal ?? exit.code}`;
     this.output.appendLine(`engine process ${engine.pid} died: ${exit.stderr || reason}`);
     if (progress.runId !== undefined) {
-      await this.queries.query(db, { kind: 'mark-interrupted', runId: progress.runId, reason: `the engine process died: ${reason}` }).catch((error: Error) => this.output.appendLine(`could not mark run ${progress.runId} interrupted: ${error.message}`));
+      await this.queries
+        .query(db, { kind: 'mark-interrupted', runId: progress.runId, reason: `the engine process died: ${reason}` })
+        .catch((error: Error) => this.output.appendLine(`could not mark run ${progress.runId} interrupted: ${error.message}`));
       this.changed.fire();
     }
     void this.offerLog(`NAS: the engine process of "${name}" died (${reason}). The run is marked interrupted; Resume continues it.`);
@@ -136,23 +153,35 @@ export class SearchManager implements vscode.Disposable {
         progress.budget = event.run.budgetTrials;
         progress.done = event.run.trialsDone;
         progress.best = event.run.bestReward;
-        this.output.appendLine(`run ${event.run.id} "${event.run.name}" ${event.resumed ? 'resumed' : 'started'}: ${event.run.strategy}, backend ${event.backend} (${event.backendDetail})`);
+        this.output.appendLine(
+          `run ${event.run.id} "${event.run.name}" ${event.resumed ? 'resumed' : 'started'}: ${event.run.strategy}, ` +
+            `backend ${event.backend} (${event.backendDetail})`,
+        );
         break;
       case 'trial-finished': {
         const { trial } = event;
         if (trial.status !== 'interrupted') progress.done += 1;
         if (trial.reward !== null && (progress.best === null || trial.reward > progress.best)) progress.best = trial.reward;
-        this.output.appendLine(`run ${trial.runId} trial ${trial.index}: ${trial.status}${trial.reward === null ? '' : `, reward ${fmt(trial.reward)}`}${trial.error ? ` (${trial.error})` : ''}`);
+        this.output.appendLine(
+          `run ${trial.runId} trial ${trial.index}: ${trial.status}` +
+            `${trial.reward === null ? '' : `, reward ${fmt(trial.reward)}`}${trial.error ? ` (${trial.error})` : ''}`,
+        );
         break;
       }
       case 'controller-step':
-        this.output.appendLine(`run ${event.step.runId} controller step ${event.step.step}: loss ${event.step.loss.toFixed(4)}, baseline ${event.step.baseline.toFixed(4)}, entropy ${event.step.entropy.toFixed(3)}`);
+        this.output.appendLine(
+          `run ${event.step.runId} controller step ${event.step.step}: loss ${event.step.loss.toFixed(4)}, ` +
+            `baseline ${event.step.baseline.toFixed(4)}, entropy ${event.step.entropy.toFixed(3)}`,
+        );
         break;
       case 'log':
         this.output.appendLine(`${event.level}: ${event.message}`);
         break;
       case 'run-finished':
-        this.output.appendLine(`run ${event.run.id} ${event.run.status}: ${event.run.trialsDone}/${event.run.budgetTrials} trials${event.run.error ? ` (${event.run.error})` : ''}`);
+        this.output.appendLine(
+          `run ${event.run.id} ${event.run.status}: ${event.run.trialsDone}/${event.run.budgetTrials} ` +
+            `trials${event.run.error ? ` (${event.run.error})` : ''}`,
+        );
         break;
       default:
         return;

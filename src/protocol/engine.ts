@@ -156,7 +156,10 @@ export type StoreAnswers = { [K in StoreQueryKind]: { kind: K; result: StoreQuer
 export type StoreAnswer = StoreAnswers[StoreQueryKind];
 
 /** Whether `answer` answers a query of `kind`; it then carries that kind's result type. */
-export function answersKind<K extends StoreQueryKind>(kind: K, answer: { kind: StoreQueryKind; result: unknown }): answer is StoreAnswers[K] {
+export function answersKind<K extends StoreQueryKind>(
+  kind: K,
+  answer: { kind: StoreQueryKind; result: unknown },
+): answer is StoreAnswers[K] {
   return answer.kind === kind;
 }
 

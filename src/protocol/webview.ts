@@ -98,7 +98,8 @@ type Ready = { type: 'ready' };
 
 /** Webview to host, per panel kind: what each panel may ask. */
 export interface PanelRequests {
-  dashboard: Ready | { type: 'open-trial'; runId: number; index: number } | { type: 'stop'; runId: number } | { type: 'resume'; runId: number };
+  dashboard:
+    Ready | { type: 'open-trial'; runId: number; index: number } | { type: 'stop'; runId: number } | { type: 'resume'; runId: number };
   trial: Ready | { type: 'copy-architecture'; runId: number; index: number; format: 'yaml' | 'json' };
   compare: Ready;
   insight: Ready;
@@ -171,7 +172,15 @@ export function toStepPoint(step: ControllerStepRecord): StepPoint {
     argmax.push(max);
     decisionEntropy.push(entropy(probs));
   }
-  return { step: step.step, loss: step.loss, meanReward: step.meanReward, baseline: step.baseline, entropy: step.entropy, argmax, decisionEntropy };
+  return {
+    step: step.step,
+    loss: step.loss,
+    meanReward: step.meanReward,
+    baseline: step.baseline,
+    entropy: step.entropy,
+    argmax,
+    decisionEntropy,
+  };
 }
 
 /** An alpha snapshot as the dashboard gets it: the edges' weights averaged per operation, in the first load and live appends alike. */

@@ -35,7 +35,13 @@ export function completionsAt(text: string, line: number, column: number): Compl
     const properties = mappingProperties(mapping, kind && 'key' in kind ? kind.kind : undefined);
     for (const [name, property] of Object.entries(properties)) {
       if (slot.present.includes(name)) continue;
-      items.push({ label: name, insertText: `${name}: `, role: 'key', detail: property.description, documentation: documentation(name, property) });
+      items.push({
+        label: name,
+        insertText: `${name}: `,
+        role: 'key',
+        detail: property.description,
+        documentation: documentation(name, property),
+      });
     }
   } else if (slot.kind === 'value') {
     const mapping = schemaAt(container);
@@ -43,13 +49,26 @@ export function completionsAt(text: string, line: number, column: number): Compl
     if (value === undefined) return undefined;
     if (slot.key === 'kind') {
       for (const choice of kindChoices(mapping)) {
-        items.push({ label: choice.value, insertText: choice.value, role: 'value', detail: choice.description, documentation: choice.description });
+        items.push({
+          label: choice.value,
+          insertText: choice.value,
+          role: 'value',
+          detail: choice.description,
+          documentation: choice.description,
+        });
       }
     } else {
-      for (const choice of valueChoices(value)) items.push({ label: choice, insertText: choice, role: 'value', documentation: documentation(slot.key, value) });
+      for (const choice of valueChoices(value))
+        items.push({ label: choice, insertText: choice, role: 'value', documentation: documentation(slot.key, value) });
       if (value.default !== undefined && !valueChoices(value).includes(String(value.default))) {
         const written = inlineValue(value.default);
-        items.push({ label: written, insertText: written, role: 'value', detail: 'default', documentation: documentation(slot.key, value) });
+        items.push({
+          label: written,
+          insertText: written,
+          role: 'value',
+          detail: 'default',
+          documentation: documentation(slot.key, value),
+        });
       }
     }
   } else {

@@ -22,7 +22,16 @@ import type { TrainEvaluationConfig } from './kinds/evaluations/train.ts';
 // Each kind's config type lives in its kind module (kinds/<family>/<kind>.ts); these re-exports keep the paths engine code imports.
 export type { Cifar10DatasetConfig, CsvDatasetConfig, DigitsDatasetConfig, MnistDatasetConfig };
 export type { CellSpaceConfig, MacroSpaceConfig, NasBench201SpaceConfig };
-export type { BayesianStrategyConfig, DartsStrategyConfig, EnasStrategyConfig, EvolutionStrategyConfig, LocalStrategyConfig, RandomStrategyConfig, RandomWsStrategyConfig, ReinforceStrategyConfig };
+export type {
+  BayesianStrategyConfig,
+  DartsStrategyConfig,
+  EnasStrategyConfig,
+  EvolutionStrategyConfig,
+  LocalStrategyConfig,
+  RandomStrategyConfig,
+  RandomWsStrategyConfig,
+  ReinforceStrategyConfig,
+};
 export type { TabularEvaluationConfig, TrainEvaluationConfig };
 export type { BayesianConfig } from './kinds/strategies/bayesian.ts';
 export type { DartsConfig } from './kinds/strategies/darts.ts';
@@ -31,15 +40,7 @@ export type { LocalSearchConfig } from './kinds/strategies/local.ts';
 export { weightSharingTrials, type WeightSharingConfig } from './kinds/strategies/weight-sharing.ts';
 export { TABULAR_DATASETS, type TabularDataset } from './kinds/evaluations/tabular.ts';
 
-export const CELL_OPERATIONS = [
-  'conv3x3',
-  'conv5x5',
-  'sep_conv3x3',
-  'sep_conv5x5',
-  'max_pool',
-  'avg_pool',
-  'identity',
-] as const;
+export const CELL_OPERATIONS = ['conv3x3', 'conv5x5', 'sep_conv3x3', 'sep_conv5x5', 'max_pool', 'avg_pool', 'identity'] as const;
 export type CellOperation = (typeof CELL_OPERATIONS)[number];
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'cpu'] as const;
@@ -138,6 +139,7 @@ export type BackendName = Exclude<BackendChoice, 'auto'>;
 /** What a search that trains its architectures has: a data set and a train evaluation (the validator guarantees both). */
 export function trainingSetup(config: SearchConfig): { dataset: DatasetConfig; evaluation: TrainEvaluationConfig } {
   const { dataset, evaluation } = config;
-  if (evaluation.kind !== 'train' || dataset === undefined) throw new Error(`strategy ${config.strategy.kind} trains its architectures: it needs a dataset and evaluation kind train`);
+  if (evaluation.kind !== 'train' || dataset === undefined)
+    throw new Error(`strategy ${config.strategy.kind} trains its architectures: it needs a dataset and evaluation kind train`);
   return { dataset, evaluation };
 }

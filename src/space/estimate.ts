@@ -22,7 +22,8 @@ export function imageShapeOf(dataset: DatasetConfig): ImageShape {
  */
 export function countParameters(graph: ArchitectureGraph, space: SpaceConfig, image: Pick<ImageShape, 'shape' | 'classes'>): number {
   const count = spaceKind(space).countParameters;
-  if (count === undefined || graph.kind !== space.kind) throw new Error(`${graph.kind} architectures are looked up, not built: they have no parameter count here`);
+  if (count === undefined || graph.kind !== space.kind)
+    throw new Error(`${graph.kind} architectures are looked up, not built: they have no parameter count here`);
   return count(graph, space, image);
 }
 
@@ -48,7 +49,8 @@ const MAX_COUNTS = 20_000;
  */
 export function estimateSpace(config: SearchConfig): SpaceEstimate {
   const decisions = compileSpace(config.space);
-  if (spaceKind(config.space).countParameters === undefined || config.dataset === undefined) return { log10Architectures: log10SpaceSize(decisions) };
+  if (spaceKind(config.space).countParameters === undefined || config.dataset === undefined)
+    return { log10Architectures: log10SpaceSize(decisions) };
   const image = imageShapeOf(config.dataset);
   let counts = 0;
   const count = (architecture: Architecture) => {
@@ -75,7 +77,12 @@ export function estimateSpace(config: SearchConfig): SpaceEstimate {
 }
 
 /** Climbs `score` one decision at a time from `start` until nothing improves or `exhausted()`; returns the best score reached. */
-function coordinateSearch(decisions: readonly Decision[], start: Architecture, score: (architecture: Architecture) => number, exhausted: () => boolean): number {
+function coordinateSearch(
+  decisions: readonly Decision[],
+  start: Architecture,
+  score: (architecture: Architecture) => number,
+  exhausted: () => boolean,
+): number {
   const current = [...start];
   let best = score(current);
   for (let sweep = 0, improved = true; improved && sweep < MAX_SWEEPS; sweep++) {

@@ -19,7 +19,11 @@ export const NASBENCH201_EDGES: readonly { from: number; to: number }[] = Array.
 export const NASBENCH201_CELL_COUNT = NASBENCH201_OPERATIONS.length ** NASBENCH201_EDGES.length;
 
 export function compileNasBench201(): Decision[] {
-  return NASBENCH201_EDGES.map(({ from, to }) => ({ kind: 'categorical', name: `edge ${to}<-${from}`, options: [...NASBENCH201_OPERATIONS] }));
+  return NASBENCH201_EDGES.map(({ from, to }) => ({
+    kind: 'categorical',
+    name: `edge ${to}<-${from}`,
+    options: [...NASBENCH201_OPERATIONS],
+  }));
 }
 
 /** The benchmark's cell string of an architecture (one operation index per edge). */
@@ -30,7 +34,8 @@ export function cellStringOf(architecture: Architecture): string {
   const groups: string[][] = [[], [], []];
   NASBENCH201_EDGES.forEach(({ from, to }, edge) => {
     const operation = NASBENCH201_OPERATIONS[architecture[edge]];
-    if (operation === undefined) throw new Error(`choice ${architecture[edge]} of edge ${to}<-${from} is out of range 0..${NASBENCH201_OPERATIONS.length - 1}`);
+    if (operation === undefined)
+      throw new Error(`choice ${architecture[edge]} of edge ${to}<-${from} is out of range 0..${NASBENCH201_OPERATIONS.length - 1}`);
     groups[to - 1].push(`${operation}~${from}`);
   });
   return groups.map((group) => `|${group.join('|')}|`).join('+');
@@ -47,12 +52,16 @@ export function architectureOfCellString(text: string): Architecture {
     const to = j + 1;
     const match = /^\|(.*)\|$/.exec(group);
     const edges = match ? match[1].split('|') : [];
-    if (edges.length !== to) throw new Error(`"${text}" is not a NAS-Bench-201 cell: group ${to} must be |op~0|...|op~${to - 1}|, got "${group}"`);
+    if (edges.length !== to)
+      throw new Error(`"${text}" is not a NAS-Bench-201 cell: group ${to} must be |op~0|...|op~${to - 1}|, got "${group}"`);
     edges.forEach((edge, from) => {
       const [operation, source] = edge.split('~');
       const index = NASBENCH201_OPERATIONS.indexOf(operation as NasBench201Operation);
       if (index < 0 || source !== String(from)) {
-        throw new Error(`"${text}" is not a NAS-Bench-201 cell: edge "${edge}" into node ${to} must be op~${from} with op one of ${NASBENCH201_OPERATIONS.join(', ')}`);
+        throw new Error(
+          `"${text}" is not a NAS-Bench-201 cell: edge "${edge}" into node ${to} must be op~${from} ` +
+            `with op one of ${NASBENCH201_OPERATIONS.join(', ')}`,
+        );
       }
       architecture.push(index);
     });

@@ -5,10 +5,31 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq } from 'yaml';
 import type { SearchConfig } from './config.ts';
-import { crashProblem, deduplicated, describeValue, errorText, problemAt, problemAtStart, sorted, spanOf, type Problem, type Span } from './problem.ts';
+import {
+  crashProblem,
+  deduplicated,
+  describeValue,
+  errorText,
+  problemAt,
+  problemAtStart,
+  sorted,
+  spanOf,
+  type Problem,
+  type Span,
+} from './problem.ts';
 import { completeDerivedSettings, semanticProblems } from './rules.ts';
 import { schemaProblem, searchValidator } from './schema-messages.ts';
-import { MAX_REPORTED_ERRORS, MAX_TEXT_LENGTH, aliasProblem, characterProblem, composeFirstDocument, keyProblems, parseTokens, withoutStackTraces, yamlProblem } from './yaml-read.ts';
+import {
+  MAX_REPORTED_ERRORS,
+  MAX_TEXT_LENGTH,
+  aliasProblem,
+  characterProblem,
+  composeFirstDocument,
+  keyProblems,
+  parseTokens,
+  withoutStackTraces,
+  yamlProblem,
+} from './yaml-read.ts';
 
 export type { Problem } from './problem.ts';
 
@@ -54,7 +75,8 @@ export function parseSearchText(text: string, file: string, options: ParseOption
 
 function parseGuarded(text: string, file: string, options: ParseOptions): ParseResult {
   if (text.length > MAX_TEXT_LENGTH) {
-    const message = `the file is too large to be a search file: ${text.length} characters (rule: too-large); allowed: at most ${MAX_TEXT_LENGTH}`;
+    const message =
+      `the file is too large to be a search file: ${text.length} characters (rule: too-large); ` + `allowed: at most ${MAX_TEXT_LENGTH}`;
     return { problems: [problemAtStart(file, message, 'too-large')] };
   }
   const lineCounter = new LineCounter();
@@ -87,11 +109,25 @@ function parseGuarded(text: string, file: string, options: ParseOptions): ParseR
 
   const root = doc.contents;
   if (root === null) {
-    return { problems: [problemAtStart(file, 'the file is empty; a search needs at least name, dataset, space and strategy (rule: empty-file)', 'empty-file')] };
+    return {
+      problems: [
+        problemAtStart(
+          file,
+          'the file is empty; a search needs at least name, dataset, space and strategy (rule: empty-file)',
+          'empty-file',
+        ),
+      ],
+    };
   }
   if (!isMap(root)) {
     const got = isScalar(root) ? `a single value, ${describeValue(root.value)}` : isSeq(root) ? 'a list' : 'an alias';
-    problems.push(at(spanOf(root) ?? { start: 0, end: 0 }, `the top level must be a mapping of keys (name, dataset, space, strategy, ...), got ${got} (rule: not-a-mapping)`, 'not-a-mapping'));
+    problems.push(
+      at(
+        spanOf(root) ?? { start: 0, end: 0 },
+        `the top level must be a mapping of keys (name, dataset, space, strategy, ...), got ${got} (rule: not-a-mapping)`,
+        'not-a-mapping',
+      ),
+    );
     return { problems: sorted(problems) };
   }
   const alias = aliasProblem(doc, at);
@@ -109,9 +145,10 @@ function parseGuarded(text: string, file: string, options: ParseOptions): ParseR
   }
 
   const config = data as SearchConfig;
-  problems.push(...semanticProblems(config, doc, at, { baseDir: options.baseDir ?? dirname(file), checkFiles: options.checkFiles ?? true }));
+  problems.push(
+    ...semanticProblems(config, doc, at, { baseDir: options.baseDir ?? dirname(file), checkFiles: options.checkFiles ?? true }),
+  );
   if (problems.length > 0) return { problems: sorted(problems) };
   completeDerivedSettings(config, doc);
   return { config, problems };
 }
-

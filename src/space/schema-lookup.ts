@@ -119,7 +119,9 @@ function allowedText(node: SchemaNode | undefined): string | undefined {
   if (node.enum) return `one of ${node.enum.map((v) => `\`${String(v)}\``).join(', ')}`;
   if (node.type === 'array' && node.items) {
     const items = resolved(node.items);
-    return items?.enum ? `a list of ${items.enum.map((v) => `\`${String(v)}\``).join(', ')}` : `a list of ${items?.type ?? 'values'}s${boundsText(items)}`;
+    return items?.enum
+      ? `a list of ${items.enum.map((v) => `\`${String(v)}\``).join(', ')}`
+      : `a list of ${items?.type ?? 'values'}s${boundsText(items)}`;
   }
   if (node.type === 'integer' || node.type === 'number') return `${node.type === 'integer' ? 'an integer' : 'a number'}${boundsText(node)}`;
   if (node.type === 'string') return 'text';

@@ -31,7 +31,11 @@ export function schemaProblem(error: ErrorObject, doc: Document, at: Reporter): 
       // A lookalike (a fullwidth colon, a zero-width space, a no-break space) is the usual reason a key looks right.
       const foreign = /[^\x20-\x7E]/u.exec(key)?.[0];
       const hint = foreign === undefined ? '' : `, which contains the non-ASCII character ${codePoint(foreign)}`;
-      return at(locate(doc, [...path, key], true).span, `${label}: unknown key ${quoted(key)}${hint} (rule: unknown-key); allowed: ${allowed}`, 'unknown-key');
+      return at(
+        locate(doc, [...path, key], true).span,
+        `${label}: unknown key ${quoted(key)}${hint} (rule: unknown-key); allowed: ${allowed}`,
+        'unknown-key',
+      );
     }
     case 'enum': {
       const allowed = (error.params.allowedValues as unknown[]).join(', ');
@@ -59,7 +63,9 @@ export function schemaProblem(error: ErrorObject, doc: Document, at: Reporter): 
       const repeat = Math.max(error.params.i, error.params.j);
       const items = error.data as unknown[];
       const repeatPath = [...path, String(repeat)];
-      const message = `${pathLabel(repeatPath)}: ${describeValue(items[repeat])} is already listed at ${label}[${first}] (rule: unique-items); each choice may appear once`;
+      const message =
+        `${pathLabel(repeatPath)}: ${describeValue(items[repeat])} is already listed at ${label}[${first}] ` +
+        `(rule: unique-items); each choice may appear once`;
       return at(locate(doc, repeatPath).span, message, 'unique-items');
     }
     default:

@@ -1,7 +1,23 @@
 // Reading a search file's YAML within limits that keep hostile or accidental inputs fast to reject:
 // suspicious characters, syntax, nesting, keys and aliases, each reported where it is.
 
-import { CST, Composer, Lexer, LineCounter, Parser, isAlias, isCollection, isPair, isScalar, isSeq, visit, type Alias, type Document, type Node, type YAMLError } from 'yaml';
+import {
+  CST,
+  Composer,
+  Lexer,
+  LineCounter,
+  Parser,
+  isAlias,
+  isCollection,
+  isPair,
+  isScalar,
+  isSeq,
+  visit,
+  type Alias,
+  type Document,
+  type Node,
+  type YAMLError,
+} from 'yaml';
 import { codePoint, problemAt, quoted, spanOf, type Problem, type Reporter, type Span } from './problem.ts';
 
 // A search file is a few dozen lines; these limits keep hostile or accidental inputs fast to reject.
@@ -42,9 +58,16 @@ export function composeFirstDocument(tokens: CST.Token[], length: number): { doc
 // YAML allows only printable characters (YAML 1.2, section 5.1), and U+FFFD is what invalid UTF-8 decodes to.
 // Bidirectional overrides make text display in another order than it reads ("Trojan Source"), and a
 // Unicode space at the start of a line looks like indentation but is part of the key that follows.
-const SUSPICIOUS_CHARACTER =
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  /[\0-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFD\uFFFE\uFFFF\u202A-\u202E\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|^[ \t]*[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/m;
+const SUSPICIOUS_CHARACTER = new RegExp(
+  [
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    /[\0-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFD\uFFFE\uFFFF\u202A-\u202E\u2066-\u2069]/.source,
+    /[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.source,
+    /(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.source,
+    /^[ \t]*[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/.source,
+  ].join('|'),
+  'm',
+);
 
 export function characterProblem(text: string, file: string): Problem | undefined {
   const match = SUSPICIOUS_CHARACTER.exec(text);
@@ -59,16 +82,36 @@ export function characterProblem(text: string, file: string): Problem | undefine
   const character = text[offset];
   const code = codePoint(character);
   if (character === '\uFFFD') {
-    return at(span, `bytes that are not valid UTF-8 (shown as U+FFFD); is this a binary file or another encoding? (rule: invalid-encoding); allowed: text saved as UTF-8`, 'invalid-encoding');
+    return at(
+      span,
+      `bytes that are not valid UTF-8 (shown as U+FFFD); is this a binary file or another encoding? ` +
+        `(rule: invalid-encoding); allowed: text saved as UTF-8`,
+      'invalid-encoding',
+    );
   }
   if (/[\u202A-\u202E\u2066-\u2069]/.test(character)) {
-    return at(span, `the bidirectional control character ${code} makes the text display in another order than it reads (rule: bidi-control); allowed: text without bidirectional overrides, embeddings or isolates`, 'bidi-control');
+    return at(
+      span,
+      `the bidirectional control character ${code} makes the text display in another order than it reads ` +
+        `(rule: bidi-control); allowed: text without bidirectional overrides, embeddings or isolates`,
+      'bidi-control',
+    );
   }
   if (match[0].length > 1 || /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/.test(character)) {
-    return at(span, `the Unicode space ${code} at the start of a line is not indentation to YAML (rule: unicode-space); allowed: plain spaces (U+0020) for indentation`, 'unicode-space');
+    return at(
+      span,
+      `the Unicode space ${code} at the start of a line is not indentation to YAML (rule: unicode-space); ` +
+        `allowed: plain spaces (U+0020) for indentation`,
+      'unicode-space',
+    );
   }
   const kind = /[\uD800-\uDFFF]/.test(character) ? 'an unpaired UTF-16 surrogate' : 'a control character';
-  return at(span, `${code} is ${kind}, which cannot appear in a YAML file; is this a binary file? (rule: non-printable); allowed: printable characters, tabs and line breaks`, 'non-printable');
+  return at(
+    span,
+    `${code} is ${kind}, which cannot appear in a YAML file; is this a binary file? (rule: non-printable); allowed: ` +
+      `printable characters, tabs and line breaks`,
+    'non-printable',
+  );
 }
 
 /**
@@ -91,11 +134,24 @@ export function parseTokens(text: string, lineCounter: LineCounter, at: Reporter
     scalarText = type === 'scalar';
     if (type === 'alias' && ++aliases > MAX_ALIAS_COUNT) {
       const span = { start: parser.offset, end: parser.offset + lexeme.length };
-      return { problem: at(span, `more than ${MAX_ALIAS_COUNT} aliases (rule: alias-limit); allowed: at most ${MAX_ALIAS_COUNT} aliases in a search file`, 'alias-limit') };
+      return {
+        problem: at(
+          span,
+          `more than ${MAX_ALIAS_COUNT} aliases (rule: alias-limit); allowed: at most ${MAX_ALIAS_COUNT} aliases in a search file`,
+          'alias-limit',
+        ),
+      };
     }
     if ((type === 'scalar' || type === 'single-quoted-scalar' || type === 'double-quoted-scalar') && ++values > MAX_VALUES) {
       const span = { start: parser.offset, end: parser.offset + 1 };
-      return { problem: at(span, `more than ${MAX_VALUES} values (keys, list items, settings) (rule: too-many-values); allowed: at most ${MAX_VALUES} values in a search file`, 'too-many-values') };
+      return {
+        problem: at(
+          span,
+          `more than ${MAX_VALUES} values (keys, list items, settings) (rule: too-many-values); allowed: at most ${MAX_VALUES} ` +
+            `values in a search file`,
+          'too-many-values',
+        ),
+      };
     }
     for (const token of parser.next(lexeme)) {
       tokens.push(token);
@@ -115,7 +171,11 @@ function nestingProblem(stack: readonly CST.Token[], at: Reporter): Problem | un
     if (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection') continue;
     const span = { start: token.offset, end: token.offset + 1 };
     if (++depth > MAX_NESTING) {
-      return at(span, `collections are nested more than ${MAX_NESTING} levels deep (rule: too-deep); allowed: at most ${MAX_NESTING} levels`, 'too-deep');
+      return at(
+        span,
+        `collections are nested more than ${MAX_NESTING} levels deep (rule: too-deep); allowed: at most ${MAX_NESTING} levels`,
+        'too-deep',
+      );
     }
   }
   return undefined;
@@ -132,9 +192,22 @@ export function keyProblems(doc: Document, at: Reporter, lineCounter: LineCounte
         const span = spanOf(key);
         if (span === undefined) continue;
         if (isAlias(key)) {
-          problems.push(at(span, `an alias (*${key.source}) cannot be a key (rule: alias-key); allowed: keys written out, such as kind or layers`, 'alias-key'));
+          problems.push(
+            at(
+              span,
+              `an alias (*${key.source}) cannot be a key (rule: alias-key); allowed: keys written out, such as kind or layers`,
+              'alias-key',
+            ),
+          );
         } else if (isCollection(key)) {
-          problems.push(at(span, `a key must be a single word, got ${isSeq(key) ? 'a list' : 'a mapping'} (rule: complex-key); allowed: keys such as kind or layers`, 'complex-key'));
+          problems.push(
+            at(
+              span,
+              `a key must be a single word, got ${isSeq(key) ? 'a list' : 'a mapping'} (rule: ` +
+                `complex-key); allowed: keys such as kind or layers`,
+              'complex-key',
+            ),
+          );
         } else if (isScalar(key)) {
           const name = String(key.value);
           const first = firstLine.get(name);
@@ -142,7 +215,9 @@ export function keyProblems(doc: Document, at: Reporter, lineCounter: LineCounte
             firstLine.set(name, span);
             continue;
           }
-          const message = `duplicate key ${quoted(name)}, already on line ${lineCounter.linePos(first.start).line} (rule: duplicate-key); allowed: each key once in a mapping`;
+          const message =
+            `duplicate key ${quoted(name)}, already on line ${lineCounter.linePos(first.start).line} ` +
+            `(rule: duplicate-key); allowed: each key once in a mapping`;
           problems.push(at(span, message, 'duplicate-key'));
         }
         if (problems.length >= MAX_REPORTED_ERRORS) return visit.BREAK;
@@ -178,7 +253,13 @@ export function aliasProblem(doc: Document, at: Reporter): Problem | undefined {
   });
   const spanOrStart = (node: Node) => spanOf(node) ?? { start: 0, end: 0 };
   if (unresolved !== undefined) {
-    return at(spanOrStart(unresolved), `alias *${unresolved.source} has no anchor &${unresolved.source} before it (rule: unknown-alias); allowed: aliases of anchors defined earlier in the file`, 'unknown-alias');
+    return at(
+      spanOrStart(unresolved),
+      `alias *${unresolved.source} has no anchor &${unresolved.source} before it (rule: ` +
+        `unknown-alias); allowed: aliases of anchors defined ` +
+        `earlier in the file`,
+      'unknown-alias',
+    );
   }
   if (targets.size === 0) return undefined;
 
@@ -224,10 +305,21 @@ export function aliasProblem(doc: Document, at: Reporter): Problem | undefined {
     },
   });
   if (cyclic !== undefined) {
-    return at(spanOrStart(cyclic), `alias *${cyclic.source} is inside the value its anchor &${cyclic.source} names, so it would repeat forever (rule: alias-cycle); allowed: aliases of values that do not contain them`, 'alias-cycle');
+    return at(
+      spanOrStart(cyclic),
+      `alias *${cyclic.source} is inside the value its anchor &${cyclic.source} names, so it would repeat forever (rule: alias-cycle); ` +
+        `allowed: aliases of values that do not contain them`,
+      'alias-cycle',
+    );
   }
   if (culprit === undefined) return undefined;
-  return at(spanOrStart(culprit), `the aliases up to *${culprit.source} expand the file to more than ${MAX_EXPANDED_VALUES} values (rule: alias-limit); allowed: aliases that expand to at most ${MAX_EXPANDED_VALUES} values in all`, 'alias-limit');
+  return at(
+    spanOrStart(culprit),
+    `the aliases up to *${culprit.source} expand the file to more than ${MAX_EXPANDED_VALUES} ` +
+      `values (rule: alias-limit); allowed: aliases ` +
+      `that expand to at most ${MAX_EXPANDED_VALUES} values in all`,
+    'alias-limit',
+  );
 }
 
 export function yamlProblem(error: YAMLError, at: Reporter, text: string, doc: Document, rule = 'yaml-syntax'): Problem {

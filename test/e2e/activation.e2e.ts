@@ -32,33 +32,40 @@ after(async () => {
   await session?.close();
 });
 
-const activations = () => extensionHostLog(session).split('\n').filter((line) => /_doActivateExtension nas-studio\./.test(line));
+const activations = () =>
+  extensionHostLog(session)
+    .split('\n')
+    .filter((line) => /_doActivateExtension nas-studio\./.test(line));
 
-test('a plain YAML or JSON file leaves NAS Studio asleep; opening a search file wakes it and shows its problems', { timeout: 3 * 60_000 }, async () => {
-  const { page } = session;
-  await openFile(page, 'compose.yaml');
-  await openFile(page, 'tsconfig.json');
-  await sleep(3000);
-  assert.deepEqual(activations(), [], 'NAS Studio activated for a plain YAML or JSON file');
+test(
+  'a plain YAML or JSON file leaves NAS Studio asleep; opening a search file wakes it and shows its problems',
+  { timeout: 3 * 60_000 },
+  async () => {
+    const { page } = session;
+    await openFile(page, 'compose.yaml');
+    await openFile(page, 'tsconfig.json');
+    await sleep(3000);
+    assert.deepEqual(activations(), [], 'NAS Studio activated for a plain YAML or JSON file');
 
-  // Written outside the workspace after the window opened: workspaceContains never saw it.
-  const late = join(session.root, 'late.nas.yaml');
-  writeFileSync(late, LATE_SEARCH);
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('Control+p');
-  const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(late);
-  await pickQuickItem(page, 'late.nas.yaml');
-  await page.locator('.tabs-container .tab').filter({ hasText: 'late.nas.yaml' }).first().waitFor({ state: 'visible', timeout: 15_000 });
-  const activated = await waitFor(() => activations()[0], 30_000, 'NAS Studio to activate for late.nas.yaml');
-  assert.match(activated, /activationEvent: 'onLanguage:nas-yaml'/);
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('Control+Shift+M');
-  const problem = await waitFor(
-    async () => (await page.locator('.markers-panel .monaco-list-row').allInnerTexts()).find((row) => /NAS Studio/.test(row)),
-    30_000,
-    'a NAS Studio problem for late.nas.yaml in the Problems panel',
-  );
-  assert.match(problem, /conv9x9/);
-});
+    // Written outside the workspace after the window opened: workspaceContains never saw it.
+    const late = join(session.root, 'late.nas.yaml');
+    writeFileSync(late, LATE_SEARCH);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+p');
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(late);
+    await pickQuickItem(page, 'late.nas.yaml');
+    await page.locator('.tabs-container .tab').filter({ hasText: 'late.nas.yaml' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    const activated = await waitFor(() => activations()[0], 30_000, 'NAS Studio to activate for late.nas.yaml');
+    assert.match(activated, /activationEvent: 'onLanguage:nas-yaml'/);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+Shift+M');
+    const problem = await waitFor(
+      async () => (await page.locator('.markers-panel .monaco-list-row').allInnerTexts()).find((row) => /NAS Studio/.test(row)),
+      30_000,
+      'a NAS Studio problem for late.nas.yaml in the Problems panel',
+    );
+    assert.match(problem, /conv9x9/);
+  },
+);

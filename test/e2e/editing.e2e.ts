@@ -128,9 +128,16 @@ test('a broken search file shows its problems in the Problems panel at the right
   await focusEditor('broken.nas.yaml');
   await showProblems();
   const expected = ['7:7 enum', '10:1 unknown-key'];
-  await waitFor(async () => JSON.stringify(await problemsOf('broken.nas.yaml')) === JSON.stringify(expected), 30_000, async () => `problems ${JSON.stringify(expected)} (the panel shows ${JSON.stringify(await problemRows())})`);
+  await waitFor(
+    async () => JSON.stringify(await problemsOf('broken.nas.yaml')) === JSON.stringify(expected),
+    30_000,
+    async () => `problems ${JSON.stringify(expected)} (the panel shows ${JSON.stringify(await problemRows())})`,
+  );
   const rows = await problemRows();
-  assert.ok(rows.some((row) => /unknown value "conv9x9" \(rule: enum\); allowed: conv3x3, conv5x5/.test(row)), rows.join('\n'));
+  assert.ok(
+    rows.some((row) => /unknown value "conv9x9" \(rule: enum\); allowed: conv3x3, conv5x5/.test(row)),
+    rows.join('\n'),
+  );
   await screenshot(page, 'editing-problems');
 
   // Fix both: replace the operation, delete the unknown key's line.
@@ -140,9 +147,17 @@ test('a broken search file shows its problems in the Problems panel at the right
   await page.keyboard.type('conv3x3');
   await goTo(10, 1);
   await page.keyboard.press('Control+Shift+k');
-  await waitFor(async () => (await problemsOf('broken.nas.yaml')).length === 0, 30_000, async () => `no problems left (the panel shows ${JSON.stringify(await problemRows())})`);
+  await waitFor(
+    async () => (await problemsOf('broken.nas.yaml')).length === 0,
+    30_000,
+    async () => `no problems left (the panel shows ${JSON.stringify(await problemRows())})`,
+  );
   // The editor now offers to start the fixed search.
-  await waitFor(async () => (await page.locator('.codelens-decoration').allInnerTexts()).some((text) => /Start search/.test(text)), 15_000, 'the "Start search" code lens');
+  await waitFor(
+    async () => (await page.locator('.codelens-decoration').allInnerTexts()).some((text) => /Start search/.test(text)),
+    15_000,
+    'the "Start search" code lens',
+  );
   await screenshot(page, 'editing-fixed');
 });
 
@@ -166,7 +181,11 @@ test('completion offers the operation names inside a list of operations, and hov
   await goTo(5, 4);
   await page.keyboard.press('Control+k');
   await page.keyboard.press('Control+i');
-  const hover = await waitFor(async () => (await page.locator('.monaco-hover-content').allInnerTexts()).find((text) => /nodes per cell/.test(text)), 15_000, 'the hover of "nodes"');
+  const hover = await waitFor(
+    async () => (await page.locator('.monaco-hover-content').allInnerTexts()).find((text) => /nodes per cell/.test(text)),
+    15_000,
+    'the hover of "nodes"',
+  );
   assert.match(hover, /Default: 5/);
   await screenshot(page, 'editing-hover');
   await page.keyboard.press('Escape');
@@ -180,7 +199,11 @@ test('"NAS: New Search Space" writes a file that validates and shows its estimat
   const { config, problems } = parseSearchText(readFileSync(file, 'utf8'), file);
   assert.deepEqual(problems, []);
   assert.equal(config?.space.kind, 'cell');
-  await page.locator('.tabs-container .tab').filter({ hasText: 'cell-search.nas.yaml' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await page
+    .locator('.tabs-container .tab')
+    .filter({ hasText: 'cell-search.nas.yaml' })
+    .first()
+    .waitFor({ state: 'visible', timeout: 15_000 });
   const lenses = await waitFor(
     async () => {
       const texts = await page.locator('.codelens-decoration').allInnerTexts();
@@ -199,8 +222,16 @@ test('*.nas.json files are checked against the schema by VS Code and against the
   await openFile(page, 'schema-error.nas.json');
   await openFile(page, 'semantic-error.nas.json');
   await showProblems();
-  await waitFor(async () => JSON.stringify(await problemsOf('schema-error.nas.json')) === JSON.stringify(['3:24 other']), 30_000, async () => `one JSON schema problem at 3:24 (the panel shows ${JSON.stringify(await problemRows())})`);
-  await waitFor(async () => JSON.stringify(await problemsOf('semantic-error.nas.json')) === JSON.stringify(['6:49 reward-epochs']), 30_000, async () => `one reward-epochs problem at 6:49 (the panel shows ${JSON.stringify(await problemRows())})`);
+  await waitFor(
+    async () => JSON.stringify(await problemsOf('schema-error.nas.json')) === JSON.stringify(['3:24 other']),
+    30_000,
+    async () => `one JSON schema problem at 3:24 (the panel shows ${JSON.stringify(await problemRows())})`,
+  );
+  await waitFor(
+    async () => JSON.stringify(await problemsOf('semantic-error.nas.json')) === JSON.stringify(['6:49 reward-epochs']),
+    30_000,
+    async () => `one reward-epochs problem at 6:49 (the panel shows ${JSON.stringify(await problemRows())})`,
+  );
   assert.ok((await problemRows()).some((row) => /Value is not accepted. Valid values: "digits", "cifar10"/.test(row)));
   await screenshot(page, 'editing-json');
 });
@@ -208,18 +239,30 @@ test('*.nas.json files are checked against the schema by VS Code and against the
 test('a 10 MB file and a 10,000-deep file get one positioned problem each, and the host keeps answering', async () => {
   await openFile(page, 'deep.nas.yaml');
   await showProblems();
-  await waitFor(async () => (await problemsOf('deep.nas.yaml')).some((p) => / too-deep$/.test(p)), 30_000, async () => `a too-deep problem (the panel shows ${JSON.stringify(await problemRows())})`);
+  await waitFor(
+    async () => (await problemsOf('deep.nas.yaml')).some((p) => / too-deep$/.test(p)),
+    30_000,
+    async () => `a too-deep problem (the panel shows ${JSON.stringify(await problemRows())})`,
+  );
   // VS Code holds back files this large until the user insists.
   await openFile(page, 'huge.nas.yaml').catch(() => undefined);
   await page.getByRole('button', { name: 'Open Anyway' }).click({ timeout: 15_000 });
   await page.locator('.editor-instance .monaco-editor').first().waitFor({ state: 'visible', timeout: 60_000 });
   await showProblems();
-  await waitFor(async () => JSON.stringify(await problemsOf('huge.nas.yaml')) === JSON.stringify(['1:1 too-large']), 60_000, async () => `a too-large problem at 1:1 (the panel shows ${JSON.stringify(await problemRows())})`);
+  await waitFor(
+    async () => JSON.stringify(await problemsOf('huge.nas.yaml')) === JSON.stringify(['1:1 too-large']),
+    60_000,
+    async () => `a too-large problem at 1:1 (the panel shows ${JSON.stringify(await problemRows())})`,
+  );
   await screenshot(page, 'editing-hostile-files');
   // The extension host still answers: completion in another file comes back.
   await focusEditor('complete-me.nas.yaml');
   await goTo(6, 25);
   await triggerSuggest();
-  await waitFor(async () => (await page.locator('.editor-widget.suggest-widget .monaco-list-row .label-name').allInnerTexts()).includes('conv3x3'), 20_000, 'completion after the hostile files');
+  await waitFor(
+    async () => (await page.locator('.editor-widget.suggest-widget .monaco-list-row .label-name').allInnerTexts()).includes('conv3x3'),
+    20_000,
+    'completion after the hostile files',
+  );
   await page.keyboard.press('Escape');
 });

@@ -32,6 +32,7 @@ import {
 import { tinySearchText } from '../support/tiny.ts';
 
 const BUDGET = 40;
+const DONE_ALL = `done · ${BUDGET}/${BUDGET}`;
 const SEARCH_FILE = tinySearchText({ trials: BUDGET });
 const ENGINE_PROCESSES = 'dist/engine.js|trainer-process.js';
 
@@ -45,14 +46,16 @@ interface RunRow {
 
 function readRuns(dbPath: string): RunRow[] {
   if (!existsSync(dbPath)) return [];
-  return readDatabase(dbPath, (db) =>
-    db
-      .prepare(
-        `SELECT id, name, status, writer_pid,
+  return readDatabase(
+    dbPath,
+    (db) =>
+      db
+        .prepare(
+          `SELECT id, name, status, writer_pid,
            (SELECT COUNT(*) FROM trials t WHERE t.run_id = runs.id AND t.status = 'done') AS finished
          FROM runs ORDER BY id`,
-      )
-      .all() as RunRow[],
+        )
+        .all() as RunRow[],
   );
 }
 
@@ -74,7 +77,9 @@ async function close(session: Session): Promise<void> {
 }
 
 function ourEngineProcesses(): { pid: number; cmdline: string }[] {
-  return extensionDirs.flatMap((dir) => leftoverProcesses(ENGINE_PROCESSES, markers, dir)).filter((p, i, all) => all.findIndex((q) => q.pid === p.pid) === i);
+  return extensionDirs
+    .flatMap((dir) => leftoverProcesses(ENGINE_PROCESSES, markers, dir))
+    .filter((p, i, all) => all.findIndex((q) => q.pid === p.pid) === i);
 }
 
 before(() => {
@@ -107,7 +112,9 @@ test('start, stop and resume a search from the palette; the Runs tree and status
   const progress = await waitFor(
     async () => (await statusBarTexts(page)).find((t) => new RegExp(`NAS \\d+/${BUDGET} · best`).test(t)),
     60_000,
-    async () => `the status bar to show "NAS <n>/${BUDGET} · best …" (it shows ${JSON.stringify(await statusBarTexts(page))}; messages ${JSON.stringify(await messages(page))})`,
+    async () =>
+      `the status bar to show "NAS <n>/${BUDGET} · best …" (it shows ${JSON.stringify(await statusBarTexts(page))}; ` +
+      `messages ${JSON.stringify(await messages(page))})`,
     200,
   );
   if ((await runRow.getAttribute('aria-expanded')) !== 'true') await runRow.locator('.monaco-tl-twistie').click();
@@ -127,20 +134,35 @@ test('start, stop and resume a search from the palette; the Runs tree and status
   assert.match(progress, new RegExp(`NAS \\d+/${BUDGET} · best`));
 
   // The engine child claimed the run in SQLite.
-  const claimed = await waitFor(() => readRuns(dbPath).find((r) => r.id === 1 && r.status === 'running' && r.writer_pid !== null), 30_000, 'run 1 to be running with a writer_pid');
+  const claimed = await waitFor(
+    () => readRuns(dbPath).find((r) => r.id === 1 && r.status === 'running' && r.writer_pid !== null),
+    30_000,
+    'run 1 to be running with a writer_pid',
+  );
   const pid = claimed.writer_pid as number;
   assert.ok(isAlive(pid), `the writer ${pid} is alive`);
-  assert.ok(ourEngineProcesses().some((p) => p.pid === pid && p.cmdline.includes('dist/engine.js')), `writer ${pid} is the engine child of this session (${JSON.stringify(ourEngineProcesses())})`);
+  assert.ok(
+    ourEngineProcesses().some((p) => p.pid === pid && p.cmdline.includes('dist/engine.js')),
+    `writer ${pid} is the engine child of this session (${JSON.stringify(ourEngineProcesses())})`,
+  );
   assert.ok(claimed.finished < BUDGET, `the search is still running when it is stopped (${claimed.finished} finished)`);
 
   await runCommand(page, 'NAS: Stop Search');
   if ((await quickItems(page)).length > 0) await pickQuickItem(page, '#1 tiny');
   await waitFor(() => !isAlive(pid), 30_000, `the engine child ${pid} to exit after Stop`);
   assert.throws(() => process.kill(pid, 0), `process ${pid} is gone`);
-  const stopped = await waitFor(() => readRuns(dbPath).find((r) => r.id === 1 && r.status === 'stopped'), 15_000, async () => `run 1 to be stopped (runs: ${JSON.stringify(readRuns(dbPath))})`);
+  const stopped = await waitFor(
+    () => readRuns(dbPath).find((r) => r.id === 1 && r.status === 'stopped'),
+    15_000,
+    async () => `run 1 to be stopped (runs: ${JSON.stringify(readRuns(dbPath))})`,
+  );
   assert.equal(stopped.writer_pid, null, 'a stopped run has no writer');
   assert.ok(stopped.finished < BUDGET, `stopped before the budget (${stopped.finished}/${BUDGET})`);
-  await waitFor(async () => (await treeRows(page, 'Runs')).find((r) => r.label === '#1 tiny' && r.description.startsWith('stopped')), 15_000, async () => `the tree to show run 1 stopped (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`);
+  await waitFor(
+    async () => (await treeRows(page, 'Runs')).find((r) => r.label === '#1 tiny' && r.description.startsWith('stopped')),
+    15_000,
+    async () => `the tree to show run 1 stopped (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`,
+  );
   await screenshot(page, 'search-stopped');
 
   await runCommand(page, 'NAS: Resume Search');
@@ -149,7 +171,11 @@ test('start, stop and resume a search from the palette; the Runs tree and status
     await screenshot(page, 'resume-quick-pick');
     await pickQuickItem(page, '#1 tiny');
   }
-  const resumed = await waitFor(() => readRuns(dbPath).find((r) => r.id === 1 && r.status === 'running' && r.writer_pid !== null), 30_000, async () => `run 1 to run again (runs: ${JSON.stringify(readRuns(dbPath))}; messages ${JSON.stringify(await messages(page))})`);
+  const resumed = await waitFor(
+    () => readRuns(dbPath).find((r) => r.id === 1 && r.status === 'running' && r.writer_pid !== null),
+    30_000,
+    async () => `run 1 to run again (runs: ${JSON.stringify(readRuns(dbPath))}; messages ${JSON.stringify(await messages(page))})`,
+  );
   assert.notEqual(resumed.writer_pid, pid, 'the resumed run has a new writer');
   await screenshot(page, 'search-resumed');
   const done = await waitFor(
@@ -162,7 +188,11 @@ test('start, stop and resume a search from the palette; the Runs tree and status
   assert.equal(done.writer_pid, null);
   assert.equal(readRuns(dbPath).length, 1, 'resuming made no new run');
   await waitFor(() => !isAlive(resumed.writer_pid as number), 30_000, 'the resumed engine child to exit when the run is done');
-  await waitFor(async () => (await treeRows(page, 'Runs')).find((r) => r.label === '#1 tiny' && r.description.startsWith(`done · ${BUDGET}/${BUDGET}`)), 30_000, async () => `the tree to show run 1 done (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`);
+  await waitFor(
+    async () => (await treeRows(page, 'Runs')).find((r) => r.label === '#1 tiny' && r.description.startsWith(DONE_ALL)),
+    30_000,
+    async () => `the tree to show run 1 done (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`,
+  );
   await screenshot(page, 'search-done');
   await close(session);
 });
@@ -188,7 +218,11 @@ test('in an untrusted workspace Start and Resume explain Restricted Mode and sta
   await sleep(3000); // time enough for a search that should not exist to create its database
   assert.equal(existsSync(dbPath), false, 'no database was created');
   assert.deepEqual(readRuns(dbPath), []);
-  assert.deepEqual(ourEngineProcesses().filter((p) => p.cmdline.includes(session.extension.extensionDir)), [], 'no engine process in Restricted Mode');
+  assert.deepEqual(
+    ourEngineProcesses().filter((p) => p.cmdline.includes(session.extension.extensionDir)),
+    [],
+    'no engine process in Restricted Mode',
+  );
   await showViewContainer(page, 'NAS Studio');
   await screenshot(page, 'untrusted-runs-view');
   await close(session);
@@ -196,9 +230,13 @@ test('in an untrusted workspace Start and Resume explain Restricted Mode and sta
 
 test('no engine or trainer process is left once code-server stopped', async () => {
   for (const session of [...sessions]) await close(session);
-  const left = await waitFor(() => {
-    const found = ourEngineProcesses();
-    return found.length === 0 ? found : false;
-  }, 15_000, async () => `no engine/trainer process of these sessions (left: ${JSON.stringify(ourEngineProcesses())})`).catch((error: Error) => error);
+  const left = await waitFor(
+    () => {
+      const found = ourEngineProcesses();
+      return found.length === 0 ? found : false;
+    },
+    15_000,
+    async () => `no engine/trainer process of these sessions (left: ${JSON.stringify(ourEngineProcesses())})`,
+  ).catch((error: Error) => error);
   assert.ok(Array.isArray(left), left instanceof Error ? left.message : '');
 });

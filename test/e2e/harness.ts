@@ -3,7 +3,19 @@
 // What it needs comes from scripts/e2e-setup.sh, in $NAS_E2E_CACHE (default
 // ~/.cache/nas-studio-e2e).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, closeSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  closeSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -95,7 +107,10 @@ export function assertSetup(): void {
   if (!existsSync(CHROMIUM)) problems.push(`${CHROMIUM} is missing (Debian package chromium)`);
   if (!existsSync(join(REPO, 'dist', 'extension.js'))) problems.push('dist/extension.js is missing: run `npm run build` first');
   if (problems.length > 0) {
-    throw new Error(`The e2e setup is incomplete:\n  - ${problems.join('\n  - ')}\nRun: bash scripts/e2e-setup.sh (as root, or with sudo for the Debian packages), then npm run build.`);
+    throw new Error(
+      `The e2e setup is incomplete:\n  - ${problems.join('\n  - ')}\nRun: bash scripts/e2e-setup.sh (as root, or with sudo ` +
+        `for the Debian packages), then npm run build.`,
+    );
   }
 }
 
@@ -208,13 +223,17 @@ export async function startCodeServer(options: StartOptions): Promise<CodeServer
   const log = openSync(logFile, 'a');
   const args = [
     CODE_SERVER_ENTRY,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
-    '--extensions-dir', options.extensionsDir,
-    '--user-data-dir', userDataDir,
+    '--extensions-dir',
+    options.extensionsDir,
+    '--user-data-dir',
+    userDataDir,
   ];
   const child = spawn(process.execPath, args, {
     detached: true, // its own process group, so stop() ends the extension host and anything it started
@@ -225,7 +244,9 @@ export async function startCodeServer(options: StartOptions): Promise<CodeServer
   const pid = child.pid;
   if (pid === undefined) throw new Error('code-server did not start');
   let exited = false;
-  child.once('exit', () => { exited = true; });
+  child.once('exit', () => {
+    exited = true;
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -233,7 +254,9 @@ export async function startCodeServer(options: StartOptions): Promise<CodeServer
     try {
       const response = await fetch(`${url}/healthz`);
       if (response.ok) break;
-    } catch { /* not yet listening */ }
+    } catch {
+      /* not yet listening */
+    }
     if (Date.now() > deadline) {
       killGroup(pid, 'SIGKILL');
       throw new Error(`code-server did not answer on ${url} within 60 s; its log:\n${readFileSync(logFile, 'utf8')}`);
@@ -253,7 +276,11 @@ export async function startCodeServer(options: StartOptions): Promise<CodeServer
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try { process.kill(-pid, signal); } catch { /* the group is gone */ }
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    /* the group is gone */
+  }
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -290,7 +317,9 @@ export function leftoverProcesses(pattern: string, markers: string[], pathHint?:
     try {
       cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
       environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-    } catch { /* gone meanwhile, or not ours to read */ }
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
     if (cmdline.includes('pgrep')) continue;
     const ours = markers.some((m) => environ.includes(`${SESSION_MARKER}=${m}`)) || (pathHint !== undefined && cmdline.includes(pathHint));
     if (ours) found.push({ pid, cmdline });
@@ -312,7 +341,16 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     timeout: 60_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
   });
 }
 
@@ -328,8 +366,12 @@ export async function openWorkbench(browser: Browser, server: CodeServer, folder
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   const page = await context.newPage();
   const lines: string[] = [];
-  page.on('console', (m) => { if (m.text) lines.push(m.text()); });
-  page.on('pageerror', (e) => { lines.push(`pageerror: ${e.message}`); });
+  page.on('console', (m) => {
+    if (m.text) lines.push(m.text());
+  });
+  page.on('pageerror', (e) => {
+    lines.push(`pageerror: ${e.message}`);
+  });
   await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`, { timeout: 60_000, waitUntil: 'domcontentloaded' });
   await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
   if (trusted) {
@@ -386,7 +428,9 @@ export async function pickQuickItem(page: Page, label: string | RegExp, timeout 
     await row.first().waitFor({ state: 'visible', timeout });
   } catch {
     const shown = await page.locator(`${quickInput} .quick-input-list .monaco-list-row`).allInnerTexts();
-    throw new Error(`No quick pick item ${String(label)} (it showed: ${shown.length ? shown.map((s) => s.replace(/\s+/g, ' ')).join(' | ') : 'nothing'})`);
+    throw new Error(
+      `No quick pick item ${String(label)} (it showed: ${shown.length ? shown.map((s) => s.replace(/\s+/g, ' ')).join(' | ') : 'nothing'})`,
+    );
   }
   await row.first().click();
 }
@@ -413,24 +457,42 @@ export async function messages(page: Page): Promise<string[]> {
 
 /** Waits for a notification or dialog whose text matches and returns it. */
 export async function waitForMessage(page: Page, pattern: RegExp, timeout = 30_000): Promise<string> {
-  return waitFor(async () => (await messages(page)).find((m) => pattern.test(m)), timeout, async () => `a message matching ${pattern} (shown: ${JSON.stringify(await messages(page))})`);
+  return waitFor(
+    async () => (await messages(page)).find((m) => pattern.test(m)),
+    timeout,
+    async () => `a message matching ${pattern} (shown: ${JSON.stringify(await messages(page))})`,
+  );
 }
 
 /** Texts of the status bar items. */
 export async function statusBarTexts(page: Page): Promise<string[]> {
-  return (await page.locator('#workbench\\.parts\\.statusbar .statusbar-item').allInnerTexts()).map((s) => s.replace(/\s+/g, ' ').trim()).filter(Boolean);
+  return (await page.locator('#workbench\\.parts\\.statusbar .statusbar-item').allInnerTexts())
+    .map((s) => s.replace(/\s+/g, ' ').trim())
+    .filter(Boolean);
 }
 
 /** Rows of a tree view by its title ("Runs"): label, description and depth. */
-export async function treeRows(page: Page, viewTitle: string): Promise<{ label: string; description: string; level: number; expanded: string | null }[]> {
+export async function treeRows(
+  page: Page,
+  viewTitle: string,
+): Promise<{ label: string; description: string; level: number; expanded: string | null }[]> {
   const pane = viewPane(page, viewTitle);
   const rows = pane.locator('.monaco-list-row');
   const n = await rows.count();
   const out: { label: string; description: string; level: number; expanded: string | null }[] = [];
   for (let i = 0; i < n; i++) {
     const row = rows.nth(i);
-    const label = ((await row.locator('.label-name').first().textContent().catch(() => '')) ?? '').trim();
-    const description = (await row.locator('.label-description').count()) > 0 ? ((await row.locator('.label-description').first().textContent()) ?? '').trim() : '';
+    const label = (
+      (await row
+        .locator('.label-name')
+        .first()
+        .textContent()
+        .catch(() => '')) ?? ''
+    ).trim();
+    const description =
+      (await row.locator('.label-description').count()) > 0
+        ? ((await row.locator('.label-description').first().textContent()) ?? '').trim()
+        : '';
     const level = Number((await row.getAttribute('aria-level')) ?? '0');
     out.push({ label, description, level, expanded: await row.getAttribute('aria-expanded') });
   }
@@ -446,7 +508,12 @@ export function viewPane(page: Page, viewTitle: string): Locator {
 }
 
 /** Polls `probe` until it returns a value (not undefined/false) or the time runs out. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, timeout: number, what: string | (() => Promise<string> | string), every = 500): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeout: number,
+  what: string | (() => Promise<string> | string),
+  every = 500,
+): Promise<T> {
   const deadline = Date.now() + timeout;
   let lastError: unknown;
   for (;;) {
@@ -458,7 +525,10 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T
     }
     if (Date.now() > deadline) {
       const description = typeof what === 'string' ? what : await what();
-      throw new Error(`Timed out after ${Math.round(timeout / 1000)} s waiting for ${description}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+      throw new Error(
+        `Timed out after ${Math.round(timeout / 1000)} s waiting for ${description}` +
+          `${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+      );
     }
     await sleep(every);
   }
@@ -519,14 +589,25 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   mkdirSync(extension.extensionsDir, { recursive: true });
   const workspace = createWorkspace(root, options.files, options.workspaceSettings);
   options.prepareWorkspace?.(workspace);
-  const server = await startCodeServer({ root, extensionsDir: extension.extensionsDir, trusted: options.trusted, userSettings: options.userSettings });
+  const server = await startCodeServer({
+    root,
+    extensionsDir: extension.extensionsDir,
+    trusted: options.trusted,
+    userSettings: options.userSettings,
+  });
   let browser: Browser | undefined;
   try {
     browser = await launchBrowser();
     const workbench = await openWorkbench(browser, server, workspace, options.trusted);
     const b = browser;
     return {
-      root, workspace, extension, server, browser, workbench, page: workbench.page,
+      root,
+      workspace,
+      extension,
+      server,
+      browser,
+      workbench,
+      page: workbench.page,
       close: async () => {
         await workbench.close().catch(() => undefined);
         await b.close().catch(() => undefined);
@@ -560,7 +641,10 @@ export async function openFile(page: Page, name: string): Promise<void> {
 export async function showViewContainer(page: Page, title: string): Promise<void> {
   const byLabel = page.locator(`.activitybar .action-item .action-label[aria-label^="${title}"]`);
   await byLabel.first().waitFor({ state: 'visible', timeout: 30_000 });
-  const sidebarTitle = page.locator('.sidebar .composite.title').filter({ hasText: new RegExp(title, 'i') }).first();
+  const sidebarTitle = page
+    .locator('.sidebar .composite.title')
+    .filter({ hasText: new RegExp(title, 'i') })
+    .first();
   // Clicking the active container hides the sidebar, and after a reload the activity bar may show it
   // as active before the sidebar is back: click until its title is visible, checking in between.
   for (let attempt = 0; attempt < 4; attempt++) {

@@ -53,16 +53,31 @@ interface DbTrial {
   graph_json: string;
 }
 
-function dbRun(dbPath: string, runId: number): { id: number; name: string; status: string; strategy: string; backend: string | null; budget_trials: number } | undefined {
-  return readDatabase(dbPath, (db) => db.prepare('SELECT id, name, status, strategy, backend, budget_trials FROM runs WHERE id = ?').get(runId) as never);
+function dbRun(
+  dbPath: string,
+  runId: number,
+): { id: number; name: string; status: string; strategy: string; backend: string | null; budget_trials: number } | undefined {
+  return readDatabase(
+    dbPath,
+    (db) => db.prepare('SELECT id, name, status, strategy, backend, budget_trials FROM runs WHERE id = ?').get(runId) as never,
+  );
 }
 
 function dbTrials(dbPath: string, runId: number): DbTrial[] {
-  return readDatabase(dbPath, (db) => db.prepare('SELECT idx, status, reward, val_accuracy, params, graph_json FROM trials WHERE run_id = ? ORDER BY idx').all(runId) as DbTrial[]);
+  return readDatabase(
+    dbPath,
+    (db) =>
+      db
+        .prepare('SELECT idx, status, reward, val_accuracy, params, graph_json FROM trials WHERE run_id = ? ORDER BY idx')
+        .all(runId) as DbTrial[],
+  );
 }
 
 function dbSteps(dbPath: string, runId: number): number {
-  return readDatabase(dbPath, (db) => (db.prepare('SELECT COUNT(*) AS n FROM controller_steps WHERE run_id = ?').get(runId) as { n: number }).n);
+  return readDatabase(
+    dbPath,
+    (db) => (db.prepare('SELECT COUNT(*) AS n FROM controller_steps WHERE run_id = ?').get(runId) as { n: number }).n,
+  );
 }
 
 interface MacroGraph {
@@ -108,12 +123,15 @@ type XY = { x: number; y: number };
 
 /** The points of one dataset of a chart on window.__nasCharts (the first whose label matches). */
 async function datasetPoints(frame: FrameLocator, chart: string, label: RegExp): Promise<XY[]> {
-  return frame.locator('body').evaluate((_, arg) => {
-    type ChartLike = { data: { datasets: { label?: string; data: { x: number; y: number }[] }[] } };
-    const charts = (globalThis as unknown as { __nasCharts?: Record<string, ChartLike | undefined> }).__nasCharts;
-    const set = charts?.[arg.chart]?.data.datasets.find((d) => new RegExp(arg.source, arg.flags).test(d.label ?? ''));
-    return (set?.data ?? []).map((p) => ({ x: p.x, y: p.y }));
-  }, { chart, source: label.source, flags: label.flags });
+  return frame.locator('body').evaluate(
+    (_, arg) => {
+      type ChartLike = { data: { datasets: { label?: string; data: { x: number; y: number }[] }[] } };
+      const charts = (globalThis as unknown as { __nasCharts?: Record<string, ChartLike | undefined> }).__nasCharts;
+      const set = charts?.[arg.chart]?.data.datasets.find((d) => new RegExp(arg.source, arg.flags).test(d.label ?? ''));
+      return (set?.data ?? []).map((p) => ({ x: p.x, y: p.y }));
+    },
+    { chart, source: label.source, flags: label.flags },
+  );
 }
 
 /**
@@ -137,7 +155,9 @@ function rewardDatasets(counts: ChartCounts): { rewards?: number; best?: number;
   const sets = counts.reward ?? [];
   const best = sets.find((d) => /best/i.test(d.label));
   const baseline = sets.find((d) => /baseline|ema/i.test(d.label));
-  const rewards = sets.find((d) => d !== best && d !== baseline && (d.type === 'scatter' || /reward|trial/i.test(d.label))) ?? sets.find((d) => d !== best && d !== baseline);
+  const rewards =
+    sets.find((d) => d !== best && d !== baseline && (d.type === 'scatter' || /reward|trial/i.test(d.label))) ??
+    sets.find((d) => d !== best && d !== baseline);
   return { rewards: rewards?.n, best: best?.n, baseline: baseline?.n };
 }
 
@@ -147,7 +167,13 @@ async function waitForDashboard(page: Page): Promise<FrameLocator> {
   await waitFor(
     async () => (await frame.locator('#chart-reward').count()) > 0 && (await rendered(frame, 'nas-dashboard-rendered')),
     60_000,
-    async () => `the dashboard webview to render (its text: ${JSON.stringify(await frame.locator('body').innerText({ timeout: 1000 }).catch(() => '(no webview)'))}; console: ${session?.workbench.console.slice(-5).join(' / ')})`,
+    async () =>
+      `the dashboard webview to render (its text: ${JSON.stringify(
+        await frame
+          .locator('body')
+          .innerText({ timeout: 1000 })
+          .catch(() => '(no webview)'),
+      )}; console: ${session?.workbench.console.slice(-5).join(' / ')})`,
     250,
   );
   return frame;
@@ -169,7 +195,8 @@ const snap = screenshotter('panels');
 
 before(async () => {
   assertSetup();
-  if (!process.env.NAS_E2E_PANELS_WITHOUT_WEBVIEW) assert.ok(existsSync(join(REPO, 'dist', 'webview')), 'dist/webview is missing: npm run build bundles the panels there');
+  if (!process.env.NAS_E2E_PANELS_WITHOUT_WEBVIEW)
+    assert.ok(existsSync(join(REPO, 'dist', 'webview')), 'dist/webview is missing: npm run build bundles the panels there');
   // This file's screenshots from an earlier run go; the other e2e files' stay.
   if (existsSync(SCREENSHOTS)) for (const name of readdirSync(SCREENSHOTS)) if (name.includes('-panels-')) rmSync(join(SCREENSHOTS, name));
   const t0 = Date.now();
@@ -182,7 +209,19 @@ before(async () => {
     prepareWorkspace: (workspace) => {
       mkdirSync(join(workspace, '.nas-studio'), { recursive: true });
       const started = Date.now();
-      execFileSync(process.execPath, [join(REPO, 'dist', 'cli.js'), 'search', join(workspace, 'finished.nas.yaml'), '--db', join(workspace, '.nas-studio', 'runs.db'), '--trials', String(FINISHED_TRIALS)], { stdio: 'pipe', timeout: 120_000 });
+      execFileSync(
+        process.execPath,
+        [
+          join(REPO, 'dist', 'cli.js'),
+          'search',
+          join(workspace, 'finished.nas.yaml'),
+          '--db',
+          join(workspace, '.nas-studio', 'runs.db'),
+          '--trials',
+          String(FINISHED_TRIALS),
+        ],
+        { stdio: 'pipe', timeout: 120_000 },
+      );
       console.log(`CLI search of ${FINISHED_TRIALS} trials: ${Date.now() - started} ms`);
     },
   });
@@ -210,7 +249,10 @@ async function closeAllEditors(page: Page): Promise<void> {
 }
 
 function runRow(page: Page, label: string) {
-  return viewPane(page, 'Runs').locator('.monaco-list-row').filter({ has: page.locator('.label-name').filter({ hasText: new RegExp(`^${label}$`) }) }).first();
+  return viewPane(page, 'Runs')
+    .locator('.monaco-list-row')
+    .filter({ has: page.locator('.label-name').filter({ hasText: new RegExp(`^${label}$`) }) })
+    .first();
 }
 
 async function expandRun(page: Page, label: string): Promise<void> {
@@ -246,8 +288,10 @@ test('Run dashboard from the Runs tree: the charts hold every trial and controll
   const counts = await chartCounts(frame);
   console.log(`dashboard charts: ${JSON.stringify(counts)}; database: ${finished.length} finished trials, ${steps} controller steps`);
   assert.ok(counts, 'the page exposes window.__nasCharts');
-  for (const name of ['reward', 'entropy', 'argmax', 'pareto']) assert.ok(counts[name]?.length, `chart ${name} has datasets (${JSON.stringify(counts)})`);
-  for (const id of ['chart-reward', 'chart-entropy', 'chart-argmax', 'chart-pareto']) assert.equal(await frame.locator(`canvas#${id}`).count(), 1, `canvas #${id}`);
+  for (const name of ['reward', 'entropy', 'argmax', 'pareto'])
+    assert.ok(counts[name]?.length, `chart ${name} has datasets (${JSON.stringify(counts)})`);
+  for (const id of ['chart-reward', 'chart-entropy', 'chart-argmax', 'chart-pareto'])
+    assert.equal(await frame.locator(`canvas#${id}`).count(), 1, `canvas #${id}`);
 
   const reward = rewardDatasets(counts);
   assert.equal(reward.rewards, finished.length, `one reward point per finished trial (${JSON.stringify(counts.reward)})`);
@@ -256,7 +300,10 @@ test('Run dashboard from the Runs tree: the charts hold every trial and controll
   const best = await datasetPoints(frame, 'reward', /best/i);
   const expectedBest = bestSoFarCorners(finished.map((t) => ({ x: t.idx, y: t.reward as number })));
   assert.deepEqual(best, expectedBest, 'the best-so-far line is the running maximum of the rewards in the database');
-  assert.ok(reward.best !== undefined && reward.best >= 2 && reward.best <= finished.length, `the best-so-far line has 2..${finished.length} corners (${JSON.stringify(counts.reward)})`);
+  assert.ok(
+    reward.best !== undefined && reward.best >= 2 && reward.best <= finished.length,
+    `the best-so-far line has 2..${finished.length} corners (${JSON.stringify(counts.reward)})`,
+  );
   assert.ok(reward.baseline !== undefined && reward.baseline > 0, `an EMA baseline line (${JSON.stringify(counts.reward)})`);
 
   const measured = finished.filter((t) => t.val_accuracy !== null && t.params !== null).length;
@@ -266,42 +313,69 @@ test('Run dashboard from the Runs tree: the charts hold every trial and controll
   assert.ok(front >= 1 && front <= finished.length, `the Pareto front has 1..${finished.length} points (${JSON.stringify(counts.pareto)})`);
 
   for (const name of ['entropy', 'argmax']) {
-    for (const d of counts[name]) assert.equal(d.n, steps, `${name} dataset "${d.label}" has one point per controller step (${steps}): ${JSON.stringify(counts[name])}`);
+    for (const d of counts[name])
+      assert.equal(
+        d.n,
+        steps,
+        `${name} dataset "${d.label}" has one point per controller step (${steps}): ${JSON.stringify(counts[name])}`,
+      );
   }
 
   // The header: run name, strategy, backend, progress, and the Stop/Resume buttons.
   const text = await frame.locator('body').innerText();
   const run = dbRun(dbPath, 1);
   assert.ok(run);
-  for (const expected of [run.name, run.strategy, run.backend ?? 'cpu']) assert.ok(text.includes(expected), `the dashboard shows "${expected}" (its text: ${JSON.stringify(text.slice(0, 600))})`);
+  for (const expected of [run.name, run.strategy, run.backend ?? 'cpu'])
+    assert.ok(text.includes(expected), `the dashboard shows "${expected}" (its text: ${JSON.stringify(text.slice(0, 600))})`);
   assert.match(text, new RegExp(`${FINISHED_TRIALS}\\s*/\\s*${FINISHED_TRIALS}`), 'the header shows the progress');
   assert.ok(await frame.locator('button, vscode-button').filter({ hasText: /Stop/ }).count(), 'a Stop button');
-  assert.ok(await frame.locator('button, vscode-button').filter({ hasText: /Resume/ }).count(), 'a Resume button');
+  assert.ok(
+    await frame
+      .locator('button, vscode-button')
+      .filter({ hasText: /Resume/ })
+      .count(),
+    'a Resume button',
+  );
   await snap(page, 'dashboard');
 });
 
-test('Trial view from a trial row: the SVG draws one node per layer (plus image and classifier) and one edge per link', { timeout: 3 * 60_000 }, async () => {
-  const { page } = current();
-  await closeAllEditors(page);
-  await expandRun(page, '#1 finished');
+test(
+  'Trial view from a trial row: the SVG draws one node per layer (plus image and classifier) and one edge per link',
+  { timeout: 3 * 60_000 },
+  async () => {
+    const { page } = current();
+    await closeAllEditors(page);
+    await expandRun(page, '#1 finished');
 
-  const trial = dbTrials(dbPath, 1).find((t) => t.idx === 3);
-  assert.ok(trial);
-  const graph = JSON.parse(trial.graph_json) as MacroGraph;
-  const expected = expectedDrawing(graph);
+    const trial = dbTrials(dbPath, 1).find((t) => t.idx === 3);
+    assert.ok(trial);
+    const graph = JSON.parse(trial.graph_json) as MacroGraph;
+    const expected = expectedDrawing(graph);
 
-  const t0 = Date.now();
-  await runRow(page, 'trial 3').click();
-  const frame = webviewFrame(page);
-  await waitFor(async () => (await frame.locator('.arch-node').count()) > 0 && (await rendered(frame, 'nas-trial-rendered')), 60_000, async () => `the trial view to draw (its text: ${JSON.stringify(await frame.locator('body').innerText({ timeout: 1000 }).catch(() => '(no webview)'))})`, 250);
-  timed('trial view: click → SVG drawn', t0, undefined);
-  const drawn = { nodes: await frame.locator('svg .arch-node').count(), edges: await frame.locator('svg .arch-edge').count() };
-  console.log(`trial 3 graph ${trial.graph_json}: drawn ${JSON.stringify(drawn)}, expected ${JSON.stringify(expected)}`);
-  assert.deepEqual(drawn, expected, `the drawing matches trial 3's graph ${trial.graph_json}`);
-  const title = await page.locator('.tabs-container .tab.active').innerText();
-  assert.match(title, /Trial 3/, 'the active tab is the trial view');
-  await snap(page, 'trial-view');
-});
+    const t0 = Date.now();
+    await runRow(page, 'trial 3').click();
+    const frame = webviewFrame(page);
+    await waitFor(
+      async () => (await frame.locator('.arch-node').count()) > 0 && (await rendered(frame, 'nas-trial-rendered')),
+      60_000,
+      async () =>
+        `the trial view to draw (its text: ${JSON.stringify(
+          await frame
+            .locator('body')
+            .innerText({ timeout: 1000 })
+            .catch(() => '(no webview)'),
+        )})`,
+      250,
+    );
+    timed('trial view: click → SVG drawn', t0, undefined);
+    const drawn = { nodes: await frame.locator('svg .arch-node').count(), edges: await frame.locator('svg .arch-edge').count() };
+    console.log(`trial 3 graph ${trial.graph_json}: drawn ${JSON.stringify(drawn)}, expected ${JSON.stringify(expected)}`);
+    assert.deepEqual(drawn, expected, `the drawing matches trial 3's graph ${trial.graph_json}`);
+    const title = await page.locator('.tabs-container .tab.active').innerText();
+    assert.match(title, /Trial 3/, 'the active tab is the trial view');
+    await snap(page, 'trial-view');
+  },
+);
 
 test('A live run: its dashboard grows while the search runs; Stop Search stops it', { timeout: 4 * 60_000 }, async () => {
   const { page } = current();
@@ -311,7 +385,9 @@ test('A live run: its dashboard grows while the search runs; Stop Search stops i
   await waitFor(
     async () => (await statusBarTexts(page)).find((t) => new RegExp(`NAS ([1-9]\\d*)/${LIVE_BUDGET} · best`).test(t)),
     90_000,
-    async () => `the live search to finish a trial (status bar ${JSON.stringify(await statusBarTexts(page))}; messages ${JSON.stringify(await messages(page))})`,
+    async () =>
+      `the live search to finish a trial (status bar ${JSON.stringify(await statusBarTexts(page))}; ` +
+      `messages ${JSON.stringify(await messages(page))})`,
     200,
   );
   assert.equal(dbRun(dbPath, 2)?.status, 'running');
@@ -332,7 +408,10 @@ test('A live run: its dashboard grows while the search runs; Stop Search stops i
     async () => `the reward chart to grow past ${first} points (it has ${JSON.stringify(await chartCounts(frame))})`,
     500,
   );
-  console.log(`live dashboard: reward points ${first} → ${grown} in ${Date.now() - t1} ms; the database has ${dbTrials(dbPath, 2).filter((t) => t.status === 'done').length} done`);
+  console.log(
+    `live dashboard: reward points ${first} → ${grown} in ${Date.now() - t1} ms; the ` +
+      `database has ${dbTrials(dbPath, 2).filter((t) => t.status === 'done').length} done`,
+  );
   const counts = await chartCounts(frame);
   assert.ok(counts);
   // One read of both datasets (the page is single-threaded: no append lands between them).
@@ -349,14 +428,26 @@ test('A live run: its dashboard grows while the search runs; Stop Search stops i
   await snap(page, 'dashboard-live');
 
   await runCommand(page, 'NAS: Stop Search');
-  await waitFor(() => dbRun(dbPath, 2)?.status === 'stopped', 30_000, () => `run 2 to stop (${JSON.stringify(dbRun(dbPath, 2))})`);
+  await waitFor(
+    () => dbRun(dbPath, 2)?.status === 'stopped',
+    30_000,
+    () => `run 2 to stop (${JSON.stringify(dbRun(dbPath, 2))})`,
+  );
   // The dashboard's last appends arrive; the chart ends at what the database holds.
-  const doneIdx = dbTrials(dbPath, 2).filter((t) => t.status === 'done' && t.reward !== null).map((t) => t.idx);
+  const doneIdx = dbTrials(dbPath, 2)
+    .filter((t) => t.status === 'done' && t.reward !== null)
+    .map((t) => t.idx);
   const done = doneIdx.length;
-  await waitFor(async () => rewardDatasets((await chartCounts(frame)) ?? {}).rewards === done, 15_000, async () => {
-    const shown = new Set((await datasetPoints(frame, 'reward', /^reward$/i)).map((p) => p.x));
-    return `the stopped run's chart to hold its ${done} done trials (missing trials ${JSON.stringify(doneIdx.filter((i) => !shown.has(i)))}; ${JSON.stringify(await chartCounts(frame))})`;
-  });
+  await waitFor(
+    async () => rewardDatasets((await chartCounts(frame)) ?? {}).rewards === done,
+    15_000,
+    async () => {
+      const shown = new Set((await datasetPoints(frame, 'reward', /^reward$/i)).map((p) => p.x));
+      const missing = JSON.stringify(doneIdx.filter((i) => !shown.has(i)));
+      const counts = JSON.stringify(await chartCounts(frame));
+      return `the stopped run's chart to hold its ${done} done trials (missing trials ${missing}; ${counts})`;
+    },
+  );
   await snap(page, 'dashboard-live-stopped');
 });
 
@@ -368,7 +459,10 @@ async function openDashboardFromPalette(page: Page, runId: number, label: string
   if (runs > 1) await pickQuickItem(page, label);
 }
 
-for (const [theme, kind] of [['Default Light Modern', 'light'], ['Default Dark Modern', 'dark']] as const) {
+for (const [theme, kind] of [
+  ['Default Light Modern', 'light'],
+  ['Default Dark Modern', 'dark'],
+] as const) {
   test(`Dashboard and trial view in ${theme} (screenshots)`, { timeout: 3 * 60_000 }, async () => {
     const { page } = current();
     await closeAllEditors(page);
@@ -382,14 +476,20 @@ for (const [theme, kind] of [['Default Light Modern', 'light'], ['Default Dark M
     assert.match(webviewKind, new RegExp(`vscode-${kind}`), 'the webview knows the theme kind');
     await snap(page, `dashboard-${kind}`);
     // The Pareto chart and the trial table are below the fold.
-    await frame.locator('#chart-pareto').evaluate((canvas) => (canvas as { scrollIntoView(options: object): void }).scrollIntoView({ block: 'center' }));
+    await frame
+      .locator('#chart-pareto')
+      .evaluate((canvas) => (canvas as { scrollIntoView(options: object): void }).scrollIntoView({ block: 'center' }));
     await sleep(300);
     await snap(page, `dashboard-${kind}-lower`);
 
     await expandRun(page, '#1 finished');
     await runRow(page, 'trial 3').click();
     const trial = webviewFrame(page);
-    await waitFor(async () => (await trial.locator('.arch-node').count()) > 0 && (await rendered(trial, 'nas-trial-rendered')), 60_000, 'the trial view to draw');
+    await waitFor(
+      async () => (await trial.locator('.arch-node').count()) > 0 && (await rendered(trial, 'nas-trial-rendered')),
+      60_000,
+      'the trial view to draw',
+    );
     await sleep(300);
     await snap(page, `trial-${kind}`);
   });
@@ -407,16 +507,33 @@ test('Compare Runs from the palette: two runs, two datasets per chart', { timeou
   }
   await page.keyboard.press('Enter');
   const frame = webviewFrame(page);
-  const counts = await waitFor(async () => {
-    const c = (await rendered(frame, 'nas-compare-rendered')) ? await chartCounts(frame) : undefined;
-    return c && Object.keys(c).length > 0 ? c : false;
-  }, 60_000, async () => `the compare page's charts (its text: ${JSON.stringify(await frame.locator('body').innerText({ timeout: 1000 }).catch(() => '(no webview)'))})`, 250);
+  const counts = await waitFor(
+    async () => {
+      const c = (await rendered(frame, 'nas-compare-rendered')) ? await chartCounts(frame) : undefined;
+      return c && Object.keys(c).length > 0 ? c : false;
+    },
+    60_000,
+    async () =>
+      `the compare page's charts (its text: ${JSON.stringify(
+        await frame
+          .locator('body')
+          .innerText({ timeout: 1000 })
+          .catch(() => '(no webview)'),
+      )})`,
+    250,
+  );
   console.log(`compare charts: ${JSON.stringify(counts)}`);
   assert.ok(Object.keys(counts).length >= 2, `the compare page has its charts (${JSON.stringify(counts)})`);
   for (const [name, sets] of Object.entries(counts)) {
     assert.equal(sets.length, 2, `chart ${name} has one dataset per run (${JSON.stringify(sets)})`);
-    assert.ok(sets.some((d) => /finished/.test(d.label)) && sets.some((d) => /live/.test(d.label)), `chart ${name} names both runs (${JSON.stringify(sets)})`);
-    assert.ok(sets.every((d) => d.n >= 2), `every dataset of ${name} has points (${JSON.stringify(sets)})`);
+    assert.ok(
+      sets.some((d) => /finished/.test(d.label)) && sets.some((d) => /live/.test(d.label)),
+      `chart ${name} names both runs (${JSON.stringify(sets)})`,
+    );
+    assert.ok(
+      sets.every((d) => d.n >= 2),
+      `every dataset of ${name} has points (${JSON.stringify(sets)})`,
+    );
   }
   const expected = [1, 2].map((id) => dbTrials(dbPath, id).filter((t) => t.status === 'done' && t.reward !== null).length);
   console.log(`compare: done trials per run in the database ${JSON.stringify(expected)}`);

@@ -43,14 +43,19 @@ after(async () => {
 function bestTrial(dbPath: string): { idx: number; graph_json: string } {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare("SELECT idx, graph_json FROM trials WHERE run_id = 1 AND status = 'done' ORDER BY reward DESC, idx LIMIT 1").get() as { idx: number; graph_json: string };
+    return db
+      .prepare("SELECT idx, graph_json FROM trials WHERE run_id = 1 AND status = 'done' ORDER BY reward DESC, idx LIMIT 1")
+      .get() as { idx: number; graph_json: string };
   } finally {
     db.close();
   }
 }
 
 function trialRow(label: string) {
-  return viewPane(page, 'Runs').locator('.monaco-list-row').filter({ has: page.locator('.label-name').filter({ hasText: new RegExp(`^${label}$`) }) }).first();
+  return viewPane(page, 'Runs')
+    .locator('.monaco-list-row')
+    .filter({ has: page.locator('.label-name').filter({ hasText: new RegExp(`^${label}$`) }) })
+    .first();
 }
 
 test('the NAS-Bench-201 example runs from the palette, and the trial view draws its best cell', { timeout: 4 * 60_000 }, async () => {
@@ -69,7 +74,11 @@ test('the NAS-Bench-201 example runs from the palette, and the trial view draws 
   if ((await run.getAttribute('aria-expanded')) !== 'true') await run.locator('.monaco-tl-twistie').click();
   await runCommand(page, 'NAS: Sort Trials by Reward');
   const best = bestTrial(join(session.workspace, '.nas-studio', 'runs.db'));
-  await waitFor(async () => (await treeRows(page, 'Runs')).find((row) => row.level === 2)?.label === `trial ${best.idx}`, 30_000, async () => `trial ${best.idx} first (rows: ${JSON.stringify((await treeRows(page, 'Runs')).slice(0, 4))})`);
+  await waitFor(
+    async () => (await treeRows(page, 'Runs')).find((row) => row.level === 2)?.label === `trial ${best.idx}`,
+    30_000,
+    async () => `trial ${best.idx} first (rows: ${JSON.stringify((await treeRows(page, 'Runs')).slice(0, 4))})`,
+  );
   await screenshot(page, 'tabular-runs-tree');
 
   await trialRow(`trial ${best.idx}`).click();
@@ -78,9 +87,14 @@ test('the NAS-Bench-201 example runs from the palette, and the trial view draws 
   assert.equal(graph.kind, 'nasbench201');
   const expectedEdges = graph.edges.filter((edge) => edge.operation !== 'none').length;
   await waitFor(async () => (await frame.locator('svg .arch-node').count()) === 4, 60_000, 'the trial view to draw the cell');
-  assert.equal(await frame.locator('svg .arch-edge').count(), expectedEdges, `one drawn edge per operation other than none in ${best.graph_json}`);
+  assert.equal(
+    await frame.locator('svg .arch-edge').count(),
+    expectedEdges,
+    `one drawn edge per operation other than none in ${best.graph_json}`,
+  );
   const text = await frame.locator('body').innerText();
-  for (const edge of graph.edges.filter((e) => e.operation !== 'none')) assert.ok(text.includes(edge.operation), `the drawing labels ${edge.operation}`);
+  for (const edge of graph.edges.filter((e) => e.operation !== 'none'))
+    assert.ok(text.includes(edge.operation), `the drawing labels ${edge.operation}`);
   assert.match(text, /No learning curve: its accuracies were looked up in the NAS-Bench-201 table/);
   await screenshot(page, 'tabular-trial-view');
 });

@@ -50,7 +50,10 @@ async function main(): Promise<number> {
   assertBuilt();
   const { root, workspace, userData, extensions } = prepare();
   const vscodeExecutablePath = process.env.VSCODE_EXECUTABLE_PATH || undefined;
-  console.log(`NAS Studio desktop tests: workspace ${workspace}, VS Code ${vscodeExecutablePath ?? 'stable (downloaded by @vscode/test-electron, cached in .vscode-test/)'}`);
+  console.log(
+    `NAS Studio desktop tests: workspace ${workspace}, ` +
+      `VS Code ${vscodeExecutablePath ?? 'stable (downloaded by @vscode/test-electron, cached in .vscode-test/)'}`,
+  );
   try {
     await runTests({
       // With no executable path, test-electron downloads (or reuses its cached) latest stable build.

@@ -25,7 +25,10 @@ interface Context {
 }
 
 async function cli<T>(ctx: Context, args: string[]): Promise<T> {
-  const { stdout } = await exec(ctx.node, [join(ctx.extensionPath, 'dist', 'cli.js'), ...args, '--db', ctx.db, '--json'], { encoding: 'utf8', timeout: 30_000 });
+  const { stdout } = await exec(ctx.node, [join(ctx.extensionPath, 'dist', 'cli.js'), ...args, '--db', ctx.db, '--json'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return JSON.parse(stdout) as T;
 }
 
@@ -37,7 +40,12 @@ const latestTrials = (ctx: Context) => cli<TrialRecord[]>(ctx, ['trials', 'lates
 class Fatal extends Error {}
 
 /** Polls `check` until it returns a value; fails after `timeoutMs` with `describe()`'s account of the state. */
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, describe: () => Promise<string>): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined>,
+  describe: () => Promise<string>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -71,7 +79,9 @@ async function within<T>(what: string, ms: number, promise: Thenable<T>): Promis
 }
 
 const runsState = (ctx: Context) => async () =>
-  JSON.stringify((await listRuns(ctx)).map(({ id, status, trialsDone, budgetTrials, error }) => ({ id, status, trialsDone, budgetTrials, error })));
+  JSON.stringify(
+    (await listRuns(ctx)).map(({ id, status, trialsDone, budgetTrials, error }) => ({ id, status, trialsDone, budgetTrials, error })),
+  );
 
 // ---------------------------------------------------------------------------------------
 // Engine processes: children of this extension host running dist/engine.js (and their trainers).
@@ -164,7 +174,8 @@ export async function run(): Promise<void> {
       if (fresh.length) searchEngines = fresh;
       fresh.forEach((pid) => [pid, ...descendants(pid, all)].forEach((p) => seen.add(p)));
       const latest = runs.at(-1);
-      if (latest?.status === 'done') throw new Fatal(`run ${latest.id} finished all ${latest.trialsDone} trials before the test could stop it`);
+      if (latest?.status === 'done')
+        throw new Fatal(`run ${latest.id} finished all ${latest.trialsDone} trials before the test could stop it`);
       return latest?.status === 'running' && trials.length >= 1 ? latest : undefined;
     },
     runsState(ctx),
@@ -173,7 +184,11 @@ export async function run(): Promise<void> {
   step(`stop run ${running.id}`);
   await vscode.commands.executeCommand('nasStudio.stopSearch', { run: running });
   if (CHECK_PROCESSES) {
-    assert.equal(searchEngines.length, 1, `expected one new engine process for the search, found [${searchEngines.join(', ')}] (query engine: [${before.join(', ')}])`);
+    assert.equal(
+      searchEngines.length,
+      1,
+      `expected one new engine process for the search, found [${searchEngines.join(', ')}] (query engine: [${before.join(', ')}])`,
+    );
   }
   const stopped = await waitFor(
     `run ${running.id} to be stopped`,
@@ -222,7 +237,12 @@ export async function run(): Promise<void> {
   assert.ok(finished.length >= BUDGET, `${finished.length} finished trials after resume, expected ${BUDGET}`);
   if (CHECK_PROCESSES) {
     const extra = async () => engines(ctx, await processes()).filter((pid) => !before.includes(pid));
-    await waitFor('the resumed search engine to exit', 20_000, async () => ((await extra()).length === 0 ? true : undefined), async () => `engines left: ${(await extra()).join(', ')}`);
+    await waitFor(
+      'the resumed search engine to exit',
+      20_000,
+      async () => ((await extra()).length === 0 ? true : undefined),
+      async () => `engines left: ${(await extra()).join(', ')}`,
+    );
   }
   step('passed');
 }

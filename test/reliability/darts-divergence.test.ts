@@ -9,7 +9,14 @@ import { prepareTrainingData } from '../../src/engine/evaluators/train-from-scra
 import { DartsDiverged, DartsSearch } from '../../src/engine/oneshot/darts-search.ts';
 import type { CellSpaceConfig, DartsConfig } from '../../src/space/config.ts';
 
-const SPACE: CellSpaceConfig = { kind: 'cell', nodes: 3, operations: ['conv3x3', 'sep_conv3x3', 'max_pool', 'identity'], cells_per_stage: 1, stages: 2, filters: 4 };
+const SPACE: CellSpaceConfig = {
+  kind: 'cell',
+  nodes: 3,
+  operations: ['conv3x3', 'sep_conv3x3', 'max_pool', 'identity'],
+  cells_per_stage: 1,
+  stages: 2,
+  filters: 4,
+};
 const DARTS: DartsConfig = {
   epochs: 1,
   batch_size: 16,

@@ -18,7 +18,10 @@ async function stopWith(send: (pid: number) => void | Promise<void>): Promise<{ 
   assert.match(output.stdout, /: stopped, \d+\/6 trials/);
   const { run, trials } = checkDatabase(db);
   assert.equal(run.status, 'stopped');
-  assert.ok(trials.every((t) => t.status === 'done' || t.status === 'interrupted'), trials.map((t) => `${t.idx}:${t.status}`).join(' '));
+  assert.ok(
+    trials.every((t) => t.status === 'done' || t.status === 'interrupted'),
+    trials.map((t) => `${t.idx}:${t.status}`).join(' '),
+  );
   resumeToBudget(db);
   return { ...output, db };
 }

@@ -40,17 +40,21 @@ test('two processes opening a new database at once both migrate it, once', { tim
   }
 });
 
-test('two searches writing one database at once wait for each other instead of failing with SQLITE_BUSY', { timeout: 120_000 }, async () => {
-  const db = freshDb();
-  new Store(db).close();
-  const results = await Promise.all(Array.from({ length: 3 }, () => worker(['write', db, '300'])));
-  for (const result of results) assert.equal(result.code, 0, result.stderr);
-  const raw = new Database(db, { readonly: true });
-  assert.equal(raw.pragma('integrity_check', { simple: true }), 'ok');
-  assert.deepEqual(raw.pragma('foreign_key_check'), []);
-  assert.deepEqual(raw.prepare("SELECT COUNT(*) AS n FROM trials WHERE status = 'done' GROUP BY run_id").pluck().all(), [300, 300, 300]);
-  raw.close();
-});
+test(
+  'two searches writing one database at once wait for each other instead of failing with SQLITE_BUSY',
+  { timeout: 120_000 },
+  async () => {
+    const db = freshDb();
+    new Store(db).close();
+    const results = await Promise.all(Array.from({ length: 3 }, () => worker(['write', db, '300'])));
+    for (const result of results) assert.equal(result.code, 0, result.stderr);
+    const raw = new Database(db, { readonly: true });
+    assert.equal(raw.pragma('integrity_check', { simple: true }), 'ok');
+    assert.deepEqual(raw.pragma('foreign_key_check'), []);
+    assert.deepEqual(raw.prepare("SELECT COUNT(*) AS n FROM trials WHERE status = 'done' GROUP BY run_id").pluck().all(), [300, 300, 300]);
+    raw.close();
+  },
+);
 
 test('a database from a newer NAS Studio is refused untouched: its journal mode is not switched first', () => {
   const db = freshDb();

@@ -17,7 +17,12 @@ export function cli(args: string[], options: { prefix?: string[] } = {}) {
 export const freshDb = () => join(mkdtempSync(join(tmpdir(), 'nas-reliability-')), 'runs.db');
 
 /** Starts `search` in its own process group (as a terminal would), collecting its output. */
-export function startSearch(args: string[]): { child: ChildProcess; output: () => { stdout: string; stderr: string }; seen: (pattern: RegExp) => Promise<void>; exit: Promise<number | null> } {
+export function startSearch(args: string[]): {
+  child: ChildProcess;
+  output: () => { stdout: string; stderr: string };
+  seen: (pattern: RegExp) => Promise<void>;
+  exit: Promise<number | null>;
+} {
   const child = spawn(process.execPath, [CLI, 'search', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
@@ -72,7 +77,12 @@ export function resumeToBudget(db: string): void {
   assert.equal(resumed.code, 0, resumed.stderr);
   const { run, trials } = checkDatabase(db);
   assert.equal(run.status, 'done');
-  for (const trial of before) assert.deepEqual(trials.find((t) => t.idx === trial.idx), trial, 'no finished trial is lost or changed');
+  for (const trial of before)
+    assert.deepEqual(
+      trials.find((t) => t.idx === trial.idx),
+      trial,
+      'no finished trial is lost or changed',
+    );
   assert.equal(new Set(trials.map((t) => t.idx)).size, trials.length, 'each index once');
   assert.equal(trials.filter((t) => t.status === 'done' || t.status === 'failed').length, run.budget_trials, 'the budget is reached');
   assert.ok(trials.every((t) => t.status !== 'running'));

@@ -11,13 +11,24 @@ import type { TrainEvaluationConfig } from '../../src/space/config.ts';
 import { decodeArchitecture } from '../../src/space/graph.ts';
 import { MACRO } from '../support/spaces.ts';
 
-const EVALUATION: TrainEvaluationConfig = { kind: 'train', epochs: 3, batch_size: 32, optimizer: 'adam', learning_rate: 0.003, reward_epochs: 1 };
+const EVALUATION: TrainEvaluationConfig = {
+  kind: 'train',
+  epochs: 3,
+  batch_size: 32,
+  optimizer: 'adam',
+  learning_rate: 0.003,
+  reward_epochs: 1,
+};
 const SPACE = { ...MACRO, strides: undefined };
 const REQUEST = { architecture: Array(18).fill(1), graph: decodeArchitecture(SPACE, Array(18).fill(1)), space: SPACE, seed: 1 };
 
 async function startPool(logs: string[] = []): Promise<TrainerPool> {
   return TrainerPool.start(
-    { backend: 'cpu', dataset: { kind: 'digits', validation_split: 0.2, test_split: 0.1, seed: 1, max_train_examples: 128 }, baseDir: process.cwd() },
+    {
+      backend: 'cpu',
+      dataset: { kind: 'digits', validation_split: 0.2, test_split: 0.1, seed: 1, max_train_examples: 128 },
+      baseDir: process.cwd(),
+    },
     EVALUATION,
     (message) => logs.push(message),
   );
@@ -44,7 +55,10 @@ test('a trainer killed mid-trial is replaced and the child trained again to the 
     const measurements = await pool.evaluate(REQUEST, killAtFirstEpoch(pool, 1));
     assert.equal(measurements.curve.length, EVALUATION.epochs);
     assert.equal(pool.size, size, 'the pool keeps its size');
-    assert.ok(logs.some((line) => /exited \(SIGKILL\); starting another/.test(line)), logs.join('\n'));
+    assert.ok(
+      logs.some((line) => /exited \(SIGKILL\); starting another/.test(line)),
+      logs.join('\n'),
+    );
   } finally {
     await pool.close();
   }
@@ -56,7 +70,10 @@ test('with every trainer killed, the pool restarts them and both children finish
   try {
     const onEpoch = killAtFirstEpoch(pool, 1, true);
     const results = await Promise.all([pool.evaluate(REQUEST, onEpoch), pool.evaluate({ ...REQUEST, seed: 2 }, onEpoch)]);
-    assert.deepEqual(results.map((m) => m.curve.length), [EVALUATION.epochs, EVALUATION.epochs]);
+    assert.deepEqual(
+      results.map((m) => m.curve.length),
+      [EVALUATION.epochs, EVALUATION.epochs],
+    );
     assert.equal(pool.size, size);
   } finally {
     await pool.close();

@@ -1,5 +1,20 @@
 // Small spaces shared by the tests.
 import { CELL_OPERATIONS, type CellSpaceConfig, type MacroSpaceConfig } from '../../src/space/config.ts';
 
-export const MACRO: MacroSpaceConfig = { kind: 'macro', layers: 4, filter_heights: [1, 3, 5], filter_widths: [1, 3, 5], filters: [8, 16, 32], strides: [1, 2], skip_connections: true };
-export const CELL: CellSpaceConfig = { kind: 'cell', nodes: 4, operations: [...CELL_OPERATIONS], cells_per_stage: 1, stages: 2, filters: 8 };
+export const MACRO: MacroSpaceConfig = {
+  kind: 'macro',
+  layers: 4,
+  filter_heights: [1, 3, 5],
+  filter_widths: [1, 3, 5],
+  filters: [8, 16, 32],
+  strides: [1, 2],
+  skip_connections: true,
+};
+export const CELL: CellSpaceConfig = {
+  kind: 'cell',
+  nodes: 4,
+  operations: [...CELL_OPERATIONS],
+  cells_per_stage: 1,
+  stages: 2,
+  filters: 8,
+};

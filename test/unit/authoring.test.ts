@@ -28,8 +28,19 @@ test('completion offers the operation names in a flow list and in a block list',
 
 test('completion offers the keys of the kind written, without those already there', () => {
   assert.deepEqual(labelsAt(`${CELL_FILE}  nodes: 3\n  |\n`), ['operations', 'cells_per_stage', 'stages', 'filters']);
-  assert.deepEqual(labelsAt(`${CELL_FILE.replace('cell', 'macro')}  |\n`), ['layers', 'filter_heights', 'filter_widths', 'filters', 'strides', 'skip_connections']);
-  assert.deepEqual(labelsAt(`name: c\ndataset: { kind: digits, validation_split: 0.2, | }\n`), ['test_split', 'seed', 'max_train_examples']);
+  assert.deepEqual(labelsAt(`${CELL_FILE.replace('cell', 'macro')}  |\n`), [
+    'layers',
+    'filter_heights',
+    'filter_widths',
+    'filters',
+    'strides',
+    'skip_connections',
+  ]);
+  assert.deepEqual(labelsAt(`name: c\ndataset: { kind: digits, validation_split: 0.2, | }\n`), [
+    'test_split',
+    'seed',
+    'max_train_examples',
+  ]);
   assert.deepEqual(labelsAt(`name: c\n|\n`), ['dataset', 'space', 'strategy', 'evaluation', 'budget', 'runtime']);
   assert.deepEqual(labelsAt(`name: c\nstrategy:\n  kind: reinforce\n  controller:\n    hidden: 32\n    |\n`), [
     'learning_rate',
@@ -44,7 +55,16 @@ test('completion offers the keys of the kind written, without those already ther
 
 test('completion offers enum values: kinds, backends, optimizers, booleans', () => {
   assert.deepEqual(labelsAt('name: c\nspace:\n  kind: |\n'), ['macro', 'cell', 'nasbench201']);
-  assert.deepEqual(labelsAt('name: c\nstrategy: { kind: | }\n'), ['random', 'reinforce', 'evolution', 'local', 'bayesian', 'enas', 'random-ws', 'darts']);
+  assert.deepEqual(labelsAt('name: c\nstrategy: { kind: | }\n'), [
+    'random',
+    'reinforce',
+    'evolution',
+    'local',
+    'bayesian',
+    'enas',
+    'random-ws',
+    'darts',
+  ]);
   assert.deepEqual(labelsAt('name: c\ndataset: { kind: d| }\n'), ['digits', 'cifar10', 'mnist', 'csv']);
   assert.deepEqual(labelsAt('runtime:\n  backend: |\n'), [...BACKENDS]);
   // Evaluation dispatches with if/then/else: tabular, and train for every other kind.
@@ -61,10 +81,7 @@ test('completion offers enum values: kinds, backends, optimizers, booleans', () 
 
 test('completion replaces the word being typed, and stays quiet in comments and strings', () => {
   const text = 'runtime:\n  backend: ten\n';
-  assert.deepEqual(
-    (({ wordStart, wordEnd }) => ({ wordStart, wordEnd }))(completionsAt(text, 1, 13)!),
-    { wordStart: 11, wordEnd: 14 },
-  );
+  assert.deepEqual((({ wordStart, wordEnd }) => ({ wordStart, wordEnd }))(completionsAt(text, 1, 13)!), { wordStart: 11, wordEnd: 14 });
   assert.equal(labelsAt('name: c # a comment |\n'), undefined);
   assert.equal(labelsAt('name: "my |\n'), undefined);
 });

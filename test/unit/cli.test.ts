@@ -94,7 +94,7 @@ test('a writer killed with SIGKILL mid-run leaves a database that opens, and res
   await new Promise((resolve) => child.on('exit', resolve));
 
   const killed = new Store(db);
-  assert.equal((killed.db.pragma('integrity_check', { simple: true }) as string), 'ok');
+  assert.equal(killed.db.pragma('integrity_check', { simple: true }) as string, 'ok');
   const before = killed.listTrials(1);
   const finishedBefore = before.filter((t) => t.status === 'done');
   assert.ok(finishedBefore.length >= 2);
@@ -109,35 +109,49 @@ test('a writer killed with SIGKILL mid-run leaves a database that opens, and res
   assert.equal(run?.status, 'done');
   assert.equal(run?.trialsDone, 6);
   const after = store.listTrials(1);
-  for (const trial of finishedBefore) assert.deepEqual(after.find((t) => t.index === trial.index), trial, 'no finished trial is lost or changed');
+  for (const trial of finishedBefore)
+    assert.deepEqual(
+      after.find((t) => t.index === trial.index),
+      trial,
+      'no finished trial is lost or changed',
+    );
   assert.equal(new Set(after.map((t) => t.index)).size, after.length, 'no trial index repeats');
   assert.ok(after.every((t) => t.status === 'done' || t.status === 'interrupted'));
   store.close();
   assert.match(cli(['resume', '1', '--db', db]).stdout, /already done/);
 });
 
-test('Ctrl-C (SIGINT to the whole process group) stops the search: the run is stopped, trials in training interrupted, exit 0', async () => {
-  const db = freshDb();
-  const child = spawn(process.execPath, [CLI, 'search', tinySearchFile({ trials: 40 }), '--db', db], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  await new Promise<void>((resolve) => {
-    let seen = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (/trial 1\/40/.test(seen)) resolve();
+test(
+  'Ctrl-C (SIGINT to the whole process group) stops the search: the run is stopped, trials in ' + 'training interrupted, exit 0',
+  async () => {
+    const db = freshDb();
+    const child = spawn(process.execPath, [CLI, 'search', tinySearchFile({ trials: 40 }), '--db', db], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
-  });
-  process.kill(-child.pid!, 'SIGINT');
-  const code = await new Promise((resolve) => child.on('exit', resolve));
-  assert.equal(code, 0);
-  assert.match(stdout, /: stopped, \d+\/40 trials/);
-  const store = new Store(db);
-  const trials = store.listTrials(1);
-  assert.equal(store.getRun(1)?.status, 'stopped');
-  assert.ok(trials.every((t) => t.status === 'done' || t.status === 'interrupted'), trials.map((t) => t.status).join(','));
-  store.close();
-});
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    await new Promise<void>((resolve) => {
+      let seen = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (/trial 1\/40/.test(seen)) resolve();
+      });
+    });
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0);
+    assert.match(stdout, /: stopped, \d+\/40 trials/);
+    const store = new Store(db);
+    const trials = store.listTrials(1);
+    assert.equal(store.getRun(1)?.status, 'stopped');
+    assert.ok(
+      trials.every((t) => t.status === 'done' || t.status === 'interrupted'),
+      trials.map((t) => t.status).join(','),
+    );
+    store.close();
+  },
+);
 
 test('analyze: Table 1 of a reinforce run as JSON and as a table; a run of another strategy is refused', () => {
   const db = freshDb();
@@ -145,7 +159,15 @@ test('analyze: Table 1 of a reinforce run as JSON and as a table; a run of anoth
   const result = cli(['analyze', 'latest', '--db', db, '--json']);
   assert.equal(result.code, 0, result.stderr);
   const insight = JSON.parse(result.stdout);
-  assert.deepEqual(Object.keys(insight.spearman), ['common_ops', 'common_connections', 'ged', 'reward_gap', 'pairs', 'reward_pairs', 'distinct_architectures']);
+  assert.deepEqual(Object.keys(insight.spearman), [
+    'common_ops',
+    'common_connections',
+    'ged',
+    'reward_gap',
+    'pairs',
+    'reward_pairs',
+    'distinct_architectures',
+  ]);
   assert.equal(insight.spearman.pairs, 4950);
   assert.equal(insight.controller, 'unsupervised');
   assert.equal(insight.table.supervised, null, 'no memory buffer in this run');

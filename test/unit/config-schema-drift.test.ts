@@ -46,7 +46,8 @@ function schemaKinds(family: SchemaNode): Map<string, SchemaNode[]> {
   if (family.if !== undefined) {
     const selected = selectedKinds(family.if);
     for (const kind of selected) kinds.set(kind, [family, resolved(family.then!)]);
-    for (const kind of family.properties!.kind.enum!.map(String)) if (!selected.includes(kind)) kinds.set(kind, [family, resolved(family.else!)]);
+    for (const kind of family.properties!.kind.enum!.map(String))
+      if (!selected.includes(kind)) kinds.set(kind, [family, resolved(family.else!)]);
   }
   return kinds;
 }
@@ -63,7 +64,10 @@ function schemaShape(nodes: SchemaNode[]): Map<string, KeyShape> {
   const required = new Set(nodes.flatMap((node) => node.required ?? []));
   const keys = new Set(nodes.flatMap((node) => Object.keys(node.properties ?? {})));
   for (const key of keys) {
-    const variants = nodes.map((node) => node.properties?.[key]).filter((node) => node !== undefined).map(resolved);
+    const variants = nodes
+      .map((node) => node.properties?.[key])
+      .filter((node) => node !== undefined)
+      .map(resolved);
     const value = variants[variants.length - 1];
     const optional = !required.has(key) && variants.every((variant) => variant.default === undefined);
     const values = value.enum ?? value.items?.enum ?? (value.const !== undefined ? [value.const] : undefined);
@@ -99,7 +103,10 @@ function typeShape(type: ts.Type): Map<string, KeyShape> {
     // `key?: never` says the key cannot be there.
     if (propertyType.flags & ts.TypeFlags.Never) continue;
     const element = checker.isArrayType(propertyType) ? checker.getTypeArguments(propertyType as ts.TypeReference)[0] : propertyType;
-    const isObject = !checker.isArrayType(propertyType) && !checker.isTupleType(propertyType) && (propertyType.flags & (ts.TypeFlags.Object | ts.TypeFlags.Intersection)) !== 0;
+    const isObject =
+      !checker.isArrayType(propertyType) &&
+      !checker.isTupleType(propertyType) &&
+      (propertyType.flags & (ts.TypeFlags.Object | ts.TypeFlags.Intersection)) !== 0;
     shape.set(property.name, {
       optional: (property.flags & ts.SymbolFlags.Optional) !== 0,
       enum: property.name === 'kind' ? undefined : stringLiterals(element),
@@ -113,7 +120,8 @@ function familyMembers(family: string): Map<string, ts.Type> {
   const property = searchConfigType().getProperty(family)!;
   const type = checker.getNonNullableType(checker.getTypeOfSymbol(property));
   const members = new Map<string, ts.Type>();
-  for (const member of type.isUnion() ? type.types : [type]) members.set(stringLiterals(checker.getTypeOfSymbol(member.getProperty('kind')!))![0], member);
+  for (const member of type.isUnion() ? type.types : [type])
+    members.set(stringLiterals(checker.getTypeOfSymbol(member.getProperty('kind')!))![0], member);
   return members;
 }
 
@@ -128,7 +136,10 @@ function differences(where: string, fromSchema: Map<string, KeyShape>, fromTypes
       found.push(`${path}: ${inSchema === undefined ? 'only in the types' : 'only in the schema'}`);
       continue;
     }
-    if (inSchema.optional !== inTypes.optional) found.push(`${path}: ${inSchema.optional ? 'optional' : 'required'} in the schema, ${inTypes.optional ? 'optional' : 'required'} in the types`);
+    if (inSchema.optional !== inTypes.optional)
+      found.push(
+        `${path}: ${inSchema.optional ? 'optional' : 'required'} in the schema, ${inTypes.optional ? 'optional' : 'required'} in the types`,
+      );
     if (inSchema.enum !== undefined && JSON.stringify(inSchema.enum) !== JSON.stringify(inTypes.enum)) {
       found.push(`${path}: values ${inSchema.enum.join(', ')} in the schema, ${inTypes.enum?.join(', ') ?? 'not an enum'} in the types`);
     }
@@ -144,7 +155,8 @@ test('every kind of every family has the same keys, required keys and enums in t
     const schemaFamily = schemaKinds(resolved(schema.properties![family]));
     const typeFamily = familyMembers(family);
     assert.deepEqual([...typeFamily.keys()].sort(), [...schemaFamily.keys()].sort(), `${family}: the kinds differ`);
-    for (const [kind, nodes] of schemaFamily) found.push(...differences(`${family}(${kind})`, schemaShape(nodes), typeShape(typeFamily.get(kind)!)));
+    for (const [kind, nodes] of schemaFamily)
+      found.push(...differences(`${family}(${kind})`, schemaShape(nodes), typeShape(typeFamily.get(kind)!)));
   }
   assert.deepEqual(found, []);
 });
@@ -164,7 +176,11 @@ test('each family has one kind module per kind, whose description is the schema 
   const registries = { dataset: DATASET_KINDS, space: SPACE_KINDS, strategy: STRATEGY_KINDS, evaluation: EVALUATION_KINDS };
   for (const family of FAMILIES) {
     const modules = Object.values(registries[family]);
-    assert.deepEqual(modules.map((module) => module.kind).sort(), [...schemaKinds(resolved(schema.properties![family])).keys()].sort(), family);
+    assert.deepEqual(
+      modules.map((module) => module.kind).sort(),
+      [...schemaKinds(resolved(schema.properties![family])).keys()].sort(),
+      family,
+    );
     for (const module of modules) {
       assert.ok(module.description, `${family} ${module.kind} has a description in the schema`);
       assert.equal(module.description, kindDescription(family, module.kind));

@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { averageRanks, kendallTau, spearman } from '../../src/engine/analysis/rank-correlation.ts';
 import { EXACT_GED_MAX_NODES, graphEditDistance, hungarian, type LabelledGraph } from '../../src/engine/analysis/graph-edit-distance.ts';
-import { architectureEditDistance, commonConnections, commonOperations, similarityView } from '../../src/engine/analysis/graph-similarity.ts';
+import {
+  architectureEditDistance,
+  commonConnections,
+  commonOperations,
+  similarityView,
+} from '../../src/engine/analysis/graph-similarity.ts';
 import { controllerInsight } from '../../src/engine/analysis/controller-insight.ts';
 import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
 import { Store } from '../../src/engine/store/store.ts';
@@ -52,7 +57,14 @@ test('graph edit distance: identical graphs give 0, one changed label or edge gi
   // Deleting a node also deletes its edge: 2 edits.
   assert.equal(graphEditDistance(path(['in', 'out']), { nodes: ['in'], edges: new Map() }).distance, 2);
   // Node order does not matter: the same graph listed in another order is at distance 0.
-  const reordered: LabelledGraph = { nodes: ['out', 'y', 'x', 'in'], edges: new Map([['3>2', 'e'], ['2>1', 'e'], ['1>0', 'e']]) };
+  const reordered: LabelledGraph = {
+    nodes: ['out', 'y', 'x', 'in'],
+    edges: new Map([
+      ['3>2', 'e'],
+      ['2>1', 'e'],
+      ['1>0', 'e'],
+    ]),
+  };
   assert.equal(graphEditDistance(a, reordered).distance, 0);
 });
 
@@ -66,30 +78,55 @@ test('graph edit distance: larger graphs use the bipartite approximation, an upp
 });
 
 test('hungarian finds the cheapest assignment', () => {
-  assert.deepEqual(hungarian([[4, 1, 3], [2, 0, 5], [3, 2, 2]]), [1, 0, 2]);
+  assert.deepEqual(
+    hungarian([
+      [4, 1, 3],
+      [2, 0, 5],
+      [3, 2, 2],
+    ]),
+    [1, 0, 2],
+  );
 });
 
-test('NAS-Bench-201 and cell architectures: one changed operation is one edit, and the shared operations and connections are counted', () => {
-  const space = { kind: 'nasbench201' } as const;
-  const a = similarityView(decodeArchitecture(space, [3, 3, 2, 1, 0, 4]));
-  const b = similarityView(decodeArchitecture(space, [3, 3, 2, 1, 4, 4]));
-  assert.equal(architectureEditDistance(a, a).distance, 0);
-  assert.equal(architectureEditDistance(a, b).distance, 1, 'none -> avg_pool inserts one edge');
-  assert.equal(commonOperations(a, b), 5);
-  assert.equal(commonConnections(a, b), 5);
+test(
+  'NAS-Bench-201 and cell architectures: one changed operation is one edit, and the shared operations ' + 'and connections are counted',
+  () => {
+    const space = { kind: 'nasbench201' } as const;
+    const a = similarityView(decodeArchitecture(space, [3, 3, 2, 1, 0, 4]));
+    const b = similarityView(decodeArchitecture(space, [3, 3, 2, 1, 4, 4]));
+    assert.equal(architectureEditDistance(a, a).distance, 0);
+    assert.equal(architectureEditDistance(a, b).distance, 1, 'none -> avg_pool inserts one edge');
+    assert.equal(commonOperations(a, b), 5);
+    assert.equal(commonConnections(a, b), 5);
 
-  const cell: CellSpaceConfig = { kind: 'cell', nodes: 2, operations: ['conv3x3', 'max_pool', 'identity'], cells_per_stage: 1, stages: 1, filters: 4 };
-  const base = [0, 0, 1, 1, 2, 0, 0, 2, 1, 0, 0, 1, 2, 2, 1, 0];
-  const changedOp = [...base];
-  changedOp[3] = 2;
-  const x = similarityView(decodeArchitecture(cell, base));
-  const y = similarityView(decodeArchitecture(cell, changedOp));
-  assert.deepEqual(architectureEditDistance(x, y), { distance: 1, method: 'exact' });
-  assert.equal(commonOperations(x, x), 8);
-  assert.equal(commonOperations(x, y), 7);
-});
+    const cell: CellSpaceConfig = {
+      kind: 'cell',
+      nodes: 2,
+      operations: ['conv3x3', 'max_pool', 'identity'],
+      cells_per_stage: 1,
+      stages: 1,
+      filters: 4,
+    };
+    const base = [0, 0, 1, 1, 2, 0, 0, 2, 1, 0, 0, 1, 2, 2, 1, 0];
+    const changedOp = [...base];
+    changedOp[3] = 2;
+    const x = similarityView(decodeArchitecture(cell, base));
+    const y = similarityView(decodeArchitecture(cell, changedOp));
+    assert.deepEqual(architectureEditDistance(x, y), { distance: 1, method: 'exact' });
+    assert.equal(commonOperations(x, x), 8);
+    assert.equal(commonOperations(x, y), 7);
+  },
+);
 
-const CONTROLLER: ControllerConfig = { hidden: 16, learning_rate: 0.01, entropy_weight: 0, baseline_decay: 0.9, temperature: 1, tanh_constant: 2.5, batch_size: 1 };
+const CONTROLLER: ControllerConfig = {
+  hidden: 16,
+  learning_rate: 0.01,
+  entropy_weight: 0,
+  baseline_decay: 0.9,
+  temperature: 1,
+  tanh_constant: 2.5,
+  batch_size: 1,
+};
 
 test('with a memory buffer, the supervised loss decreases on a fixed buffer', () => {
   const controller = new LstmController(compileNasBench201(), CONTROLLER, 3);
@@ -115,7 +152,9 @@ test('controller insight of a tabular REINFORCE run: profiles, hidden states, an
     `name: insight
 space: { kind: nasbench201 }
 evaluation: { kind: tabular, dataset: cifar10 }
-strategy: { kind: reinforce, controller: { hidden: 12, batch_size: 5, learning_rate: 0.02, memory_buffer: { size: 20, add_per_step: 5, replace: 2, batch_size: 10 } } }
+strategy: ` +
+      `{ kind: reinforce, controller: { hidden: 12, batch_size: 5, learning_rate: 0.02, memory_buffer: ` +
+      `{ size: 20, add_per_step: 5, replace: 2, batch_size: 10 } } }
 budget: { trials: 30 }
 runtime: { seed: 2 }
 `,
@@ -136,7 +175,8 @@ runtime: { seed: 2 }
   assert.equal(insight.spearman.unsupervised, null);
   for (const row of [insight.spearman.random!, insight.spearman.supervised!, insight.recorded!]) {
     assert.equal(row.pairs, row === insight.recorded ? (20 * 19) / 2 : 190);
-    for (const value of [row.common_ops, row.common_connections, row.ged, row.reward_gap]) assert.ok(value === null || (value >= -1 && value <= 1));
+    for (const value of [row.common_ops, row.common_connections, row.ged, row.reward_gap])
+      assert.ok(value === null || (value >= -1 && value <= 1));
   }
   assert.equal(insight.spearman.random!.reward_pairs, 190, 'tabular rewards are all known');
   // Deduplicated: every pair of distinct architectures, once.

@@ -55,9 +55,7 @@ const CONFIG: ControllerConfig = {
 
 /** P(architecture), teacher-forced: the product of the probability of each of its choices. */
 function probabilityOf(controller: LstmController, architecture: Architecture): number {
-  return controller
-    .probabilitiesOf(architecture)
-    .reduce((product, distribution, i) => product * distribution[architecture[i]], 1);
+  return controller.probabilitiesOf(architecture).reduce((product, distribution, i) => product * distribution[architecture[i]], 1);
 }
 
 test('the same seed gives the same samples, and every distribution has the right shape', () => {
@@ -183,8 +181,7 @@ test('sampling, updating and checkpointing leak no tensors', async () => {
   const beforeConstruction = tf.memory().numTensors;
   const controller = new LstmController(DECISIONS, CONFIG, 31);
   const rng = createRng(32);
-  const batch = () =>
-    Array.from({ length: 4 }, () => ({ architecture: controller.sample(rng).architecture, reward: rng.next() }));
+  const batch = () => Array.from({ length: 4 }, () => ({ architecture: controller.sample(rng).architecture, reward: rng.next() }));
   // The first update creates Adam's slots, which live as long as the controller.
   controller.update(batch());
   const settled = tf.memory().numTensors;

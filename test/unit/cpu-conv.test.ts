@@ -21,13 +21,21 @@ const between = (rng: Rng, low: number, high: number): number => low + Math.floo
 
 function randomTensor(shape: number[], rng: Rng): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => rng.next() * 2 - 1), shape);
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => rng.next() * 2 - 1),
+    shape,
+  );
 }
 
 /** Random cases; 'valid' padding keeps the input at least as large as the filter. */
 function randomCases(count: number, seed: number, depthwise: boolean): ConvCase[] {
   const rng = createRng(seed);
-  const kernels: ReadonlyArray<[number, number]> = [[1, 1], [3, 3], [5, 5], [3, 5]];
+  const kernels: ReadonlyArray<[number, number]> = [
+    [1, 1],
+    [3, 3],
+    [5, 5],
+    [3, 5],
+  ];
   return Array.from({ length: count }, (_, i) => {
     const [kh, kw] = pick(rng, kernels);
     const pad = pick(rng, ['same', 'valid'] as const);
@@ -58,9 +66,10 @@ function convOutputs(c: ConvCase, depthwise: boolean): Float32Array[] {
     const rng = createRng(c.seed);
     const x = randomTensor(c.xShape, rng) as tf.Tensor4D;
     const filter = randomTensor(c.filterShape, rng) as tf.Tensor4D;
-    const conv = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D => depthwise
-      ? tf.depthwiseConv2d(a, b, c.strides, c.pad, 'NHWC', 1, c.dimRoundingMode)
-      : tf.conv2d(a, b, c.strides, c.pad, 'NHWC', 1, c.dimRoundingMode);
+    const conv = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D =>
+      depthwise
+        ? tf.depthwiseConv2d(a, b, c.strides, c.pad, 'NHWC', 1, c.dimRoundingMode)
+        : tf.conv2d(a, b, c.strides, c.pad, 'NHWC', 1, c.dimRoundingMode);
     const probed = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => {
       const y = conv(a as tf.Tensor4D, b as tf.Tensor4D);
       return tf.sum(tf.mul(y, tf.reshape(tf.sin(tf.range(0, y.size)), y.shape)));
@@ -77,7 +86,14 @@ function fusedOutputs(c: ConvCase, activation: 'relu' | 'elu' | 'sigmoid' | 'lea
     const filter = randomTensor(c.filterShape, rng) as tf.Tensor4D;
     const bias = randomTensor([c.filterShape[3]], rng);
     const y = tf.fused.conv2d({
-      x, filter, strides: c.strides, pad: c.pad, bias, activation, leakyreluAlpha: 0.3, dimRoundingMode: c.dimRoundingMode,
+      x,
+      filter,
+      strides: c.strides,
+      pad: c.pad,
+      bias,
+      activation,
+      leakyreluAlpha: 0.3,
+      dimRoundingMode: c.dimRoundingMode,
     });
     return y.dataSync() as Float32Array;
   });
@@ -136,7 +152,10 @@ test('conv2d forward and both gradients match the stock kernels', () => {
 });
 
 test('depthwise conv2d forward and both gradients match the stock kernels', () => {
-  const depthwiseFixed = fixedCases.map((c) => ({ ...c, filterShape: [c.filterShape[0], c.filterShape[1], c.xShape[3], 2] as ConvCase['filterShape'] }));
+  const depthwiseFixed = fixedCases.map((c) => ({
+    ...c,
+    filterShape: [c.filterShape[0], c.filterShape[1], c.xShape[3], 2] as ConvCase['filterShape'],
+  }));
   compareWithStock([...depthwiseFixed, ...randomCases(40, 12, true)], true);
 });
 
@@ -154,12 +173,13 @@ test('fused conv2d with bias and activation matches the stock kernel', () => {
 
 test('dilated convolutions fall back to the stock kernel', () => {
   const c: ConvCase = { xShape: [1, 9, 9, 2], filterShape: [3, 3, 2, 3], strides: [1, 1], pad: 'same', seed: 9 };
-  const dilated = (): Float32Array => tf.tidy(() => {
-    const rng = createRng(c.seed);
-    const x = randomTensor(c.xShape, rng) as tf.Tensor4D;
-    const filter = randomTensor(c.filterShape, rng) as tf.Tensor4D;
-    return tf.conv2d(x, filter, 1, 'same', 'NHWC', 2).dataSync() as Float32Array;
-  });
+  const dilated = (): Float32Array =>
+    tf.tidy(() => {
+      const rng = createRng(c.seed);
+      const x = randomTensor(c.xShape, rng) as tf.Tensor4D;
+      const filter = randomTensor(c.filterShape, rng) as tf.Tensor4D;
+      return tf.conv2d(x, filter, 1, 'same', 'NHWC', 2).dataSync() as Float32Array;
+    });
   assertClose(withKernels(true, dilated), withKernels(false, dilated), 'dilation 2');
 });
 

@@ -98,8 +98,12 @@ test('split with uneven sizes on any axis matches the stock kernel', () => {
     const dtype = i % 5 === 0 ? 'int32' : 'float32';
     const x = randomTensor(shape, rng, dtype);
     // The kernel resolves -1 in place, so each run gets its own copy.
-    const attrs = (): tf.NamedAttrMap => ({ numOrSizeSplits: typeof splits === 'number' ? splits : splits.slice(), axis }) as unknown as tf.NamedAttrMap;
-    assertMatchesStock(`split ${shape} axis ${axis} into ${splits} ${dtype}`, () => tf.engine().runKernel(tf.SplitV, { x }, attrs()) as tf.Tensor[]);
+    const attrs = (): tf.NamedAttrMap =>
+      ({ numOrSizeSplits: typeof splits === 'number' ? splits : splits.slice(), axis }) as unknown as tf.NamedAttrMap;
+    assertMatchesStock(
+      `split ${shape} axis ${axis} into ${splits} ${dtype}`,
+      () => tf.engine().runKernel(tf.SplitV, { x }, attrs()) as tf.Tensor[],
+    );
     x.dispose();
   });
 });
@@ -130,8 +134,9 @@ test('the gradient of concat (a split) matches the stock kernels', () => {
       return randomTensor(partShape, rng);
     });
     const probe = (t: tf.Tensor): tf.Scalar => tf.sum(tf.mul(t, tf.reshape(tf.sin(tf.range(0, t.size)), t.shape)));
-    assertMatchesStock(`grad of concat ${parts.map((p) => `[${p.shape}]`).join(' ')} axis ${axis}`,
-      () => tf.grads((...xs: tf.Tensor[]) => probe(tf.concat(xs, axis)))(parts));
+    assertMatchesStock(`grad of concat ${parts.map((p) => `[${p.shape}]`).join(' ')} axis ${axis}`, () =>
+      tf.grads((...xs: tf.Tensor[]) => probe(tf.concat(xs, axis)))(parts),
+    );
     tf.dispose(parts);
   });
 });

@@ -23,7 +23,14 @@ import { decodeArchitecture, encodeGraph } from '../../src/space/graph.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
 import { toAlphaPoint } from '../../src/protocol/webview.ts';
 
-const SPACE: CellSpaceConfig = { kind: 'cell', nodes: 3, operations: ['conv3x3', 'sep_conv3x3', 'max_pool', 'identity'], cells_per_stage: 1, stages: 2, filters: 4 };
+const SPACE: CellSpaceConfig = {
+  kind: 'cell',
+  nodes: 3,
+  operations: ['conv3x3', 'sep_conv3x3', 'max_pool', 'identity'],
+  cells_per_stage: 1,
+  stages: 2,
+  filters: 4,
+};
 const DARTS: DartsConfig = {
   epochs: 2,
   batch_size: 16,
@@ -66,13 +73,20 @@ test('alpha gets a non-zero gradient in both cells, at first and second order', 
 test('the derived cell is a cell-space architecture: it encodes, decodes back and builds', async () => {
   const data = await tinyData();
   const search = new DartsSearch(SPACE, DARTS, data, 5);
-  search.step(Int32Array.from({ length: 16 }, (_, i) => i), Int32Array.from({ length: 16 }, (_, i) => i), 0.05);
+  search.step(
+    Int32Array.from({ length: 16 }, (_, i) => i),
+    Int32Array.from({ length: 16 }, (_, i) => i),
+    0.05,
+  );
   const graph = deriveCell(SPACE, search.supernet.alphaWeights());
   search.dispose();
   graph.normal.concat(graph.reduction).forEach((node, j) => {
     const position = j % SPACE.nodes;
     assert.notEqual(node.inputs[0], node.inputs[1], 'two different incoming edges');
-    assert.ok(node.inputs.every((input) => input < position + 2), 'inputs come from earlier states');
+    assert.ok(
+      node.inputs.every((input) => input < position + 2),
+      'inputs come from earlier states',
+    );
   });
   const architecture = encodeGraph(SPACE, graph);
   assert.deepEqual(decodeArchitecture(SPACE, architecture), graph);
@@ -84,7 +98,8 @@ test('the derived cell is a cell-space architecture: it encodes, decodes back an
 test('derivation keeps the two edges whose strongest real operation weighs most, never none', () => {
   const space: CellSpaceConfig = { ...SPACE, nodes: 2 };
   const columns = mixedOperations(space).length;
-  const row = (operation: number, weight: number) => Array.from({ length: columns }, (_, c) => (c === operation ? weight : (1 - weight) / (columns - 1)));
+  const row = (operation: number, weight: number) =>
+    Array.from({ length: columns }, (_, c) => (c === operation ? weight : (1 - weight) / (columns - 1)));
   const none = columns - 1;
   // Node 1 has edges from input0, input1 and node0: input1 is mostly none, so input0 and node0 win.
   const normal = [row(0, 0.5), row(1, 0.5), row(2, 0.4), row(none, 0.9), row(3, 0.6)];
@@ -136,7 +151,11 @@ test('a stopped DARTS run resumes from its checkpoint (w, alpha, optimizers) to 
   const file = join(dir, 'darts.nas.yaml');
   writeFileSync(file, SEARCH_FILE);
   const store = new Store(join(dir, 'runs.db'));
-  const hooks = (onEvent: (event: EngineEvent) => void = () => {}, signal?: AbortSignal) => ({ onEvent, signal, startEvaluator: inProcessEvaluator });
+  const hooks = (onEvent: (event: EngineEvent) => void = () => {}, signal?: AbortSignal) => ({
+    onEvent,
+    signal,
+    startEvaluator: inProcessEvaluator,
+  });
 
   const whole = createRunFromFile(store, file, {});
   assert.equal(await runSearch(store, whole, hooks()), 'done');
@@ -144,7 +163,11 @@ test('a stopped DARTS run resumes from its checkpoint (w, alpha, optimizers) to 
   const split = createRunFromFile(store, file, {});
   const stop = new AbortController();
   const stopAt = 5;
-  const stopped = await runSearch(store, split, hooks((event) => event.type === 'alpha-snapshot' && event.snapshot.step === stopAt && stop.abort(), stop.signal));
+  const stopped = await runSearch(
+    store,
+    split,
+    hooks((event) => event.type === 'alpha-snapshot' && event.snapshot.step === stopAt && stop.abort(), stop.signal),
+  );
   assert.equal(stopped, 'stopped');
   const checkpoint = store.latestCheckpoint(split);
   assert.ok(checkpoint);
@@ -187,13 +210,36 @@ test('a darts strategy gets the paper defaults, its budget is its epochs plus re
   assert.equal(parsed.config.budget.trials, 51);
 
   const macro = parseSearchText('name: d\ndataset: { kind: digits }\nspace: { kind: macro, layers: 2 }\nstrategy: { kind: darts }\n', file);
-  assert.deepEqual(macro.problems.map((p) => [p.rule, p.line]), [['darts-space', 3]]);
-  const budget = parseSearchText('name: d\ndataset: { kind: digits }\nspace: { kind: cell }\nstrategy: { kind: darts, epochs: 4 }\nbudget: { trials: 20 }\n', file);
-  assert.deepEqual(budget.problems.map((p) => [p.rule, p.line]), [['darts-budget', 5]]);
+  assert.deepEqual(
+    macro.problems.map((p) => [p.rule, p.line]),
+    [['darts-space', 3]],
+  );
+  const budget = parseSearchText(
+    'name: d\ndataset: { kind: digits }\nspace: { kind: cell }\nstrategy: { kind: darts, epochs: 4 }\nbudget: { trials: 20 }\n',
+    file,
+  );
+  assert.deepEqual(
+    budget.problems.map((p) => [p.rule, p.line]),
+    [['darts-budget', 5]],
+  );
   assert.match(budget.problems[0].message, /strategy.epochs \+ strategy.retrain = 5, got 20/);
 });
 
-test('the dashboard gets each alpha snapshot as the mean weight of every operation over a cell\'s edges', () => {
-  const weights: AlphaWeights = { normal: [[0.6, 0.4], [0.2, 0.8]], reduction: [[1, 0], [0, 1]] };
-  assert.deepEqual(toAlphaPoint({ runId: 1, step: 7, epoch: 2, weights }), { step: 7, epoch: 2, normal: [0.4, 0.6000000000000001], reduction: [0.5, 0.5] });
+test("the dashboard gets each alpha snapshot as the mean weight of every operation over a cell's edges", () => {
+  const weights: AlphaWeights = {
+    normal: [
+      [0.6, 0.4],
+      [0.2, 0.8],
+    ],
+    reduction: [
+      [1, 0],
+      [0, 1],
+    ],
+  };
+  assert.deepEqual(toAlphaPoint({ runId: 1, step: 7, epoch: 2, weights }), {
+    step: 7,
+    epoch: 2,
+    normal: [0.4, 0.6000000000000001],
+    reduction: [0.5, 0.5],
+  });
 });

@@ -122,7 +122,8 @@ test('loadCifar10 converts planar RGB records to HWC and loads train batches bef
   assert.equal(ds.classes, 10);
   assert.equal(ds.images.length, 4 * 3072);
   assert.deepEqual(Array.from(ds.labels), [0, 5, 1, 9]);
-  const pixel = (example: number, index: number) => Array.from(ds.images.subarray(example * 3072 + index * 3, example * 3072 + index * 3 + 3));
+  const pixel = (example: number, index: number) =>
+    Array.from(ds.images.subarray(example * 3072 + index * 3, example * 3072 + index * 3 + 3));
   assert.deepEqual(pixel(0, 0), f32([1 / 255, 2 / 255, 3 / 255]));
   assert.deepEqual(pixel(0, 1), f32([1, 0, 0]));
   assert.deepEqual(pixel(1, 1023), f32([0.2, 0.4, 0.6]));
@@ -217,7 +218,11 @@ test('loadMnist reports bad magic numbers, truncation, mismatched counts, bad la
   c = mnistDir(goodImages, idxLabels([0, 1], 2051));
   assertDatasetError(() => loadMnist(c.dir), c.labels, /bad magic number 2051, expected 2049/);
   c = mnistDir(goodImages.subarray(0, 18), goodLabels);
-  assertDatasetError(() => loadMnist(c.dir), c.images, /truncated: the header promises 2 images of 1x2 \(20 bytes\) but the file has 18 bytes/);
+  assertDatasetError(
+    () => loadMnist(c.dir),
+    c.images,
+    /truncated: the header promises 2 images of 1x2 \(20 bytes\) but the file has 18 bytes/,
+  );
   c = mnistDir(goodImages.subarray(0, 10), goodLabels);
   assertDatasetError(() => loadMnist(c.dir), c.images, /truncated: 10 bytes/);
   c = mnistDir(goodImages, goodLabels.subarray(0, 9));
@@ -255,7 +260,10 @@ test('loadDigits loads the embedded 1,797 8x8 digits with pixels in [0, 1]', () 
   assert.equal(ds.classes, 10);
   assert.equal(ds.images.length, 1797 * 64);
   assert.ok(ds.images.every((value) => value >= 0 && value <= 1));
-  assert.equal(ds.images.reduce((max, value) => Math.max(max, value), 0), 1);
+  assert.equal(
+    ds.images.reduce((max, value) => Math.max(max, value), 0),
+    1,
+  );
   const counts = new Array(10).fill(0);
   for (const label of ds.labels) counts[label]++;
   assert.deepEqual(counts, [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]);
@@ -279,7 +287,11 @@ test('loadDataset dispatches on kind and resolves paths against the search file 
   assert.deepEqual(Array.from(loadDataset({ kind: 'cifar10', path: 'data/test_batch.bin', ...splits }, dir).labels), [6]);
   assert.deepEqual(Array.from(loadDataset({ kind: 'mnist', path: 'data', ...splits }, dir).labels), [8]);
   assert.equal(loadDataset({ kind: 'mnist', path: join(dir, 'data'), ...splits }, '/elsewhere').count, 1);
-  assertDatasetError(() => loadDataset({ kind: 'csv', path: 'nope.csv', image_shape: [1, 1, 2], pixel_scale: 1, ...splits }, dir), join(dir, 'nope.csv'), /not found/);
+  assertDatasetError(
+    () => loadDataset({ kind: 'csv', path: 'nope.csv', image_shape: [1, 1, 2], pixel_scale: 1, ...splits }, dir),
+    join(dir, 'nope.csv'),
+    /not found/,
+  );
 });
 
 // --- splitDataset ---
@@ -312,8 +324,15 @@ test('splitDataset is deterministic per seed, disjoint, covering, and sized by t
   assert.equal(a.validation.count, 20);
   assert.equal(a.train.count, 70);
   const all = [...exampleIds(a.train), ...exampleIds(a.validation), ...exampleIds(a.test)].sort((x, y) => x - y);
-  assert.deepEqual(all, Array.from({ length: 100 }, (_, i) => i));
-  assert.notDeepEqual(exampleIds(a.train), exampleIds(a.train).sort((x, y) => x - y), 'the split is shuffled');
+  assert.deepEqual(
+    all,
+    Array.from({ length: 100 }, (_, i) => i),
+  );
+  assert.notDeepEqual(
+    exampleIds(a.train),
+    exampleIds(a.train).sort((x, y) => x - y),
+    'the split is shuffled',
+  );
 
   for (const part of [a.train, a.validation, a.test]) {
     assert.deepEqual(part.shape, [1, 2, 1]);
@@ -341,9 +360,17 @@ test('splitDataset caps the train part at max_train_examples without changing th
 test('splitDataset refuses empty parts and impossible fractions', () => {
   const ds = numberedDataset(10);
   assertDatasetError(() => splitDataset(ds, { validation_split: 0.2, test_split: 0, seed: 1 }), 'numbered', /test part would be empty/);
-  assertDatasetError(() => splitDataset(ds, { validation_split: 0.04, test_split: 0.2, seed: 1 }), 'numbered', /validation part would be empty/);
+  assertDatasetError(
+    () => splitDataset(ds, { validation_split: 0.04, test_split: 0.2, seed: 1 }),
+    'numbered',
+    /validation part would be empty/,
+  );
   assertDatasetError(() => splitDataset(ds, { validation_split: 0.5, test_split: 0.45, seed: 1 }), 'numbered', /train part would be empty/);
-  assertDatasetError(() => splitDataset(ds, { validation_split: 0.2, test_split: 0.2, seed: 1, max_train_examples: 0 }), 'numbered', /train part would be empty.*max_train_examples 0/);
+  assertDatasetError(
+    () => splitDataset(ds, { validation_split: 0.2, test_split: 0.2, seed: 1, max_train_examples: 0 }),
+    'numbered',
+    /train part would be empty.*max_train_examples 0/,
+  );
   assertDatasetError(() => splitDataset(ds, { validation_split: 0.6, test_split: 0.4, seed: 1 }), 'numbered', /must be below 1/);
   assertDatasetError(() => splitDataset(ds, { validation_split: -0.1, test_split: 0.2, seed: 1 }), 'numbered', /validation_split is -0.1/);
 });

@@ -43,7 +43,10 @@ test('a search streams run, trial, epoch and controller events in order, then do
   assert.equal(types.filter((t) => t === 'epoch').length, 4);
   // batch_size 2: one controller update per two trials.
   const steps = events.flatMap((e) => (e.type === 'controller-step' ? [e.step] : []));
-  assert.deepEqual(steps.map((s) => s.step), [1, 2]);
+  assert.deepEqual(
+    steps.map((s) => s.step),
+    [1, 2],
+  );
   assert.ok(steps.every((s) => s.probabilities.length === 7 && Number.isFinite(s.loss) && s.entropy > 0));
   const started = events.find((e) => e.type === 'run-started');
   assert.ok(started?.type === 'run-started' && started.backend === 'cpu' && /CPU backend/.test(started.backendDetail));
@@ -62,12 +65,15 @@ test('an invalid file is refused with its problems; stop marks the run stopped',
   assert.ok(refused.final?.type === 'failed' && refused.final.problems?.[0].includes('missing.nas.yaml:1:1'));
 
   let stopSent = false;
-  const stopped = await runEngine({ type: 'search', file: tinySearchFile({ trials: 50 }), db: join(dir, 'runs.db'), overrides: {} }, (event, send) => {
-    if (event.type === 'trial-finished' && !stopSent) {
-      stopSent = true;
-      send({ type: 'stop' });
-    }
-  });
+  const stopped = await runEngine(
+    { type: 'search', file: tinySearchFile({ trials: 50 }), db: join(dir, 'runs.db'), overrides: {} },
+    (event, send) => {
+      if (event.type === 'trial-finished' && !stopSent) {
+        stopSent = true;
+        send({ type: 'stop' });
+      }
+    },
+  );
   assert.deepEqual(stopped.final, { type: 'done', runId: 1, status: 'stopped' });
   const finished = stopped.events.find((e) => e.type === 'run-finished');
   assert.ok(finished?.type === 'run-finished' && finished.run.status === 'stopped' && finished.run.trialsDone < 50);
@@ -91,7 +97,11 @@ test('when its front end goes away (window closed), the engine stops the run cle
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   child.on('message', (message: EngineMessage) => {
     if (message.type === 'event' && message.event.type === 'trial-finished' && trainers.length === 0) {
-      trainers = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
+      trainers = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
       child.disconnect();
     }
   });

@@ -13,11 +13,19 @@ const ENGINE = join(__dirname, '..', '..', 'dist', 'engine.js');
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 
 test('a missing Node is a clear NodeNotFound that names the setting', async () => {
-  await assert.rejects(EngineProcess.start('/nonexistent/node', ENGINE, () => {}, () => {}), (error: Error) => {
-    assert.ok(error instanceof NodeNotFound);
-    assert.match(error.message, /"\/nonexistent\/node" was not found.*nasStudio\.nodePath/);
-    return true;
-  });
+  await assert.rejects(
+    EngineProcess.start(
+      '/nonexistent/node',
+      ENGINE,
+      () => {},
+      () => {},
+    ),
+    (error: Error) => {
+      assert.ok(error instanceof NodeNotFound);
+      assert.match(error.message, /"\/nonexistent\/node" was not found.*nasStudio\.nodePath/);
+      return true;
+    },
+  );
 });
 
 test('queries go through one long-lived engine process, pages of trials included, and it exits on dispose', async () => {
@@ -47,8 +55,14 @@ test('queries go through one long-lived engine process, pages of trials included
   assert.equal(view?.trial.index, 2);
   assert.equal(view?.decisions.length, view?.trial.architecture.length);
   const compared = await client.query(db, { kind: 'compare', runIds: [1, 42] });
-  assert.deepEqual(compared.runs.map((r) => r.run.id), [1]);
-  await assert.rejects(client.query(db, { kind: 'trials', runId: 1, order: 'index', offset: 0, limit: 'x' as unknown as number }), /datatype mismatch|Error/);
+  assert.deepEqual(
+    compared.runs.map((r) => r.run.id),
+    [1],
+  );
+  await assert.rejects(
+    client.query(db, { kind: 'trials', runId: 1, order: 'index', offset: 0, limit: 'x' as unknown as number }),
+    /datatype mismatch|Error/,
+  );
   assert.equal(started.length, 1, 'one process serves every query');
   const pid = started[0].pid!;
   await client.dispose();
@@ -60,10 +74,15 @@ test('a search process killed mid-run is marked interrupted through a query', as
   let runId: number | undefined;
   let resolveStarted!: () => void;
   const trialFinished = new Promise<void>((resolve) => (resolveStarted = resolve));
-  const search = await EngineProcess.start(process.execPath, ENGINE, (message) => {
-    if (message.type === 'event' && message.event.type === 'run-started') runId = message.event.run.id;
-    if (message.type === 'event' && message.event.type === 'trial-finished') resolveStarted();
-  }, () => {});
+  const search = await EngineProcess.start(
+    process.execPath,
+    ENGINE,
+    (message) => {
+      if (message.type === 'event' && message.event.type === 'run-started') runId = message.event.run.id;
+      if (message.type === 'event' && message.event.type === 'trial-finished') resolveStarted();
+    },
+    () => {},
+  );
   search.send({ type: 'search', file: tinySearchFile({ trials: 50 }), db, overrides: {} });
   await trialFinished;
   process.kill(search.pid!, 'SIGKILL');

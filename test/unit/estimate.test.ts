@@ -32,7 +32,10 @@ test('the parameter count from shapes alone equals the built tfjs model', async 
   for (const [space, shape] of cases) {
     const decisions = compileSpace(space);
     for (let i = 0; i < 6; i++) {
-      const graph = decodeArchitecture(space, decisions.map((d) => rng.int(d.options.length)));
+      const graph = decodeArchitecture(
+        space,
+        decisions.map((d) => rng.int(d.options.length)),
+      );
       const model = buildModel(graph, space, { inputShape: shape, classes: 10, seed: 1 });
       try {
         assert.equal(countParameters(graph, space, { shape, classes: 10 }), model.countParams(), `${space.kind} ${shape.join('x')}`);
@@ -44,7 +47,15 @@ test('the parameter count from shapes alone equals the built tfjs model', async 
 });
 
 test('the estimated parameter range is the exact range of a space small enough to enumerate', () => {
-  const space: SpaceConfig = { kind: 'macro', layers: 3, filter_heights: [1, 3], filter_widths: [1, 5], filters: [4, 16], strides: [1, 2], skip_connections: true };
+  const space: SpaceConfig = {
+    kind: 'macro',
+    layers: 3,
+    filter_heights: [1, 3],
+    filter_widths: [1, 5],
+    filters: [4, 16],
+    strides: [1, 2],
+    skip_connections: true,
+  };
   const config = configWith(space);
   const decisions = compileSpace(space);
   let min = Infinity;
@@ -70,7 +81,14 @@ test('the range brackets every sampled child of a large cell space', () => {
   const decisions = compileSpace(CELL);
   const rng = createRng(2);
   for (let i = 0; i < 300; i++) {
-    const count = countParameters(decodeArchitecture(CELL, decisions.map((d) => rng.int(d.options.length))), CELL, estimate.image!);
+    const count = countParameters(
+      decodeArchitecture(
+        CELL,
+        decisions.map((d) => rng.int(d.options.length)),
+      ),
+      CELL,
+      estimate.image!,
+    );
     const { min, max } = estimate.parameters!;
     assert.ok(count >= min && count <= max, `${count} outside ${min}..${max}`);
   }
@@ -86,7 +104,12 @@ test('counts read at a glance', () => {
 });
 
 test('a looked-up space is sized by its architectures alone', () => {
-  const estimate = estimateSpace({ ...configWith(CELL), space: { kind: 'nasbench201' }, dataset: undefined, evaluation: { kind: 'tabular', dataset: 'cifar10' } });
+  const estimate = estimateSpace({
+    ...configWith(CELL),
+    space: { kind: 'nasbench201' },
+    dataset: undefined,
+    evaluation: { kind: 'tabular', dataset: 'cifar10' },
+  });
   assert.equal(formatArchitectureCount(estimate.log10Architectures), '15,625');
   assert.equal(estimate.parameters, undefined);
 });

@@ -105,6 +105,15 @@ strategy: { kind: evolution, population_size: 5, sample_size: 6, mutated_decisio
   );
   assert.match(problems[0].message, /must be at most strategy.population_size \(5\), got 6/);
   assert.match(problems[1].message, /must be at most 6, the decisions of this space/);
-  const defaults = parseSearchText('name: evo\nspace: { kind: nasbench201 }\nevaluation: { kind: tabular }\nstrategy: { kind: evolution }\n', 'evo.nas.yaml');
-  assert.deepEqual(defaults.config?.strategy, { kind: 'evolution', population_size: 10, sample_size: 3, mutated_decisions: 1, reward: { metric: 'val_accuracy', transform: 'identity' } });
+  const defaults = parseSearchText(
+    'name: evo\nspace: { kind: nasbench201 }\nevaluation: { kind: tabular }\nstrategy: { kind: evolution }\n',
+    'evo.nas.yaml',
+  );
+  assert.deepEqual(defaults.config?.strategy, {
+    kind: 'evolution',
+    population_size: 10,
+    sample_size: 3,
+    mutated_decisions: 1,
+    reward: { metric: 'val_accuracy', transform: 'identity' },
+  });
 });

@@ -3,9 +3,17 @@ import assert from 'node:assert/strict';
 import type { SpaceConfig } from '../../src/space/config.ts';
 import { CELL, MACRO } from '../support/spaces.ts';
 import { log10SpaceSize } from '../../src/space/decisions.ts';
-import { architectureKey, checkArchitecture, compileSpace, decodeArchitecture, drawArchitecture, encodeGraph, macroOutputLayers, type CellGraph } from '../../src/space/graph.ts';
+import {
+  architectureKey,
+  checkArchitecture,
+  compileSpace,
+  decodeArchitecture,
+  drawArchitecture,
+  encodeGraph,
+  macroOutputLayers,
+  type CellGraph,
+} from '../../src/space/graph.ts';
 import { createRng } from '../../src/space/rng.ts';
-
 
 function randomArchitectures(space: SpaceConfig, count: number, seed: number) {
   const decisions = compileSpace(space);
@@ -45,11 +53,17 @@ test('macro build rules: a layer with no input takes the image; unused outputs f
   const none = decisions.map(() => 0);
   const graph = decodeArchitecture(MACRO, none);
   assert.ok(graph.kind === 'macro');
-  assert.deepEqual(graph.layers.map((l) => l.inputs), [[], [], [], []]);
+  assert.deepEqual(
+    graph.layers.map((l) => l.inputs),
+    [[], [], [], []],
+  );
   assert.deepEqual(macroOutputLayers(graph), [0, 1, 2, 3]);
   const chainless = decodeArchitecture({ ...MACRO, skip_connections: false, strides: undefined }, Array(12).fill(0));
   assert.ok(chainless.kind === 'macro');
-  assert.deepEqual(chainless.layers.map((l) => l.inputs), [[], [0], [1], [2]]);
+  assert.deepEqual(
+    chainless.layers.map((l) => l.inputs),
+    [[], [0], [1], [2]],
+  );
   assert.match(drawArchitecture(graph), /classifier <- L0 \+ L1 \+ L2 \+ L3/);
 });
 
@@ -77,6 +91,23 @@ test('the canonical key ignores the order of the two branches a node sums', () =
 test('an architecture that does not fit the space is refused', () => {
   const decisions = compileSpace(MACRO);
   assert.throws(() => checkArchitecture(decisions, [0]), /has 1 choices; the space has 22 decisions/);
-  assert.throws(() => decodeArchitecture(MACRO, decisions.map(() => 5)), /out of range/);
-  assert.throws(() => encodeGraph(CELL, decodeArchitecture(MACRO, decisions.map(() => 0))), /does not belong/);
+  assert.throws(
+    () =>
+      decodeArchitecture(
+        MACRO,
+        decisions.map(() => 5),
+      ),
+    /out of range/,
+  );
+  assert.throws(
+    () =>
+      encodeGraph(
+        CELL,
+        decodeArchitecture(
+          MACRO,
+          decisions.map(() => 0),
+        ),
+      ),
+    /does not belong/,
+  );
 });

@@ -32,7 +32,10 @@ test('cell strings round trip over all 15,625 cells, each string distinct, each 
   }
   assert.equal(seen.size, 15_625);
   assert.deepEqual(everyNasBench201Architecture()[125 + 2], [0, 0, 1, 0, 0, 2]);
-  assert.deepEqual(everyNasBench201Architecture().map(nasBench201Ordinal), Array.from({ length: 15_625 }, (_, i) => i));
+  assert.deepEqual(
+    everyNasBench201Architecture().map(nasBench201Ordinal),
+    Array.from({ length: 15_625 }, (_, i) => i),
+  );
 });
 
 test("the benchmark's example cell decodes edge by edge", () => {
@@ -54,7 +57,10 @@ test("the benchmark's example cell decodes edge by edge", () => {
 
 test('text that is not a cell string is refused with the reason', () => {
   assert.throws(() => architectureOfCellString('|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|'), /needs 3 groups/);
-  assert.throws(() => architectureOfCellString(EXAMPLE.replace('avg_pool_3x3~1', 'avg_pool_3x3~0')), /edge "avg_pool_3x3~0" into node 2 must be op~1/);
+  assert.throws(
+    () => architectureOfCellString(EXAMPLE.replace('avg_pool_3x3~1', 'avg_pool_3x3~0')),
+    /edge "avg_pool_3x3~0" into node 2 must be op~1/,
+  );
   assert.throws(() => architectureOfCellString(EXAMPLE.replace('nor_conv_3x3~1', 'conv~1')), /op one of none, skip_connect/);
   assert.throws(() => architectureOfCellString(EXAMPLE.replace('|skip_connect~2|', '|')), /group 3 must be/);
   assert.throws(() => cellStringOf([0, 0, 0, 0, 0, 5]), /out of range/);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { answersKind, type RunRecord, type StoreAnswer, type StoreAnswers, type StoreQueryResults } from '../../src/protocol/engine.ts';
 import type { QueryClient } from '../../src/extension/engine-process.ts';
 
-test('a store answer carries its own kind\'s result type, never another\'s', () => {
+test("a store answer carries its own kind's result type, never another's", () => {
   const runs: StoreAnswers['runs'] = { kind: 'runs', result: [] };
   // @ts-expect-error: a runs query is not answered with a compare result
   const wrong: StoreAnswers['runs'] = { kind: 'runs', result: { runs: [] } };

@@ -18,5 +18,8 @@ test('sampleIndex follows the distribution and shuffles are permutations', () =>
   for (let i = 0; i < 30000; i++) counts[sampleIndex([0.2, 0.5, 0.3], rng)]++;
   assert.ok(Math.abs(counts[1] / 30000 - 0.5) < 0.02);
   const perm = Array.from(shuffledIndices(50, rng)).sort((x, y) => x - y);
-  assert.deepEqual(perm, Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    perm,
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 });

@@ -19,67 +19,74 @@ const schema = JSON.parse(readFileSync(join(ROOT, 'schemas', 'nas-search.schema.
 const STRATEGY_KINDS: string[] = schema.properties.strategy.properties.kind.enum;
 const ONE_SHOT = ['enas', 'random-ws', 'darts'];
 
-test('every strategy kind of the file format has a runner; exactly the one-shot kinds say so, and only the others are ask/tell kinds', () => {
-  assert.deepEqual(Object.keys(searchRunners).sort(), [...STRATEGY_KINDS].sort());
-  const oneShot = Object.entries(searchRunners).flatMap(([kind, runner]) => (runner.oneShot ? [kind] : []));
-  assert.deepEqual(oneShot.sort(), [...ONE_SHOT].sort());
-  assert.deepEqual(Object.keys(askTellKinds).sort(), STRATEGY_KINDS.filter((kind) => !ONE_SHOT.includes(kind)).sort());
-  for (const [kind, strategy] of Object.entries(askTellKinds)) assert.ok(strategy.description.length > 0, `${kind} describes itself`);
-});
+test(
+  'every strategy kind of the file format has a runner; exactly the one-shot kinds say so, and ' + 'only the others are ask/tell kinds',
+  () => {
+    assert.deepEqual(Object.keys(searchRunners).sort(), [...STRATEGY_KINDS].sort());
+    const oneShot = Object.entries(searchRunners).flatMap(([kind, runner]) => (runner.oneShot ? [kind] : []));
+    assert.deepEqual(oneShot.sort(), [...ONE_SHOT].sort());
+    assert.deepEqual(Object.keys(askTellKinds).sort(), STRATEGY_KINDS.filter((kind) => !ONE_SHOT.includes(kind)).sort());
+    for (const [kind, strategy] of Object.entries(askTellKinds)) assert.ok(strategy.description.length > 0, `${kind} describes itself`);
+  },
+);
 
 const METRICS: EpochMetrics = { epoch: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1, valAccuracy: 0.5, seconds: 0.1 };
 
-test('a trial: plain-data request with its run and index, epochs streamed with the early-stopping verdict, cancelled alone and recorded interrupted', async () => {
-  const store = new Store(':memory:');
-  try {
-    const runId = createRunFromFile(store, join(ROOT, 'examples', 'nasbench201.nas.yaml'), {});
-    const { config } = store.runConfig(runId);
-    const requests: EvaluationRequest[] = [];
-    const verdicts: (EpochVerdict | void)[] = [];
-    let rejectEvaluation: (error: Error) => void = () => {};
-    const evaluator: Evaluator = {
-      backend: 'cpu',
-      backendDetail: 'fake',
-      size: 1,
-      evaluate(request, onEpoch) {
-        requests.push(request);
-        verdicts.push(onEpoch(METRICS), onEpoch({ ...METRICS, epoch: 2 }));
-        return new Promise((_, reject) => (rejectEvaluation = reject));
-      },
-      cancelAll() {},
-      cancel(request) {
-        assert.equal(request, requests[0]);
-        rejectEvaluation(new EvaluationFailed('cancelled', true));
-      },
-      async close() {},
-    };
-    const events: EngineEvent[] = [];
-    const cancel = new AbortController();
-    const architecture = [0, 1, 2, 3, 4, 0];
-    const trial = evaluateTrial({ store, runId, config, emit: (event) => events.push(event) }, { index: 0, architecture }, evaluator, {
-      onEpoch: (metrics) => (metrics.epoch >= 2 ? 'stop' : 'continue'),
-      signal: cancel.signal,
-    });
-    cancel.abort();
-    const outcome = await trial;
+test(
+  'a trial: plain-data request with its run and index, epochs streamed with the early-stopping ' +
+    'verdict, cancelled alone and recorded interrupted',
+  async () => {
+    const store = new Store(':memory:');
+    try {
+      const runId = createRunFromFile(store, join(ROOT, 'examples', 'nasbench201.nas.yaml'), {});
+      const { config } = store.runConfig(runId);
+      const requests: EvaluationRequest[] = [];
+      const verdicts: (EpochVerdict | void)[] = [];
+      let rejectEvaluation: (error: Error) => void = () => {};
+      const evaluator: Evaluator = {
+        backend: 'cpu',
+        backendDetail: 'fake',
+        size: 1,
+        evaluate(request, onEpoch) {
+          requests.push(request);
+          verdicts.push(onEpoch(METRICS), onEpoch({ ...METRICS, epoch: 2 }));
+          return new Promise((_, reject) => (rejectEvaluation = reject));
+        },
+        cancelAll() {},
+        cancel(request) {
+          assert.equal(request, requests[0]);
+          rejectEvaluation(new EvaluationFailed('cancelled', true));
+        },
+        async close() {},
+      };
+      const events: EngineEvent[] = [];
+      const cancel = new AbortController();
+      const architecture = [0, 1, 2, 3, 4, 0];
+      const trial = evaluateTrial({ store, runId, config, emit: (event) => events.push(event) }, { index: 0, architecture }, evaluator, {
+        onEpoch: (metrics) => (metrics.epoch >= 2 ? 'stop' : 'continue'),
+        signal: cancel.signal,
+      });
+      cancel.abort();
+      const outcome = await trial;
 
-    assert.deepEqual(outcome, { index: 0, status: 'interrupted', reward: null });
-    assert.equal(store.getTrial(runId, 0)?.status, 'interrupted');
-    const [request] = requests;
-    assert.deepEqual(structuredClone(request), request, 'the request survives serialisation');
-    assert.equal(request.runId, runId);
-    assert.equal(request.index, 0);
-    assert.deepEqual(request.architecture, architecture);
-    assert.equal(request.seed, config.runtime.seed * 100003);
-    assert.deepEqual(verdicts, ['continue', 'stop']);
-    assert.deepEqual(
-      events.map((event) => event.type),
-      ['trial-started', 'epoch', 'epoch', 'trial-finished'],
-    );
-  } finally {
-    store.close();
-  }
-});
+      assert.deepEqual(outcome, { index: 0, status: 'interrupted', reward: null });
+      assert.equal(store.getTrial(runId, 0)?.status, 'interrupted');
+      const [request] = requests;
+      assert.deepEqual(structuredClone(request), request, 'the request survives serialisation');
+      assert.equal(request.runId, runId);
+      assert.equal(request.index, 0);
+      assert.deepEqual(request.architecture, architecture);
+      assert.equal(request.seed, config.runtime.seed * 100003);
+      assert.deepEqual(verdicts, ['continue', 'stop']);
+      assert.deepEqual(
+        events.map((event) => event.type),
+        ['trial-started', 'epoch', 'epoch', 'trial-finished'],
+      );
+    } finally {
+      store.close();
+    }
+  },
+);
 
 /** The modules a source file imports at run time (type-only imports and exports left out), as absolute paths. */
 function runtimeImports(file: string): string[] {
@@ -90,7 +97,13 @@ function runtimeImports(file: string): string[] {
     if (ts.isImportDeclaration(statement)) {
       const clause = statement.importClause;
       const bindings = clause?.namedBindings;
-      const onlyTypes = clause !== undefined && (clause.isTypeOnly || (!clause.name && bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.every((element) => element.isTypeOnly)));
+      const onlyTypes =
+        clause !== undefined &&
+        (clause.isTypeOnly ||
+          (!clause.name &&
+            bindings !== undefined &&
+            ts.isNamedImports(bindings) &&
+            bindings.elements.every((element) => element.isTypeOnly)));
       if (!onlyTypes) specifier = statement.moduleSpecifier;
     } else if (ts.isExportDeclaration(statement) && !statement.isTypeOnly) {
       const clause = statement.exportClause;

@@ -92,16 +92,30 @@ evaluation: { epochs: 10, reward_epochs: 4 }
     filters: 16,
   });
   assert.deepEqual(config?.strategy, { kind: 'random', reward: { metric: 'val_accuracy', transform: 'identity' } });
-  assert.deepEqual(config?.evaluation, { kind: 'train', epochs: 10, reward_epochs: 4, batch_size: 64, optimizer: 'adam', learning_rate: 0.001 });
+  assert.deepEqual(config?.evaluation, {
+    kind: 'train',
+    epochs: 10,
+    reward_epochs: 4,
+    batch_size: 64,
+    optimizer: 'adam',
+    learning_rate: 0.001,
+  });
 });
 
 test('local and bayesian strategy defaults are filled in', () => {
   const strategyOf = (strategy: string) =>
-    parseSearchText(`name: s\nspace: { kind: nasbench201 }\nevaluation: { kind: tabular }\nstrategy: ${strategy}\n`, 's.nas.yaml').config?.strategy;
+    parseSearchText(`name: s\nspace: { kind: nasbench201 }\nevaluation: { kind: tabular }\nstrategy: ${strategy}\n`, 's.nas.yaml').config
+      ?.strategy;
   const reward = { metric: 'val_accuracy', transform: 'identity' };
   assert.deepEqual(strategyOf('{ kind: local }'), { kind: 'local', initial: 1, reward });
   assert.deepEqual(strategyOf('{ kind: bayesian }'), { kind: 'bayesian', initial: 10, parents: 5, random_candidates: 20, reward });
-  assert.deepEqual(strategyOf('{ kind: bayesian, parents: 2 }'), { kind: 'bayesian', initial: 10, parents: 2, random_candidates: 20, reward });
+  assert.deepEqual(strategyOf('{ kind: bayesian, parents: 2 }'), {
+    kind: 'bayesian',
+    initial: 10,
+    parents: 2,
+    random_candidates: 20,
+    reward,
+  });
 });
 
 test('every property in the schema has a description, and every closed object lists its properties', () => {
@@ -114,7 +128,8 @@ test('every property in the schema has a description, and every closed object li
     // Conditions under `if` define nothing; the kind-dispatching wrappers (allOf of if/then, or
     // if/then/else) leave closing to the per-kind schema they select.
     const condition = /\/if(\/|$)/.test(where);
-    if (properties && !condition && record.allOf === undefined && record.then === undefined) assert.equal(record.additionalProperties, false, where);
+    if (properties && !condition && record.allOf === undefined && record.then === undefined)
+      assert.equal(record.additionalProperties, false, where);
     for (const [name, property] of Object.entries(properties ?? {})) {
       if (!condition && typeof property.description !== 'string') undocumented.push(`${where}/${name}`);
     }
@@ -278,10 +293,11 @@ test('every bad file in the corpus gives its expected problem, and nothing throw
     const result = loadSearchFile(join(corpusDir, name));
     assert.equal(result.config, undefined, name);
     assert.ok(result.problems.length > 0, `${name}: no problem`);
-    const found = result.problems.some(
-      (p) => p.line === expected.line && p.column === expected.column && p.rule === expected.rule,
+    const found = result.problems.some((p) => p.line === expected.line && p.column === expected.column && p.rule === expected.rule);
+    assert.ok(
+      found,
+      `${name}: expected ${expected.line}:${expected.column} ${expected.rule}, got\n${result.problems.map(formatProblem).join('\n')}`,
     );
-    assert.ok(found, `${name}: expected ${expected.line}:${expected.column} ${expected.rule}, got\n${result.problems.map(formatProblem).join('\n')}`);
     for (const problem of result.problems) {
       assert.ok(problem.message.includes(`(rule: ${problem.rule})`), `${name}: ${problem.message}`);
       // parseSearchText turns an exception of its own into an "unprocessable" problem: none may happen.
@@ -292,7 +308,16 @@ test('every bad file in the corpus gives its expected problem, and nothing throw
 
 test('every semantic rule has a corpus file', () => {
   const rules = new Set([...corpusExpectations().values()].map((expected) => expected.rule));
-  for (const rule of ['split-sum', 'reward-epochs', 'file-not-found', 'budget-batch', 'path-kind', 'csv-columns', 'buffer-replace', 'buffer-loss-start']) {
+  for (const rule of [
+    'split-sum',
+    'reward-epochs',
+    'file-not-found',
+    'budget-batch',
+    'path-kind',
+    'csv-columns',
+    'buffer-replace',
+    'buffer-loss-start',
+  ]) {
     assert.ok(rules.has(rule), rule);
   }
 });
@@ -337,7 +362,7 @@ test('huge input is refused up front, from text and from a 10 MB file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nas-parse-'));
   try {
     const file = join(dir, '10mb.nas.yaml');
-    writeFileSync(file, `${MINIMAL}# ${'padding '.repeat(10 * 1024 * 1024 / 8)}\n`);
+    writeFileSync(file, `${MINIMAL}# ${'padding '.repeat((10 * 1024 * 1024) / 8)}\n`);
     const loaded = loadSearchFile(file);
     assert.deepEqual(
       loaded.problems.map((p) => [p.line, p.column, p.rule]),
@@ -382,23 +407,35 @@ test('budget-batch: a REINFORCE batch larger than the budget is pointed at the b
   assert.deepEqual(parseSearchText(`${text}budget: { trials: 30 }\n`, 'x.nas.yaml').problems, []);
 });
 
-test('memory buffer: counts above its size are pointed at, defaults fill the rest, and the size itself is blamed when the count is a default', () => {
-  const withBuffer = (buffer: string) => MINIMAL.replace('strategy: { kind: reinforce }', `strategy:\n  kind: reinforce\n  controller: { memory_buffer: ${buffer} }`);
-  const [batch] = problemsOf(withBuffer('{ size: 8, batch_size: 9 }'));
-  assert.equal(batch.rule, 'buffer-batch-size');
-  assert.match(batch.message, /^strategy\.controller\.memory_buffer\.batch_size: must be at most memory_buffer\.size \(8\), got 9/);
-  // add_per_step and replace default to 5: a size of 3 is at fault, and is where the problem points.
-  const small = problemsOf(withBuffer('{ size: 3 }'));
-  assert.deepEqual(small.map((p) => p.rule).sort(), ['buffer-add-per-step', 'buffer-batch-size', 'buffer-replace']);
-  const parsed = parseSearchText(withBuffer('{ size: 50 }'), 'x.nas.yaml');
-  assert.deepEqual(parsed.problems, []);
-  const strategy = parsed.config?.strategy;
-  assert.ok(strategy?.kind === 'reinforce');
-  assert.deepEqual(strategy.controller.memory_buffer, { size: 50, start_step: 0, add_per_step: 5, replace: 5, loss_start_step: 0, batch_size: 20 });
-  const plain = parseSearchText(MINIMAL, 'x.nas.yaml').config?.strategy;
-  assert.ok(plain?.kind === 'reinforce');
-  assert.equal(plain.controller.memory_buffer, undefined, 'absent unless written');
-});
+test(
+  'memory buffer: counts above its size are pointed at, defaults fill the rest, and the size ' +
+    'itself is blamed when the count is a default',
+  () => {
+    const withBuffer = (buffer: string) =>
+      MINIMAL.replace('strategy: { kind: reinforce }', `strategy:\n  kind: reinforce\n  controller: { memory_buffer: ${buffer} }`);
+    const [batch] = problemsOf(withBuffer('{ size: 8, batch_size: 9 }'));
+    assert.equal(batch.rule, 'buffer-batch-size');
+    assert.match(batch.message, /^strategy\.controller\.memory_buffer\.batch_size: must be at most memory_buffer\.size \(8\), got 9/);
+    // add_per_step and replace default to 5: a size of 3 is at fault, and is where the problem points.
+    const small = problemsOf(withBuffer('{ size: 3 }'));
+    assert.deepEqual(small.map((p) => p.rule).sort(), ['buffer-add-per-step', 'buffer-batch-size', 'buffer-replace']);
+    const parsed = parseSearchText(withBuffer('{ size: 50 }'), 'x.nas.yaml');
+    assert.deepEqual(parsed.problems, []);
+    const strategy = parsed.config?.strategy;
+    assert.ok(strategy?.kind === 'reinforce');
+    assert.deepEqual(strategy.controller.memory_buffer, {
+      size: 50,
+      start_step: 0,
+      add_per_step: 5,
+      replace: 5,
+      loss_start_step: 0,
+      batch_size: 20,
+    });
+    const plain = parseSearchText(MINIMAL, 'x.nas.yaml').config?.strategy;
+    assert.ok(plain?.kind === 'reinforce');
+    assert.equal(plain.controller.memory_buffer, undefined, 'absent unless written');
+  },
+);
 
 test('path-kind: mnist needs a folder and csv a file', () => {
   const mnist = MINIMAL.replace('{ kind: digits }', `{ kind: mnist, path: ${CSV_8X8} }`);
@@ -425,7 +462,9 @@ test('csv-columns: image_shape is checked against the first data row, the way th
     assert.deepEqual(position(problem), { line: 2, column: 54, endLine: 2, endColumn: 63, rule: 'csv-columns' });
     assert.equal(
       problem.message,
-      'dataset.image_shape: [2, 2, 1] needs 5 values per row (4 pixels, then the label), but line 3 of images.csv holds 13 (rule: csv-columns); allowed: an image_shape whose height × width × channels is 12',
+      'dataset.image_shape: [2, 2, 1] needs 5 values per row (4 pixels, then the label), but line ' +
+        '3 of images.csv holds 13 (rule: csv-columns); allowed: an image_shape whose height × width ' +
+        '× channels is 12',
     );
     // Gzip would need decompressing, and a first row longer than what is read is cut: the loader decides.
     writeFileSync(join(dir, 'images.csv'), gzipSync('1,2,3\n'));
@@ -449,20 +488,32 @@ test('problems carry the whole span of the node at fault', () => {
     // A list as a key: the list.
     [`${MINIMAL}[a, b]: 1\n`, { line: 5, column: 1, endLine: 5, endColumn: 7, rule: 'complex-key' }],
     // An alias inside the collection its anchor names.
-    [MINIMAL.replace('{ kind: macro, layers: 3 }', '&s { kind: macro, layers: 3, filters: [*s] }'), { line: 3, column: 47, endLine: 3, endColumn: 49, rule: 'alias-cycle' }],
+    [
+      MINIMAL.replace('{ kind: macro, layers: 3 }', '&s { kind: macro, layers: 3, filters: [*s] }'),
+      { line: 3, column: 47, endLine: 3, endColumn: 49, rule: 'alias-cycle' },
+    ],
     // A control character, a lone surrogate, a bidirectional override, a no-break space as indentation.
     [MINIMAL.replace('minimal', 'mini\u0007mal'), { line: 1, column: 11, endLine: 1, endColumn: 12, rule: 'non-printable' }],
     [MINIMAL.replace('minimal', 'mini\uD800mal'), { line: 1, column: 11, endLine: 1, endColumn: 12, rule: 'non-printable' }],
     [MINIMAL.replace('minimal', '\u2067minimal'), { line: 1, column: 7, endLine: 1, endColumn: 8, rule: 'bidi-control' }],
-    [MINIMAL.replace('space: {', 'space:\n \u00A0kind: macro\nx: {'), { line: 4, column: 2, endLine: 4, endColumn: 3, rule: 'unicode-space' }],
+    [
+      MINIMAL.replace('space: {', 'space:\n \u00A0kind: macro\nx: {'),
+      { line: 4, column: 2, endLine: 4, endColumn: 3, rule: 'unicode-space' },
+    ],
     // Tab indentation: the tab, however yaml words it.
-    [MINIMAL.replace('space: { kind: macro, layers: 3 }', 'space:\n  kind: macro\n\tlayers: 3'), { line: 5, column: 1, endLine: 5, endColumn: 2, rule: 'yaml-syntax' }],
+    [
+      MINIMAL.replace('space: { kind: macro, layers: 3 }', 'space:\n  kind: macro\n\tlayers: 3'),
+      { line: 5, column: 1, endLine: 5, endColumn: 2, rule: 'yaml-syntax' },
+    ],
     // An unclosed string: its opening quote, not the end of the file.
     [MINIMAL.replace('name: minimal', 'name: "minimal'), { line: 1, column: 7, endLine: 1, endColumn: 8, rule: 'yaml-syntax' }],
     // CRLF line endings do not shift columns.
     [`${MINIMAL}evaluation:\n  epochs: 0\n`.replace(/\n/g, '\r\n'), { line: 6, column: 11, endLine: 6, endColumn: 12, rule: 'minimum' }],
     // More than 100 aliases: the 101st.
-    [MINIMAL.replace('layers: 3 }', `layers: &l 3, filters: [${Array(101).fill('*l').join(', ')}] }`), { line: 3, column: 447, endLine: 3, endColumn: 449, rule: 'alias-limit' }],
+    [
+      MINIMAL.replace('layers: 3 }', `layers: &l 3, filters: [${Array(101).fill('*l').join(', ')}] }`),
+      { line: 3, column: 447, endLine: 3, endColumn: 449, rule: 'alias-limit' },
+    ],
   ];
   for (const [text, expected] of cases) {
     const problems = problemsOf(text);
@@ -503,7 +554,10 @@ test('the NAS-Bench-201 example validates: no dataset section, a tabular evaluat
 test('the nasbench201 space and the tabular evaluation go together, without a dataset section', () => {
   const file = (lines: string[]) => `name: nb\n${lines.join('\n')}\n`;
   const tabular = 'evaluation: { kind: tabular }';
-  assert.deepEqual(parseSearchText(file(['space: { kind: nasbench201 }', 'strategy: { kind: random }', tabular]), 'nb.nas.yaml').problems, []);
+  assert.deepEqual(
+    parseSearchText(file(['space: { kind: nasbench201 }', 'strategy: { kind: random }', tabular]), 'nb.nas.yaml').problems,
+    [],
+  );
   const cases: { lines: string[]; expected: ReturnType<typeof position> }[] = [
     {
       lines: ['dataset: { kind: digits }', 'space: { kind: nasbench201 }', 'strategy: { kind: random }'],
@@ -531,5 +585,8 @@ test('the nasbench201 space and the tabular evaluation go together, without a da
     const problems = problemsOf(file(lines));
     assert.deepEqual(problems.map(position), [expected], problems.map(formatProblem).join('\n'));
   }
-  assert.match(problemsOf(file(['space: { kind: macro, layers: 2 }', 'strategy: { kind: random }']))[0].message, /missing required key "dataset"/);
+  assert.match(
+    problemsOf(file(['space: { kind: macro, layers: 2 }', 'strategy: { kind: random }']))[0].message,
+    /missing required key "dataset"/,
+  );
 });

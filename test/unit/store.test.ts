@@ -31,7 +31,10 @@ function newRun(store: Store) {
   const file = tinySearchFile();
   const loaded = loadSearchFile(file);
   assert.ok(loaded.config);
-  return { runId: store.createRun({ name: 'tiny', spaceFile: file, spaceText: loaded.text, config: loaded.config }), config: loaded.config };
+  return {
+    runId: store.createRun({ name: 'tiny', spaceFile: file, spaceText: loaded.text, config: loaded.config }),
+    config: loaded.config,
+  };
 }
 
 test('runs, trials, epochs, controller steps and checkpoints round trip through a reopened database', () => {
@@ -46,8 +49,15 @@ test('runs, trials, epochs, controller steps and checkpoints round trip through 
   store.finishTrial({ runId, index: 0, status: 'done', reward: 0.729, measurements: MEASURED, error: null });
   store.startTrial(runId, 1, architecture, 'key-0', graph);
   store.finishTrial({ runId, index: 1, status: 'failed', reward: null, measurements: null, error: 'out of memory' });
-  const probabilities = [[0.5, 0.5], [0.2, 0.8]];
-  store.recordTell(runId, { runId, step: 1, loss: 0.1, meanReward: 0.7, baseline: 0.6, entropy: 2.1, advantage: 0.1, probabilities }, { toldThrough: 1, state: { rng: 42 } });
+  const probabilities = [
+    [0.5, 0.5],
+    [0.2, 0.8],
+  ];
+  store.recordTell(
+    runId,
+    { runId, step: 1, loss: 0.1, meanReward: 0.7, baseline: 0.6, entropy: 2.1, advantage: 0.1, probabilities },
+    { toldThrough: 1, state: { rng: 42 } },
+  );
   for (let k = 0; k < 5; k++) store.recordTell(runId, undefined, { toldThrough: 1, state: { rng: 100 + k } });
   store.setRunBackend(runId, 'cpu');
   store.setRunStatus(runId, 'done');
@@ -73,7 +83,10 @@ test('runs, trials, epochs, controller steps and checkpoints round trip through 
   assert.deepEqual(reopened.latestCheckpoint(runId)?.state, { rng: 104 });
   const kept = reopened.db.prepare('SELECT COUNT(*) AS n FROM checkpoints WHERE run_id = ?').get(runId) as { n: number };
   assert.equal(kept.n, 3, 'older checkpoints are pruned');
-  assert.deepEqual(reopened.listTrials(runId, 'reward').map((t) => t.index), [0, 1]);
+  assert.deepEqual(
+    reopened.listTrials(runId, 'reward').map((t) => t.index),
+    [0, 1],
+  );
   reopened.close();
 });
 
@@ -94,11 +107,18 @@ test('a version-2 database migrates: its trials were trained from scratch; alpha
   const { runId, config } = newRun(store);
   store.close();
   const raw = new Database(store.path);
-  raw.exec('ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ALTER TABLE runs DROP COLUMN writer_started; ALTER TABLE trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes');
+  raw.exec(
+    'ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ' +
+      'ALTER TABLE runs DROP COLUMN writer_started; ALTER TABLE trials DROP COLUMN evaluator; DROP ' +
+      'TABLE alpha_snapshots; DROP TABLE run_notes',
+  );
   raw.pragma('user_version = 2');
   const graph = decodeArchitecture(config.space, [0, 0, 0, 0, 0, 0, 0]);
   raw
-    .prepare(`INSERT INTO trials (run_id, idx, status, architecture_json, arch_key, graph_json, started_at) VALUES (?, 0, 'done', '[0,0,0,0,0,0,0]', 'k', ?, 'then')`)
+    .prepare(
+      `INSERT INTO trials (run_id, idx, status, architecture_json, arch_key, graph_json, started_at) ` +
+        `VALUES (?, 0, 'done', '[0,0,0,0,0,0,0]', 'k', ?, 'then')`,
+    )
     .run(runId, JSON.stringify(graph));
   raw.close();
 
@@ -162,7 +182,11 @@ test('controller hidden states round trip as float32, one per trial, and go with
 test('a database of schema version 1 gains the hidden-state table and keeps its runs', () => {
   const store = newStore();
   const { runId } = newRun(store);
-  store.db.exec('ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ALTER TABLE runs DROP COLUMN writer_started; DROP TABLE controller_hidden_states; ALTER TABLE trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes');
+  store.db.exec(
+    'ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ' +
+      'ALTER TABLE runs DROP COLUMN writer_started; DROP TABLE controller_hidden_states; ALTER TABLE ' +
+      'trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes',
+  );
   store.db.pragma('user_version = 1');
   store.close();
   const reopened = new Store(store.path);

@@ -31,7 +31,9 @@ function checkChildrenMatch(space: SpaceConfig, inputShape: [number, number, num
           const shared = tf.softmax(pass.logits).arraySync() as number[][];
           const standalone = (model.predict(images) as tf.Tensor2D).arraySync() as number[][];
           shared.forEach((row, r) =>
-            row.forEach((p, k) => assert.ok(Math.abs(p - standalone[r][k]) < 1e-5, `architecture [${architecture}]: ${p} vs ${standalone[r][k]}`)),
+            row.forEach((p, k) =>
+              assert.ok(Math.abs(p - standalone[r][k]) < 1e-5, `architecture [${architecture}]: ${p} vs ${standalone[r][k]}`),
+            ),
           );
           assert.equal(pass.params, model.countParams());
           assert.equal(pass.flops, countFlops(model));
@@ -60,7 +62,10 @@ test('cell space: a child through the supernet computes what the standalone chil
 test('training one child moves only the shared weights it uses; the state round-trips exactly', () => {
   const supernet = new Supernet(CELL, { inputShape: [8, 8, 1], classes: 10, seed: 3 });
   const decisions = compileSpace(CELL);
-  const graph = decodeArchitecture(CELL, decisions.map(() => 0));
+  const graph = decodeArchitecture(
+    CELL,
+    decisions.map(() => 0),
+  );
   const before = supernet.getState();
   const images = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
   const { grads, value } = tf.variableGrads(() => tf.mean(supernet.forward(graph, images).logits), supernet.variables);

@@ -27,14 +27,22 @@ function tableWithOtherTestAccuracies(): NasBench201Table {
   const [header, ...rows] = TABLE_TEXT.trimEnd().split('\n');
   const columns = header.split(',');
   const testColumns = columns.flatMap((name, i) => (name.endsWith('_test_200ep') ? [i] : []));
-  const altered = rows.map((row) => row.split(',').map((cell, i) => (testColumns.includes(i) ? String(100 - Number(cell)) : cell)).join(','));
+  const altered = rows.map((row) =>
+    row
+      .split(',')
+      .map((cell, i) => (testColumns.includes(i) ? String(100 - Number(cell)) : cell))
+      .join(','),
+  );
   return NasBench201Table.parse([header, ...altered].join('\n'), 'altered.csv');
 }
 
 test('the shipped table: the example cell and the best cell by CIFAR-10 validation accuracy', () => {
   const table = shippedNasBench201Table();
   const close = (actual: { valAccuracy: number; testAccuracy: number }, expected: { valAccuracy: number; testAccuracy: number }) => {
-    assert.ok(Math.abs(actual.valAccuracy - expected.valAccuracy) < 1e-12 && Math.abs(actual.testAccuracy - expected.testAccuracy) < 1e-12, JSON.stringify(actual));
+    assert.ok(
+      Math.abs(actual.valAccuracy - expected.valAccuracy) < 1e-12 && Math.abs(actual.testAccuracy - expected.testAccuracy) < 1e-12,
+      JSON.stringify(actual),
+    );
   };
   close(table.accuracies(architectureOfCellString(EXAMPLE_CELL), 'cifar10'), { valAccuracy: 0.82834, testAccuracy: 0.9366 });
   close(table.accuracies(architectureOfCellString(EXAMPLE_CELL), 'imagenet16'), { valAccuracy: 0.354333, testAccuracy: 0.440333 });
@@ -51,8 +59,14 @@ test('a damaged table is refused with the file, the line and what is wrong', () 
   const parse = (text: string) => () => NasBench201Table.parse(text, 'table.csv');
   const refusal = (line: number | undefined, message: RegExp) => (error: unknown) =>
     error instanceof DatasetError && error.source === 'table.csv' && error.line === line && message.test(error.problem);
-  assert.throws(parse(lines.map((l, i) => (i === 0 ? l.replace('cifar100_valid_12ep', 'c100') : l)).join('\n')), refusal(1, /no column "cifar100_valid_12ep"/));
-  assert.throws(parse(lines.map((l, i) => (i === 2 ? l.replace(',82.834,', ',,') : l)).join('\n')), refusal(3, /cifar10_valid_12ep must be a percentage/));
+  assert.throws(
+    parse(lines.map((l, i) => (i === 0 ? l.replace('cifar100_valid_12ep', 'c100') : l)).join('\n')),
+    refusal(1, /no column "cifar100_valid_12ep"/),
+  );
+  assert.throws(
+    parse(lines.map((l, i) => (i === 2 ? l.replace(',82.834,', ',,') : l)).join('\n')),
+    refusal(3, /cifar10_valid_12ep must be a percentage/),
+  );
   assert.throws(parse(lines.map((l, i) => (i === 2 ? l.replace('~2|', '~3|') : l)).join('\n')), refusal(3, /must be op~2/));
   assert.throws(parse([...lines, lines[5]].join('\n')), refusal(lines.length + 1, /appears a second time/));
   assert.throws(parse(lines.slice(0, -2).join('\n')), refusal(undefined, /2 of the 15625 cells are missing/));
@@ -121,7 +135,13 @@ for (const { strategy, prototype } of STRATEGIES) {
     for (const told of tells) assert.equal(told.reward, table.accuracies(told.architecture, 'cifar10').valAccuracy);
 
     const altered = await search(strategy, tableWithOtherTestAccuracies());
-    assert.deepEqual(altered.map((trial) => trial.architecture), trials.map((trial) => trial.architecture));
-    assert.notDeepEqual(altered.map((trial) => trial.metrics?.testAccuracy), trials.map((trial) => trial.metrics?.testAccuracy));
+    assert.deepEqual(
+      altered.map((trial) => trial.architecture),
+      trials.map((trial) => trial.architecture),
+    );
+    assert.notDeepEqual(
+      altered.map((trial) => trial.metrics?.testAccuracy),
+      trials.map((trial) => trial.metrics?.testAccuracy),
+    );
   });
 }

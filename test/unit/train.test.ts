@@ -9,7 +9,14 @@ import type { TrainEvaluationConfig } from '../../src/space/config.ts';
 import { decodeArchitecture } from '../../src/space/graph.ts';
 import { CELL, MACRO } from '../support/spaces.ts';
 
-const EVALUATION: TrainEvaluationConfig = { kind: 'train', epochs: 2, batch_size: 32, optimizer: 'adam', learning_rate: 0.003, reward_epochs: 2 };
+const EVALUATION: TrainEvaluationConfig = {
+  kind: 'train',
+  epochs: 2,
+  batch_size: 32,
+  optimizer: 'adam',
+  learning_rate: 0.003,
+  reward_epochs: 2,
+};
 
 async function setup() {
   await selectBackend('cpu');
@@ -21,9 +28,19 @@ test('training a child leaves the tensor count at its baseline, and the same see
   const graph = decodeArchitecture({ ...MACRO, strides: undefined }, Array(18).fill(1));
   const baseline = tf.memory().numTensors;
   const epochs: number[] = [];
-  const first = await trainFromScratch({ graph, space: MACRO, evaluation: EVALUATION, seed: 5 }, data, (m) => epochs.push(m.epoch), () => false);
+  const first = await trainFromScratch(
+    { graph, space: MACRO, evaluation: EVALUATION, seed: 5 },
+    data,
+    (m) => epochs.push(m.epoch),
+    () => false,
+  );
   assert.equal(tf.memory().numTensors, baseline, 'no tensor leaks after a trial');
-  const second = await trainFromScratch({ graph, space: MACRO, evaluation: EVALUATION, seed: 5 }, data, () => {}, () => false);
+  const second = await trainFromScratch(
+    { graph, space: MACRO, evaluation: EVALUATION, seed: 5 },
+    data,
+    () => {},
+    () => false,
+  );
   assert.equal(tf.memory().numTensors, baseline);
   assert.deepEqual(epochs, [1, 2]);
   assert.equal(first.curve.length, 2);
@@ -36,12 +53,30 @@ test('training a child leaves the tensor count at its baseline, and the same see
 
 test('a cell child trains, and a cancelled one stops without leaking', async () => {
   const data = await setup();
-  const graph = decodeArchitecture(CELL, Array(32).fill(0).map((_, i) => (i % 2 === 0 ? 1 : 2)));
+  const graph = decodeArchitecture(
+    CELL,
+    Array(32)
+      .fill(0)
+      .map((_, i) => (i % 2 === 0 ? 1 : 2)),
+  );
   const baseline = tf.memory().numTensors;
-  const result = await trainFromScratch({ graph, space: CELL, evaluation: { ...EVALUATION, epochs: 1 }, seed: 1 }, data, () => {}, () => false);
+  const result = await trainFromScratch(
+    { graph, space: CELL, evaluation: { ...EVALUATION, epochs: 1 }, seed: 1 },
+    data,
+    () => {},
+    () => false,
+  );
   assert.ok(result.valAccuracy >= 0 && result.valAccuracy <= 1);
   let batches = 0;
-  await assert.rejects(trainFromScratch({ graph, space: CELL, evaluation: EVALUATION, seed: 1 }, data, () => {}, () => ++batches > 2), TrainingCancelled);
+  await assert.rejects(
+    trainFromScratch(
+      { graph, space: CELL, evaluation: EVALUATION, seed: 1 },
+      data,
+      () => {},
+      () => ++batches > 2,
+    ),
+    TrainingCancelled,
+  );
   assert.equal(tf.memory().numTensors, baseline);
 });
 
@@ -50,10 +85,20 @@ test('sgd training leaks no tensor, and a diverging child fails with the epoch a
   const graph = decodeArchitecture({ ...MACRO, strides: undefined }, Array(18).fill(1));
   const sgd: TrainEvaluationConfig = { ...EVALUATION, epochs: 1, optimizer: 'sgd' };
   const baseline = tf.memory().numTensors;
-  await trainFromScratch({ graph, space: MACRO, evaluation: sgd, seed: 2 }, data, () => {}, () => false);
+  await trainFromScratch(
+    { graph, space: MACRO, evaluation: sgd, seed: 2 },
+    data,
+    () => {},
+    () => false,
+  );
   assert.equal(tf.memory().numTensors, baseline, 'the momentum optimizer leaves nothing behind');
   await assert.rejects(
-    trainFromScratch({ graph, space: MACRO, evaluation: { ...sgd, learning_rate: 1e30 }, seed: 2 }, data, () => {}, () => false),
+    trainFromScratch(
+      { graph, space: MACRO, evaluation: { ...sgd, learning_rate: 1e30 }, seed: 2 },
+      data,
+      () => {},
+      () => false,
+    ),
     /^Error: training loss became NaN at epoch 1, batch \d+$/,
   );
   assert.equal(tf.memory().numTensors, baseline);

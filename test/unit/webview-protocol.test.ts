@@ -11,7 +11,8 @@ test('only well-formed panel requests get through', () => {
     ['trial', { type: 'copy-architecture', runId: 1, index: 2, format: 'json' }],
     ['compare', { type: 'ready' }],
     ['insight', { type: 'ready' }],
-  ] as const) assert.ok(isPanelRequest(view, ok), JSON.stringify(ok));
+  ] as const)
+    assert.ok(isPanelRequest(view, ok), JSON.stringify(ok));
   for (const bad of [
     null,
     'ready',
@@ -23,7 +24,8 @@ test('only well-formed panel requests get through', () => {
     { type: 'stop' },
     { type: 'copy-architecture', runId: 1, index: 2, format: 'xml' },
     { type: 'eval', code: 'process.exit()' },
-  ]) assert.equal(isPanelRequest('dashboard', bad) || isPanelRequest('trial', bad), false, JSON.stringify(bad));
+  ])
+    assert.equal(isPanelRequest('dashboard', bad) || isPanelRequest('trial', bad), false, JSON.stringify(bad));
 });
 
 test("a panel's requests are its own kind's: another kind's well-formed request is refused", () => {

@@ -20,7 +20,17 @@ import {
 } from '../../webview/transforms.ts';
 
 function trial(index: number, fields: Partial<TrialPoint> = {}): TrialPoint {
-  return { index, status: 'done', reward: null, valAccuracy: null, params: null, seconds: null, finishedMs: null, key: `k${index}`, ...fields };
+  return {
+    index,
+    status: 'done',
+    reward: null,
+    valAccuracy: null,
+    params: null,
+    seconds: null,
+    finishedMs: null,
+    key: `k${index}`,
+    ...fields,
+  };
 }
 
 function step(n: number, probabilities: number[][], fields: Partial<ControllerStepRecord> = {}): StepPoint {
@@ -30,7 +40,13 @@ function step(n: number, probabilities: number[][], fields: Partial<ControllerSt
 const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) < 1e-9, `${actual} != ${expected}`);
 
 test('bestSoFar: running max in index order, nulls skipped, ties kept', () => {
-  const points = [trial(2, { reward: 0.5 }), trial(0, { reward: 0.2 }), trial(1, { reward: null }), trial(3, { reward: 0.5 }), trial(4, { reward: 0.1 })];
+  const points = [
+    trial(2, { reward: 0.5 }),
+    trial(0, { reward: 0.2 }),
+    trial(1, { reward: null }),
+    trial(3, { reward: 0.5 }),
+    trial(4, { reward: 0.1 }),
+  ];
   assert.deepEqual(bestSoFar(points), [
     { x: 0, y: 0.2 },
     { x: 2, y: 0.5 },
@@ -47,10 +63,19 @@ test('bestSoFar: running max in index order, nulls skipped, ties kept', () => {
 });
 
 test('extendBestSoFar continues from the last best', () => {
-  assert.deepEqual(extendBestSoFar([{ x: 0, y: 0.4 }], [{ x: 1, y: 0.3 }, { x: 2, y: 0.6 }]), [
-    { x: 1, y: 0.4 },
-    { x: 2, y: 0.6 },
-  ]);
+  assert.deepEqual(
+    extendBestSoFar(
+      [{ x: 0, y: 0.4 }],
+      [
+        { x: 1, y: 0.3 },
+        { x: 2, y: 0.6 },
+      ],
+    ),
+    [
+      { x: 1, y: 0.4 },
+      { x: 2, y: 0.6 },
+    ],
+  );
   assert.deepEqual(extendBestSoFar([], [{ x: 5, y: 0.1 }]), [{ x: 5, y: 0.1 }]);
 });
 
@@ -103,7 +128,16 @@ test('paretoFront ties: same params keeps the most accurate; same accuracy keeps
 });
 
 test('argmaxSeries: per decision, per step, the max probability', () => {
-  const steps = [step(1, [[0.2, 0.8], [0.5, 0.25, 0.25]]), step(2, [[0.6, 0.4], [0.1, 0.1, 0.8]])];
+  const steps = [
+    step(1, [
+      [0.2, 0.8],
+      [0.5, 0.25, 0.25],
+    ]),
+    step(2, [
+      [0.6, 0.4],
+      [0.1, 0.1, 0.8],
+    ]),
+  ];
   assert.deepEqual(argmaxSeries(steps), [
     [
       { x: 1, y: 0.8 },
@@ -120,7 +154,24 @@ test('argmaxSeries: per decision, per step, the max probability', () => {
 });
 
 test('entropySeries and perDecisionEntropy', () => {
-  const steps = [step(1, [[0.5, 0.5], [1, 0, 0]], { entropy: 0.7 }), step(2, [[0.25, 0.25, 0.25, 0.25], [1 / 3, 1 / 3, 1 / 3]], { entropy: 2.5 })];
+  const steps = [
+    step(
+      1,
+      [
+        [0.5, 0.5],
+        [1, 0, 0],
+      ],
+      { entropy: 0.7 },
+    ),
+    step(
+      2,
+      [
+        [0.25, 0.25, 0.25, 0.25],
+        [1 / 3, 1 / 3, 1 / 3],
+      ],
+      { entropy: 2.5 },
+    ),
+  ];
   assert.deepEqual(entropySeries(steps), [
     { x: 1, y: 0.7 },
     { x: 2, y: 2.5 },
@@ -131,7 +182,10 @@ test('entropySeries and perDecisionEntropy', () => {
   close(per[1][0].y, 0); // a certain decision: zero entropy, no NaN from 0 * log 0
   close(per[0][1].y, Math.log(4));
   close(per[1][1].y, Math.log(3));
-  assert.deepEqual(per[0].map((p) => p.x), [1, 2]);
+  assert.deepEqual(
+    per[0].map((p) => p.x),
+    [1, 2],
+  );
   assert.equal(entropy([]), 0);
   assert.deepEqual(perDecisionEntropy([]), []);
 });
@@ -169,7 +223,10 @@ test('filterAndSortTrials: status filter, sort keys, nulls last both ways, ties 
   assert.deepEqual(order({ status: 'all', sortBy: 'index', descending: true }), [3, 2, 1, 0]);
   assert.deepEqual(filterAndSortTrials([], { status: 'all', sortBy: 'reward', descending: true }), []);
   // the input is not reordered
-  assert.deepEqual(points.map((p) => p.index), [0, 1, 2, 3]);
+  assert.deepEqual(
+    points.map((p) => p.index),
+    [0, 1, 2, 3],
+  );
 });
 
 test('formatting helpers', () => {
@@ -202,13 +259,28 @@ test('stepCorners keeps the rises and the last point', () => {
 });
 
 test('toStepPoint: per decision, the max probability and the entropy; a missing vector is null and skipped by the series', () => {
-  const point = toStepPoint({ runId: 1, step: 4, loss: 0.1, meanReward: 0.5, baseline: 0.4, entropy: 1.2, advantage: 0.1, probabilities: [[0.5, 0.5], [], [0.1, 0.9]] });
+  const point = toStepPoint({
+    runId: 1,
+    step: 4,
+    loss: 0.1,
+    meanReward: 0.5,
+    baseline: 0.4,
+    entropy: 1.2,
+    advantage: 0.1,
+    probabilities: [[0.5, 0.5], [], [0.1, 0.9]],
+  });
   assert.deepEqual(point.argmax, [0.5, null, 0.9]);
   close(point.decisionEntropy[0] as number, Math.log(2));
   assert.equal(point.decisionEntropy[1], null);
-  assert.deepEqual({ ...point, argmax: undefined, decisionEntropy: undefined }, { step: 4, loss: 0.1, meanReward: 0.5, baseline: 0.4, entropy: 1.2, argmax: undefined, decisionEntropy: undefined });
+  assert.deepEqual(
+    { ...point, argmax: undefined, decisionEntropy: undefined },
+    { step: 4, loss: 0.1, meanReward: 0.5, baseline: 0.4, entropy: 1.2, argmax: undefined, decisionEntropy: undefined },
+  );
   // JSON (the engine's IPC, VS Code's postMessage) keeps the nulls
   assert.deepEqual(JSON.parse(JSON.stringify(point)), point);
   assert.deepEqual(argmaxSeries([point]), [[{ x: 4, y: 0.5 }], [], [{ x: 4, y: 0.9 }]]);
-  assert.deepEqual(perDecisionEntropy([point]).map((s) => s.length), [1, 0, 1]);
+  assert.deepEqual(
+    perDecisionEntropy([point]).map((s) => s.length),
+    [1, 0, 1],
+  );
 });

@@ -60,48 +60,59 @@ async function search(kind: 'enas' | 'random-ws', stopWhen?: (event: EngineEvent
 }
 
 const trialSummary = (store: Store, runId: number) =>
-  store.listTrials(runId).map((t) => ({ index: t.index, evaluator: t.evaluator, status: t.status, architecture: t.architecture, reward: t.reward }));
+  store
+    .listTrials(runId)
+    .map((t) => ({ index: t.index, evaluator: t.evaluator, status: t.status, architecture: t.architecture, reward: t.reward }));
 
-test('an enas run: scored children are shared-weights trials, the controller learns from them, the best final sample is retrained', async () => {
-  const { store, runId, events, statuses } = await search('enas');
-  assert.deepEqual(statuses, ['done']);
-  const trials = store.listTrials(runId);
-  // 2 epochs x 4 children + 3 final samples + 1 retrained.
-  assert.equal(trials.length, 12);
-  assert.equal(store.getRun(runId)?.budgetTrials, 12);
-  assert.ok(trials.slice(0, 11).every((t) => t.evaluator === 'shared-weights' && t.status === 'done' && (t.metrics?.params ?? 0) > 0));
-  const retrained = trials[11];
-  assert.equal(retrained.evaluator, 'train-from-scratch');
-  const finals = trials.slice(8, 11);
-  const best = finals.reduce((a, b) => (b.reward! > a.reward! ? b : a));
-  assert.deepEqual(retrained.architecture, best.architecture);
-  assert.equal(store.trialEpochs(runId, 11).length, 1);
-  // batch_size 2: one REINFORCE update per two scored children during training.
-  assert.deepEqual(store.controllerSteps(runId).map((s) => s.step), [1, 2, 3, 4]);
-  const types = events.map((e) => e.type);
-  assert.equal(types[0], 'run-started');
-  assert.equal(types.at(-1), 'run-finished');
-  assert.equal(types.filter((t) => t === 'trial-finished').length, 12);
-  assert.equal(types.filter((t) => t === 'controller-step').length, 4);
-  store.close();
-});
+test(
+  'an enas run: scored children are shared-weights trials, the controller learns from them, the ' + 'best final sample is retrained',
+  async () => {
+    const { store, runId, events, statuses } = await search('enas');
+    assert.deepEqual(statuses, ['done']);
+    const trials = store.listTrials(runId);
+    // 2 epochs x 4 children + 3 final samples + 1 retrained.
+    assert.equal(trials.length, 12);
+    assert.equal(store.getRun(runId)?.budgetTrials, 12);
+    assert.ok(trials.slice(0, 11).every((t) => t.evaluator === 'shared-weights' && t.status === 'done' && (t.metrics?.params ?? 0) > 0));
+    const retrained = trials[11];
+    assert.equal(retrained.evaluator, 'train-from-scratch');
+    const finals = trials.slice(8, 11);
+    const best = finals.reduce((a, b) => (b.reward! > a.reward! ? b : a));
+    assert.deepEqual(retrained.architecture, best.architecture);
+    assert.equal(store.trialEpochs(runId, 11).length, 1);
+    // batch_size 2: one REINFORCE update per two scored children during training.
+    assert.deepEqual(
+      store.controllerSteps(runId).map((s) => s.step),
+      [1, 2, 3, 4],
+    );
+    const types = events.map((e) => e.type);
+    assert.equal(types[0], 'run-started');
+    assert.equal(types.at(-1), 'run-finished');
+    assert.equal(types.filter((t) => t === 'trial-finished').length, 12);
+    assert.equal(types.filter((t) => t === 'controller-step').length, 4);
+    store.close();
+  },
+);
 
-test('a stopped enas run resumes from its checkpoint (supernet, optimizer moments, controller and its Adam state) as if never stopped', async () => {
-  const straight = await search('enas');
-  let finished = 0;
-  // Stopped mid-epoch of scoring, with one child told but not yet learned from (REINFORCE batch 2).
-  const resumed = await search('enas', (event) => event.type === 'trial-finished' && ++finished === 3);
-  assert.deepEqual(resumed.statuses, ['stopped', 'done']);
-  assert.deepEqual(trialSummary(resumed.store, resumed.runId), trialSummary(straight.store, straight.runId));
-  const state = (store: Store, runId: number) => store.latestCheckpoint(runId)!.state as WeightSharingState;
-  const [a, b] = [state(straight.store, straight.runId), state(resumed.store, resumed.runId)];
-  assert.deepEqual(b.supernet, a.supernet);
-  assert.deepEqual(b.optimizer, a.optimizer);
-  assert.deepEqual(b.strategy, a.strategy);
-  assert.ok(a.optimizer.slots.length > 0);
-  straight.store.close();
-  resumed.store.close();
-});
+test(
+  'a stopped enas run resumes from its checkpoint (supernet, optimizer moments, controller and ' + 'its Adam state) as if never stopped',
+  async () => {
+    const straight = await search('enas');
+    let finished = 0;
+    // Stopped mid-epoch of scoring, with one child told but not yet learned from (REINFORCE batch 2).
+    const resumed = await search('enas', (event) => event.type === 'trial-finished' && ++finished === 3);
+    assert.deepEqual(resumed.statuses, ['stopped', 'done']);
+    assert.deepEqual(trialSummary(resumed.store, resumed.runId), trialSummary(straight.store, straight.runId));
+    const state = (store: Store, runId: number) => store.latestCheckpoint(runId)!.state as WeightSharingState;
+    const [a, b] = [state(straight.store, straight.runId), state(resumed.store, resumed.runId)];
+    assert.deepEqual(b.supernet, a.supernet);
+    assert.deepEqual(b.optimizer, a.optimizer);
+    assert.deepEqual(b.strategy, a.strategy);
+    assert.ok(a.optimizer.slots.length > 0);
+    straight.store.close();
+    resumed.store.close();
+  },
+);
 
 test('random-ws scores uniform children on the same supernet and never updates a controller; a stop right away resumes too', async () => {
   const straight = await search('random-ws');
@@ -129,7 +140,10 @@ test('--trials is refused for a one-shot search, and no run is created', () => {
   const file = join(dir, 'tiny.nas.yaml');
   writeFileSync(file, searchText('random-ws'));
   const store = new Store(join(dir, 'runs.db'));
-  assert.throws(() => createRunFromFile(store, file, { trials: 5 }), /--trials does not apply to a random-ws search, whose trials follow from its strategy \(12 here\)/);
+  assert.throws(
+    () => createRunFromFile(store, file, { trials: 5 }),
+    /--trials does not apply to a random-ws search, whose trials follow from its strategy \(12 here\)/,
+  );
   assert.deepEqual(store.listRuns(), []);
   store.close();
 });

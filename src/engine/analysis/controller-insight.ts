@@ -17,7 +17,14 @@ import type { Store } from '../store/store.ts';
 import { LstmController } from '../strategies/controller.ts';
 import type { WeightSharingState } from '../oneshot/weight-sharing.ts';
 import { controllerStateOf } from '../strategies/reinforce.ts';
-import { architectureEditDistance, commonConnections, commonOperations, editDistanceMethod, similarityView, type SimilarityView } from './graph-similarity.ts';
+import {
+  architectureEditDistance,
+  commonConnections,
+  commonOperations,
+  editDistanceMethod,
+  similarityView,
+  type SimilarityView,
+} from './graph-similarity.ts';
 import { spearman } from './rank-correlation.ts';
 
 /** As in the paper: 100 architectures, so 4,950 pairs. */
@@ -41,7 +48,9 @@ export async function controllerInsight(store: Store, runId: number, samples = I
   const { config } = store.runConfig(runId);
   const { strategy } = config;
   if (strategy.kind !== 'reinforce' && strategy.kind !== 'enas') {
-    throw new Error(`run ${runId} used the ${strategy.kind} strategy; controller insight analyses the LSTM controller of a reinforce or enas run`);
+    throw new Error(
+      `run ${runId} used the ${strategy.kind} strategy; controller insight analyses the LSTM controller of a reinforce or enas run`,
+    );
   }
   const checkpoint = store.latestCheckpoint(runId);
   if (!checkpoint) throw new Error(`run ${runId} has no controller checkpoint yet: no trial has finished`);
@@ -96,7 +105,11 @@ export async function controllerInsight(store: Store, runId: number, samples = I
  * architecture is known), otherwise the mean reward of the run's finished trials of the same
  * architecture (by its key), and unknown for architectures the run never trained.
  */
-function rewardLookup(store: Store, runId: number, config: SearchConfig): { of: (architecture: Architecture, graph: ArchitectureGraph) => number | null; source: string } {
+function rewardLookup(
+  store: Store,
+  runId: number,
+  config: SearchConfig,
+): { of: (architecture: Architecture, graph: ArchitectureGraph) => number | null; source: string } {
   const { evaluation } = config;
   if (evaluation.kind === 'tabular') {
     const table = shippedNasBench201Table();
@@ -118,7 +131,8 @@ function rewardLookup(store: Store, runId: number, config: SearchConfig): { of: 
       const entry = sums.get(architectureKey(graph));
       return entry ? entry.sum / entry.count : null;
     },
-    source: "the run's finished trials of the same architecture; pairs with an architecture the run never trained are left out of reward_gap",
+    source:
+      "the run's finished trials of the same architecture; pairs with an architecture the run never trained are left out of reward_gap",
   };
 }
 

@@ -125,7 +125,8 @@ function exactDistance(first: LabelledGraph, second: LabelledGraph, upperBound: 
   let best = upperBound;
   const mapping = new Int32Array(n).fill(DELETED);
   const used = new Array<boolean>(b.nodes.length).fill(false);
-  const imageEdge = (from: number, to: number) => (mapping[from] === DELETED || mapping[to] === DELETED ? NO_EDGE : b.adjacency[mapping[from]][mapping[to]]);
+  const imageEdge = (from: number, to: number) =>
+    mapping[from] === DELETED || mapping[to] === DELETED ? NO_EDGE : b.adjacency[mapping[from]][mapping[to]];
   /** What is left of a (from node `next`) against what is free in b; node and edge labels are distinct ids. */
   const lowerBound = (next: number) => {
     countsA.fill(0);
@@ -235,7 +236,9 @@ function edgeSides(graph: LabelledGraph): { out: string[][]; in: string[][] } {
   return { out, in: into };
 }
 
-/** Edits that turn one multiset of edge labels into another: substitutions for the surplus of the common size, then insertions or deletions. */
+/**
+ * Edits that turn one multiset of edge labels into another: substitutions for the surplus of the common size, then insertions or deletions.
+ */
 function multisetDistance<T>(x: readonly T[], y: readonly T[]): number {
   return Math.max(x.length, y.length) - multisetIntersection(x, y);
 }

@@ -26,5 +26,8 @@ function nativeBackendKind(packageName: string, description: string): BackendKin
   };
 }
 
-export const tensorflowGpuBackendKind = nativeBackendKind('@tensorflow/tfjs-node-gpu', 'libtensorflow with CUDA, through @tensorflow/tfjs-node-gpu');
+export const tensorflowGpuBackendKind = nativeBackendKind(
+  '@tensorflow/tfjs-node-gpu',
+  'libtensorflow with CUDA, through @tensorflow/tfjs-node-gpu',
+);
 export const tensorflowBackendKind = nativeBackendKind('@tensorflow/tfjs-node', 'libtensorflow on the CPU, through @tensorflow/tfjs-node');

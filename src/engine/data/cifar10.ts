@@ -21,7 +21,8 @@ export function loadCifar10(path: string): ImageDataset {
     if (bytes.length === 0 || bytes.length % RECORD_SIZE !== 0) {
       throw new DatasetError(
         file,
-        `size ${bytes.length} bytes is not a positive multiple of ${RECORD_SIZE} (1 label byte + 32x32x3 pixels); the file is truncated or not a CIFAR-10 binary batch`,
+        `size ${bytes.length} bytes is not a positive multiple of ${RECORD_SIZE} (1 label ` +
+          `byte + 32x32x3 pixels); the file is truncated or not a CIFAR-10 binary batch`,
       );
     }
   }
@@ -56,6 +57,11 @@ function batchFiles(path: string): string[] {
     const found = BATCH_FILES.map((name) => join(dir, name)).filter(isFile);
     if (found.length > 0) return found;
   }
-  const pythonVersion = isFile(join(path, 'data_batch_1')) ? ' This looks like the Python version; download the binary version (cifar-10-binary.tar.gz).' : '';
-  throw new DatasetError(path, `no CIFAR-10 batches here: expected data_batch_1.bin .. data_batch_5.bin and/or test_batch.bin.${pythonVersion}`);
+  const pythonVersion = isFile(join(path, 'data_batch_1'))
+    ? ' This looks like the Python version; download the binary version (cifar-10-binary.tar.gz).'
+    : '';
+  throw new DatasetError(
+    path,
+    `no CIFAR-10 batches here: expected data_batch_1.bin .. data_batch_5.bin and/or test_batch.bin.${pythonVersion}`,
+  );
 }

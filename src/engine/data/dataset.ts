@@ -38,13 +38,19 @@ export class DatasetError extends Error {
  */
 export function splitDataset(ds: ImageDataset, splits: DatasetSplits): DatasetSplit {
   const { validation_split, test_split, seed, max_train_examples } = splits;
-  for (const [field, fraction] of [['validation_split', validation_split], ['test_split', test_split]] as const) {
+  for (const [field, fraction] of [
+    ['validation_split', validation_split],
+    ['test_split', test_split],
+  ] as const) {
     if (!(fraction >= 0 && fraction < 1)) {
       throw new DatasetError(ds.name, `${field} is ${fraction}; it must be at least 0 and below 1`);
     }
   }
   if (validation_split + test_split >= 1) {
-    throw new DatasetError(ds.name, `validation_split + test_split is ${validation_split + test_split}; it must be below 1 to leave training examples`);
+    throw new DatasetError(
+      ds.name,
+      `validation_split + test_split is ${validation_split + test_split}; it must be below 1 to leave training examples`,
+    );
   }
   const testCount = Math.round(ds.count * test_split);
   const validationCount = Math.round(ds.count * validation_split);
@@ -56,7 +62,10 @@ export function splitDataset(ds: ImageDataset, splits: DatasetSplits): DatasetSp
   ] as const;
   for (const [part, count, reason] of parts) {
     if (!(count >= 1)) {
-      throw new DatasetError(ds.name, `the ${part} part would be empty (${ds.count} examples, ${reason}); every part needs at least one example`);
+      throw new DatasetError(
+        ds.name,
+        `the ${part} part would be empty (${ds.count} examples, ${reason}); every part needs at least one example`,
+      );
     }
   }
 

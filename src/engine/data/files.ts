@@ -48,7 +48,10 @@ export function findShippedFile(relativePath: string): string {
     const candidate = join(dir, relativePath);
     if (isFile(candidate)) return candidate;
     if (dirname(dir) === dir) {
-      throw new DatasetError(relativePath, `a file shipped with NAS Studio is missing: not found in ${__dirname} or any directory above it`);
+      throw new DatasetError(
+        relativePath,
+        `a file shipped with NAS Studio is missing: not found in ${__dirname} or any directory above it`,
+      );
     }
   }
 }

@@ -40,12 +40,18 @@ export function loadMnist(path: string): ImageDataset {
     }
     const first = parts[0]?.images;
     if (first && (first.rows !== images.rows || first.columns !== images.columns)) {
-      throw new DatasetError(imagesFile, `images are ${images.rows}x${images.columns} but the train images are ${first.rows}x${first.columns}`);
+      throw new DatasetError(
+        imagesFile,
+        `images are ${images.rows}x${images.columns} but the train images are ${first.rows}x${first.columns}`,
+      );
     }
     parts.push({ images, labels });
   }
   if (parts.length === 0) {
-    throw new DatasetError(path, 'no MNIST files here: expected train-images-idx3-ubyte and train-labels-idx1-ubyte (optionally .gz), and t10k-* for the test part');
+    throw new DatasetError(
+      path,
+      'no MNIST files here: expected train-images-idx3-ubyte and train-labels-idx1-ubyte (optionally .gz), and t10k-* for the test part',
+    );
   }
 
   const { rows, columns } = parts[0].images;
@@ -109,7 +115,10 @@ function readIdxFile(file: string, expectedMagic: number, headerSize: number, ki
 
 function checkMagic(file: string, magic: number, expected: number, kind: string): void {
   if (magic === expected) return;
-  const swapped = magic === IMAGES_MAGIC || magic === LABELS_MAGIC ? ` (${magic} marks ${magic === IMAGES_MAGIC ? 'an images' : 'a labels'} file: are the files swapped?)` : '';
+  const swapped =
+    magic === IMAGES_MAGIC || magic === LABELS_MAGIC
+      ? ` (${magic} marks ${magic === IMAGES_MAGIC ? 'an images' : 'a labels'} file: are the files swapped?)`
+      : '';
   throw new DatasetError(file, `bad magic number ${magic}, expected ${expected} for ${kind}${swapped}`);
 }
 

@@ -34,9 +34,16 @@ export class NasBench201Table {
       return index;
     };
     const archColumn = column('arch');
-    const wanted = TABULAR_DATASETS.map((dataset) => ({ dataset, valid: column(`${dataset}_valid_12ep`), test: column(`${dataset}_test_200ep`) }));
+    const wanted = TABULAR_DATASETS.map((dataset) => ({
+      dataset,
+      valid: column(`${dataset}_valid_12ep`),
+      test: column(`${dataset}_test_200ep`),
+    }));
     const columns = Object.fromEntries(
-      TABULAR_DATASETS.map((dataset) => [dataset, { valid: new Float64Array(NASBENCH201_CELL_COUNT).fill(NaN), test: new Float64Array(NASBENCH201_CELL_COUNT).fill(NaN) }]),
+      TABULAR_DATASETS.map((dataset) => [
+        dataset,
+        { valid: new Float64Array(NASBENCH201_CELL_COUNT).fill(NaN), test: new Float64Array(NASBENCH201_CELL_COUNT).fill(NaN) },
+      ]),
     ) as Record<TabularDataset, Columns>;
     const seen = new Uint8Array(NASBENCH201_CELL_COUNT);
     for (let i = 1; i < lines.length; i++) {
@@ -56,7 +63,8 @@ export class NasBench201Table {
       }
     }
     const found = seen.reduce((count, present) => count + present, 0);
-    if (found < NASBENCH201_CELL_COUNT) throw new DatasetError(source, `${NASBENCH201_CELL_COUNT - found} of the ${NASBENCH201_CELL_COUNT} cells are missing`);
+    if (found < NASBENCH201_CELL_COUNT)
+      throw new DatasetError(source, `${NASBENCH201_CELL_COUNT - found} of the ${NASBENCH201_CELL_COUNT} cells are missing`);
     return new NasBench201Table(columns);
   }
 

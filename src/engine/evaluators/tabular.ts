@@ -22,7 +22,8 @@ export class TabularEvaluator implements Evaluator {
   }
 
   async evaluate(request: EvaluationRequest): Promise<TrialMeasurements> {
-    if (request.space.kind !== 'nasbench201') throw new EvaluationFailed(`the NAS-Bench-201 table has no ${request.space.kind} architectures`, false);
+    if (request.space.kind !== 'nasbench201')
+      throw new EvaluationFailed(`the NAS-Bench-201 table has no ${request.space.kind} architectures`, false);
     const started = performance.now();
     const { valAccuracy, testAccuracy } = this.table.accuracies(request.architecture, this.dataset);
     // The table holds neither parameter counts nor FLOPs, and no learning curve.

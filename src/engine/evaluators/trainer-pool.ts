@@ -125,7 +125,14 @@ export class TrainerPool implements Evaluator {
       this.log(`a trainer process exited (${how}); starting another`);
       this.restart();
       if (job && job.attempts < ATTEMPTS_PER_CHILD) void this.dispatch(job);
-      else job?.reject(new EvaluationFailed(`the trainer process died (${how}) each time it trained this child: an infrastructure fault, not the architecture's`, false, true));
+      else
+        job?.reject(
+          new EvaluationFailed(
+            `the trainer process died (${how}) each time it trained this child: an infrastructure fault, not the architecture's`,
+            false,
+            true,
+          ),
+        );
     }
     // Wake every waiter: each either finds a free trainer, waits for a restarted one, or learns that none is left.
     this.waiting.splice(0).forEach((wake) => wake());
@@ -134,7 +141,9 @@ export class TrainerPool implements Evaluator {
   private restart(): void {
     this.restarting += 1;
     this.addTrainer()
-      .catch((error: unknown) => this.log(`could not start a trainer process to replace one that died: ${error instanceof Error ? error.message : String(error)}`))
+      .catch((error: unknown) =>
+        this.log(`could not start a trainer process to replace one that died: ${error instanceof Error ? error.message : String(error)}`),
+      )
       .finally(() => {
         this.restarting -= 1;
         this.waiting.splice(0).forEach((wake) => wake());

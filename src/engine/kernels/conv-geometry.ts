@@ -29,15 +29,28 @@ type RoundingMode = tf.Conv2DAttrs['dimRoundingMode'];
 
 /** The geometry tfjs computes for this convolution, or null where the fast kernels do not apply (NCHW, dilation > 1). */
 export function convInfoOrNull(
-  inShape: number[], filterShape: number[], strides: number | [number, number],
-  dilations: number | [number, number] | undefined, pad: Padding, dimRoundingMode: RoundingMode,
-  depthwise: boolean, dataFormat: 'NHWC' | 'NCHW' | undefined,
+  inShape: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  dilations: number | [number, number] | undefined,
+  pad: Padding,
+  dimRoundingMode: RoundingMode,
+  depthwise: boolean,
+  dataFormat: 'NHWC' | 'NCHW' | undefined,
 ): tf.backend_util.Conv2DInfo | null {
   if (dataFormat === 'NCHW') return null;
   if (dilations !== undefined && !tf.backend_util.tupleValuesAreOne(dilations)) return null;
   // computeConv2DInfo is what the stock kernels use, so padding and output sizes match them exactly.
   return tf.backend_util.computeConv2DInfo(
-    inShape as Shape4, filterShape as Shape4, strides, 1, pad, dimRoundingMode, depthwise, 'channelsLast');
+    inShape as Shape4,
+    filterShape as Shape4,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    depthwise,
+    'channelsLast',
+  );
 }
 
 export function geometryOf(info: tf.backend_util.Conv2DInfo): Geometry {

@@ -11,7 +11,19 @@ import { add4, padInput, cropPadded, roundUpTo4, store4, widenColumns, type Geom
 
 /** y[n,oh,ow,co] = sum over taps of xPadded * filter; two output positions by four output channels per block. */
 export function conv2dForward(x: Float32Array, filter: Float32Array, g: Geometry): Float32Array {
-  const { batch, outHeight, outWidth, inChannels, outChannels, filterHeight, filterWidth, strideHeight, strideWidth, paddedHeight, paddedWidth } = g;
+  const {
+    batch,
+    outHeight,
+    outWidth,
+    inChannels,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    paddedHeight,
+    paddedWidth,
+  } = g;
   const padded = padInput(x, g);
   const tapsPerFilterRow = filterWidth * inChannels;
   const blockedOut = roundUpTo4(outChannels);
@@ -29,16 +41,33 @@ export function conv2dForward(x: Float32Array, filter: Float32Array, g: Geometry
         const secondDelta = hasSecond ? positionStep : 0;
         const out = ((n * outHeight + oh) * outWidth + ow) * outChannels;
         for (let co = 0; co < outChannels; co += 4) {
-          let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+          let a0 = 0,
+            a1 = 0,
+            a2 = 0,
+            a3 = 0,
+            b0 = 0,
+            b1 = 0,
+            b2 = 0,
+            b3 = 0;
           for (let kh = 0; kh < filterHeight; kh++) {
             const tapStart = first + kh * paddedRow;
             const tapEnd = tapStart + tapsPerFilterRow;
             let w = kh * filterRowStep + co;
             for (let t = tapStart; t < tapEnd; t++) {
-              const u = padded[t], v = padded[t + secondDelta];
-              const w0 = weights[w], w1 = weights[w + 1], w2 = weights[w + 2], w3 = weights[w + 3];
-              a0 += u * w0; a1 += u * w1; a2 += u * w2; a3 += u * w3;
-              b0 += v * w0; b1 += v * w1; b2 += v * w2; b3 += v * w3;
+              const u = padded[t],
+                v = padded[t + secondDelta];
+              const w0 = weights[w],
+                w1 = weights[w + 1],
+                w2 = weights[w + 2],
+                w3 = weights[w + 3];
+              a0 += u * w0;
+              a1 += u * w1;
+              a2 += u * w2;
+              a3 += u * w3;
+              b0 += v * w0;
+              b1 += v * w1;
+              b2 += v * w2;
+              b3 += v * w3;
               w += blockedOut;
             }
           }
@@ -54,7 +83,19 @@ export function conv2dForward(x: Float32Array, filter: Float32Array, g: Geometry
 
 /** dW[kh,kw,ci,co] = sum over batch and output positions of xPadded shifted by (kh,kw) times dy; two taps by four channels per block. */
 export function conv2dFilterGradient(x: Float32Array, dy: Float32Array, g: Geometry): Float32Array {
-  const { batch, outHeight, outWidth, inChannels, outChannels, filterHeight, filterWidth, strideHeight, strideWidth, paddedHeight, paddedWidth } = g;
+  const {
+    batch,
+    outHeight,
+    outWidth,
+    inChannels,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    paddedHeight,
+    paddedWidth,
+  } = g;
   const padded = padInput(x, g);
   const blockedOut = roundUpTo4(outChannels);
   const gradient = widenColumns(dy, batch * outHeight * outWidth, outChannels, blockedOut);
@@ -68,16 +109,33 @@ export function conv2dFilterGradient(x: Float32Array, dy: Float32Array, g: Geome
       const secondDelta = hasSecond ? 1 : 0;
       const tapOffset = kh * paddedRow + tap;
       for (let co = 0; co < outChannels; co += 4) {
-        let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+        let a0 = 0,
+          a1 = 0,
+          a2 = 0,
+          a3 = 0,
+          b0 = 0,
+          b1 = 0,
+          b2 = 0,
+          b3 = 0;
         let d = co;
         for (let n = 0; n < batch; n++) {
           for (let oh = 0; oh < outHeight; oh++) {
             let t = (n * paddedHeight + oh * strideHeight) * paddedRow + tapOffset;
             for (let ow = 0; ow < outWidth; ow++) {
-              const u = padded[t], v = padded[t + secondDelta];
-              const d0 = gradient[d], d1 = gradient[d + 1], d2 = gradient[d + 2], d3 = gradient[d + 3];
-              a0 += u * d0; a1 += u * d1; a2 += u * d2; a3 += u * d3;
-              b0 += v * d0; b1 += v * d1; b2 += v * d2; b3 += v * d3;
+              const u = padded[t],
+                v = padded[t + secondDelta];
+              const d0 = gradient[d],
+                d1 = gradient[d + 1],
+                d2 = gradient[d + 2],
+                d3 = gradient[d + 3];
+              a0 += u * d0;
+              a1 += u * d1;
+              a2 += u * d2;
+              a3 += u * d3;
+              b0 += v * d0;
+              b1 += v * d1;
+              b2 += v * d2;
+              b3 += v * d3;
               t += positionStep;
               d += blockedOut;
             }
@@ -98,7 +156,19 @@ export function conv2dFilterGradient(x: Float32Array, dy: Float32Array, g: Geome
  * taps per block. A scatter, unlike a convolution with the flipped filter, wastes no work on strides > 1.
  */
 export function conv2dInputGradient(dy: Float32Array, filter: Float32Array, g: Geometry): Float32Array {
-  const { batch, outHeight, outWidth, inChannels, outChannels, filterHeight, filterWidth, strideHeight, strideWidth, paddedHeight, paddedWidth } = g;
+  const {
+    batch,
+    outHeight,
+    outWidth,
+    inChannels,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    paddedHeight,
+    paddedWidth,
+  } = g;
   const tapsPerFilterRow = filterWidth * inChannels;
   // Three zero rows past the end let the last 4-tap block read whole rows.
   const weights = new Float32Array((filterHeight * tapsPerFilterRow + 3) * outChannels);
@@ -118,13 +188,32 @@ export function conv2dInputGradient(dy: Float32Array, filter: Float32Array, g: G
           const target = first + kh * paddedRow;
           for (let tap = 0; tap < tapsPerFilterRow; tap += 4) {
             const w0 = (kh * tapsPerFilterRow + tap) * outChannels;
-            const w1 = w0 + outChannels, w2 = w1 + outChannels, w3 = w2 + outChannels;
-            let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+            const w1 = w0 + outChannels,
+              w2 = w1 + outChannels,
+              w3 = w2 + outChannels;
+            let a0 = 0,
+              a1 = 0,
+              a2 = 0,
+              a3 = 0,
+              b0 = 0,
+              b1 = 0,
+              b2 = 0,
+              b3 = 0;
             for (let c = 0; c < outChannels; c++) {
-              const u = dy[d0 + c], v = dy[d1 + c];
-              const f0 = weights[w0 + c], f1 = weights[w1 + c], f2 = weights[w2 + c], f3 = weights[w3 + c];
-              a0 += u * f0; a1 += u * f1; a2 += u * f2; a3 += u * f3;
-              b0 += v * f0; b1 += v * f1; b2 += v * f2; b3 += v * f3;
+              const u = dy[d0 + c],
+                v = dy[d1 + c];
+              const f0 = weights[w0 + c],
+                f1 = weights[w1 + c],
+                f2 = weights[w2 + c],
+                f3 = weights[w3 + c];
+              a0 += u * f0;
+              a1 += u * f1;
+              a2 += u * f2;
+              a3 += u * f3;
+              b0 += v * f0;
+              b1 += v * f1;
+              b2 += v * f2;
+              b3 += v * f3;
             }
             const count = tapsPerFilterRow - tap;
             add4(padded, target + tap, count, a0, a1, a2, a3);
@@ -146,8 +235,14 @@ export function conv2dInputGradient(dy: Float32Array, filter: Float32Array, g: G
  */
 export function conv2dInputGradientByForward(dy: Float32Array, filter: Float32Array, g: Geometry): Float32Array | null {
   const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padTop, padLeft } = g;
-  const applies = g.strideHeight === 1 && g.strideWidth === 1 && inChannels >= 4
-    && padTop < filterHeight && padLeft < filterWidth && outHeight <= inHeight + padTop && outWidth <= inWidth + padLeft;
+  const applies =
+    g.strideHeight === 1 &&
+    g.strideWidth === 1 &&
+    inChannels >= 4 &&
+    padTop < filterHeight &&
+    padLeft < filterWidth &&
+    outHeight <= inHeight + padTop &&
+    outWidth <= inWidth + padLeft;
   if (!applies) return null;
   const flipped = new Float32Array(filter.length);
   for (let kh = 0; kh < filterHeight; kh++) {

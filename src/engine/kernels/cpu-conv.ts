@@ -31,7 +31,13 @@ interface ConvKernelSpec {
   /** Which of the convolution's shapes the result has. */
   resultShape: 'outShape' | 'filterShape' | 'inShape';
   /** The result's values, or null to leave this call to the stock kernel. */
-  compute(values: (name: string) => Float32Array, g: Geometry, info: tf.backend_util.Conv2DInfo, inputs: Record<string, tf.TensorInfo>, attrs: ConvAttrs): Float32Array | null;
+  compute(
+    values: (name: string) => Float32Array,
+    g: Geometry,
+    info: tf.backend_util.Conv2DInfo,
+    inputs: Record<string, tf.TensorInfo>,
+    attrs: ConvAttrs,
+  ): Float32Array | null;
 }
 
 /** The wrapper every convolution kernel shares: geometry as the stock kernel computes it, stock fallback, result tensor. */
@@ -51,8 +57,14 @@ function convKernel(spec: ConvKernelSpec): FastKernel {
 }
 
 const fromInputAndFilter = ({ x, filter }: Record<string, tf.TensorInfo>): [number[], number[]] => [x.shape, filter.shape];
-const fromInputAndFilterShape = ({ x }: Record<string, tf.TensorInfo>, { filterShape }: ConvAttrs): [number[], number[]] => [x.shape, filterShape as number[]];
-const fromInputShapeAndFilter = ({ filter }: Record<string, tf.TensorInfo>, { inputShape }: ConvAttrs): [number[], number[]] => [inputShape as number[], filter.shape];
+const fromInputAndFilterShape = ({ x }: Record<string, tf.TensorInfo>, { filterShape }: ConvAttrs): [number[], number[]] => [
+  x.shape,
+  filterShape as number[],
+];
+const fromInputShapeAndFilter = ({ filter }: Record<string, tf.TensorInfo>, { inputShape }: ConvAttrs): [number[], number[]] => [
+  inputShape as number[],
+  filter.shape,
+];
 
 /** Adds a per-channel (or scalar) bias and applies the activation, in place. */
 function applyBiasAndActivation(y: Float32Array, channels: number, bias: Float32Array | null, activate: (v: number) => number): void {
@@ -66,71 +78,99 @@ function applyBiasAndActivation(y: Float32Array, channels: number, bias: Float32
 function activationFunction(activation: ConvAttrs['activation'], leakyreluAlpha: number): ((v: number) => number) | null {
   switch (activation) {
     case undefined:
-    case 'linear': return (v) => v;
-    case 'relu': return (v) => (v > 0 ? v : 0);
-    case 'relu6': return (v) => Math.min(Math.max(v, 0), 6);
-    case 'elu': return (v) => (v >= 0 ? v : Math.exp(v) - 1);
-    case 'leakyrelu': return (v) => (v < 0 ? leakyreluAlpha * v : v);
-    case 'sigmoid': return (v) => 1 / (1 + Math.exp(-v));
-    default: return null;
+    case 'linear':
+      return (v) => v;
+    case 'relu':
+      return (v) => (v > 0 ? v : 0);
+    case 'relu6':
+      return (v) => Math.min(Math.max(v, 0), 6);
+    case 'elu':
+      return (v) => (v >= 0 ? v : Math.exp(v) - 1);
+    case 'leakyrelu':
+      return (v) => (v < 0 ? leakyreluAlpha * v : v);
+    case 'sigmoid':
+      return (v) => 1 / (1 + Math.exp(-v));
+    default:
+      return null;
   }
 }
 
 export const CONV_KERNELS: ReadonlyArray<[string, FastKernel]> = [
-  [tf.Conv2D, convKernel({
-    depthwise: false,
-    shapes: fromInputAndFilter,
-    resultShape: 'outShape',
-    compute: (values, g) => conv2dForward(values('x'), values('filter'), g),
-  })],
-  [tf.Conv2DBackpropFilter, convKernel({
-    depthwise: false,
-    shapes: fromInputAndFilterShape,
-    resultShape: 'filterShape',
-    compute: (values, g) => conv2dFilterGradient(values('x'), values('dy'), g),
-  })],
-  [tf.Conv2DBackpropInput, convKernel({
-    depthwise: false,
-    shapes: fromInputShapeAndFilter,
-    resultShape: 'inShape',
-    compute: (values, g) => {
-      const dy = values('dy');
-      const filter = values('filter');
-      return conv2dInputGradientByForward(dy, filter, g) ?? conv2dInputGradient(dy, filter, g);
-    },
-  })],
-  [tf.FusedConv2D, convKernel({
-    depthwise: false,
-    shapes: fromInputAndFilter,
-    resultShape: 'outShape',
-    compute: (values, g, info, { bias }, { activation, leakyreluAlpha }) => {
-      // A missing alpha makes the stock leakyrelu give NaN for negatives; NaN keeps that behaviour.
-      const activate = activationFunction(activation, leakyreluAlpha ?? NaN);
-      // prelu (activate === null) and biases of rank > 1 are left to the stock kernel.
-      const biasSize = bias == null ? 0 : tf.util.sizeFromShape(bias.shape);
-      const perChannelBias = bias == null || (bias.shape.length <= 1 && (biasSize === 1 || biasSize === info.outChannels));
-      if (activate === null || !perChannelBias) return null;
-      const y = conv2dForward(values('x'), values('filter'), g);
-      applyBiasAndActivation(y, info.outChannels, bias == null ? null : values('bias'), activate);
-      return y;
-    },
-  })],
-  [tf.DepthwiseConv2dNative, convKernel({
-    depthwise: true,
-    shapes: fromInputAndFilter,
-    resultShape: 'outShape',
-    compute: (values, g) => depthwiseForward(values('x'), values('filter'), g),
-  })],
-  [tf.DepthwiseConv2dNativeBackpropFilter, convKernel({
-    depthwise: true,
-    shapes: fromInputAndFilterShape,
-    resultShape: 'filterShape',
-    compute: (values, g) => depthwiseFilterGradient(values('x'), values('dy'), g),
-  })],
-  [tf.DepthwiseConv2dNativeBackpropInput, convKernel({
-    depthwise: true,
-    shapes: fromInputShapeAndFilter,
-    resultShape: 'inShape',
-    compute: (values, g) => depthwiseInputGradient(values('dy'), values('filter'), g),
-  })],
+  [
+    tf.Conv2D,
+    convKernel({
+      depthwise: false,
+      shapes: fromInputAndFilter,
+      resultShape: 'outShape',
+      compute: (values, g) => conv2dForward(values('x'), values('filter'), g),
+    }),
+  ],
+  [
+    tf.Conv2DBackpropFilter,
+    convKernel({
+      depthwise: false,
+      shapes: fromInputAndFilterShape,
+      resultShape: 'filterShape',
+      compute: (values, g) => conv2dFilterGradient(values('x'), values('dy'), g),
+    }),
+  ],
+  [
+    tf.Conv2DBackpropInput,
+    convKernel({
+      depthwise: false,
+      shapes: fromInputShapeAndFilter,
+      resultShape: 'inShape',
+      compute: (values, g) => {
+        const dy = values('dy');
+        const filter = values('filter');
+        return conv2dInputGradientByForward(dy, filter, g) ?? conv2dInputGradient(dy, filter, g);
+      },
+    }),
+  ],
+  [
+    tf.FusedConv2D,
+    convKernel({
+      depthwise: false,
+      shapes: fromInputAndFilter,
+      resultShape: 'outShape',
+      compute: (values, g, info, { bias }, { activation, leakyreluAlpha }) => {
+        // A missing alpha makes the stock leakyrelu give NaN for negatives; NaN keeps that behaviour.
+        const activate = activationFunction(activation, leakyreluAlpha ?? NaN);
+        // prelu (activate === null) and biases of rank > 1 are left to the stock kernel.
+        const biasSize = bias == null ? 0 : tf.util.sizeFromShape(bias.shape);
+        const perChannelBias = bias == null || (bias.shape.length <= 1 && (biasSize === 1 || biasSize === info.outChannels));
+        if (activate === null || !perChannelBias) return null;
+        const y = conv2dForward(values('x'), values('filter'), g);
+        applyBiasAndActivation(y, info.outChannels, bias == null ? null : values('bias'), activate);
+        return y;
+      },
+    }),
+  ],
+  [
+    tf.DepthwiseConv2dNative,
+    convKernel({
+      depthwise: true,
+      shapes: fromInputAndFilter,
+      resultShape: 'outShape',
+      compute: (values, g) => depthwiseForward(values('x'), values('filter'), g),
+    }),
+  ],
+  [
+    tf.DepthwiseConv2dNativeBackpropFilter,
+    convKernel({
+      depthwise: true,
+      shapes: fromInputAndFilterShape,
+      resultShape: 'filterShape',
+      compute: (values, g) => depthwiseFilterGradient(values('x'), values('dy'), g),
+    }),
+  ],
+  [
+    tf.DepthwiseConv2dNativeBackpropInput,
+    convKernel({
+      depthwise: true,
+      shapes: fromInputShapeAndFilter,
+      resultShape: 'inShape',
+      compute: (values, g) => depthwiseInputGradient(values('dy'), values('filter'), g),
+    }),
+  ],
 ];

@@ -67,8 +67,14 @@ const concat: FastKernel = ({ inputs, backend, attrs }, stock) => {
   if (nonEmpty.length < 2 || !isNumeric(dtype) || all.some((t) => t.dtype !== dtype)) return stock({ inputs, backend, attrs });
   const { axis } = attrs as unknown as tf.ConcatAttrs;
   const concatAxis = tf.util.parseAxisParam(axis, all[0].shape)[0];
-  tf.backend_util.assertParamsConsistent(all.map((t) => t.shape), concatAxis);
-  const outShape = tf.backend_util.computeOutShape(all.map((t) => t.shape), concatAxis);
+  tf.backend_util.assertParamsConsistent(
+    all.map((t) => t.shape),
+    concatAxis,
+  );
+  const outShape = tf.backend_util.computeOutShape(
+    all.map((t) => t.shape),
+    concatAxis,
+  );
   const cpu = backend as unknown as CpuBackend;
   const outer = product(outShape.slice(0, concatAxis));
   const outRow = product(outShape.slice(concatAxis));
@@ -150,9 +156,7 @@ const sum: FastKernel = ({ inputs, backend, attrs }, stock) => {
       values.set(totals, o * inner);
     }
   }
-  const shape = keepDims
-    ? x.shape.map((dim, d) => (axes.includes(d) ? 1 : dim))
-    : x.shape.filter((_, d) => !axes.includes(d));
+  const shape = keepDims ? x.shape.map((dim, d) => (axes.includes(d) ? 1 : dim)) : x.shape.filter((_, d) => !axes.includes(d));
   return cpu.makeTensorInfo(shape, 'float32', values);
 };
 

@@ -2,7 +2,19 @@ import { padInput, cropPadded, type Geometry } from './conv-geometry.ts';
 
 /** Depthwise: output channel c*multiplier+q reads input channel c only. Cheap next to dense convs, so plain loops. */
 export function depthwiseForward(x: Float32Array, filter: Float32Array, g: Geometry): Float32Array {
-  const { batch, outHeight, outWidth, inChannels, outChannels, filterHeight, filterWidth, strideHeight, strideWidth, paddedHeight, paddedWidth } = g;
+  const {
+    batch,
+    outHeight,
+    outWidth,
+    inChannels,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    paddedHeight,
+    paddedWidth,
+  } = g;
   const padded = padInput(x, g);
   const multiplier = outChannels / inChannels;
   const y = new Float32Array(batch * outHeight * outWidth * outChannels);
@@ -34,7 +46,19 @@ export function depthwiseForward(x: Float32Array, filter: Float32Array, g: Geome
 }
 
 export function depthwiseFilterGradient(x: Float32Array, dy: Float32Array, g: Geometry): Float32Array {
-  const { batch, outHeight, outWidth, inChannels, outChannels, filterHeight, filterWidth, strideHeight, strideWidth, paddedHeight, paddedWidth } = g;
+  const {
+    batch,
+    outHeight,
+    outWidth,
+    inChannels,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    paddedHeight,
+    paddedWidth,
+  } = g;
   const padded = padInput(x, g);
   const multiplier = outChannels / inChannels;
   const sums = new Float64Array(filterHeight * filterWidth * outChannels);
@@ -61,7 +85,19 @@ export function depthwiseFilterGradient(x: Float32Array, dy: Float32Array, g: Ge
 }
 
 export function depthwiseInputGradient(dy: Float32Array, filter: Float32Array, g: Geometry): Float32Array {
-  const { batch, outHeight, outWidth, inChannels, outChannels, filterHeight, filterWidth, strideHeight, strideWidth, paddedHeight, paddedWidth } = g;
+  const {
+    batch,
+    outHeight,
+    outWidth,
+    inChannels,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    paddedHeight,
+    paddedWidth,
+  } = g;
   const multiplier = outChannels / inChannels;
   const padded = new Float32Array(batch * paddedHeight * paddedWidth * inChannels);
   const paddedRow = paddedWidth * inChannels;

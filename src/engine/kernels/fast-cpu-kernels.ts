@@ -18,7 +18,10 @@ function replaceKernel(config: tf.KernelConfig): void {
   tf.registerKernel(config);
 }
 
-/** Replaces the 'cpu' backend's convolution kernels (and the tensor ops of cpu-tensor-ops.ts) with the fast ones; a second call does nothing. */
+/**
+ * Replaces the 'cpu' backend's convolution kernels (and the tensor ops of cpu-tensor-ops.ts) with the fast ones; a second call does
+ * nothing.
+ */
 export function registerFastCpuKernels(): void {
   if (stockConfigs !== null) return;
   const saved: tf.KernelConfig[] = [];

@@ -2,7 +2,14 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { CellOperation, CellSpaceConfig, SpaceConfig } from '../../space/config.ts';
-import { cellOutputNodes, macroOutputLayers, type ArchitectureGraph, type CellGraph, type CellNode, type MacroGraph } from '../../space/graph.ts';
+import {
+  cellOutputNodes,
+  macroOutputLayers,
+  type ArchitectureGraph,
+  type CellGraph,
+  type CellNode,
+  type MacroGraph,
+} from '../../space/graph.ts';
 import { padAndConcat, type PadAndConcatOps } from './pad-and-concat.ts';
 
 type Shape3 = [number, number, number];
@@ -32,7 +39,9 @@ class LayerFactory {
     return tf.initializers.heNormal({ seed: this.nextSeed++ });
   }
   conv(filters: number, kernelSize: [number, number], strides: number): tf.layers.Layer {
-    return this.track(tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', activation: 'relu', kernelInitializer: this.init() }));
+    return this.track(
+      tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', activation: 'relu', kernelInitializer: this.init() }),
+    );
   }
   separableConv(filters: number, size: number, strides: number): tf.layers.Layer {
     return this.track(
@@ -48,7 +57,13 @@ class LayerFactory {
     );
   }
   classifier(classes: number): tf.layers.Layer {
-    return this.track(tf.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: this.nextSeed++ }) }));
+    return this.track(
+      tf.layers.dense({
+        units: classes,
+        activation: 'softmax',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: this.nextSeed++ }),
+      }),
+    );
   }
 }
 
@@ -68,10 +83,22 @@ function classify(features: tf.SymbolicTensor, layers: LayerFactory, classes: nu
 function buildMacro(graph: MacroGraph, image: tf.SymbolicTensor, layers: LayerFactory, classes: number): tf.SymbolicTensor {
   const outputs: tf.SymbolicTensor[] = [];
   for (const layer of graph.layers) {
-    const input = layer.inputs.length ? padAndConcat(layer.inputs.map((j) => outputs[j]), SYMBOLIC_OPS) : image;
+    const input = layer.inputs.length
+      ? padAndConcat(
+          layer.inputs.map((j) => outputs[j]),
+          SYMBOLIC_OPS,
+        )
+      : image;
     outputs.push(layers.conv(layer.filters, [layer.filterHeight, layer.filterWidth], layer.stride).apply(input) as tf.SymbolicTensor);
   }
-  return classify(padAndConcat(macroOutputLayers(graph).map((i) => outputs[i]), SYMBOLIC_OPS), layers, classes);
+  return classify(
+    padAndConcat(
+      macroOutputLayers(graph).map((i) => outputs[i]),
+      SYMBOLIC_OPS,
+    ),
+    layers,
+    classes,
+  );
 }
 
 function applyOperation(
@@ -150,7 +177,8 @@ export function liveCells(graph: CellGraph, positions: readonly CellPosition[]):
     (positions[k].reduction ? graph.reduction : graph.normal).some((node) => node.inputs.includes(input));
   const live = positions.map(() => false);
   for (let k = positions.length - 1; k >= 0; k--) {
-    live[k] = k === positions.length - 1 || (live[k + 1] && reads(k + 1, 1)) || (k + 2 < positions.length && live[k + 2] && reads(k + 2, 0));
+    live[k] =
+      k === positions.length - 1 || (live[k + 1] && reads(k + 1, 1)) || (k + 2 < positions.length && live[k + 2] && reads(k + 2, 0));
   }
   return live;
 }
@@ -185,7 +213,13 @@ function buildCellBlock(
   return layers.conv(filters, [1, 1], 1).apply(merged) as tf.SymbolicTensor;
 }
 
-function buildCellNetwork(graph: CellGraph, space: CellSpaceConfig, image: tf.SymbolicTensor, layers: LayerFactory, classes: number): tf.SymbolicTensor {
+function buildCellNetwork(
+  graph: CellGraph,
+  space: CellSpaceConfig,
+  image: tf.SymbolicTensor,
+  layers: LayerFactory,
+  classes: number,
+): tf.SymbolicTensor {
   const stem = layers.conv(space.filters, [3, 3], 1).apply(image) as tf.SymbolicTensor;
   const { positions } = cellStack(space, image.shape.slice(1) as Shape3);
   const live = liveCells(graph, positions);

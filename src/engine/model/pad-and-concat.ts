@@ -23,7 +23,10 @@ export function padAndConcat<T>(tensors: T[], ops: PadAndConcatOps<T>): T {
     if (h === height && w === width) return t;
     const top = Math.floor((height - h) / 2);
     const left = Math.floor((width - w) / 2);
-    return ops.zeroPad(t, [[top, height - h - top], [left, width - w - left]]);
+    return ops.zeroPad(t, [
+      [top, height - h - top],
+      [left, width - w - left],
+    ]);
   });
   return ops.concatDepth(padded);
 }

@@ -47,7 +47,10 @@ export class DartsDiverged extends Error {
     readonly epoch: number,
     readonly step: number,
   ) {
-    super(`DARTS diverged at epoch ${epoch}, step ${step}: its loss or architecture weights became NaN or infinite (try a smaller w_learning_rate or alpha_learning_rate)`);
+    super(
+      `DARTS diverged at epoch ${epoch}, step ${step}: its loss or architecture weights became NaN or infinite (try ` +
+        `a smaller w_learning_rate or alpha_learning_rate)`,
+    );
     this.name = 'DartsDiverged';
   }
 }
@@ -115,7 +118,9 @@ export class DartsSearch {
     const original = weights.map((w) => w.clone());
     // w' = w - lr * (dL_train/dw + decay * w): one virtual step.
     const trainGradients = tf.variableGrads(trainLoss, weights).grads;
-    weights.forEach((w) => w.assign(tf.sub(w, tf.mul(tf.add(trainGradients[w.name], tf.mul(w, this.config.w_weight_decay)), learningRate))));
+    weights.forEach((w) =>
+      w.assign(tf.sub(w, tf.mul(tf.add(trainGradients[w.name], tf.mul(w, this.config.w_weight_decay)), learningRate))),
+    );
     const unrolled = tf.variableGrads(validationLoss, [...weights, ...this.alphas]).grads;
     // The Hessian-vector product (d2 L_train / d alpha d w) * dL_val/dw', by central differences around w.
     const radius = HESSIAN_STEP / globalNorm(weights.map((w) => unrolled[w.name])).dataSync()[0];
@@ -127,7 +132,10 @@ export class DartsSearch {
     const minus = alphaGradientsAt(-1);
     weights.forEach((w, i) => w.assign(original[i]));
     return Object.fromEntries(
-      this.alphas.map((alpha) => [alpha.name, tf.sub(unrolled[alpha.name], tf.mul(tf.sub(plus[alpha.name], minus[alpha.name]), learningRate / (2 * radius)))]),
+      this.alphas.map((alpha) => [
+        alpha.name,
+        tf.sub(unrolled[alpha.name], tf.mul(tf.sub(plus[alpha.name], minus[alpha.name]), learningRate / (2 * radius))),
+      ]),
     );
   }
 
@@ -216,7 +224,8 @@ class AlphaAdam {
   }
 
   setState(saved: SavedOptimizer): void {
-    if (saved.slots.length !== this.moments.length) throw new Error(`the checkpoint has ${saved.slots.length} alpha moments; expected ${this.moments.length}`);
+    if (saved.slots.length !== this.moments.length)
+      throw new Error(`the checkpoint has ${saved.slots.length} alpha moments; expected ${this.moments.length}`);
     this.steps = saved.iterations;
     tf.tidy(() => saved.slots.forEach((slot, i) => this.moments[i].assign(tf.tensor(savedValues(slot), slot.shape))));
   }
@@ -227,7 +236,12 @@ class AlphaAdam {
 }
 
 /** Gradients plus L2 decay, scaled down to a global norm of `clip` when above it (0: no clipping), in the variables' order. */
-function regularized(gradients: tf.NamedTensorMap, variables: tf.Variable[], decay: number, clip: number): { name: string; tensor: tf.Tensor }[] {
+function regularized(
+  gradients: tf.NamedTensorMap,
+  variables: tf.Variable[],
+  decay: number,
+  clip: number,
+): { name: string; tensor: tf.Tensor }[] {
   const decayed = variables.map((v) => (decay > 0 ? tf.add(gradients[v.name], tf.mul(v, decay)) : gradients[v.name]));
   const norm = clip > 0 ? globalNorm(decayed).dataSync()[0] : 0;
   const scale = norm > clip ? clip / (norm + 1e-6) : 1;

@@ -157,7 +157,10 @@ export class DartsSupernet {
 
   /** The softmax of each alpha: what the cell mixes, what is derived from, and what the dashboard plots. */
   mixingWeights(): Record<CellType, tf.Tensor2D> {
-    return tf.tidy(() => ({ normal: tf.softmax(this.alphas.normal) as tf.Tensor2D, reduction: tf.softmax(this.alphas.reduction) as tf.Tensor2D }));
+    return tf.tidy(() => ({
+      normal: tf.softmax(this.alphas.normal) as tf.Tensor2D,
+      reduction: tf.softmax(this.alphas.reduction) as tf.Tensor2D,
+    }));
   }
 
   alphaWeights(): AlphaWeights {
@@ -236,7 +239,9 @@ export class DartsSupernet {
         return this.applyConv(input, { kernel: weights[0], bias: weights[1] }, stride);
       case 'sep_conv3x3':
       case 'sep_conv5x5':
-        return tf.relu(tf.add(tf.separableConv2d(input, weights[0] as tf.Tensor4D, weights[1] as tf.Tensor4D, stride, 'same'), weights[2])) as tf.Tensor4D;
+        return tf.relu(
+          tf.add(tf.separableConv2d(input, weights[0] as tf.Tensor4D, weights[1] as tf.Tensor4D, stride, 'same'), weights[2]),
+        ) as tf.Tensor4D;
       case 'max_pool':
         return tf.maxPool(input, 3, stride, 'same') as tf.Tensor4D;
       case 'avg_pool':
@@ -255,11 +260,21 @@ export class DartsSupernet {
   }
 
   private applyConv(input: tf.Tensor4D, weights: ConvWeights, stride: number): tf.Tensor4D {
-    return tf.fused.conv2d({ x: input, filter: weights.kernel as tf.Tensor4D, strides: stride, pad: 'same', bias: weights.bias, activation: 'relu' });
+    return tf.fused.conv2d({
+      x: input,
+      filter: weights.kernel as tf.Tensor4D,
+      strides: stride,
+      pad: 'same',
+      bias: weights.bias,
+      activation: 'relu',
+    });
   }
 
   private conv(name: string, size: number, inputs: number, outputs: number): ConvWeights {
-    return { kernel: this.variable(`${name}/kernel`, this.heNormal([size, size, inputs, outputs])), bias: this.variable(`${name}/bias`, tf.zeros([outputs])) };
+    return {
+      kernel: this.variable(`${name}/kernel`, this.heNormal([size, size, inputs, outputs])),
+      bias: this.variable(`${name}/bias`, tf.zeros([outputs])),
+    };
   }
 
   private heNormal(shape: number[]): tf.Tensor {

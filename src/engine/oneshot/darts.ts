@@ -50,7 +50,9 @@ export function collapseWarning(space: CellSpaceConfig, weights: AlphaWeights, g
   const identity = space.operations.indexOf('identity');
   if (identity < 0) return undefined;
   const edges = dartsEdges(space.nodes);
-  const kept = graph.normal.flatMap((node, j) => node.inputs.map((input) => weights.normal[edges.findIndex((e) => e.node === j && e.input === input)][identity]));
+  const kept = graph.normal.flatMap((node, j) =>
+    node.inputs.map((input) => weights.normal[edges.findIndex((e) => e.node === j && e.input === input)][identity]),
+  );
   const operations = graph.normal.flatMap((node) => node.operations);
   const identities = operations.filter((operation) => operation === 'identity').length;
   const meanWeight = kept.reduce((sum, w) => sum + w, 0) / kept.length;
@@ -125,7 +127,11 @@ export const dartsRunner: SearchRunner = {
           await search.setState(saved.tensors);
           progress = saved.progress;
         }
-        session.announce(session.backend, log10SpaceSize(compileSpace(space)), `DARTS ${strategy.order} order, ${strategy.epochs} search epochs`);
+        session.announce(
+          session.backend,
+          log10SpaceSize(compileSpace(space)),
+          `DARTS ${strategy.order} order, ${strategy.epochs} search epochs`,
+        );
         if (progress.phase === 'search') {
           const searching = new DartsEpochs(session, strategy, space, search, data);
           progress = await searching.run(progress, stopped);
@@ -214,7 +220,14 @@ class DartsEpochs {
     const architecture = encodeGraph(this.space, graph);
     const validation = this.search.score(graph, this.data.validation);
     const { loss, correct, seen, seconds } = progress.epochTrain;
-    const metrics: EpochMetrics = { epoch, trainLoss: loss / seen, trainAccuracy: correct / seen, valLoss: validation.loss, valAccuracy: validation.accuracy, seconds };
+    const metrics: EpochMetrics = {
+      epoch,
+      trainLoss: loss / seen,
+      trainAccuracy: correct / seen,
+      valLoss: validation.loss,
+      valAccuracy: validation.accuracy,
+      seconds,
+    };
     const measurements: TrialMeasurements = {
       valAccuracy: validation.accuracy,
       testAccuracy: this.search.score(graph, this.data.test).accuracy,
@@ -223,7 +236,12 @@ class DartsEpochs {
       curve: [metrics],
     };
     const collapse = progress.collapseWarned ? undefined : collapseWarning(this.space, weights, graph, epoch);
-    Object.assign(progress, { epoch, step: 0, epochTrain: { loss: 0, correct: 0, seen: 0, seconds: 0 }, collapseWarned: progress.collapseWarned || collapse !== undefined });
+    Object.assign(progress, {
+      epoch,
+      step: 0,
+      epochTrain: { loss: 0, correct: 0, seen: 0, seconds: 0 },
+      collapseWarned: progress.collapseWarned || collapse !== undefined,
+    });
     const tensors = await this.search.getState();
     const { store, emit } = this.context;
     const index = store.nextTrialIndex(this.runId);
@@ -231,7 +249,13 @@ class DartsEpochs {
       store.checkpoint(this.runId, { toldThrough: index, state: { progress, tensors } satisfies DartsState });
       return collapse === undefined ? undefined : store.addRunNote(this.runId, 'warn', collapse);
     });
-    emit({ type: 'log', level: 'info', message: `epoch ${epoch}: supernet train accuracy ${metrics.trainAccuracy.toFixed(3)}, derived cell ${validation.accuracy.toFixed(3)} on validation with shared weights` });
+    emit({
+      type: 'log',
+      level: 'info',
+      message:
+        `epoch ${epoch}: supernet train accuracy ${metrics.trainAccuracy.toFixed(3)}, derived ` +
+        `cell ${validation.accuracy.toFixed(3)} on validation with shared weights`,
+    });
     if (note) {
       emit({ type: 'run-note', note });
       emit({ type: 'log', level: 'warn', message: note.message });

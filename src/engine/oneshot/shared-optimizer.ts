@@ -79,7 +79,11 @@ export class SharedOptimizer {
   /** The moments of every weight trained so far, as plain JSON. */
   getState(): SharedOptimizerState {
     return {
-      slots: [...this.slots].map(([name, slot]) => ({ name, steps: slot.steps, moments: slot.moments.map((m, i) => saveTensor(`${name}/${i}`, m)) })),
+      slots: [...this.slots].map(([name, slot]) => ({
+        name,
+        steps: slot.steps,
+        moments: slot.moments.map((m, i) => saveTensor(`${name}/${i}`, m)),
+      })),
     };
   }
 

@@ -14,7 +14,14 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { CellOperation, CellSpaceConfig, MacroSpaceConfig, SpaceConfig } from '../../space/config.ts';
-import { cellOutputNodes, macroOutputLayers, type ArchitectureGraph, type CellGraph, type CellNode, type MacroGraph } from '../../space/graph.ts';
+import {
+  cellOutputNodes,
+  macroOutputLayers,
+  type ArchitectureGraph,
+  type CellGraph,
+  type CellNode,
+  type MacroGraph,
+} from '../../space/graph.ts';
 import { cellStack, liveCells, type CellPosition } from '../model/build.ts';
 import { padAndConcat, type PadAndConcatOps } from '../model/pad-and-concat.ts';
 import { saveTensor, savedValues, type SavedTensor } from '../strategies/controller.ts';
@@ -142,7 +149,11 @@ function pickRows<T extends tf.Tensor>(weight: T, rows: number[], axis: number):
 function firstColumns<T extends tf.Tensor>(weight: T, count: number): T {
   const last = weight.rank - 1;
   if (weight.shape[last] === count) return weight;
-  return tf.slice(weight, weight.shape.map(() => 0), weight.shape.map((n, i) => (i === last ? count : n))) as T;
+  return tf.slice(
+    weight,
+    weight.shape.map(() => 0),
+    weight.shape.map((n, i) => (i === last ? count : n)),
+  ) as T;
 }
 
 // tfjs variable names are global to the process, so every supernet gets its own prefix.
@@ -196,11 +207,13 @@ export class Supernet {
 
   /** Restores weights saved from a supernet of the same space and data shape; checks everything before writing anything. */
   setState(saved: readonly SavedTensor[]): void {
-    if (saved.length !== this.weights.size) throw new Error(`The state has ${saved.length} shared weights; this supernet has ${this.weights.size}.`);
+    if (saved.length !== this.weights.size)
+      throw new Error(`The state has ${saved.length} shared weights; this supernet has ${this.weights.size}.`);
     for (const s of saved) {
       const weight = this.weights.get(s.name);
       if (!weight) throw new Error(`The state has a shared weight ${s.name} this supernet lacks.`);
-      if (weight.shape.join(',') !== s.shape.join(',')) throw new Error(`Shared weight ${s.name} has shape [${s.shape}]; expected [${weight.shape}].`);
+      if (weight.shape.join(',') !== s.shape.join(','))
+        throw new Error(`Shared weight ${s.name} has shape [${s.shape}]; expected [${weight.shape}].`);
     }
     for (const s of saved) {
       const weight = this.weights.get(s.name)!;
@@ -221,8 +234,7 @@ export class Supernet {
 
   /** He-normal kernels (truncated, as tfjs's heNormal) for the given fan-in; zero biases. */
   private create(name: string, shape: number[], fanIn: number): void {
-    const initial =
-      shape.length === 1 ? tf.zeros(shape) : tf.truncatedNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', this.nextSeed++);
+    const initial = shape.length === 1 ? tf.zeros(shape) : tf.truncatedNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', this.nextSeed++);
     this.weights.set(name, tf.variable(initial, true, `${this.namePrefix}/${name}`));
     initial.dispose();
   }
@@ -260,7 +272,12 @@ export class Supernet {
     const slot = (layer: number) => channels + layer * widest;
     const outputs: tf.Tensor4D[] = [];
     graph.layers.forEach((layer, l) => {
-      const input = layer.inputs.length ? padAndConcat(layer.inputs.map((j) => outputs[j]), TENSOR_OPS) : images;
+      const input = layer.inputs.length
+        ? padAndConcat(
+            layer.inputs.map((j) => outputs[j]),
+            TENSOR_OPS,
+          )
+        : images;
       const rows = layer.inputs.length ? layer.inputs.flatMap((j) => range(slot(j), graph.layers[j].filters)) : range(0, channels);
       const name = `layer${l}/${layer.filterHeight}x${layer.filterWidth}`;
       const kernel = firstColumns(pickRows(this.weight(`${name}/kernel`) as tf.Tensor4D, rows, 2), layer.filters);
@@ -268,7 +285,10 @@ export class Supernet {
       outputs.push(pass.conv(input, kernel, bias, layer.stride));
     });
     const ends = macroOutputLayers(graph);
-    const features = padAndConcat(ends.map((i) => outputs[i]), TENSOR_OPS);
+    const features = padAndConcat(
+      ends.map((i) => outputs[i]),
+      TENSOR_OPS,
+    );
     const [, height, width] = features.shape;
     // Flattening is in height, width, channel order; each feature maps to its (position, layer, channel) row.
     const rows: number[] = [];
@@ -329,7 +349,11 @@ export class Supernet {
       last = output;
     });
     const features = last!;
-    return pass.dense(tf.reshape(features, [features.shape[0], -1]), this.weight('classifier/kernel') as tf.Tensor2D, this.weight('classifier/bias') as tf.Tensor1D);
+    return pass.dense(
+      tf.reshape(features, [features.shape[0], -1]),
+      this.weight('classifier/kernel') as tf.Tensor2D,
+      this.weight('classifier/bias') as tf.Tensor1D,
+    );
   }
 
   /** Mirrors build.ts's buildCellBlock, down to the order in which it makes its layers. */
@@ -342,7 +366,10 @@ export class Supernet {
     pass: PassRecord,
   ): tf.Tensor4D {
     // A live cell reads only live cells (see liveCells).
-    const cellInputs = [() => this.conv(`cell${c}/input0`, previous!, position.previousStride, pass), () => this.conv(`cell${c}/input1`, last!, 1, pass)];
+    const cellInputs = [
+      () => this.conv(`cell${c}/input0`, previous!, position.previousStride, pass),
+      () => this.conv(`cell${c}/input1`, last!, 1, pass),
+    ];
     const states: tf.Tensor4D[] = [];
     const state = (input: number) => (states[input] ??= cellInputs[input]());
     nodes.forEach((node, j) => {
@@ -356,7 +383,10 @@ export class Supernet {
       states[j + 2] = tf.add(branches[0], branches[1]);
     });
     const ends = cellOutputNodes(nodes);
-    const merged = padAndConcat(ends.map((j) => states[j + 2]), TENSOR_OPS);
+    const merged = padAndConcat(
+      ends.map((j) => states[j + 2]),
+      TENSOR_OPS,
+    );
     const rows = ends.flatMap((j) => range(j * position.filters, position.filters));
     const kernel = pickRows(this.weight(`cell${c}/output/kernel`) as tf.Tensor4D, rows, 2);
     return pass.conv(merged, kernel, this.weight(`cell${c}/output/bias`) as tf.Tensor1D, 1);

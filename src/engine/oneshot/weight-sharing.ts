@@ -82,7 +82,12 @@ function batchOf(part: TensorPart, indices: Int32Array): { images: tf.Tensor4D; 
 }
 
 /** Accuracy of a child with the shared weights on the given examples, with the child's size. */
-export function sharedWeightsAccuracy(supernet: Supernet, graph: ArchitectureGraph, part: TensorPart, indices: Int32Array): { accuracy: number; params: number; flops: number } {
+export function sharedWeightsAccuracy(
+  supernet: Supernet,
+  graph: ArchitectureGraph,
+  part: TensorPart,
+  indices: Int32Array,
+): { accuracy: number; params: number; flops: number } {
   return tf.tidy(() => {
     const { images, oneHot } = batchOf(part, indices);
     const pass = supernet.forward(graph, images);
@@ -137,7 +142,12 @@ class WeightSharingRun {
   }
 
   async state(): Promise<WeightSharingState> {
-    return { progress: { ...this.progress }, strategy: await this.strategy.getState(), supernet: this.supernet.getState(), optimizer: this.optimizer.getState() };
+    return {
+      progress: { ...this.progress },
+      strategy: await this.strategy.getState(),
+      supernet: this.supernet.getState(),
+      optimizer: this.optimizer.getState(),
+    };
   }
 
   private async checkpoint(): Promise<void> {
@@ -148,7 +158,11 @@ class WeightSharingRun {
   async retellSince(): Promise<void> {
     if (this.progress.finalFrom !== null) return;
     for (const trial of this.store.listTrials(this.runId)) {
-      if (trial.index > this.progress.toldThrough && trial.evaluator === 'shared-weights' && (trial.status === 'done' || trial.status === 'failed')) {
+      if (
+        trial.index > this.progress.toldThrough &&
+        trial.evaluator === 'shared-weights' &&
+        (trial.status === 'done' || trial.status === 'failed')
+      ) {
         await this.tell(trial.index, trial.architecture, trial.reward);
       }
     }
@@ -191,8 +205,15 @@ class WeightSharingRun {
         this.progress.epochsTrained += 1;
         this.progress.batch = 0;
         await this.checkpoint();
-        const figures = epochSeen > 0 ? `: loss ${(epochLoss / epochSeen).toFixed(4)}, accuracy of the sampled children ${(epochHits / epochSeen).toFixed(3)}` : '';
-        this.context.emit({ type: 'log', level: 'info', message: `shared weights, epoch ${this.progress.epochsTrained}/${epochs}${figures}` });
+        const figures =
+          epochSeen > 0
+            ? `: loss ${(epochLoss / epochSeen).toFixed(4)}, accuracy of the sampled children ${(epochHits / epochSeen).toFixed(3)}`
+            : '';
+        this.context.emit({
+          type: 'log',
+          level: 'info',
+          message: `shared weights, epoch ${this.progress.epochsTrained}/${epochs}${figures}`,
+        });
         epochLoss = epochHits = epochSeen = 0;
       }
     }
@@ -211,7 +232,13 @@ class WeightSharingRun {
         return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
       }, this.supernet.variables);
       const byName = new Map(this.supernet.variables.map((v) => [v.name, v]));
-      this.optimizer.apply(Object.entries(grads).map(([name, gradient]) => ({ name: this.supernet.localName(byName.get(name)!), weight: byName.get(name)!, gradient })));
+      this.optimizer.apply(
+        Object.entries(grads).map(([name, gradient]) => ({
+          name: this.supernet.localName(byName.get(name)!),
+          weight: byName.get(name)!,
+          gradient,
+        })),
+      );
       return { loss: value.dataSync()[0], hits };
     });
   }
@@ -264,7 +291,8 @@ class WeightSharingRun {
       await this.checkpoint();
     }
     const finalFrom = this.progress.finalFrom;
-    const finals = () => this.store.listTrials(this.runId).filter((t) => t.index >= finalFrom && t.evaluator === 'shared-weights' && t.status === 'done');
+    const finals = () =>
+      this.store.listTrials(this.runId).filter((t) => t.index >= finalFrom && t.evaluator === 'shared-weights' && t.status === 'done');
     const batch = firstBatch(this.data.validation, this.strategyConfig.batch_size);
     for (let done = finals().length; done < this.strategyConfig.final_samples; done++) {
       await new Promise((resolve) => setImmediate(resolve));
@@ -300,7 +328,11 @@ export const weightSharingRunner: SearchRunner = {
       let best: Architecture | undefined;
       try {
         if (checkpoint) await search.restore(checkpoint.state as WeightSharingState);
-        session.announce(session.backend, search.log10SpaceSize, `${strategy.kind}: ${strategy.epochs} epochs of shared weights, ${weightSharingTrials(strategy)} trials`);
+        session.announce(
+          session.backend,
+          search.log10SpaceSize,
+          `${strategy.kind}: ${strategy.epochs} epochs of shared weights, ${weightSharingTrials(strategy)} trials`,
+        );
         await search.retellSince();
         const trained = await search.train(stopped);
         best = trained ? await search.sampleFinal(stopped) : undefined;

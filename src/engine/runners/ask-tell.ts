@@ -30,7 +30,11 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
     toldThrough = checkpoint.toldThrough;
   }
   const evaluator = await session.startEvaluator();
-  session.announce({ name: evaluator.backend, detail: evaluator.backendDetail }, log10SpaceSize(compileSpace(config.space)), `${evaluator.size} evaluation(s) at a time`);
+  session.announce(
+    { name: evaluator.backend, detail: evaluator.backendDetail },
+    log10SpaceSize(compileSpace(config.space)),
+    `${evaluator.size} evaluation(s) at a time`,
+  );
 
   let trialsDone = store.getRun(runId)?.trialsDone ?? 0;
   const tellInOrder = async (outcome: Outcome) => {
@@ -86,7 +90,9 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
     while (!stopped() && asked < toAsk && asked - told < window && inFlight.size < evaluator.size) {
       asked += 1;
       const architecture = strategy.ask();
-      const running: Promise<void> = evaluate(nextIndex++, architecture, strategy.lastHiddenState?.()).finally(() => inFlight.delete(running));
+      const running: Promise<void> = evaluate(nextIndex++, architecture, strategy.lastHiddenState?.()).finally(() =>
+        inFlight.delete(running),
+      );
       inFlight.add(running);
     }
     const mayTell = () => !strategy.adaptive || asked - told >= window || asked === toAsk || stopped();

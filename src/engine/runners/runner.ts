@@ -12,7 +12,10 @@ export interface SearchHooks {
   onEvent: (event: EngineEvent) => void;
   /** Aborting stops the search: children in training are cancelled, the run is marked stopped. */
   signal?: AbortSignal;
-  /** How children are evaluated; by default as the file's `evaluation` says (trained from scratch in trainer processes, or looked up in a table). */
+  /**
+   * How children are evaluated; by default as the file's `evaluation` says (trained from scratch in trainer processes, or looked up in a
+   * table).
+   */
   startEvaluator?: StartEvaluator;
 }
 
@@ -25,7 +28,10 @@ export interface RunSession extends TrialContext {
   backend: SelectedBackend;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   stopped: () => boolean;
-  /** Records the backend the run's figures come from, emits run-started and logs the backend with `summary`; once the search has restored its checkpoint. */
+  /**
+   * Records the backend the run's figures come from, emits run-started and logs the backend with `summary`; once the search has restored
+   * its checkpoint.
+   */
   announce: (backend: { name: BackendName; detail: string }, log10SpaceSize: number, summary: string) => void;
   /** Starts the evaluator that trains children from scratch; a stop cancels what it trains, and it is closed when the run ends. */
   startEvaluator: () => Promise<Evaluator>;

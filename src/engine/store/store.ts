@@ -218,14 +218,20 @@ function writerMayBeAlive(writer: Writer): boolean {
 function describeWriter(writer: Writer): string {
   const self = thisWriter();
   if (writer.host !== null && writer.host !== self.host) return `process ${writer.pid} on host ${writer.host}`;
-  if (writer.pidNamespace !== null && writer.pidNamespace !== self.pidNamespace) return `process ${writer.pid} in another pid namespace (${writer.pidNamespace}, a container?)`;
+  if (writer.pidNamespace !== null && writer.pidNamespace !== self.pidNamespace)
+    return `process ${writer.pid} in another pid namespace (${writer.pidNamespace}, a container?)`;
   return `process ${writer.pid}`;
 }
 
 const writerFromRow = (row: Row): Writer | null =>
   row.writer_pid === null
     ? null
-    : { pid: row.writer_pid as number, host: row.writer_host as string | null, pidNamespace: row.writer_pid_namespace as string | null, started: row.writer_started as string | null };
+    : {
+        pid: row.writer_pid as number,
+        host: row.writer_host as string | null,
+        pidNamespace: row.writer_pid_namespace as string | null,
+        started: row.writer_started as string | null,
+      };
 
 /** An SQLite error, with the database it came from: "database is locked" alone does not say which. */
 export class StoreError extends Error {
@@ -350,7 +356,8 @@ export class Store {
   close(): void {
     const file = this.db.name;
     this.db.close();
-    if (file !== this.path && basename(dirname(file)).startsWith(READONLY_COPY_PREFIX)) rmSync(dirname(file), { recursive: true, force: true });
+    if (file !== this.path && basename(dirname(file)).startsWith(READONLY_COPY_PREFIX))
+      rmSync(dirname(file), { recursive: true, force: true });
   }
 
   createRun(run: NewRun): number {
@@ -360,7 +367,17 @@ export class Store {
         `INSERT INTO runs (name, space_file, space_text, config_json, strategy, space_kind, seed, status, budget_trials, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
       )
-      .run(run.name, run.spaceFile, run.spaceText, JSON.stringify(config), config.strategy.kind, config.space.kind, config.runtime.seed, config.budget.trials, now());
+      .run(
+        run.name,
+        run.spaceFile,
+        run.spaceText,
+        JSON.stringify(config),
+        config.strategy.kind,
+        config.space.kind,
+        config.runtime.seed,
+        config.budget.trials,
+        now(),
+      );
     return Number(result.lastInsertRowid);
   }
 
@@ -371,7 +388,10 @@ export class Store {
   setRunStatus(runId: number, status: RunStatus, error: string | null = null): void {
     const finished = status === 'running' ? null : now();
     this.db
-      .prepare('UPDATE runs SET status = ?, error = ?, finished_at = ?, writer_pid = NULL, writer_host = NULL, writer_pid_namespace = NULL, writer_started = NULL WHERE id = ?')
+      .prepare(
+        'UPDATE runs SET status = ?, error = ?, finished_at = ?, writer_pid = NULL, writer_host = NULL, ' +
+          'writer_pid_namespace = NULL, writer_started = NULL WHERE id = ?',
+      )
       .run(status, error, finished, runId);
   }
 
@@ -391,7 +411,8 @@ export class Store {
       const self = thisWriter();
       this.db
         .prepare(
-          `UPDATE runs SET status = 'running', writer_pid = ?, writer_host = ?, writer_pid_namespace = ?, writer_started = ?, error = NULL, finished_at = NULL WHERE id = ?`,
+          `UPDATE runs SET status = 'running', writer_pid = ?, writer_host = ?, writer_pid_namespace ` +
+            `= ?, writer_started = ?, error = NULL, finished_at = NULL WHERE id = ?`,
         )
         .run(self.pid, self.host, self.pidNamespace, self.started, runId);
     });
@@ -449,7 +470,14 @@ export class Store {
   }
 
   /** Without an `evaluator`, the run's evaluation decides: a table lookup or training from scratch. */
-  startTrial(runId: number, index: number, architecture: Architecture, key: string, graph: ArchitectureGraph, evaluator?: TrialEvaluator): void {
+  startTrial(
+    runId: number,
+    index: number,
+    architecture: Architecture,
+    key: string,
+    graph: ArchitectureGraph,
+    evaluator?: TrialEvaluator,
+  ): void {
     const stored = evaluator ?? (this.runConfig(runId).config.evaluation?.kind === 'tabular' ? 'tabular' : 'train-from-scratch');
     this.db
       .prepare(
@@ -482,7 +510,9 @@ export class Store {
 
   /** The recorded hidden states of a run's trials, by trial index. */
   hiddenStates(runId: number): { index: number; hidden: number[] }[] {
-    const rows = this.db.prepare('SELECT trial_idx, hidden FROM controller_hidden_states WHERE run_id = ? ORDER BY trial_idx').all(runId) as Row[];
+    const rows = this.db
+      .prepare('SELECT trial_idx, hidden FROM controller_hidden_states WHERE run_id = ? ORDER BY trial_idx')
+      .all(runId) as Row[];
     return rows.map((row) => {
       const bytes = row.hidden as Buffer;
       const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
@@ -499,15 +529,32 @@ export class Store {
           `UPDATE trials SET status = ?, reward = ?, val_accuracy = ?, test_accuracy = ?, params = ?, flops = ?, seconds = ?,
              error = ?, finished_at = ? WHERE run_id = ? AND idx = ?`,
         )
-        .run(trial.status, trial.reward, m?.valAccuracy ?? null, m?.testAccuracy ?? null, m?.params ?? null, m?.flops ?? null, m?.seconds ?? null, trial.error, now(), trial.runId, trial.index);
+        .run(
+          trial.status,
+          trial.reward,
+          m?.valAccuracy ?? null,
+          m?.testAccuracy ?? null,
+          m?.params ?? null,
+          m?.flops ?? null,
+          m?.seconds ?? null,
+          trial.error,
+          now(),
+          trial.runId,
+          trial.index,
+        );
       if (m) {
         const insertEpoch = this.db.prepare(
-          `INSERT INTO epochs (run_id, trial_idx, epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO epochs (run_id, trial_idx, epoch, train_loss, train_accuracy, val_loss, val_accuracy, ` +
+            `seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         );
         for (const e of m.curve) {
           const values = [e.trainLoss, e.trainAccuracy, e.valLoss, e.valAccuracy, e.seconds];
           // SQLite stores NaN as NULL, which these NOT NULL columns refuse with a message naming no trial.
-          if (!values.every(Number.isFinite)) throw new Error(`trial ${trial.index} of run ${trial.runId}: epoch ${e.epoch} has a metric that is not a finite number (${values.join(', ')})`);
+          if (!values.every(Number.isFinite))
+            throw new Error(
+              `trial ${trial.index} of run ${trial.runId}: epoch ${e.epoch} has a metric that ` +
+                `is not a finite number (${values.join(', ')})`,
+            );
           insertEpoch.run(trial.runId, trial.index, e.epoch, ...values);
         }
       }
@@ -531,7 +578,17 @@ export class Store {
         `INSERT INTO controller_steps (run_id, step, loss, mean_reward, baseline, entropy, advantage, probabilities_json, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(step.runId, step.step, step.loss, step.meanReward, step.baseline, step.entropy, step.advantage, JSON.stringify(step.probabilities), now());
+      .run(
+        step.runId,
+        step.step,
+        step.loss,
+        step.meanReward,
+        step.baseline,
+        step.entropy,
+        step.advantage,
+        JSON.stringify(step.probabilities),
+        now(),
+      );
   }
 
   private saveCheckpoint(runId: number, checkpoint: Omit<Checkpoint, 'seq'>): void {
@@ -557,7 +614,10 @@ export class Store {
   /** Trials left 'running' by a writer that died: they are marked interrupted, their indices never reused. */
   markRunningTrialsInterrupted(runId: number): number {
     return this.db
-      .prepare(`UPDATE trials SET status = 'interrupted', error = 'the search stopped before this trial finished', finished_at = ? WHERE run_id = ? AND status = 'running'`)
+      .prepare(
+        `UPDATE trials SET status = 'interrupted', error = 'the search stopped before this trial finished', ` +
+          `finished_at = ? WHERE run_id = ? AND status = 'running'`,
+      )
       .run(now(), runId).changes;
   }
 
@@ -594,7 +654,9 @@ export class Store {
 
   listTrials(runId: number, order: TrialOrder = 'index', offset = 0, limit = -1): TrialRecord[] {
     const orderBy = order === 'reward' ? 'reward IS NULL, reward DESC, idx' : 'idx';
-    const rows = this.db.prepare(`SELECT * FROM trials WHERE run_id = ? ORDER BY ${orderBy} LIMIT ? OFFSET ?`).all(runId, limit, offset) as Row[];
+    const rows = this.db
+      .prepare(`SELECT * FROM trials WHERE run_id = ? ORDER BY ${orderBy} LIMIT ? OFFSET ?`)
+      .all(runId, limit, offset) as Row[];
     return rows.map(Store.trialFromRow);
   }
 
@@ -607,7 +669,10 @@ export class Store {
     this.writeTransaction(() => {
       this.markRunningTrialsInterrupted(runId);
       this.db
-        .prepare(`UPDATE runs SET status = 'interrupted', error = ?, finished_at = ?, writer_pid = NULL, writer_host = NULL, writer_pid_namespace = NULL, writer_started = NULL WHERE id = ? AND status = 'running'`)
+        .prepare(
+          `UPDATE runs SET status = 'interrupted', error = ?, finished_at = ?, writer_pid = NULL, writer_host ` +
+            `= NULL, writer_pid_namespace = NULL, writer_started = NULL WHERE id = ? AND status = 'running'`,
+        )
         .run(reason, now(), runId);
     });
   }
@@ -652,21 +717,34 @@ export class Store {
 
   alphaSnapshots(runId: number): AlphaSnapshotRecord[] {
     const rows = this.db.prepare('SELECT * FROM alpha_snapshots WHERE run_id = ? ORDER BY step').all(runId) as Row[];
-    return rows.map((row) => ({ runId: row.run_id as number, step: row.step as number, epoch: row.epoch as number, weights: JSON.parse(row.weights_json as string) }));
+    return rows.map((row) => ({
+      runId: row.run_id as number,
+      step: row.step as number,
+      epoch: row.epoch as number,
+      weights: JSON.parse(row.weights_json as string),
+    }));
   }
 
   addRunNote(runId: number, level: RunNoteRecord['level'], message: string): RunNoteRecord {
     return this.writeTransaction(() => {
       const row = this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM run_notes WHERE run_id = ?').get(runId) as Row;
-    const note: RunNoteRecord = { runId, seq: row.seq as number, level, message, createdAt: now() };
-      this.db.prepare('INSERT INTO run_notes (run_id, seq, level, message, created_at) VALUES (?, ?, ?, ?, ?)').run(runId, note.seq, level, message, note.createdAt);
+      const note: RunNoteRecord = { runId, seq: row.seq as number, level, message, createdAt: now() };
+      this.db
+        .prepare('INSERT INTO run_notes (run_id, seq, level, message, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(runId, note.seq, level, message, note.createdAt);
       return note;
     });
   }
 
   runNotes(runId: number): RunNoteRecord[] {
     const rows = this.db.prepare('SELECT * FROM run_notes WHERE run_id = ? ORDER BY seq').all(runId) as Row[];
-    return rows.map((row) => ({ runId: row.run_id as number, seq: row.seq as number, level: row.level as RunNoteRecord['level'], message: row.message as string, createdAt: row.created_at as string }));
+    return rows.map((row) => ({
+      runId: row.run_id as number,
+      seq: row.seq as number,
+      level: row.level as RunNoteRecord['level'],
+      message: row.message as string,
+      createdAt: row.created_at as string,
+    }));
   }
 }
 

@@ -83,7 +83,13 @@ export class BayesianStrategy implements Strategy {
   }
 
   async getState(): Promise<BayesianState> {
-    return { rng: this.rng.state(), asked: this.asked, observations: this.observations, kernel: this.kernel, kernelChosenAt: this.kernelChosenAt };
+    return {
+      rng: this.rng.state(),
+      asked: this.asked,
+      observations: this.observations,
+      kernel: this.kernel,
+      kernelChosenAt: this.kernelChosenAt,
+    };
   }
 
   async setState(state: unknown): Promise<void> {
@@ -170,7 +176,7 @@ function ranks(values: readonly number[]): number[] {
   const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b]);
   const result = new Array<number>(values.length);
   const last = Math.max(values.length - 1, 1);
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start;
     while (end + 1 < order.length && values[order[end + 1]] === values[order[start]]) end += 1;
     for (let k = start; k <= end; k++) result[order[k]] = end / last;
@@ -199,7 +205,13 @@ function erfc(x: number): number {
   const t = 1 / (1 + 0.5 * z);
   const polynomial =
     -1.26551223 +
-    t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+    t *
+      (1.00002368 +
+        t *
+          (0.37409196 +
+            t *
+              (0.09678418 +
+                t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
   const value = t * Math.exp(-z * z + polynomial);
   return x >= 0 ? value : 2 - value;
 }

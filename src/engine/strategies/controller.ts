@@ -344,9 +344,7 @@ export class LstmController {
     // Anchors are compared through W_anchor · h_anchor; project each once, when it appears.
     const anchorKeys = new Map<number, tf.Tensor2D>();
     const fixedKeys =
-      this.fixedAnchors && this.attention
-        ? (tf.matMul(this.fixedAnchors, this.attention.anchor) as tf.Tensor2D)
-        : undefined;
+      this.fixedAnchors && this.attention ? (tf.matMul(this.fixedAnchors, this.attention.anchor) as tf.Tensor2D) : undefined;
     const keyOf = (ref: AnchorRef): tf.Tensor2D => {
       const key = 'step' in ref ? anchorKeys.get(ref.step) : fixedKeys?.slice([ref.fixed, 0], [1, hidden]);
       if (key === undefined) throw new Error(`No anchor ${JSON.stringify(ref)} at this point.`);
@@ -379,12 +377,7 @@ export class LstmController {
     return { h: nextH as tf.Tensor2D, c: nextC as tf.Tensor2D };
   }
 
-  private rawLogits(
-    index: number,
-    decision: Decision,
-    h: tf.Tensor2D,
-    keyOf: (ref: AnchorRef) => tf.Tensor2D,
-  ): tf.Tensor2D {
+  private rawLogits(index: number, decision: Decision, h: tf.Tensor2D, keyOf: (ref: AnchorRef) => tf.Tensor2D): tf.Tensor2D {
     if (decision.kind === 'categorical') {
       const head = required(this.heads[index], `the head of ${decision.name}`);
       return tf.add(tf.matMul(h, head.kernel), head.bias);
@@ -394,7 +387,10 @@ export class LstmController {
     const query = tf.matMul(h, attention.query);
     const anchors = anchorsOf(decision);
     const batchSize = h.shape[0];
-    const summed = tf.stack(anchors.map((ref) => tf.add(keyOf(ref), query)), 1);
+    const summed = tf.stack(
+      anchors.map((ref) => tf.add(keyOf(ref), query)),
+      1,
+    );
     const flat = tf.reshape(tf.tanh(summed), [batchSize * anchors.length, this.config.hidden]);
     const scores = tf.reshape(tf.matMul(flat, attention.score), [batchSize, anchors.length]) as tf.Tensor2D;
     // A skip is a sigmoid on its score: softmax over [0, score].
@@ -409,11 +405,7 @@ export class LstmController {
 
   /** Per-row log-probability and summed entropy of the given architectures, teacher-forced. */
   private scoreArchitectures(architectures: readonly Architecture[]): { logProb: tf.Tensor1D; entropy: tf.Tensor1D } {
-    const { logits, choices } = this.unroll(
-      architectures.length,
-      (index) => architectures.map((a) => a[index]),
-      false,
-    );
+    const { logits, choices } = this.unroll(architectures.length, (index) => architectures.map((a) => a[index]), false);
     const logProbs: tf.Tensor1D[] = [];
     const entropies: tf.Tensor1D[] = [];
     logits.forEach((z, index) => {

@@ -57,7 +57,8 @@ export class GaussianProcess<T> {
       // log p(y) up to a constant: -yᵀK⁻¹y/2 - log|K|/2, and log|K| = 2 Σ log Lᵢᵢ.
       let logLikelihood = 0;
       for (let i = 0; i < n; i++) logLikelihood -= 0.5 * y[i] * weights[i] + Math.log(matrix[i * n + i]);
-      if (best === undefined || logLikelihood > best.logLikelihood) best = { logLikelihood, hyperparameters: candidate, factor: matrix, weights };
+      if (best === undefined || logLikelihood > best.logLikelihood)
+        best = { logLikelihood, hyperparameters: candidate, factor: matrix, weights };
     }
     if (best === undefined) throw new Error('the Gaussian process could not factorise its kernel matrix');
     return new GaussianProcess(inputs, squaredDistance, best.hyperparameters, best.factor, best.weights, offset, scale);

@@ -6,7 +6,10 @@ import type { FileContext, RuleContext } from './rule-context.ts';
 
 interface KindModule<Config> {
   kind: string;
-  /** From the schema, read when asked for (a getter), so bundles that only draw graphs leave the schema out; undefined only if the schema has none. */
+  /**
+   * From the schema, read when asked for (a getter), so bundles that only draw graphs leave the schema out; undefined only if the schema
+   * has none.
+   */
   description: string | undefined;
   /** Rules JSON Schema cannot express: they relate two values. */
   check?(config: Config, context: RuleContext): void;

@@ -28,8 +28,12 @@ export const csvDataset: DatasetKind<CsvDatasetConfig> = {
     const expected = height * width * channels + 1;
     if (row === undefined || row.values === expected) return;
     const pixels = row.values - 1;
-    const allowed = pixels > 0 ? `an image_shape whose height × width × channels is ${pixels}` : 'rows of pixel values followed by the label';
-    const message = `dataset.image_shape: [${height}, ${width}, ${channels}] needs ${expected} values per row (${expected - 1} pixels, then the label), but line ${row.line} of ${dataset.path} holds ${row.values} (rule: csv-columns); allowed: ${allowed}`;
+    const allowed =
+      pixels > 0 ? `an image_shape whose height × width × channels is ${pixels}` : 'rows of pixel values followed by the label';
+    const message =
+      `dataset.image_shape: [${height}, ${width}, ${channels}] needs ${expected} values ` +
+      `per row (${expected - 1} pixels, then the label), but line ${row.line} of ${dataset.path} ` +
+      `holds ${row.values} (rule: csv-columns); allowed: ${allowed}`;
     context.report(['dataset', 'image_shape'], message, 'csv-columns');
   },
 };

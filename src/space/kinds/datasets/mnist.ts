@@ -18,7 +18,9 @@ export const mnistDataset: DatasetKind<MnistDatasetConfig> = {
   checkFiles(dataset, context, files) {
     const existing = existingDatasetPath(dataset.path, context, files);
     if (existing === undefined || existing.status.isDirectory) return;
-    const message = `dataset.path: ${existing.fullPath} is a file (rule: path-kind); allowed: the folder that holds train-images-idx3-ubyte and train-labels-idx1-ubyte`;
+    const message =
+      `dataset.path: ${existing.fullPath} is a file (rule: path-kind); allowed: the folder that holds train-images-idx3-ubyte ` +
+      `and train-labels-idx1-ubyte`;
     context.report(DATASET_PATH, message, 'path-kind');
   },
 };

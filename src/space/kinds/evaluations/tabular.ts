@@ -20,11 +20,17 @@ export const tabularEvaluation: EvaluationKind<TabularEvaluationConfig> = {
   check(_evaluation, context) {
     const { space, dataset } = context.config;
     if (space.kind !== 'nasbench201') {
-      const message = `evaluation.kind: tabular looks architectures up in the NAS-Bench-201 table, which holds only the nasbench201 space, got space kind ${space.kind}; use space: { kind: nasbench201 }, or evaluation kind train (rule: tabular-needs-nasbench201)`;
+      const message =
+        `evaluation.kind: tabular looks architectures up in the NAS-Bench-201 table, which holds only ` +
+        `the nasbench201 space, got space kind ${space.kind}; use space: { kind: nasbench201 }, or evaluation kind ` +
+        `train (rule: tabular-needs-nasbench201)`;
       context.report(['evaluation', 'kind'], message, 'tabular-needs-nasbench201');
     }
     if (dataset !== undefined) {
-      const message = `dataset: not used by a tabular evaluation, whose table was measured on its own data sets; remove it and choose one with evaluation.dataset (cifar10, cifar100 or imagenet16) (rule: tabular-dataset)`;
+      const message =
+        `dataset: not used by a tabular evaluation, whose table was measured on its own data sets; ` +
+        `remove it and choose one with evaluation.dataset (cifar10, cifar100 or imagenet16) (rule: ` +
+        `tabular-dataset)`;
       context.report(['dataset'], message, 'tabular-dataset', { atKey: true });
     }
   },

@@ -23,7 +23,10 @@ export const trainEvaluation: EvaluationKind<TrainEvaluationConfig> = {
   },
   check(evaluation, context) {
     if (context.written(REWARD_EPOCHS_PATH) && evaluation.reward_epochs > evaluation.epochs) {
-      const message = `evaluation.reward_epochs: must be at most evaluation.epochs (${evaluation.epochs}), got ${evaluation.reward_epochs}; the reward is the best validation accuracy of the last reward_epochs epochs (rule: reward-epochs)`;
+      const message =
+        `evaluation.reward_epochs: must be at most evaluation.epochs (${evaluation.epochs}), ` +
+        `got ${evaluation.reward_epochs}; the reward is the best ` +
+        `validation accuracy of the last reward_epochs epochs (rule: reward-epochs)`;
       context.report(REWARD_EPOCHS_PATH, message, 'reward-epochs');
     }
   },

@@ -104,10 +104,11 @@ export const cellSpace: SpaceKind<CellSpaceConfig, CellGraph> = {
     const drawCell = (title: string, nodes: readonly CellNode[]) => [
       `${title} cell:`,
       ...nodes.map(
-        (node, j) =>
-          `  node${j} = ${node.operations[0]}(${label(node.inputs[0])}) + ${node.operations[1]}(${label(node.inputs[1])})`,
+        (node, j) => `  node${j} = ${node.operations[0]}(${label(node.inputs[0])}) + ${node.operations[1]}(${label(node.inputs[1])})`,
       ),
-      `  output = concat(${cellOutputNodes(nodes).map((j) => `node${j}`).join(', ')})`,
+      `  output = concat(${cellOutputNodes(nodes)
+        .map((j) => `node${j}`)
+        .join(', ')})`,
     ];
     return [...drawCell('normal', graph.normal), ...drawCell('reduction', graph.reduction)].join('\n');
   },
@@ -132,7 +133,13 @@ function operationParameters(operation: CellOperation, channels: number, stride:
   }
 }
 
-function cellBlockParameters(nodes: readonly CellNode[], previousChannels: number, lastChannels: number, filters: number, reduction: boolean): number {
+function cellBlockParameters(
+  nodes: readonly CellNode[],
+  previousChannels: number,
+  lastChannels: number,
+  filters: number,
+  reduction: boolean,
+): number {
   const reads = new Set(nodes.flatMap((node) => node.inputs));
   let parameters = 0;
   if (reads.has(0)) parameters += convParameters(1, previousChannels, filters);
@@ -145,7 +152,12 @@ function cellBlockParameters(nodes: readonly CellNode[], previousChannels: numbe
   return parameters + convParameters(1, filters * cellOutputNodes(nodes).length, filters);
 }
 
-function cellParameters(normal: readonly CellNode[], reduction: readonly CellNode[], space: CellSpaceConfig, image: Pick<ImageShape, 'shape' | 'classes'>): number {
+function cellParameters(
+  normal: readonly CellNode[],
+  reduction: readonly CellNode[],
+  space: CellSpaceConfig,
+  image: Pick<ImageShape, 'shape' | 'classes'>,
+): number {
   let filters = space.filters;
   let parameters = convParameters(9, image.shape[2], filters);
   let previousChannels = filters;
@@ -161,7 +173,8 @@ function cellParameters(normal: readonly CellNode[], reduction: readonly CellNod
       // Cells of a stage repeat with the same shapes: count each distinct one once.
       const key = `${cell.reduction}:${previousChannels}:${lastChannels}:${filters}`;
       let cellParameters = counted.get(key);
-      if (cellParameters === undefined) counted.set(key, (cellParameters = cellBlockParameters(cell.nodes, previousChannels, lastChannels, filters, cell.reduction)));
+      if (cellParameters === undefined)
+        counted.set(key, (cellParameters = cellBlockParameters(cell.nodes, previousChannels, lastChannels, filters, cell.reduction)));
       parameters += cellParameters;
       if (cell.reduction) size = [halved(size[0], 2), halved(size[1], 2)];
       previousChannels = lastChannels;
@@ -170,4 +183,3 @@ function cellParameters(normal: readonly CellNode[], reduction: readonly CellNod
   }
   return parameters + size[0] * size[1] * lastChannels * image.classes + image.classes;
 }
-

@@ -105,7 +105,11 @@ export const macroSpace: SpaceKind<MacroSpaceConfig, MacroGraph> = {
       const stride = l.stride > 1 ? ` stride ${l.stride}` : '';
       lines.push(`  L${i}: conv ${l.filterHeight}x${l.filterWidth}, ${l.filters} filters${stride}  <- ${from}`);
     });
-    lines.push(`  classifier <- ${macroOutputLayers(graph).map((i) => `L${i}`).join(' + ')}`);
+    lines.push(
+      `  classifier <- ${macroOutputLayers(graph)
+        .map((i) => `L${i}`)
+        .join(' + ')}`,
+    );
     return lines.join('\n');
   },
   countParameters: (graph, _space, image) => macroParameters(graph, image),
@@ -119,11 +123,13 @@ function macroParameters(graph: MacroGraph, image: Pick<ImageShape, 'shape' | 'c
     channels: layers.reduce((sum, j) => sum + outputs[j].channels, 0),
   });
   for (const layer of graph.layers) {
-    const input = layer.inputs.length > 0 ? concatenated(layer.inputs) : { size: [image.shape[0], image.shape[1]] as [number, number], channels: image.shape[2] };
+    const input =
+      layer.inputs.length > 0
+        ? concatenated(layer.inputs)
+        : { size: [image.shape[0], image.shape[1]] as [number, number], channels: image.shape[2] };
     parameters += convParameters(layer.filterHeight * layer.filterWidth, input.channels, layer.filters);
     outputs.push({ size: [halved(input.size[0], layer.stride), halved(input.size[1], layer.stride)], channels: layer.filters });
   }
   const features = concatenated(macroOutputLayers(graph));
   return parameters + features.size[0] * features.size[1] * features.channels * image.classes + image.classes;
 }
-

@@ -1,7 +1,14 @@
 // The NAS-Bench-201 cell: six edges of fixed shape, each picking an operation; its architectures are
 // looked up in the benchmark's table, not trained.
 
-import { NASBENCH201_EDGES, NASBENCH201_NODES, NASBENCH201_OPERATIONS, cellStringOf, compileNasBench201, type NasBench201Operation } from '../../nasbench201.ts';
+import {
+  NASBENCH201_EDGES,
+  NASBENCH201_NODES,
+  NASBENCH201_OPERATIONS,
+  cellStringOf,
+  compileNasBench201,
+  type NasBench201Operation,
+} from '../../nasbench201.ts';
 import { indexIn, type SpaceKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
 
@@ -30,12 +37,17 @@ export const nasBench201Space: SpaceKind<NasBench201SpaceConfig, NasBench201Grap
   },
   check(_space, context) {
     if (context.config.evaluation.kind === 'tabular') return;
-    const message = `space.kind: nasbench201 architectures are not trained here but looked up in the NAS-Bench-201 table; add evaluation: { kind: tabular } (rule: nasbench201-needs-tabular)`;
+    const message =
+      `space.kind: nasbench201 architectures are not trained here but looked up in the NAS-Bench-201 ` +
+      `table; add evaluation: { kind: tabular } (rule: nasbench201-needs-tabular)`;
     context.report(['space', 'kind'], message, 'nasbench201-needs-tabular');
   },
   compile: compileNasBench201,
   decode(_space, take) {
-    return { kind: 'nasbench201', edges: NASBENCH201_EDGES.map(({ from, to }) => ({ from, to, operation: NASBENCH201_OPERATIONS[take()] })) };
+    return {
+      kind: 'nasbench201',
+      edges: NASBENCH201_EDGES.map(({ from, to }) => ({ from, to, operation: NASBENCH201_OPERATIONS[take()] })),
+    };
   },
   encode(_space, graph, architecture) {
     NASBENCH201_EDGES.forEach(({ from, to }) => {

@@ -43,7 +43,11 @@ export const dartsStrategy: StrategyKind<DartsStrategyConfig> = {
     }
     const trials = dartsTrials(strategy);
     if (context.written(['budget', 'trials']) && budget.trials !== trials) {
-      const message = `budget.trials: a darts search makes one trial per search epoch and one per retrained cell, strategy.epochs + strategy.retrain = ${trials}, got ${budget.trials} (rule: darts-budget); allowed: ${trials}, or leave budget.trials out`;
+      const message =
+        `budget.trials: a darts search makes one trial per search epoch and one per retrained cell, ` +
+        `strategy.epochs + strategy.retrain = ${trials}, got ${budget.trials} (rule: darts-budget); ` +
+        `allowed: ${trials}, or leave budget.trials ` +
+        `out`;
       context.report(['budget', 'trials'], message, 'darts-budget');
     }
   },

@@ -7,7 +7,11 @@ import { weightSharingRules, weightSharingTrials, type WeightSharingConfig } fro
 
 // ENAS's controller learns from the scored children alone: the schema gives it no memory buffer
 // (`never`, rather than no key, keeps `controller.memory_buffer` readable on any controller).
-export type EnasStrategyConfig = { kind: 'enas'; controller: ControllerConfig & { memory_buffer?: never }; reward: RewardConfig } & WeightSharingConfig;
+export type EnasStrategyConfig = {
+  kind: 'enas';
+  controller: ControllerConfig & { memory_buffer?: never };
+  reward: RewardConfig;
+} & WeightSharingConfig;
 
 export const enasStrategy: StrategyKind<EnasStrategyConfig> = {
   kind: 'enas',
@@ -19,7 +23,11 @@ export const enasStrategy: StrategyKind<EnasStrategyConfig> = {
     // ENAS's controller must get to learn from the children scored during training.
     const scored = strategy.epochs * strategy.children_per_epoch;
     if (strategy.controller.batch_size > scored) {
-      const message = `strategy.controller.batch_size: the controller updates once every batch_size scored children, and this search scores ${scored} (strategy.epochs × strategy.children_per_epoch), so it would never update with batch_size ${strategy.controller.batch_size} (rule: budget-batch); allowed: 1 to ${scored}, or more epochs or children_per_epoch`;
+      const message =
+        `strategy.controller.batch_size: the controller updates once every batch_size scored children, ` +
+        `and this search scores ${scored} (strategy.epochs × strategy.children_per_epoch), so it would never ` +
+        `update with batch_size ${strategy.controller.batch_size} (rule: budget-batch); ` +
+        `allowed: 1 to ${scored}, or more epochs or children_per_epoch`;
       context.report(['strategy', 'controller', 'batch_size'], message, 'budget-batch');
     }
   },

@@ -24,13 +24,20 @@ export const evolutionStrategy: StrategyKind<EvolutionStrategyConfig> = {
   },
   check(strategy, context) {
     if (strategy.sample_size > strategy.population_size) {
-      const message = `strategy.sample_size: must be at most strategy.population_size (${strategy.population_size}), got ${strategy.sample_size}; a tournament draws distinct members of the population (rule: sample-size)`;
+      const message =
+        `strategy.sample_size: must be at most strategy.population_size (${strategy.population_size}), ` +
+        `got ${strategy.sample_size}; a tournament draws ` +
+        `distinct members of the population (rule: sample-size)`;
       context.report(['strategy', 'sample_size'], message, 'sample-size', { fallbackPath: ['strategy', 'population_size'] });
     }
     const { space } = context.config;
-    const mutable = spaceKind(space).compile(space).filter((d) => d.options.length > 1).length;
+    const mutable = spaceKind(space)
+      .compile(space)
+      .filter((d) => d.options.length > 1).length;
     if (strategy.mutated_decisions > mutable) {
-      const message = `strategy.mutated_decisions: must be at most ${mutable}, the decisions of this space that have more than one option, got ${strategy.mutated_decisions} (rule: mutated-decisions)`;
+      const message =
+        `strategy.mutated_decisions: must be at most ${mutable}, the decisions of this space that have more than ` +
+        `one option, got ${strategy.mutated_decisions} (rule: mutated-decisions)`;
       context.report(['strategy', 'mutated_decisions'], message, 'mutated-decisions');
     }
   },

@@ -6,6 +6,9 @@ import type { RuleContext } from '../rule-context.ts';
 export function oneShotEvaluationRule(strategyKind: string, context: RuleContext): void {
   const { evaluation } = context.config;
   if (evaluation.kind === 'train') return;
-  const message = `evaluation.kind: strategy ${strategyKind} trains shared weights on a data set and retrains its best architecture from scratch, so it needs evaluation kind train, got ${evaluation.kind} (rule: oneshot-evaluation); allowed: train`;
+  const message =
+    `evaluation.kind: strategy ${strategyKind} trains shared weights on a data set and retrains its best architecture ` +
+    `from scratch, so it needs evaluation kind train, got ${evaluation.kind} (rule: oneshot-evaluation); allowed: ` +
+    `train`;
   context.report(['evaluation', 'kind'], message, 'oneshot-evaluation');
 }

@@ -29,7 +29,10 @@ export function weightSharingRules(strategyKind: string, strategy: WeightSharing
   const { budget } = context.config;
   const trials = weightSharingTrials(strategy);
   if (context.written(['budget', 'trials']) && budget.trials !== trials) {
-    const message = `budget.trials: a ${strategyKind} search makes one trial per scored child and one for the retrained architecture, strategy.epochs × strategy.children_per_epoch + strategy.final_samples + 1 = ${trials}, got ${budget.trials} (rule: oneshot-budget); allowed: ${trials}, or leave budget.trials out`;
+    const message =
+      `budget.trials: a ${strategyKind} search makes one trial per scored child and one for the retrained architecture, ` +
+      `strategy.epochs × strategy.children_per_epoch + strategy.final_samples + 1 = ${trials}, got ${budget.trials} (rule: ` +
+      `oneshot-budget); allowed: ${trials}, or leave budget.trials out`;
     context.report(['budget', 'trials'], message, 'oneshot-budget');
   }
 }
