@@ -402,12 +402,21 @@ const quickInput = '.quick-input-widget';
 
 /** Runs a command by its palette title ("NAS: Start Architecture Search"). */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
   const widget = page.locator(quickInput);
-  await widget.waitFor({ state: 'visible', timeout: 10_000 });
   const input = page.locator(`${quickInput} input.input`);
-  await input.fill(`>${title}`);
+  // Under load the palette of a previous pick may still be closing when F1 lands, and hides the input
+  // again: open it once more rather than wait out the fill's timeout.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    await widget.waitFor({ state: 'visible', timeout: 10_000 });
+    try {
+      await input.fill(`>${title}`, { timeout: 10_000 });
+      break;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
   const row = page
     .locator(`${quickInput} .quick-input-list .monaco-list-row`)
     .filter({ has: page.locator('.label-name').filter({ hasText: exactly(title) }) });
