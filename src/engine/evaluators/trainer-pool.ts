@@ -26,6 +26,8 @@ interface Job {
   id: number;
   request: EvaluationRequest;
   attempts: number;
+  /** A retried child goes only to a trainer started after its last one died: another may be dead with its exit not yet seen. */
+  startedAfter: number;
   resolve: (measurements: TrialMeasurements) => void;
   reject: (error: Error) => void;
   onEpoch: (metrics: EpochMetrics) => void;
@@ -34,7 +36,10 @@ interface Job {
 class Trainer {
   readonly process: ChildProcess;
   job: Job | undefined;
-  constructor(onReply: (trainer: Trainer, reply: TrainerReply) => void) {
+  constructor(
+    readonly generation: number,
+    onReply: (trainer: Trainer, reply: TrainerReply) => void,
+  ) {
     this.process = fork(trainerEntry(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.process.on('message', (reply: TrainerReply) => onReply(this, reply));
   }
@@ -52,6 +57,8 @@ export class TrainerPool implements Evaluator {
   private stopping = false;
   private closing = false;
   private nextJob = 1;
+  /** Counts trainers started, so a retry can ask for one started after a death. */
+  private generation = 0;
   private tensorsAtRest = 0;
   backend: BackendName = 'cpu';
   backendDetail = '';
@@ -83,12 +90,13 @@ export class TrainerPool implements Evaluator {
   private addTrainer(): Promise<void> {
     return new Promise((resolve, reject) => {
       let ready = false;
-      const trainer = new Trainer((from, reply) => {
+      this.generation += 1;
+      const trainer = new Trainer(this.generation, (from, reply) => {
         if (reply.type === 'ready') {
           ready = true;
           // A replacement that became ready after the pool closed has nothing to do.
           if (this.closing) {
-            from.process.disconnect();
+            if (from.process.connected) from.process.disconnect();
             resolve();
             return;
           }
@@ -96,7 +104,7 @@ export class TrainerPool implements Evaluator {
           this.backendDetail = reply.backendDetail;
           this.tensorsAtRest = reply.tensorsAtRest;
           this.trainers.push(from);
-          this.wakeOne();
+          this.wakeAll();
           resolve();
         } else if (reply.type === 'setup-failed') {
           from.process.kill();
@@ -123,8 +131,9 @@ export class TrainerPool implements Evaluator {
       job?.reject(new EvaluationFailed(`trainer process exited (${how}) while the search stopped`, true));
     } else {
       this.log(`a trainer process exited (${how}); starting another`);
+      const generationBeforeRestart = this.generation;
       this.restart();
-      if (job && job.attempts < ATTEMPTS_PER_CHILD) void this.dispatch(job);
+      if (job && job.attempts < ATTEMPTS_PER_CHILD) void this.dispatch({ ...job, startedAfter: generationBeforeRestart });
       else
         job?.reject(
           new EvaluationFailed(
@@ -134,8 +143,8 @@ export class TrainerPool implements Evaluator {
           ),
         );
     }
-    // Wake every waiter: each either finds a free trainer, waits for a restarted one, or learns that none is left.
-    this.waiting.splice(0).forEach((wake) => wake());
+    // Each waiter either finds a free trainer, waits for a restarted one, or learns that none is left.
+    this.wakeAll();
   }
 
   private restart(): void {
@@ -146,12 +155,13 @@ export class TrainerPool implements Evaluator {
       )
       .finally(() => {
         this.restarting -= 1;
-        this.waiting.splice(0).forEach((wake) => wake());
+        this.wakeAll();
       });
   }
 
-  private wakeOne(): void {
-    this.waiting.shift()?.();
+  /** Wakes every waiter: a free trainer may suit only some of them (a retry wants a fresh one). */
+  private wakeAll(): void {
+    this.waiting.splice(0).forEach((wake) => wake());
   }
 
   private onJobReply(trainer: Trainer, reply: TrainerReply): void {
@@ -162,7 +172,7 @@ export class TrainerPool implements Evaluator {
       return;
     }
     trainer.job = undefined;
-    this.wakeOne();
+    this.wakeAll();
     if (reply.type === 'trained') {
       if (reply.tensorsAfter !== this.tensorsAtRest) {
         this.log(`trainer holds ${reply.tensorsAfter} tensors after a trial, ${this.tensorsAtRest} at rest: a tensor leak`);
@@ -176,20 +186,21 @@ export class TrainerPool implements Evaluator {
   /** Trains one child on the first free trainer (waiting for one if all are busy). */
   evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => void): Promise<TrialMeasurements> {
     return new Promise((resolve, reject) => {
-      void this.dispatch({ id: 0, request, attempts: 0, resolve, reject, onEpoch });
+      void this.dispatch({ id: 0, request, attempts: 0, startedAfter: 0, resolve, reject, onEpoch });
     });
   }
 
   /** Sends a job to the first free trainer, waiting for one (or a replacement) if there is none. */
   private async dispatch(job: Job): Promise<void> {
-    let trainer = this.trainers.find((t) => !t.job);
+    const suitable = (t: Trainer): boolean => !t.job && t.generation > job.startedAfter;
+    let trainer = this.trainers.find(suitable);
     while (!trainer) {
       if (this.closing || this.stopping) return job.reject(new EvaluationFailed('the search stopped before this child was trained', true));
-      if (this.trainers.length === 0 && this.restarting === 0) {
+      if (this.restarting === 0 && !this.trainers.some((t) => t.generation > job.startedAfter)) {
         return job.reject(new EvaluationFailed('no trainer process is left, and none could be started', false, true));
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
-      trainer = this.trainers.find((t) => !t.job);
+      trainer = this.trainers.find(suitable);
     }
     job.id = this.nextJob++;
     job.attempts += 1;
@@ -202,19 +213,20 @@ export class TrainerPool implements Evaluator {
   cancelAll(): void {
     this.stopping = true;
     for (const trainer of this.trainers) if (trainer.job) trainer.send({ type: 'cancel', job: trainer.job.id });
-    this.waiting.splice(0).forEach((wake) => wake());
+    this.wakeAll();
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    this.waiting.splice(0).forEach((wake) => wake());
+    this.wakeAll();
     await Promise.all(
       this.trainers.map(
         (trainer) =>
           new Promise<void>((resolve) => {
             if (trainer.process.exitCode !== null || trainer.process.signalCode !== null) return resolve();
             trainer.process.once('exit', () => resolve());
-            trainer.process.disconnect();
+            // A killed trainer may have lost its channel before its exit is seen.
+            if (trainer.process.connected) trainer.process.disconnect();
           }),
       ),
     );
