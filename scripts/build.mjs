@@ -1,6 +1,9 @@
 // One esbuild bundle per entry point. Engine dependencies stay external: better-sqlite3 and tfjs are
 // loaded from node_modules by plain Node, never bundled. The extension host bundle takes in its few
 // pure-JavaScript dependencies and leaves only `vscode` outside.
+import { copyFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 const entries = {
@@ -20,6 +23,11 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+// The wasm backend's binaries go beside the trainer bundle: trainers load them from dist/, never fetch them.
+const wasmFolder = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+for (const binary of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'])
+  copyFileSync(join(wasmFolder, binary), join('dist', binary));
 
 const host = await build({
   entryPoints: { extension: 'src/extension/extension.ts', 'estimate-worker': 'src/extension/estimate-worker.ts' },

@@ -1,11 +1,13 @@
 // Picks the tfjs backend for training from the backend kinds (one module each, in backends/). The
-// native builds are optional installs that fail offline; the pure-JavaScript CPU backend is always there.
+// native builds are optional installs that fail offline; wasm ships in the npm package; the pure-JavaScript
+// CPU backend is always there.
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice, BackendName } from '../space/config.ts';
 import type { BackendKind } from './backends/backend-kind.ts';
 import { cpuBackendKind } from './backends/cpu.ts';
 import { tensorflowBackendKind, tensorflowGpuBackendKind } from './backends/native.ts';
+import { wasmBackendKind } from './backends/wasm.ts';
 
 export interface SelectedBackend {
   name: BackendName;
@@ -16,11 +18,12 @@ export interface SelectedBackend {
 export const backendKinds: { readonly [Name in BackendName]: BackendKind } = {
   'tensorflow-gpu': tensorflowGpuBackendKind,
   tensorflow: tensorflowBackendKind,
+  wasm: wasmBackendKind,
   cpu: cpuBackendKind,
 };
 
 /** What "auto" tries, fastest first; the CPU backend always starts. */
-const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'cpu'];
+const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
   // Production mode skips debug checks and the console banner the CPU backend prints in Node.
@@ -30,8 +33,8 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
   for (const name of candidates) {
     const start = await backendKinds[name].start();
     if (start.started) {
-      // Only the fallback says what failed before it, as the CPU backend always did.
-      const reason = name === 'cpu' && tried.length ? `; ${tried.join('; ')}` : '';
+      // The CPU backends say what failed before them: why the run is not on a faster one.
+      const reason = (name === 'cpu' || name === 'wasm') && tried.length ? `; ${tried.join('; ')}` : '';
       return { name, detail: `${start.detail}${reason}` };
     }
     tried.push(start.failure);

@@ -43,7 +43,7 @@ export { TABULAR_DATASETS, type TabularDataset } from './kinds/evaluations/tabul
 export const CELL_OPERATIONS = ['conv3x3', 'conv5x5', 'sep_conv3x3', 'sep_conv5x5', 'max_pool', 'avg_pool', 'identity'] as const;
 export type CellOperation = (typeof CELL_OPERATIONS)[number];
 
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 
 export interface DatasetSplits {

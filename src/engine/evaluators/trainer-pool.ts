@@ -74,7 +74,8 @@ export class TrainerPool implements Evaluator {
     const pool = new TrainerPool(setup, evaluation, log);
     try {
       await pool.addTrainer();
-      const wanted = pool.backend === 'cpu' ? availableParallelism() : 1;
+      const onCpu = pool.backend === 'cpu' || pool.backend === 'wasm';
+      const wanted = onCpu ? availableParallelism() : 1;
       await Promise.all(Array.from({ length: wanted - 1 }, () => pool.addTrainer()));
     } catch (error) {
       await pool.close();
