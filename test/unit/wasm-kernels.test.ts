@@ -146,3 +146,16 @@ test('auto falls to wasm, before cpu, when the native builds do not load, and sa
   assert.equal(started.name, 'wasm');
   assert.match(started.detail, /SIMD, one thread, \.wasm from (dist|node_modules); @tensorflow\/tfjs-node-gpu is not usable/);
 });
+
+test('unsorted segment sum (the gradient of gather) on wasm matches the cpu backend', async () => {
+  const run = () =>
+    tf.tidy(() => {
+      const x = tf.tensor3d(randomValues([7, 3, 2], createRng(41)), [7, 3, 2]);
+      const ids = tf.tensor1d([4, 0, 4, 2, 9, 0, -1], 'int32');
+      return tf.unsortedSegmentSum(x, ids, 5).dataSync() as Float32Array;
+    });
+  await tf.setBackend('cpu');
+  const expected = run();
+  await tf.setBackend('wasm');
+  assertClose(run(), expected, 'segment sums');
+});

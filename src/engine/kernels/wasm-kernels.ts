@@ -76,7 +76,27 @@ function sameAsExplicitPadding(depthwise: boolean): WasmKernel {
   };
 }
 
+/** The gradient of gather (the controller's embedding lookups): sums the rows of x into the segments their ids name. */
+const unsortedSegmentSum: WasmKernel = ({ inputs, backend: anyBackend, attrs }) => {
+  const backend = anyBackend as unknown as WasmBackend;
+  const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+  const { numSegments } = attrs as unknown as { numSegments: number };
+  if (x.dtype !== 'float32') throw new Error(`UnsortedSegmentSum on wasm sums float32 only, got ${x.dtype}`);
+  const rowSize = tf.util.sizeFromShape(x.shape.slice(1));
+  const sums = new Float32Array(numSegments * rowSize);
+  const values = backend.typedArrayFromHeap(x);
+  const ids = backend.typedArrayFromHeap(segmentIds) as unknown as Int32Array;
+  for (let row = 0; row < ids.length; row++) {
+    const segment = ids[row];
+    // Out-of-range ids are dropped, as the stock cpu kernel does.
+    if (segment < 0 || segment >= numSegments) continue;
+    for (let k = 0; k < rowSize; k++) sums[segment * rowSize + k] += values[row * rowSize + k];
+  }
+  return backend.makeOutput([numSegments, ...x.shape.slice(1)], 'float32', undefined, sums);
+};
+
 const WASM_KERNELS: ReadonlyArray<[string, WasmKernel]> = [
+  [tf.UnsortedSegmentSum, unsortedSegmentSum],
   [tf.Conv2D, sameAsExplicitPadding(false)],
   [tf.FusedConv2D, sameAsExplicitPadding(false)],
   [tf.DepthwiseConv2dNative, sameAsExplicitPadding(true)],
