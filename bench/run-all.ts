@@ -6,9 +6,11 @@ import { runOneShotBench } from './one-shot.ts';
 import { runValidationBench } from './validation.ts';
 import { runNasBench201Bench } from './nasbench201.ts';
 import { runControllerInsightBench } from './controller-insight.ts';
+import { runTrainingBench } from './training.ts';
 
 (async () => {
   await runConvKernelBench();
+  runTrainingBench();
   await runEngineOverheadBench();
   runValidationBench();
   await runNasBench201Bench([]);
