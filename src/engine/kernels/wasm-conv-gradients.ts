@@ -16,7 +16,7 @@ export interface WasmBackend {
 
 export type WasmKernel = (args: Parameters<tf.KernelFunc>[0], stock: tf.KernelFunc | undefined) => tf.TensorInfo;
 
-type ExplicitPad = [[0, 0], [number, number], [number, number], [0, 0]];
+export type ExplicitPad = [[0, 0], [number, number], [number, number], [0, 0]];
 
 export function runWasmKernel(name: string, inputs: tf.NamedTensorInfoMap, attrs: object, backend: WasmBackend): tf.TensorInfo {
   const kernel = tf.getKernel(name, 'wasm');
@@ -100,7 +100,7 @@ export const conv2dFilterGradientKernel: WasmKernel = ({ inputs, backend: anyBac
 };
 
 /** One output phase of the input gradient: the rows (or columns) it covers and the stride-1 conv that computes them. */
-interface Phase {
+export interface Phase {
   /** Filter taps offset, first output row, how many rows, filter taps in this phase, the conv's padding before and after. */
   tap: number;
   first: number;
@@ -123,40 +123,61 @@ function phasesOf(size: number, outSize: number, filterSize: number, stride: num
   return phases;
 }
 
-export const conv2dInputGradientKernel: WasmKernel = ({ inputs, backend: anyBackend, attrs }, stock) => {
-  const backend = anyBackend as unknown as WasmBackend;
-  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const convAttrs = attrs as unknown as ConvGradientAttrs;
-  const info = gradientConvInfo(convAttrs.inputShape!, filter.shape, convAttrs, false);
+/** How one phase of an input gradient is computed: its filter taps, and the stride-1 forward conv of dy with them. */
+export interface PhaseConv {
+  phaseFilter(row: Phase, column: Phase): tf.TensorInfo;
+  forward(dy: tf.TensorInfo, phaseFilter: tf.TensorInfo, pad: ExplicitPad): tf.TensorInfo;
+}
+
+/**
+ * The input gradient as stride-1 forward convs of dy, one per output phase (one in all at stride 1), or null
+ * where dy is larger than the windows need ('ceil' rounding), which would need negative padding.
+ */
+export function inputGradientByPhases(
+  backend: WasmBackend,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  conv: PhaseConv,
+): tf.TensorInfo | null {
   const { batchSize, inHeight, inWidth, inChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
   const rows = phasesOf(inHeight, info.outHeight, filterHeight, strideHeight, info.padInfo.top);
   const columns = phasesOf(inWidth, info.outWidth, filterWidth, strideWidth, info.padInfo.left);
-  // dy larger than the windows need ('ceil' rounding) would need negative padding: the stock kernel does it.
-  if ([...rows, ...columns].some((p) => p.count > 0 && p.taps > 0 && (p.before < 0 || p.after < 0))) {
-    if (stock === undefined) throw new Error('Conv2DBackpropInput: no stock wasm kernel for this geometry');
-    return stock({ inputs, backend: anyBackend, attrs }) as tf.TensorInfo;
-  }
+  if ([...rows, ...columns].some((p) => p.count > 0 && p.taps > 0 && (p.before < 0 || p.after < 0))) return null;
   const single = rows.length === 1 && columns.length === 1;
   const dx = single ? undefined : backend.makeOutput([batchSize, inHeight, inWidth, inChannels], 'float32');
   if (dx !== undefined) backend.typedArrayFromHeap(dx).fill(0);
   for (const row of rows)
     for (const column of columns) {
       if (row.count === 0 || column.count === 0 || row.taps === 0 || column.taps === 0) continue;
-      const phaseFilter = flippedPhaseFilter(backend, filter, info, row, column);
+      const phaseFilter = conv.phaseFilter(row, column);
       const pad: ExplicitPad = [
         [0, 0],
         [row.before, row.after],
         [column.before, column.after],
         [0, 0],
       ];
-      const phase = forwardConv(dy, phaseFilter, pad, [1, 1], backend);
+      const phase = conv.forward(dy, phaseFilter, pad);
       backend.disposeData(phaseFilter.dataId);
       if (dx === undefined) return phase;
       scatterPhase(backend.typedArrayFromHeap(phase), backend.typedArrayFromHeap(dx), info, row, column);
       backend.disposeData(phase.dataId);
     }
-  if (dx === undefined) throw new Error('Conv2DBackpropInput: a stride-1 convolution without output rows');
+  if (dx === undefined) throw new Error('input gradient: a stride-1 convolution without output rows');
   return dx;
+}
+
+export const conv2dInputGradientKernel: WasmKernel = ({ inputs, backend: anyBackend, attrs }, stock) => {
+  const backend = anyBackend as unknown as WasmBackend;
+  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const convAttrs = attrs as unknown as ConvGradientAttrs;
+  const info = gradientConvInfo(convAttrs.inputShape!, filter.shape, convAttrs, false);
+  const dx = inputGradientByPhases(backend, dy, info, {
+    phaseFilter: (row, column) => flippedPhaseFilter(backend, filter, info, row, column),
+    forward: (phaseDy, phaseFilter, pad) => forwardConv(phaseDy, phaseFilter, pad, [1, 1], backend),
+  });
+  if (dx !== null) return dx;
+  if (stock === undefined) throw new Error('Conv2DBackpropInput: no stock wasm kernel for this geometry');
+  return stock({ inputs, backend: anyBackend, attrs }) as tf.TensorInfo;
 };
 
 /** The taps of this phase, flipped and transposed: [taps][taps][C_out][C_in]. */

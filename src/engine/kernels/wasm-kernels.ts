@@ -5,6 +5,9 @@ import {
   conv2dFilterGradientKernel,
   conv2dInputGradientKernel,
   gradientConvInfo,
+  inputGradientByPhases,
+  runWasmKernel,
+  type Phase,
   type WasmBackend,
   type WasmKernel,
 } from './wasm-conv-gradients.ts';
@@ -95,6 +98,109 @@ const unsortedSegmentSum: WasmKernel = ({ inputs, backend: anyBackend, attrs }) 
   return backend.makeOutput([numSegments, ...x.shape.slice(1)], 'float32', undefined, sums);
 };
 
+/** This phase's taps of a depthwise filter [h][w][C][1], flipped: [taps][taps][C][1]. */
+function flippedDepthwisePhaseFilter(
+  backend: WasmBackend,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  row: Phase,
+  column: Phase,
+) {
+  const { filterWidth, inChannels: channels, strideHeight, strideWidth } = info;
+  const w = backend.typedArrayFromHeap(filter);
+  const flipped = new Float32Array(row.taps * column.taps * channels);
+  for (let k = 0; k < row.taps; k++)
+    for (let l = 0; l < column.taps; l++) {
+      const a = row.tap + strideHeight * (row.taps - 1 - k);
+      const b = column.tap + strideWidth * (column.taps - 1 - l);
+      const from = (a * filterWidth + b) * channels;
+      flipped.set(w.subarray(from, from + channels), (k * column.taps + l) * channels);
+    }
+  return backend.makeOutput([row.taps, column.taps, channels, 1], 'float32', undefined, flipped);
+}
+
+const depthwiseInputGradientByLoops = depthwiseByLoops(
+  ['dy', 'filter'],
+  (_dy, filter, attrs) => [attrs.inputShape!, filter.shape],
+  'inShape',
+  depthwiseInputGradient,
+);
+
+/** With multiplier 1 (separable convs), stride-1 XNNPACK depthwise convs of dy with the flipped filter, one per output phase. */
+const depthwiseInputGradientKernel: WasmKernel = (args, stock) => {
+  const backend = args.backend as unknown as WasmBackend;
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const depthwiseAttrs = args.attrs as unknown as DepthwiseGradientAttrs;
+  const info = gradientConvInfo(depthwiseAttrs.inputShape!, filter.shape, depthwiseAttrs, true);
+  const dx =
+    filter.shape[3] !== 1
+      ? null
+      : inputGradientByPhases(backend, dy, info, {
+          phaseFilter: (row, column) => flippedDepthwisePhaseFilter(backend, filter, info, row, column),
+          forward: (phaseDy, phaseFilter, pad) =>
+            runWasmKernel(tf.DepthwiseConv2dNative, { x: phaseDy, filter: phaseFilter }, { strides: 1, pad, dilations: 1 }, backend),
+        });
+  return dx ?? depthwiseInputGradientByLoops(args, stock);
+};
+
+const depthwiseFilterGradientByLoops = depthwiseByLoops(
+  ['x', 'dy'],
+  (x, _dy, attrs) => [x.shape, attrs.filterShape!],
+  'filterShape',
+  depthwiseFilterGradient,
+);
+
+/**
+ * With multiplier 1, one XNNPACK depthwise conv: x seen as one image of N*C channels [1, H, W, N*C], dy as
+ * its filter [H', W', N*C, 1] dilated by the stride; the N images' sums then add up per channel.
+ */
+const depthwiseFilterGradientKernel: WasmKernel = (args, stock) => {
+  const backend = args.backend as unknown as WasmBackend;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const depthwiseAttrs = args.attrs as unknown as DepthwiseGradientAttrs;
+  const info = gradientConvInfo(x.shape, depthwiseAttrs.filterShape!, depthwiseAttrs, true);
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, filterHeight, filterWidth, padInfo } = info;
+  if (info.outChannels !== channels) return depthwiseFilterGradientByLoops(args, stock);
+  const bottom = Math.max(0, filterHeight + (outHeight - 1) * info.strideHeight - inHeight - padInfo.top);
+  const right = Math.max(0, filterWidth + (outWidth - 1) * info.strideWidth - inWidth - padInfo.left);
+  const imagesAsChannels = runWasmKernel(tf.Transpose, { x }, { perm: [1, 2, 0, 3] }, backend);
+  const dyAsFilter = runWasmKernel(tf.Transpose, { x: dy }, { perm: [1, 2, 0, 3] }, backend);
+  const sums = runWasmKernel(
+    tf.DepthwiseConv2dNative,
+    {
+      x: { ...imagesAsChannels, shape: [1, inHeight, inWidth, batchSize * channels] },
+      filter: { ...dyAsFilter, shape: [outHeight, outWidth, batchSize * channels, 1] },
+    },
+    {
+      strides: 1,
+      pad: [
+        [0, 0],
+        [padInfo.top, bottom],
+        [padInfo.left, right],
+        [0, 0],
+      ],
+      dilations: [info.strideHeight, info.strideWidth],
+    },
+    backend,
+  );
+  backend.disposeData(imagesAsChannels.dataId);
+  backend.disposeData(dyAsFilter.dataId);
+  const result = backend.makeOutput([filterHeight, filterWidth, channels, 1], 'float32');
+  const from = backend.typedArrayFromHeap(sums);
+  const to = backend.typedArrayFromHeap(result);
+  const gotWidth = sums.shape[2];
+  const row = batchSize * channels;
+  to.fill(0);
+  for (let a = 0; a < filterHeight; a++)
+    for (let b = 0; b < filterWidth; b++) {
+      const source = (a * gotWidth + b) * row;
+      const target = (a * filterWidth + b) * channels;
+      for (let n = 0; n < batchSize; n++) for (let c = 0; c < channels; c++) to[target + c] += from[source + n * channels + c];
+    }
+  backend.disposeData(sums.dataId);
+  return result;
+};
+
 const WASM_KERNELS: ReadonlyArray<[string, WasmKernel]> = [
   [tf.UnsortedSegmentSum, unsortedSegmentSum],
   [tf.Conv2D, sameAsExplicitPadding(false)],
@@ -103,14 +209,8 @@ const WASM_KERNELS: ReadonlyArray<[string, WasmKernel]> = [
   [tf.FusedDepthwiseConv2D, sameAsExplicitPadding(true)],
   [tf.Conv2DBackpropFilter, conv2dFilterGradientKernel],
   [tf.Conv2DBackpropInput, conv2dInputGradientKernel],
-  [
-    tf.DepthwiseConv2dNativeBackpropFilter,
-    depthwiseByLoops(['x', 'dy'], (x, _dy, attrs) => [x.shape, attrs.filterShape!], 'filterShape', depthwiseFilterGradient),
-  ],
-  [
-    tf.DepthwiseConv2dNativeBackpropInput,
-    depthwiseByLoops(['dy', 'filter'], (_dy, filter, attrs) => [attrs.inputShape!, filter.shape], 'inShape', depthwiseInputGradient),
-  ],
+  [tf.DepthwiseConv2dNativeBackpropFilter, depthwiseFilterGradientKernel],
+  [tf.DepthwiseConv2dNativeBackpropInput, depthwiseInputGradientKernel],
 ];
 
 /** The kernels these replaced (undefined where wasm had none), kept so they can be put back. */
