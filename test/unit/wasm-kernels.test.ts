@@ -159,3 +159,36 @@ test('unsorted segment sum (the gradient of gather) on wasm matches the cpu back
   await tf.setBackend('wasm');
   assertClose(run(), expected, 'segment sums');
 });
+
+test('pool gradients on wasm (1x1 identity pools included) match the cpu backend', async () => {
+  const cases: Array<{
+    shape: [number, number, number, number];
+    size: [number, number];
+    strides: [number, number];
+    pad: 'same' | 'valid';
+  }> = [
+    { shape: [1, 7, 6, 3], size: [3, 3], strides: [2, 2], pad: 'same' },
+    { shape: [3, 8, 8, 1], size: [3, 3], strides: [1, 1], pad: 'same' },
+    { shape: [2, 8, 9, 3], size: [1, 3], strides: [2, 2], pad: 'same' },
+    { shape: [2, 6, 5, 2], size: [1, 1], strides: [1, 1], pad: 'valid' },
+    { shape: [1, 9, 7, 1], size: [3, 1], strides: [2, 1], pad: 'valid' },
+  ];
+  const run = () =>
+    cases.flatMap((c) =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(randomValues(c.shape, createRng(c.shape[1] * 13 + c.size[1])), c.shape);
+        const probed = (pool: (t: tf.Tensor4D) => tf.Tensor4D) => (t: tf.Tensor) => {
+          const y = pool(t as tf.Tensor4D);
+          return tf.sum(tf.mul(y, tf.reshape(tf.sin(tf.range(0, y.size)), y.shape)));
+        };
+        return [
+          tf.grad(probed((t) => tf.maxPool(t, c.size, c.strides, c.pad)))(x),
+          tf.grad(probed((t) => tf.avgPool(t, c.size, c.strides, c.pad)))(x),
+        ].map((g) => g.dataSync() as Float32Array);
+      }),
+    );
+  await tf.setBackend('cpu');
+  const expected = run();
+  await tf.setBackend('wasm');
+  run().forEach((actual, i) => assertClose(actual, expected[i], `pool case ${i >> 1} ${i % 2 ? 'avg' : 'max'}`));
+});
