@@ -18,6 +18,8 @@ import type { RandomStrategyConfig } from './kinds/strategies/random.ts';
 import type { ReinforceStrategyConfig } from './kinds/strategies/reinforce.ts';
 import type { TabularEvaluationConfig } from './kinds/evaluations/tabular.ts';
 import type { TrainEvaluationConfig } from './kinds/evaluations/train.ts';
+import type { ConfigOf } from './kinds/kind-module.ts';
+import type { STRATEGY_KINDS } from './kinds/strategies/registry.ts';
 
 // Each kind's config type lives in its kind module (kinds/<family>/<kind>.ts); these re-exports keep the paths engine code imports.
 export type { Cifar10DatasetConfig, CsvDatasetConfig, DigitsDatasetConfig, MnistDatasetConfig };
@@ -101,15 +103,8 @@ export interface MemoryBufferConfig {
   batch_size: number;
 }
 
-export type StrategyConfig =
-  | RandomStrategyConfig
-  | ReinforceStrategyConfig
-  | EnasStrategyConfig
-  | RandomWsStrategyConfig
-  | DartsStrategyConfig
-  | EvolutionStrategyConfig
-  | LocalStrategyConfig
-  | BayesianStrategyConfig;
+/** One member per module of the strategy registry (kinds/strategies/registry.ts). */
+export type StrategyConfig = ConfigOf<(typeof STRATEGY_KINDS)[keyof typeof STRATEGY_KINDS]>;
 
 export type EvaluationConfig = TrainEvaluationConfig | TabularEvaluationConfig;
 

@@ -3,9 +3,13 @@
 
 import type { Architecture, Decision } from '../decisions.ts';
 import type { FileContext, RuleContext } from './rule-context.ts';
+// Engine types only: a kind module reaches engine code through `import()` inside its factories, so the
+// extension host (whose build leaves every dynamic import out) never loads it.
+import type { SearchRunner } from '../../engine/runners/runner.ts';
+import type { Strategy } from '../../engine/strategies/strategy.ts';
 
-interface KindModule<Config> {
-  kind: string;
+export interface KindModule<Config extends { kind: string }> {
+  kind: Config['kind'];
   /**
    * From the schema, read when asked for (a getter), so bundles that only draw graphs leave the schema out; undefined only if the schema
    * has none.
@@ -15,12 +19,19 @@ interface KindModule<Config> {
   check?(config: Config, context: RuleContext): void;
 }
 
-export interface StrategyKind<Config> extends KindModule<Config> {
+/** The config type a kind module checks (the union of a registry's modules gives the family's union). */
+export type ConfigOf<Module> = Module extends KindModule<infer Config> ? Config : never;
+
+export interface StrategyKind<Config extends { kind: string }> extends KindModule<Config> {
   /** The trials a search of this kind makes, when its settings fix them (one-shot kinds). */
   derivedTrials?(config: Config): number;
+  /** An ask/tell kind: a fresh strategy, all its randomness from `seed`; the engine's ask/tell loop runs it. */
+  createAskTell?(config: Config, decisions: readonly Decision[], seed: number): Promise<Strategy>;
+  /** A kind with a search of its own (one-shot kinds): its runner. A kind has this or createAskTell. */
+  runner?(): Promise<SearchRunner>;
 }
 
-export interface EvaluationKind<Config> extends KindModule<Config> {
+export interface EvaluationKind<Config extends { kind: string }> extends KindModule<Config> {
   /** Settles defaults that depend on other settings, once the file is known to be valid. */
   complete?(config: Config, written: RuleContext['written']): void;
 }
@@ -32,14 +43,14 @@ export interface ImageShape {
   classesKnown: boolean;
 }
 
-export interface DatasetKind<Config> extends KindModule<Config> {
+export interface DatasetKind<Config extends { kind: string }> extends KindModule<Config> {
   /** The images the data set's loader produces. */
   imageShape(config: Config): ImageShape;
   /** Checks against the file system: the data set's path and what it holds. */
   checkFiles?(config: Config, context: RuleContext, files: FileContext): void;
 }
 
-export interface SpaceKind<Config, Graph> extends KindModule<Config> {
+export interface SpaceKind<Config extends { kind: string }, Graph> extends KindModule<Config> {
   compile(space: Config): Decision[];
   /** `take` hands out the architecture's choices in decision order. */
   decode(space: Config, take: () => number): Graph;

@@ -33,6 +33,7 @@ export const dartsStrategy: StrategyKind<DartsStrategyConfig> = {
   get description() {
     return kindDescription('strategy', 'darts');
   },
+  runner: async () => (await import('../../../engine/oneshot/darts.ts')).dartsRunner,
   check(strategy, context) {
     oneShotEvaluationRule('darts', context);
     const { space, budget } = context.config;

@@ -18,6 +18,7 @@ export const enasStrategy: StrategyKind<EnasStrategyConfig> = {
   get description() {
     return kindDescription('strategy', 'enas');
   },
+  runner: async () => (await import('../../../engine/oneshot/weight-sharing.ts')).weightSharingRunner,
   check(strategy, context) {
     weightSharingRules('enas', strategy, context);
     // ENAS's controller must get to learn from the children scored during training.

@@ -15,6 +15,8 @@ export const reinforceStrategy: StrategyKind<ReinforceStrategyConfig> = {
   get description() {
     return kindDescription('strategy', 'reinforce');
   },
+  createAskTell: async (strategy, decisions, seed) =>
+    (await import('../../../engine/strategies/reinforce.ts')).reinforceKind.create(strategy, decisions, seed),
   check(strategy, context) {
     const { budget } = context.config;
     // The controller learns once per batch_size evaluated trials: a smaller budget never trains it.
