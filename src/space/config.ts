@@ -18,6 +18,7 @@ import type { RandomStrategyConfig } from './kinds/strategies/random.ts';
 import type { ReinforceStrategyConfig } from './kinds/strategies/reinforce.ts';
 import type { TabularEvaluationConfig } from './kinds/evaluations/tabular.ts';
 import type { TrainEvaluationConfig } from './kinds/evaluations/train.ts';
+import type { DATASET_KINDS } from './kinds/datasets/registry.ts';
 import type { ConfigOf } from './kinds/kind-module.ts';
 import type { STRATEGY_KINDS } from './kinds/strategies/registry.ts';
 
@@ -59,7 +60,8 @@ export interface DatasetSplits {
   max_train_examples?: number;
 }
 
-export type DatasetConfig = DigitsDatasetConfig | Cifar10DatasetConfig | MnistDatasetConfig | CsvDatasetConfig;
+/** One member per module of the data-set registry (kinds/datasets/registry.ts). */
+export type DatasetConfig = ConfigOf<(typeof DATASET_KINDS)[keyof typeof DATASET_KINDS]>;
 
 export type SpaceConfig = MacroSpaceConfig | CellSpaceConfig | NasBench201SpaceConfig;
 

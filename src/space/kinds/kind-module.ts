@@ -5,6 +5,7 @@ import type { Architecture, Decision } from '../decisions.ts';
 import type { FileContext, RuleContext } from './rule-context.ts';
 // Engine types only: a kind module reaches engine code through `import()` inside its factories, so the
 // extension host (whose build leaves every dynamic import out) never loads it.
+import type { ImageDataset } from '../../engine/data/dataset.ts';
 import type { SearchRunner } from '../../engine/runners/runner.ts';
 import type { Strategy } from '../../engine/strategies/strategy.ts';
 
@@ -48,6 +49,8 @@ export interface DatasetKind<Config extends { kind: string }> extends KindModule
   imageShape(config: Config): ImageShape;
   /** Checks against the file system: the data set's path and what it holds. */
   checkFiles?(config: Config, context: RuleContext, files: FileContext): void;
+  /** Reads the examples; `resolvePath` turns a path of the file into one the engine can open (relative to the search file's folder). */
+  load(config: Config, resolvePath: (path: string) => string): Promise<ImageDataset>;
 }
 
 export interface SpaceKind<Config extends { kind: string }, Graph> extends KindModule<Config> {
