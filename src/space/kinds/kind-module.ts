@@ -6,6 +6,7 @@ import type { FileContext, RuleContext } from './rule-context.ts';
 // Engine types only: a kind module reaches engine code through `import()` inside its factories, so the
 // extension host (whose build leaves every dynamic import out) never loads it.
 import type { ImageDataset } from '../../engine/data/dataset.ts';
+import type { NetworkBuilder } from '../../engine/model/layers.ts';
 import type { SearchRunner } from '../../engine/runners/runner.ts';
 import type { Strategy } from '../../engine/strategies/strategy.ts';
 
@@ -22,6 +23,9 @@ export interface KindModule<Config extends { kind: string }> {
 
 /** The config type a kind module checks (the union of a registry's modules gives the family's union). */
 export type ConfigOf<Module> = Module extends KindModule<infer Config> ? Config : never;
+
+/** The graph type a space kind module decodes to. */
+export type GraphOf<Module> = Module extends { decode(space: never, take: () => number): infer Graph } ? Graph : never;
 
 export interface StrategyKind<Config extends { kind: string }> extends KindModule<Config> {
   /** The trials a search of this kind makes, when its settings fix them (one-shot kinds). */
@@ -63,6 +67,8 @@ export interface SpaceKind<Config extends { kind: string }, Graph> extends KindM
   draw(graph: Graph): string;
   /** Trainable parameters of the network built for `graph`; absent for spaces whose architectures are looked up, not built. */
   countParameters?(graph: Graph, space: Config, image: Pick<ImageShape, 'shape' | 'classes'>): number;
+  /** The network children of this space train as; absent for spaces whose architectures are looked up, not built. */
+  network?(): Promise<NetworkBuilder<Config, Graph>>;
 }
 
 /** The index of `value` in `values`; throws naming `what` when the space does not hold it. */
