@@ -1,13 +1,17 @@
 // The shape of a kind module: one per kind of each family, holding the kind's semantic checks, its
 // description and, for spaces, how its architectures are compiled, decoded, encoded, keyed and drawn.
 
+import type { DashboardData } from '../../protocol/webview.ts';
+import type { SpaceConfig } from '../config.ts';
 import type { Architecture, Decision } from '../decisions.ts';
 import type { FileContext, RuleContext } from './rule-context.ts';
 // Engine types only: a kind module reaches engine code through `import()` inside its factories, so the
 // extension host (whose build leaves every dynamic import out) never loads it.
 import type { ImageDataset } from '../../engine/data/dataset.ts';
+import type { EvaluatorKind } from '../../engine/evaluators/evaluator.ts';
 import type { NetworkBuilder } from '../../engine/model/layers.ts';
 import type { SearchRunner } from '../../engine/runners/runner.ts';
+import type { Store } from '../../engine/store/store.ts';
 import type { Strategy } from '../../engine/strategies/strategy.ts';
 
 export interface KindModule<Config extends { kind: string }> {
@@ -34,11 +38,17 @@ export interface StrategyKind<Config extends { kind: string }> extends KindModul
   createAskTell?(config: Config, decisions: readonly Decision[], seed: number): Promise<Strategy>;
   /** A kind with a search of its own (one-shot kinds): its runner. A kind has this or createAskTell. */
   runner?(): Promise<SearchRunner>;
+  /** A kind with an LSTM controller (controller insight reads it): where the controller's state is in this kind's checkpoint state. */
+  controllerState?(checkpointState: unknown): unknown;
+  /** What the run dashboard shows beyond every run's charts, read from the run's store. */
+  dashboard?(config: Config, space: SpaceConfig, store: Store, runId: number): Promise<Partial<DashboardData>>;
 }
 
 export interface EvaluationKind<Config extends { kind: string }> extends KindModule<Config> {
   /** Settles defaults that depend on other settings, once the file is known to be valid. */
   complete?(config: Config, written: RuleContext['written']): void;
+  /** How the engine measures architectures for this kind. */
+  evaluator(): Promise<EvaluatorKind<Config>>;
 }
 
 export interface ImageShape {

@@ -27,3 +27,8 @@ export const STRATEGY_KINDS = {
 export function strategyKind<Config extends StrategyConfig>(strategy: Config): StrategyKind<Config> {
   return STRATEGY_KINDS[strategy.kind] as unknown as StrategyKind<Config>;
 }
+
+/** The strategy kinds with an LSTM controller, which controller insight analyses. */
+export function controllerKinds(): string[] {
+  return Object.values(STRATEGY_KINDS).flatMap((module) => ('controllerState' in module ? [module.kind] : []));
+}

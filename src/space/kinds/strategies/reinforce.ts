@@ -15,6 +15,7 @@ export const reinforceStrategy: StrategyKind<ReinforceStrategyConfig> = {
   get description() {
     return kindDescription('strategy', 'reinforce');
   },
+  controllerState: (state) => state,
   createAskTell: async (strategy, decisions, seed) =>
     (await import('../../../engine/strategies/reinforce.ts')).reinforceKind.create(strategy, decisions, seed),
   check(strategy, context) {
