@@ -1,12 +1,13 @@
-// The shape of a kind module: one per kind of each family, holding the kind's semantic checks, its
-// description and, for spaces, how its architectures are compiled, decoded, encoded, keyed and drawn.
+// The shape of a kind module: one per kind of each family, holding the kind's config type, its semantic
+// checks, its description, for spaces how its architectures are compiled, decoded, encoded, keyed and
+// drawn, and the engine's factory for the kind (a strategy, a runner, a reader, a network, an evaluator).
 
 import type { DashboardData } from '../../protocol/webview.ts';
 import type { SpaceConfig } from '../config.ts';
 import type { Architecture, Decision } from '../decisions.ts';
 import type { FileContext, RuleContext } from './rule-context.ts';
 // Engine types only: a kind module reaches engine code through `import()` inside its factories, so the
-// extension host (whose build leaves every dynamic import out) never loads it.
+// extension host and the webviews (whose builds leave every dynamic import out) never load it.
 import type { ImageDataset } from '../../engine/data/dataset.ts';
 import type { EvaluatorKind } from '../../engine/evaluators/evaluator.ts';
 import type { NetworkBuilder } from '../../engine/model/layers.ts';
