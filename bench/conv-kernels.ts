@@ -190,7 +190,7 @@ async function skipChildTrainBench(): Promise<void> {
 
   const measure = async (fast: boolean): Promise<number> => {
     useKernels(fast);
-    const model = buildModel(SKIP_CHILD, SKIP_SPACE, { inputShape: [8, 8, 1], classes: 10, seed: 1 });
+    const model = await buildModel(SKIP_CHILD, SKIP_SPACE, { inputShape: [8, 8, 1], classes: 10, seed: 1 });
     model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
     await model.trainOnBatch(smallXs, smallYs);
     const ms = await medianMsAsync(

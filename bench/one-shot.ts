@@ -66,7 +66,7 @@ export async function runOneShotBench(): Promise<void> {
     const { config } = randomWs;
     const state = randomWs.store.latestCheckpoint(randomWs.runId)!.state as WeightSharingState;
     const { dataset, evaluation } = trainingSetup(config);
-    const data = prepareTrainingData(splitDataset(loadDataset(dataset, dirname(EXAMPLE)), dataset));
+    const data = prepareTrainingData(splitDataset(await loadDataset(dataset, dirname(EXAMPLE)), dataset));
     const supernet = new Supernet(config.space, { inputShape: data.shape, classes: data.classes, seed: config.runtime.seed });
     supernet.setState(state.supernet);
     const decisions = compileSpace(config.space);

@@ -29,6 +29,16 @@ const wasmFolder = join(dirname(createRequire(import.meta.url).resolve('@tensorf
 for (const binary of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'])
   copyFileSync(join(wasmFolder, binary), join('dist', binary));
 
+// Kind modules (src/space/kinds) reach engine code, tfjs included, only through `import()` in their
+// factories, which the extension host and the webviews never call: those bundles leave every dynamic
+// import out, so engine code stays out of them.
+const dynamicImportsOutside = {
+  name: 'dynamic-imports-outside',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
+  },
+};
+
 const host = await build({
   entryPoints: { extension: 'src/extension/extension.ts', 'estimate-worker': 'src/extension/estimate-worker.ts' },
   outdir: 'dist',
@@ -37,6 +47,7 @@ const host = await build({
   format: 'cjs',
   target: 'node20',
   external: ['vscode'],
+  plugins: [dynamicImportsOutside],
   sourcemap: true,
   metafile: true,
   logLevel: 'warning',
@@ -55,6 +66,7 @@ await build({
   platform: 'browser',
   format: 'iife',
   target: 'es2022',
+  plugins: [dynamicImportsOutside],
   minify: true,
   sourcemap: true,
   logLevel: 'warning',

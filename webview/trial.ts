@@ -75,9 +75,12 @@ function render(data: TrialData): void {
     architecture.append(drawMacro(trial.graph));
   } else if (trial.graph.kind === 'nasbench201') {
     architecture.append(h('h3', { class: 'cell-title' }, 'NAS-Bench-201 cell'), drawNasBench201(trial.graph));
-  } else {
+  } else if (trial.graph.kind === 'cell') {
     architecture.append(h('h3', { class: 'cell-title' }, 'Normal cell'), drawCell(trial.graph.normal, 'normal'));
     architecture.append(h('h3', { class: 'cell-title' }, 'Reduction cell'), drawCell(trial.graph.reduction, 'reduction'));
+  } else {
+    // A space kind this panel has no drawing for: its decisions (under Details) describe it.
+    architecture.append(h('p', {}, `A ${(trial.graph as { kind: string }).kind} architecture: its decisions are listed under Details.`));
   }
 
   const m = trial.metrics;

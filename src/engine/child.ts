@@ -3,10 +3,10 @@
 // src/protocol. One process runs at most one search; any process answers store queries.
 
 import type { EngineCommand, EngineMessage, StoreAnswers, StoreQuery, StoreQueryKind } from '../protocol/engine.ts';
-import { toAlphaPoint, toStepPoint, toTrialPoint, type DashboardData } from '../protocol/webview.ts';
+import { toStepPoint, toTrialPoint, type DashboardData } from '../protocol/webview.ts';
 import { compileSpace } from '../space/graph.ts';
+import { strategyKind } from '../space/kinds/strategies/registry.ts';
 import { controllerInsight } from './analysis/controller-insight.ts';
-import { mixedOperations } from './oneshot/darts-supernet.ts';
 import { InvalidSearchFile, createRunFromFile, runSearch } from './search.ts';
 import { Store } from './store/store.ts';
 
@@ -53,7 +53,7 @@ const answerers: { [K in StoreQueryKind]: Answerer<K> } = {
     store.markRunInterrupted(query.runId, query.reason);
     return { kind: 'mark-interrupted', result: null };
   },
-  dashboard: (store, query) => ({ kind: 'dashboard', result: dashboardData(store, query.runId) }),
+  dashboard: async (store, query) => ({ kind: 'dashboard', result: await dashboardData(store, query.runId) }),
   'trial-view': (store, query) => {
     const run = store.getRun(query.runId);
     const trial = store.getTrial(query.runId, query.index);
@@ -73,19 +73,17 @@ const answerers: { [K in StoreQueryKind]: Answerer<K> } = {
   'controller-insight': async (store, query) => ({ kind: 'controller-insight', result: await controllerInsight(store, query.runId) }),
 };
 
-function dashboardData(store: Store, runId: number): DashboardData | null {
+async function dashboardData(store: Store, runId: number): Promise<DashboardData | null> {
   const run = store.getRun(runId);
   if (!run) return null;
-  const { space } = store.runConfig(runId).config;
+  const { space, strategy } = store.runConfig(runId).config;
   const decisions = compileSpace(space).map((d) => d.name);
   const trials = store.listTrials(runId).map((trial) => toTrialPoint(trial, run.createdAt));
   const notes = store.runNotes(runId).map((note) => note.message);
   // The charts' per-decision values are computed here: the vectors themselves never reach the webview.
   const data: DashboardData = { run, decisions, trials, steps: store.controllerSteps(runId).map(toStepPoint), notes };
-  if (run.strategy === 'darts' && space.kind === 'cell') {
-    data.darts = { operations: mixedOperations(space), alphas: store.alphaSnapshots(runId).map(toAlphaPoint) };
-  }
-  return data;
+  // A strategy kind adds its own part (DARTS: its alphas).
+  return { ...data, ...(await strategyKind(strategy).dashboard?.(strategy, space, store, runId)) };
 }
 
 async function answer<K extends StoreQueryKind>(store: Store, query: QueryOf<K>): Promise<StoreAnswers[K]> {

@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import type { RunStatus, SearchOverrides } from '../protocol/engine.ts';
 import type { SearchConfig } from '../space/config.ts';
 import { formatProblem, loadSearchFile } from '../space/parse.ts';
-import { searchRunners } from './runners/registry.ts';
+import { strategyKind } from '../space/kinds/strategies/registry.ts';
+import { searchRunner } from './runners/registry.ts';
 import { runFrame } from './runners/run-frame.ts';
 import type { SearchHooks } from './runners/runner.ts';
 import type { Store } from './store/store.ts';
@@ -27,7 +28,7 @@ export function createRunFromFile(store: Store, file: string, overrides: SearchO
   if (!loaded.config) throw new InvalidSearchFile(loaded.problems.map(formatProblem));
   const { strategy } = loaded.config;
   // A one-shot search's trial count follows from its strategy (epochs, children, retrained cells).
-  if (overrides.trials !== undefined && searchRunners[strategy.kind].oneShot) {
+  if (overrides.trials !== undefined && strategyKind(strategy).derivedTrials !== undefined) {
     throw new InvalidSearchFile([
       `${spaceFile}: --trials does not apply to a ${strategy.kind} search, whose trials ` +
         `follow from its strategy (${loaded.config.budget.trials} here); change ` +
@@ -48,5 +49,5 @@ export function createRunFromFile(store: Store, file: string, overrides: SearchO
  */
 export async function runSearch(store: Store, runId: number, hooks: SearchHooks): Promise<RunStatus> {
   const { config } = store.runConfig(runId);
-  return runFrame(store, runId, hooks, searchRunners[config.strategy.kind]);
+  return runFrame(store, runId, hooks, await searchRunner(config.strategy));
 }

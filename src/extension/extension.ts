@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunRecord, SearchOverrides, TrialOrder } from '../protocol/engine.ts';
 import { BACKENDS, type BackendChoice } from '../space/config.ts';
+import { controllerKinds } from '../space/kinds/strategies/registry.ts';
 import { EngineProcess, NodeNotFound, QueryClient } from './engine-process.ts';
 import { RunsTree, type RunsNode } from './runs-tree.ts';
 import { SearchManager, type EngineSettings } from './searches.ts';
@@ -235,10 +236,11 @@ export function activate(context: vscode.ExtensionContext): void {
     if (run) panels.openDashboard(run.id);
   });
   register('nasStudio.showControllerInsight', async (node?: unknown) => {
-    const controllerRuns = (await listRuns()).filter((run) => run.strategy === 'reinforce' || run.strategy === 'enas').reverse();
+    const withController = controllerKinds();
+    const controllerRuns = (await listRuns()).filter((run) => withController.includes(run.strategy)).reverse();
     if (!runOf(node) && controllerRuns.length === 0) {
       void vscode.window.showInformationMessage(
-        'Controller Insight analyses the LSTM controller of a reinforce or enas run; there is none in this database yet.',
+        `Controller Insight analyses the LSTM controller of a ${withController.join(' or ')} run; there is none in this database yet.`,
       );
       return;
     }

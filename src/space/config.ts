@@ -18,6 +18,11 @@ import type { RandomStrategyConfig } from './kinds/strategies/random.ts';
 import type { ReinforceStrategyConfig } from './kinds/strategies/reinforce.ts';
 import type { TabularEvaluationConfig } from './kinds/evaluations/tabular.ts';
 import type { TrainEvaluationConfig } from './kinds/evaluations/train.ts';
+import type { DATASET_KINDS } from './kinds/datasets/registry.ts';
+import type { EVALUATION_KINDS } from './kinds/evaluations/registry.ts';
+import type { ConfigOf } from './kinds/kind-module.ts';
+import type { SPACE_KINDS } from './kinds/spaces/registry.ts';
+import type { STRATEGY_KINDS } from './kinds/strategies/registry.ts';
 
 // Each kind's config type lives in its kind module (kinds/<family>/<kind>.ts); these re-exports keep the paths engine code imports.
 export type { Cifar10DatasetConfig, CsvDatasetConfig, DigitsDatasetConfig, MnistDatasetConfig };
@@ -57,9 +62,11 @@ export interface DatasetSplits {
   max_train_examples?: number;
 }
 
-export type DatasetConfig = DigitsDatasetConfig | Cifar10DatasetConfig | MnistDatasetConfig | CsvDatasetConfig;
+/** One member per module of the data-set registry (kinds/datasets/registry.ts). */
+export type DatasetConfig = ConfigOf<(typeof DATASET_KINDS)[keyof typeof DATASET_KINDS]>;
 
-export type SpaceConfig = MacroSpaceConfig | CellSpaceConfig | NasBench201SpaceConfig;
+/** One member per module of the space registry (kinds/spaces/registry.ts). */
+export type SpaceConfig = ConfigOf<(typeof SPACE_KINDS)[keyof typeof SPACE_KINDS]>;
 
 export interface RewardConfig {
   metric: 'val_accuracy';
@@ -101,17 +108,11 @@ export interface MemoryBufferConfig {
   batch_size: number;
 }
 
-export type StrategyConfig =
-  | RandomStrategyConfig
-  | ReinforceStrategyConfig
-  | EnasStrategyConfig
-  | RandomWsStrategyConfig
-  | DartsStrategyConfig
-  | EvolutionStrategyConfig
-  | LocalStrategyConfig
-  | BayesianStrategyConfig;
+/** One member per module of the strategy registry (kinds/strategies/registry.ts). */
+export type StrategyConfig = ConfigOf<(typeof STRATEGY_KINDS)[keyof typeof STRATEGY_KINDS]>;
 
-export type EvaluationConfig = TrainEvaluationConfig | TabularEvaluationConfig;
+/** One member per module of the evaluation registry (kinds/evaluations/registry.ts). */
+export type EvaluationConfig = ConfigOf<(typeof EVALUATION_KINDS)[keyof typeof EVALUATION_KINDS]>;
 
 export interface BudgetConfig {
   trials: number;

@@ -5,16 +5,15 @@
 
 import type { SpaceConfig } from './config.ts';
 import type { Architecture, Decision } from './decisions.ts';
-import type { CellGraph } from './kinds/spaces/cell.ts';
-import type { MacroGraph } from './kinds/spaces/macro.ts';
-import type { NasBench201Graph } from './kinds/spaces/nasbench201.ts';
-import { spaceKind } from './kinds/spaces/registry.ts';
+import type { GraphOf } from './kinds/kind-module.ts';
+import { spaceKind, type SPACE_KINDS } from './kinds/spaces/registry.ts';
 
 export { cellOutputNodes, type CellGraph, type CellNode } from './kinds/spaces/cell.ts';
 export { macroOutputLayers, type MacroGraph, type MacroLayer } from './kinds/spaces/macro.ts';
 export type { NasBench201Edge, NasBench201Graph } from './kinds/spaces/nasbench201.ts';
 
-export type ArchitectureGraph = MacroGraph | CellGraph | NasBench201Graph;
+/** One member per module of the space registry (kinds/spaces/registry.ts). */
+export type ArchitectureGraph = GraphOf<(typeof SPACE_KINDS)[keyof typeof SPACE_KINDS]>;
 
 export function compileSpace(space: SpaceConfig): Decision[] {
   return spaceKind(space).compile(space);

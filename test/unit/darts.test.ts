@@ -90,7 +90,7 @@ test('the derived cell is a cell-space architecture: it encodes, decodes back an
   });
   const architecture = encodeGraph(SPACE, graph);
   assert.deepEqual(decodeArchitecture(SPACE, architecture), graph);
-  const model = buildModel(graph, SPACE, { inputShape: data.shape, classes: data.classes, seed: 1 });
+  const model = await buildModel(graph, SPACE, { inputShape: data.shape, classes: data.classes, seed: 1 });
   assert.ok(model.countParams() > 0);
   model.dispose();
 });

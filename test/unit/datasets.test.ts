@@ -272,7 +272,7 @@ test('loadDigits loads the embedded 1,797 8x8 digits with pixels in [0, 1]', () 
   assert.equal(ds.images[2], 5 / 16);
 });
 
-test('loadDataset dispatches on kind and resolves paths against the search file directory', () => {
+test('loadDataset dispatches on kind and resolves paths against the search file directory', async () => {
   const splits: DatasetSplits = { validation_split: 0.1, test_split: 0.1, seed: 1 };
   const dir = freshDir();
   mkdirSync(join(dir, 'data'));
@@ -281,17 +281,22 @@ test('loadDataset dispatches on kind and resolves paths against the search file 
   writeFile(join(dir, 'data'), 'train-images-idx3-ubyte', idxImages(1, 1, 1, [255]));
   writeFile(join(dir, 'data'), 'train-labels-idx1-ubyte', idxLabels([8]));
 
-  assert.equal(loadDataset({ kind: 'digits', ...splits }, dir).count, 1797);
-  const csv = loadDataset({ kind: 'csv', path: 'data/pixels.csv', image_shape: [1, 1, 2], pixel_scale: 255, ...splits }, dir);
+  assert.equal((await loadDataset({ kind: 'digits', ...splits }, dir)).count, 1797);
+  const csv = await loadDataset({ kind: 'csv', path: 'data/pixels.csv', image_shape: [1, 1, 2], pixel_scale: 255, ...splits }, dir);
   assert.deepEqual(Array.from(csv.images), [0, 1]);
-  assert.deepEqual(Array.from(loadDataset({ kind: 'cifar10', path: 'data/test_batch.bin', ...splits }, dir).labels), [6]);
-  assert.deepEqual(Array.from(loadDataset({ kind: 'mnist', path: 'data', ...splits }, dir).labels), [8]);
-  assert.equal(loadDataset({ kind: 'mnist', path: join(dir, 'data'), ...splits }, '/elsewhere').count, 1);
-  assertDatasetError(
-    () => loadDataset({ kind: 'csv', path: 'nope.csv', image_shape: [1, 1, 2], pixel_scale: 1, ...splits }, dir),
-    join(dir, 'nope.csv'),
-    /not found/,
-  );
+  assert.deepEqual(Array.from((await loadDataset({ kind: 'cifar10', path: 'data/test_batch.bin', ...splits }, dir)).labels), [6]);
+  assert.deepEqual(Array.from((await loadDataset({ kind: 'mnist', path: 'data', ...splits }, dir)).labels), [8]);
+  assert.equal((await loadDataset({ kind: 'mnist', path: join(dir, 'data'), ...splits }, '/elsewhere')).count, 1);
+  await assert.rejects(loadDataset({ kind: 'csv', path: 'nope.csv', image_shape: [1, 1, 2], pixel_scale: 1, ...splits }, dir), (error) => {
+    assertDatasetError(
+      () => {
+        throw error;
+      },
+      join(dir, 'nope.csv'),
+      /not found/,
+    );
+    return true;
+  });
 });
 
 // --- splitDataset ---

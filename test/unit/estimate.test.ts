@@ -36,7 +36,7 @@ test('the parameter count from shapes alone equals the built tfjs model', async 
         space,
         decisions.map((d) => rng.int(d.options.length)),
       );
-      const model = buildModel(graph, space, { inputShape: shape, classes: 10, seed: 1 });
+      const model = await buildModel(graph, space, { inputShape: shape, classes: 10, seed: 1 });
       try {
         assert.equal(countParameters(graph, space, { shape, classes: 10 }), model.countParams(), `${space.kind} ${shape.join('x')}`);
       } finally {

@@ -14,7 +14,7 @@ async function checkEverySampleBuilds(space: SpaceConfig, inputShape: [number, n
   const rng = createRng(11);
   for (let i = 0; i < samples; i++) {
     const architecture = decisions.map((d) => rng.int(d.options.length));
-    const model = buildModel(decodeArchitecture(space, architecture), space, { inputShape, classes: 10, seed: i });
+    const model = await buildModel(decodeArchitecture(space, architecture), space, { inputShape, classes: 10, seed: i });
     try {
       assert.deepEqual(model.outputShape, [null, 10]);
       const out = tf.tidy(() => (model.predict(tf.zeros([2, ...inputShape])) as tf.Tensor).arraySync() as number[][]);
@@ -39,7 +39,7 @@ test('every sampled cell architecture builds, on an odd image size too', async (
 test('FLOPs count every multiply-add of a known small model twice', async () => {
   await selectBackend('cpu');
   const graph = decodeArchitecture({ ...MACRO, layers: 1, strides: undefined }, [1, 1, 0]);
-  const model = buildModel(graph, MACRO, { inputShape: [8, 8, 1], classes: 10, seed: 1 });
+  const model = await buildModel(graph, MACRO, { inputShape: [8, 8, 1], classes: 10, seed: 1 });
   // conv 3x3x1x8 at 8x8 + dense 512x10.
   assert.equal(countFlops(model), 2 * 64 * 9 * 8 + 2 * 512 * 10);
   assert.equal(model.countParams(), 9 * 8 + 8 + 512 * 10 + 10);

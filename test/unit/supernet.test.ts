@@ -2,7 +2,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/engine/backend.ts';
-import { buildModel, countFlops } from '../../src/engine/model/build.ts';
+import { countFlops, modelBuilder } from '../../src/engine/model/build.ts';
 import { Supernet } from '../../src/engine/oneshot/supernet.ts';
 import type { SpaceConfig } from '../../src/space/config.ts';
 import { compileSpace, decodeArchitecture } from '../../src/space/graph.ts';
@@ -14,7 +14,8 @@ before(async () => {
 });
 
 /** For sampled architectures: the supernet's pass equals the standalone child built with the slices it used. */
-function checkChildrenMatch(space: SpaceConfig, inputShape: [number, number, number], samples: number) {
+async function checkChildrenMatch(space: SpaceConfig, inputShape: [number, number, number], samples: number) {
+  const build = await modelBuilder(space);
   const supernet = new Supernet(space, { inputShape, classes: 10, seed: 3 });
   const decisions = compileSpace(space);
   const rng = createRng(5);
@@ -26,7 +27,7 @@ function checkChildrenMatch(space: SpaceConfig, inputShape: [number, number, num
       const graph = decodeArchitecture(space, architecture);
       tf.tidy(() => {
         const pass = supernet.forward(graph, images);
-        const model = buildModel(graph, space, { inputShape, classes: 10, seed: 1, weights: pass.layerWeights });
+        const model = build(graph, { inputShape, classes: 10, seed: 1, weights: pass.layerWeights });
         try {
           const shared = tf.softmax(pass.logits).arraySync() as number[][];
           const standalone = (model.predict(images) as tf.Tensor2D).arraySync() as number[][];
@@ -49,14 +50,14 @@ function checkChildrenMatch(space: SpaceConfig, inputShape: [number, number, num
   }
 }
 
-test('macro space: a child through the supernet computes what the standalone child with the same weights computes', () => {
-  checkChildrenMatch(MACRO, [8, 8, 1], 12);
-  checkChildrenMatch({ ...MACRO, strides: undefined, skip_connections: false, layers: 3 }, [7, 9, 2], 4);
+test('macro space: a child through the supernet computes what the standalone child with the same weights computes', async () => {
+  await checkChildrenMatch(MACRO, [8, 8, 1], 12);
+  await checkChildrenMatch({ ...MACRO, strides: undefined, skip_connections: false, layers: 3 }, [7, 9, 2], 4);
 });
 
-test('cell space: a child through the supernet computes what the standalone child with the same weights computes', () => {
-  checkChildrenMatch(CELL, [8, 8, 1], 6);
-  checkChildrenMatch({ ...CELL, nodes: 2, stages: 3 }, [9, 7, 3], 4);
+test('cell space: a child through the supernet computes what the standalone child with the same weights computes', async () => {
+  await checkChildrenMatch(CELL, [8, 8, 1], 6);
+  await checkChildrenMatch({ ...CELL, nodes: 2, stages: 3 }, [9, 7, 3], 4);
 });
 
 test('training one child moves only the shared weights it uses; the state round-trips exactly', () => {

@@ -31,7 +31,7 @@ ${extra}`;
 /** The retrained child trains in this process (a trainer process would need the built bundle). */
 const inProcess: StartEvaluator = async (config, baseDir) => {
   const { dataset, evaluation } = trainingSetup(config);
-  const data = prepareTrainingData(splitDataset(loadDataset(dataset, baseDir), dataset));
+  const data = prepareTrainingData(splitDataset(await loadDataset(dataset, baseDir), dataset));
   return {
     backend: 'cpu',
     backendDetail: 'in-process trainer for tests',

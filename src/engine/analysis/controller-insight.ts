@@ -9,13 +9,13 @@ import { entropy } from '../../protocol/webview.ts';
 import type { SearchConfig } from '../../space/config.ts';
 import type { Architecture } from '../../space/decisions.ts';
 import { architectureKey, compileSpace, decodeArchitecture, type ArchitectureGraph } from '../../space/graph.ts';
+import { evaluationKind } from '../../space/kinds/evaluations/registry.ts';
+import { controllerKinds, strategyKind } from '../../space/kinds/strategies/registry.ts';
 import { createRng } from '../../space/rng.ts';
 import { selectBackend } from '../backend.ts';
-import { shippedNasBench201Table } from '../data/nas-bench-201.ts';
 import { applyReward } from '../search.ts';
 import type { Store } from '../store/store.ts';
 import { LstmController } from '../strategies/controller.ts';
-import type { WeightSharingState } from '../oneshot/weight-sharing.ts';
 import { controllerStateOf } from '../strategies/reinforce.ts';
 import {
   architectureEditDistance,
@@ -47,9 +47,11 @@ export async function controllerInsight(store: Store, runId: number, samples = I
   if (!run) throw new Error(`no run ${runId} in ${store.path}`);
   const { config } = store.runConfig(runId);
   const { strategy } = config;
-  if (strategy.kind !== 'reinforce' && strategy.kind !== 'enas') {
+  const controllerState = strategyKind(strategy).controllerState;
+  if (controllerState === undefined || !('controller' in strategy)) {
     throw new Error(
-      `run ${runId} used the ${strategy.kind} strategy; controller insight analyses the LSTM controller of a reinforce or enas run`,
+      `run ${runId} used the ${strategy.kind} strategy; controller insight analyses the LSTM controller of a ` +
+        `${controllerKinds().join(' or ')} run`,
     );
   }
   const checkpoint = store.latestCheckpoint(runId);
@@ -60,10 +62,8 @@ export async function controllerInsight(store: Store, runId: number, samples = I
   const fresh = new LstmController(decisions, controllerConfig, config.runtime.seed);
   const trained = new LstmController(decisions, controllerConfig, config.runtime.seed);
   try {
-    // An enas checkpoint keeps the controller's strategy beside the supernet.
-    const strategyState = strategy.kind === 'enas' ? (checkpoint.state as WeightSharingState).strategy : checkpoint.state;
-    await trained.setState(controllerStateOf(strategyState));
-    const rewards = rewardLookup(store, runId, config);
+    await trained.setState(controllerStateOf(controllerState(checkpoint.state)));
+    const rewards = await rewardLookup(store, runId, config);
     const freshSamples = sampleController(fresh, config, rewards.of, samples);
     const trainedSamples = sampleController(trained, config, rewards.of, samples);
     const trainedRow = correlations(trainedSamples.architectures);
@@ -105,18 +105,15 @@ export async function controllerInsight(store: Store, runId: number, samples = I
  * architecture is known), otherwise the mean reward of the run's finished trials of the same
  * architecture (by its key), and unknown for architectures the run never trained.
  */
-function rewardLookup(
+async function rewardLookup(
   store: Store,
   runId: number,
   config: SearchConfig,
-): { of: (architecture: Architecture, graph: ArchitectureGraph) => number | null; source: string } {
+): Promise<{ of: (architecture: Architecture, graph: ArchitectureGraph) => number | null; source: string }> {
   const { evaluation } = config;
-  if (evaluation.kind === 'tabular') {
-    const table = shippedNasBench201Table();
-    return {
-      of: (architecture) => applyReward(config.strategy.reward, table.accuracies(architecture, evaluation.dataset).valAccuracy),
-      source: `NAS-Bench-201 table (${evaluation.dataset}): every sampled architecture's reward is known`,
-    };
+  const known = (await evaluationKind(evaluation).evaluator()).knownAccuracy?.(evaluation);
+  if (known !== undefined) {
+    return { of: (architecture) => applyReward(config.strategy.reward, known.valAccuracy(architecture)), source: known.source };
   }
   const sums = new Map<string, { sum: number; count: number }>();
   for (const trial of store.listTrials(runId)) {

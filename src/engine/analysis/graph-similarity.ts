@@ -48,6 +48,7 @@ export function similarityView(graph: ArchitectureGraph): SimilarityView {
       connections: new Set([...edges.keys()].map((key) => `net:${key}`)),
     };
   }
+  if (graph.kind !== 'cell') throw new Error(`controller insight cannot compare ${(graph as ArchitectureGraph).kind} architectures yet`);
   const views = [
     { name: 'normal', nodes: graph.normal },
     { name: 'reduction', nodes: graph.reduction },

@@ -2,7 +2,7 @@
 // in flight at once when it has the capacity.
 
 import type { EpochMetrics, TrialEvaluator, TrialMeasurements } from '../../protocol/engine.ts';
-import type { BackendName, EvaluationConfig, SearchConfig, SpaceConfig } from '../../space/config.ts';
+import type { BackendName, SearchConfig, SpaceConfig } from '../../space/config.ts';
 import type { Architecture } from '../../space/decisions.ts';
 import type { ArchitectureGraph } from '../../space/graph.ts';
 
@@ -40,10 +40,12 @@ export type EpochVerdict = 'continue' | 'stop';
 export type StartEvaluator = (config: SearchConfig, baseDir: string, log: (message: string) => void) => Promise<Evaluator>;
 
 /** One evaluator kind (a search file's `evaluation.kind`): what it is and how to start it for a search. */
-export interface EvaluatorKind<Config extends EvaluationConfig> {
+export interface EvaluatorKind<Config> {
   /** One line on how it measures an architecture, for listings and errors. */
   readonly description: string;
   start(evaluation: Config, search: SearchConfig, baseDir: string, log: (message: string) => void): Promise<Evaluator>;
+  /** Every architecture's validation accuracy without evaluating it, for a kind that looks them up; `source` says where from. */
+  knownAccuracy?(evaluation: Config): { valAccuracy: (architecture: Architecture) => number; source: string };
 }
 
 export class EvaluationFailed extends Error {

@@ -1,19 +1,14 @@
-// The evaluator kinds, one module each, and the evaluator a search file's `evaluation` section asks for.
+// The evaluator a search file's `evaluation` section asks for: its kind module (src/space/kinds/evaluations) loads it.
 
 import type { EvaluationConfig } from '../../space/config.ts';
-import type { EvaluatorKind, StartEvaluator } from './evaluator.ts';
-import { tabularEvaluatorKind } from './tabular.ts';
-import { trainEvaluatorKind } from './train.ts';
-
-export const evaluatorKinds: { readonly [Kind in EvaluationConfig['kind']]: EvaluatorKind<Extract<EvaluationConfig, { kind: Kind }>> } = {
-  train: trainEvaluatorKind,
-  tabular: tabularEvaluatorKind,
-};
+import type { EvaluationKind } from '../../space/kinds/kind-module.ts';
+import { EVALUATION_KINDS } from '../../space/kinds/evaluations/registry.ts';
+import type { StartEvaluator } from './evaluator.ts';
 
 export const startConfiguredEvaluator: StartEvaluator = async (config, baseDir, log) => {
   const { evaluation } = config;
   // Runs stored before evaluation kinds existed have no `kind`: they trained from scratch.
   // The registry's type pairs each kind with its own section; TypeScript cannot follow that pairing through the union.
-  const kind = evaluatorKinds[evaluation.kind ?? 'train'] as EvaluatorKind<EvaluationConfig>;
-  return kind.start(evaluation, config, baseDir, log);
+  const kind = EVALUATION_KINDS[evaluation.kind ?? 'train'] as EvaluationKind<EvaluationConfig>;
+  return (await kind.evaluator()).start(evaluation, config, baseDir, log);
 };

@@ -106,7 +106,7 @@ export async function trainFromScratch(
 ): Promise<TrialMeasurements> {
   const started = performance.now();
   const { evaluation } = request;
-  const model = buildModel(request.graph, request.space, { inputShape: data.shape, classes: data.classes, seed: request.seed });
+  const model = await buildModel(request.graph, request.space, { inputShape: data.shape, classes: data.classes, seed: request.seed });
   const optimizer = makeOptimizer(evaluation);
   try {
     model.compile({ optimizer, loss: 'categoricalCrossentropy' });

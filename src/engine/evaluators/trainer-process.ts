@@ -23,7 +23,7 @@ async function handle(command: TrainerCommand): Promise<void> {
       try {
         const backend = await selectBackend(command.setup.backend);
         const { dataset } = command.setup;
-        data = prepareTrainingData(splitDataset(loadDataset(dataset, command.setup.baseDir), dataset));
+        data = prepareTrainingData(splitDataset(await loadDataset(dataset, command.setup.baseDir), dataset));
         send({ type: 'ready', backend: backend.name, backendDetail: backend.detail, tensorsAtRest: tf.memory().numTensors });
       } catch (error) {
         send({ type: 'setup-failed', message: error instanceof Error ? error.message : String(error) });

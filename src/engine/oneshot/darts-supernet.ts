@@ -6,9 +6,11 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { AlphaWeights } from '../../protocol/engine.ts';
+import { toAlphaPoint, type DashboardData } from '../../protocol/webview.ts';
 import type { CellOperation, CellSpaceConfig } from '../../space/config.ts';
 import type { CellGraph, CellNode } from '../../space/graph.ts';
 import { createRng } from '../../space/rng.ts';
+import type { Store } from '../store/store.ts';
 import { operationWeightShapes } from './supernet.ts';
 
 /** An edge of a DARTS cell: into `node`, from state `input` (0 and 1 the cell inputs, 2 + j node j). */
@@ -31,6 +33,11 @@ export function dartsEdges(nodes: number): DartsEdge[] {
 /** The candidates of every mixed operation, alpha's columns: the space's operations, then `none`. */
 export function mixedOperations(space: CellSpaceConfig): string[] {
   return [...space.operations, NONE_OPERATION];
+}
+
+/** The run dashboard's DARTS part: the mixed operations and every alpha snapshot of the run. */
+export function dartsDashboard(space: CellSpaceConfig, store: Store, runId: number): Pick<DashboardData, 'darts'> {
+  return { darts: { operations: mixedOperations(space), alphas: store.alphaSnapshots(runId).map(toAlphaPoint) } };
 }
 
 /**

@@ -77,8 +77,8 @@ function validationBatch(order: Int32Array, step: number, size: number): Int32Ar
 }
 
 /** Parameters and FLOPs of the standalone child a derived cell stands for. */
-function childSize(graph: CellGraph, space: CellSpaceConfig, data: TrainingData): { params: number; flops: number } {
-  const model = buildModel(graph, space, { inputShape: data.shape, classes: data.classes, seed: 0 });
+async function childSize(graph: CellGraph, space: CellSpaceConfig, data: TrainingData): Promise<{ params: number; flops: number }> {
+  const model = await buildModel(graph, space, { inputShape: data.shape, classes: data.classes, seed: 0 });
   try {
     return { params: model.countParams(), flops: countFlops(model) };
   } finally {
@@ -231,7 +231,7 @@ class DartsEpochs {
     const measurements: TrialMeasurements = {
       valAccuracy: validation.accuracy,
       testAccuracy: this.search.score(graph, this.data.test).accuracy,
-      ...childSize(graph, this.space, this.data),
+      ...(await childSize(graph, this.space, this.data)),
       seconds,
       curve: [metrics],
     };

@@ -14,7 +14,7 @@ export const supernetBackend = (config: SearchConfig): BackendChoice => config.r
 /** Loads the run's data set for the supernet, hands it to `search`, and frees it afterwards. */
 export async function withSupernetData<T>(session: RunSession, search: (data: TrainingData) => Promise<T>): Promise<T> {
   const { dataset } = trainingSetup(session.config);
-  const data = prepareTrainingData(splitDataset(loadDataset(dataset, session.baseDir), dataset));
+  const data = prepareTrainingData(splitDataset(await loadDataset(dataset, session.baseDir), dataset));
   try {
     return await search(data);
   } finally {

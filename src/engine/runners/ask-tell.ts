@@ -126,7 +126,7 @@ export const askTellRunner: SearchRunner = {
   async run(session) {
     const { config } = session;
     if (!isAskTell(config.strategy)) throw new Error(`run ${session.runId} is a ${config.strategy.kind} search, not an ask/tell one`);
-    const strategy = createAskTellStrategy(config.strategy, compileSpace(config.space), config.runtime.seed);
+    const strategy = await createAskTellStrategy(config.strategy, compileSpace(config.space), config.runtime.seed);
     try {
       return await searchAskTell(session, strategy);
     } finally {

@@ -1,11 +1,22 @@
-// The shape of a kind module: one per kind of each family, holding the kind's semantic checks, its
-// description and, for spaces, how its architectures are compiled, decoded, encoded, keyed and drawn.
+// The shape of a kind module: one per kind of each family, holding the kind's config type, its semantic
+// checks, its description, for spaces how its architectures are compiled, decoded, encoded, keyed and
+// drawn, and the engine's factory for the kind (a strategy, a runner, a reader, a network, an evaluator).
 
+import type { DashboardData } from '../../protocol/webview.ts';
+import type { SpaceConfig } from '../config.ts';
 import type { Architecture, Decision } from '../decisions.ts';
 import type { FileContext, RuleContext } from './rule-context.ts';
+// Engine types only: a kind module reaches engine code through `import()` inside its factories, so the
+// extension host and the webviews (whose builds leave every dynamic import out) never load it.
+import type { ImageDataset } from '../../engine/data/dataset.ts';
+import type { EvaluatorKind } from '../../engine/evaluators/evaluator.ts';
+import type { NetworkBuilder } from '../../engine/model/layers.ts';
+import type { SearchRunner } from '../../engine/runners/runner.ts';
+import type { Store } from '../../engine/store/store.ts';
+import type { Strategy } from '../../engine/strategies/strategy.ts';
 
-interface KindModule<Config> {
-  kind: string;
+export interface KindModule<Config extends { kind: string }> {
+  kind: Config['kind'];
   /**
    * From the schema, read when asked for (a getter), so bundles that only draw graphs leave the schema out; undefined only if the schema
    * has none.
@@ -15,14 +26,30 @@ interface KindModule<Config> {
   check?(config: Config, context: RuleContext): void;
 }
 
-export interface StrategyKind<Config> extends KindModule<Config> {
+/** The config type a kind module checks (the union of a registry's modules gives the family's union). */
+export type ConfigOf<Module> = Module extends KindModule<infer Config> ? Config : never;
+
+/** The graph type a space kind module decodes to. */
+export type GraphOf<Module> = Module extends { decode(space: never, take: () => number): infer Graph } ? Graph : never;
+
+export interface StrategyKind<Config extends { kind: string }> extends KindModule<Config> {
   /** The trials a search of this kind makes, when its settings fix them (one-shot kinds). */
   derivedTrials?(config: Config): number;
+  /** An ask/tell kind: a fresh strategy, all its randomness from `seed`; the engine's ask/tell loop runs it. */
+  createAskTell?(config: Config, decisions: readonly Decision[], seed: number): Promise<Strategy>;
+  /** A kind with a search of its own (one-shot kinds): its runner. A kind has this or createAskTell. */
+  runner?(): Promise<SearchRunner>;
+  /** A kind with an LSTM controller (controller insight reads it): where the controller's state is in this kind's checkpoint state. */
+  controllerState?(checkpointState: unknown): unknown;
+  /** What the run dashboard shows beyond every run's charts, read from the run's store. */
+  dashboard?(config: Config, space: SpaceConfig, store: Store, runId: number): Promise<Partial<DashboardData>>;
 }
 
-export interface EvaluationKind<Config> extends KindModule<Config> {
+export interface EvaluationKind<Config extends { kind: string }> extends KindModule<Config> {
   /** Settles defaults that depend on other settings, once the file is known to be valid. */
   complete?(config: Config, written: RuleContext['written']): void;
+  /** How the engine measures architectures for this kind. */
+  evaluator(): Promise<EvaluatorKind<Config>>;
 }
 
 export interface ImageShape {
@@ -32,14 +59,16 @@ export interface ImageShape {
   classesKnown: boolean;
 }
 
-export interface DatasetKind<Config> extends KindModule<Config> {
+export interface DatasetKind<Config extends { kind: string }> extends KindModule<Config> {
   /** The images the data set's loader produces. */
   imageShape(config: Config): ImageShape;
   /** Checks against the file system: the data set's path and what it holds. */
   checkFiles?(config: Config, context: RuleContext, files: FileContext): void;
+  /** Reads the examples; `resolvePath` turns a path of the file into one the engine can open (relative to the search file's folder). */
+  load(config: Config, resolvePath: (path: string) => string): Promise<ImageDataset>;
 }
 
-export interface SpaceKind<Config, Graph> extends KindModule<Config> {
+export interface SpaceKind<Config extends { kind: string }, Graph> extends KindModule<Config> {
   compile(space: Config): Decision[];
   /** `take` hands out the architecture's choices in decision order. */
   decode(space: Config, take: () => number): Graph;
@@ -49,6 +78,8 @@ export interface SpaceKind<Config, Graph> extends KindModule<Config> {
   draw(graph: Graph): string;
   /** Trainable parameters of the network built for `graph`; absent for spaces whose architectures are looked up, not built. */
   countParameters?(graph: Graph, space: Config, image: Pick<ImageShape, 'shape' | 'classes'>): number;
+  /** The network children of this space train as; absent for spaces whose architectures are looked up, not built. */
+  network?(): Promise<NetworkBuilder<Config, Graph>>;
 }
 
 /** The index of `value` in `values`; throws naming `what` when the space does not hold it. */

@@ -12,6 +12,7 @@ export const digitsDataset: DatasetKind<DigitsDatasetConfig> = {
   get description() {
     return kindDescription('dataset', 'digits');
   },
+  load: async () => (await import('../../../engine/data/digits.ts')).loadDigits(),
   check: splitRules,
   imageShape: () => ({ shape: [8, 8, 1], classes: 10, classesKnown: true }),
 };

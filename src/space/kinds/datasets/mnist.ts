@@ -13,6 +13,7 @@ export const mnistDataset: DatasetKind<MnistDatasetConfig> = {
   get description() {
     return kindDescription('dataset', 'mnist');
   },
+  load: async (dataset, resolvePath) => (await import('../../../engine/data/mnist.ts')).loadMnist(resolvePath(dataset.path)),
   check: splitRules,
   imageShape: () => ({ shape: [28, 28, 1], classes: 10, classesKnown: true }),
   checkFiles(dataset, context, files) {

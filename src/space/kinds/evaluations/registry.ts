@@ -1,13 +1,11 @@
-// Every evaluation kind, found by its `kind`.
+// Every evaluation kind, found by its `kind`; the union of evaluation configs (config.ts) follows from it.
 
 import type { EvaluationConfig } from '../../config.ts';
 import type { EvaluationKind } from '../kind-module.ts';
 import { tabularEvaluation } from './tabular.ts';
 import { trainEvaluation } from './train.ts';
 
-type Registry = { [Kind in EvaluationConfig['kind']]: EvaluationKind<Extract<EvaluationConfig, { kind: Kind }>> };
-
-export const EVALUATION_KINDS: Registry = {
+export const EVALUATION_KINDS = {
   train: trainEvaluation,
   tabular: tabularEvaluation,
 };

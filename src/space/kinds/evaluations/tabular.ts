@@ -17,6 +17,7 @@ export const tabularEvaluation: EvaluationKind<TabularEvaluationConfig> = {
   get description() {
     return kindDescription('evaluation', 'tabular');
   },
+  evaluator: async () => (await import('../../../engine/evaluators/tabular.ts')).tabularEvaluatorKind,
   check(_evaluation, context) {
     const { space, dataset } = context.config;
     if (space.kind !== 'nasbench201') {

@@ -21,6 +21,7 @@ export const trainEvaluation: EvaluationKind<TrainEvaluationConfig> = {
   get description() {
     return kindDescription('evaluation', 'train');
   },
+  evaluator: async () => (await import('../../../engine/evaluators/train.ts')).trainEvaluatorKind,
   check(evaluation, context) {
     if (context.written(REWARD_EPOCHS_PATH) && evaluation.reward_epochs > evaluation.epochs) {
       const message =

@@ -48,6 +48,7 @@ export const cellSpace: SpaceKind<CellSpaceConfig, CellGraph> = {
   get description() {
     return kindDescription('space', 'cell');
   },
+  network: async () => (await import('../../../engine/model/cell.ts')).cellNetwork,
   compile(space) {
     const decisions: Decision[] = [];
     for (const cellType of CELL_TYPES) {

@@ -42,6 +42,7 @@ export const macroSpace: SpaceKind<MacroSpaceConfig, MacroGraph> = {
   get description() {
     return kindDescription('space', 'macro');
   },
+  network: async () => (await import('../../../engine/model/macro.ts')).macroNetwork,
   compile(space) {
     const decisions: Decision[] = [];
     const layerAnchorSteps: number[] = [];

@@ -1,4 +1,5 @@
-// Every space kind, found by its `kind` (or by the `kind` of a graph it decodes to).
+// Every space kind, found by its `kind` (or by the `kind` of a graph it decodes to). A new kind is its
+// module and one line here: the unions of space configs (config.ts) and of graphs (graph.ts) follow.
 
 import type { ArchitectureGraph } from '../../graph.ts';
 import type { SpaceConfig } from '../../config.ts';
@@ -7,11 +8,7 @@ import { cellSpace } from './cell.ts';
 import { macroSpace } from './macro.ts';
 import { nasBench201Space } from './nasbench201.ts';
 
-type Registry = {
-  [Kind in SpaceConfig['kind']]: SpaceKind<Extract<SpaceConfig, { kind: Kind }>, Extract<ArchitectureGraph, { kind: Kind }>>;
-};
-
-export const SPACE_KINDS: Registry = {
+export const SPACE_KINDS = {
   macro: macroSpace,
   cell: cellSpace,
   nasbench201: nasBench201Space,

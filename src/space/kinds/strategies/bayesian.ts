@@ -21,4 +21,6 @@ export const bayesianStrategy: StrategyKind<BayesianStrategyConfig> = {
   get description() {
     return kindDescription('strategy', 'bayesian');
   },
+  createAskTell: async (strategy, decisions, seed) =>
+    (await import('../../../engine/strategies/bayesian.ts')).bayesianKind.create(strategy, decisions, seed),
 };

@@ -33,6 +33,10 @@ export const dartsStrategy: StrategyKind<DartsStrategyConfig> = {
   get description() {
     return kindDescription('strategy', 'darts');
   },
+  // The alphas are charted for a cell space, the only one DARTS searches.
+  dashboard: async (_strategy, space, store, runId) =>
+    space.kind === 'cell' ? (await import('../../../engine/oneshot/darts-supernet.ts')).dartsDashboard(space, store, runId) : {},
+  runner: async () => (await import('../../../engine/oneshot/darts.ts')).dartsRunner,
   check(strategy, context) {
     oneShotEvaluationRule('darts', context);
     const { space, budget } = context.config;

@@ -18,6 +18,9 @@ export const enasStrategy: StrategyKind<EnasStrategyConfig> = {
   get description() {
     return kindDescription('strategy', 'enas');
   },
+  // An enas checkpoint keeps the controller's strategy beside the supernet.
+  controllerState: (state) => (state as { strategy: unknown }).strategy,
+  runner: async () => (await import('../../../engine/oneshot/weight-sharing.ts')).weightSharingRunner,
   check(strategy, context) {
     weightSharingRules('enas', strategy, context);
     // ENAS's controller must get to learn from the children scored during training.

@@ -22,6 +22,8 @@ export const evolutionStrategy: StrategyKind<EvolutionStrategyConfig> = {
   get description() {
     return kindDescription('strategy', 'evolution');
   },
+  createAskTell: async (strategy, decisions, seed) =>
+    (await import('../../../engine/strategies/evolution.ts')).evolutionKind.create(strategy, decisions, seed),
   check(strategy, context) {
     if (strategy.sample_size > strategy.population_size) {
       const message =

@@ -17,4 +17,6 @@ export const localStrategy: StrategyKind<LocalStrategyConfig> = {
   get description() {
     return kindDescription('strategy', 'local');
   },
+  createAskTell: async (strategy, decisions, seed) =>
+    (await import('../../../engine/strategies/local.ts')).localKind.create(strategy, decisions, seed),
 };

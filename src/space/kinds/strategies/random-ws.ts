@@ -12,6 +12,7 @@ export const randomWsStrategy: StrategyKind<RandomWsStrategyConfig> = {
   get description() {
     return kindDescription('strategy', 'random-ws');
   },
+  runner: async () => (await import('../../../engine/oneshot/weight-sharing.ts')).weightSharingRunner,
   check: (strategy, context) => weightSharingRules('random-ws', strategy, context),
   derivedTrials: weightSharingTrials,
 };

@@ -14,4 +14,6 @@ export const randomStrategy: StrategyKind<RandomStrategyConfig> = {
   get description() {
     return kindDescription('strategy', 'random');
   },
+  createAskTell: async (_strategy, decisions, seed) =>
+    (await import('../../../engine/strategies/random.ts')).randomKind.create(undefined, decisions, seed),
 };

@@ -15,6 +15,9 @@ export const reinforceStrategy: StrategyKind<ReinforceStrategyConfig> = {
   get description() {
     return kindDescription('strategy', 'reinforce');
   },
+  controllerState: (state) => state,
+  createAskTell: async (strategy, decisions, seed) =>
+    (await import('../../../engine/strategies/reinforce.ts')).reinforceKind.create(strategy, decisions, seed),
   check(strategy, context) {
     const { budget } = context.config;
     // The controller learns once per batch_size evaluated trials: a smaller budget never trains it.

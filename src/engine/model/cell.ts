@@ -1,0 +1,134 @@
+// The cell space's network: a stem, then stages of normal cells (and a reduction cell before each
+// stage after the first), each cell the searched nodes between two 1x1 convolutions.
+
+import * as tf from '@tensorflow/tfjs';
+import type { CellOperation, CellSpaceConfig } from '../../space/config.ts';
+import { cellOutputNodes, type CellGraph, type CellNode } from '../../space/graph.ts';
+import { classify, type LayerFactory, type NetworkBuilder, type Shape3 } from './layers.ts';
+
+function applyOperation(
+  operation: CellOperation,
+  input: tf.SymbolicTensor,
+  filters: number,
+  stride: number,
+  layers: LayerFactory,
+): tf.SymbolicTensor {
+  const apply = (layer: tf.layers.Layer) => layer.apply(input) as tf.SymbolicTensor;
+  switch (operation) {
+    case 'conv3x3':
+      return apply(layers.conv(filters, [3, 3], stride));
+    case 'conv5x5':
+      return apply(layers.conv(filters, [5, 5], stride));
+    case 'sep_conv3x3':
+      return apply(layers.separableConv(filters, 3, stride));
+    case 'sep_conv5x5':
+      return apply(layers.separableConv(filters, 5, stride));
+    case 'max_pool':
+      return apply(tf.layers.maxPooling2d({ poolSize: 3, strides: stride, padding: 'same' }));
+    case 'avg_pool':
+      return apply(tf.layers.averagePooling2d({ poolSize: 3, strides: stride, padding: 'same' }));
+    case 'identity':
+      // A strided identity cannot keep the shape; a 1x1 strided convolution reduces it (as in ENAS).
+      // At stride 1 it is still a layer of its own: tfjs frees a tensor too early when one node
+      // would take the same symbolic tensor twice.
+      return stride === 1 ? apply(tf.layers.maxPooling2d({ poolSize: 1, strides: 1 })) : apply(layers.conv(filters, [1, 1], stride));
+  }
+}
+
+/** One cell of the stacked network, as cellNetwork stacks them (the supernet follows the same layout). */
+export interface CellPosition {
+  filters: number;
+  reduction: boolean;
+  /** Channels of the outputs of cells k-2 and k-1 (the stem's for the first cells). */
+  previousChannels: number;
+  lastChannels: number;
+  /** Cell k-2 is larger than cell k-1 just after a reduction: its 1x1 convolution then has stride 2. */
+  previousStride: number;
+}
+
+/** The cells of a cell space's network in order, and the shape of the last one's output. */
+export function cellStack(space: CellSpaceConfig, inputShape: Shape3): { positions: CellPosition[]; outputShape: Shape3 } {
+  const positions: CellPosition[] = [];
+  let filters = space.filters;
+  // Channels and height of the outputs of cells k-2 and k-1; the stem's at first.
+  let previous = { channels: filters, height: inputShape[0] };
+  let last = previous;
+  let [height, width] = inputShape;
+  for (let stage = 0; stage < space.stages; stage++) {
+    const reductions = stage > 0 ? [true] : [];
+    if (stage > 0) filters *= 2;
+    for (const reduction of [...reductions, ...Array<boolean>(space.cells_per_stage).fill(false)]) {
+      if (reduction) [height, width] = [Math.ceil(height / 2), Math.ceil(width / 2)];
+      positions.push({
+        filters,
+        reduction,
+        previousChannels: previous.channels,
+        lastChannels: last.channels,
+        previousStride: previous.height > last.height ? 2 : 1,
+      });
+      previous = last;
+      last = { channels: filters, height };
+    }
+  }
+  return { positions, outputShape: [height, width, filters] };
+}
+
+/**
+ * Which cells of the stack reach the classifier. Cell k feeds cell k+1 through its input 1 and cell k+2
+ * through its input 0; a cell that no live cell reads is left out of the network altogether.
+ */
+export function liveCells(graph: CellGraph, positions: readonly CellPosition[]): boolean[] {
+  const reads = (k: number, input: number) =>
+    (positions[k].reduction ? graph.reduction : graph.normal).some((node) => node.inputs.includes(input));
+  const live = positions.map(() => false);
+  for (let k = positions.length - 1; k >= 0; k--) {
+    live[k] =
+      k === positions.length - 1 || (live[k + 1] && reads(k + 1, 1)) || (k + 2 < positions.length && live[k + 2] && reads(k + 2, 0));
+  }
+  return live;
+}
+
+function buildCellBlock(
+  nodes: readonly CellNode[],
+  position: CellPosition,
+  previous: tf.SymbolicTensor | undefined,
+  last: tf.SymbolicTensor | undefined,
+  layers: LayerFactory,
+): tf.SymbolicTensor {
+  const { filters, reduction } = position;
+  const read = (input: tf.SymbolicTensor | undefined) => {
+    if (input === undefined) throw new Error('a live cell reads a cell that was left out');
+    return input;
+  };
+  const cellInputs = [
+    () => layers.conv(filters, [1, 1], position.previousStride).apply(read(previous)) as tf.SymbolicTensor,
+    () => layers.conv(filters, [1, 1], 1).apply(read(last)) as tf.SymbolicTensor,
+  ];
+  // Made only when a node reads them: a layer outside the model's graph would never be disposed.
+  const states: tf.SymbolicTensor[] = [];
+  const state = (input: number) => (states[input] ??= cellInputs[input]());
+  nodes.forEach((node, j) => {
+    const branches = node.inputs.map((input, side) =>
+      applyOperation(node.operations[side], state(input), filters, reduction && input < 2 ? 2 : 1, layers),
+    );
+    states[j + 2] = tf.layers.add().apply(branches) as tf.SymbolicTensor;
+  });
+  const looseEnds = cellOutputNodes(nodes).map((j) => states[j + 2]);
+  const merged = looseEnds.length === 1 ? looseEnds[0] : (tf.layers.concatenate({ axis: -1 }).apply(looseEnds) as tf.SymbolicTensor);
+  return layers.conv(filters, [1, 1], 1).apply(merged) as tf.SymbolicTensor;
+}
+
+export const cellNetwork: NetworkBuilder<CellSpaceConfig, CellGraph> = (graph, space, image, layers, classes) => {
+  const stem = layers.conv(space.filters, [3, 3], 1).apply(image) as tf.SymbolicTensor;
+  const { positions } = cellStack(space, image.shape.slice(1) as Shape3);
+  const live = liveCells(graph, positions);
+  let previous: tf.SymbolicTensor | undefined = stem;
+  let last: tf.SymbolicTensor | undefined = stem;
+  positions.forEach((position, k) => {
+    const nodes = position.reduction ? graph.reduction : graph.normal;
+    const output = live[k] ? buildCellBlock(nodes, position, previous, last, layers) : undefined;
+    previous = last;
+    last = output;
+  });
+  return classify(last!, layers, classes);
+};

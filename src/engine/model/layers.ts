@@ -1,0 +1,76 @@
+// What every space's network builder shares: layers seeded one by one, padding and concatenation as
+// layers, and the classifier on top.
+
+import * as tf from '@tensorflow/tfjs';
+import type { PadAndConcatOps } from './pad-and-concat.ts';
+
+export type Shape3 = [number, number, number];
+
+/**
+ * A space kind's network (its kind module loads it): the layers from the input image to the class
+ * probabilities, every weighted layer made through `layers`.
+ */
+export type NetworkBuilder<Space, Graph> = (
+  graph: Graph,
+  space: Space,
+  image: tf.SymbolicTensor,
+  layers: LayerFactory,
+  classes: number,
+) => tf.SymbolicTensor;
+
+export /** Hands out a fresh initializer seed per layer. */
+class LayerFactory {
+  private nextSeed: number;
+  /** Every layer with weights, in creation order. */
+  readonly weighted: tf.layers.Layer[] = [];
+  constructor(seed: number) {
+    this.nextSeed = seed * 7919;
+  }
+  private track(layer: tf.layers.Layer): tf.layers.Layer {
+    this.weighted.push(layer);
+    return layer;
+  }
+  private init() {
+    return tf.initializers.heNormal({ seed: this.nextSeed++ });
+  }
+  conv(filters: number, kernelSize: [number, number], strides: number): tf.layers.Layer {
+    return this.track(
+      tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', activation: 'relu', kernelInitializer: this.init() }),
+    );
+  }
+  separableConv(filters: number, size: number, strides: number): tf.layers.Layer {
+    return this.track(
+      tf.layers.separableConv2d({
+        filters,
+        kernelSize: size,
+        strides,
+        padding: 'same',
+        activation: 'relu',
+        depthwiseInitializer: this.init(),
+        pointwiseInitializer: this.init(),
+      }),
+    );
+  }
+  classifier(classes: number): tf.layers.Layer {
+    return this.track(
+      tf.layers.dense({
+        units: classes,
+        activation: 'softmax',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: this.nextSeed++ }),
+      }),
+    );
+  }
+}
+
+export /** Padding and concatenation as layers of the model. */
+const SYMBOLIC_OPS: PadAndConcatOps<tf.SymbolicTensor> = {
+  spatialSize: (t) => [t.shape[1] as number, t.shape[2] as number],
+  zeroPad: (t, padding) => tf.layers.zeroPadding2d({ padding }).apply(t) as tf.SymbolicTensor,
+  concatDepth: (tensors) => tf.layers.concatenate({ axis: -1 }).apply(tensors) as tf.SymbolicTensor,
+};
+
+export function classify(features: tf.SymbolicTensor, layers: LayerFactory, classes: number): tf.SymbolicTensor {
+  // Flattened, not pooled: on small images the position of a feature matters, and children learn in far fewer epochs.
+  const flat = tf.layers.flatten({}).apply(features) as tf.SymbolicTensor;
+  return layers.classifier(classes).apply(flat) as tf.SymbolicTensor;
+}
