@@ -17,7 +17,7 @@ const MAX_STEPS = 40;
 async function main(): Promise<void> {
   const net = BENCH_NETS[Number(process.argv[2])];
   const backend = await selectBackend(process.argv[3] as BackendName);
-  const model = buildModel(net.graph, net.space, { inputShape: net.inputShape, classes: CLASSES, seed: 1 });
+  const model = await buildModel(net.graph, net.space, { inputShape: net.inputShape, classes: CLASSES, seed: 1 });
   // The trainer's step (train-from-scratch.ts): Adam, mean cross-entropy of the softmax outputs.
   const optimizer = tf.train.adam(1e-3);
   const images = tf.randomUniform([BATCH, ...net.inputShape]);
