@@ -84,6 +84,14 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
 
   let trialsDone = store.getRun(runId)?.trialsDone ?? 0;
   let nextIndex = store.nextTrialIndex(runId);
+  // A failed trial is told with reward null, whatever failed: the architecture (a NaN loss, a result
+  // the store refused) or the machinery (EvaluationFailed.infrastructure: its trainer died on every
+  // attempt, a fresh one included). That is sound for every strategy: random ignores it; evolution
+  // keeps it as a member that loses every tournament to a scored one until it ages out; local search
+  // and Bayesian optimisation mark it told (never proposed again, nothing fitted to it), and must be
+  // told to drop it from their proposals in flight; REINFORCE learns reward 0, which steers away from
+  // it: right when a trainer dies twice on one child (most often its memory), one sample of noise in
+  // a batch when the machine was at fault. The trial counts in the budget, as it was evaluated.
   const tellInOrder = async (outcome: Outcome) => {
     const learned = strategy.tell(outcome.architecture, outcome.reward);
     toldThrough = outcome.index;
