@@ -25,8 +25,9 @@ const fmt = (value: number | null) => (value === null ? '-' : value.toFixed(3));
 export class SearchManager implements vscode.Disposable {
   private readonly searches = new Map<EngineProcess, SearchProgress>();
   private readonly changed = new vscode.EventEmitter<void>();
-  /** Fires on every engine event that changes what the tree or status bar shows. */
+  /** Fires when what the tree or status bar shows changes: at once for a run's start and end, at most every 100 ms for its trials. */
   readonly onDidChange = this.changed.event;
+  private changeTimer: NodeJS.Timeout | undefined;
   private readonly engineEvents = new vscode.EventEmitter<EngineEvent>();
   /** Every event of every search, for the panels that follow a run live. */
   readonly onEngineEvent = this.engineEvents.event;
@@ -186,7 +187,19 @@ export class SearchManager implements vscode.Disposable {
       default:
         return;
     }
-    this.changed.fire();
+    if (event.type === 'run-started' || event.type === 'run-finished') this.changed.fire();
+    else this.changeSoon();
+  }
+
+  /**
+   * A tabular search finishes a thousand trials a second: a status bar and progress update for each
+   * would flood the window, and a Stop clicked meanwhile would wait behind them.
+   */
+  private changeSoon(): void {
+    this.changeTimer ??= setTimeout(() => {
+      this.changeTimer = undefined;
+      this.changed.fire();
+    }, 100);
   }
 
   private async offerLog(message: string): Promise<void> {
@@ -199,6 +212,7 @@ export class SearchManager implements vscode.Disposable {
    */
   async dispose(): Promise<void> {
     await Promise.all([...this.searches.keys()].map((engine) => engine.shutdown(4000)));
+    clearTimeout(this.changeTimer);
     this.changed.dispose();
     this.engineEvents.dispose();
   }

@@ -35,7 +35,7 @@ test('two processes opening a new database at once both migrate it, once', { tim
     const results = await Promise.all(Array.from({ length: 4 }, () => worker(['open', db, at])));
     for (const result of results) assert.equal(result.code, 0, result.stderr);
     const store = new Store(db);
-    assert.equal(store.schemaVersion, 4);
+    assert.equal(store.schemaVersion, 5);
     store.close();
   }
 });

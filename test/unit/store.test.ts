@@ -40,7 +40,7 @@ function newRun(store: Store) {
 test('runs, trials, epochs, controller steps and checkpoints round trip through a reopened database', () => {
   const store = newStore();
   assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.equal(store.schemaVersion, 4);
+  assert.equal(store.schemaVersion, 5);
   const { runId, config } = newRun(store);
   const architecture = [1, 0, 1, 1, 0, 1, 1];
   const graph = decodeArchitecture(config.space, architecture);
@@ -110,7 +110,7 @@ test('a version-2 database migrates: its trials were trained from scratch; alpha
   raw.exec(
     'ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ' +
       'ALTER TABLE runs DROP COLUMN writer_started; ALTER TABLE trials DROP COLUMN evaluator; DROP ' +
-      'TABLE alpha_snapshots; DROP TABLE run_notes',
+      'TABLE alpha_snapshots; DROP TABLE run_notes; ALTER TABLE checkpoints DROP COLUMN asked_through',
   );
   raw.pragma('user_version = 2');
   const graph = decodeArchitecture(config.space, [0, 0, 0, 0, 0, 0, 0]);
@@ -123,7 +123,7 @@ test('a version-2 database migrates: its trials were trained from scratch; alpha
   raw.close();
 
   const migrated = new Store(store.path);
-  assert.equal(migrated.schemaVersion, 4);
+  assert.equal(migrated.schemaVersion, 5);
   assert.equal(migrated.getTrial(runId, 0)?.evaluator, 'train-from-scratch');
   const weights = { normal: [[0.6, 0.4]], reduction: [[0.1, 0.9]] };
   migrated.recordAlphaSnapshot({ runId, step: 3, epoch: 1, weights });
@@ -185,12 +185,12 @@ test('a database of schema version 1 gains the hidden-state table and keeps its 
   store.db.exec(
     'ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ' +
       'ALTER TABLE runs DROP COLUMN writer_started; DROP TABLE controller_hidden_states; ALTER TABLE ' +
-      'trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes',
+      'trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes; ALTER TABLE checkpoints DROP COLUMN asked_through',
   );
   store.db.pragma('user_version = 1');
   store.close();
   const reopened = new Store(store.path);
-  assert.equal(reopened.schemaVersion, 4);
+  assert.equal(reopened.schemaVersion, 5);
   assert.equal(reopened.getRun(runId)?.name, 'tiny');
   assert.deepEqual(reopened.hiddenStates(runId), []);
   reopened.close();

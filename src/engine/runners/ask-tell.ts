@@ -1,7 +1,7 @@
 // The ask/tell loop: strategy.ask() -> evaluator -> strategy.tell(), with every step in the store.
 // The strategy is small and lives in this process, on the CPU; children train in the evaluator.
 
-import type { ControllerStepRecord } from '../../protocol/engine.ts';
+import type { ControllerStepRecord, TrialRecord } from '../../protocol/engine.ts';
 import { log10SpaceSize, type Architecture } from '../../space/decisions.ts';
 import { compileSpace } from '../../space/graph.ts';
 import { createAskTellStrategy, isAskTell } from '../strategies/registry.ts';
@@ -19,15 +19,61 @@ interface Outcome {
 }
 
 /**
- * Runs (or resumes) an ask/tell search to its budget. A run resumes from its latest checkpoint:
- * finished trials the strategy had not yet learned from are told again, and new trials take fresh indices.
+ * The asks a resumed strategy lost: those made after its checkpoint (the trials started since, in
+ * index order) are made again, before the finished ones are told, as they were first made. Without
+ * this the strategy's randomness would propose those architectures once more (issue 14, item 9).
+ * Each proposal must be the trial's architecture. Local search and Bayesian optimisation keep their
+ * proposals in flight out of their state, so when the checkpoint was taken with trials in flight what
+ * they propose again can differ: the strategy is then put back as the checkpoint left it, which for
+ * them is sound (they never propose an architecture they have been told).
+ */
+async function replayLostAsks(
+  session: RunSession,
+  strategy: Strategy,
+  askedThrough: number,
+  trials: readonly TrialRecord[],
+): Promise<void> {
+  const lost = trials.filter((trial) => trial.index > askedThrough);
+  if (lost.length === 0) return;
+  const before = structuredClone(await strategy.getState());
+  for (const trial of lost) {
+    const again = strategy.ask();
+    if (again.length !== trial.architecture.length || again.some((choice, i) => choice !== trial.architecture[i])) {
+      await strategy.setState(before);
+      session.log(
+        'info',
+        `resume: trial ${trial.index} was proposed after the last checkpoint and is not proposed again; continuing from the checkpoint`,
+      );
+      return;
+    }
+  }
+}
+
+/**
+ * The trials a stop or a kill interrupted that no later trial has evaluated again (the same
+ * architecture key), in index order. Their architectures were proposed but never measured: a resumed
+ * search evaluates them first, under new indices, so that it measures what the uninterrupted search would have.
+ */
+function interruptedToRetry(trials: readonly TrialRecord[]): Architecture[] {
+  const lastIndexOf = new Map(trials.map((trial) => [trial.key, trial.index]));
+  return trials.filter((trial) => trial.status === 'interrupted' && lastIndexOf.get(trial.key) === trial.index).map((t) => t.architecture);
+}
+
+/**
+ * Runs (or resumes) an ask/tell search to its budget. A run resumes from its latest checkpoint: the
+ * asks made after it are made again, finished trials the strategy had not yet learned from are told
+ * again, interrupted trials are evaluated again, and new trials take fresh indices.
  */
 async function searchAskTell(session: RunSession, strategy: Strategy): Promise<RunEnd> {
   const { store, runId, config, emit, checkpoint, stopped } = session;
   let toldThrough = -1;
+  // No checkpoint: the strategy is as new, and has asked for nothing. A checkpoint from before asks
+  // were recorded says nothing of them: none are made again.
+  let askedThrough: number | undefined = -1;
   if (checkpoint) {
     await strategy.setState(checkpoint.state);
     toldThrough = checkpoint.toldThrough;
+    askedThrough = checkpoint.askedThrough;
   }
   const evaluator = await session.startEvaluator();
   session.announce(
@@ -37,6 +83,15 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
   );
 
   let trialsDone = store.getRun(runId)?.trialsDone ?? 0;
+  let nextIndex = store.nextTrialIndex(runId);
+  // A failed trial is told with reward null, whatever failed: the architecture (a NaN loss, a result
+  // the store refused) or the machinery (EvaluationFailed.infrastructure: its trainer died on every
+  // attempt, a fresh one included). That is sound for every strategy: random ignores it; evolution
+  // keeps it as a member that loses every tournament to a scored one until it ages out; local search
+  // and Bayesian optimisation mark it told (never proposed again, nothing fitted to it), and must be
+  // told to drop it from their proposals in flight; REINFORCE learns reward 0, which steers away from
+  // it: right when a trainer dies twice on one child (most often its memory), one sample of noise in
+  // a batch when the machine was at fault. The trial counts in the budget, as it was evaluated.
   const tellInOrder = async (outcome: Outcome) => {
     const learned = strategy.tell(outcome.architecture, outcome.reward);
     toldThrough = outcome.index;
@@ -45,19 +100,22 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
       controllerStep = controllerStepRecord(runId, learned);
       emit({ type: 'controller-step', step: controllerStep });
     }
-    store.recordTell(runId, controllerStep, { toldThrough, state: await strategy.getState() });
+    store.recordTell(runId, controllerStep, { toldThrough, askedThrough: nextIndex - 1, state: await strategy.getState() });
   };
 
+  const earlier = store.listTrials(runId);
+  if (askedThrough !== undefined) await replayLostAsks(session, strategy, askedThrough, earlier);
   // Finished trials the checkpoint had not learned from (the writer died between the two).
-  for (const trial of store.listTrials(runId)) {
+  for (const trial of earlier) {
     if (trial.index > toldThrough && (trial.status === 'done' || trial.status === 'failed')) {
       await tellInOrder({ index: trial.index, architecture: trial.architecture, reward: trial.reward });
     }
   }
 
+  const retries = interruptedToRetry(earlier);
+
   const finished = new Map<number, Outcome>();
   const inFlight = new Set<Promise<void>>();
-  let nextIndex = store.nextTrialIndex(runId);
   let nextToTell = nextIndex;
   // An interrupted trial is not told (its architecture was not measured) but must not hold up the tells after it.
   const interrupted = new Set<number>();
@@ -89,10 +147,11 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
     }
     while (!stopped() && asked < toAsk && asked - told < window && inFlight.size < evaluator.size) {
       asked += 1;
-      const architecture = strategy.ask();
-      const running: Promise<void> = evaluate(nextIndex++, architecture, strategy.lastHiddenState?.()).finally(() =>
-        inFlight.delete(running),
-      );
+      // A retried architecture is told like any other, but the strategy did not propose it now.
+      const retried = retries.shift();
+      const architecture = retried ?? strategy.ask();
+      const hidden = retried ? undefined : strategy.lastHiddenState?.();
+      const running: Promise<void> = evaluate(nextIndex++, architecture, hidden).finally(() => inFlight.delete(running));
       inFlight.add(running);
     }
     const mayTell = () => !strategy.adaptive || asked - told >= window || asked === toAsk || stopped();

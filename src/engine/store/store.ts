@@ -125,6 +125,8 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE runs ADD COLUMN writer_host TEXT;
    ALTER TABLE runs ADD COLUMN writer_pid_namespace TEXT;
    ALTER TABLE runs ADD COLUMN writer_started TEXT;`,
+  // The last trial a checkpoint's strategy had asked for: resume asks again for the trials started after it.
+  `ALTER TABLE checkpoints ADD COLUMN asked_through INTEGER;`,
 ];
 
 /** The folder a read-only copy of a database lives in, under the temporary folder (see `Store.openCopy`). */
@@ -141,6 +143,11 @@ export interface Checkpoint {
   seq: number;
   /** The last trial index the strategy had learned from when this was taken. */
   toldThrough: number;
+  /**
+   * The last trial index the strategy had proposed when this was taken (asks may run ahead of tells);
+   * absent in one-shot checkpoints and those saved before it was recorded.
+   */
+  askedThrough?: number;
   /** The strategy's own state (plain JSON). */
   state: unknown;
 }
@@ -595,8 +602,8 @@ export class Store {
     const row = this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM checkpoints WHERE run_id = ?').get(runId) as Row;
     const seq = (row.seq as number) + 1;
     this.db
-      .prepare('INSERT INTO checkpoints (run_id, seq, told_through, state_json, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(runId, seq, checkpoint.toldThrough, JSON.stringify(checkpoint.state), now());
+      .prepare('INSERT INTO checkpoints (run_id, seq, told_through, asked_through, state_json, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(runId, seq, checkpoint.toldThrough, checkpoint.askedThrough ?? null, JSON.stringify(checkpoint.state), now());
     this.db.prepare('DELETE FROM checkpoints WHERE run_id = ? AND seq <= ?').run(runId, seq - CHECKPOINTS_KEPT);
   }
 
@@ -608,7 +615,8 @@ export class Store {
   latestCheckpoint(runId: number): Checkpoint | undefined {
     const row = this.db.prepare('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1').get(runId) as Row | undefined;
     if (!row) return undefined;
-    return { seq: row.seq as number, toldThrough: row.told_through as number, state: JSON.parse(row.state_json as string) };
+    const askedThrough = row.asked_through === null ? undefined : (row.asked_through as number);
+    return { seq: row.seq as number, toldThrough: row.told_through as number, askedThrough, state: JSON.parse(row.state_json as string) };
   }
 
   /** Trials left 'running' by a writer that died: they are marked interrupted, their indices never reused. */
