@@ -1,7 +1,7 @@
 // What one kind of webview panel is, on the host side: every module in src/extension/panels/ defines one
 // (its state, messages and requests, how its command picks what to show, what its page's requests do),
-// and the build finds them there. Types only from `vscode` and the engine process: the webview scripts
-// import their kind's module for its types, and it must compile in the browser's type world too.
+// and the build finds them there. No `vscode` or node import here or in a kind's module: the webview
+// scripts import their kind's module for its types, so it must compile in the browser's type world too.
 import type { EngineEvent, RunRecord, StoreQuery, StoreQueryKind, StoreQueryResults } from '../protocol/engine.ts';
 
 /** The page has loaded and waits for its content: every kind's first request. */
@@ -63,8 +63,7 @@ export interface PanelKind<State extends { view: string }, Message extends { typ
   open(context: PanelContext<State, Message>): PanelSession<Request>;
 }
 
-// Each kind's own types, for its webview script (`panelChannel<typeof trialPanel>`) and its host module alike.
-export type StateOf<K> = K extends PanelKind<infer State, { type: string }, { type: string }> ? State : never;
+// Each kind's own message and request types, for its webview script (`panelChannel<typeof trialPanel>`) and tests.
 export type MessageOf<K> = K extends PanelKind<{ view: string }, infer Message, { type: string }> ? Message : never;
 export type RequestOf<K> = K extends PanelKind<{ view: string }, { type: string }, infer Request> ? Request : never;
 
