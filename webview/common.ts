@@ -2,7 +2,7 @@
 // data) and the theme colours chart.js needs (read from VS Code's CSS variables, re-read when the
 // theme changes).
 import type { Chart, ChartOptions } from 'chart.js';
-import type { PanelMessages, PanelRequests, PanelState, PanelView } from '../src/protocol/webview.ts';
+import type { AnyPanelKind, MessageOf, RequestOf } from '../src/extension/panel-kind.ts';
 
 let api: VsCodeApi | undefined;
 
@@ -13,26 +13,27 @@ export function vscode(): VsCodeApi {
 }
 
 /** One kind of panel's side of the host channel: it hears only its kind's messages and sends only its kind's requests. */
-export interface PanelChannel<V extends PanelView> {
-  post(request: PanelRequests[V]): void;
+export interface PanelChannel<Kind extends AnyPanelKind> {
+  post(request: RequestOf<Kind>): void;
   /** Listens for host messages, then tells the host the page is ready for them. */
-  listen(handler: (message: PanelMessages[V]) => void): void;
+  listen(handler: (message: MessageOf<Kind>) => void): void;
 }
 
-export function panelChannel<V extends PanelView>(view: V): PanelChannel<V> {
-  const post = (request: PanelRequests[V]) => vscode().postMessage(request);
+/** The page's channel, typed by its kind's host module: `panelChannel<typeof trialPanel>('trial')` (a type-only import). */
+export function panelChannel<Kind extends AnyPanelKind>(view: Kind['view']): PanelChannel<Kind> {
+  const post = (request: RequestOf<Kind>) => vscode().postMessage(request);
   return {
     post,
     listen(handler) {
       // The host writes which panel this is into the page; VS Code keeps it to restore the panel after a reload.
       const state = document.getElementById('app')?.dataset.state;
       if (state) {
-        const restored = JSON.parse(state) as PanelState;
+        const restored = JSON.parse(state) as { view: string };
         if (restored.view !== view) throw new Error(`the ${view} script was loaded into a ${restored.view} panel`);
         vscode().setState(restored);
       }
       window.addEventListener('message', (event: MessageEvent) => {
-        const message = event.data as PanelMessages[V] | undefined;
+        const message = event.data as MessageOf<Kind> | undefined;
         if (!message || typeof message !== 'object' || typeof message.type !== 'string') return;
         try {
           handler(message);
@@ -40,7 +41,7 @@ export function panelChannel<V extends PanelView>(view: V): PanelChannel<V> {
           showError(error);
         }
       });
-      post({ type: 'ready' });
+      post({ type: 'ready' } as RequestOf<Kind>);
     },
   };
 }

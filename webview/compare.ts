@@ -1,5 +1,6 @@
 // Run comparison: the best-so-far curves of two or more runs, against trial count and against time,
 // one colour per run (the theme's chart colours, dashed once they run out), legend with run names.
+import type { comparePanel } from '../src/extension/panels/compare.ts';
 import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset } from 'chart.js';
 import type { CompareData } from '../src/protocol/webview.ts';
 import {
@@ -21,7 +22,7 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, T
 
 let charts: Chart<'line', XY[]>[] = [];
 
-panelChannel('compare').listen((message) => render(message.data));
+panelChannel<typeof comparePanel>('compare').listen((message) => render(message.data));
 
 onThemeChange((theme) => {
   for (const chart of charts) {

@@ -1,4 +1,5 @@
 // What the run dashboard holds for one run, shared by its parts (render, live appends, colours, header, table).
+import type { dashboardPanel as dashboardKind } from '../src/extension/panels/dashboard.ts';
 import type { Chart, ChartDataset } from 'chart.js';
 import type { DashboardData, TrialPoint } from '../src/protocol/webview.ts';
 import { panelChannel, type Theme } from './common.ts';
@@ -49,4 +50,4 @@ export interface State {
 }
 
 /** The dashboard's side of the host channel. */
-export const dashboardPanel = panelChannel('dashboard');
+export const dashboardPanel = panelChannel<typeof dashboardKind>('dashboard');

@@ -1,9 +1,8 @@
 // What a VS Code webview gives its scripts beyond the DOM.
-import type { PanelRequest } from '../src/protocol/webview.ts';
-
 declare global {
   interface VsCodeApi {
-    postMessage(message: PanelRequest): void;
+    /** Typed per panel kind by panelChannel. */
+    postMessage(message: { type: string }): void;
     getState(): unknown;
     setState(state: unknown): void;
   }

@@ -2,6 +2,7 @@
 // probability of the most likely option and the entropy, trained against freshly initialised; the
 // trained controller's hidden states as a heatmap with each unit's variance; and Table 1, the
 // Spearman correlations of hidden-state distance with architecture similarity, beside the paper's.
+import type { insightPanel } from '../src/extension/panels/insight.ts';
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartDataset } from 'chart.js';
 import { PAPER_TABLE1, SPEARMAN_COLUMNS, type ControllerInsight, type ControllerRow, type SpearmanRow } from '../src/protocol/insight.ts';
 import {
@@ -52,7 +53,7 @@ appRoot().append(
   ),
 );
 
-panelChannel('insight').listen((message) => {
+panelChannel<typeof insightPanel>('insight').listen((message) => {
   if (message.type === 'insight') render(message.data);
   else if (message.type === 'insight-failed') {
     const app = appRoot();

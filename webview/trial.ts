@@ -2,6 +2,7 @@
 // the normal and reduction cells as DAGs; nasbench201: its 4 nodes with the operation on each edge),
 // the learning curves, the details and the decisions.
 // Nodes have class `arch-node` and edges class `arch-edge` (the e2e tests count them).
+import type { trialPanel } from '../src/extension/panels/trial.ts';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset } from 'chart.js';
 import type { EpochMetrics } from '../src/protocol/engine.ts';
@@ -29,7 +30,7 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, T
 let charts: Chart<'line', XY[]>[] = [];
 let markerSeq = 0;
 
-const panel = panelChannel('trial');
+const panel = panelChannel<typeof trialPanel>('trial');
 
 panel.listen((message) => render(message.data));
 

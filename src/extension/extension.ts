@@ -5,12 +5,13 @@ import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunRecord, SearchOverrides, TrialOrder } from '../protocol/engine.ts';
 import { BACKENDS, type BackendChoice } from '../space/config.ts';
-import { controllerKinds } from '../space/kinds/strategies/registry.ts';
 import { EngineProcess, NodeNotFound, QueryClient } from './engine-process.ts';
 import { RunsTree, type RunsNode } from './runs-tree.ts';
 import { SearchManager, type EngineSettings } from './searches.ts';
 import { architectureText } from './architecture-text.ts';
-import { PANEL_VIEW_TYPES, Panels } from './panels.ts';
+import { panelKinds } from 'nas-studio:panel-kinds';
+import { Panels } from './panel-host.ts';
+import type { DashboardState } from './panels/dashboard.ts';
 import { SearchFileChecker, SpaceEstimator, estimateDetail, registerSearchFileEditing } from './editing.ts';
 import { TEMPLATES, templateDescription, templateText } from '../space/template.ts';
 
@@ -65,8 +66,25 @@ async function pickRun(runs: RunRecord[], title: string): Promise<RunRecord | un
   return picked?.run;
 }
 
+async function pickRuns(runs: RunRecord[], preselected: (run: RunRecord) => boolean, title: string): Promise<RunRecord[]> {
+  const picked = await vscode.window.showQuickPick(
+    runs.map((run) => ({
+      label: `#${run.id} ${run.name}`,
+      description: `${run.strategy} · ${run.status} · best ${run.bestReward?.toFixed(3) ?? '-'}`,
+      picked: preselected(run),
+      run,
+    })),
+    { title, placeHolder: 'Pick two or more runs', canPickMany: true },
+  );
+  return (picked ?? []).map((item) => item.run);
+}
+
 function runOf(node: unknown): RunRecord | undefined {
   return node && typeof node === 'object' && 'run' in node ? (node as RunsNode).run : undefined;
+}
+
+function trialOf(node: unknown): { runId: number; index: number } | undefined {
+  return node && typeof node === 'object' && 'trial' in node ? (node as Extract<RunsNode, { kind: 'trial' }>).trial : undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -137,7 +155,7 @@ export function activate(context: vscode.ExtensionContext): void {
     await vscode.env.clipboard.writeText(architectureText(found.trial, format));
     void vscode.window.setStatusBarMessage(`NAS: architecture of trial ${index} copied as ${format.toUpperCase()}`, 3000);
   };
-  const panels = new Panels(context.extensionUri, query, analyses, () => settings().db, {
+  const panels = new Panels(panelKinds, context.extensionUri, query, analyses, () => settings().db, {
     stop: (runId) => manager.stop(runId),
     resume: async (runId) => {
       if (!guardTrust()) return;
@@ -217,13 +235,7 @@ export function activate(context: vscode.ExtensionContext): void {
     await vscode.commands.executeCommand('nasStudio.runs.focus');
     const node = runId === undefined ? undefined : tree.runNode(runId);
     if (node) await view.reveal(node, { select: true, focus: false, expand: true });
-    if (runId !== undefined) panels.openDashboard(runId);
-  });
-  const trialOf = (node: unknown) =>
-    node && typeof node === 'object' && 'trial' in node ? (node as Extract<RunsNode, { kind: 'trial' }>).trial : undefined;
-  register('nasStudio.openTrial', (node: unknown) => {
-    const trial = trialOf(node);
-    if (trial) panels.openTrial(trial.runId, trial.index);
+    if (runId !== undefined) panels.reveal({ view: 'dashboard', runId } satisfies DashboardState);
   });
   for (const format of ['yaml', 'json'] as const) {
     register(`nasStudio.copyArchitecture${format === 'yaml' ? 'Yaml' : 'Json'}`, async (node: unknown) => {
@@ -231,41 +243,6 @@ export function activate(context: vscode.ExtensionContext): void {
       if (trial) await copyArchitecture(trial.runId, trial.index, format);
     });
   }
-  register('nasStudio.openDashboard', async (node?: unknown) => {
-    const run = runOf(node) ?? (await pickRun((await listRuns()).reverse(), 'NAS: Open Run Dashboard'));
-    if (run) panels.openDashboard(run.id);
-  });
-  register('nasStudio.showControllerInsight', async (node?: unknown) => {
-    const withController = controllerKinds();
-    const controllerRuns = (await listRuns()).filter((run) => withController.includes(run.strategy)).reverse();
-    if (!runOf(node) && controllerRuns.length === 0) {
-      void vscode.window.showInformationMessage(
-        `Controller Insight analyses the LSTM controller of a ${withController.join(' or ')} run; there is none in this database yet.`,
-      );
-      return;
-    }
-    const run = runOf(node) ?? (await pickRun(controllerRuns, 'NAS: Controller Insight'));
-    if (run) panels.openInsight(run.id);
-  });
-  register('nasStudio.compareRuns', async (node?: unknown, selected?: unknown) => {
-    const chosen = Array.isArray(selected) ? selected.map(runOf).filter((run): run is RunRecord => run !== undefined) : [];
-    let runIds = chosen.map((run) => run.id);
-    if (runIds.length < 2) {
-      const runs = await listRuns();
-      const picked = await vscode.window.showQuickPick(
-        runs.reverse().map((run) => ({
-          label: `#${run.id} ${run.name}`,
-          description: `${run.strategy} · ${run.status} · best ${run.bestReward?.toFixed(3) ?? '-'}`,
-          picked: runIds.includes(run.id) || run.id === runOf(node)?.id,
-          run,
-        })),
-        { title: 'NAS: Compare Runs', placeHolder: 'Pick two or more runs', canPickMany: true },
-      );
-      runIds = (picked ?? []).map((item) => item.run.id);
-    }
-    if (runIds.length >= 2) panels.openCompare(runIds.sort((a, b) => a - b));
-    else if (runIds.length === 1) void vscode.window.showInformationMessage('Pick at least two runs to compare.');
-  });
   register('nasStudio.openExample', async () => {
     const examples = ['digits-macro.nas.yaml', 'digits-cell.nas.yaml', 'nasbench201.nas.yaml'];
     const picked = await vscode.window.showQuickPick(examples, { title: 'NAS: Open an Example' });
@@ -301,7 +278,14 @@ export function activate(context: vscode.ExtensionContext): void {
     view,
     status,
     panels,
-    ...Object.values(PANEL_VIEW_TYPES).map((viewType) => vscode.window.registerWebviewPanelSerializer(viewType, panels.serializer())),
+    ...panels.register({
+      runOf,
+      trialOf,
+      listRuns,
+      pickRun,
+      pickRuns,
+      inform: (message) => void vscode.window.showInformationMessage(message),
+    }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => tree.refresh()),
     { dispose: () => refreshTimer && clearTimeout(refreshTimer) },
   );

@@ -1,8 +1,7 @@
-// Messages between the VS Code host and the webview panels (run dashboard, trial view, run
-// comparison). The host validates every message a webview sends (isPanelRequest) before using it.
+// What the webview panels show, as the engine's queries and live events give it to the host. Each panel
+// kind's own state, messages and requests live with its host module (src/extension/panels/<kind>.ts).
 
 import type { AlphaSnapshotRecord, ControllerStepRecord, EpochMetrics, RunRecord, TrialRecord } from './engine.ts';
-import type { ControllerInsight } from './insight.ts';
 
 /** One trial as the charts need it: small, so 10,000 of them post quickly. */
 export interface TrialPoint {
@@ -66,74 +65,6 @@ export interface TrialData {
 
 export interface CompareData {
   runs: { run: RunRecord; trials: TrialPoint[] }[];
-}
-
-/** Per panel kind, the state VS Code keeps across a window reload (the serializer restores the panel from it). */
-export interface PanelStates {
-  dashboard: { view: 'dashboard'; runId: number };
-  trial: { view: 'trial'; runId: number; index: number };
-  compare: { view: 'compare'; runIds: number[] };
-  insight: { view: 'insight'; runId: number };
-}
-
-export type PanelView = keyof PanelStates;
-export type PanelState = PanelStates[PanelView];
-
-/** Host to webview, per panel kind: a panel is sent only its own kind's messages. */
-export interface PanelMessages {
-  dashboard:
-    | { type: 'dashboard'; data: DashboardData }
-    /** A live run: what happened since the last message; the charts append, they are not rebuilt. */
-    | { type: 'dashboard-append'; run: RunRecord; trials: TrialPoint[]; steps: StepPoint[]; alphas: AlphaPoint[]; notes: string[] };
-  trial: { type: 'trial'; data: TrialData };
-  compare: { type: 'compare'; data: CompareData };
-  insight:
-    | { type: 'insight'; data: ControllerInsight }
-    /** The analysis could not be made (not a reinforce run, no checkpoint yet): the panel says why. */
-    | { type: 'insight-failed'; message: string };
-}
-
-/** The page has loaded and waits for its content. */
-type Ready = { type: 'ready' };
-
-/** Webview to host, per panel kind: what each panel may ask. */
-export interface PanelRequests {
-  dashboard:
-    Ready | { type: 'open-trial'; runId: number; index: number } | { type: 'stop'; runId: number } | { type: 'resume'; runId: number };
-  trial: Ready | { type: 'copy-architecture'; runId: number; index: number; format: 'yaml' | 'json' };
-  compare: Ready;
-  insight: Ready;
-}
-
-export type PanelRequest = PanelRequests[PanelView];
-
-const REQUEST_TYPES: { [V in PanelView]: readonly PanelRequests[V]['type'][] } = {
-  dashboard: ['ready', 'open-trial', 'stop', 'resume'],
-  trial: ['ready', 'copy-architecture'],
-  compare: ['ready'],
-  insight: ['ready'],
-};
-
-const isId = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0;
-
-/** A webview is untrusted input: only well-formed requests that a panel of `view` may send get through. */
-export function isPanelRequest<V extends PanelView>(view: V, value: unknown): value is PanelRequests[V] {
-  if (typeof value !== 'object' || value === null) return false;
-  const message = value as Record<string, unknown>;
-  if (!(REQUEST_TYPES[view] as readonly unknown[]).includes(message.type)) return false;
-  switch (message.type) {
-    case 'ready':
-      return Object.keys(message).length === 1;
-    case 'open-trial':
-      return isId(message.runId) && isId(message.index);
-    case 'stop':
-    case 'resume':
-      return isId(message.runId);
-    case 'copy-architecture':
-      return isId(message.runId) && isId(message.index) && (message.format === 'yaml' || message.format === 'json');
-    default:
-      return false;
-  }
 }
 
 export function toTrialPoint(trial: TrialRecord, runCreatedAt: string): TrialPoint {

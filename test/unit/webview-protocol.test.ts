@@ -1,6 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isPanelRequest, type PanelMessages, type PanelRequests, type PanelView } from '../../src/protocol/webview.ts';
+import type { AnyPanelKind, MessageOf, RequestOf } from '../../src/extension/panel-kind.ts';
+import { comparePanel } from '../../src/extension/panels/compare.ts';
+import { dashboardPanel } from '../../src/extension/panels/dashboard.ts';
+import { insightPanel } from '../../src/extension/panels/insight.ts';
+import { trialPanel } from '../../src/extension/panels/trial.ts';
+
+const kinds: Record<string, AnyPanelKind> = {
+  dashboard: dashboardPanel,
+  trial: trialPanel,
+  compare: comparePanel,
+  insight: insightPanel,
+};
+const isPanelRequest = (view: string, value: unknown) => kinds[view].isRequest(value);
+
+test('each panel module is named after its view', () => {
+  for (const [view, kind] of Object.entries(kinds)) assert.equal(kind.view, view);
+});
 
 test('only well-formed panel requests get through', () => {
   for (const [view, ok] of [
@@ -29,7 +45,7 @@ test('only well-formed panel requests get through', () => {
 });
 
 test("a panel's requests are its own kind's: another kind's well-formed request is refused", () => {
-  const refused: [PanelView, unknown][] = [
+  const refused: [string, unknown][] = [
     ['trial', { type: 'stop', runId: 3 }],
     ['insight', { type: 'resume', runId: 3 }],
     ['compare', { type: 'open-trial', runId: 1, index: 0 }],
@@ -40,16 +56,16 @@ test("a panel's requests are its own kind's: another kind's well-formed request 
 
 // Type-level checks (`npm run typecheck` compiles this file): each panel kind has its own message unions.
 test('panel messages and requests are typed per panel kind', () => {
-  const failed = { type: 'insight-failed', message: 'no controller' } satisfies PanelMessages['insight'];
+  const failed = { type: 'insight-failed', message: 'no controller' } satisfies MessageOf<typeof insightPanel>;
   // @ts-expect-error: a trial panel is never sent a dashboard message
-  const misrouted: PanelMessages['trial'] = { type: 'insight-failed', message: 'no controller' };
+  const misrouted: MessageOf<typeof trialPanel> = { type: 'insight-failed', message: 'no controller' };
   // @ts-expect-error: an insight panel cannot ask to stop a run
-  const stop: PanelRequests['insight'] = { type: 'stop', runId: 1 };
+  const stop: RequestOf<typeof insightPanel> = { type: 'stop', runId: 1 };
   // @ts-expect-error: a dashboard cannot copy an architecture
-  const copy: PanelRequests['dashboard'] = { type: 'copy-architecture', runId: 1, index: 0, format: 'json' };
+  const copy: RequestOf<typeof dashboardPanel> = { type: 'copy-architecture', runId: 1, index: 0, format: 'json' };
   const request: unknown = { type: 'stop', runId: 1 };
-  if (isPanelRequest('dashboard', request)) {
-    const narrowed: PanelRequests['dashboard'] = request;
+  if (dashboardPanel.isRequest(request)) {
+    const narrowed: RequestOf<typeof dashboardPanel> = request;
     assert.equal(narrowed.type, 'stop');
   }
   assert.ok(failed && misrouted && stop && copy);
