@@ -23,7 +23,7 @@ import { createRng, shuffledIndices } from '../../space/rng.ts';
 import type { TensorPart, TrainingData } from '../evaluators/train-from-scratch.ts';
 import type { SearchRunner } from '../runners/runner.ts';
 import type { Store } from '../store/store.ts';
-import type { SavedTensor } from '../strategies/controller.ts';
+import type { SavedTensor } from '../strategies/saved-tensor.ts';
 import { randomKind } from '../strategies/random.ts';
 import { reinforceKind } from '../strategies/reinforce.ts';
 import { controllerStepRecord, type AskTellKind, type Strategy } from '../strategies/strategy.ts';
