@@ -38,6 +38,11 @@ export interface TrialOutcome {
   index: number;
   status: FinishedStatus;
   reward: number | null;
+  /**
+   * Why nothing more can be evaluated, when the evaluator said so (`EvaluationFailed.noEvaluatorLeft`):
+   * the trial is then interrupted, not failed (its architecture was never measured), and the runner stops.
+   */
+  noEvaluatorLeft?: string;
 }
 
 /** What a runner may ask of one trial an evaluator trains. */
@@ -105,7 +110,7 @@ function finish(
 
 /**
  * A trial an evaluator trains from scratch (or looks up). Its failures are the trial's: recorded
- * failed, or interrupted when the evaluation was cancelled.
+ * failed, or interrupted when the evaluation was cancelled or no evaluator is left to run it.
  */
 export async function evaluateTrial(
   context: TrialContext,
@@ -123,6 +128,7 @@ export async function evaluateTrial(
   let measurements: TrialMeasurements | null = null;
   let error: string | null = null;
   let status: FinishedStatus = 'done';
+  let noEvaluatorLeft: string | undefined;
   try {
     measurements = await evaluator.evaluate(request, (metrics) => {
       emit({ type: 'epoch', runId, trial: trial.index, metrics });
@@ -130,13 +136,14 @@ export async function evaluateTrial(
     });
   } catch (failure) {
     error = failure instanceof Error ? failure.message : String(failure);
-    status = failure instanceof EvaluationFailed && failure.cancelled ? 'interrupted' : 'failed';
+    if (failure instanceof EvaluationFailed && failure.noEvaluatorLeft) noEvaluatorLeft = error;
+    status = failure instanceof EvaluationFailed && (failure.cancelled || failure.noEvaluatorLeft) ? 'interrupted' : 'failed';
   } finally {
     hooks.signal?.removeEventListener('abort', cancel);
   }
   const outcome = finish(context, trial.index, status, measurements, error);
   announceFinished(context, trial.index);
-  return outcome;
+  return noEvaluatorLeft === undefined ? outcome : { ...outcome, noEvaluatorLeft };
 }
 
 /**

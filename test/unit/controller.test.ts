@@ -1,7 +1,8 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { LstmController, savedValues, type ControllerState } from '../../src/engine/strategies/controller.ts';
+import { LstmController, type ControllerState } from '../../src/engine/strategies/controller.ts';
+import { savedValues } from '../../src/engine/strategies/saved-tensor.ts';
 import { log10SpaceSize, type AnchorRef, type Architecture, type Decision } from '../../src/space/decisions.ts';
 import type { ControllerConfig } from '../../src/space/config.ts';
 import { createRng } from '../../src/space/rng.ts';

@@ -54,6 +54,11 @@ export class EvaluationFailed extends Error {
     readonly cancelled: boolean,
     /** The machinery failed (a trainer process died), not the architecture: the caller may train it again. */
     readonly infrastructure = false,
+    /**
+     * Nothing more can be evaluated (no trainer process is left, and none could be started): the machine's
+     * fault, and every trial after this one would fail alike, so the run stops, resumable, instead.
+     */
+    readonly noEvaluatorLeft = false,
   ) {
     super(message);
     this.name = 'EvaluationFailed';

@@ -108,7 +108,8 @@ export class TrainerPool implements Evaluator {
           this.wakeAll();
           resolve();
         } else if (reply.type === 'setup-failed') {
-          from.process.kill();
+          // A trainer ignores SIGTERM (the engine decides how a search stops); without its channel it exits.
+          if (from.process.connected) from.process.disconnect();
           reject(new Error(reply.message));
         } else {
           this.onJobReply(from, reply);
@@ -198,7 +199,10 @@ export class TrainerPool implements Evaluator {
     while (!trainer) {
       if (this.closing || this.stopping) return job.reject(new EvaluationFailed('the search stopped before this child was trained', true));
       if (this.restarting === 0 && !this.trainers.some((t) => t.generation > job.startedAfter)) {
-        return job.reject(new EvaluationFailed('no trainer process is left, and none could be started', false, true));
+        // With trainers left, only this child's retry lacks a fresh one: its trial fails, the search goes on.
+        if (this.trainers.length > 0)
+          return job.reject(new EvaluationFailed('its trainer process died, and none could be started to train it again', false, true));
+        return job.reject(new EvaluationFailed('no trainer process is left, and none could be started', false, true, true));
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
       trainer = this.trainers.find(suitable);

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DartsConfig, CellSpaceConfig } from '../../space/config.ts';
 import type { CellGraph } from '../../space/graph.ts';
 import { measure, type TensorPart, type TrainingData } from '../evaluators/train-from-scratch.ts';
-import { saveTensor, savedValues, type SavedTensor } from '../strategies/controller.ts';
+import { saveTensor, savedValues, type SavedTensor } from '../strategies/saved-tensor.ts';
 import { DartsSupernet, type CellMixing } from './darts-supernet.ts';
 
 /** The finite-difference step of the Hessian-vector product, over the norm of the vector (the paper's 0.01). */

@@ -111,6 +111,7 @@ export const dartsRunner: SearchRunner = {
     const { runId, config, checkpoint, stopped } = session;
     const { strategy, space } = config;
     if (strategy.kind !== 'darts' || space.kind !== 'cell') throw new Error(`run ${runId} is not a DARTS search on a cell space`);
+    let interruptedBecause: string | undefined;
     await withSupernetData(session, async (data) => {
       let search: DartsSearch | undefined = new DartsSearch(space, strategy, data, config.runtime.seed);
       try {
@@ -140,13 +141,13 @@ export const dartsRunner: SearchRunner = {
           // The supernet is freed before the retraining starts its trainer processes.
           search.dispose();
           search = undefined;
-          await retrain(session, strategy, await session.startEvaluator());
+          interruptedBecause = await retrain(session, strategy, await session.startEvaluator());
         }
       } finally {
         search?.dispose();
       }
     });
-    return {};
+    return { interruptedBecause };
   },
 };
 
@@ -268,8 +269,11 @@ class DartsEpochs {
   }
 }
 
-/** Retrains the derived cells not yet retrained, as many at once as the evaluator takes. */
-async function retrain(session: RunSession, strategy: DartsStrategy, evaluator: Evaluator): Promise<void> {
+/**
+ * Retrains the derived cells not yet retrained, as many at once as the evaluator takes; stops early, saying
+ * why, when no trainer is left to retrain them.
+ */
+async function retrain(session: RunSession, strategy: DartsStrategy, evaluator: Evaluator): Promise<string | undefined> {
   const { store, runId, emit, stopped } = session;
   const trials = store.listTrials(runId);
   const candidates = retrainCandidates(trials, strategy.retrain);
@@ -277,10 +281,12 @@ async function retrain(session: RunSession, strategy: DartsStrategy, evaluator: 
   const retrained = new Set(trials.filter((t) => t.evaluator === 'train-from-scratch' && t.status !== 'interrupted').map((t) => t.key));
   const queue = candidates.filter((candidate) => !retrained.has(candidate.key)).map((candidate) => candidate.architecture);
   let nextIndex = store.nextTrialIndex(runId);
+  let noEvaluatorLeft: string | undefined;
   const worker = async () => {
-    for (let architecture = queue.shift(); architecture && !stopped(); architecture = queue.shift()) {
-      await evaluateTrial(session, { index: nextIndex++, architecture }, evaluator);
+    for (let architecture = queue.shift(); architecture && !stopped() && !noEvaluatorLeft; architecture = queue.shift()) {
+      noEvaluatorLeft ??= (await evaluateTrial(session, { index: nextIndex++, architecture }, evaluator)).noEvaluatorLeft;
     }
   };
   await Promise.all(Array.from({ length: Math.min(evaluator.size, queue.length) }, worker));
+  return noEvaluatorLeft;
 }

@@ -5,7 +5,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { TrainEvaluationConfig } from '../../space/config.ts';
-import { saveTensor, savedValues, type SavedTensor } from '../strategies/controller.ts';
+import { saveTensor, savedValues, type SavedTensor } from '../strategies/saved-tensor.ts';
 
 export type SharedOptimizerKind = TrainEvaluationConfig['optimizer'];
 

@@ -24,7 +24,7 @@ import {
 } from '../../space/graph.ts';
 import { cellStack, liveCells, type CellPosition } from '../model/cell.ts';
 import { padAndConcat, type PadAndConcatOps } from '../model/pad-and-concat.ts';
-import { saveTensor, savedValues, type SavedTensor } from '../strategies/controller.ts';
+import { saveTensor, savedValues, type SavedTensor } from '../strategies/saved-tensor.ts';
 
 type Shape3 = [number, number, number];
 

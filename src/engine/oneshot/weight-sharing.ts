@@ -23,7 +23,7 @@ import { createRng, shuffledIndices } from '../../space/rng.ts';
 import type { TensorPart, TrainingData } from '../evaluators/train-from-scratch.ts';
 import type { SearchRunner } from '../runners/runner.ts';
 import type { Store } from '../store/store.ts';
-import type { SavedTensor } from '../strategies/controller.ts';
+import type { SavedTensor } from '../strategies/saved-tensor.ts';
 import { randomKind } from '../strategies/random.ts';
 import { reinforceKind } from '../strategies/reinforce.ts';
 import { controllerStepRecord, type AskTellKind, type Strategy } from '../strategies/strategy.ts';
@@ -323,6 +323,7 @@ export const weightSharingRunner: SearchRunner = {
     const { store, runId, config, checkpoint, log, stopped } = session;
     const { strategy } = config;
     if (!isWeightSharing(strategy)) throw new Error(`run ${runId} is not an enas or random-ws search`);
+    let interruptedBecause: string | undefined;
     await withSupernetData(session, async (data) => {
       let search: WeightSharingRun | undefined = new WeightSharingRun(session, data);
       let best: Architecture | undefined;
@@ -344,9 +345,14 @@ export const weightSharingRunner: SearchRunner = {
       const retrained = store.listTrials(runId).some((t) => t.evaluator === 'train-from-scratch' && t.status !== 'interrupted');
       if (best && !retrained && !stopped()) {
         log('info', `best of the final samples, retrained from scratch:\n${drawArchitecture(decodeArchitecture(config.space, best))}`);
-        await evaluateTrial(session, { index: store.nextTrialIndex(runId), architecture: best }, await session.startEvaluator());
+        const retrain = await evaluateTrial(
+          session,
+          { index: store.nextTrialIndex(runId), architecture: best },
+          await session.startEvaluator(),
+        );
+        interruptedBecause = retrain.noEvaluatorLeft;
       }
     });
-    return {};
+    return { interruptedBecause };
   },
 };

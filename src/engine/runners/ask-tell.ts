@@ -119,8 +119,14 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
   let nextToTell = nextIndex;
   // An interrupted trial is not told (its architecture was not measured) but must not hold up the tells after it.
   const interrupted = new Set<number>();
+  // Set when the evaluator can run nothing more (no trainer left, none could be started): asking stops,
+  // and the run ends interrupted with this reason instead of failing every trial left in its budget.
+  let noEvaluatorLeft: string | undefined;
+  const halted = () => stopped() || noEvaluatorLeft !== undefined;
   const evaluate = async (index: number, architecture: Architecture, hidden: number[] | undefined) => {
-    const { status, reward } = await evaluateTrial(session, { index, architecture, hidden }, evaluator);
+    const outcome = await evaluateTrial(session, { index, architecture, hidden }, evaluator);
+    const { status, reward } = outcome;
+    noEvaluatorLeft ??= outcome.noEvaluatorLeft;
     if (status === 'interrupted') {
       interrupted.add(index);
       return;
@@ -145,7 +151,7 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
       await new Promise((resolve) => setImmediate(resolve));
       yieldedAt = performance.now();
     }
-    while (!stopped() && asked < toAsk && asked - told < window && inFlight.size < evaluator.size) {
+    while (!halted() && asked < toAsk && asked - told < window && inFlight.size < evaluator.size) {
       asked += 1;
       // A retried architecture is told like any other, but the strategy did not propose it now.
       const retried = retries.shift();
@@ -154,7 +160,7 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
       const running: Promise<void> = evaluate(nextIndex++, architecture, hidden).finally(() => inFlight.delete(running));
       inFlight.add(running);
     }
-    const mayTell = () => !strategy.adaptive || asked - told >= window || asked === toAsk || stopped();
+    const mayTell = () => !strategy.adaptive || asked - told >= window || asked === toAsk || halted();
     let progressed = false;
     while (interrupted.delete(nextToTell)) {
       nextToTell += 1;
@@ -176,7 +182,7 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
     if (inFlight.size === 0) break;
     await Promise.race(inFlight);
   }
-  return { progress: `after ${trialsDone} of ${budget} trials` };
+  return { progress: `after ${trialsDone} of ${budget} trials`, interruptedBecause: noEvaluatorLeft };
 }
 
 export const askTellRunner: SearchRunner = {

@@ -1,6 +1,6 @@
 // What every run does around its runner's search: claim the run, mark the trials an earlier session
-// left running interrupted, select the backend, and record how the run ended (stopped, done or
-// failed), releasing the evaluator whatever happens and announcing run-finished.
+// left running interrupted, select the backend, and record how the run ended (stopped, done,
+// interrupted or failed), releasing the evaluator whatever happens and announcing run-finished.
 
 import { dirname } from 'node:path';
 import type { RunStatus } from '../../protocol/engine.ts';
@@ -52,11 +52,13 @@ export async function runFrame(store: Store, runId: number, hooks: SearchHooks, 
     };
     const end = await runner.run(session);
     const finished = store.getRun(runId);
-    // A run is done only at its budget: one that ended short (its trials interrupted without a stop) stays resumable.
+    // A run is done only at its budget: one that ended short (its trials interrupted without a stop, or no
+    // trainer left to train them) stays resumable.
     const short = finished !== undefined && finished.trialsDone < finished.budgetTrials;
-    status = stopped() ? 'stopped' : short ? 'interrupted' : 'done';
+    status = stopped() ? 'stopped' : short || end.interruptedBecause ? 'interrupted' : 'done';
     if (status === 'stopped') log('info', `stopped${end.progress ? ` ${end.progress}` : ''}; resume continues from here`);
-    const reason = status === 'interrupted' ? `ended short of its budget ${end.progress ?? ''}; resume continues from here` : undefined;
+    const why = end.interruptedBecause ? `${end.interruptedBecause}; interrupted` : 'ended short of its budget';
+    const reason = status === 'interrupted' ? `${why} ${end.progress ?? ''}; resume continues from here` : undefined;
     if (reason) log('warn', reason);
     store.setRunStatus(runId, status, reason);
   } catch (error) {

@@ -37,10 +37,12 @@ export interface RunSession extends TrialContext {
   startEvaluator: () => Promise<Evaluator>;
 }
 
-/** How a runner ended, for the frame's log when it was stopped. */
+/** How a runner ended, for the frame's record when it was stopped or could not go on. */
 export interface RunEnd {
   /** Where a stopped run stands, as "after 3 of 10 trials". */
   progress?: string;
+  /** Why the search could not go on though nobody stopped it (no trainer can be started): the run ends interrupted, resumable. */
+  interruptedBecause?: string;
 }
 
 export interface SearchRunner {

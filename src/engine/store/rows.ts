@@ -1,0 +1,58 @@
+// What the store's modules share: the row type, timestamps, and how run and trial rows become records.
+
+import type { RunRecord, RunStatus, TrialEvaluator, TrialRecord, TrialStatus } from '../../protocol/engine.ts';
+
+export type Row = Record<string, unknown>;
+
+export const now = () => new Date().toISOString();
+
+/** A run with its progress, counted from its trials. */
+export const RUN_SELECT = `SELECT runs.*,
+      (SELECT COUNT(*) FROM trials t WHERE t.run_id = runs.id AND t.status IN ('done', 'failed')) AS trials_done,
+      (SELECT MAX(reward) FROM trials t WHERE t.run_id = runs.id AND t.status = 'done') AS best_reward
+    FROM runs`;
+
+export function runFromRow(row: Row): RunRecord {
+  return {
+    id: row.id as number,
+    name: row.name as string,
+    spaceFile: row.space_file as string,
+    strategy: row.strategy as string,
+    spaceKind: row.space_kind as string,
+    backend: row.backend as string | null,
+    seed: row.seed as number,
+    status: row.status as RunStatus,
+    budgetTrials: row.budget_trials as number,
+    trialsDone: row.trials_done as number,
+    bestReward: row.best_reward as number | null,
+    createdAt: row.created_at as string,
+    finishedAt: row.finished_at as string | null,
+    error: row.error as string | null,
+  };
+}
+
+export function trialFromRow(row: Row): TrialRecord {
+  const hasMetrics = row.val_accuracy !== null;
+  return {
+    runId: row.run_id as number,
+    index: row.idx as number,
+    status: row.status as TrialStatus,
+    architecture: JSON.parse(row.architecture_json as string),
+    key: row.arch_key as string,
+    graph: JSON.parse(row.graph_json as string),
+    reward: row.reward as number | null,
+    metrics: hasMetrics
+      ? {
+          valAccuracy: row.val_accuracy as number,
+          testAccuracy: row.test_accuracy as number,
+          params: row.params as number | null,
+          flops: row.flops as number | null,
+          seconds: row.seconds as number,
+        }
+      : null,
+    error: row.error as string | null,
+    evaluator: row.evaluator as TrialEvaluator,
+    startedAt: row.started_at as string,
+    finishedAt: row.finished_at as string | null,
+  };
+}

@@ -1,0 +1,86 @@
+// Trial writes: a trial started, finished (with its learning curve), or left unfinished by a writer that stopped.
+
+import type Database from 'better-sqlite3';
+import type { TrialEvaluator, TrialMeasurements, TrialStatus } from '../../protocol/engine.ts';
+import type { Architecture } from '../../space/decisions.ts';
+import type { ArchitectureGraph } from '../../space/graph.ts';
+import { now } from './rows.ts';
+
+export interface FinishedTrial {
+  runId: number;
+  index: number;
+  status: Exclude<TrialStatus, 'running'>;
+  reward: number | null;
+  measurements: TrialMeasurements | null;
+  error: string | null;
+}
+
+export function startTrial(
+  db: Database.Database,
+  runId: number,
+  index: number,
+  architecture: Architecture,
+  key: string,
+  graph: ArchitectureGraph,
+  evaluator: TrialEvaluator,
+): void {
+  db.prepare(
+    `INSERT INTO trials (run_id, idx, status, architecture_json, arch_key, graph_json, evaluator, started_at)
+     VALUES (?, ?, 'running', ?, ?, ?, ?, ?)`,
+  ).run(runId, index, JSON.stringify(architecture), key, JSON.stringify(graph), evaluator, now());
+}
+
+/** Updates the trial and inserts its epochs: inside a write transaction, so neither is seen without the other. */
+export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
+  const m = trial.measurements;
+  db.prepare(
+    `UPDATE trials SET status = ?, reward = ?, val_accuracy = ?, test_accuracy = ?, params = ?, flops = ?, seconds = ?,
+       error = ?, finished_at = ? WHERE run_id = ? AND idx = ?`,
+  ).run(
+    trial.status,
+    trial.reward,
+    m?.valAccuracy ?? null,
+    m?.testAccuracy ?? null,
+    m?.params ?? null,
+    m?.flops ?? null,
+    m?.seconds ?? null,
+    trial.error,
+    now(),
+    trial.runId,
+    trial.index,
+  );
+  if (!m) return;
+  const insertEpoch = db.prepare(
+    `INSERT INTO epochs (run_id, trial_idx, epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  for (const e of m.curve) {
+    const values = [e.trainLoss, e.trainAccuracy, e.valLoss, e.valAccuracy, e.seconds];
+    // SQLite stores NaN as NULL, which these NOT NULL columns refuse with a message naming no trial.
+    if (!values.every(Number.isFinite))
+      throw new Error(
+        `trial ${trial.index} of run ${trial.runId}: epoch ${e.epoch} has a metric that is not a finite number (${values.join(', ')})`,
+      );
+    insertEpoch.run(trial.runId, trial.index, e.epoch, ...values);
+  }
+}
+
+/** Keeps the controller's hidden state for a started trial: its values as float32. */
+export function recordHiddenState(db: Database.Database, runId: number, index: number, hidden: readonly number[]): void {
+  const values = Float32Array.from(hidden);
+  db.prepare('INSERT OR REPLACE INTO controller_hidden_states (run_id, trial_idx, hidden) VALUES (?, ?, ?)').run(
+    runId,
+    index,
+    Buffer.from(values.buffer, values.byteOffset, values.byteLength),
+  );
+}
+
+/** Trials left 'running' by a writer that died: they are marked interrupted, their indices never reused. */
+export function markRunningTrialsInterrupted(db: Database.Database, runId: number): number {
+  return db
+    .prepare(
+      `UPDATE trials SET status = 'interrupted', error = 'the search stopped before this trial finished', ` +
+        `finished_at = ? WHERE run_id = ? AND status = 'running'`,
+    )
+    .run(now(), runId).changes;
+}
