@@ -24,19 +24,23 @@ export interface Geometry {
 }
 
 type Shape4 = [number, number, number, number];
-type Padding = tf.Conv2DAttrs['pad'];
-type RoundingMode = tf.Conv2DAttrs['dimRoundingMode'];
+/** The attributes every convolution kernel has or may have; gradients carry the shape of the input or filter they lack. */
+export interface ConvGeometryAttrs {
+  strides: number | [number, number];
+  pad: tf.Conv2DAttrs['pad'];
+  dimRoundingMode?: tf.Conv2DAttrs['dimRoundingMode'];
+  dilations?: number | [number, number];
+  dataFormat?: 'NHWC' | 'NCHW';
+  filterShape?: number[];
+  inputShape?: number[];
+}
 
 /** The geometry tfjs computes for this convolution, or null where the fast kernels do not apply (NCHW, dilation > 1). */
 export function convInfoOrNull(
   inShape: number[],
   filterShape: number[],
-  strides: number | [number, number],
-  dilations: number | [number, number] | undefined,
-  pad: Padding,
-  dimRoundingMode: RoundingMode,
+  { strides, pad, dimRoundingMode, dilations, dataFormat }: ConvGeometryAttrs,
   depthwise: boolean,
-  dataFormat: 'NHWC' | 'NCHW' | undefined,
 ): tf.backend_util.Conv2DInfo | null {
   if (dataFormat === 'NCHW') return null;
   if (dilations !== undefined && !tf.backend_util.tupleValuesAreOne(dilations)) return null;

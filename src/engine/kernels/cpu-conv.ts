@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CpuBackend, FastKernel } from './cpu-backend.ts';
-import { convInfoOrNull, geometryOf, type Geometry } from './conv-geometry.ts';
+import { convInfoOrNull, geometryOf, type ConvGeometryAttrs, type Geometry } from './conv-geometry.ts';
 import { conv2dFilterGradient, conv2dForward, conv2dInputGradient, conv2dInputGradientByForward } from './conv2d-loops.ts';
 import { depthwiseFilterGradient, depthwiseForward, depthwiseInputGradient } from './depthwise-loops.ts';
 
@@ -12,14 +12,7 @@ import { depthwiseFilterGradient, depthwiseForward, depthwiseInputGradient } fro
  */
 
 /** The attributes every convolution kernel has or may have; gradients carry the shape of the input or filter they lack. */
-interface ConvAttrs {
-  strides: number | [number, number];
-  pad: tf.Conv2DAttrs['pad'];
-  dimRoundingMode?: tf.Conv2DAttrs['dimRoundingMode'];
-  dilations?: number | [number, number];
-  dataFormat?: 'NHWC' | 'NCHW';
-  filterShape?: number[];
-  inputShape?: number[];
+interface ConvAttrs extends ConvGeometryAttrs {
   activation?: tf.FusedConv2DAttrs['activation'];
   leakyreluAlpha?: number;
 }
@@ -45,9 +38,8 @@ function convKernel(spec: ConvKernelSpec): FastKernel {
   return ({ inputs, backend, attrs }, stock) => {
     const tensors = inputs as Record<string, tf.TensorInfo>;
     const convAttrs = attrs as unknown as ConvAttrs;
-    const { strides, dilations, pad, dimRoundingMode, dataFormat } = convAttrs;
     const [inShape, filterShape] = spec.shapes(tensors, convAttrs);
-    const info = convInfoOrNull(inShape, filterShape, strides, dilations, pad, dimRoundingMode, spec.depthwise, dataFormat);
+    const info = convInfoOrNull(inShape, filterShape, convAttrs, spec.depthwise);
     const cpu = backend as unknown as CpuBackend;
     const values = (name: string) => cpu.data.get(tensors[name].dataId).values as Float32Array;
     const result = info === null ? null : spec.compute(values, geometryOf(info), info, tensors, convAttrs);

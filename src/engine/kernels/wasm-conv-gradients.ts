@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { convInfoOrNull, type ConvGeometryAttrs } from './conv-geometry.ts';
 
 // The dense convolution gradients on the wasm backend, built from its fast XNNPACK forward Conv2D:
 // - the filter gradient is a forward conv of x seen as [C_in, H, W, N] with dy seen as the filter
@@ -30,33 +31,11 @@ function forwardConv(x: tf.TensorInfo, filter: tf.TensorInfo, pad: ExplicitPad, 
   return runWasmKernel(tf.Conv2D, { x, filter }, { strides: 1, pad, dilations, dataFormat: 'NHWC' }, backend);
 }
 
-interface ConvGradientAttrs {
-  strides: number | [number, number];
-  pad: tf.Conv2DAttrs['pad'];
-  dimRoundingMode?: tf.Conv2DAttrs['dimRoundingMode'];
-  dilations?: number | [number, number];
-  dataFormat?: 'NHWC' | 'NCHW';
-  filterShape?: number[];
-  inputShape?: number[];
-}
-
 /** The stock geometry of the convolution, refusing what the gradients of tfjs never ask for here (NCHW, dilation). */
-export function gradientConvInfo(inShape: number[], filterShape: number[], attrs: ConvGradientAttrs, depthwise: boolean) {
-  const { strides, pad, dimRoundingMode, dilations, dataFormat } = attrs;
-  if (dataFormat === 'NCHW') throw new Error('wasm convolution gradients support NHWC only');
-  if (dilations !== undefined && !tf.backend_util.tupleValuesAreOne(dilations))
-    throw new Error('wasm convolution gradients support dilation 1 only');
-  type Shape4 = [number, number, number, number];
-  return tf.backend_util.computeConv2DInfo(
-    inShape as Shape4,
-    filterShape as Shape4,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    depthwise,
-    'channelsLast',
-  );
+export function gradientConvInfo(inShape: number[], filterShape: number[], attrs: ConvGeometryAttrs, depthwise: boolean) {
+  const info = convInfoOrNull(inShape, filterShape, attrs, depthwise);
+  if (info === null) throw new Error('wasm convolution gradients support NHWC with dilation 1 only');
+  return info;
 }
 
 export const conv2dFilterGradientKernel: WasmKernel = ({ inputs, backend: anyBackend, attrs }) => {
@@ -64,8 +43,8 @@ export const conv2dFilterGradientKernel: WasmKernel = ({ inputs, backend: anyBac
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const info = gradientConvInfo(
     x.shape,
-    (attrs as unknown as ConvGradientAttrs).filterShape!,
-    attrs as unknown as ConvGradientAttrs,
+    (attrs as unknown as ConvGeometryAttrs).filterShape!,
+    attrs as unknown as ConvGeometryAttrs,
     false,
   );
   const { filterHeight, filterWidth, inChannels, outChannels, strideHeight, strideWidth, padInfo } = info;
@@ -169,7 +148,7 @@ export function inputGradientByPhases(
 export const conv2dInputGradientKernel: WasmKernel = ({ inputs, backend: anyBackend, attrs }, stock) => {
   const backend = anyBackend as unknown as WasmBackend;
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const convAttrs = attrs as unknown as ConvGradientAttrs;
+  const convAttrs = attrs as unknown as ConvGeometryAttrs;
   const info = gradientConvInfo(convAttrs.inputShape!, filter.shape, convAttrs, false);
   const dx = inputGradientByPhases(backend, dy, info, {
     phaseFilter: (row, column) => flippedPhaseFilter(backend, filter, info, row, column),
