@@ -1,5 +1,6 @@
-// Training speed of child nets, side by side in one run: NAS Studio on wasm, NAS Studio on cpu, and PyTorch
-// on the CPU with one thread (bench/training_torch.py), each net in a process of its own per backend.
+// Training speed of child nets, side by side in one run: NAS Studio on wasm, NAS Studio on cpu, the native
+// convolution prototype on cpu (bench/native-conv, built by `npm run bench:native-build`), and PyTorch on the CPU
+// with one thread (bench/training_torch.py), each net in a process of its own per backend.
 // Then the main job (the README's `npm run search`, 30 trials) on cpu and on wasm with the same seed.
 //   npm run bench:training            (BENCH_TRAINING_SECONDS: CPU seconds per net and backend, default 4;
 //                                      BENCH_MAIN_JOB=0 skips the main job, which takes minutes on cpu)
@@ -9,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_NETS } from './training-nets.ts';
+import { printConvOpTable, type ConvOpRow } from './training-ops.ts';
 
 const ROOT = join(__dirname, '..');
 const TORCH_SCRIPT = join(__dirname, 'training_torch.py');
@@ -21,7 +23,7 @@ const MEMORY_LIMIT_MIB = 1024;
 /** A training step costs about three forward passes: the forward, the input gradient and the weight gradient. */
 const TRAINING_FLOPS_PER_FORWARD = 3;
 
-interface ChildResult {
+export interface ChildResult {
   backend: string;
   detail: string;
   imagesPerCpuSecond: number;
@@ -29,6 +31,9 @@ interface ChildResult {
   forwardFlops: number;
   params: number;
   peakRssMiB: number;
+  convOps: ConvOpRow['wasm'];
+  profiledCpuSeconds: number;
+  nativeCheck?: string;
 }
 
 interface TorchResult {
@@ -48,7 +53,7 @@ function findPython(module: string): { python: string } | { why: string } {
   return { why: tried.join('; ') };
 }
 
-function runChild(net: number, backend: string): { result?: ChildResult; json?: string; error?: string } {
+function runChild(net: number, backend: string): { result?: ChildResult; json?: string; error?: string; skipped?: string } {
   const run = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'training-child.ts'), String(net), backend], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -57,7 +62,8 @@ function runChild(net: number, backend: string): { result?: ChildResult; json?: 
   });
   const line = run.stdout.trim().split('\n').at(-1) ?? '';
   if (run.status !== 0 || !line.startsWith('{')) return { error: run.stderr.trim().split('\n').slice(-3).join(' ') };
-  return { result: JSON.parse(line) as ChildResult, json: line };
+  const parsed = JSON.parse(line) as ChildResult | { skipped: string };
+  return 'skipped' in parsed ? { skipped: parsed.skipped } : { result: parsed, json: line };
 }
 
 function runTorch(python: string, description: string): TorchResult | string {
@@ -86,14 +92,37 @@ function trainingBench(): void {
   const torchPython = findPython('torch');
   if ('why' in torchPython) console.log(`PyTorch skipped: no Python imports torch (${torchPython.why})`);
   console.log(`images per CPU-second, batch 64, Adam, one thread per process; training GFLOP/s = 3 x forward FLOPs x images/s\n`);
-  const widths = [22, 8, 10, 8, 8, 8, 9, 10, 10, 9, 9];
+  const widths = [22, 8, 10, 8, 8, 8, 9, 10, 10, 9, 9, 12, 10, 9];
+  const native = 'cpu+native (prototype)';
   console.log(
-    pad(['net', 'params', 'fwd MFLOP', 'wasm', 'cpu', 'torch', 'wasm/cpu', 'wasm/torch', 'wasm GF/s', 'of sgemm', 'wasm RSS'], widths),
+    pad(
+      [
+        'net',
+        'params',
+        'fwd MFLOP',
+        'wasm',
+        'cpu',
+        'torch',
+        'wasm/cpu',
+        'wasm/torch',
+        'wasm GF/s',
+        'of sgemm',
+        'wasm RSS',
+        'cpu+native',
+        'nat/torch',
+        'nat/wasm',
+      ],
+      widths,
+    ),
   );
   const memory: string[] = [];
+  const opRows: ConvOpRow[] = [];
+  const nativeNotes = new Set<string>();
   BENCH_NETS.forEach((net, i) => {
     const wasm = runChild(i, 'wasm');
     const cpu = runChild(i, 'cpu');
+    const nat = runChild(i, 'cpu+native');
+    const n = nat.result;
     const torch = 'python' in torchPython && wasm.json ? runTorch(torchPython.python, wasm.json) : 'skipped';
     const w = wasm.result;
     const c = cpu.result;
@@ -115,12 +144,25 @@ function trainingBench(): void {
           gflops !== undefined ? fixed(gflops, 1) : '-',
           ofSgemm !== undefined ? `${fixed(ofSgemm * 100)}%` : '-',
           w ? `${fixed(w.peakRssMiB)}M` : '-',
+          n ? fixed(n.imagesPerCpuSecond) : nat.skipped !== undefined ? 'skipped' : 'failed',
+          n && t ? `${fixed(n.imagesPerCpuSecond / t.imagesPerCpuSecond, 2)}x` : '-',
+          n && w ? `${fixed(n.imagesPerCpuSecond / w.imagesPerCpuSecond, 1)}x` : '-',
         ],
         widths,
       ),
     );
     if (!w) console.log(`  wasm failed: ${wasm.error}`);
     if (!c) console.log(`  cpu failed: ${cpu.error}`);
+    if (nat.skipped !== undefined) console.log(`  ${native} skipped: ${nat.skipped}`);
+    else if (!n) console.log(`  ${native} failed: ${nat.error}`);
+    if (n?.nativeCheck) nativeNotes.add(n.nativeCheck);
+    opRows.push({
+      net: net.name,
+      wasm: w?.convOps,
+      native: n?.convOps,
+      wasmStep: w?.profiledCpuSeconds,
+      nativeStep: n?.profiledCpuSeconds,
+    });
     if (typeof torch === 'string' && torch !== 'skipped') console.log(`  PyTorch failed: ${torch}`);
     if (t && w && t.params !== w.params) console.log(`  PyTorch has ${t.params} parameters (tfjs ${w.params})`);
     if (w && net.inputShape[2] === 3) memory.push(`${net.name} ${fixed(w.peakRssMiB)} MiB`);
@@ -129,6 +171,9 @@ function trainingBench(): void {
     `\ntargets: wasm >= ${TARGET_VS_TORCH}x PyTorch on every net; training >= ${TARGET_OF_SGEMM * 100}% of sgemm;` +
       ` wasm trainer peak RSS on the CIFAR-shaped children < ${MEMORY_LIMIT_MIB} MiB: ${memory.join(', ')}`,
   );
+  console.log(`moonshot: ${native} >= 0.5x PyTorch on every net`);
+  for (const note of nativeNotes) console.log(`${native} ${note}`);
+  printConvOpTable(opRows, sgemmGflops);
 }
 
 /** Seconds and best validation accuracy of the main job on one backend. */
