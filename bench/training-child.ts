@@ -1,8 +1,8 @@
 // One net on one backend in a process of its own, as a trainer runs it: node --import tsx bench/training-child.ts <net index> <backend>.
 // Prints one JSON line: images per second of CPU time and of wall time, forward FLOPs, parameters, peak RSS,
 // the convolution kernels' time in a few profiled steps, and the model's description for PyTorch.
-// Backend 'cpu+native' is the cpu backend with the native prototype (bench/native-conv); without the addon the
-// line says {"skipped": why}.
+// Backends 'cpu+native' and 'wasm+native' are cpu and wasm with the native prototype's convolutions
+// (bench/native-conv); without the addon the line says {"skipped": why}.
 
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/engine/backend.ts';
@@ -19,17 +19,17 @@ const SECONDS = Number(process.env.BENCH_TRAINING_SECONDS ?? 4);
 const MAX_STEPS = 40;
 /** Steps run again with the convolution kernels timed, after the timed ones, so the timers never touch the figure. */
 const PROFILED_STEPS = 2;
-const NATIVE = 'cpu+native';
+const NATIVE_SUFFIX = '+native';
 
 async function main(): Promise<void> {
   const net = BENCH_NETS[Number(process.argv[2])];
-  const native = process.argv[3] === NATIVE;
-  const backend = await selectBackend((native ? 'cpu' : process.argv[3]) as BackendName);
+  const native = process.argv[3].endsWith(NATIVE_SUFFIX);
+  const backend = await selectBackend(process.argv[3].replace(NATIVE_SUFFIX, '') as BackendName);
   let nativeCheck: string | undefined;
   if (native) {
     const loaded = loadNativeConv();
     if ('why' in loaded) return console.log(JSON.stringify({ skipped: loaded.why }));
-    const check = checkAndRegisterNativeConvKernels(loaded.addon, loaded.isa);
+    const check = await checkAndRegisterNativeConvKernels(loaded.addon, loaded.isa, backend.name === 'wasm' ? 'wasm' : 'cpu');
     if (!(check.worst <= CHECK_TOLERANCE)) return console.log(JSON.stringify({ skipped: `check failed: ${check.line}` }));
     nativeCheck = check.line;
   }
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const profiledCpuSeconds = cpuSecondsSince(profileStart);
   const result = {
     net: net.name,
-    backend: native ? NATIVE : backend.name,
+    backend: process.argv[3],
     detail: native ? `${backend.detail}, with the native prototype's convolutions` : backend.detail,
     nativeCheck,
     steps,

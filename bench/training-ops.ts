@@ -7,10 +7,10 @@ import { TIMED_CONV_KERNELS, type OpTime } from './conv-op-timing.ts';
 export interface ConvOpRow {
   net: string;
   wasm?: Record<string, OpTime>;
+  /** The native kernels, from wasm+native where it ran, else cpu+native. */
   native?: Record<string, OpTime>;
-  /** CPU seconds of the profiled steps, for the convolutions' share. */
-  wasmStep?: number;
-  nativeStep?: number;
+  /** CPU seconds of the profiled steps and of their convolutions, on wasm, wasm+native and cpu+native. */
+  steps: Array<{ seconds: number; conv: Record<string, OpTime> } | undefined>;
 }
 
 const SHORT_NAMES: Record<string, string> = {
@@ -39,10 +39,17 @@ export function printConvOpTable(rows: ConvOpRow[], sgemmGflops: number | undefi
   const limit = sgemmGflops === undefined ? 'sgemm (not measured)' : `${sgemmGflops.toFixed(1)} GFLOP/s`;
   console.log(
     `\nconvolution kernels, GFLOP/s of CPU time in the profiled steps after the timed ones (wasm / cpu+native prototype);` +
-      ` 'of sgemm' = the native kernels together over ${limit}; 'conv share' = their part of the step's CPU time`,
+      ` 'of sgemm' = the native kernels together over ${limit}; 'conv share' = their part of the step's CPU time` +
+      ` on wasm / wasm+native / cpu+native`,
   );
-  const widths = [22, 13, 13, 13, 13, 9, 16];
-  const header = ['net', ...TIMED_CONV_KERNELS.map((k) => `${SHORT_NAMES[k]} wasm/nat`), 'all wasm/nat', 'of sgemm', 'conv share w/nat'];
+  const widths = [22, 13, 13, 13, 13, 9, 20];
+  const header = [
+    'net',
+    ...TIMED_CONV_KERNELS.map((k) => `${SHORT_NAMES[k]} wasm/nat`),
+    'all wasm/nat',
+    'of sgemm',
+    'conv share w/w+n/c+n',
+  ];
   console.log(header.map((c, i) => c.padEnd(widths[i])).join('  '));
   for (const row of rows) {
     const pair = (a: OpTime | undefined, b: OpTime | undefined) => `${cell(gflops(a))} / ${cell(gflops(b))}`;
@@ -54,7 +61,7 @@ export function printConvOpTable(rows: ConvOpRow[], sgemmGflops: number | undefi
       ...TIMED_CONV_KERNELS.map((k) => pair(row.wasm?.[k], row.native?.[k])),
       pair(wasmTotal, nativeTotal),
       sgemmGflops === undefined ? '-' : percent(nativeGflops, sgemmGflops),
-      `${percent(wasmTotal?.seconds, row.wasmStep)} / ${percent(nativeTotal?.seconds, row.nativeStep)}`,
+      row.steps.map((step) => (step ? percent(total(step.conv)?.seconds, step.seconds) : '-')).join(' / '),
     ];
     console.log(cells.map((c, i) => c.padEnd(widths[i])).join('  '));
   }

@@ -1,11 +1,14 @@
 // The moonshot prototype of issue 15, bench only: the AVX2 + FMA convolutions of native_conv.c registered on
-// tfjs's 'cpu' backend over the project's own kernels (fast-cpu-kernels.ts), which they fall back to for what
-// they do not handle (NCHW, dilation > 1) and which stay in place when the addon is not built or does not load.
+// tfjs's 'cpu' backend over the project's own kernels (fast-cpu-kernels.ts), or on 'wasm' over the project's
+// wasm kernels (wasm-kernels.ts). They fall back to those for what they do not handle (NCHW, dilation > 1), and
+// those stay in place when the addon is not built or does not load. On wasm the addon reads and writes the
+// tensors where they lie, in wasm memory: no copy either way.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { CpuBackend, FastKernel } from '../../src/engine/kernels/cpu-backend.ts';
+import type { WasmBackend } from '../../src/engine/kernels/wasm-conv-gradients.ts';
 import { convInfoOrNull, geometryOf, type Geometry } from '../../src/engine/kernels/conv-geometry.ts';
 import { registerFastCpuKernels, unregisterFastCpuKernels } from '../../src/engine/kernels/fast-cpu-kernels.ts';
 
@@ -102,7 +105,26 @@ const NATIVE_KERNELS: ReadonlyArray<[string, NativeKernelSpec]> = [
   ],
 ];
 
-function nativeKernel(addon: NativeConv, spec: NativeKernelSpec): FastKernel {
+export type NativeHost = 'cpu' | 'wasm';
+
+/** Runs the pass on the host backend's tensors and returns its result tensor. */
+function runOnHost(host: NativeHost, backend: unknown, operands: tf.TensorInfo[], shape: number[], run: NativePass, geometry: Int32Array) {
+  if (host === 'cpu') {
+    const cpu = backend as CpuBackend;
+    const [a, b] = operands.map((t) => cpu.data.get(t.dataId).values as Float32Array);
+    const result = new Float32Array(tf.util.sizeFromShape(shape));
+    run(a, b, result, geometry);
+    return cpu.makeTensorInfo(shape, 'float32', result);
+  }
+  const wasm = backend as WasmBackend;
+  const out = wasm.makeOutput(shape, 'float32');
+  // Views taken after the allocation, which may have grown (moved) the heap.
+  const [a, b] = operands.map((t) => wasm.typedArrayFromHeap(t));
+  run(a, b, wasm.typedArrayFromHeap(out), geometry);
+  return out;
+}
+
+function nativeKernel(addon: NativeConv, spec: NativeKernelSpec, host: NativeHost): FastKernel {
   return ({ inputs, backend, attrs }, fallback) => {
     const tensors = inputs as Record<string, tf.TensorInfo>;
     const convAttrs = attrs as unknown as ConvAttrs;
@@ -110,23 +132,20 @@ function nativeKernel(addon: NativeConv, spec: NativeKernelSpec): FastKernel {
     const [inShape, filterShape] = spec.shapes(tensors, convAttrs);
     const info = convInfoOrNull(inShape, filterShape, strides, dilations, pad, dimRoundingMode, false, dataFormat);
     if (info === null || spec.operands.some((name) => tensors[name].dtype !== 'float32')) return fallback({ inputs, backend, attrs });
-    const cpu = backend as unknown as CpuBackend;
-    const [a, b] = spec.operands.map((name) => cpu.data.get(tensors[name].dataId).values as Float32Array);
-    const shape = info[spec.resultShape];
-    const result = new Float32Array(tf.util.sizeFromShape(shape));
-    spec.pass(addon)(a, b, result, geometryFields(geometryOf(info)));
-    return cpu.makeTensorInfo(shape, 'float32', result);
+    const operands = spec.operands.map((name) => tensors[name]);
+    return runOnHost(host, backend, operands, info[spec.resultShape], spec.pass(addon), geometryFields(geometryOf(info)));
   };
 }
 
-/** Registers the native kernels on 'cpu' over whatever is registered there now (the project's kernels), which they fall back to. */
-export function registerNativeConvKernels(addon: NativeConv): void {
+/** Registers the native kernels on the host over whatever is registered there now (the project's kernels), which they fall back to. */
+export function registerNativeConvKernels(addon: NativeConv, host: NativeHost): void {
   for (const [kernelName, spec] of NATIVE_KERNELS) {
-    const current = tf.getKernel(kernelName, 'cpu');
-    if (current === undefined) throw new Error(`tfjs kernel ${kernelName} is not registered for backend 'cpu'`);
-    const native = nativeKernel(addon, spec);
-    tf.unregisterKernel(kernelName, 'cpu');
-    tf.registerKernel({ ...current, kernelFunc: (args) => native(args, current.kernelFunc) });
+    const current = tf.getKernel(kernelName, host);
+    if (current === undefined) throw new Error(`tfjs kernel ${kernelName} is not registered for backend '${host}'`);
+    const native = nativeKernel(addon, spec, host);
+    tf.unregisterKernel(kernelName, host);
+    // wasm's stock kernels are not FastKernels, but take the same arguments.
+    tf.registerKernel({ ...current, kernelFunc: (args) => native(args, current.kernelFunc as tf.KernelFunc) });
   }
 }
 
@@ -175,15 +194,22 @@ function relativeError(reference: Float32Array, actual: Float32Array): number {
 export const CHECK_TOLERANCE = 1e-4;
 
 /**
- * Registers the native kernels after checking them (AVX2 and portable) against tfjs's stock cpu kernels on
- * CHECK_CASES; returns the worst relative error of each kernel. Needs the 'cpu' backend running with the
- * project's kernels registered.
+ * Registers the native kernels on the host after checking them (AVX2 and portable) against tfjs's stock cpu
+ * kernels on CHECK_CASES; returns the worst relative error. Needs the host backend running with the project's
+ * kernels registered, and leaves it running.
  */
-export function checkAndRegisterNativeConvKernels(addon: NativeConv, isa: string): { worst: number; line: string } {
+export async function checkAndRegisterNativeConvKernels(
+  addon: NativeConv,
+  isa: string,
+  host: NativeHost,
+): Promise<{ worst: number; line: string }> {
+  await tf.setBackend('cpu');
   unregisterFastCpuKernels();
   const references = CHECK_CASES.map((c, i) => convAndGradients(c, 10 * i + 1));
-  registerFastCpuKernels();
-  registerNativeConvKernels(addon);
+  // Puts back the state selectBackend left: the project's kernels on 'cpu' when that is the host.
+  if (host === 'cpu') registerFastCpuKernels();
+  await tf.setBackend(host);
+  registerNativeConvKernels(addon, host);
   const names = ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'];
   const parts: string[] = [];
   let worst = 0;
