@@ -38,7 +38,8 @@ const percent = (part: number | undefined, whole: number | undefined): string =>
 export function printConvOpTable(rows: ConvOpRow[], sgemmGflops: number | undefined): void {
   const limit = sgemmGflops === undefined ? 'sgemm (not measured)' : `${sgemmGflops.toFixed(1)} GFLOP/s`;
   console.log(
-    `\nconvolution kernels, GFLOP/s of CPU time in the profiled steps after the timed ones (wasm / cpu+native prototype);` +
+    `\nconvolution kernels, GFLOP/s of CPU time in the profiled steps after the timed ones` +
+      ` (wasm / the native prototype, on wasm+native where it ran);` +
       ` 'of sgemm' = the native kernels together over ${limit}; 'conv share' = their part of the step's CPU time` +
       ` on wasm / wasm+native / cpu+native`,
   );

@@ -2,8 +2,9 @@
 //   tile[i][j] = sum over t of x[row_offset[i] + column_offset[t]] * b[t * ldb + j]
 // forward:          rows = output pixels, t = filter taps (h, w, in channel), b = filter [taps][out channels];
 // filter gradient:  rows = filter taps,   t = output pixels,                  b = dy [pixels][out channels];
-// input gradient:   rows = output pixels, t = out channels,                   b = the filter transposed, then the
-//                   tile is scattered into the padded input's gradient (col2im).
+// input gradient:   at stride 1, a forward convolution of dy, padded, with the filter flipped and its channels
+//                   swapped; at larger strides rows = output pixels, t = out channels, b = the filter transposed,
+//                   and the tile is scattered into the padded input's gradient (col2im).
 // So no im2col matrix is ever built, and one 6 x 16 register tile (12 AVX2 accumulators) does all the work.
 
 #include "conv_kernels.h"
@@ -50,6 +51,20 @@ static void tile_portable(const float *x, const long *row_offset, const long *co
     c50 = _mm256_fmadd_ps(a, b0, c50), c51 = _mm256_fmadd_ps(a, b1, c51);                                                            \
   }
 
+// Blocks of at most 8 columns (8-filter layers, the last block of odd widths): half the accumulators, half the FMAs.
+#define TILE_STEP_NARROW(LOAD0)                                                                                                      \
+  for (long t = 0; t < depth; t++) {                                                                                                 \
+    const float *bt = b + t * ldb;                                                                                                   \
+    const long o = column_offset[t];                                                                                                 \
+    const __m256 b0 = LOAD0;                                                                                                         \
+    c00 = _mm256_fmadd_ps(_mm256_broadcast_ss(r0 + o), b0, c00);                                                                     \
+    c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(r1 + o), b0, c10);                                                                     \
+    c20 = _mm256_fmadd_ps(_mm256_broadcast_ss(r2 + o), b0, c20);                                                                     \
+    c30 = _mm256_fmadd_ps(_mm256_broadcast_ss(r3 + o), b0, c30);                                                                     \
+    c40 = _mm256_fmadd_ps(_mm256_broadcast_ss(r4 + o), b0, c40);                                                                     \
+    c50 = _mm256_fmadd_ps(_mm256_broadcast_ss(r5 + o), b0, c50);                                                                     \
+  }
+
 __attribute__((target("avx2,fma"))) static void tile_avx2(const float *x, const long *row_offset, const long *column_offset,
                                                           long depth, const float *b, long ldb, int columns, float *tile) {
   const float *r0 = x + row_offset[0], *r1 = x + row_offset[1], *r2 = x + row_offset[2];
@@ -58,12 +73,18 @@ __attribute__((target("avx2,fma"))) static void tile_avx2(const float *x, const 
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   if (columns == TILE_COLUMNS) {
     TILE_STEP(_mm256_loadu_ps(bt), _mm256_loadu_ps(bt + 8))
+  } else if (columns == 8) {
+    TILE_STEP_NARROW(_mm256_loadu_ps(bt))
   } else {
     // Masked lanes are neither read nor faulted on: a narrow last block needs no padded copy of b.
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i mask0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(columns), lane);
     const __m256i mask1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(columns - 8), lane);
-    TILE_STEP(_mm256_maskload_ps(bt, mask0), _mm256_maskload_ps(bt + 8, mask1))
+    if (columns < 8) {
+      TILE_STEP_NARROW(_mm256_maskload_ps(bt, mask0))
+    } else {
+      TILE_STEP(_mm256_maskload_ps(bt, mask0), _mm256_maskload_ps(bt + 8, mask1))
+    }
   }
   __m256 *out = (__m256 *)tile;
   _mm256_storeu_ps((float *)(out + 0), c00), _mm256_storeu_ps((float *)(out + 1), c01);
@@ -188,7 +209,35 @@ done:
   return status;
 }
 
+// dx[i] = sum over taps a of dy[i + pad_top - a] * filter[a]: a 'valid' forward pass over dy padded by
+// filter_height - 1 - pad_top above, with tap a read as filter_height - 1 - a.
+static int input_gradient_by_forward(const float *dy, const float *filter, float *dx, const conv_geometry *g) {
+  const long fh = g->filter_height, fw = g->filter_width, ic = g->in_channels, oc = g->out_channels;
+  const conv_geometry flipped_geometry = {
+      .batch = g->batch, .in_height = g->out_height, .in_width = g->out_width, .in_channels = g->out_channels,
+      .out_height = g->in_height, .out_width = g->in_width, .out_channels = g->in_channels,
+      .filter_height = g->filter_height, .filter_width = g->filter_width, .stride_height = 1, .stride_width = 1,
+      .pad_top = g->filter_height - 1 - g->pad_top, .pad_left = g->filter_width - 1 - g->pad_left,
+      .padded_height = g->in_height + g->filter_height - 1, .padded_width = g->in_width + g->filter_width - 1,
+  };
+  float *flipped = malloc(sizeof(float) * fh * fw * ic * oc);
+  if (flipped == NULL) return -1;
+  for (long a = 0; a < fh; a++)
+    for (long b = 0; b < fw; b++)
+      for (long i = 0; i < ic; i++)
+        for (long o = 0; o < oc; o++)
+          flipped[(((fh - 1 - a) * fw + (fw - 1 - b)) * oc + o) * ic + i] = filter[((a * fw + b) * ic + i) * oc + o];
+  const int status = conv2d_forward(dy, flipped, dx, &flipped_geometry);
+  free(flipped);
+  return status;
+}
+
 int conv2d_input_gradient(const float *dy, const float *filter, float *dx, const conv_geometry *g) {
+  // Where dy, padded, holds every window of the flipped pass (always so at stride 1 with tfjs's pads).
+  if (g->stride_height == 1 && g->stride_width == 1 && g->pad_top < g->filter_height && g->pad_left < g->filter_width &&
+      g->out_height + g->filter_height - 1 - g->pad_top <= g->in_height + g->filter_height - 1 &&
+      g->out_width + g->filter_width - 1 - g->pad_left <= g->in_width + g->filter_width - 1)
+    return input_gradient_by_forward(dy, filter, dx, g);
   const long tap_count = (long)g->filter_height * g->filter_width * g->in_channels;
   const long pixel_count = (long)g->batch * g->out_height * g->out_width, oc = g->out_channels;
   const size_t padded_size = (size_t)g->batch * g->padded_height * g->padded_width * g->in_channels;
