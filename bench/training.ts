@@ -1,4 +1,5 @@
-// Training speed of child nets, side by side in one run: NAS Studio on wasm, NAS Studio on cpu, and PyTorch
+// Training speed of child nets, side by side in one run: NAS Studio on wasm, NAS Studio on cpu, the native
+// convolution prototype on cpu and on wasm (bench/native-conv, built by `npm run bench:native-build`), and PyTorch
 // on the CPU with one thread (bench/training_torch.py), each net in a process of its own per backend.
 // Then the main job (the README's `npm run search`, 30 trials) on cpu and on wasm with the same seed.
 //   npm run bench:training            (BENCH_TRAINING_SECONDS: CPU seconds per net and backend, default 4;
@@ -9,6 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_NETS } from './training-nets.ts';
+import type { OpTime } from './conv-op-timing.ts';
+import { printConvOpTable, type ConvOpRow } from './training-ops.ts';
 
 const ROOT = join(__dirname, '..');
 const TORCH_SCRIPT = join(__dirname, 'training_torch.py');
@@ -17,11 +20,17 @@ const SECONDS = Number(process.env.BENCH_TRAINING_SECONDS ?? 4);
 const TARGET_VS_TORCH = 0.3;
 const TARGET_OF_SGEMM = 0.2;
 const TARGET_MAIN_JOB = 3;
+const TARGET_MOONSHOT = 0.5;
+/** The native prototype's convolutions on the cpu backend (as the issue asks) and on wasm (tensors read in place). */
+const NATIVE_VARIANTS = [
+  { backend: 'cpu+native', short: 'c+n' },
+  { backend: 'wasm+native', short: 'w+n' },
+] as const;
 const MEMORY_LIMIT_MIB = 1024;
 /** A training step costs about three forward passes: the forward, the input gradient and the weight gradient. */
 const TRAINING_FLOPS_PER_FORWARD = 3;
 
-interface ChildResult {
+export interface ChildResult {
   backend: string;
   detail: string;
   imagesPerCpuSecond: number;
@@ -29,6 +38,9 @@ interface ChildResult {
   forwardFlops: number;
   params: number;
   peakRssMiB: number;
+  convOps: Record<string, OpTime>;
+  profiledCpuSeconds: number;
+  nativeCheck?: string;
 }
 
 interface TorchResult {
@@ -48,7 +60,7 @@ function findPython(module: string): { python: string } | { why: string } {
   return { why: tried.join('; ') };
 }
 
-function runChild(net: number, backend: string): { result?: ChildResult; json?: string; error?: string } {
+function runChild(net: number, backend: string): { result?: ChildResult; json?: string; error?: string; skipped?: string } {
   const run = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'training-child.ts'), String(net), backend], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -57,7 +69,8 @@ function runChild(net: number, backend: string): { result?: ChildResult; json?: 
   });
   const line = run.stdout.trim().split('\n').at(-1) ?? '';
   if (run.status !== 0 || !line.startsWith('{')) return { error: run.stderr.trim().split('\n').slice(-3).join(' ') };
-  return { result: JSON.parse(line) as ChildResult, json: line };
+  const parsed = JSON.parse(line) as ChildResult | { skipped: string };
+  return 'skipped' in parsed ? { skipped: parsed.skipped } : { result: parsed, json: line };
 }
 
 function runTorch(python: string, description: string): TorchResult | string {
@@ -86,14 +99,33 @@ function trainingBench(): void {
   const torchPython = findPython('torch');
   if ('why' in torchPython) console.log(`PyTorch skipped: no Python imports torch (${torchPython.why})`);
   console.log(`images per CPU-second, batch 64, Adam, one thread per process; training GFLOP/s = 3 x forward FLOPs x images/s\n`);
-  const widths = [22, 8, 10, 8, 8, 8, 9, 10, 10, 9, 9];
+  const widths = [22, 8, 10, 8, 8, 8, 9, 10, 10, 9, 9, ...NATIVE_VARIANTS.flatMap(() => [11, 9, 8])];
   console.log(
-    pad(['net', 'params', 'fwd MFLOP', 'wasm', 'cpu', 'torch', 'wasm/cpu', 'wasm/torch', 'wasm GF/s', 'of sgemm', 'wasm RSS'], widths),
+    pad(
+      [
+        'net',
+        'params',
+        'fwd MFLOP',
+        'wasm',
+        'cpu',
+        'torch',
+        'wasm/cpu',
+        'wasm/torch',
+        'wasm GF/s',
+        'of sgemm',
+        'wasm RSS',
+        ...NATIVE_VARIANTS.flatMap((v) => [v.backend, `${v.short}/torch`, `${v.short}/wasm`]),
+      ],
+      widths,
+    ),
   );
   const memory: string[] = [];
+  const opRows: ConvOpRow[] = [];
+  const nativeNotes = new Set<string>();
   BENCH_NETS.forEach((net, i) => {
     const wasm = runChild(i, 'wasm');
     const cpu = runChild(i, 'cpu');
+    const natives = NATIVE_VARIANTS.map((v) => runChild(i, v.backend));
     const torch = 'python' in torchPython && wasm.json ? runTorch(torchPython.python, wasm.json) : 'skipped';
     const w = wasm.result;
     const c = cpu.result;
@@ -115,12 +147,30 @@ function trainingBench(): void {
           gflops !== undefined ? fixed(gflops, 1) : '-',
           ofSgemm !== undefined ? `${fixed(ofSgemm * 100)}%` : '-',
           w ? `${fixed(w.peakRssMiB)}M` : '-',
+          ...natives.flatMap(({ result: n, skipped }) => [
+            n ? fixed(n.imagesPerCpuSecond) : skipped !== undefined ? 'skipped' : 'failed',
+            n && t ? `${fixed(n.imagesPerCpuSecond / t.imagesPerCpuSecond, 2)}x` : '-',
+            n && w ? `${fixed(n.imagesPerCpuSecond / w.imagesPerCpuSecond, 1)}x` : '-',
+          ]),
         ],
         widths,
       ),
     );
     if (!w) console.log(`  wasm failed: ${wasm.error}`);
     if (!c) console.log(`  cpu failed: ${cpu.error}`);
+    natives.forEach(({ result: n, skipped, error }, k) => {
+      const label = `${NATIVE_VARIANTS[k].backend} (prototype)`;
+      if (skipped !== undefined) console.log(`  ${label} skipped: ${skipped}`);
+      else if (!n) console.log(`  ${label} failed: ${error}`);
+      if (n?.nativeCheck) nativeNotes.add(`${label}: ${n.nativeCheck}`);
+    });
+    const [cpuNative, wasmNative] = natives.map((n) => n.result);
+    opRows.push({
+      net: net.name,
+      wasm: w?.convOps,
+      native: (wasmNative ?? cpuNative)?.convOps,
+      steps: [w, wasmNative, cpuNative].map((r) => r && { seconds: r.profiledCpuSeconds, conv: r.convOps }),
+    });
     if (typeof torch === 'string' && torch !== 'skipped') console.log(`  PyTorch failed: ${torch}`);
     if (t && w && t.params !== w.params) console.log(`  PyTorch has ${t.params} parameters (tfjs ${w.params})`);
     if (w && net.inputShape[2] === 3) memory.push(`${net.name} ${fixed(w.peakRssMiB)} MiB`);
@@ -129,6 +179,9 @@ function trainingBench(): void {
     `\ntargets: wasm >= ${TARGET_VS_TORCH}x PyTorch on every net; training >= ${TARGET_OF_SGEMM * 100}% of sgemm;` +
       ` wasm trainer peak RSS on the CIFAR-shaped children < ${MEMORY_LIMIT_MIB} MiB: ${memory.join(', ')}`,
   );
+  console.log(`moonshot (prototype columns): >= ${TARGET_MOONSHOT}x PyTorch on every net`);
+  for (const note of nativeNotes) console.log(note);
+  printConvOpTable(opRows, sgemmGflops);
 }
 
 /** Seconds and best validation accuracy of the main job on one backend. */
