@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { CpuBackend, FastKernel } from '../../src/engine/kernels/cpu-backend.ts';
 import type { WasmBackend } from '../../src/engine/kernels/wasm-conv-gradients.ts';
-import { convInfoOrNull, geometryOf, type Geometry } from '../../src/engine/kernels/conv-geometry.ts';
+import { convInfoOrNull, geometryOf, type ConvGeometryAttrs, type Geometry } from '../../src/engine/kernels/conv-geometry.ts';
 import { registerFastCpuKernels, unregisterFastCpuKernels } from '../../src/engine/kernels/fast-cpu-kernels.ts';
 
 type NativePass = (a: Float32Array, b: Float32Array, result: Float32Array, geometry: Int32Array) => void;
@@ -57,20 +57,10 @@ function geometryFields(g: Geometry): Int32Array {
   ]);
 }
 
-interface ConvAttrs {
-  strides: number | [number, number];
-  pad: tf.Conv2DAttrs['pad'];
-  dimRoundingMode?: tf.Conv2DAttrs['dimRoundingMode'];
-  dilations?: number | [number, number];
-  dataFormat?: 'NHWC' | 'NCHW';
-  filterShape?: number[];
-  inputShape?: number[];
-}
-
 interface NativeKernelSpec {
   /** The kernel's two tensors, in the order the native pass takes them. */
   operands: [string, string];
-  shapes(inputs: Record<string, tf.TensorInfo>, attrs: ConvAttrs): [inShape: number[], filterShape: number[]];
+  shapes(inputs: Record<string, tf.TensorInfo>, attrs: ConvGeometryAttrs): [inShape: number[], filterShape: number[]];
   resultShape: 'outShape' | 'filterShape' | 'inShape';
   pass(addon: NativeConv): NativePass;
 }
@@ -127,10 +117,9 @@ function runOnHost(host: NativeHost, backend: unknown, operands: tf.TensorInfo[]
 function nativeKernel(addon: NativeConv, spec: NativeKernelSpec, host: NativeHost): FastKernel {
   return ({ inputs, backend, attrs }, fallback) => {
     const tensors = inputs as Record<string, tf.TensorInfo>;
-    const convAttrs = attrs as unknown as ConvAttrs;
-    const { strides, dilations, pad, dimRoundingMode, dataFormat } = convAttrs;
+    const convAttrs = attrs as unknown as ConvGeometryAttrs;
     const [inShape, filterShape] = spec.shapes(tensors, convAttrs);
-    const info = convInfoOrNull(inShape, filterShape, strides, dilations, pad, dimRoundingMode, false, dataFormat);
+    const info = convInfoOrNull(inShape, filterShape, convAttrs, false);
     if (info === null || spec.operands.some((name) => tensors[name].dtype !== 'float32')) return fallback({ inputs, backend, attrs });
     const operands = spec.operands.map((name) => tensors[name]);
     return runOnHost(host, backend, operands, info[spec.resultShape], spec.pass(addon), geometryFields(geometryOf(info)));
