@@ -1,6 +1,6 @@
 // CIFAR-10, binary version: records of 1 label byte and a 32x32 image stored as red, green, then blue planes.
 
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DatasetError, type ImageDataset } from './dataset.ts';
 import { isFile, readDataFile, statDataPath } from './files.ts';
 
@@ -10,7 +10,8 @@ const PLANE_SIZE = SIDE * SIDE;
 const IMAGE_SIZE = PLANE_SIZE * CHANNELS;
 const RECORD_SIZE = 1 + IMAGE_SIZE;
 const CLASSES = 10;
-const BATCH_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'];
+const TEST_BATCH = 'test_batch.bin';
+const BATCH_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', TEST_BATCH];
 /** The folder cifar-10-binary.tar.gz unpacks to, looked into when `path` is its parent. */
 const EXTRACTED_FOLDER = 'cifar-10-batches-bin';
 
@@ -48,7 +49,10 @@ export function loadCifar10(path: string): ImageDataset {
       }
     }
   }
-  return { name: 'cifar10', images, labels, shape: [SIDE, SIDE, CHANNELS], classes: CLASSES, count };
+  // With train batches before it, test_batch.bin (last) is the archive's own test set.
+  const last = batches.at(-1);
+  const testCount = batches.length > 1 && last && basename(last.file) === TEST_BATCH ? last.bytes.length / RECORD_SIZE : undefined;
+  return { name: 'cifar10', images, labels, shape: [SIDE, SIDE, CHANNELS], classes: CLASSES, count, testCount };
 }
 
 function batchFiles(path: string): string[] {

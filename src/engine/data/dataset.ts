@@ -12,6 +12,12 @@ export interface ImageDataset {
   shape: [number, number, number];
   classes: number;
   count: number;
+  /**
+   * How many of the last examples are the archive's own test set (MNIST's t10k-* files, CIFAR-10's
+   * test_batch.bin). When set, they are the test split and `validation_split` holds out a fraction of
+   * the examples before them; otherwise the splits are fractions of all examples.
+   */
+  testCount?: number;
 }
 
 export interface DatasetSplit {
@@ -33,30 +39,31 @@ export class DatasetError extends Error {
 }
 
 /**
- * Shuffle with `splits.seed` (integer arithmetic only, so every machine gets the same split), then take
- * the test part, the validation part and the rest as train, capped at `max_train_examples`.
+ * Shuffle with `splits.seed` (integer arithmetic only, so every machine gets the same split). A data set
+ * with its own test set (`testCount`) keeps it as the test part and holds out `validation_split` of the
+ * training examples; any other takes the test part (`test_split`) and the validation part from all
+ * examples. The rest is train, capped at `max_train_examples`.
  */
 export function splitDataset(ds: ImageDataset, splits: DatasetSplits): DatasetSplit {
   const { validation_split, test_split, seed, max_train_examples } = splits;
-  for (const [field, fraction] of [
-    ['validation_split', validation_split],
-    ['test_split', test_split],
-  ] as const) {
-    if (!(fraction >= 0 && fraction < 1)) {
-      throw new DatasetError(ds.name, `${field} is ${fraction}; it must be at least 0 and below 1`);
+  const ownTest = ds.testCount !== undefined && ds.testCount > 0 && ds.testCount < ds.count;
+  checkFraction(ds, 'validation_split', validation_split);
+  if (!ownTest) {
+    checkFraction(ds, 'test_split', test_split);
+    if (validation_split + test_split >= 1) {
+      throw new DatasetError(
+        ds.name,
+        `validation_split + test_split is ${validation_split + test_split}; it must be below 1 to leave training examples`,
+      );
     }
   }
-  if (validation_split + test_split >= 1) {
-    throw new DatasetError(
-      ds.name,
-      `validation_split + test_split is ${validation_split + test_split}; it must be below 1 to leave training examples`,
-    );
-  }
-  const testCount = Math.round(ds.count * test_split);
-  const validationCount = Math.round(ds.count * validation_split);
-  const trainCount = Math.floor(Math.min(ds.count - testCount - validationCount, max_train_examples ?? Infinity));
+  const pool = ownTest ? ds.count - (ds.testCount ?? 0) : ds.count;
+  const testCount = ownTest ? ds.count - pool : Math.round(ds.count * test_split);
+  const held = ownTest ? 0 : testCount;
+  const validationCount = Math.round(pool * validation_split);
+  const trainCount = Math.floor(Math.min(pool - held - validationCount, max_train_examples ?? Infinity));
   const parts = [
-    ['test', testCount, `test_split ${test_split}`],
+    ['test', testCount, ownTest ? "the archive's test set" : `test_split ${test_split}`],
     ['validation', validationCount, `validation_split ${validation_split}`],
     ['train', trainCount, max_train_examples === undefined ? 'what the other parts leave' : `max_train_examples ${max_train_examples}`],
   ] as const;
@@ -69,16 +76,22 @@ export function splitDataset(ds: ImageDataset, splits: DatasetSplits): DatasetSp
     }
   }
 
-  const order = shuffledIndices(ds.count, createRng(seed));
-  const test = order.subarray(0, testCount);
-  const validation = order.subarray(testCount, testCount + validationCount);
-  const trainStart = testCount + validationCount;
+  const order = shuffledIndices(pool, createRng(seed));
+  const test = ownTest ? Int32Array.from({ length: testCount }, (_, i) => pool + i) : order.subarray(0, testCount);
+  const validation = order.subarray(held, held + validationCount);
+  const trainStart = held + validationCount;
   const train = order.subarray(trainStart, trainStart + trainCount);
   return {
     train: subset(ds, train, 'train'),
     validation: subset(ds, validation, 'validation'),
     test: subset(ds, test, 'test'),
   };
+}
+
+function checkFraction(ds: ImageDataset, field: string, fraction: number): void {
+  if (!(fraction >= 0 && fraction < 1)) {
+    throw new DatasetError(ds.name, `${field} is ${fraction}; it must be at least 0 and below 1`);
+  }
 }
 
 function subset(ds: ImageDataset, indices: Int32Array, part: string): ImageDataset {

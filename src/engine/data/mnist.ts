@@ -65,7 +65,9 @@ export function loadMnist(path: string): ImageDataset {
     labels.set(part.labels, offset);
     offset += part.labels.length;
   }
-  return { name: 'mnist', images, labels, shape: [rows, columns, 1], classes: CLASSES, count };
+  // With both parts, the t10k part (last) is the archive's own test set.
+  const testCount = parts.length === 2 ? parts[1].labels.length : undefined;
+  return { name: 'mnist', images, labels, shape: [rows, columns, 1], classes: CLASSES, count, testCount };
 }
 
 /** Accepts the official names (train-images-idx3-ubyte) and the common variant (train-images.idx3-ubyte), each with or without .gz. */
