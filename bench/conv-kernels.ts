@@ -178,6 +178,7 @@ const SKIP_SPACE: MacroSpaceConfig = {
   filter_widths: [1, 3, 5],
   filters: [8, 16, 32],
   skip_connections: true,
+  batch_norm: false,
 };
 
 /** One trainOnBatch (adam) of SKIP_CHILD on 8x8x1 digits, batch 64: the backward pass splits every concatenation. */

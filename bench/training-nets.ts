@@ -28,6 +28,7 @@ const MACRO_SPACE: MacroSpaceConfig = {
   filter_widths: [1, 3, 5],
   filters: [8, 16, 32],
   skip_connections: true,
+  batch_norm: false,
 };
 
 const CELL_SPACE: CellSpaceConfig = {
@@ -37,6 +38,7 @@ const CELL_SPACE: CellSpaceConfig = {
   cells_per_stage: 1,
   stages: 2,
   filters: 16,
+  batch_norm: false,
 };
 
 const node = (inputs: [number, number], operations: CellNode['operations']): CellNode => ({ inputs, operations });

@@ -9,6 +9,7 @@ export const MACRO: MacroSpaceConfig = {
   filters: [8, 16, 32],
   strides: [1, 2],
   skip_connections: true,
+  batch_norm: true,
 };
 export const CELL: CellSpaceConfig = {
   kind: 'cell',
@@ -17,4 +18,5 @@ export const CELL: CellSpaceConfig = {
   cells_per_stage: 1,
   stages: 2,
   filters: 8,
+  batch_norm: true,
 };

@@ -106,6 +106,7 @@ test(
       cells_per_stage: 1,
       stages: 1,
       filters: 4,
+      batch_norm: false,
     };
     const base = [0, 0, 1, 1, 2, 0, 0, 2, 1, 0, 0, 1, 2, 2, 1, 0];
     const changedOp = [...base];

@@ -55,6 +55,7 @@ test('the estimated parameter range is the exact range of a space small enough t
     filters: [4, 16],
     strides: [1, 2],
     skip_connections: true,
+    batch_norm: true,
   };
   const config = configWith(space);
   const decisions = compileSpace(space);

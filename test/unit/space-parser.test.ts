@@ -44,6 +44,7 @@ test('a minimal file gets every default filled in', () => {
       filter_widths: [1, 3, 5, 7],
       filters: [24, 36, 48, 64],
       skip_connections: true,
+      batch_norm: true,
     },
     strategy: {
       kind: 'reinforce',
@@ -90,6 +91,7 @@ evaluation: { epochs: 10, reward_epochs: 4 }
     cells_per_stage: 2,
     stages: 2,
     filters: 16,
+    batch_norm: true,
   });
   assert.deepEqual(config?.strategy, { kind: 'random', reward: { metric: 'val_accuracy', transform: 'identity' } });
   assert.deepEqual(config?.evaluation, {
@@ -155,6 +157,7 @@ test('both examples validate with no problems', () => {
     cells_per_stage: 1,
     stages: 2,
     filters: 8,
+    batch_norm: true,
   });
   assert.equal(cell.config?.strategy.kind === 'reinforce' && cell.config.strategy.controller.temperature, 5);
   assert.equal(cell.config?.evaluation.kind === 'train' && cell.config.evaluation.reward_epochs, 2);

@@ -42,7 +42,10 @@ export async function buildModel(graph: ArchitectureGraph, space: SpaceConfig, o
   return (await modelBuilder(space))(graph, options);
 }
 
-/** Floating-point operations of one forward pass of one example: 2 per multiply-add of the conv and dense layers. */
+/**
+ * Floating-point operations of one forward pass of one example: 2 per multiply-add of the conv and dense
+ * layers, 2 per value that batch norm scales and shifts.
+ */
 export function countFlops(model: tf.LayersModel): number {
   let flops = 0;
   for (const layer of model.layers) {
@@ -56,6 +59,9 @@ export function countFlops(model: tf.LayersModel): number {
       const [kh, kw, cin] = shapeOf(0);
       const cout = shapeOf(1)[3];
       flops += 2 * out[1] * out[2] * (kh * kw * cin + cin * cout);
+    } else if (className === 'BatchNormalization') {
+      // At inference a scale and a shift per value.
+      flops += 2 * out.slice(1).reduce((a, b) => a * b, 1);
     } else if (className === 'Dense') {
       const [inputs, units] = shapeOf(0);
       flops += 2 * inputs * units;

@@ -38,6 +38,10 @@ class LayerFactory {
       tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', activation: 'relu', kernelInitializer: this.init() }),
     );
   }
+  /** A convolution for batch norm to follow: no activation, and no bias (the norm's shift replaces it). */
+  convForNorm(filters: number, kernelSize: [number, number], strides: number): tf.layers.Layer {
+    return this.track(tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: this.init() }));
+  }
   separableConv(filters: number, size: number, strides: number): tf.layers.Layer {
     return this.track(
       tf.layers.separableConv2d({
@@ -51,6 +55,25 @@ class LayerFactory {
       }),
     );
   }
+  separableConvForNorm(filters: number, size: number, strides: number): tf.layers.Layer {
+    return this.track(
+      tf.layers.separableConv2d({
+        filters,
+        kernelSize: size,
+        strides,
+        padding: 'same',
+        useBias: false,
+        depthwiseInitializer: this.init(),
+        pointwiseInitializer: this.init(),
+      }),
+    );
+  }
+  /** Scale, shift and running statistics (counted in `params`, as tfjs counts every weight). */
+  batchNorm(): tf.layers.Layer {
+    // Momentum 0.9 (PyTorch's 0.1), not tfjs' 0.99: children train for a few hundred steps, and the
+    // running statistics that validation uses must have caught up by then.
+    return this.track(tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5 }));
+  }
   classifier(classes: number): tf.layers.Layer {
     return this.track(
       tf.layers.dense({
@@ -61,6 +84,8 @@ class LayerFactory {
     );
   }
 }
+
+export const relu = (t: tf.SymbolicTensor) => tf.layers.reLU().apply(t) as tf.SymbolicTensor;
 
 export /** Padding and concatenation as layers of the model. */
 const SYMBOLIC_OPS: PadAndConcatOps<tf.SymbolicTensor> = {

@@ -1,12 +1,13 @@
-// The macro space's network: each layer a convolution of the concatenated outputs it reads.
+// The macro space's network: each layer a convolution of the concatenated outputs it reads (then batch
+// norm and ReLU when the space has batch_norm, as NAS-RL's later experiments).
 
 import * as tf from '@tensorflow/tfjs';
 import type { MacroSpaceConfig } from '../../space/config.ts';
 import { macroOutputLayers, type MacroGraph } from '../../space/graph.ts';
-import { classify, SYMBOLIC_OPS, type NetworkBuilder } from './layers.ts';
+import { classify, relu, SYMBOLIC_OPS, type NetworkBuilder } from './layers.ts';
 import { padAndConcat } from './pad-and-concat.ts';
 
-export const macroNetwork: NetworkBuilder<MacroSpaceConfig, MacroGraph> = (graph, _space, image, layers, classes) => {
+export const macroNetwork: NetworkBuilder<MacroSpaceConfig, MacroGraph> = (graph, space, image, layers, classes) => {
   const outputs: tf.SymbolicTensor[] = [];
   for (const layer of graph.layers) {
     const input = layer.inputs.length
@@ -15,7 +16,13 @@ export const macroNetwork: NetworkBuilder<MacroSpaceConfig, MacroGraph> = (graph
           SYMBOLIC_OPS,
         )
       : image;
-    outputs.push(layers.conv(layer.filters, [layer.filterHeight, layer.filterWidth], layer.stride).apply(input) as tf.SymbolicTensor);
+    const kernel: [number, number] = [layer.filterHeight, layer.filterWidth];
+    if (space.batch_norm) {
+      const convolved = layers.convForNorm(layer.filters, kernel, layer.stride).apply(input) as tf.SymbolicTensor;
+      outputs.push(relu(layers.batchNorm().apply(convolved) as tf.SymbolicTensor));
+    } else {
+      outputs.push(layers.conv(layer.filters, kernel, layer.stride).apply(input) as tf.SymbolicTensor);
+    }
   }
   return classify(
     padAndConcat(

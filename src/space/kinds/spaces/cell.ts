@@ -17,6 +17,8 @@ export interface CellSpaceConfig {
   stages: number;
   /** Channels of the first stage; doubled at each reduction. */
   filters: number;
+  /** Batch normalisation after every convolution. */
+  batch_norm: boolean;
 }
 
 /** Node inputs: 0 and 1 are the cell's two inputs (the outputs of cells k-2 and k-1); 2 + j is node j. */
@@ -116,21 +118,26 @@ export const cellSpace: SpaceKind<CellSpaceConfig, CellGraph> = {
   countParameters: (graph, space, image) => cellParameters(graph.normal, graph.reduction, space, image),
 };
 
-function operationParameters(operation: CellOperation, channels: number, stride: number): number {
+function operationParameters(operation: CellOperation, channels: number, stride: number, batchNorm: boolean): number {
+  // DARTS's separable convolution with batch norm is two of them, each depthwise, pointwise and norm.
+  const separable = (area: number) =>
+    batchNorm
+      ? 2 * (area * channels + convParameters(1, channels, channels, true))
+      : area * channels + convParameters(1, channels, channels);
   switch (operation) {
     case 'conv3x3':
-      return convParameters(9, channels, channels);
+      return convParameters(9, channels, channels, batchNorm);
     case 'conv5x5':
-      return convParameters(25, channels, channels);
+      return convParameters(25, channels, channels, batchNorm);
     case 'sep_conv3x3':
-      return 9 * channels + convParameters(1, channels, channels);
+      return separable(9);
     case 'sep_conv5x5':
-      return 25 * channels + convParameters(1, channels, channels);
+      return separable(25);
     case 'max_pool':
     case 'avg_pool':
       return 0;
     case 'identity':
-      return stride === 1 ? 0 : convParameters(1, channels, channels);
+      return stride === 1 ? 0 : convParameters(1, channels, channels, batchNorm);
   }
 }
 
@@ -140,17 +147,18 @@ function cellBlockParameters(
   lastChannels: number,
   filters: number,
   reduction: boolean,
+  batchNorm: boolean,
 ): number {
   const reads = new Set(nodes.flatMap((node) => node.inputs));
   let parameters = 0;
-  if (reads.has(0)) parameters += convParameters(1, previousChannels, filters);
-  if (reads.has(1)) parameters += convParameters(1, lastChannels, filters);
+  if (reads.has(0)) parameters += convParameters(1, previousChannels, filters, batchNorm);
+  if (reads.has(1)) parameters += convParameters(1, lastChannels, filters, batchNorm);
   for (const node of nodes) {
     node.inputs.forEach((input, side) => {
-      parameters += operationParameters(node.operations[side], filters, reduction && input < 2 ? 2 : 1);
+      parameters += operationParameters(node.operations[side], filters, reduction && input < 2 ? 2 : 1, batchNorm);
     });
   }
-  return parameters + convParameters(1, filters * cellOutputNodes(nodes).length, filters);
+  return parameters + convParameters(1, filters * cellOutputNodes(nodes).length, filters, batchNorm);
 }
 
 function cellParameters(
@@ -160,7 +168,7 @@ function cellParameters(
   image: Pick<ImageShape, 'shape' | 'classes'>,
 ): number {
   let filters = space.filters;
-  let parameters = convParameters(9, image.shape[2], filters);
+  let parameters = convParameters(9, image.shape[2], filters, space.batch_norm);
   let previousChannels = filters;
   let lastChannels = filters;
   let size: [number, number] = [image.shape[0], image.shape[1]];
@@ -175,7 +183,10 @@ function cellParameters(
       const key = `${cell.reduction}:${previousChannels}:${lastChannels}:${filters}`;
       let cellParameters = counted.get(key);
       if (cellParameters === undefined)
-        counted.set(key, (cellParameters = cellBlockParameters(cell.nodes, previousChannels, lastChannels, filters, cell.reduction)));
+        counted.set(
+          key,
+          (cellParameters = cellBlockParameters(cell.nodes, previousChannels, lastChannels, filters, cell.reduction, space.batch_norm)),
+        );
       parameters += cellParameters;
       if (cell.reduction) size = [halved(size[0], 2), halved(size[1], 2)];
       previousChannels = lastChannels;

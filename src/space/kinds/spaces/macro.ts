@@ -15,6 +15,8 @@ export interface MacroSpaceConfig {
   /** When listed, each layer also picks a stride. */
   strides?: number[];
   skip_connections: boolean;
+  /** Batch normalisation after every convolution. */
+  batch_norm: boolean;
 }
 
 export interface MacroLayer {
@@ -113,10 +115,10 @@ export const macroSpace: SpaceKind<MacroSpaceConfig, MacroGraph> = {
     );
     return lines.join('\n');
   },
-  countParameters: (graph, _space, image) => macroParameters(graph, image),
+  countParameters: (graph, space, image) => macroParameters(graph, space, image),
 };
 
-function macroParameters(graph: MacroGraph, image: Pick<ImageShape, 'shape' | 'classes'>): number {
+function macroParameters(graph: MacroGraph, space: MacroSpaceConfig, image: Pick<ImageShape, 'shape' | 'classes'>): number {
   const outputs: Array<{ size: [number, number]; channels: number }> = [];
   let parameters = 0;
   const concatenated = (layers: number[]) => ({
@@ -128,7 +130,7 @@ function macroParameters(graph: MacroGraph, image: Pick<ImageShape, 'shape' | 'c
       layer.inputs.length > 0
         ? concatenated(layer.inputs)
         : { size: [image.shape[0], image.shape[1]] as [number, number], channels: image.shape[2] };
-    parameters += convParameters(layer.filterHeight * layer.filterWidth, input.channels, layer.filters);
+    parameters += convParameters(layer.filterHeight * layer.filterWidth, input.channels, layer.filters, space.batch_norm);
     outputs.push({ size: [halved(input.size[0], layer.stride), halved(input.size[1], layer.stride)], channels: layer.filters });
   }
   const features = concatenated(macroOutputLayers(graph));
