@@ -179,6 +179,7 @@ const SKIP_SPACE: MacroSpaceConfig = {
   filters: [8, 16, 32],
   skip_connections: true,
   batch_norm: false,
+  head: 'auto',
 };
 
 /** One trainOnBatch (adam) of SKIP_CHILD on 8x8x1 digits, batch 64: the backward pass splits every concatenation. */

@@ -29,6 +29,7 @@ const MACRO_SPACE: MacroSpaceConfig = {
   filters: [8, 16, 32],
   skip_connections: true,
   batch_norm: false,
+  head: 'auto',
 };
 
 const CELL_SPACE: CellSpaceConfig = {
@@ -39,6 +40,7 @@ const CELL_SPACE: CellSpaceConfig = {
   stages: 2,
   filters: 16,
   batch_norm: false,
+  head: 'auto',
 };
 
 const node = (inputs: [number, number], operations: CellNode['operations']): CellNode => ({ inputs, operations });

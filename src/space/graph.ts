@@ -8,7 +8,7 @@ import type { Architecture, Decision } from './decisions.ts';
 import type { GraphOf } from './kinds/kind-module.ts';
 import { spaceKind, type SPACE_KINDS } from './kinds/spaces/registry.ts';
 
-export { cellOutputNodes, type CellGraph, type CellNode } from './kinds/spaces/cell.ts';
+export { cellOutputNodes, cellStack, liveCells, type CellGraph, type CellNode, type CellPosition } from './kinds/spaces/cell.ts';
 export { macroOutputLayers, type MacroGraph, type MacroLayer } from './kinds/spaces/macro.ts';
 export type { NasBench201Edge, NasBench201Graph } from './kinds/spaces/nasbench201.ts';
 

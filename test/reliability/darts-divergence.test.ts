@@ -17,6 +17,7 @@ const SPACE: CellSpaceConfig = {
   stages: 2,
   filters: 4,
   batch_norm: false,
+  head: 'auto',
 };
 const DARTS: DartsConfig = {
   epochs: 1,

@@ -10,6 +10,7 @@ export const MACRO: MacroSpaceConfig = {
   strides: [1, 2],
   skip_connections: true,
   batch_norm: true,
+  head: 'auto',
 };
 export const CELL: CellSpaceConfig = {
   kind: 'cell',
@@ -19,4 +20,5 @@ export const CELL: CellSpaceConfig = {
   stages: 2,
   filters: 8,
   batch_norm: true,
+  head: 'auto',
 };

@@ -27,7 +27,7 @@ test('completion offers the operation names in a flow list and in a block list',
 });
 
 test('completion offers the keys of the kind written, without those already there', () => {
-  assert.deepEqual(labelsAt(`${CELL_FILE}  nodes: 3\n  |\n`), ['operations', 'cells_per_stage', 'stages', 'filters', 'batch_norm']);
+  assert.deepEqual(labelsAt(`${CELL_FILE}  nodes: 3\n  |\n`), ['operations', 'cells_per_stage', 'stages', 'filters', 'head', 'batch_norm']);
   assert.deepEqual(labelsAt(`${CELL_FILE.replace('cell', 'macro')}  |\n`), [
     'layers',
     'filter_heights',
@@ -35,6 +35,7 @@ test('completion offers the keys of the kind written, without those already ther
     'filters',
     'strides',
     'skip_connections',
+    'head',
     'batch_norm',
   ]);
   assert.deepEqual(labelsAt(`name: c\ndataset: { kind: digits, validation_split: 0.2, | }\n`), [

@@ -107,6 +107,7 @@ test(
       stages: 1,
       filters: 4,
       batch_norm: false,
+      head: 'auto',
     };
     const base = [0, 0, 1, 1, 2, 0, 0, 2, 1, 0, 0, 1, 2, 2, 1, 0];
     const changedOp = [...base];

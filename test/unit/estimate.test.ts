@@ -28,6 +28,10 @@ test('the parameter count from shapes alone equals the built tfjs model', async 
     [{ ...MACRO, skip_connections: false, strides: undefined }, [28, 28, 1]],
     [CELL, [8, 8, 1]],
     [{ ...CELL, nodes: 2, stages: 3, cells_per_stage: 2 }, [9, 7, 3]],
+    // `auto` pools from 16x16 up; either head can be asked for at any size.
+    [{ ...CELL, nodes: 2, stages: 2, cells_per_stage: 1 }, [16, 16, 3]],
+    [{ ...CELL, nodes: 2, stages: 2, cells_per_stage: 1, head: 'flatten' }, [16, 16, 3]],
+    [{ ...MACRO, head: 'gap' }, [8, 8, 1]],
   ];
   for (const [space, shape] of cases) {
     const decisions = compileSpace(space);
@@ -56,6 +60,7 @@ test('the estimated parameter range is the exact range of a space small enough t
     strides: [1, 2],
     skip_connections: true,
     batch_norm: true,
+    head: 'auto',
   };
   const config = configWith(space);
   const decisions = compileSpace(space);

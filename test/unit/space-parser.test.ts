@@ -45,6 +45,7 @@ test('a minimal file gets every default filled in', () => {
       filters: [24, 36, 48, 64],
       skip_connections: true,
       batch_norm: true,
+      head: 'auto',
     },
     strategy: {
       kind: 'reinforce',
@@ -92,6 +93,7 @@ evaluation: { epochs: 10, reward_epochs: 4 }
     stages: 2,
     filters: 16,
     batch_norm: true,
+    head: 'auto',
   });
   assert.deepEqual(config?.strategy, { kind: 'random', reward: { metric: 'val_accuracy', transform: 'identity' } });
   assert.deepEqual(config?.evaluation, {
@@ -158,6 +160,7 @@ test('both examples validate with no problems', () => {
     stages: 2,
     filters: 8,
     batch_norm: true,
+    head: 'auto',
   });
   assert.equal(cell.config?.strategy.kind === 'reinforce' && cell.config.strategy.controller.temperature, 5);
   assert.equal(cell.config?.evaluation.kind === 'train' && cell.config.evaluation.reward_epochs, 2);

@@ -3,7 +3,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { CellOperation, CellSpaceConfig } from '../../space/config.ts';
-import { cellOutputNodes, type CellGraph, type CellNode } from '../../space/graph.ts';
+import { cellOutputNodes, cellStack, liveCells, type CellGraph, type CellNode, type CellPosition } from '../../space/graph.ts';
 import { classify, relu, type LayerFactory, type NetworkBuilder, type Shape3 } from './layers.ts';
 
 /** ReLU, convolution, batch norm: the unit of ENAS's and DARTS's cells. */
@@ -73,59 +73,6 @@ function applyOperation(
   }
 }
 
-/** One cell of the stacked network, as cellNetwork stacks them (the supernet follows the same layout). */
-export interface CellPosition {
-  filters: number;
-  reduction: boolean;
-  /** Channels of the outputs of cells k-2 and k-1 (the stem's for the first cells). */
-  previousChannels: number;
-  lastChannels: number;
-  /** Cell k-2 is larger than cell k-1 just after a reduction: its 1x1 convolution then has stride 2. */
-  previousStride: number;
-}
-
-/** The cells of a cell space's network in order, and the shape of the last one's output. */
-export function cellStack(space: CellSpaceConfig, inputShape: Shape3): { positions: CellPosition[]; outputShape: Shape3 } {
-  const positions: CellPosition[] = [];
-  let filters = space.filters;
-  // Channels and height of the outputs of cells k-2 and k-1; the stem's at first.
-  let previous = { channels: filters, height: inputShape[0] };
-  let last = previous;
-  let [height, width] = inputShape;
-  for (let stage = 0; stage < space.stages; stage++) {
-    const reductions = stage > 0 ? [true] : [];
-    if (stage > 0) filters *= 2;
-    for (const reduction of [...reductions, ...Array<boolean>(space.cells_per_stage).fill(false)]) {
-      if (reduction) [height, width] = [Math.ceil(height / 2), Math.ceil(width / 2)];
-      positions.push({
-        filters,
-        reduction,
-        previousChannels: previous.channels,
-        lastChannels: last.channels,
-        previousStride: previous.height > last.height ? 2 : 1,
-      });
-      previous = last;
-      last = { channels: filters, height };
-    }
-  }
-  return { positions, outputShape: [height, width, filters] };
-}
-
-/**
- * Which cells of the stack reach the classifier. Cell k feeds cell k+1 through its input 1 and cell k+2
- * through its input 0; a cell that no live cell reads is left out of the network altogether.
- */
-export function liveCells(graph: CellGraph, positions: readonly CellPosition[]): boolean[] {
-  const reads = (k: number, input: number) =>
-    (positions[k].reduction ? graph.reduction : graph.normal).some((node) => node.inputs.includes(input));
-  const live = positions.map(() => false);
-  for (let k = positions.length - 1; k >= 0; k--) {
-    live[k] =
-      k === positions.length - 1 || (live[k + 1] && reads(k + 1, 1)) || (k + 2 < positions.length && live[k + 2] && reads(k + 2, 0));
-  }
-  return live;
-}
-
 function buildCellBlock(
   nodes: readonly CellNode[],
   position: CellPosition,
@@ -172,5 +119,5 @@ export const cellNetwork: NetworkBuilder<CellSpaceConfig, CellGraph> = (graph, s
     previous = last;
     last = output;
   });
-  return classify(last!, layers, classes);
+  return classify(last!, layers, classes, space.head, image);
 };

@@ -2,6 +2,7 @@
 // layers, and the classifier on top.
 
 import * as tf from '@tensorflow/tfjs';
+import { resolveHead, type ClassifierHead } from '../../space/kinds/spaces/parameters.ts';
 import type { PadAndConcatOps } from './pad-and-concat.ts';
 
 export type Shape3 = [number, number, number];
@@ -94,8 +95,15 @@ const SYMBOLIC_OPS: PadAndConcatOps<tf.SymbolicTensor> = {
   concatDepth: (tensors) => tf.layers.concatenate({ axis: -1 }).apply(tensors) as tf.SymbolicTensor,
 };
 
-export function classify(features: tf.SymbolicTensor, layers: LayerFactory, classes: number): tf.SymbolicTensor {
-  // Flattened, not pooled: on small images the position of a feature matters, and children learn in far fewer epochs.
-  const flat = tf.layers.flatten({}).apply(features) as tf.SymbolicTensor;
-  return layers.classifier(classes).apply(flat) as tf.SymbolicTensor;
+/** The dense softmax classifier on the features, pooled or flattened as `head` says (`resolveHead` picks `auto`'s). */
+export function classify(
+  features: tf.SymbolicTensor,
+  layers: LayerFactory,
+  classes: number,
+  head: ClassifierHead | 'auto',
+  image: tf.SymbolicTensor,
+): tf.SymbolicTensor {
+  const reduce =
+    resolveHead(head, image.shape.slice(1) as number[]) === 'gap' ? tf.layers.globalAveragePooling2d({}) : tf.layers.flatten({});
+  return layers.classifier(classes).apply(reduce.apply(features)) as tf.SymbolicTensor;
 }

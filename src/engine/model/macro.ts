@@ -31,5 +31,7 @@ export const macroNetwork: NetworkBuilder<MacroSpaceConfig, MacroGraph> = (graph
     ),
     layers,
     classes,
+    space.head,
+    image,
   );
 };

@@ -22,7 +22,7 @@ import {
   type CellNode,
   type MacroGraph,
 } from '../../space/graph.ts';
-import { cellStack, liveCells, type CellPosition } from '../model/cell.ts';
+import { cellStack, liveCells, type CellPosition } from '../../space/graph.ts';
 import { padAndConcat, type PadAndConcatOps } from '../model/pad-and-concat.ts';
 import { saveTensor, savedValues, type SavedTensor } from '../strategies/saved-tensor.ts';
 

@@ -5,7 +5,7 @@ import type { CellOperation } from '../../config.ts';
 import type { Decision } from '../../decisions.ts';
 import { indexIn, type ImageShape, type SpaceKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
-import { convParameters, halved } from './parameters.ts';
+import { classifierParameters, convParameters, resolveHead, type ClassifierHead } from './parameters.ts';
 
 export interface CellSpaceConfig {
   kind: 'cell';
@@ -19,6 +19,8 @@ export interface CellSpaceConfig {
   filters: number;
   /** Batch normalisation after every convolution. */
   batch_norm: boolean;
+  /** The classifier's input; `auto` pools from 16x16 images up. */
+  head: ClassifierHead | 'auto';
 }
 
 /** Node inputs: 0 and 1 are the cell's two inputs (the outputs of cells k-2 and k-1); 2 + j is node j. */
@@ -167,31 +169,71 @@ function cellParameters(
   space: CellSpaceConfig,
   image: Pick<ImageShape, 'shape' | 'classes'>,
 ): number {
+  const { positions, outputShape } = cellStack(space, image.shape);
+  const live = liveCells({ kind: 'cell', normal: [...normal], reduction: [...reduction] }, positions);
+  let parameters = convParameters(9, image.shape[2], space.filters, space.batch_norm);
+  positions.forEach((position, k) => {
+    if (!live[k]) return;
+    const { previousChannels, lastChannels, filters } = position;
+    const nodes = position.reduction ? reduction : normal;
+    parameters += cellBlockParameters(nodes, previousChannels, lastChannels, filters, position.reduction, space.batch_norm);
+  });
+  const [height, width, channels] = outputShape;
+  return parameters + classifierParameters(resolveHead(space.head, image.shape), [height, width], channels, image.classes);
+}
+
+/** One cell of the stacked network, as cellNetwork stacks them (the supernet follows the same layout). */
+export interface CellPosition {
+  filters: number;
+  reduction: boolean;
+  /** Channels of the outputs of cells k-2 and k-1 (the stem's for the first cells). */
+  previousChannels: number;
+  lastChannels: number;
+  /** Cell k-2 is larger than cell k-1 just after a reduction: its 1x1 convolution then has stride 2. */
+  previousStride: number;
+}
+
+/** The cells of a cell space's network in order, and the shape of the last one's output. */
+export function cellStack(
+  space: CellSpaceConfig,
+  inputShape: readonly number[],
+): { positions: CellPosition[]; outputShape: [number, number, number] } {
+  const positions: CellPosition[] = [];
   let filters = space.filters;
-  let parameters = convParameters(9, image.shape[2], filters, space.batch_norm);
-  let previousChannels = filters;
-  let lastChannels = filters;
-  let size: [number, number] = [image.shape[0], image.shape[1]];
-  const counted = new Map<string, number>();
+  // Channels and height of the outputs of cells k-2 and k-1; the stem's at first.
+  let previous = { channels: filters, height: inputShape[0] };
+  let last = previous;
+  let [height, width] = inputShape;
   for (let stage = 0; stage < space.stages; stage++) {
-    const cells: Array<{ nodes: readonly CellNode[]; reduction: boolean }> = [];
-    if (stage > 0) cells.push({ nodes: reduction, reduction: true });
-    for (let k = 0; k < space.cells_per_stage; k++) cells.push({ nodes: normal, reduction: false });
+    const reductions = stage > 0 ? [true] : [];
     if (stage > 0) filters *= 2;
-    for (const cell of cells) {
-      // Cells of a stage repeat with the same shapes: count each distinct one once.
-      const key = `${cell.reduction}:${previousChannels}:${lastChannels}:${filters}`;
-      let cellParameters = counted.get(key);
-      if (cellParameters === undefined)
-        counted.set(
-          key,
-          (cellParameters = cellBlockParameters(cell.nodes, previousChannels, lastChannels, filters, cell.reduction, space.batch_norm)),
-        );
-      parameters += cellParameters;
-      if (cell.reduction) size = [halved(size[0], 2), halved(size[1], 2)];
-      previousChannels = lastChannels;
-      lastChannels = filters;
+    for (const reduction of [...reductions, ...Array<boolean>(space.cells_per_stage).fill(false)]) {
+      if (reduction) [height, width] = [Math.ceil(height / 2), Math.ceil(width / 2)];
+      positions.push({
+        filters,
+        reduction,
+        previousChannels: previous.channels,
+        lastChannels: last.channels,
+        previousStride: previous.height > last.height ? 2 : 1,
+      });
+      previous = last;
+      last = { channels: filters, height };
     }
   }
-  return parameters + size[0] * size[1] * lastChannels * image.classes + image.classes;
+  return { positions, outputShape: [height, width, filters] };
+}
+
+/**
+ * Which cells of the stack reach the classifier. Cell k feeds cell k+1 through its input 1 and cell k+2
+ * through its input 0; a cell that no live cell reads is left out of the network altogether.
+ */
+export function liveCells(graph: CellGraph, positions: readonly CellPosition[]): boolean[] {
+  const reads = (k: number, input: number) =>
+    (positions[k].reduction ? graph.reduction : graph.normal).some((node) => node.inputs.includes(input));
+  const live = positions.map(() => false);
+  for (let k = positions.length - 1; k >= 0; k--) {
+    live[k] =
+      k === positions.length - 1 || (live[k + 1] && reads(k + 1, 1)) || (k + 2 < positions.length && live[k + 2] && reads(k + 2, 0));
+  }
+  return live;
 }

@@ -4,7 +4,7 @@
 import type { Decision } from '../../decisions.ts';
 import { indexIn, type ImageShape, type SpaceKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
-import { convParameters, halved } from './parameters.ts';
+import { classifierParameters, convParameters, halved, resolveHead, type ClassifierHead } from './parameters.ts';
 
 export interface MacroSpaceConfig {
   kind: 'macro';
@@ -17,6 +17,8 @@ export interface MacroSpaceConfig {
   skip_connections: boolean;
   /** Batch normalisation after every convolution. */
   batch_norm: boolean;
+  /** The classifier's input; `auto` pools from 16x16 images up. */
+  head: ClassifierHead | 'auto';
 }
 
 export interface MacroLayer {
@@ -134,5 +136,5 @@ function macroParameters(graph: MacroGraph, space: MacroSpaceConfig, image: Pick
     outputs.push({ size: [halved(input.size[0], layer.stride), halved(input.size[1], layer.stride)], channels: layer.filters });
   }
   const features = concatenated(macroOutputLayers(graph));
-  return parameters + features.size[0] * features.size[1] * features.channels * image.classes + image.classes;
+  return parameters + classifierParameters(resolveHead(space.head, image.shape), features.size, features.channels, image.classes);
 }
