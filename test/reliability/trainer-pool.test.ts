@@ -10,6 +10,7 @@ import { TrainerPool } from '../../src/engine/evaluators/trainer-pool.ts';
 import type { TrainEvaluationConfig } from '../../src/space/config.ts';
 import { decodeArchitecture } from '../../src/space/graph.ts';
 import { MACRO } from '../support/spaces.ts';
+import { PLAIN_RECIPE } from '../support/tiny.ts';
 
 const EVALUATION: TrainEvaluationConfig = {
   kind: 'train',
@@ -18,6 +19,7 @@ const EVALUATION: TrainEvaluationConfig = {
   optimizer: 'adam',
   learning_rate: 0.003,
   reward_epochs: 1,
+  ...PLAIN_RECIPE,
 };
 const SPACE = { ...MACRO, strides: undefined };
 const REQUEST = { architecture: Array(18).fill(1), graph: decodeArchitecture(SPACE, Array(18).fill(1)), space: SPACE, seed: 1 };

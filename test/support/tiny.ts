@@ -28,3 +28,13 @@ export function tinySearchFile(options: TinySearch & { dir?: string } = {}): str
   writeFileSync(file, tinySearchText(options));
   return file;
 }
+
+/** The training recipe's fields at their defaults: no schedule, decay, smoothing or augmentation. */
+export const PLAIN_RECIPE = {
+  nesterov: false,
+  lr_schedule: 'constant',
+  warmup_epochs: 0,
+  weight_decay: 0,
+  label_smoothing: 0,
+  augment: { crop_padding: 0, horizontal_flip: false },
+} as const;

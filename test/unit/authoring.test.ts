@@ -72,7 +72,19 @@ test('completion offers enum values: kinds, backends, optimizers, booleans', () 
   // Evaluation dispatches with if/then/else: tabular, and train for every other kind.
   assert.deepEqual(labelsAt('evaluation: { kind: | }\n'), ['tabular', 'train']);
   assert.deepEqual(labelsAt('evaluation:\n  kind: tabular\n  |\n'), ['dataset']);
-  assert.deepEqual(labelsAt('evaluation:\n  epochs: 2\n  |\n'), ['kind', 'batch_size', 'optimizer', 'learning_rate', 'reward_epochs']);
+  assert.deepEqual(labelsAt('evaluation:\n  epochs: 2\n  |\n'), [
+    'kind',
+    'batch_size',
+    'optimizer',
+    'learning_rate',
+    'reward_epochs',
+    'nesterov',
+    'lr_schedule',
+    'warmup_epochs',
+    'weight_decay',
+    'label_smoothing',
+    'augment',
+  ]);
   assert.deepEqual(labelsAt('evaluation: { optimizer: | }\n'), ['adam', 'sgd', 'rmsprop']);
   assert.deepEqual(labelsAt('space:\n  kind: macro\n  skip_connections: |\n'), ['true', 'false']);
   // Completion of a kind carries the description of what it selects.

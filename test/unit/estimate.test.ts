@@ -7,6 +7,7 @@ import { countParameters, estimateSpace, formatArchitectureCount, formatParamete
 import { compileSpace, decodeArchitecture } from '../../src/space/graph.ts';
 import { createRng } from '../../src/space/rng.ts';
 import { CELL, MACRO } from '../support/spaces.ts';
+import { PLAIN_RECIPE } from '../support/tiny.ts';
 
 function configWith(space: SpaceConfig): SearchConfig {
   return {
@@ -14,7 +15,7 @@ function configWith(space: SpaceConfig): SearchConfig {
     dataset: { kind: 'digits', validation_split: 0.2, test_split: 0.1, seed: 1 },
     space,
     strategy: { kind: 'random', reward: { metric: 'val_accuracy', transform: 'identity' } },
-    evaluation: { kind: 'train', epochs: 1, batch_size: 64, optimizer: 'adam', learning_rate: 0.001, reward_epochs: 1 },
+    evaluation: { kind: 'train', epochs: 1, batch_size: 64, optimizer: 'adam', learning_rate: 0.001, reward_epochs: 1, ...PLAIN_RECIPE },
     budget: { trials: 1 },
     runtime: { backend: 'cpu', seed: 1 },
   };

@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { formatProblem, loadSearchFile, parseSearchText, type Problem } from '../../src/space/parse.ts';
 import { BACKENDS, CELL_OPERATIONS } from '../../src/space/config.ts';
 import { createRng } from '../../src/space/rng.ts';
+import { PLAIN_RECIPE } from '../support/tiny.ts';
 
 const repoRoot = join(__dirname, '..', '..');
 const corpusDir = join(repoRoot, 'test', 'fixtures', 'bad-spaces');
@@ -61,7 +62,7 @@ test('a minimal file gets every default filled in', () => {
       reward: { metric: 'val_accuracy', transform: 'identity' },
     },
     // reward_epochs defaults to 5 but never exceeds the epochs trained.
-    evaluation: { kind: 'train', epochs: 3, batch_size: 64, optimizer: 'adam', learning_rate: 0.001, reward_epochs: 3 },
+    evaluation: { kind: 'train', epochs: 3, batch_size: 64, optimizer: 'adam', learning_rate: 0.001, reward_epochs: 3, ...PLAIN_RECIPE },
     budget: { trials: 20 },
     runtime: { backend: 'auto', seed: 1 },
   });
@@ -103,6 +104,7 @@ evaluation: { epochs: 10, reward_epochs: 4 }
     batch_size: 64,
     optimizer: 'adam',
     learning_rate: 0.001,
+    ...PLAIN_RECIPE,
   });
 });
 

@@ -8,6 +8,7 @@ import { prepareTrainingData, trainFromScratch, TrainingCancelled } from '../../
 import type { TrainEvaluationConfig } from '../../src/space/config.ts';
 import { decodeArchitecture } from '../../src/space/graph.ts';
 import { CELL, MACRO } from '../support/spaces.ts';
+import { PLAIN_RECIPE } from '../support/tiny.ts';
 
 const EVALUATION: TrainEvaluationConfig = {
   kind: 'train',
@@ -16,6 +17,7 @@ const EVALUATION: TrainEvaluationConfig = {
   optimizer: 'adam',
   learning_rate: 0.003,
   reward_epochs: 2,
+  ...PLAIN_RECIPE,
 };
 
 async function setup() {

@@ -7,6 +7,8 @@ import type { ArchitectureGraph } from '../../space/graph.ts';
 import { createRng, shuffledIndices } from '../../space/rng.ts';
 import type { DatasetSplit, ImageDataset } from '../data/dataset.ts';
 import { buildModel, countFlops } from '../model/build.ts';
+import { SharedOptimizer } from '../oneshot/shared-optimizer.ts';
+import { augmentBatch, augments, learningRateAt, smoothedTargets } from './training-recipe.ts';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 
 export interface TensorPart {
@@ -47,17 +49,6 @@ export class TrainingCancelled extends Error {
   constructor() {
     super('training was cancelled');
     this.name = 'TrainingCancelled';
-  }
-}
-
-function makeOptimizer(evaluation: TrainEvaluationConfig): tf.Optimizer {
-  switch (evaluation.optimizer) {
-    case 'adam':
-      return tf.train.adam(evaluation.learning_rate);
-    case 'sgd':
-      return tf.train.momentum(evaluation.learning_rate, 0.9);
-    case 'rmsprop':
-      return tf.train.rmsprop(evaluation.learning_rate);
   }
 }
 
@@ -107,32 +98,41 @@ export async function trainFromScratch(
   const started = performance.now();
   const { evaluation } = request;
   const model = await buildModel(request.graph, request.space, { inputShape: data.shape, classes: data.classes, seed: request.seed });
-  const optimizer = makeOptimizer(evaluation);
+  const optimizer = new SharedOptimizer(evaluation.optimizer, evaluation.learning_rate, {
+    nesterov: evaluation.nesterov,
+    weightDecay: evaluation.weight_decay,
+  });
+  const weights = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
   try {
-    model.compile({ optimizer, loss: 'categoricalCrossentropy' });
     const order = createRng(request.seed);
+    // Its own stream, so that turning augmentation on leaves the minibatch order as it was.
+    const augmentation = createRng(request.seed ^ 0x5bd1e995);
+    const stepsPerEpoch = Math.ceil(data.train.count / evaluation.batch_size);
     const curve: EpochMetrics[] = [];
-    for (let epoch = 1; epoch <= evaluation.epochs; epoch++) {
+    for (let epoch = 1, step = 0; epoch <= evaluation.epochs; epoch++) {
       const epochStarted = performance.now();
       const permutation = shuffledIndices(data.train.count, order);
       let lossSum = 0;
       let correct = 0;
-      for (let start = 0, batch = 1; start < data.train.count; start += evaluation.batch_size, batch++) {
+      for (let start = 0, batch = 1; start < data.train.count; start += evaluation.batch_size, batch++, step++) {
         // Yield between batches so a stop request is seen promptly.
         await new Promise((resolve) => setImmediate(resolve));
         if (isCancelled()) throw new TrainingCancelled();
         const indices = permutation.subarray(start, Math.min(start + evaluation.batch_size, data.train.count));
+        optimizer.setLearningRate(learningRateAt(evaluation, step, evaluation.epochs * stepsPerEpoch, stepsPerEpoch));
         const [batchLoss, batchCorrect] = tf.tidy(() => {
           const picked = tf.tensor1d(indices, 'int32');
-          const images = tf.gather(data.train.images, picked);
-          const oneHot = tf.gather(data.train.oneHot, picked);
+          const batchImages = tf.gather(data.train.images, picked) as tf.Tensor4D;
+          const images = augments(evaluation.augment) ? augmentBatch(batchImages, evaluation.augment, augmentation) : batchImages;
+          const oneHot = tf.gather(data.train.oneHot, picked) as tf.Tensor2D;
+          const targets = smoothedTargets(oneHot, evaluation.label_smoothing);
           let hits: tf.Scalar | undefined;
-          const meanLoss = optimizer.minimize(() => {
+          const { value: meanLoss, grads } = tf.variableGrads(() => {
             const predicted = model.apply(images, { training: true }) as tf.Tensor2D;
-            // Counted inside: minimize disposes the predictions when it returns.
             hits = tf.keep(tf.equal(tf.argMax(predicted, 1), tf.argMax(oneHot, 1)).sum()) as tf.Scalar;
-            return crossEntropy(oneHot as tf.Tensor2D, predicted);
-          }, true) as tf.Scalar;
+            return crossEntropy(targets, predicted);
+          }, weights);
+          optimizer.apply(weights.map((weight) => ({ name: weight.name, weight, gradient: grads[weight.name] })));
           const batchHits = hits!.dataSync()[0];
           hits!.dispose();
           return [meanLoss.dataSync()[0] * indices.length, batchHits];
@@ -166,8 +166,6 @@ export async function trainFromScratch(
     };
   } finally {
     optimizer.dispose();
-    // tfjs' momentum optimizer disposes its momentum but not the learning-rate scalar it inherits from SGD.
-    if (evaluation.optimizer === 'sgd') (optimizer as unknown as { c: tf.Scalar }).c.dispose();
     model.dispose();
   }
 }

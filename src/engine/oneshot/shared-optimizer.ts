@@ -1,7 +1,8 @@
-// The optimizer of a supernet's shared weights. Each step trains one child, so only the weights that
-// child uses have a gradient. tfjs's optimizers key their slots by the position of a gradient in the
-// step's list, which shifts when the set of weights changes; this one keys them by weight name, and
-// leaves the weights a step does not touch (and their moments) alone, as PyTorch's optimizers do.
+// The optimizer of a supernet's shared weights, and of a child trained from scratch (whose recipe needs
+// a learning rate per step, Nesterov momentum and weight decay, which tfjs's optimizers cannot all do).
+// Each supernet step trains one child, so only the weights that child uses have a gradient. tfjs's
+// optimizers key their slots by the position of a gradient in the step's list, which shifts when the
+// set of weights changes; this one keys them by weight name, and leaves the weights a step does not touch (and their moments) alone, as PyTorch's optimizers do.
 
 import * as tf from '@tensorflow/tfjs';
 import type { TrainEvaluationConfig } from '../../space/config.ts';
@@ -26,20 +27,34 @@ export interface SharedOptimizerState {
   slots: { name: string; steps: number; moments: SavedTensor[] }[];
 }
 
+export interface OptimizerRecipe {
+  /** SGD only: step along the gradient plus the momentum ahead (PyTorch's `nesterov=True`). */
+  nesterov?: boolean;
+  /** Added to each gradient times its weight (PyTorch's coupled `weight_decay`, an L2 penalty). */
+  weightDecay?: number;
+}
+
 export class SharedOptimizer {
   private readonly slots = new Map<string, Slot>();
 
   constructor(
     private readonly kind: SharedOptimizerKind,
-    private readonly learningRate: number,
+    private learningRate: number,
+    private readonly recipe: OptimizerRecipe = {},
   ) {}
+
+  /** For a schedule: the rate of the steps from now on. */
+  setLearningRate(learningRate: number): void {
+    this.learningRate = learningRate;
+  }
 
   /** One step on the weights that have a gradient; `name` keys each weight's moments. */
   apply(updates: readonly { name: string; weight: tf.Variable; gradient: tf.Tensor }[]): void {
     for (const { name, weight, gradient } of updates) {
       const slot = this.slotOf(name, weight);
       slot.steps += 1;
-      tf.tidy(() => weight.assign(tf.sub(weight, this.delta(slot, gradient))));
+      const decay = this.recipe.weightDecay ?? 0;
+      tf.tidy(() => weight.assign(tf.sub(weight, this.delta(slot, decay > 0 ? tf.add(gradient, tf.mul(weight, decay)) : gradient))));
     }
   }
 
@@ -49,7 +64,7 @@ export class SharedOptimizer {
       case 'sgd': {
         const [velocity] = slot.moments;
         velocity.assign(tf.add(tf.mul(velocity, MOMENTUM), g));
-        return tf.mul(velocity, lr);
+        return tf.mul(this.recipe.nesterov ? tf.add(g, tf.mul(velocity, MOMENTUM)) : velocity, lr);
       }
       case 'rmsprop': {
         const [meanSquare] = slot.moments;

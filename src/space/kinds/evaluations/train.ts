@@ -12,9 +12,30 @@ export interface TrainEvaluationConfig {
   learning_rate: number;
   /** The reward is the best validation accuracy of the last k epochs (NAS-RL). */
   reward_epochs: number;
+  /** SGD with Nesterov momentum (NAS-RL's children). */
+  nesterov: boolean;
+  /** constant, or cosine: annealed to 0 by the last step (SGDR without restarts, as ENAS and DARTS train). */
+  lr_schedule: 'constant' | 'cosine';
+  /** Epochs over which the rate rises linearly from near 0 to `learning_rate`. */
+  warmup_epochs: number;
+  /** L2 penalty on every weight, added to its gradient (PyTorch's `weight_decay`). */
+  weight_decay: number;
+  /** Mixes the one-hot targets with the uniform distribution by this much. */
+  label_smoothing: number;
+  augment: TrainingAugmentation;
+}
+
+/** Random changes to each training image, drawn from the trial's seed; validation and test images are never changed. */
+export interface TrainingAugmentation {
+  /** Zero-pad each side by this many pixels, then crop the image's size back at a random offset. */
+  crop_padding: number;
+  /** Mirror half of the images left to right (not for digits or text, whose meaning it changes). */
+  horizontal_flip: boolean;
 }
 
 const REWARD_EPOCHS_PATH = ['evaluation', 'reward_epochs'];
+const NESTEROV_PATH = ['evaluation', 'nesterov'];
+const WARMUP_PATH = ['evaluation', 'warmup_epochs'];
 
 export const trainEvaluation: EvaluationKind<TrainEvaluationConfig> = {
   kind: 'train',
@@ -29,6 +50,18 @@ export const trainEvaluation: EvaluationKind<TrainEvaluationConfig> = {
         `got ${evaluation.reward_epochs}; the reward is the best ` +
         `validation accuracy of the last reward_epochs epochs (rule: reward-epochs)`;
       context.report(REWARD_EPOCHS_PATH, message, 'reward-epochs');
+    }
+    if (evaluation.nesterov && evaluation.optimizer !== 'sgd') {
+      const message =
+        `evaluation.nesterov: Nesterov momentum is a form of SGD; set optimizer: sgd ` +
+        `(it is ${evaluation.optimizer}) or leave nesterov out (rule: nesterov-needs-sgd)`;
+      context.report(NESTEROV_PATH, message, 'nesterov-needs-sgd');
+    }
+    if (evaluation.warmup_epochs >= evaluation.epochs) {
+      const message =
+        `evaluation.warmup_epochs: must be below evaluation.epochs (${evaluation.epochs}), ` +
+        `got ${evaluation.warmup_epochs}; training at the full rate needs at least part of an epoch (rule: warmup-epochs)`;
+      context.report(WARMUP_PATH, message, 'warmup-epochs');
     }
   },
   complete(evaluation, written) {

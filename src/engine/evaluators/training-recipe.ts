@@ -1,0 +1,63 @@
+// The training recipe of `evaluation` beyond the optimizer: the learning rate of each step, label
+// smoothing, and augmentation of the training images. The PyTorch reference (bench/reference_torch.py)
+// follows the same formulas, so the two trainers can be compared step for step.
+
+import * as tf from '@tensorflow/tfjs';
+import type { TrainEvaluationConfig } from '../../space/config.ts';
+import type { TrainingAugmentation } from '../../space/kinds/evaluations/train.ts';
+import type { Rng } from '../../space/rng.ts';
+
+type Schedule = Pick<TrainEvaluationConfig, 'learning_rate' | 'lr_schedule' | 'warmup_epochs'>;
+
+/**
+ * The rate of step `step` (from 0) of `totalSteps`: during warm-up it rises linearly to `learning_rate`
+ * (reached at the warm-up's last step); after it, constant or annealed by a half cosine towards 0.
+ */
+export function learningRateAt(schedule: Schedule, step: number, totalSteps: number, stepsPerEpoch: number): number {
+  const warmupSteps = Math.round(schedule.warmup_epochs * stepsPerEpoch);
+  if (step < warmupSteps) return (schedule.learning_rate * (step + 1)) / warmupSteps;
+  if (schedule.lr_schedule === 'constant') return schedule.learning_rate;
+  const progress = (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps);
+  return 0.5 * schedule.learning_rate * (1 + Math.cos(Math.PI * progress));
+}
+
+/** Targets mixed with the uniform distribution: 1 - s + s/K for the true class, s/K for the others. */
+export function smoothedTargets(oneHot: tf.Tensor2D, smoothing: number): tf.Tensor2D {
+  if (smoothing === 0) return oneHot;
+  const classes = oneHot.shape[1];
+  return tf.add(tf.mul(oneHot, 1 - smoothing), smoothing / classes);
+}
+
+export const augments = (augment: TrainingAugmentation) => augment.crop_padding > 0 || augment.horizontal_flip;
+
+/**
+ * Pad each image by `crop_padding` zeros and crop its own size back at an offset drawn from `rng`, and
+ * mirror it when a draw says so. One crop-and-resize does both: each box lands on whole pixels of the
+ * padded image (so no value is interpolated), and a box whose x1 > x2 is read right to left.
+ */
+export function augmentBatch(images: tf.Tensor4D, augment: TrainingAugmentation, rng: Rng): tf.Tensor4D {
+  const [count, height, width] = images.shape;
+  const pad = augment.crop_padding;
+  const padded =
+    pad > 0
+      ? tf.pad(images, [
+          [0, 0],
+          [pad, pad],
+          [pad, pad],
+          [0, 0],
+        ])
+      : images;
+  const [paddedHeight, paddedWidth] = [height + 2 * pad, width + 2 * pad];
+  // Normalised to the padded image: pixel p is at p / (size - 1).
+  const at = (pixel: number, size: number) => (size > 1 ? pixel / (size - 1) : 0);
+  const boxes: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const top = rng.int(2 * pad + 1);
+    const left = rng.int(2 * pad + 1);
+    const [x1, x2] = [at(left, paddedWidth), at(left + width - 1, paddedWidth)];
+    const mirrored = augment.horizontal_flip && rng.next() < 0.5;
+    boxes.push(at(top, paddedHeight), mirrored ? x2 : x1, at(top + height - 1, paddedHeight), mirrored ? x1 : x2);
+  }
+  const boxIndices = Array.from({ length: count }, (_, i) => i);
+  return tf.image.cropAndResize(padded, tf.tensor2d(boxes, [count, 4]), tf.tensor1d(boxIndices, 'int32'), [height, width]);
+}
