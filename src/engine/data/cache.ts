@@ -126,12 +126,14 @@ function readCache(file: string): ImageDataset | undefined {
     const pixelsAt = labelsAt + 4 * header.count;
     const pixelBytes = header.pixels === 'uint8' ? pixelCount : 4 * pixelCount;
     if (header.format !== FORMAT || bytes.length !== pixelsAt + pixelBytes) return undefined;
-    // Copies into fresh arrays (aligned, and not keeping the whole file's buffer alive once the data set is split).
-    const labels = new Int32Array(bytes.buffer.slice(bytes.byteOffset + labelsAt, bytes.byteOffset + pixelsAt));
-    const pixels = bytes.buffer.slice(bytes.byteOffset + pixelsAt, bytes.byteOffset + bytes.length);
+    // Byte pixels are a view of the file's bytes, not a copy: a copy would add a whole data set to the
+    // trainer's peak memory, and the split copies its parts out anyway. Labels and float pixels are copied,
+    // since an int32 or float32 array must start at a multiple of 4 in its buffer.
+    const slice = (from: number, to: number) => bytes.buffer.slice(bytes.byteOffset + from, bytes.byteOffset + to);
+    const labels = new Int32Array(slice(labelsAt, pixelsAt));
     return {
       name: header.name,
-      images: header.pixels === 'uint8' ? new Uint8Array(pixels) : new Float32Array(pixels),
+      images: header.pixels === 'uint8' ? bytes.subarray(pixelsAt) : new Float32Array(slice(pixelsAt, bytes.length)),
       pixelScale: header.pixelScale,
       labels,
       shape: header.shape,
