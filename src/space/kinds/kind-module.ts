@@ -55,7 +55,7 @@ export interface EvaluationKind<Config extends { kind: string }> extends KindMod
 export interface ImageShape {
   shape: [number, number, number];
   classes: number;
-  /** False when the class count is an assumption (a csv file is not read to count its labels). */
+  /** False when the class count is an assumption (a csv file or an image folder is not read to count its classes). */
   classesKnown: boolean;
 }
 
