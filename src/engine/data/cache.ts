@@ -58,7 +58,9 @@ export function cachedDataset(cacheDir: string | undefined, source: DatasetSourc
   try {
     writeCache(cacheDir, file, dataset);
     for (const name of readdirSync(cacheDir)) {
-      if (name.startsWith(prefix) && join(cacheDir, name) !== file) rmSync(join(cacheDir, name), { force: true });
+      // Only finished files: a .tmp one may be another trainer's write under way.
+      const outdated = name.startsWith(prefix) && name.endsWith('.bin') && join(cacheDir, name) !== file;
+      if (outdated) rmSync(join(cacheDir, name), { force: true });
     }
   } catch (error) {
     const note = `the decoded cache ${file} could not be written (${(error as Error).message}); each load decodes the data set again`;

@@ -10,7 +10,7 @@ import type { RunSession } from '../runners/runner.ts';
 /** The backend a supernet trains on: the one the run asks for. */
 export const supernetBackend = (config: SearchConfig): BackendChoice => config.runtime.backend;
 
-/** Loads the run's data set for the supernet, hands it to `search`, and frees it afterwards. */
+/** Loads the run's data set for the supernet (its loading notes go to the log) and hands it to `search`; no tensor outlives a batch. */
 export async function withSupernetData<T>(session: RunSession, search: (data: TrainingData) => Promise<T>): Promise<T> {
   const { dataset } = trainingSetup(session.config);
   const loaded = await loadDataset(dataset, session.baseDir);
