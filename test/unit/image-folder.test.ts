@@ -8,6 +8,10 @@ import { PNG } from 'pngjs';
 import { DatasetError } from '../../src/engine/data/dataset.ts';
 import { loadImageFolder } from '../../src/engine/data/image-folder.ts';
 import { loadDataset } from '../../src/engine/data/load.ts';
+import { TrainerPool } from '../../src/engine/evaluators/trainer-pool.ts';
+import { trainingSetup } from '../../src/space/config.ts';
+import { parseSearchText } from '../../src/space/parse.ts';
+import { tinySearchText } from '../support/tiny.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'nas-image-folder-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -158,4 +162,21 @@ test('image-folder: loaded through its kind, decoded once into .nas-studio/datas
   // Another image_shape is another cache file.
   assert.equal((await loadDataset({ ...config, image_shape: [1, 1, 1], ...splits }, baseDir)).count, 2);
   assert.equal(readdirSync(cacheDir).filter((name) => name.startsWith('image-folder-')).length, 2);
+});
+
+test("image-folder: the skipped files reach the run's log once, from the first trainer of the pool", async () => {
+  const dir = petsFolder();
+  for (let i = 0; i < 4; i++) {
+    writePng(join(dir, 'cats', `cat-${i}.png`), 2, 2, () => [200, 10 * i, 0]);
+    writePng(join(dir, 'dogs', `dog-${i}.png`), 2, 2, () => [0, 200, 10 * i]);
+  }
+  const config = parseSearchText(tinySearchText(), 'tiny.nas.yaml').config!;
+  const dataset = { kind: 'image-folder' as const, path: dir, image_shape: [2, 2, 3] as [number, number, number] };
+  const logged: string[] = [];
+  const setup = { backend: 'cpu' as const, dataset: { ...dataset, validation_split: 0.2, test_split: 0.2, seed: 1 }, baseDir: freshDir() };
+  const pool = await TrainerPool.start(setup, trainingSetup(config).evaluation, (message) => logged.push(message));
+  await pool.close();
+  const notes = logged.filter((message) => message.includes('could not be decoded'));
+  assert.equal(notes.length, 1, logged.join('\n'));
+  assert.ok(notes[0].includes(join(dir, 'dogs', 'broken.png')), notes[0]);
 });
