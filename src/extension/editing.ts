@@ -174,7 +174,7 @@ export function estimateDetail(estimate: SpaceEstimate): string {
   const [height, width, channels] = estimate.image.shape;
   const classes = estimate.image.classesKnown
     ? `${estimate.image.classes} classes`
-    : `${estimate.image.classes} classes assumed (the csv is not read)`;
+    : `${estimate.image.classes} classes assumed (the data set's files are not read)`;
   return (
     `${estimateSummary(estimate)}, counted for ${height}x${width}x${channels} images and ${classes}. ` +
     'The parameter range is the smallest and largest count found by changing one decision at a time from several starts.'

@@ -18,7 +18,8 @@ export type TrainerCommand =
   | { type: 'cancel'; job: number };
 
 export type TrainerReply =
-  | { type: 'ready'; backend: BackendName; backendDetail: string; tensorsAtRest: number }
+  /** `datasetNotes`: what loading the data set wants the run's log to show (files skipped, a cache not written). */
+  | { type: 'ready'; backend: BackendName; backendDetail: string; tensorsAtRest: number; datasetNotes: string[] }
   | { type: 'setup-failed'; message: string }
   | { type: 'epoch'; job: number; metrics: EpochMetrics }
   | { type: 'trained'; job: number; measurements: TrialMeasurements; tensorsAfter: number }

@@ -5,6 +5,7 @@ import type { BayesianStrategyConfig } from './kinds/strategies/bayesian.ts';
 import type { Cifar10DatasetConfig } from './kinds/datasets/cifar10.ts';
 import type { CsvDatasetConfig } from './kinds/datasets/csv.ts';
 import type { DigitsDatasetConfig } from './kinds/datasets/digits.ts';
+import type { ImageFolderDatasetConfig } from './kinds/datasets/image-folder.ts';
 import type { MnistDatasetConfig } from './kinds/datasets/mnist.ts';
 import type { CellSpaceConfig } from './kinds/spaces/cell.ts';
 import type { MacroSpaceConfig } from './kinds/spaces/macro.ts';
@@ -25,7 +26,7 @@ import type { SPACE_KINDS } from './kinds/spaces/registry.ts';
 import type { STRATEGY_KINDS } from './kinds/strategies/registry.ts';
 
 // Each kind's config type lives in its kind module (kinds/<family>/<kind>.ts); these re-exports keep the paths engine code imports.
-export type { Cifar10DatasetConfig, CsvDatasetConfig, DigitsDatasetConfig, MnistDatasetConfig };
+export type { Cifar10DatasetConfig, CsvDatasetConfig, DigitsDatasetConfig, ImageFolderDatasetConfig, MnistDatasetConfig };
 export type { CellSpaceConfig, MacroSpaceConfig, NasBench201SpaceConfig };
 export type {
   BayesianStrategyConfig,

@@ -49,8 +49,8 @@ function mnistFolder(train: number, t10k: number): string {
   return dir;
 }
 
-/** Every example's id: its first pixel, back in 0..255. */
-const ids = (ds: ImageDataset) => Array.from({ length: ds.count }, (_, i) => Math.round(ds.images[i * 4] * 255));
+/** Every example's id: its first pixel (a byte). */
+const ids = (ds: ImageDataset) => Array.from({ length: ds.count }, (_, i) => ds.images[i * 4]);
 
 test('mnist: the t10k part is the test split, in order, and validation_split holds out part of the training set', () => {
   const ds = loadMnist(mnistFolder(100, 20));

@@ -11,7 +11,7 @@ import { selectBackend } from '../../src/engine/backend.ts';
 import { splitDataset } from '../../src/engine/data/dataset.ts';
 import { loadDigits } from '../../src/engine/data/digits.ts';
 import type { Evaluator } from '../../src/engine/evaluators/evaluator.ts';
-import { prepareTrainingData, trainFromScratch } from '../../src/engine/evaluators/train-from-scratch.ts';
+import { prepareTrainingData, rangeBatchOf, trainFromScratch } from '../../src/engine/evaluators/train-from-scratch.ts';
 import { buildModel } from '../../src/engine/model/build.ts';
 import { DartsSearch } from '../../src/engine/oneshot/darts-search.ts';
 import { dartsEdges, deriveCell, mixedOperations } from '../../src/engine/oneshot/darts-supernet.ts';
@@ -59,9 +59,7 @@ test('alpha gets a non-zero gradient in both cells, at first and second order', 
   for (const order of ['first', 'second'] as const) {
     const search = new DartsSearch(SPACE, { ...DARTS, order }, data, 3);
     tf.tidy(() => {
-      const batch = (count: number) => ({ images: data.train.images.slice(0, count), oneHot: data.train.oneHot.slice(0, count) });
-      const validation = { images: data.validation.images.slice(0, 16), oneHot: data.validation.oneHot.slice(0, 16) };
-      const gradients = search.alphaGradients(batch(16), validation, 0.05);
+      const gradients = search.alphaGradients(rangeBatchOf(data.train, 0, 16), rangeBatchOf(data.validation, 0, 16), 0.05);
       for (const alpha of [search.supernet.alphas.normal, search.supernet.alphas.reduction]) {
         const gradient = gradients[alpha.name];
         assert.deepEqual(gradient.shape, [dartsEdges(SPACE.nodes).length, mixedOperations(SPACE).length]);
@@ -144,7 +142,7 @@ async function inProcessEvaluator(config: SearchConfig): Promise<Evaluator> {
     size: 1,
     evaluate: (request, onEpoch) => trainFromScratch({ ...request, evaluation }, data, onEpoch, () => false),
     cancelAll: () => {},
-    close: async () => tf.dispose([data.train, data.validation, data.test].flatMap((p) => [p.images, p.oneHot])),
+    close: async () => {},
   };
 }
 

@@ -39,6 +39,8 @@ function assertDatasetError(load: () => unknown, file: string, problem: RegExp):
 }
 
 const f32 = (values: number[]) => Array.from(Float32Array.from(values));
+/** The pixels in [0, 1] as a trainer's batches hold them (float32). */
+const pixels = (ds: Pick<ImageDataset, 'images' | 'pixelScale'>) => f32(Array.from(ds.images, (value) => value / ds.pixelScale));
 
 // --- CSV ---
 
@@ -51,7 +53,7 @@ test('loadCsv reads HWC pixels and labels, skips a header and blank lines, and s
   assert.deepEqual(ds.shape, [1, 2, 2]);
   assert.equal(ds.classes, 4);
   assert.deepEqual(Array.from(ds.labels), [3, 0]);
-  assert.deepEqual(Array.from(ds.images), f32([0, 0.25, 0.5, 1, 1, 1, 0, 0.5]));
+  assert.deepEqual(pixels(ds), f32([0, 0.25, 0.5, 1, 1, 1, 0, 0.5]));
 });
 
 test('loadCsv reads gzipped files and files without a header', () => {
@@ -61,7 +63,7 @@ test('loadCsv reads gzipped files and files without a header', () => {
   assert.equal(ds.name, 'tiny.csv');
   assert.equal(ds.count, 2);
   assert.equal(ds.classes, 3);
-  assert.deepEqual(Array.from(ds.images), f32([0.25, 0.5, 0.75, 1]));
+  assert.deepEqual(pixels(ds), f32([0.25, 0.5, 0.75, 1]));
   assert.deepEqual(Array.from(ds.labels), [1, 2]);
 });
 
@@ -122,8 +124,7 @@ test('loadCifar10 converts planar RGB records to HWC and loads train batches bef
   assert.equal(ds.classes, 10);
   assert.equal(ds.images.length, 4 * 3072);
   assert.deepEqual(Array.from(ds.labels), [0, 5, 1, 9]);
-  const pixel = (example: number, index: number) =>
-    Array.from(ds.images.subarray(example * 3072 + index * 3, example * 3072 + index * 3 + 3));
+  const pixel = (example: number, index: number) => pixels(ds).slice(example * 3072 + index * 3, example * 3072 + index * 3 + 3);
   assert.deepEqual(pixel(0, 0), f32([1 / 255, 2 / 255, 3 / 255]));
   assert.deepEqual(pixel(0, 1), f32([1, 0, 0]));
   assert.deepEqual(pixel(1, 1023), f32([0.2, 0.4, 0.6]));
@@ -186,7 +187,7 @@ test('loadMnist reads train and t10k parts, gzipped or not, in both common namin
   assert.deepEqual(ds.shape, [2, 2, 1]);
   assert.equal(ds.classes, 10);
   assert.deepEqual(Array.from(ds.labels), [7, 2, 9]);
-  assert.deepEqual(Array.from(ds.images), f32([0, 0.2, 0.4, 1, 1, 0, 0, 0, 0, 0, 0, 0.6]));
+  assert.deepEqual(pixels(ds), f32([0, 0.2, 0.4, 1, 1, 0, 0, 0, 0, 0, 0, 0.6]));
 });
 
 test('loadMnist accepts gzip data under a name without .gz (a browser-unpacked download)', () => {
@@ -196,7 +197,7 @@ test('loadMnist accepts gzip data under a name without .gz (a browser-unpacked d
   const ds = loadMnist(dir);
   assert.deepEqual(ds.shape, [28, 28, 1]);
   assert.equal(ds.images.length, 784);
-  assert.ok(ds.images.every((value) => value === 1));
+  assert.ok(pixels(ds).every((value) => value === 1));
 });
 
 test('loadMnist reports bad magic numbers, truncation, mismatched counts, bad labels and missing files', () => {
@@ -259,9 +260,9 @@ test('loadDigits loads the embedded 1,797 8x8 digits with pixels in [0, 1]', () 
   assert.deepEqual(ds.shape, [8, 8, 1]);
   assert.equal(ds.classes, 10);
   assert.equal(ds.images.length, 1797 * 64);
-  assert.ok(ds.images.every((value) => value >= 0 && value <= 1));
+  assert.ok(pixels(ds).every((value) => value >= 0 && value <= 1));
   assert.equal(
-    ds.images.reduce((max, value) => Math.max(max, value), 0),
+    pixels(ds).reduce((max, value) => Math.max(max, value), 0),
     1,
   );
   const counts = new Array(10).fill(0);
@@ -269,7 +270,7 @@ test('loadDigits loads the embedded 1,797 8x8 digits with pixels in [0, 1]', () 
   assert.deepEqual(counts, [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]);
   // The first row of the file is a 0 whose third pixel is 5.
   assert.equal(ds.labels[0], 0);
-  assert.equal(ds.images[2], 5 / 16);
+  assert.equal(pixels(ds)[2], Math.fround(5 / 16));
 });
 
 test('loadDataset dispatches on kind and resolves paths against the search file directory', async () => {
@@ -283,7 +284,7 @@ test('loadDataset dispatches on kind and resolves paths against the search file 
 
   assert.equal((await loadDataset({ kind: 'digits', ...splits }, dir)).count, 1797);
   const csv = await loadDataset({ kind: 'csv', path: 'data/pixels.csv', image_shape: [1, 1, 2], pixel_scale: 255, ...splits }, dir);
-  assert.deepEqual(Array.from(csv.images), [0, 1]);
+  assert.deepEqual(pixels(csv), [0, 1]);
   assert.deepEqual(Array.from((await loadDataset({ kind: 'cifar10', path: 'data/test_batch.bin', ...splits }, dir)).labels), [6]);
   assert.deepEqual(Array.from((await loadDataset({ kind: 'mnist', path: 'data', ...splits }, dir)).labels), [8]);
   assert.equal((await loadDataset({ kind: 'mnist', path: join(dir, 'data'), ...splits }, '/elsewhere')).count, 1);
@@ -310,7 +311,7 @@ function numberedDataset(count: number): ImageDataset {
     images[2 * i + 1] = i;
     labels[i] = i % 3;
   }
-  return { name: 'numbered', images, labels, shape: [1, 2, 1], classes: 3, count };
+  return { name: 'numbered', images, pixelScale: 1, labels, shape: [1, 2, 1], classes: 3, count };
 }
 
 const exampleIds = (ds: ImageDataset) => Array.from({ length: ds.count }, (_, i) => ds.images[2 * i]);

@@ -327,6 +327,7 @@ test('every semantic rule has a corpus file', () => {
     'budget-batch',
     'path-kind',
     'csv-columns',
+    'image-channels',
     'buffer-replace',
     'buffer-loss-start',
   ]) {

@@ -1,7 +1,6 @@
 // ENAS and random-ws runs end to end on a tiny space, with real tfjs and a real SQLite store.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +37,7 @@ const inProcess: StartEvaluator = async (config, baseDir) => {
     size: 1,
     evaluate: (request, onEpoch) => trainFromScratch({ ...request, evaluation }, data, onEpoch, () => false),
     cancelAll: () => {},
-    close: async () => tf.dispose([data.train, data.validation, data.test].flatMap((part) => [part.images, part.oneHot])),
+    close: async () => {},
   };
 };
 

@@ -1,6 +1,7 @@
 // CIFAR-10, binary version: records of 1 label byte and a 32x32 image stored as red, green, then blue planes.
 
 import { basename, join } from 'node:path';
+import { cachedDataset } from './cache.ts';
 import { DatasetError, type ImageDataset } from './dataset.ts';
 import { isFile, readDataFile, statDataPath } from './files.ts';
 
@@ -15,9 +16,17 @@ const BATCH_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin',
 /** The folder cifar-10-binary.tar.gz unpacks to, looked into when `path` is its parent. */
 const EXTRACTED_FOLDER = 'cifar-10-batches-bin';
 
-/** Load a single batch file, or every batch found in a directory (train batches first, then the test batch). */
-export function loadCifar10(path: string): ImageDataset {
-  const batches = batchFiles(path).map((file) => ({ file, bytes: readDataFile(file) }));
+/**
+ * Load a single batch file, or every batch found in a directory (train batches first, then the test batch);
+ * with `cacheDir`, through the decoded cache (cache.ts).
+ */
+export function loadCifar10(path: string, cacheDir?: string): ImageDataset {
+  const files = batchFiles(path);
+  return cachedDataset(cacheDir, { kind: 'cifar10', settings: { path }, files }, () => decodeCifar10(files));
+}
+
+function decodeCifar10(files: string[]): ImageDataset {
+  const batches = files.map((file) => ({ file, bytes: readDataFile(file) }));
   for (const { file, bytes } of batches) {
     if (bytes.length === 0 || bytes.length % RECORD_SIZE !== 0) {
       throw new DatasetError(
@@ -28,7 +37,7 @@ export function loadCifar10(path: string): ImageDataset {
     }
   }
   const count = batches.reduce((sum, { bytes }) => sum + bytes.length / RECORD_SIZE, 0);
-  const images = new Float32Array(count * IMAGE_SIZE);
+  const images = new Uint8Array(count * IMAGE_SIZE);
   const labels = new Int32Array(count);
   let example = 0;
   for (const { file, bytes } of batches) {
@@ -43,16 +52,16 @@ export function loadCifar10(path: string): ImageDataset {
       const red = start + 1;
       let out = example * IMAGE_SIZE;
       for (let pixel = 0; pixel < PLANE_SIZE; pixel++) {
-        images[out++] = bytes[red + pixel] / 255;
-        images[out++] = bytes[red + PLANE_SIZE + pixel] / 255;
-        images[out++] = bytes[red + 2 * PLANE_SIZE + pixel] / 255;
+        images[out++] = bytes[red + pixel];
+        images[out++] = bytes[red + PLANE_SIZE + pixel];
+        images[out++] = bytes[red + 2 * PLANE_SIZE + pixel];
       }
     }
   }
   // With train batches before it, test_batch.bin (last) is the archive's own test set.
   const last = batches.at(-1);
   const testCount = batches.length > 1 && last && basename(last.file) === TEST_BATCH ? last.bytes.length / RECORD_SIZE : undefined;
-  return { name: 'cifar10', images, labels, shape: [SIDE, SIDE, CHANNELS], classes: CLASSES, count, testCount };
+  return { name: 'cifar10', images, pixelScale: 255, labels, shape: [SIDE, SIDE, CHANNELS], classes: CLASSES, count, testCount };
 }
 
 function batchFiles(path: string): string[] {

@@ -5,8 +5,13 @@ import { createRng, shuffledIndices } from '../../space/rng.ts';
 
 export interface ImageDataset {
   name: string;
-  /** count*H*W*C values in HWC order, scaled to [0, 1]. */
-  images: Float32Array;
+  /**
+   * count*H*W*C stored values in HWC order; divided by `pixelScale` they are the pixels in [0, 1]. Bytes
+   * (pixelScale 255 for 8-bit images) take a quarter of the memory of floats; a trainer turns them into
+   * float32 tensors one batch at a time (batchOf in train-from-scratch.ts).
+   */
+  images: Uint8Array | Float32Array;
+  pixelScale: number;
   labels: Int32Array;
   /** [H, W, C]. */
   shape: [number, number, number];
@@ -18,6 +23,8 @@ export interface ImageDataset {
    * the examples before them; otherwise the splits are fractions of all examples.
    */
   testCount?: number;
+  /** What the run's log should show about the loading (files skipped, a cache not written). */
+  notes?: string[];
 }
 
 export interface DatasetSplit {
@@ -96,12 +103,21 @@ function checkFraction(ds: ImageDataset, field: string, fraction: number): void 
 
 function subset(ds: ImageDataset, indices: Int32Array, part: string): ImageDataset {
   const imageSize = ds.shape[0] * ds.shape[1] * ds.shape[2];
-  const images = new Float32Array(indices.length * imageSize);
+  const images =
+    ds.images instanceof Uint8Array ? new Uint8Array(indices.length * imageSize) : new Float32Array(indices.length * imageSize);
   const labels = new Int32Array(indices.length);
   indices.forEach((source, target) => {
     images.set(ds.images.subarray(source * imageSize, (source + 1) * imageSize), target * imageSize);
     labels[target] = ds.labels[source];
   });
   // Every part keeps the full class count so that models trained on one part score on the others.
-  return { name: `${ds.name}/${part}`, images, labels, shape: [...ds.shape], classes: ds.classes, count: indices.length };
+  return {
+    name: `${ds.name}/${part}`,
+    images,
+    pixelScale: ds.pixelScale,
+    labels,
+    shape: [...ds.shape],
+    classes: ds.classes,
+    count: indices.length,
+  };
 }

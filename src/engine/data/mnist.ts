@@ -1,6 +1,7 @@
 // MNIST in IDX format: an images file (magic 2051) and a labels file (magic 2049) per part, each optionally gzipped.
 
 import { join } from 'node:path';
+import { cachedDataset } from './cache.ts';
 import { DatasetError, type ImageDataset } from './dataset.ts';
 import { isFile, readDataFile, statDataPath } from './files.ts';
 
@@ -19,12 +20,19 @@ interface IdxImages {
   pixels: Uint8Array;
 }
 
-/** Load every part (train, t10k) found in the directory `path`. */
-export function loadMnist(path: string): ImageDataset {
+/** Load every part (train, t10k) found in the directory `path`; with `cacheDir`, through the decoded cache (cache.ts). */
+export function loadMnist(path: string, cacheDir?: string): ImageDataset {
+  const files = partFiles(path);
+  const source = { kind: 'mnist', settings: { path }, files: files.flatMap(({ imagesFile, labelsFile }) => [imagesFile, labelsFile]) };
+  return cachedDataset(cacheDir, source, () => decodeMnist(files));
+}
+
+/** The images and labels file of every part present, train first. */
+function partFiles(path: string): { imagesFile: string; labelsFile: string }[] {
   if (!statDataPath(path).isDirectory()) {
     throw new DatasetError(path, 'is a file; expected the directory holding train-images-idx3-ubyte and train-labels-idx1-ubyte');
   }
-  const parts: { images: IdxImages; labels: Uint8Array }[] = [];
+  const files: { imagesFile: string; labelsFile: string }[] = [];
   for (const part of PARTS) {
     const imagesFile = findIdxFile(path, part, 'images', 'idx3');
     const labelsFile = findIdxFile(path, part, 'labels', 'idx1');
@@ -33,6 +41,20 @@ export function loadMnist(path: string): ImageDataset {
       throw new DatasetError(labelsFile, `its partner ${part}-images-idx3-ubyte (optionally .gz) is missing from ${path}`);
     }
     if (!labelsFile) throw new DatasetError(imagesFile, `its partner ${part}-labels-idx1-ubyte (optionally .gz) is missing from ${path}`);
+    files.push({ imagesFile, labelsFile });
+  }
+  if (files.length === 0) {
+    throw new DatasetError(
+      path,
+      'no MNIST files here: expected train-images-idx3-ubyte and train-labels-idx1-ubyte (optionally .gz), and t10k-* for the test part',
+    );
+  }
+  return files;
+}
+
+function decodeMnist(files: { imagesFile: string; labelsFile: string }[]): ImageDataset {
+  const parts: { images: IdxImages; labels: Uint8Array }[] = [];
+  for (const { imagesFile, labelsFile } of files) {
     const images = readIdxImages(imagesFile);
     const labels = readIdxLabels(labelsFile);
     if (labels.length !== images.count) {
@@ -47,27 +69,20 @@ export function loadMnist(path: string): ImageDataset {
     }
     parts.push({ images, labels });
   }
-  if (parts.length === 0) {
-    throw new DatasetError(
-      path,
-      'no MNIST files here: expected train-images-idx3-ubyte and train-labels-idx1-ubyte (optionally .gz), and t10k-* for the test part',
-    );
-  }
-
   const { rows, columns } = parts[0].images;
   const imageSize = rows * columns;
   const count = parts.reduce((sum, { labels }) => sum + labels.length, 0);
-  const images = new Float32Array(count * imageSize);
+  const images = new Uint8Array(count * imageSize);
   const labels = new Int32Array(count);
   let offset = 0;
   for (const part of parts) {
-    for (let i = 0; i < part.images.pixels.length; i++) images[offset * imageSize + i] = part.images.pixels[i] / 255;
+    images.set(part.images.pixels, offset * imageSize);
     labels.set(part.labels, offset);
     offset += part.labels.length;
   }
   // With both parts, the t10k part (last) is the archive's own test set.
   const testCount = parts.length === 2 ? parts[1].labels.length : undefined;
-  return { name: 'mnist', images, labels, shape: [rows, columns, 1], classes: CLASSES, count, testCount };
+  return { name: 'mnist', images, pixelScale: 255, labels, shape: [rows, columns, 1], classes: CLASSES, count, testCount };
 }
 
 /** Accepts the official names (train-images-idx3-ubyte) and the common variant (train-images.idx3-ubyte), each with or without .gz. */

@@ -11,13 +11,13 @@ import { SharedOptimizer } from '../oneshot/shared-optimizer.ts';
 import { augmentBatch, augments, learningRateAt, smoothedTargets } from './training-recipe.ts';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 
-export interface TensorPart {
-  images: tf.Tensor4D;
-  oneHot: tf.Tensor2D;
-  count: number;
-}
+/**
+ * A part of the data as a trainer holds it: the stored pixels (bytes for 8-bit images), made into float32
+ * tensors one batch at a time by batchOf, so that no full float copy of the data set is ever held.
+ */
+export type TensorPart = Pick<ImageDataset, 'images' | 'pixelScale' | 'labels' | 'shape' | 'classes' | 'count'>;
 
-/** The data as tensors, made once per worker and kept for every child it trains. */
+/** The data a worker keeps for every child it trains. */
 export interface TrainingData {
   train: TensorPart;
   validation: TensorPart;
@@ -26,24 +26,35 @@ export interface TrainingData {
   classes: number;
 }
 
-function toTensors(part: ImageDataset, classes: number): TensorPart {
+export function prepareTrainingData(split: DatasetSplit): TrainingData {
+  const { train, validation, test } = split;
+  return { train, validation, test, shape: train.shape, classes: train.classes };
+}
+
+/** The examples at `indices` as float32 images in [0, 1] and one-hot labels: the one way every trainer makes a batch. */
+export function batchOf(part: TensorPart, indices: Int32Array): { images: tf.Tensor4D; oneHot: tf.Tensor2D } {
+  const imageSize = part.shape[0] * part.shape[1] * part.shape[2];
+  const pixels = new Float32Array(indices.length * imageSize);
+  const labels = new Int32Array(indices.length);
+  indices.forEach((example, row) => {
+    const from = example * imageSize;
+    const to = row * imageSize;
+    // Divided (not multiplied by the reciprocal) so each value is exactly the float a [0, 1] float store held.
+    for (let i = 0; i < imageSize; i++) pixels[to + i] = part.images[from + i] / part.pixelScale;
+    labels[row] = part.labels[example];
+  });
   return tf.tidy(() => ({
-    images: tf.tensor4d(part.images, [part.count, ...part.shape]),
-    oneHot: tf.oneHot(tf.tensor1d(part.labels, 'int32'), classes).toFloat() as tf.Tensor2D,
-    count: part.count,
+    images: tf.tensor4d(pixels, [indices.length, ...part.shape]),
+    oneHot: tf.oneHot(tf.tensor1d(labels, 'int32'), part.classes).toFloat() as tf.Tensor2D,
   }));
 }
 
-export function prepareTrainingData(split: DatasetSplit): TrainingData {
-  const classes = split.train.classes;
-  return {
-    train: toTensors(split.train, classes),
-    validation: toTensors(split.validation, classes),
-    test: toTensors(split.test, classes),
-    shape: split.train.shape,
-    classes,
-  };
-}
+/** The `size` examples from `start` on, as batchOf makes them. */
+export const rangeBatchOf = (part: TensorPart, start: number, size: number) =>
+  batchOf(
+    part,
+    Int32Array.from({ length: size }, (_, i) => start + i),
+  );
 
 export class TrainingCancelled extends Error {
   constructor() {
@@ -66,8 +77,7 @@ export function measure(predict: (images: tf.Tensor4D) => tf.Tensor2D, part: Ten
   for (let start = 0; start < part.count; start += EVALUATION_BATCH) {
     const size = Math.min(EVALUATION_BATCH, part.count - start);
     const [batchLoss, batchCorrect] = tf.tidy(() => {
-      const images = part.images.slice(start, size);
-      const oneHot = part.oneHot.slice(start, size);
+      const { images, oneHot } = rangeBatchOf(part, start, size);
       const predicted = predict(images);
       const loss = tf.mul(crossEntropy(oneHot, predicted), size);
       const hits = tf.equal(tf.argMax(predicted, 1), tf.argMax(oneHot, 1)).sum();
@@ -121,10 +131,9 @@ export async function trainFromScratch(
         const indices = permutation.subarray(start, Math.min(start + evaluation.batch_size, data.train.count));
         optimizer.setLearningRate(learningRateAt(evaluation, step, evaluation.epochs * stepsPerEpoch, stepsPerEpoch));
         const [batchLoss, batchCorrect] = tf.tidy(() => {
-          const picked = tf.tensor1d(indices, 'int32');
-          const batchImages = tf.gather(data.train.images, picked) as tf.Tensor4D;
-          const images = augments(evaluation.augment) ? augmentBatch(batchImages, evaluation.augment, augmentation) : batchImages;
-          const oneHot = tf.gather(data.train.oneHot, picked) as tf.Tensor2D;
+          const batch = batchOf(data.train, indices);
+          const images = augments(evaluation.augment) ? augmentBatch(batch.images, evaluation.augment, augmentation) : batch.images;
+          const { oneHot } = batch;
           const targets = smoothedTargets(oneHot, evaluation.label_smoothing);
           let hits: tf.Scalar | undefined;
           const { value: meanLoss, grads } = tf.variableGrads(() => {

@@ -101,6 +101,8 @@ export class TrainerPool implements Evaluator {
             resolve();
             return;
           }
+          // Every trainer loads the same data set: its notes are logged once, from the first.
+          if (from.generation === 1) for (const note of reply.datasetNotes) this.log(note);
           this.backend = reply.backend;
           this.backendDetail = reply.backendDetail;
           this.tensorsAtRest = reply.tensorsAtRest;

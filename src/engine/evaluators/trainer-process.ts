@@ -23,8 +23,10 @@ async function handle(command: TrainerCommand): Promise<void> {
       try {
         const backend = await selectBackend(command.setup.backend);
         const { dataset } = command.setup;
-        data = prepareTrainingData(splitDataset(await loadDataset(dataset, command.setup.baseDir), dataset));
-        send({ type: 'ready', backend: backend.name, backendDetail: backend.detail, tensorsAtRest: tf.memory().numTensors });
+        const loaded = await loadDataset(dataset, command.setup.baseDir);
+        data = prepareTrainingData(splitDataset(loaded, dataset));
+        const datasetNotes = loaded.notes ?? [];
+        send({ type: 'ready', backend: backend.name, backendDetail: backend.detail, tensorsAtRest: tf.memory().numTensors, datasetNotes });
       } catch (error) {
         send({ type: 'setup-failed', message: error instanceof Error ? error.message : String(error) });
       }

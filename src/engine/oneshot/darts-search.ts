@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DartsConfig, CellSpaceConfig } from '../../space/config.ts';
 import type { CellGraph } from '../../space/graph.ts';
-import { measure, type TensorPart, type TrainingData } from '../evaluators/train-from-scratch.ts';
+import { batchOf, measure, type TensorPart, type TrainingData } from '../evaluators/train-from-scratch.ts';
 import { saveTensor, savedValues, type SavedTensor } from '../strategies/saved-tensor.ts';
 import { DartsSupernet, type CellMixing } from './darts-supernet.ts';
 
@@ -177,8 +177,7 @@ export class DartsSearch {
   }
 
   private batch(part: TensorPart, indices: Int32Array): Batch {
-    const picked = tf.tensor1d(indices, 'int32');
-    return { images: tf.gather(part.images, picked), oneHot: tf.gather(part.oneHot, picked) };
+    return batchOf(part, indices);
   }
 
   private newWeightOptimizer(): tf.MomentumOptimizer {

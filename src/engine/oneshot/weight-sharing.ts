@@ -20,7 +20,7 @@ import { weightSharingTrials, type SearchConfig, type StrategyConfig } from '../
 import { log10SpaceSize, type Architecture, type Decision } from '../../space/decisions.ts';
 import { compileSpace, decodeArchitecture, drawArchitecture, type ArchitectureGraph } from '../../space/graph.ts';
 import { createRng, shuffledIndices } from '../../space/rng.ts';
-import type { TensorPart, TrainingData } from '../evaluators/train-from-scratch.ts';
+import { batchOf, type TensorPart, type TrainingData } from '../evaluators/train-from-scratch.ts';
 import type { SearchRunner } from '../runners/runner.ts';
 import type { Store } from '../store/store.ts';
 import type { SavedTensor } from '../strategies/saved-tensor.ts';
@@ -74,11 +74,6 @@ export interface WeightSharingState {
 /** A minibatch order per epoch (or per pass over the validation set), seeded by the run: a resume replays it. */
 function order(seed: number, salt: number, pass: number, count: number): Int32Array {
   return shuffledIndices(count, createRng(seed * 1_000_003 + salt * 7_919 + pass));
-}
-
-function batchOf(part: TensorPart, indices: Int32Array): { images: tf.Tensor4D; oneHot: tf.Tensor2D } {
-  const picked = tf.tensor1d(indices, 'int32');
-  return { images: tf.gather(part.images, picked) as tf.Tensor4D, oneHot: tf.gather(part.oneHot, picked) as tf.Tensor2D };
 }
 
 /** Accuracy of a child with the shared weights on the given examples, with the child's size. */

@@ -55,7 +55,7 @@ export interface EvaluationKind<Config extends { kind: string }> extends KindMod
 export interface ImageShape {
   shape: [number, number, number];
   classes: number;
-  /** False when the class count is an assumption (a csv file is not read to count its labels). */
+  /** False when the class count is an assumption (a csv file or an image folder is not read to count its classes). */
   classesKnown: boolean;
 }
 
@@ -64,8 +64,11 @@ export interface DatasetKind<Config extends { kind: string }> extends KindModule
   imageShape(config: Config): ImageShape;
   /** Checks against the file system: the data set's path and what it holds. */
   checkFiles?(config: Config, context: RuleContext, files: FileContext): void;
-  /** Reads the examples; `resolvePath` turns a path of the file into one the engine can open (relative to the search file's folder). */
-  load(config: Config, resolvePath: (path: string) => string): Promise<ImageDataset>;
+  /**
+   * Reads the examples; `resolvePath` turns a path of the file into one the engine can open (relative to the search file's folder),
+   * and `cacheDir` is where decoded caches go (engine/data/cache.ts).
+   */
+  load(config: Config, resolvePath: (path: string) => string, cacheDir: string): Promise<ImageDataset>;
 }
 
 export interface SpaceKind<Config extends { kind: string }, Graph> extends KindModule<Config> {

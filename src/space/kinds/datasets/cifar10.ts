@@ -14,7 +14,8 @@ export const cifar10Dataset: DatasetKind<Cifar10DatasetConfig> = {
   get description() {
     return kindDescription('dataset', 'cifar10');
   },
-  load: async (dataset, resolvePath) => (await import('../../../engine/data/cifar10.ts')).loadCifar10(resolvePath(dataset.path)),
+  load: async (dataset, resolvePath, cacheDir) =>
+    (await import('../../../engine/data/cifar10.ts')).loadCifar10(resolvePath(dataset.path), cacheDir),
   check: archiveSplitRules,
   imageShape: () => ({ shape: [32, 32, 3], classes: 10, classesKnown: true }),
   checkFiles(dataset, context, files) {

@@ -13,8 +13,8 @@ export const csvDataset: DatasetKind<CsvDatasetConfig> = {
   get description() {
     return kindDescription('dataset', 'csv');
   },
-  load: async (dataset, resolvePath) =>
-    (await import('../../../engine/data/csv.ts')).loadCsv(resolvePath(dataset.path), dataset.image_shape, dataset.pixel_scale),
+  load: async (dataset, resolvePath, cacheDir) =>
+    (await import('../../../engine/data/csv.ts')).loadCsv(resolvePath(dataset.path), dataset.image_shape, dataset.pixel_scale, cacheDir),
   check: splitRules,
   imageShape: (dataset) => ({ shape: dataset.image_shape, classes: 10, classesKnown: false }),
   checkFiles(dataset, context, files) {

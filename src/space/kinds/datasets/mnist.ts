@@ -15,7 +15,8 @@ export const mnistDataset: DatasetKind<MnistDatasetConfig> = {
   get description() {
     return kindDescription('dataset', 'mnist');
   },
-  load: async (dataset, resolvePath) => (await import('../../../engine/data/mnist.ts')).loadMnist(resolvePath(dataset.path)),
+  load: async (dataset, resolvePath, cacheDir) =>
+    (await import('../../../engine/data/mnist.ts')).loadMnist(resolvePath(dataset.path), cacheDir),
   check: archiveSplitRules,
   imageShape: () => ({ shape: [28, 28, 1], classes: 10, classesKnown: true }),
   checkFiles(dataset, context, files) {

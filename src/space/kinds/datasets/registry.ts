@@ -6,6 +6,7 @@ import type { DatasetKind } from '../kind-module.ts';
 import { cifar10Dataset } from './cifar10.ts';
 import { csvDataset } from './csv.ts';
 import { digitsDataset } from './digits.ts';
+import { imageFolderDataset } from './image-folder.ts';
 import { mnistDataset } from './mnist.ts';
 
 export const DATASET_KINDS = {
@@ -13,6 +14,7 @@ export const DATASET_KINDS = {
   cifar10: cifar10Dataset,
   mnist: mnistDataset,
   csv: csvDataset,
+  'image-folder': imageFolderDataset,
 };
 
 /** The module of the data set's kind, typed for that data set. */
