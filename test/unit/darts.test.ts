@@ -30,7 +30,6 @@ const SPACE: CellSpaceConfig = {
   cells_per_stage: 1,
   stages: 2,
   filters: 4,
-  batch_norm: false,
 };
 const DARTS: DartsConfig = {
   epochs: 2,
