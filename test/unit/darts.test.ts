@@ -30,6 +30,7 @@ const SPACE: CellSpaceConfig = {
   cells_per_stage: 1,
   stages: 2,
   filters: 4,
+  batch_norm: true,
 };
 const DARTS: DartsConfig = {
   epochs: 2,
