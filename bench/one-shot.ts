@@ -6,7 +6,7 @@
 //    samples (the controller's choices for enas), its pick retrained from scratch, and the best of a
 //    random search (children trained from scratch as the pick is) given the same wall time;
 // 4. DARTS's collapse note, when its run collapses (identity taking over the normal cell).
-// Every search is one run of the engine (runSearch) on examples/digits-enas.nas.yaml with its strategy swapped.
+// Every search is one run of the engine (runSearch) on examples/digits-enas.nas.yaml with its space and strategy swapped.
 // `--quick` leaves DARTS out.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,9 +28,16 @@ const EXAMPLE = join(__dirname, '..', 'examples', 'digits-enas.nas.yaml');
 const ARCHITECTURES = 20;
 const QUICK = process.argv.includes('--quick');
 
-/** The example's strategy block replaced by `strategy` (YAML flow text). */
+/** The standard space the issue measures one-shot on: the 7 operations of the cell space, 3 nodes. */
+const SPACE =
+  '{ kind: cell, nodes: 3, operations: [conv3x3, conv5x5, sep_conv3x3, sep_conv5x5, max_pool, avg_pool, identity], ' +
+  'cells_per_stage: 1, stages: 2, filters: 8 }';
+
+/** The example with its space replaced by SPACE and its strategy block by `strategy` (YAML flow text). */
 function withStrategy(strategy: string): string {
-  return readFileSync(EXAMPLE, 'utf8').replace(/^strategy:\n( {2}.*\n)+/m, `strategy: ${strategy}\n`);
+  return readFileSync(EXAMPLE, 'utf8')
+    .replace(/^space:\n( {2}.*\n)+/m, `space: ${SPACE}\n`)
+    .replace(/^strategy:\n( {2}.*\n)+/m, `strategy: ${strategy}\n`);
 }
 
 const STRATEGIES: Record<string, string> = {
