@@ -2,8 +2,12 @@
 // 1. the cost of evaluating one architecture with shared weights against training it from scratch;
 // 2. the rank correlation (Kendall tau) between shared-weight and from-scratch accuracy over 20
 //    architectures, the known pitfall of weight sharing;
-// 3. the best architecture of each one-shot strategy on the same space, retrained from scratch.
-// Every search is one run of the engine (runSearch) on examples/digits-enas.nas.yaml with its strategy swapped.
+// 3. per one-shot strategy on the same space: the shared-weight validation accuracy of its final
+//    samples (the controller's choices for enas), its pick retrained from scratch, and the best of a
+//    random search (children trained from scratch as the pick is) given the same wall time;
+// 4. DARTS's collapse note, when its run collapses (identity taking over the normal cell).
+// Every search is one run of the engine (runSearch) on examples/digits-enas.nas.yaml with its space and strategy swapped.
+// `--quick` leaves DARTS out.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,10 +26,18 @@ import { createRng } from '../src/space/rng.ts';
 
 const EXAMPLE = join(__dirname, '..', 'examples', 'digits-enas.nas.yaml');
 const ARCHITECTURES = 20;
+const QUICK = process.argv.includes('--quick');
 
-/** The example's strategy block replaced by `strategy` (YAML flow text). */
+/** The standard space the issue measures one-shot on: the 7 operations of the cell space, 3 nodes. */
+const SPACE =
+  '{ kind: cell, nodes: 3, operations: [conv3x3, conv5x5, sep_conv3x3, sep_conv5x5, max_pool, avg_pool, identity], ' +
+  'cells_per_stage: 1, stages: 2, filters: 8 }';
+
+/** The example with its space replaced by SPACE and its strategy block by `strategy` (YAML flow text). */
 function withStrategy(strategy: string): string {
-  return readFileSync(EXAMPLE, 'utf8').replace(/^strategy:\n( {2}.*\n)+/m, `strategy: ${strategy}\n`);
+  return readFileSync(EXAMPLE, 'utf8')
+    .replace(/^space:\n( {2}.*\n)+/m, `space: ${SPACE}\n`)
+    .replace(/^strategy:\n( {2}.*\n)+/m, `strategy: ${strategy}\n`);
 }
 
 const STRATEGIES: Record<string, string> = {
@@ -37,6 +49,12 @@ const STRATEGIES: Record<string, string> = {
   // Same space and epochs over the training set; DARTS's own defaults otherwise.
   darts: '{ kind: darts, epochs: 4, batch_size: 32, retrain: 1 }',
 };
+
+/** One architecture trained from scratch, and when it finished (seconds since the random search began). */
+interface ScratchResult {
+  valAccuracy: number;
+  finishedAt: number;
+}
 
 interface SearchOutcome {
   store: Store;
@@ -59,7 +77,7 @@ export async function runOneShotBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'nas-bench-oneshot-'));
   try {
     const outcomes = new Map<string, SearchOutcome>();
-    for (const kind of Object.keys(STRATEGIES)) outcomes.set(kind, await search(dir, kind));
+    for (const kind of Object.keys(STRATEGIES).filter((k) => !QUICK || k !== 'darts')) outcomes.set(kind, await search(dir, kind));
 
     // 1 and 2 on random-ws's trained supernet: its children were sampled uniformly, like the 20 below.
     const randomWs = outcomes.get('random-ws')!;
@@ -71,7 +89,8 @@ export async function runOneShotBench(): Promise<void> {
     supernet.setState(state.supernet);
     const decisions = compileSpace(config.space);
     const rng = createRng(12345);
-    const architectures = Array.from({ length: ARCHITECTURES }, () => decisions.map((d) => rng.int(d.options.length)));
+    const randomArchitecture = () => decisions.map((d) => rng.int(d.options.length));
+    const architectures = Array.from({ length: ARCHITECTURES }, randomArchitecture);
     const graphs = architectures.map((architecture) => decodeArchitecture(config.space, architecture));
     const allValidation = Int32Array.from({ length: data.validation.count }, (_, i) => i);
     const sharedStarted = performance.now();
@@ -79,16 +98,35 @@ export async function runOneShotBench(): Promise<void> {
     const sharedSeconds = (performance.now() - sharedStarted) / 1000 / ARCHITECTURES;
     supernet.dispose();
 
-    const pool = await TrainerPool.start({ backend: 'cpu', dataset, baseDir: dirname(EXAMPLE) }, evaluation, (message) =>
+    // The random search: uniform architectures trained from scratch as the one-shot picks are, on the
+    // run's backend, `pool.size` at a time, until the longest one-shot run's wall time has passed. Its
+    // first 20 are the architectures above.
+    const budget = Math.max(...[...outcomes.values()].map((o) => o.seconds));
+    const pool = await TrainerPool.start({ backend: config.runtime.backend, dataset, baseDir: dirname(EXAMPLE) }, evaluation, (message) =>
       console.warn(message),
     );
     const scratchStarted = performance.now();
-    const scratch = await Promise.all(
-      graphs.map((graph, i) => pool.evaluate({ architecture: architectures[i], graph, space: config.space, seed: 1000 + i }, () => {})),
-    );
+    const elapsed = () => (performance.now() - scratchStarted) / 1000;
+    const scratch: ScratchResult[] = [];
+    const trainNext = async (): Promise<void> => {
+      while (scratch.length < ARCHITECTURES || elapsed() < budget) {
+        const i = scratch.length;
+        const architecture = i < ARCHITECTURES ? architectures[i] : randomArchitecture();
+        const graph = i < ARCHITECTURES ? graphs[i] : decodeArchitecture(config.space, architecture);
+        scratch.push({ valAccuracy: NaN, finishedAt: Infinity });
+        const measured = await pool.evaluate({ architecture, graph, space: config.space, seed: 1000 + i }, () => {});
+        scratch[i] = { valAccuracy: measured.valAccuracy, finishedAt: elapsed() };
+      }
+    };
+    await Promise.all(Array.from({ length: pool.size }, trainNext));
+    const firstTwenty = scratch.slice(0, ARCHITECTURES);
     // The pool trains `size` children at once: the cost of one is the wall time times the parallelism.
-    const scratchSeconds = ((performance.now() - scratchStarted) / 1000 / ARCHITECTURES) * pool.size;
+    const scratchSeconds = (Math.max(...firstTwenty.map((r) => r.finishedAt)) / ARCHITECTURES) * pool.size;
     await pool.close();
+    const randomSearchBest = (seconds: number) => {
+      const finished = scratch.filter((r) => r.finishedAt <= seconds);
+      return { best: Math.max(...finished.map((r) => r.valAccuracy)), count: finished.length };
+    };
 
     const trainings = randomWs.store.listTrials(randomWs.runId).filter((t) => t.evaluator === 'shared-weights');
     const amortised =
@@ -107,30 +145,45 @@ export async function runOneShotBench(): Promise<void> {
     console.log(
       `one_shot kendall_tau architectures=${ARCHITECTURES} tau=${kendallTau(
         shared,
-        scratch.map((m) => m.valAccuracy),
+        firstTwenty.map((m) => m.valAccuracy),
       ).toFixed(3)}`,
     );
     console.log(`  shared-weight val accuracy: ${fmt(shared)}`);
-    console.log(`  from-scratch val accuracy:  ${fmt(scratch.map((m) => m.valAccuracy))}`);
+    console.log(`  from-scratch val accuracy:  ${fmt(firstTwenty.map((m) => m.valAccuracy))}`);
 
+    const shape = config.space.kind === 'cell' ? `, ${config.space.operations.length} operations, ${config.space.nodes} nodes` : '';
     console.log(
-      'one_shot side_by_side (same cell space; enas and random-ws 16 epochs, darts 4; best architecture retrained from scratch):',
+      `one_shot side_by_side (same cell space${shape}; ` +
+        `final_shared_val: the final samples scored with the shared weights, mean and best; ` +
+        `random_search_best: the best of the children trained from scratch within the run's wall time, ${pool.size} at a time):`,
     );
-    console.log('  strategy    search+retrain_s  shared_val  retrained_val  retrained_test  params');
+    console.log(
+      '  strategy    search+retrain_s  final_shared_val(mean/best)  retrained_val  retrained_test  params  random_search_best(of n)',
+    );
     for (const [kind, outcome] of outcomes) {
       const trials = outcome.store.listTrials(outcome.runId);
       const retrained = trials
         .filter((t) => t.evaluator === 'train-from-scratch' && t.metrics)
         .sort((a, b) => b.metrics!.valAccuracy - a.metrics!.valAccuracy)[0];
-      const sharedBest = Math.max(
-        ...trials.filter((t) => t.evaluator === 'shared-weights' && t.metrics).map((t) => t.metrics!.valAccuracy),
-      );
+      const finalFrom = (outcome.store.latestCheckpoint(outcome.runId)?.state as WeightSharingState | undefined)?.progress?.finalFrom;
+      const finals = trials
+        .filter((t) => t.evaluator === 'shared-weights' && t.metrics && finalFrom != null && t.index >= finalFrom)
+        .map((t) => t.metrics!.valAccuracy);
+      const sharedFigure = finals.length
+        ? `${(finals.reduce((a, b) => a + b, 0) / finals.length).toFixed(3)}/${Math.max(...finals).toFixed(3)}`
+        : '-';
+      const random = randomSearchBest(outcome.seconds);
+      const randomFigure = random.count ? `${random.best.toFixed(3)} (of ${random.count})` : 'none finished';
       const m = retrained?.metrics;
       console.log(
-        `  ${kind.padEnd(10)}  ${outcome.seconds.toFixed(1).padStart(16)}  ${sharedBest.toFixed(3).padStart(10)} ` +
+        `  ${kind.padEnd(10)}  ${outcome.seconds.toFixed(1).padStart(16)}  ${sharedFigure.padStart(27)} ` +
           ` ${(m ? m.valAccuracy.toFixed(3) : '-').padStart(13)}  ${(m ? m.testAccuracy.toFixed(3) : '-').padStart(14)} ` +
-          ` ${m ? m.params : '-'}`,
+          ` ${String(m ? m.params : '-').padStart(6)}  ${randomFigure}`,
       );
+      if (kind === 'darts') {
+        const collapse = outcome.store.runNotes(outcome.runId).find((note) => note.message.startsWith('DARTS collapse'));
+        console.log(`  darts collapse: ${collapse ? collapse.message : 'none on this run (identity did not take over the normal cell)'}`);
+      }
       outcome.store.close();
     }
   } finally {

@@ -30,7 +30,7 @@ const SPACE: CellSpaceConfig = {
   cells_per_stage: 1,
   stages: 2,
   filters: 4,
-  batch_norm: false,
+  batch_norm: true,
   head: 'auto',
 };
 const DARTS: DartsConfig = {
@@ -242,4 +242,25 @@ test("the dashboard gets each alpha snapshot as the mean weight of every operati
     normal: [0.4, 0.6000000000000001],
     reduction: [0.5, 0.5],
   });
+});
+
+test('with batch norm (affine=false) only the classifier has a bias; a second-order step moves alpha, every weight finite', async () => {
+  const data = await tinyData();
+  const withNorm = new DartsSearch(SPACE, { ...DARTS, order: 'second' }, data, 3);
+  const withoutNorm = new DartsSearch({ ...SPACE, batch_norm: false }, DARTS, data, 3);
+  const biases = (search: DartsSearch) => search.supernet.weights.filter((w) => w.name.endsWith('/bias')).length;
+  assert.equal(biases(withNorm), 1, 'only the classifier has a bias: batch norm without a shift follows every convolution');
+  assert.ok(biases(withoutNorm) > 1);
+  withoutNorm.dispose();
+
+  const before = tf.tidy(() => tf.concat([withNorm.supernet.alphas.normal, withNorm.supernet.alphas.reduction]));
+  const indices = Int32Array.from({ length: 16 }, (_, i) => i);
+  withNorm.step(indices, indices, 0.05);
+  const moved = tf.tidy(() => sumAbs(tf.sub(tf.concat([withNorm.supernet.alphas.normal, withNorm.supernet.alphas.reduction]), before)));
+  assert.ok(moved > 0, 'alpha moved');
+  for (const weight of [...withNorm.supernet.weights, withNorm.supernet.alphas.normal, withNorm.supernet.alphas.reduction]) {
+    assert.ok(Number.isFinite(sumAbs(weight)), `${weight.name} is finite`);
+  }
+  before.dispose();
+  withNorm.dispose();
 });

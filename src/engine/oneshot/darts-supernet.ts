@@ -3,6 +3,12 @@
 // operation, the softmax(alpha)-weighted sum of every operation of the space plus `none` (zero).
 // The cell space has no `none`; as in the paper it competes during the search, so an edge can fade
 // out, and is never chosen when the cell is derived. Normal and reduction cells have their own alpha.
+//
+// With the space's `batch_norm`, every convolution is followed by batch norm with affine=false, as in
+// the paper's search: no scale or shift that would blur how much each operation weighs, and the
+// batch's own statistics whenever the search net runs (it scores derived cells with them too: one
+// set of running statistics would not fit every mixture alpha passes through). The retrained cell,
+// a standalone child, has ordinary batch norm with scale, shift and running statistics.
 
 import * as tf from '@tensorflow/tfjs';
 import type { AlphaWeights } from '../../protocol/engine.ts';
@@ -11,7 +17,7 @@ import type { CellOperation, CellSpaceConfig } from '../../space/config.ts';
 import type { CellGraph, CellNode } from '../../space/graph.ts';
 import { createRng } from '../../space/rng.ts';
 import type { Store } from '../store/store.ts';
-import { operationWeightShapes } from './supernet.ts';
+import { normalise, operationWeightShapes } from './supernet.ts';
 
 /** An edge of a DARTS cell: into `node`, from state `input` (0 and 1 the cell inputs, 2 + j node j). */
 export interface DartsEdge {
@@ -91,7 +97,8 @@ interface CellWeights {
 
 interface ConvWeights {
   kernel: tf.Variable;
-  bias: tf.Variable;
+  /** Absent when batch norm follows the convolution. */
+  bias?: tf.Variable;
 }
 
 /** Alpha starts at 1e-3 times noise, as in the paper: every operation weighs about the same. */
@@ -107,9 +114,10 @@ export class DartsSupernet {
   private readonly plan: CellPlan[] = [];
   private readonly stem: ConvWeights;
   private readonly cells: CellWeights[] = [];
-  private readonly classifier: ConvWeights;
+  private readonly classifier: { kernel: tf.Variable; bias: tf.Variable };
   private readonly prefix = `darts${++instances}`;
   private nextSeed: number;
+  private readonly batchNorm: boolean;
 
   constructor(
     readonly space: CellSpaceConfig,
@@ -118,6 +126,7 @@ export class DartsSupernet {
     seed: number,
   ) {
     this.nextSeed = seed * 7919;
+    this.batchNorm = space.batch_norm;
     const edges = dartsEdges(space.nodes);
     const columns = mixedOperations(space).length;
     const rng = createRng(seed);
@@ -181,7 +190,10 @@ export class DartsSupernet {
 
   /** Class logits of a batch; call inside tf.tidy. */
   logits(images: tf.Tensor4D, mixing: CellMixing): tf.Tensor2D {
-    const stem = this.applyConv(images, this.stem, 1);
+    // With batch norm, conv then norm (DARTS's stem): each cell's units start with their own ReLU.
+    const stem = this.batchNorm
+      ? normalise(tf.conv2d(images, this.stem.kernel as tf.Tensor4D, 1, 'same')).normalised
+      : this.applyConv(images, this.stem, 1);
     let previous = stem;
     let last = stem;
     this.plan.forEach((cell, index) => {
@@ -246,6 +258,11 @@ export class DartsSupernet {
         return this.applyConv(input, { kernel: weights[0], bias: weights[1] }, stride);
       case 'sep_conv3x3':
       case 'sep_conv5x5':
+        if (this.batchNorm) {
+          const [depthwise, pointwise, depthwise2, pointwise2] = weights as tf.Tensor4D[];
+          const once = normalise(tf.separableConv2d(tf.relu(input), depthwise, pointwise, stride, 'same')).normalised;
+          return normalise(tf.separableConv2d(tf.relu(once), depthwise2, pointwise2, 1, 'same')).normalised;
+        }
         return tf.relu(
           tf.add(tf.separableConv2d(input, weights[0] as tf.Tensor4D, weights[1] as tf.Tensor4D, stride, 'same'), weights[2]),
         ) as tf.Tensor4D;
@@ -261,12 +278,14 @@ export class DartsSupernet {
 
   /** As the ENAS supernet lays them out; every weight made here takes part in every mixed pass, so each gets a gradient at every step. */
   private operationWeights(name: string, operation: CellOperation, filters: number, strided: boolean): OperationWeights {
-    return operationWeightShapes(operation, filters, strided ? 2 : 1).map((shape, i) =>
+    return operationWeightShapes(operation, filters, strided ? 2 : 1, this.batchNorm).map((shape, i) =>
       this.variable(`${name}/${i}`, shape.length === 1 ? tf.zeros(shape) : this.heNormal(shape)),
     );
   }
 
+  /** With batch norm ReLU, conv, norm (DARTS's ReLUConvBN); without, conv with bias and ReLU (build.ts's layer). */
   private applyConv(input: tf.Tensor4D, weights: ConvWeights, stride: number): tf.Tensor4D {
+    if (this.batchNorm) return normalise(tf.conv2d(tf.relu(input), weights.kernel as tf.Tensor4D, stride, 'same')).normalised;
     return tf.fused.conv2d({
       x: input,
       filter: weights.kernel as tf.Tensor4D,
@@ -280,7 +299,7 @@ export class DartsSupernet {
   private conv(name: string, size: number, inputs: number, outputs: number): ConvWeights {
     return {
       kernel: this.variable(`${name}/kernel`, this.heNormal([size, size, inputs, outputs])),
-      bias: this.variable(`${name}/bias`, tf.zeros([outputs])),
+      bias: this.batchNorm ? undefined : this.variable(`${name}/bias`, tf.zeros([outputs])),
     };
   }
 

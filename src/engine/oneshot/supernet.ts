@@ -11,6 +11,13 @@
 //   Its input rows are laid out as slots, the image's channels first, then the widest filter count
 //   for each earlier layer; a child takes the rows of the layers it concatenates and the first
 //   `filters` columns. The classifier's rows are laid out the same way per image position.
+//
+// Batch norm (when the space has `batch_norm`), as ENAS uses it: after every convolution of a path,
+// with no scale or shift of its own, normalised with the statistics of the batch at hand, in training
+// and when a child is scored alike (ENAS scores its shared children in training mode too): a path
+// shared by children of different shapes has no running statistics that would fit them all. The
+// standalone child it matches holds those batch statistics as its running statistics, and a scale
+// of 1 and a shift of 0.
 
 import * as tf from '@tensorflow/tfjs';
 import type { CellOperation, CellSpaceConfig, MacroSpaceConfig, SpaceConfig } from '../../space/config.ts';
@@ -48,24 +55,50 @@ export interface ChildPass {
   flops: number;
 }
 
-/** The weights of one cell operation on `channels` channels; pools (and identity at stride 1) have none. */
-export function operationWeightShapes(operation: CellOperation, channels: number, stride: number): number[][] {
+/**
+ * The weights of one cell operation on `channels` channels; pools (and identity at stride 1) have none.
+ * With batch norm a convolution has no bias, and a separable one is applied twice (DARTS's sep_conv).
+ */
+export function operationWeightShapes(operation: CellOperation, channels: number, stride: number, batchNorm: boolean): number[][] {
+  const bias = batchNorm ? [] : [[channels]];
+  const conv = (size: number) => [[size, size, channels, channels], ...bias];
+  const separable = (size: number) => {
+    const once = [
+      [size, size, channels, 1],
+      [1, 1, channels, channels],
+    ];
+    return batchNorm ? [...once, ...once] : [...once, ...bias];
+  };
   switch (operation) {
     case 'conv3x3':
-      return [[3, 3, channels, channels], [channels]];
+      return conv(3);
     case 'conv5x5':
-      return [[5, 5, channels, channels], [channels]];
+      return conv(5);
     case 'sep_conv3x3':
-      return [[3, 3, channels, 1], [1, 1, channels, channels], [channels]];
+      return separable(3);
     case 'sep_conv5x5':
-      return [[5, 5, channels, 1], [1, 1, channels, channels], [channels]];
+      return separable(5);
     case 'max_pool':
     case 'avg_pool':
       return [];
     case 'identity':
       // At stride 2 the child reduces with a 1x1 convolution (see build.ts).
-      return stride === 1 ? [] : [[1, 1, channels, channels], [channels]];
+      return stride === 1 ? [] : conv(1);
   }
+}
+
+/** Batch norm's epsilon, as the standalone children's layers use it. */
+const NORM_EPSILON = 1e-5;
+
+/**
+ * Batch norm without scale or shift, per channel with the batch's own statistics (as ENAS's shared
+ * paths and DARTS's search network with affine=false use it).
+ */
+export function normalise(x: tf.Tensor4D): { normalised: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  // Spelled out rather than tf.batchNorm, whose gradient needs a scale tensor.
+  const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, NORM_EPSILON))) as tf.Tensor4D;
+  return { normalised, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
 /** Records what a child's pass used: its layers' weights, parameters and FLOPs. */
@@ -97,6 +130,36 @@ class PassRecord {
     return y;
   }
 
+  /** A convolution without bias or activation, for batch norm to follow. */
+  convForNorm(x: tf.Tensor4D, kernel: tf.Tensor4D, stride: number): tf.Tensor4D {
+    this.use([kernel]);
+    const y = tf.conv2d(x, kernel, stride, 'same');
+    const [kh, kw, cin, cout] = kernel.shape;
+    this.flops += 2 * y.shape[1] * y.shape[2] * kh * kw * cin * cout;
+    return y;
+  }
+
+  separableConvForNorm(x: tf.Tensor4D, depthwise: tf.Tensor4D, pointwise: tf.Tensor4D, stride: number): tf.Tensor4D {
+    this.use([depthwise, pointwise]);
+    const y = tf.separableConv2d(x, depthwise, pointwise, stride, 'same');
+    const [kh, kw, cin] = depthwise.shape;
+    this.flops += 2 * y.shape[1] * y.shape[2] * (kh * kw * cin + cin * pointwise.shape[3]);
+    return y;
+  }
+
+  /** Batch norm with the batch's statistics; the standalone layer's weights are scale 1, shift 0 and those statistics. */
+  batchNorm(x: tf.Tensor4D): tf.Tensor4D {
+    const { normalised, mean, variance } = normalise(x);
+    this.use([tf.onesLike(mean), tf.zerosLike(mean), mean, variance]);
+    this.flops += 2 * x.shape[1] * x.shape[2] * x.shape[3];
+    return normalised;
+  }
+
+  /** ReLU, convolution, batch norm: the unit of ENAS's cells. */
+  reluConvNorm(x: tf.Tensor4D, kernel: tf.Tensor4D, stride: number): tf.Tensor4D {
+    return this.batchNorm(this.convForNorm(tf.relu(x), kernel, stride));
+  }
+
   dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
     this.use([kernel, bias]);
     this.flops += 2 * kernel.shape[0] * kernel.shape[1];
@@ -104,7 +167,31 @@ class PassRecord {
   }
 }
 
-/** Applies one cell operation with its weights (as operationWeightShapes lists them). */
+/** Applies one cell operation with its weights (as operationWeightShapes lists them with batch norm). */
+function applyNormedOperation(
+  operation: CellOperation,
+  x: tf.Tensor4D,
+  weights: tf.Tensor[],
+  stride: number,
+  pass: PassRecord,
+): tf.Tensor4D {
+  const [a, b, c, d] = weights as tf.Tensor4D[];
+  switch (operation) {
+    case 'conv3x3':
+    case 'conv5x5':
+      return pass.reluConvNorm(x, a, stride);
+    case 'sep_conv3x3':
+    case 'sep_conv5x5': {
+      const once = pass.batchNorm(pass.separableConvForNorm(tf.relu(x), a, b, stride));
+      return pass.batchNorm(pass.separableConvForNorm(tf.relu(once), c, d, 1));
+    }
+    case 'identity':
+      if (stride !== 1) return pass.reluConvNorm(x, a, stride);
+  }
+  return applyOperation(operation, x, weights, stride, pass);
+}
+
+/** Applies one cell operation with its weights (as operationWeightShapes lists them without batch norm). */
 function applyOperation(operation: CellOperation, x: tf.Tensor4D, weights: tf.Tensor[], stride: number, pass: PassRecord): tf.Tensor4D {
   const [a, b, c] = weights;
   switch (operation) {
@@ -164,12 +251,14 @@ export class Supernet {
   /** Every shared weight by its name within this supernet, in creation order (the checkpoint order). */
   private readonly weights = new Map<string, tf.Variable>();
   private nextSeed: number;
+  private readonly batchNorm: boolean;
 
   constructor(
     readonly space: SpaceConfig,
     private readonly options: SupernetOptions,
   ) {
     this.nextSeed = options.seed * 7919;
+    this.batchNorm = (space.kind === 'macro' || space.kind === 'cell') && space.batch_norm;
     if (space.kind === 'macro') this.createMacroWeights(space);
     else if (space.kind === 'cell') this.createCellWeights(space);
     else throw new Error(`a ${space.kind} space has no supernet: its architectures are looked up, not trained`);
@@ -239,9 +328,10 @@ export class Supernet {
     initial.dispose();
   }
 
+  /** A kernel, and a bias unless batch norm follows it. */
   private createConv(name: string, shape: [number, number, number, number], fanInChannels = shape[2]): void {
     this.create(`${name}/kernel`, shape, shape[0] * shape[1] * fanInChannels);
-    this.create(`${name}/bias`, [shape[3]], 1);
+    if (!this.batchNorm) this.create(`${name}/bias`, [shape[3]], 1);
   }
 
   // --- macro -------------------------------------------------------------------------------
@@ -281,8 +371,13 @@ export class Supernet {
       const rows = layer.inputs.length ? layer.inputs.flatMap((j) => range(slot(j), graph.layers[j].filters)) : range(0, channels);
       const name = `layer${l}/${layer.filterHeight}x${layer.filterWidth}`;
       const kernel = firstColumns(pickRows(this.weight(`${name}/kernel`) as tf.Tensor4D, rows, 2), layer.filters);
-      const bias = firstColumns(this.weight(`${name}/bias`) as tf.Tensor1D, layer.filters);
-      outputs.push(pass.conv(input, kernel, bias, layer.stride));
+      if (space.batch_norm) {
+        // As the standalone macro layer: conv, batch norm, then ReLU.
+        outputs.push(tf.relu(pass.batchNorm(pass.convForNorm(input, kernel, layer.stride))));
+      } else {
+        const bias = firstColumns(this.weight(`${name}/bias`) as tf.Tensor1D, layer.filters);
+        outputs.push(pass.conv(input, kernel, bias, layer.stride));
+      }
     });
     const ends = macroOutputLayers(graph);
     const features = padAndConcat(
@@ -318,7 +413,7 @@ export class Supernet {
             const stride = position.reduction && input < 2 ? 2 : 1;
             for (const operation of space.operations) {
               const prefix = `cell${c}/node${node}/${side}/from${input}/${operation}`;
-              const shapes = operationWeightShapes(operation, filters, stride);
+              const shapes = operationWeightShapes(operation, filters, stride, space.batch_norm);
               shapes.forEach((shape, i) => this.create(`${prefix}/${i}`, shape, shape.length === 1 ? 1 : shape[0] * shape[1] * shape[2]));
             }
           }
@@ -332,12 +427,29 @@ export class Supernet {
     this.create('classifier/bias', [this.options.classes], 1);
   }
 
-  private conv(name: string, x: tf.Tensor4D, stride: number, pass: PassRecord): tf.Tensor4D {
-    return pass.conv(x, this.weight(`${name}/kernel`) as tf.Tensor4D, this.weight(`${name}/bias`) as tf.Tensor1D, stride);
+  /** A cell's 1x1 convolution: ReLU, conv, batch norm with it, a conv with bias and ReLU without (as build.ts). */
+  private pointwise(
+    name: string,
+    x: tf.Tensor4D,
+    stride: number,
+    pass: PassRecord,
+    kernel = this.weight(`${name}/kernel`) as tf.Tensor4D,
+  ): tf.Tensor4D {
+    if (this.batchNorm) return pass.reluConvNorm(x, kernel, stride);
+    return pass.conv(x, kernel, this.weight(`${name}/bias`) as tf.Tensor1D, stride);
   }
 
   private forwardCell(graph: CellGraph, space: CellSpaceConfig, images: tf.Tensor4D, pass: PassRecord): tf.Tensor2D {
-    const stem = this.conv('stem', images, 1, pass);
+    const stemKernel = this.weight('stem/kernel') as tf.Tensor4D;
+    // With batch norm, conv then norm (DARTS's stem): each cell's units start with their own ReLU.
+    let stem: tf.Tensor4D;
+    if (space.batch_norm) {
+      stem = pass.batchNorm(pass.convForNorm(images, stemKernel, 1));
+      // cellNetwork makes the stem's norm layer before its convolution (`layers.batchNorm().apply(layers.convForNorm(…))`).
+      pass.layerWeights.reverse();
+    } else {
+      stem = pass.conv(images, stemKernel, this.weight('stem/bias') as tf.Tensor1D, 1);
+    }
     const { positions } = cellStack(space, this.options.inputShape);
     const live = liveCells(graph, positions);
     let previous: tf.Tensor4D | undefined = stem;
@@ -367,8 +479,8 @@ export class Supernet {
   ): tf.Tensor4D {
     // A live cell reads only live cells (see liveCells).
     const cellInputs = [
-      () => this.conv(`cell${c}/input0`, previous!, position.previousStride, pass),
-      () => this.conv(`cell${c}/input1`, last!, 1, pass),
+      () => this.pointwise(`cell${c}/input0`, previous!, position.previousStride, pass),
+      () => this.pointwise(`cell${c}/input1`, last!, 1, pass),
     ];
     const states: tf.Tensor4D[] = [];
     const state = (input: number) => (states[input] ??= cellInputs[input]());
@@ -377,8 +489,10 @@ export class Supernet {
         const operation = node.operations[side];
         const stride = position.reduction && input < 2 ? 2 : 1;
         const prefix = `cell${c}/node${j}/${side === 0 ? 'a' : 'b'}/from${input}/${operation}`;
-        const weights = operationWeightShapes(operation, position.filters, stride).map((_, i) => this.weight(`${prefix}/${i}`));
-        return applyOperation(operation, state(input), weights, stride, pass);
+        const weights = operationWeightShapes(operation, position.filters, stride, this.batchNorm).map((_, i) =>
+          this.weight(`${prefix}/${i}`),
+        );
+        return (this.batchNorm ? applyNormedOperation : applyOperation)(operation, state(input), weights, stride, pass);
       });
       states[j + 2] = tf.add(branches[0], branches[1]);
     });
@@ -389,6 +503,6 @@ export class Supernet {
     );
     const rows = ends.flatMap((j) => range(j * position.filters, position.filters));
     const kernel = pickRows(this.weight(`cell${c}/output/kernel`) as tf.Tensor4D, rows, 2);
-    return pass.conv(merged, kernel, this.weight(`cell${c}/output/bias`) as tf.Tensor1D, 1);
+    return this.pointwise(`cell${c}/output`, merged, 1, pass, kernel);
   }
 }
