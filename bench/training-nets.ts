@@ -1,5 +1,5 @@
 // The child nets of the training bench (issue 15's table and a cell-space child), built by the project's
-// own builder, and the description of a built model that bench/training_torch.py rebuilds in PyTorch.
+// own builder, and the description of a built model that bench/torch_rebuild.py rebuilds in PyTorch.
 
 import type * as tf from '@tensorflow/tfjs';
 import type { CellSpaceConfig, MacroSpaceConfig, SpaceConfig } from '../src/space/config.ts';
@@ -111,9 +111,22 @@ export interface LayerSpec {
   outputShape: number[];
 }
 
-const KEPT_SETTINGS = ['filters', 'kernelSize', 'strides', 'padding', 'activation', 'poolSize', 'units', 'depthMultiplier', 'axis'];
+const KEPT_SETTINGS = [
+  'filters',
+  'kernelSize',
+  'strides',
+  'padding',
+  'activation',
+  'useBias',
+  'poolSize',
+  'units',
+  'depthMultiplier',
+  'axis',
+  'momentum',
+  'epsilon',
+];
 
-/** The model's layers in order, for bench/training_torch.py. */
+/** The model's layers in order, for bench/torch_rebuild.py. */
 export function describeModel(model: tf.LayersModel): LayerSpec[] {
   return model.layers.map((l) => {
     const config = l.getConfig();
