@@ -2,7 +2,8 @@
 // a learning rate per step, Nesterov momentum and weight decay, which tfjs's optimizers cannot all do).
 // Each supernet step trains one child, so only the weights that child uses have a gradient. tfjs's
 // optimizers key their slots by the position of a gradient in the step's list, which shifts when the
-// set of weights changes; this one keys them by weight name, and leaves the weights a step does not touch (and their moments) alone, as PyTorch's optimizers do.
+// set of weights changes; this one keys them by weight name, and leaves the weights a step does not
+// touch (and their moments) alone, as PyTorch's optimizers do.
 
 import * as tf from '@tensorflow/tfjs';
 import type { TrainEvaluationConfig } from '../../space/config.ts';
