@@ -121,7 +121,8 @@ export async function runOneShotBench(): Promise<void> {
     await Promise.all(Array.from({ length: pool.size }, trainNext));
     const firstTwenty = scratch.slice(0, ARCHITECTURES);
     // The pool trains `size` children at once: the cost of one is the wall time times the parallelism.
-    const scratchSeconds = (Math.max(...firstTwenty.map((r) => r.finishedAt)) / ARCHITECTURES) * pool.size;
+    const parallelism = pool.size;
+    const scratchSeconds = (Math.max(...firstTwenty.map((r) => r.finishedAt)) / ARCHITECTURES) * parallelism;
     await pool.close();
     const randomSearchBest = (seconds: number) => {
       const finished = scratch.filter((r) => r.finishedAt <= seconds);
@@ -155,7 +156,7 @@ export async function runOneShotBench(): Promise<void> {
     console.log(
       `one_shot side_by_side (same cell space${shape}; ` +
         `final_shared_val: the final samples scored with the shared weights, mean and best; ` +
-        `random_search_best: the best of the children trained from scratch within the run's wall time, ${pool.size} at a time):`,
+        `random_search_best: the best of the children trained from scratch within the run's wall time, ${parallelism} at a time):`,
     );
     console.log(
       '  strategy    search+retrain_s  final_shared_val(mean/best)  retrained_val  retrained_test  params  random_search_best(of n)',
