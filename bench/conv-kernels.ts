@@ -3,6 +3,7 @@ import { registerFastCpuKernels, unregisterFastCpuKernels } from '../src/engine/
 import { buildModel } from '../src/engine/model/build.ts';
 import type { MacroGraph, MacroLayer } from '../src/space/graph.ts';
 import type { MacroSpaceConfig } from '../src/space/config.ts';
+import { MACRO_SPACE } from './training-nets.ts';
 
 /**
  * Stock tfjs 'cpu' convolution kernels against the project's (src/engine/kernels/cpu-conv.ts and
@@ -171,16 +172,7 @@ const SKIP_CHILD: MacroGraph = {
   kind: 'macro',
   layers: [macroLayer(3, 3, 16, []), macroLayer(3, 5, 32, [0]), macroLayer(1, 3, 8, [0, 1]), macroLayer(5, 5, 16, [1, 2])],
 };
-const SKIP_SPACE: MacroSpaceConfig = {
-  kind: 'macro',
-  layers: 4,
-  filter_heights: [1, 3, 5],
-  filter_widths: [1, 3, 5],
-  filters: [8, 16, 32],
-  skip_connections: true,
-  batch_norm: false,
-  head: 'auto',
-};
+const SKIP_SPACE: MacroSpaceConfig = MACRO_SPACE;
 
 /** One trainOnBatch (adam) of SKIP_CHILD on 8x8x1 digits, batch 64: the backward pass splits every concatenation. */
 async function skipChildTrainBench(): Promise<void> {

@@ -17,6 +17,7 @@ import { buildModel } from '../src/engine/model/build.ts';
 import type { CellSpaceConfig, DatasetSplits, MacroSpaceConfig, SpaceConfig, TrainEvaluationConfig } from '../src/space/config.ts';
 import type { ArchitectureGraph } from '../src/space/graph.ts';
 import { describeModel } from './training-nets.ts';
+import { CELL_SPACE as BENCH_CELL_SPACE, MACRO_SPACE as BENCH_MACRO_SPACE } from './training-nets.ts';
 
 /** Debian's python3-torch is installed for the system interpreter, which need not be the python3 on PATH. */
 const PYTHON = '/usr/bin/python3';
@@ -50,28 +51,9 @@ interface ReferenceCase {
   evaluation: TrainEvaluationConfig;
 }
 
-const MACRO_SPACE: MacroSpaceConfig = {
-  kind: 'macro',
-  layers: 4,
-  filter_heights: [1, 3, 5],
-  filter_widths: [1, 3, 5],
-  filters: [8, 16, 32],
-  skip_connections: true,
-  batch_norm: true,
-  head: 'auto',
-};
-
-const CELL_SPACE: CellSpaceConfig = {
-  kind: 'cell',
-  nodes: 3,
-  operations: ['conv3x3', 'conv5x5', 'sep_conv3x3', 'sep_conv5x5', 'max_pool', 'avg_pool', 'identity'],
-  cells_per_stage: 1,
-  stages: 2,
-  // Narrow, so that both trainers finish in minutes on two shared cores.
-  filters: 8,
-  batch_norm: true,
-  head: 'gap',
-};
+// The training bench's spaces, with batch norm; the cell narrow, so that both trainers finish in minutes on two shared cores.
+const MACRO_SPACE: MacroSpaceConfig = { ...BENCH_MACRO_SPACE, batch_norm: true };
+const CELL_SPACE: CellSpaceConfig = { ...BENCH_CELL_SPACE, filters: 8, batch_norm: true, head: 'gap' };
 
 const macroLayer = (size: [number, number], filters: number, inputs: number[]) => ({
   filterHeight: size[0],

@@ -21,7 +21,7 @@ const layer = (size: [number, number], filters: number, inputs: number[], stride
 });
 
 // Only cell spaces read their space config when building; macro nets carry the main job's.
-const MACRO_SPACE: MacroSpaceConfig = {
+export const MACRO_SPACE: MacroSpaceConfig = {
   kind: 'macro',
   layers: 4,
   filter_heights: [1, 3, 5],
@@ -32,7 +32,7 @@ const MACRO_SPACE: MacroSpaceConfig = {
   head: 'auto',
 };
 
-const CELL_SPACE: CellSpaceConfig = {
+export const CELL_SPACE: CellSpaceConfig = {
   kind: 'cell',
   nodes: 3,
   operations: ['conv3x3', 'conv5x5', 'sep_conv3x3', 'sep_conv5x5', 'max_pool', 'avg_pool', 'identity'],

@@ -1,24 +1,17 @@
 // mnist (and Fashion-MNIST) and cifar10: the archive's own test set is the test split, and
 // validation_split holds out a fraction of the training set; test_split is refused when the test part is there.
 
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCifar10 } from '../../src/engine/data/cifar10.ts';
 import { splitDataset, type ImageDataset } from '../../src/engine/data/dataset.ts';
 import { loadMnist } from '../../src/engine/data/mnist.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
+import { freshDirs } from '../support/temp-dirs.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'nas-archive-splits-'));
-after(() => rmSync(root, { recursive: true, force: true }));
-let dirCounter = 0;
-function freshDir(): string {
-  const dir = join(root, `case-${dirCounter++}`);
-  mkdirSync(dir);
-  return dir;
-}
+const freshDir = freshDirs('nas-archive-splits-');
 
 /** An IDX images file of `count` 2x2 images, image i with every pixel equal to `first + i`. */
 function idxImages(count: number, first: number): Buffer {

@@ -1,22 +1,14 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadCsv } from '../../src/engine/data/csv.ts';
 import { loadMnist } from '../../src/engine/data/mnist.ts';
 import { batchOf, rangeBatchOf } from '../../src/engine/evaluators/train-from-scratch.ts';
+import { freshDirs } from '../support/temp-dirs.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'nas-dataset-cache-'));
-after(() => rmSync(root, { recursive: true, force: true }));
-
-let dirCounter = 0;
-function freshDir(): string {
-  const dir = join(root, `case-${dirCounter++}`);
-  mkdirSync(dir);
-  return dir;
-}
+const freshDir = freshDirs('nas-dataset-cache-');
 
 /** An MNIST folder of `count` 1x1 images whose pixel is `pixel`, labels 0..; both files get the `mtime` given. */
 function mnistFolder(dir: string, count: number, pixel: number, mtime = new Date()): void {

@@ -1,7 +1,6 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { DatasetSplits } from '../../src/space/config.ts';
@@ -11,16 +10,9 @@ import { DatasetError, splitDataset, type ImageDataset } from '../../src/engine/
 import { loadDigits } from '../../src/engine/data/digits.ts';
 import { loadDataset } from '../../src/engine/data/load.ts';
 import { loadMnist } from '../../src/engine/data/mnist.ts';
+import { freshDirs } from '../support/temp-dirs.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'nas-datasets-'));
-after(() => rmSync(root, { recursive: true, force: true }));
-
-let dirCounter = 0;
-function freshDir(): string {
-  const dir = join(root, `case-${dirCounter++}`);
-  mkdirSync(dir);
-  return dir;
-}
+const freshDir = freshDirs('nas-datasets-');
 
 function writeFile(dir: string, name: string, contents: string | Uint8Array): string {
   const file = join(dir, name);

@@ -1,7 +1,6 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -12,16 +11,9 @@ import { TrainerPool } from '../../src/engine/evaluators/trainer-pool.ts';
 import { trainingSetup } from '../../src/space/config.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
 import { tinySearchText } from '../support/tiny.ts';
+import { freshDirs } from '../support/temp-dirs.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'nas-image-folder-'));
-after(() => rmSync(root, { recursive: true, force: true }));
-
-let dirCounter = 0;
-function freshDir(): string {
-  const dir = join(root, `case-${dirCounter++}`);
-  mkdirSync(dir);
-  return dir;
-}
+const freshDir = freshDirs('nas-image-folder-');
 
 type Rgb = [number, number, number];
 

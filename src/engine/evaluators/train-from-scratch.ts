@@ -8,7 +8,7 @@ import { createRng, shuffledIndices } from '../../space/rng.ts';
 import type { DatasetSplit, ImageDataset } from '../data/dataset.ts';
 import { buildModel, countFlops } from '../model/build.ts';
 import { SharedOptimizer } from '../oneshot/shared-optimizer.ts';
-import { augmentBatch, augments, learningRateAt, smoothedTargets } from './training-recipe.ts';
+import { augmentBatch, learningRateAt, smoothedTargets } from './training-recipe.ts';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 
 /**
@@ -132,7 +132,7 @@ export async function trainFromScratch(
         optimizer.setLearningRate(learningRateAt(evaluation, step, evaluation.epochs * stepsPerEpoch, stepsPerEpoch));
         const [batchLoss, batchCorrect] = tf.tidy(() => {
           const batch = batchOf(data.train, indices);
-          const images = augments(evaluation.augment) ? augmentBatch(batch.images, evaluation.augment, augmentation) : batch.images;
+          const images = augmentBatch(batch.images, evaluation.augment, augmentation);
           const { oneHot } = batch;
           const targets = smoothedTargets(oneHot, evaluation.label_smoothing);
           let hits: tf.Scalar | undefined;

@@ -28,14 +28,14 @@ export function smoothedTargets(oneHot: tf.Tensor2D, smoothing: number): tf.Tens
   return tf.add(tf.mul(oneHot, 1 - smoothing), smoothing / classes);
 }
 
-export const augments = (augment: TrainingAugmentation) => augment.crop_padding > 0 || augment.horizontal_flip;
-
 /**
  * Pad each image by `crop_padding` zeros and crop its own size back at an offset drawn from `rng`, and
- * mirror it when a draw says so. One crop-and-resize does both: each box lands on whole pixels of the
- * padded image (so no value is interpolated), and a box whose x1 > x2 is read right to left.
+ * mirror it when a draw says so; with neither, the images as they are (and no draw). One crop-and-resize
+ * does both: each box lands on whole pixels of the padded image (so no value is interpolated), and a box
+ * whose x1 > x2 is read right to left.
  */
 export function augmentBatch(images: tf.Tensor4D, augment: TrainingAugmentation, rng: Rng): tf.Tensor4D {
+  if (augment.crop_padding === 0 && !augment.horizontal_flip) return images;
   const [count, height, width] = images.shape;
   const pad = augment.crop_padding;
   const padded =

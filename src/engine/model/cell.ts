@@ -8,7 +8,7 @@ import { classify, relu, type LayerFactory, type NetworkBuilder, type Shape3 } f
 
 /** ReLU, convolution, batch norm: the unit of ENAS's and DARTS's cells. */
 function reluConvNorm(input: tf.SymbolicTensor, filters: number, kernel: number, stride: number, layers: LayerFactory): tf.SymbolicTensor {
-  const convolved = layers.convForNorm(filters, [kernel, kernel], stride).apply(relu(input)) as tf.SymbolicTensor;
+  const convolved = layers.conv(filters, [kernel, kernel], stride, true).apply(relu(input)) as tf.SymbolicTensor;
   return layers.batchNorm().apply(convolved) as tf.SymbolicTensor;
 }
 
@@ -16,7 +16,7 @@ function reluConvNorm(input: tf.SymbolicTensor, filters: number, kernel: number,
 function dartsSeparable(input: tf.SymbolicTensor, filters: number, size: number, stride: number, layers: LayerFactory): tf.SymbolicTensor {
   let x = input;
   for (const s of [stride, 1]) {
-    const convolved = layers.separableConvForNorm(filters, size, s).apply(relu(x)) as tf.SymbolicTensor;
+    const convolved = layers.separableConv(filters, size, s, true).apply(relu(x)) as tf.SymbolicTensor;
     x = layers.batchNorm().apply(convolved) as tf.SymbolicTensor;
   }
   return x;
@@ -107,7 +107,7 @@ function buildCellBlock(
 export const cellNetwork: NetworkBuilder<CellSpaceConfig, CellGraph> = (graph, space, image, layers, classes) => {
   // With batch norm, conv then norm (DARTS's stem): each cell's units start with their own ReLU.
   const stem = space.batch_norm
-    ? (layers.batchNorm().apply(layers.convForNorm(space.filters, [3, 3], 1).apply(image)) as tf.SymbolicTensor)
+    ? (layers.batchNorm().apply(layers.conv(space.filters, [3, 3], 1, true).apply(image)) as tf.SymbolicTensor)
     : (layers.conv(space.filters, [3, 3], 1).apply(image) as tf.SymbolicTensor);
   const { positions } = cellStack(space, image.shape.slice(1) as Shape3);
   const live = liveCells(graph, positions);

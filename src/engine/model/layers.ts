@@ -34,36 +34,23 @@ class LayerFactory {
   private init() {
     return tf.initializers.heNormal({ seed: this.nextSeed++ });
   }
-  conv(filters: number, kernelSize: [number, number], strides: number): tf.layers.Layer {
+  /** ReLU follows, or with `beforeNorm` batch norm: then no activation and no bias (the norm's shift replaces it). */
+  private ending(beforeNorm: boolean) {
+    return beforeNorm ? { useBias: false } : { activation: 'relu' as const };
+  }
+  conv(filters: number, kernelSize: [number, number], strides: number, beforeNorm = false): tf.layers.Layer {
     return this.track(
-      tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', activation: 'relu', kernelInitializer: this.init() }),
+      tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', ...this.ending(beforeNorm), kernelInitializer: this.init() }),
     );
   }
-  /** A convolution for batch norm to follow: no activation, and no bias (the norm's shift replaces it). */
-  convForNorm(filters: number, kernelSize: [number, number], strides: number): tf.layers.Layer {
-    return this.track(tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: this.init() }));
-  }
-  separableConv(filters: number, size: number, strides: number): tf.layers.Layer {
+  separableConv(filters: number, size: number, strides: number, beforeNorm = false): tf.layers.Layer {
     return this.track(
       tf.layers.separableConv2d({
         filters,
         kernelSize: size,
         strides,
         padding: 'same',
-        activation: 'relu',
-        depthwiseInitializer: this.init(),
-        pointwiseInitializer: this.init(),
-      }),
-    );
-  }
-  separableConvForNorm(filters: number, size: number, strides: number): tf.layers.Layer {
-    return this.track(
-      tf.layers.separableConv2d({
-        filters,
-        kernelSize: size,
-        strides,
-        padding: 'same',
-        useBias: false,
+        ...this.ending(beforeNorm),
         depthwiseInitializer: this.init(),
         pointwiseInitializer: this.init(),
       }),

@@ -18,7 +18,7 @@ export const macroNetwork: NetworkBuilder<MacroSpaceConfig, MacroGraph> = (graph
       : image;
     const kernel: [number, number] = [layer.filterHeight, layer.filterWidth];
     if (space.batch_norm) {
-      const convolved = layers.convForNorm(layer.filters, kernel, layer.stride).apply(input) as tf.SymbolicTensor;
+      const convolved = layers.conv(layer.filters, kernel, layer.stride, true).apply(input) as tf.SymbolicTensor;
       outputs.push(relu(layers.batchNorm().apply(convolved) as tf.SymbolicTensor));
     } else {
       outputs.push(layers.conv(layer.filters, kernel, layer.stride).apply(input) as tf.SymbolicTensor);
