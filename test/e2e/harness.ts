@@ -405,12 +405,19 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   const widget = page.locator(quickInput);
   const input = page.locator(`${quickInput} input.input`);
   // Under load the palette of a previous pick may still be closing when F1 lands, and hides the input
-  // again: open it once more rather than wait out the fill's timeout.
+  // again; and a key pressed while a webview holds the focus goes to its iframe, which forwards it to
+  // the workbench late or not at all. So F1 goes to the workbench's own document, and is pressed once
+  // more rather than waiting out the timeouts.
   for (let attempt = 1; ; attempt++) {
+    await page.evaluate(() => {
+      const active = (globalThis as unknown as { document: { activeElement: { tagName: string; blur(): void } | null } }).document
+        .activeElement;
+      if (active?.tagName === 'IFRAME') active.blur();
+    });
     await page.keyboard.press('Escape');
     await page.keyboard.press('F1');
-    await widget.waitFor({ state: 'visible', timeout: 10_000 });
     try {
+      await widget.waitFor({ state: 'visible', timeout: 5_000 });
       await input.fill(`>${title}`, { timeout: 10_000 });
       break;
     } catch (error) {
