@@ -21,7 +21,6 @@ const NONCE = 'benchnonce0123456789';
 
 /** What the bench needs of a page beyond the harness's Page type. */
 interface BenchPage extends Page {
-  evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
   setViewportSize(size: { width: number; height: number }): Promise<void>;
 }
 
