@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -87,4 +88,26 @@ test('a cache that cannot be written leaves the data set loaded, with a note nam
   assert.equal(ds.count, 3);
   assert.equal(ds.notes?.length, 1);
   assert.match(ds.notes![0], /decoded cache .*blocked.* could not be written/);
+});
+
+test('a rewrite removes the temporary file a killed trainer left, and keeps one whose writer still runs', () => {
+  const dir = freshDir();
+  const cacheDir = join(dir, 'cache');
+  const mtime = new Date('2026-01-01T00:00:00Z');
+  mnistFolder(dir, 4, 9, mtime);
+  loadMnist(dir, cacheDir);
+  const [cacheFile] = readdirSync(cacheDir);
+  // A writer that has exited (its pid reaped) and this process, still running.
+  const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+  const abandoned = `${cacheFile}.${deadPid}.tmp`;
+  const underWay = `${cacheFile}.${process.pid}.tmp`;
+  for (const name of [abandoned, underWay]) writeFileSync(join(cacheDir, name), 'half a file');
+
+  const later = new Date(mtime.getTime() + 60_000);
+  utimesSync(join(dir, 'train-images-idx3-ubyte'), later, later);
+  loadMnist(dir, cacheDir);
+  const left = readdirSync(cacheDir);
+  assert.ok(!left.includes(abandoned), `${abandoned} should be removed: ${left.join(', ')}`);
+  assert.ok(left.includes(underWay), `${underWay} should stay: ${left.join(', ')}`);
+  assert.equal(left.filter((name) => name.endsWith('.bin')).length, 1);
 });

@@ -58,15 +58,30 @@ export function cachedDataset(cacheDir: string | undefined, source: DatasetSourc
   try {
     writeCache(cacheDir, file, dataset);
     for (const name of readdirSync(cacheDir)) {
-      // Only finished files: a .tmp one may be another trainer's write under way.
-      const outdated = name.startsWith(prefix) && name.endsWith('.bin') && join(cacheDir, name) !== file;
-      if (outdated) rmSync(join(cacheDir, name), { force: true });
+      if (!name.startsWith(prefix)) continue;
+      const outdated = name.endsWith('.bin') && join(cacheDir, name) !== file;
+      if (outdated || abandonedWrite(name)) rmSync(join(cacheDir, name), { force: true });
     }
   } catch (error) {
     const note = `the decoded cache ${file} could not be written (${(error as Error).message}); each load decodes the data set again`;
     return { ...dataset, notes: [...(dataset.notes ?? []), note] };
   }
   return dataset;
+}
+
+/**
+ * A temporary file (`<file>.<pid>.tmp`) whose writer is gone: a trainer killed mid-write leaves one behind.
+ * A live writer's is left alone, since its rename is still to come.
+ */
+function abandonedWrite(name: string): boolean {
+  const writer = /\.(\d+)\.tmp$/.exec(name);
+  if (!writer) return false;
+  try {
+    process.kill(Number(writer[1]), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 function digest(value: unknown): string {
