@@ -713,6 +713,34 @@ export async function rendered(frame: FrameLocator, mark: string): Promise<boole
   return frame.locator('body').evaluate((_, name) => performance.getEntriesByName(name).length > 0, mark);
 }
 
+/** For each webview panel: an element it has once drawn, and the performance mark of its first full render. */
+const PANEL_RENDERED = {
+  dashboard: { selector: '#chart-reward', mark: 'nas-dashboard-rendered' },
+  trial: { selector: 'svg .arch-node', mark: 'nas-trial-rendered' },
+} as const;
+
+/**
+ * Waits until the visible webview is a `panel` that finished its first render, and returns its frame.
+ * A timeout quotes the webview's text and `detail` (the workbench's last console lines, say).
+ */
+export async function waitForPanel(page: Page, panel: keyof typeof PANEL_RENDERED, detail?: () => string): Promise<FrameLocator> {
+  const frame = webviewFrame(page);
+  const { selector, mark } = PANEL_RENDERED[panel];
+  await waitFor(
+    async () => (await frame.locator(selector).count()) > 0 && (await rendered(frame, mark)),
+    60_000,
+    async () => {
+      const text = await frame
+        .locator('body')
+        .innerText({ timeout: 1000 })
+        .catch(() => '(no webview)');
+      return `the ${panel} webview to render (its text: ${JSON.stringify(text)}${detail ? `; ${detail()}` : ''})`;
+    },
+    250,
+  );
+  return frame;
+}
+
 /** Switches VS Code's colour theme through the palette, then waits for the webviews to redraw in it. */
 export async function setColorTheme(page: Page, theme: string): Promise<void> {
   await runCommand(page, 'Preferences: Color Theme');

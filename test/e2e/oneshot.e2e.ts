@@ -16,7 +16,6 @@ import {
   openFile,
   openSession,
   readDatabase,
-  rendered,
   REPO,
   runCommand,
   SCREENSHOTS,
@@ -27,7 +26,7 @@ import {
   treeRows,
   viewPane,
   waitFor,
-  webviewFrame,
+  waitForPanel,
   type FrameLocator,
   type Page,
   type Session,
@@ -287,19 +286,7 @@ test(
     await action.waitFor({ state: 'visible', timeout: 10_000 });
     const t0 = Date.now();
     await action.click();
-    const frame = webviewFrame(page);
-    await waitFor(
-      async () => (await frame.locator('#chart-reward').count()) > 0 && (await rendered(frame, 'nas-dashboard-rendered')),
-      60_000,
-      async () =>
-        `the dashboard to render (its text: ${JSON.stringify(
-          await frame
-            .locator('body')
-            .innerText({ timeout: 1000 })
-            .catch(() => '(no webview)'),
-        )}; console: ${current().workbench.console.slice(-5).join(' / ')})`,
-      250,
-    );
+    const frame = await waitForPanel(page, 'dashboard', () => `console: ${current().workbench.console.slice(-5).join(' / ')}`);
     console.log(`DARTS dashboard: click → first full render ${Date.now() - t0} ms`);
 
     assert.equal(await frame.locator('canvas#chart-alpha').count(), 1, 'a DARTS run has the alpha chart');
@@ -444,19 +431,7 @@ test(
     const expected = expectedCellDrawing(graph);
     const t0 = Date.now();
     await row(page, `trial ${retrained.idx}`).click();
-    const frame = webviewFrame(page);
-    await waitFor(
-      async () => (await frame.locator('svg .arch-node').count()) > 0 && (await rendered(frame, 'nas-trial-rendered')),
-      60_000,
-      async () =>
-        `the trial view to draw (its text: ${JSON.stringify(
-          await frame
-            .locator('body')
-            .innerText({ timeout: 1000 })
-            .catch(() => '(no webview)'),
-        )})`,
-      250,
-    );
+    const frame = await waitForPanel(page, 'trial');
     console.log(`ENAS trial view: click → drawn ${Date.now() - t0} ms`);
     const drawn = { nodes: await frame.locator('svg .arch-node').count(), edges: await frame.locator('svg .arch-edge').count() };
     console.log(

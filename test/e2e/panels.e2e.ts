@@ -29,6 +29,7 @@ import {
   treeRows,
   viewPane,
   waitFor,
+  waitForPanel,
   webviewFrame,
   type FrameLocator,
   type Page,
@@ -163,20 +164,7 @@ function rewardDatasets(counts: ChartCounts): { rewards?: number; best?: number;
 
 /** Waits until the visible webview has a dashboard that finished its first render. */
 async function waitForDashboard(page: Page): Promise<FrameLocator> {
-  const frame = webviewFrame(page);
-  await waitFor(
-    async () => (await frame.locator('#chart-reward').count()) > 0 && (await rendered(frame, 'nas-dashboard-rendered')),
-    60_000,
-    async () =>
-      `the dashboard webview to render (its text: ${JSON.stringify(
-        await frame
-          .locator('body')
-          .innerText({ timeout: 1000 })
-          .catch(() => '(no webview)'),
-      )}; console: ${session?.workbench.console.slice(-5).join(' / ')})`,
-    250,
-  );
-  return frame;
+  return waitForPanel(page, 'dashboard', () => `console: ${session?.workbench.console.slice(-5).join(' / ')}`);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -354,19 +342,7 @@ test(
 
     const t0 = Date.now();
     await runRow(page, 'trial 3').click();
-    const frame = webviewFrame(page);
-    await waitFor(
-      async () => (await frame.locator('.arch-node').count()) > 0 && (await rendered(frame, 'nas-trial-rendered')),
-      60_000,
-      async () =>
-        `the trial view to draw (its text: ${JSON.stringify(
-          await frame
-            .locator('body')
-            .innerText({ timeout: 1000 })
-            .catch(() => '(no webview)'),
-        )})`,
-      250,
-    );
+    const frame = await waitForPanel(page, 'trial');
     timed('trial view: click → SVG drawn', t0, undefined);
     const drawn = { nodes: await frame.locator('svg .arch-node').count(), edges: await frame.locator('svg .arch-edge').count() };
     console.log(`trial 3 graph ${trial.graph_json}: drawn ${JSON.stringify(drawn)}, expected ${JSON.stringify(expected)}`);
@@ -484,12 +460,7 @@ for (const [theme, kind] of [
 
     await expandRun(page, '#1 finished');
     await runRow(page, 'trial 3').click();
-    const trial = webviewFrame(page);
-    await waitFor(
-      async () => (await trial.locator('.arch-node').count()) > 0 && (await rendered(trial, 'nas-trial-rendered')),
-      60_000,
-      'the trial view to draw',
-    );
+    await waitForPanel(page, 'trial');
     await sleep(300);
     await snap(page, `trial-${kind}`);
   });
