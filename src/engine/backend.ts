@@ -3,7 +3,6 @@
 // CPU backend is always there.
 
 import * as tf from '@tensorflow/tfjs';
-import { registerBatchNormGradient } from './kernels/batch-norm-gradient.ts';
 import type { BackendChoice, BackendName } from '../space/config.ts';
 import type { BackendKind } from './backends/backend-kind.ts';
 import { cpuBackendKind } from './backends/cpu.ts';
@@ -29,7 +28,6 @@ const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'was
 export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
   // Production mode skips debug checks and the console banner the CPU backend prints in Node.
   tf.enableProdMode();
-  registerBatchNormGradient();
   const tried: string[] = [];
   const candidates = choice === 'auto' ? AUTO_ORDER : [choice];
   for (const name of candidates) {

@@ -2,6 +2,7 @@
 // layers, and the classifier on top.
 
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from './batch-norm.ts';
 import { resolveHead, type ClassifierHead } from '../../space/kinds/spaces/parameters.ts';
 import type { PadAndConcatOps } from './pad-and-concat.ts';
 
@@ -60,7 +61,7 @@ class LayerFactory {
   batchNorm(): tf.layers.Layer {
     // Momentum 0.9 (PyTorch's 0.1), not tfjs' 0.99: children train for a few hundred steps, and the
     // running statistics that validation uses must have caught up by then.
-    return this.track(tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5 }));
+    return this.track(batchNormalization({ momentum: 0.9, epsilon: 1e-5 }));
   }
   classifier(classes: number): tf.layers.Layer {
     return this.track(
