@@ -45,6 +45,17 @@ export const CELL_SPACE: CellSpaceConfig = {
 
 const node = (inputs: [number, number], operations: CellNode['operations']): CellNode => ({ inputs, operations });
 
+/** A cell child with every kind of operation: separable convs, pools, a dense conv and identity. */
+const CELL_GRAPH: ArchitectureGraph = {
+  kind: 'cell',
+  normal: [node([0, 1], ['sep_conv3x3', 'max_pool']), node([1, 2], ['sep_conv5x5', 'conv3x3']), node([0, 3], ['avg_pool', 'identity'])],
+  reduction: [
+    node([0, 1], ['sep_conv3x3', 'avg_pool']),
+    node([1, 2], ['max_pool', 'sep_conv5x5']),
+    node([0, 3], ['conv3x3', 'sep_conv3x3']),
+  ],
+};
+
 export const BENCH_NETS: readonly BenchNet[] = [
   {
     name: 'macro chain 8x8x1',
@@ -88,16 +99,15 @@ export const BENCH_NETS: readonly BenchNet[] = [
   {
     name: 'cell sep+pool 8x8x1',
     inputShape: [8, 8, 1],
-    graph: {
-      kind: 'cell',
-      normal: [node([0, 1], ['sep_conv3x3', 'max_pool']), node([1, 2], ['sep_conv5x5', 'conv3x3']), node([0, 3], ['avg_pool', 'identity'])],
-      reduction: [
-        node([0, 1], ['sep_conv3x3', 'avg_pool']),
-        node([1, 2], ['max_pool', 'sep_conv5x5']),
-        node([0, 3], ['conv3x3', 'sep_conv3x3']),
-      ],
-    },
+    graph: CELL_GRAPH,
     space: CELL_SPACE,
+  },
+  {
+    // The Fashion-MNIST example's space: batch norm in every operation, global average pooling.
+    name: 'cell BN 28x28x1',
+    inputShape: [28, 28, 1],
+    graph: CELL_GRAPH,
+    space: { ...CELL_SPACE, filters: 8, batch_norm: true, head: 'gap' },
   },
 ];
 
