@@ -7,18 +7,10 @@ import { splitDataset } from '../../src/engine/data/dataset.ts';
 import { loadDigits } from '../../src/engine/data/digits.ts';
 import { prepareTrainingData } from '../../src/engine/evaluators/train-from-scratch.ts';
 import { DartsDiverged, DartsSearch } from '../../src/engine/oneshot/darts-search.ts';
-import type { CellSpaceConfig, DartsConfig } from '../../src/space/config.ts';
+import type { DartsConfig } from '../../src/space/config.ts';
+import { SMALL_DARTS_CELL } from '../support/spaces.ts';
 
-const SPACE: CellSpaceConfig = {
-  kind: 'cell',
-  nodes: 3,
-  operations: ['conv3x3', 'sep_conv3x3', 'max_pool', 'identity'],
-  cells_per_stage: 1,
-  stages: 2,
-  filters: 4,
-  batch_norm: false,
-  head: 'auto',
-};
+const SPACE = SMALL_DARTS_CELL;
 const DARTS: DartsConfig = {
   epochs: 1,
   batch_size: 16,

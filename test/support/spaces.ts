@@ -22,3 +22,14 @@ export const CELL: CellSpaceConfig = {
   batch_norm: true,
   head: 'auto',
 };
+/** The DARTS tests' cell: 3 nodes of 4 operations at 4 filters, small enough for a search step in milliseconds. */
+export const SMALL_DARTS_CELL: CellSpaceConfig = {
+  kind: 'cell',
+  nodes: 3,
+  operations: ['conv3x3', 'sep_conv3x3', 'max_pool', 'identity'],
+  cells_per_stage: 1,
+  stages: 2,
+  filters: 4,
+  batch_norm: true,
+  head: 'auto',
+};

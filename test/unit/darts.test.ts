@@ -22,17 +22,9 @@ import { trainingSetup, type CellSpaceConfig, type DartsConfig, type SearchConfi
 import { decodeArchitecture, encodeGraph } from '../../src/space/graph.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
 import { toAlphaPoint } from '../../src/protocol/webview.ts';
+import { SMALL_DARTS_CELL } from '../support/spaces.ts';
 
-const SPACE: CellSpaceConfig = {
-  kind: 'cell',
-  nodes: 3,
-  operations: ['conv3x3', 'sep_conv3x3', 'max_pool', 'identity'],
-  cells_per_stage: 1,
-  stages: 2,
-  filters: 4,
-  batch_norm: true,
-  head: 'auto',
-};
+const SPACE = SMALL_DARTS_CELL;
 const DARTS: DartsConfig = {
   epochs: 2,
   batch_size: 16,
