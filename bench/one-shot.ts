@@ -42,10 +42,10 @@ function withStrategy(strategy: string): string {
 
 const STRATEGIES: Record<string, string> = {
   enas:
-    '{ kind: enas, epochs: 16, batch_size: 32, learning_rate: 0.003, children_per_epoch: 8, final_samples: ' +
+    '{ kind: enas, epochs: 60, batch_size: 32, learning_rate: 0.01, children_per_epoch: 8, final_samples: ' +
     '10, controller: { hidden: 32, learning_rate: 0.0035, batch_size: 4, temperature: 5, tanh_constant: ' +
     '2.5 } }',
-  'random-ws': '{ kind: random-ws, epochs: 16, batch_size: 32, learning_rate: 0.003, children_per_epoch: 8, final_samples: 10 }',
+  'random-ws': '{ kind: random-ws, epochs: 60, batch_size: 32, learning_rate: 0.01, children_per_epoch: 8, final_samples: 10 }',
   // Same space and epochs over the training set; DARTS's own defaults otherwise.
   darts: '{ kind: darts, epochs: 4, batch_size: 32, retrain: 1 }',
 };

@@ -41,10 +41,10 @@ const inProcess: StartEvaluator = async (config, baseDir) => {
   };
 };
 
-async function search(kind: 'enas' | 'random-ws', stopWhen?: (event: EngineEvent) => boolean) {
+async function search(kind: 'enas' | 'random-ws', stopWhen?: (event: EngineEvent) => boolean, text = searchText(kind)) {
   const dir = mkdtempSync(join(tmpdir(), 'nas-ws-'));
   const file = join(dir, 'tiny.nas.yaml');
-  writeFileSync(file, searchText(kind));
+  writeFileSync(file, text);
   const store = new Store(join(dir, 'runs.db'));
   const runId = createRunFromFile(store, file, {});
   const events: EngineEvent[] = [];
@@ -122,6 +122,26 @@ test('random-ws scores uniform children on the same supernet and never updates a
   assert.equal(straight.store.listTrials(straight.runId).length, 12);
   straight.store.close();
   resumed.store.close();
+});
+
+test('shared weights learn: after 4 epochs of random-ws on the digits its final children score far above chance (0.1)', async () => {
+  // Every child trains only its own paths, so learning slows as the paths multiply; 2 operations on
+  // 1 node keep this quick, and a supernet whose children did not train would stay near chance.
+  const text = `name: learning-random-ws
+dataset: { kind: digits, validation_split: 0.2, test_split: 0.1, seed: 1 }
+space: { kind: cell, nodes: 1, operations: [conv3x3, identity], cells_per_stage: 1, stages: 2, filters: 8 }
+strategy: { kind: random-ws, epochs: 4, batch_size: 32, learning_rate: 0.01, children_per_epoch: 1, final_samples: 5 }
+evaluation: { epochs: 1, batch_size: 32, learning_rate: 0.003 }
+runtime: { backend: cpu, seed: 3 }
+`;
+  const { store, runId, statuses } = await search('random-ws', undefined, text);
+  assert.deepEqual(statuses, ['done']);
+  const finalFrom = (store.latestCheckpoint(runId)!.state as WeightSharingState).progress.finalFrom!;
+  const finals = store.listTrials(runId).filter((t) => t.evaluator === 'shared-weights' && t.index >= finalFrom);
+  assert.equal(finals.length, 5);
+  const mean = finals.reduce((sum, t) => sum + t.metrics!.valAccuracy, 0) / finals.length;
+  assert.ok(mean > 0.5, `mean shared-weight validation accuracy of the final children ${mean.toFixed(3)}`);
+  store.close();
 });
 
 test('budget.trials of a weight-sharing search follows from its strategy; a contradicting one is a positioned problem', () => {
