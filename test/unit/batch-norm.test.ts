@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { batchNormalization } from '../../src/engine/model/batch-norm.ts';
+import { batchNormalization, normalizeInTraining } from '../../src/engine/model/batch-norm.ts';
 
 const SHAPE = [5, 6, 4, 3];
 const SETTINGS = { momentum: 0.9, epsilon: 1e-5 };
@@ -86,4 +86,22 @@ test('a model with the closed-form layer saves as a standard BatchNormalization 
   const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
   const batch = tf.randomNormal(SHAPE, 0, 1, 'float32', 3);
   assertClose(loaded.predict(batch) as tf.Tensor, model.predict(batch) as tf.Tensor, 'the loaded model’s inference');
+});
+
+test('without scale and shift (the supernets’) it gives the spelled-out normalisation’s values, gradient and statistics', async () => {
+  await tf.setBackend('cpu');
+  const x = tf.randomNormal(SHAPE, 1, 2, 'float32', 4);
+  const weights = tf.randomNormal(SHAPE, 0, 1, 'float32', 5);
+  const spelledOut = (input: tf.Tensor) => {
+    const { mean, variance } = tf.moments(input, [0, 1, 2]);
+    return tf.mul(tf.sub(input, mean), tf.rsqrt(tf.add(variance, SETTINGS.epsilon)));
+  };
+  const closedForm = (input: tf.Tensor) => normalizeInTraining(input, SETTINGS.epsilon).normalized;
+  assertClose(closedForm(x), spelledOut(x), 'values');
+  const gradientOf = (f: (t: tf.Tensor) => tf.Tensor) => tf.grad((u: tf.Tensor) => tf.sum(tf.mul(f(u), weights)))(x);
+  assertClose(gradientOf(closedForm), gradientOf(spelledOut), 'd/dx', 1e-4);
+  const { statistics } = normalizeInTraining(x, SETTINGS.epsilon);
+  const moments = tf.moments(x, [0, 1, 2]);
+  assertClose(statistics.mean, moments.mean, 'mean');
+  assertClose(statistics.variance, moments.variance, 'variance');
 });

@@ -12,31 +12,31 @@ export interface BatchStatistics {
 }
 
 /**
- * Normalises `x` per channel (its last axis) with the batch's statistics, then scales by `gamma` and shifts by
- * `beta`. The caller disposes the statistics returned. The gradient with respect to x, gamma and beta is the closed form
+ * Normalises `x` per channel (its last axis) with the batch's statistics, then, given `affine`, scales by
+ * gamma and shifts by beta. The gradient is the closed form
  * dx = gamma / sqrt(var + eps) * (dy - mean(dy) - x̂ * mean(dy * x̂)), with the means over all but the channels.
  */
-function normalizeInTraining(
+export function normalizeInTraining(
   x: tf.Tensor,
   epsilon: number,
-  affine: { gamma: tf.Tensor1D; beta: tf.Tensor1D },
+  affine?: { gamma: tf.Tensor1D; beta: tf.Tensor1D },
 ): { normalized: tf.Tensor; statistics: BatchStatistics } {
   const axes = x.shape.slice(0, -1).map((_, axis) => axis);
   const count = x.size / x.shape[x.rank - 1];
-  let statistics: BatchStatistics | undefined;
+  let kept: BatchStatistics | undefined;
   const normalize = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args.pop() as tf.GradSaveFunc;
     const [input, gamma, beta] = args as tf.Tensor[];
-    const save = args[3] as tf.GradSaveFunc;
     const mean = tf.mean(input, axes) as tf.Tensor1D;
     const centered = tf.sub(input, mean);
     const variance = tf.mean(tf.square(centered), axes) as tf.Tensor1D;
     const inverseDeviation = tf.rsqrt(tf.add(variance, epsilon));
     const normalizedInput = tf.mul(centered, inverseDeviation);
     // Kept past the operation's own scope, which disposes what it does not return or save.
-    statistics = { mean: tf.keep(mean), variance: tf.keep(variance) };
-    save([normalizedInput, inverseDeviation, gamma]);
+    kept = { mean: tf.keep(mean), variance: tf.keep(variance) };
+    save(gamma ? [normalizedInput, inverseDeviation, gamma] : [normalizedInput, inverseDeviation]);
     return {
-      value: tf.add(tf.mul(normalizedInput, gamma), beta),
+      value: gamma ? tf.add(tf.mul(normalizedInput, gamma), beta) : normalizedInput,
       gradFunc: (dy, saved) => {
         const [normalizedSaved, inverseSaved, gammaSaved] = saved;
         const gradient = dy as tf.Tensor;
@@ -46,12 +46,16 @@ function normalizeInTraining(
           tf.sub(gradient, tf.div(betaGradient, count)),
           tf.mul(normalizedSaved, tf.div(gammaGradient, count)),
         );
-        return [tf.mul(centeredGradient, tf.mul(gammaSaved, inverseSaved)), gammaGradient, betaGradient];
+        const inputGradient = tf.mul(centeredGradient, gammaSaved ? tf.mul(gammaSaved, inverseSaved) : inverseSaved);
+        return gammaSaved ? [inputGradient, gammaGradient, betaGradient] : [inputGradient];
       },
     };
   });
-  const normalized = normalize(x, affine.gamma, affine.beta);
-  return { normalized, statistics: statistics! };
+  const normalized = affine ? normalize(x, affine.gamma, affine.beta) : normalize(x);
+  // Handed to the caller's scope like any tensor it makes: clones it owns, the kept originals released.
+  const statistics = { mean: kept!.mean.clone(), variance: kept!.variance.clone() };
+  tf.dispose([kept!.mean, kept!.variance]);
+  return { normalized, statistics };
 }
 
 /** tfjs's BatchNormalization class, which tfjs does not export by name. */
@@ -91,7 +95,6 @@ class ClosedFormBatchNormalization extends StockBatchNormalization {
         const value = moving.read();
         moving.write(tf.sub(value, tf.mul(tf.sub(value, batch), 1 - this.settings.momentum)));
       }
-      tf.dispose([statistics.mean, statistics.variance]);
       return normalized;
     });
   }

@@ -20,6 +20,7 @@
 // of 1 and a shift of 0.
 
 import * as tf from '@tensorflow/tfjs';
+import { normalizeInTraining } from '../model/batch-norm.ts';
 import type { CellOperation, CellSpaceConfig, MacroSpaceConfig, SpaceConfig } from '../../space/config.ts';
 import {
   cellOutputNodes,
@@ -92,13 +93,11 @@ const NORM_EPSILON = 1e-5;
 
 /**
  * Batch norm without scale or shift, per channel with the batch's own statistics (as ENAS's shared
- * paths and DARTS's search network with affine=false use it).
+ * paths and DARTS's search network with affine=false use it), with the closed-form gradient.
  */
 export function normalise(x: tf.Tensor4D): { normalised: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
-  const { mean, variance } = tf.moments(x, [0, 1, 2]);
-  // Spelled out rather than tf.batchNorm, whose gradient needs a scale tensor.
-  const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, NORM_EPSILON))) as tf.Tensor4D;
-  return { normalised, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  const { normalized, statistics } = normalizeInTraining(x, NORM_EPSILON);
+  return { normalised: normalized as tf.Tensor4D, ...statistics };
 }
 
 /** Records what a child's pass used: its layers' weights, parameters and FLOPs. */
