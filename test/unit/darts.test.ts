@@ -14,7 +14,7 @@ import type { Evaluator } from '../../src/engine/evaluators/evaluator.ts';
 import { prepareTrainingData, rangeBatchOf, trainFromScratch } from '../../src/engine/evaluators/train-from-scratch.ts';
 import { buildModel } from '../../src/engine/model/build.ts';
 import { DartsSearch } from '../../src/engine/oneshot/darts-search.ts';
-import { dartsEdges, deriveCell, mixedOperations } from '../../src/engine/oneshot/darts-supernet.ts';
+import { dartsEdges, DartsSupernet, deriveCell, mixedOperations } from '../../src/engine/oneshot/darts-supernet.ts';
 import { collapseWarning, type DartsState } from '../../src/engine/oneshot/darts.ts';
 import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
 import { Store } from '../../src/engine/store/store.ts';
@@ -255,4 +255,27 @@ test('with batch norm (affine=false) only the classifier has a bias; a second-or
   }
   before.dispose();
   withNorm.dispose();
+});
+
+test('the search network pools before its classifier where the retrained cell does: head gap, or auto at 16x16', async () => {
+  await selectBackend('cpu');
+  const classes = 10;
+  const cases: Array<[CellSpaceConfig, [number, number, number], number]> = [
+    // After the one reduction cell: twice the filters, on a side halved (8 to 4); flattened, or pooled.
+    [SPACE, [8, 8, 1], 2 * SPACE.filters * 4 * 4],
+    [{ ...SPACE, head: 'gap' }, [8, 8, 1], 2 * SPACE.filters],
+    [SPACE, [16, 16, 1], 2 * SPACE.filters],
+  ];
+  for (const [space, inputShape, features] of cases) {
+    const supernet = new DartsSupernet(space, inputShape, classes, 1);
+    try {
+      const classifier = supernet.weights.find((w) => w.name.endsWith('classifier/kernel'));
+      assert.deepEqual(classifier?.shape, [features, classes], `${space.head} at ${inputShape}`);
+      const logits = tf.tidy(() => supernet.logits(tf.zeros([2, ...inputShape]), { kind: 'mixed', weights: supernet.mixingWeights() }));
+      assert.deepEqual(logits.shape, [2, classes]);
+      logits.dispose();
+    } finally {
+      supernet.dispose();
+    }
+  }
 });

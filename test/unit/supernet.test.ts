@@ -57,12 +57,17 @@ test('macro space: a child through the supernet computes what the standalone chi
   await checkChildrenMatch(MACRO, [8, 8, 1], 12);
   await checkChildrenMatch({ ...MACRO, strides: undefined, skip_connections: false, layers: 3 }, [7, 9, 2], 4);
   await checkChildrenMatch({ ...MACRO, batch_norm: false }, [8, 8, 1], 6);
+  // Global average pooling: chosen by `auto` at 16x16, or asked for.
+  await checkChildrenMatch(MACRO, [16, 16, 1], 4);
+  await checkChildrenMatch({ ...MACRO, head: 'gap' }, [8, 8, 1], 4);
 });
 
 test('cell space: a child through the supernet computes what the standalone child with the same weights computes', async () => {
   await checkChildrenMatch(CELL, [8, 8, 1], 6);
   await checkChildrenMatch({ ...CELL, nodes: 2, stages: 3 }, [9, 7, 3], 4);
   await checkChildrenMatch({ ...CELL, batch_norm: false }, [8, 8, 1], 4);
+  await checkChildrenMatch(CELL, [16, 16, 1], 3);
+  await checkChildrenMatch({ ...CELL, head: 'gap' }, [8, 8, 1], 3);
 });
 
 test('training one child moves only the shared weights it uses; the state round-trips exactly', () => {

@@ -17,7 +17,8 @@ import type { CellOperation, CellSpaceConfig } from '../../space/config.ts';
 import type { CellGraph, CellNode } from '../../space/graph.ts';
 import { createRng } from '../../space/rng.ts';
 import type { Store } from '../store/store.ts';
-import { normalise, operationWeightShapes } from './supernet.ts';
+import { classifierInput, normalise, operationWeightShapes } from './supernet.ts';
+import { resolveHead } from '../../space/kinds/spaces/parameters.ts';
 
 /** An edge of a DARTS cell: into `node`, from state `input` (0 and 1 the cell inputs, 2 + j node j). */
 export interface DartsEdge {
@@ -118,6 +119,8 @@ export class DartsSupernet {
   private readonly prefix = `darts${++instances}`;
   private nextSeed: number;
   private readonly batchNorm: boolean;
+  /** Whether the classifier reads globally pooled features (`head`, as the retrained cell resolves it). */
+  private readonly pooled: boolean;
 
   constructor(
     readonly space: CellSpaceConfig,
@@ -164,7 +167,8 @@ export class DartsSupernet {
         [previousChannels, lastChannels] = [lastChannels, filters];
       }
     }
-    const features = lastSize * lastSize * lastChannels;
+    this.pooled = resolveHead(space.head, inputShape) === 'gap';
+    const features = this.pooled ? lastChannels : lastSize * lastSize * lastChannels;
     this.classifier = {
       kernel: this.variable('classifier/kernel', tf.initializers.glorotUniform({ seed: this.nextSeed++ }).apply([features, classes])),
       bias: this.variable('classifier/bias', tf.zeros([classes])),
@@ -201,8 +205,7 @@ export class DartsSupernet {
       previous = last;
       last = output;
     });
-    const flat = tf.reshape(last, [last.shape[0], -1]) as tf.Tensor2D;
-    return tf.add(tf.matMul(flat, this.classifier.kernel), this.classifier.bias);
+    return tf.add(tf.matMul(classifierInput(last, this.pooled), this.classifier.kernel), this.classifier.bias);
   }
 
   /** Mean softmax cross-entropy of a batch; call inside tf.tidy (or a gradient function). */

@@ -31,6 +31,7 @@ import {
   type MacroGraph,
 } from '../../space/graph.ts';
 import { cellStack, liveCells, type CellPosition } from '../../space/graph.ts';
+import { resolveHead } from '../../space/kinds/spaces/parameters.ts';
 import { padAndConcat, type PadAndConcatOps } from '../model/pad-and-concat.ts';
 import { saveTensor, savedValues, type SavedTensor } from '../strategies/saved-tensor.ts';
 
@@ -98,6 +99,11 @@ const NORM_EPSILON = 1e-5;
 export function normalise(x: tf.Tensor4D): { normalised: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   const { normalized, statistics } = normalizeInTraining(x, NORM_EPSILON);
   return { normalised: normalized as tf.Tensor4D, ...statistics };
+}
+
+/** The classifier's input: the features averaged over their positions when `pooled`, else flattened. */
+export function classifierInput(features: tf.Tensor4D, pooled: boolean): tf.Tensor2D {
+  return pooled ? tf.mean(features, [1, 2]) : tf.reshape(features, [features.shape[0], -1]);
 }
 
 /** Records what a child's pass used: its layers' weights, parameters and FLOPs. */
@@ -251,6 +257,8 @@ export class Supernet {
   private readonly weights = new Map<string, tf.Variable>();
   private nextSeed: number;
   private readonly batchNorm: boolean;
+  /** Whether the classifier reads globally pooled features (`head`, as the standalone children resolve it). */
+  private readonly pooled: boolean;
 
   constructor(
     readonly space: SpaceConfig,
@@ -258,6 +266,7 @@ export class Supernet {
   ) {
     this.nextSeed = options.seed * 7919;
     this.batchNorm = (space.kind === 'macro' || space.kind === 'cell') && space.batch_norm;
+    this.pooled = (space.kind === 'macro' || space.kind === 'cell') && resolveHead(space.head, options.inputShape) === 'gap';
     if (space.kind === 'macro') this.createMacroWeights(space);
     else if (space.kind === 'cell') this.createCellWeights(space);
     else throw new Error(`a ${space.kind} space has no supernet: its architectures are looked up, not trained`);
@@ -351,7 +360,9 @@ export class Supernet {
         }
       }
     }
-    this.create('classifier/kernel', [height * width * space.layers * widest, this.options.classes], height * width * widest);
+    // Pooled, a row per (layer, channel); flattened, per (position, layer, channel).
+    const positions = this.pooled ? 1 : height * width;
+    this.create('classifier/kernel', [positions * space.layers * widest, this.options.classes], positions * widest);
     this.create('classifier/bias', [this.options.classes], 1);
   }
 
@@ -386,14 +397,14 @@ export class Supernet {
     const [, height, width] = features.shape;
     // Flattening is in height, width, channel order; each feature maps to its (position, layer, channel) row.
     const rows: number[] = [];
-    for (let h = 0; h < height; h++) {
-      for (let w = 0; w < width; w++) {
+    for (let h = 0; h < (this.pooled ? 1 : height); h++) {
+      for (let w = 0; w < (this.pooled ? 1 : width); w++) {
         const position = (h * imageWidth + w) * space.layers;
         for (const j of ends) rows.push(...range((position + j) * widest, graph.layers[j].filters));
       }
     }
     const kernel = pickRows(this.weight('classifier/kernel') as tf.Tensor2D, rows, 0);
-    return pass.dense(tf.reshape(features, [features.shape[0], -1]), kernel, this.weight('classifier/bias') as tf.Tensor1D);
+    return pass.dense(classifierInput(features, this.pooled), kernel, this.weight('classifier/bias') as tf.Tensor1D);
   }
 
   // --- cell --------------------------------------------------------------------------------
@@ -421,7 +432,7 @@ export class Supernet {
       // The output 1x1 convolution reads the concatenation of the nodes no other node uses, each in its slot.
       this.createConv(`cell${c}/output`, [1, 1, space.nodes * filters, filters]);
     });
-    const features = outputShape[0] * outputShape[1] * outputShape[2];
+    const features = this.pooled ? outputShape[2] : outputShape[0] * outputShape[1] * outputShape[2];
     this.create('classifier/kernel', [features, this.options.classes], features);
     this.create('classifier/bias', [this.options.classes], 1);
   }
@@ -459,9 +470,8 @@ export class Supernet {
       previous = last;
       last = output;
     });
-    const features = last!;
     return pass.dense(
-      tf.reshape(features, [features.shape[0], -1]),
+      classifierInput(last!, this.pooled),
       this.weight('classifier/kernel') as tf.Tensor2D,
       this.weight('classifier/bias') as tf.Tensor1D,
     );
