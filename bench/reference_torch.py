@@ -5,6 +5,10 @@ training-recipe.ts), on the split the TypeScript side wrote, on one thread.
 Reads on stdin {layers, inputShape, classes, seed, evaluation, train, validation}, where each part is
 {images: path of count*H*W*C float32 values in HWC order, labels: path of count int32 labels, count};
 prints {valAccuracy (per epoch), seconds, params}.
+
+With sameStart {weights: [{layer, weight, shape, values, gradient?}], images (HWC), labels} instead of the
+parts, it trains nothing: from the trainer's own weights it takes the loss and gradients of that one batch
+and prints {loss, worst: the largest gradient difference relative to the weight's largest gradient, weight}.
 """
 
 import json
@@ -19,7 +23,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from torch_rebuild import build, read_description  # noqa: E402
+from torch_rebuild import build, read_description, tfjs_weights  # noqa: E402
 
 MOMENTUM = 0.9
 EVALUATION_BATCH = 256
@@ -69,6 +73,40 @@ def augment(images, settings, generator):
     return torch.stack(crops)
 
 
+def smoothed_cross_entropy(logits, labels, smoothing, classes):
+    """training-recipe.ts smoothedTargets and the trainer's mean cross-entropy."""
+    targets = F.one_hot(labels, classes).float() * (1 - smoothing) + smoothing / classes
+    return -(targets * F.log_softmax(logits, dim=1)).sum(1).mean()
+
+
+def same_start(spec):
+    check, classes = spec["sameStart"], spec["classes"]
+    layers = read_description(spec)
+    modules, forward = build(layers, torch)
+    weights = tfjs_weights(layers, modules)
+    entries = [(weights[f"{e['layer'].replace('/', '_')}/{e['weight']}"], e) for e in check["weights"]]
+
+    def as_torch(values, entry, layout):
+        return layout(torch.tensor(values, dtype=torch.float32).reshape(entry["shape"]))
+
+    with torch.no_grad():
+        for (tensor, layout), entry in entries:
+            tensor.copy_(as_torch(entry["values"], entry, layout))
+    height, width, channels = spec["inputShape"]
+    images = torch.tensor(check["images"], dtype=torch.float32).reshape(-1, height, width, channels).permute(0, 3, 1, 2)
+    modules.train()
+    loss = smoothed_cross_entropy(forward(images), torch.tensor(check["labels"]).long(), spec["evaluation"]["label_smoothing"], classes)
+    loss.backward()
+    differences = []
+    for (tensor, layout), entry in entries:
+        if "gradient" in entry:
+            tfjs = as_torch(entry["gradient"], entry, layout)
+            worst = (tfjs - tensor.grad).abs().max().item() / max(tensor.grad.abs().max().item(), 1e-12)
+            differences.append((worst, f"{entry['layer']}/{entry['weight']}"))
+    worst, weight = max(differences)
+    return {"loss": loss.item(), "worst": worst, "weight": weight}
+
+
 def accuracy(forward, images, labels):
     correct = 0
     for start in range(0, len(labels), EVALUATION_BATCH):
@@ -80,6 +118,9 @@ def accuracy(forward, images, labels):
 def main():
     torch.set_num_threads(1)
     spec = json.load(sys.stdin)
+    if "sameStart" in spec:
+        print(json.dumps(same_start(spec)))
+        return
     torch.manual_seed(spec["seed"])
     generator = torch.Generator().manual_seed(spec["seed"])
     evaluation, classes = spec["evaluation"], spec["classes"]
@@ -104,11 +145,10 @@ def main():
             images = train_images[picked]
             if augments:
                 images = augment(images, settings, generator)
-            targets = F.one_hot(train_labels[picked], classes).float() * (1 - smoothing) + smoothing / classes
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate_at(evaluation, step, total_steps, steps_per_epoch)
             optimizer.zero_grad()
-            loss = -(targets * F.log_softmax(forward(images), dim=1)).sum(1).mean()
+            loss = smoothed_cross_entropy(forward(images), train_labels[picked], smoothing, classes)
             loss.backward()
             optimizer.step()
             step += 1

@@ -40,45 +40,42 @@ test('smoothed targets keep their sum and give every class its share', () => {
   );
 });
 
-test('augmentation crops whole pixels of the padded image, mirrors some, and repeats with its seed', async () => {
-  await selectBackend('cpu');
-  const [count, size, pad] = [16, 5, 2];
-  const values = Float32Array.from({ length: count * size * size }, (_, i) => (i % 97) + 1);
-  const images = tf.tensor4d(values, [count, size, size, 1]);
-  const augment = { crop_padding: pad, horizontal_flip: true };
-  const first = augmentBatch(images, augment, createRng(3)).arraySync();
-  const again = augmentBatch(images, augment, createRng(3)).arraySync();
-  assert.deepEqual(first, again, 'the same seed gives the same batch');
-  const padded = tf
-    .pad(images, [
-      [0, 0],
-      [pad, pad],
-      [pad, pad],
-      [0, 0],
-    ])
-    .arraySync();
-  let mirrored = 0;
-  let shifted = 0;
-  for (let n = 0; n < count; n++) {
-    const out = first[n].map((row) => row.map(([v]) => Math.round(v * 1e4) / 1e4));
-    const matches: string[] = [];
-    for (let top = 0; top <= 2 * pad; top++) {
-      for (let left = 0; left <= 2 * pad; left++) {
-        for (const flip of [false, true]) {
-          const crop = Array.from({ length: size }, (_, y) =>
-            Array.from({ length: size }, (_, x) => padded[n][top + y][flip ? left + size - 1 - x : left + x][0]),
-          );
-          if (JSON.stringify(crop) === JSON.stringify(out)) matches.push(`${top},${left},${flip}`);
-        }
-      }
+for (const backend of ['cpu', 'wasm'] as const)
+  test(`augmentation on ${backend} crops the padded image at the offsets it draws, mirrors some, and repeats with its seed`, async () => {
+    await selectBackend(backend);
+    // 64 images: wasm's crop-and-resize put some of a batch this size at the wrong offset.
+    const [count, size, pad] = [64, 5, 2];
+    const values = Float32Array.from({ length: count * size * size }, (_, i) => (i % 97) + 1);
+    const images = tf.tensor4d(values, [count, size, size, 1]);
+    const augment = { crop_padding: pad, horizontal_flip: true };
+    const first = augmentBatch(images, augment, createRng(3)).arraySync();
+    const again = augmentBatch(images, augment, createRng(3)).arraySync();
+    assert.deepEqual(first, again, 'the same seed gives the same batch');
+    const padded = tf
+      .pad(images, [
+        [0, 0],
+        [pad, pad],
+        [pad, pad],
+        [0, 0],
+      ])
+      .arraySync();
+    // The draws augmentBatch makes, in its order: top, left, then the coin for the mirror.
+    const draws = createRng(3);
+    let mirrored = 0;
+    let shifted = 0;
+    for (let n = 0; n < count; n++) {
+      const [top, left] = [draws.int(2 * pad + 1), draws.int(2 * pad + 1)];
+      const flip = draws.next() < 0.5;
+      const crop = Array.from({ length: size }, (_, y) =>
+        Array.from({ length: size }, (_, x) => [padded[n][top + y][flip ? left + size - 1 - x : left + x][0]]),
+      );
+      assert.deepEqual(first[n], crop, `image ${n}: the crop at ${top},${left}${flip ? ', mirrored' : ''}`);
+      if (flip) mirrored++;
+      if (top !== pad || left !== pad) shifted++;
     }
-    assert.ok(matches.length > 0, `image ${n} is an exact crop of the padded image`);
-    if (matches.every((m) => m.endsWith('true'))) mirrored++;
-    if (!matches.some((m) => m.startsWith(`${pad},${pad},`))) shifted++;
-  }
-  assert.ok(mirrored > 0 && mirrored < count, `some images mirrored, not all (${mirrored} of ${count})`);
-  assert.ok(shifted > 0, 'some crops are off-centre');
-});
+    assert.ok(mirrored > 0 && mirrored < count, `some images mirrored, not all (${mirrored} of ${count})`);
+    assert.ok(shifted > 0, 'some crops are off-centre');
+  });
 
 test('Nesterov SGD and weight decay take the steps PyTorch takes', async () => {
   await selectBackend('cpu');

@@ -160,35 +160,79 @@ test('unsorted segment sum (the gradient of gather) on wasm matches the cpu back
   assertClose(run(), expected, 'segment sums');
 });
 
-test('pool gradients on wasm (1x1 identity pools included) match the cpu backend', async () => {
-  const cases: Array<{
-    shape: [number, number, number, number];
-    size: [number, number];
-    strides: [number, number];
-    pad: 'same' | 'valid';
-  }> = [
-    { shape: [1, 7, 6, 3], size: [3, 3], strides: [2, 2], pad: 'same' },
-    { shape: [3, 8, 8, 1], size: [3, 3], strides: [1, 1], pad: 'same' },
-    { shape: [2, 8, 9, 3], size: [1, 3], strides: [2, 2], pad: 'same' },
-    { shape: [2, 6, 5, 2], size: [1, 1], strides: [1, 1], pad: 'valid' },
-    { shape: [1, 9, 7, 1], size: [3, 1], strides: [2, 1], pad: 'valid' },
-  ];
-  const run = () =>
-    cases.flatMap((c) =>
-      tf.tidy(() => {
-        const x = tf.tensor4d(randomValues(c.shape, createRng(c.shape[1] * 13 + c.size[1])), c.shape);
-        const probed = (pool: (t: tf.Tensor4D) => tf.Tensor4D) => (t: tf.Tensor) => {
-          const y = pool(t as tf.Tensor4D);
-          return tf.sum(tf.mul(y, tf.reshape(tf.sin(tf.range(0, y.size)), y.shape)));
-        };
-        return [
-          tf.grad(probed((t) => tf.maxPool(t, c.size, c.strides, c.pad)))(x),
-          tf.grad(probed((t) => tf.avgPool(t, c.size, c.strides, c.pad)))(x),
-        ].map((g) => g.dataSync() as Float32Array);
-      }),
-    );
+interface PoolCase {
+  shape: [number, number, number, number];
+  size: [number, number];
+  strides: [number, number];
+  pad: 'same' | 'valid';
+}
+
+const POOL_CASES: readonly PoolCase[] = [
+  { shape: [1, 7, 6, 3], size: [3, 3], strides: [2, 2], pad: 'same' },
+  { shape: [3, 8, 8, 1], size: [3, 3], strides: [1, 1], pad: 'same' },
+  { shape: [2, 8, 9, 3], size: [1, 3], strides: [2, 2], pad: 'same' },
+  { shape: [2, 6, 5, 2], size: [1, 1], strides: [1, 1], pad: 'valid' },
+  { shape: [1, 9, 7, 1], size: [3, 1], strides: [2, 1], pad: 'valid' },
+];
+
+/** The gradient of sum(pool(x) * sin(0..)) (a probe that weighs every output differently) at a seeded x. */
+function poolGradient(c: PoolCase, pool: (t: tf.Tensor4D) => tf.Tensor4D): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(randomValues(c.shape, createRng(c.shape[1] * 13 + c.size[1])), c.shape);
+    const probed = (t: tf.Tensor) => {
+      const y = pool(t as tf.Tensor4D);
+      return tf.sum(tf.mul(y, tf.reshape(tf.sin(tf.range(0, y.size)), y.shape)));
+    };
+    return tf.grad(probed)(x).dataSync() as Float32Array;
+  });
+}
+
+test('max pool gradients on wasm (1x1 identity pools included) match the cpu backend', async () => {
+  const run = () => POOL_CASES.map((c) => poolGradient(c, (t) => tf.maxPool(t, c.size, c.strides, c.pad)));
   await tf.setBackend('cpu');
   const expected = run();
   await tf.setBackend('wasm');
-  run().forEach((actual, i) => assertClose(actual, expected[i], `pool case ${i >> 1} ${i % 2 ? 'avg' : 'max'}`));
+  run().forEach((actual, i) => assertClose(actual, expected[i], `max pool case ${i}`));
+});
+
+/**
+ * The average tfjs's forward pools take, written without implicit padding: the window sums over the
+ * zero-padded input divided by the pixels each window covers inside the image. Its gradient is plain
+ * arithmetic, which no backend's AvgPoolGrad takes part in at 'valid' padding.
+ */
+function averageOverInsidePixels(x: tf.Tensor4D, c: PoolCase): tf.Tensor4D {
+  const { padInfo } = tf.backend_util.computePool2DInfo(x.shape, c.size, c.strides, 1, c.pad);
+  const padded = tf.pad(x, [
+    [0, 0],
+    [padInfo.top, padInfo.bottom],
+    [padInfo.left, padInfo.right],
+    [0, 0],
+  ]);
+  const sums = tf.mul(tf.avgPool(padded, c.size, c.strides, 'valid'), c.size[0] * c.size[1]);
+  const inside = tf.conv2d(
+    tf.ones([1, x.shape[1], x.shape[2], 1]) as tf.Tensor4D,
+    tf.ones([...c.size, 1, 1]) as tf.Tensor4D,
+    c.strides,
+    c.pad,
+  );
+  return tf.div(sums, inside);
+}
+
+test('average pool gradients on wasm and cpu are those of their forward pools (borders divide by the pixels inside)', async () => {
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await selectBackend(backend);
+    POOL_CASES.forEach((c, i) => {
+      const forward = tf.tidy(() => {
+        const x = tf.tensor4d(randomValues(c.shape, createRng(i)), c.shape);
+        return [tf.avgPool(x, c.size, c.strides, c.pad), averageOverInsidePixels(x, c)].map((y) => y.dataSync() as Float32Array);
+      });
+      assertClose(forward[0], forward[1], `${backend} average pool case ${i} forward`);
+      const actual = poolGradient(c, (t) => tf.avgPool(t, c.size, c.strides, c.pad));
+      assertClose(
+        actual,
+        poolGradient(c, (t) => averageOverInsidePixels(t, c)),
+        `${backend} average pool case ${i} gradient`,
+      );
+    });
+  }
 });

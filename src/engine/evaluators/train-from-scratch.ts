@@ -91,6 +91,28 @@ export function measure(predict: (images: tf.Tensor4D) => tf.Tensor2D, part: Ten
 
 const predictWith = (model: tf.LayersModel) => (images: tf.Tensor4D) => model.predict(images) as tf.Tensor2D;
 
+/**
+ * One training step's loss (mean cross-entropy against the smoothed targets), its gradients with respect
+ * to `weights` (keyed by their names) and the batch's correct predictions; batch norm runs in training mode.
+ * `hits` outlives an enclosing tidy (it is made inside the gradient's own scope): the caller disposes it.
+ */
+export function trainingGradients(
+  model: tf.LayersModel,
+  weights: tf.Variable[],
+  images: tf.Tensor4D,
+  oneHot: tf.Tensor2D,
+  labelSmoothing: number,
+): { loss: tf.Scalar; grads: tf.NamedTensorMap; hits: tf.Scalar } {
+  const targets = smoothedTargets(oneHot, labelSmoothing);
+  let hits: tf.Scalar | undefined;
+  const { value: loss, grads } = tf.variableGrads(() => {
+    const predicted = model.apply(images, { training: true }) as tf.Tensor2D;
+    hits = tf.keep(tf.equal(tf.argMax(predicted, 1), tf.argMax(oneHot, 1)).sum()) as tf.Scalar;
+    return crossEntropy(targets, predicted);
+  }, weights);
+  return { loss, grads, hits: hits! };
+}
+
 export interface TrainRequest {
   graph: ArchitectureGraph;
   space: SpaceConfig;
@@ -133,18 +155,11 @@ export async function trainFromScratch(
         const [batchLoss, batchCorrect] = tf.tidy(() => {
           const batch = batchOf(data.train, indices);
           const images = augmentBatch(batch.images, evaluation.augment, augmentation);
-          const { oneHot } = batch;
-          const targets = smoothedTargets(oneHot, evaluation.label_smoothing);
-          let hits: tf.Scalar | undefined;
-          const { value: meanLoss, grads } = tf.variableGrads(() => {
-            const predicted = model.apply(images, { training: true }) as tf.Tensor2D;
-            hits = tf.keep(tf.equal(tf.argMax(predicted, 1), tf.argMax(oneHot, 1)).sum()) as tf.Scalar;
-            return crossEntropy(targets, predicted);
-          }, weights);
+          const { loss, grads, hits } = trainingGradients(model, weights, images, batch.oneHot, evaluation.label_smoothing);
           optimizer.apply(weights.map((weight) => ({ name: weight.name, weight, gradient: grads[weight.name] })));
-          const batchHits = hits!.dataSync()[0];
-          hits!.dispose();
-          return [meanLoss.dataSync()[0] * indices.length, batchHits];
+          const batchHits = hits.dataSync()[0];
+          hits.dispose();
+          return [loss.dataSync()[0] * indices.length, batchHits];
         });
         // A diverged child (too high a learning rate) would train on in NaN and store metrics SQLite cannot hold.
         if (!Number.isFinite(batchLoss)) throw new Error(`training loss became ${batchLoss} at epoch ${epoch}, batch ${batch}`);

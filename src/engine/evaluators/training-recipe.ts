@@ -30,34 +30,32 @@ export function smoothedTargets(oneHot: tf.Tensor2D, smoothing: number): tf.Tens
 
 /**
  * Pad each image by `crop_padding` zeros and crop its own size back at an offset drawn from `rng`, and
- * mirror it when a draw says so; with neither, the images as they are (and no draw). One crop-and-resize
- * does both: each box lands on whole pixels of the padded image (so no value is interpolated), and a box
- * whose x1 > x2 is read right to left.
+ * mirror it when a draw says so; with neither, the images as they are (and no draw). One gather picks
+ * every output pixel from the padded batch, so no value is interpolated: wasm's crop-and-resize, which
+ * did this before, returned some crops at the wrong offset (those of the top row, measured on 4.22).
  */
 export function augmentBatch(images: tf.Tensor4D, augment: TrainingAugmentation, rng: Rng): tf.Tensor4D {
   if (augment.crop_padding === 0 && !augment.horizontal_flip) return images;
-  const [count, height, width] = images.shape;
+  const [count, height, width, channels] = images.shape;
   const pad = augment.crop_padding;
-  const padded =
-    pad > 0
-      ? tf.pad(images, [
-          [0, 0],
-          [pad, pad],
-          [pad, pad],
-          [0, 0],
-        ])
-      : images;
   const [paddedHeight, paddedWidth] = [height + 2 * pad, width + 2 * pad];
-  // Normalised to the padded image: pixel p is at p / (size - 1).
-  const at = (pixel: number, size: number) => (size > 1 ? pixel / (size - 1) : 0);
-  const boxes: number[] = [];
-  for (let i = 0; i < count; i++) {
+  const sources = new Int32Array(count * height * width);
+  for (let i = 0, out = 0; i < count; i++) {
     const top = rng.int(2 * pad + 1);
     const left = rng.int(2 * pad + 1);
-    const [x1, x2] = [at(left, paddedWidth), at(left + width - 1, paddedWidth)];
     const mirrored = augment.horizontal_flip && rng.next() < 0.5;
-    boxes.push(at(top, paddedHeight), mirrored ? x2 : x1, at(top + height - 1, paddedHeight), mirrored ? x1 : x2);
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++, out++)
+        sources[out] = (i * paddedHeight + top + y) * paddedWidth + left + (mirrored ? width - 1 - x : x);
   }
-  const boxIndices = Array.from({ length: count }, (_, i) => i);
-  return tf.image.cropAndResize(padded, tf.tensor2d(boxes, [count, 4]), tf.tensor1d(boxIndices, 'int32'), [height, width]);
+  return tf.tidy(() => {
+    const padded = tf.pad(images, [
+      [0, 0],
+      [pad, pad],
+      [pad, pad],
+      [0, 0],
+    ]);
+    const pixels = tf.reshape(padded, [count * paddedHeight * paddedWidth, channels]);
+    return tf.reshape(tf.gather(pixels, tf.tensor1d(sources, 'int32')), [count, height, width, channels]);
+  });
 }

@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
+import { cpuAveragePoolGradient } from './average-pool-gradient.ts';
 import type { FastKernel } from './cpu-backend.ts';
 import { CONV_KERNELS } from './cpu-conv.ts';
 import { TENSOR_OP_KERNELS } from './cpu-tensor-ops.ts';
 
-// Registers the fast kernels of cpu-conv.ts and cpu-tensor-ops.ts in place of the 'cpu' backend's
-// stock ones, and puts the stock ones back.
+// Registers the fast kernels of cpu-conv.ts and cpu-tensor-ops.ts, and the average pool gradient of
+// average-pool-gradient.ts, in place of the 'cpu' backend's stock ones, and puts the stock ones back.
 
 const BACKEND = 'cpu';
 
-const FAST_KERNELS: ReadonlyArray<[string, FastKernel]> = [...CONV_KERNELS, ...TENSOR_OP_KERNELS];
+const FAST_KERNELS: ReadonlyArray<[string, FastKernel]> = [...CONV_KERNELS, ...TENSOR_OP_KERNELS, [tf.AvgPoolGrad, cpuAveragePoolGradient]];
 
 /** The stock configs, kept while the fast kernels are registered so they can be restored. */
 let stockConfigs: tf.KernelConfig[] | null = null;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { averagePoolInputGradient } from './average-pool-gradient.ts';
 import { geometryOf, type Geometry } from './conv-geometry.ts';
 import { depthwiseFilterGradient, depthwiseInputGradient } from './depthwise-loops.ts';
 import {
@@ -13,8 +14,8 @@ import {
 } from './wasm-conv-gradients.ts';
 
 // Registers on tfjs's wasm backend the gradient kernels it lacks (Conv2DBackpropFilter, the depthwise
-// gradients), a faster Conv2DBackpropInput than its loop kernel, and forward convolutions that pass
-// 'same' padding as explicit padding.
+// gradients), a faster Conv2DBackpropInput than its loop kernel, pool gradients that agree with the forward
+// pools, and forward convolutions that pass 'same' padding as explicit padding.
 
 interface DepthwiseGradientAttrs {
   strides: number | [number, number];
@@ -247,8 +248,17 @@ const maxPoolGradKernel: WasmKernel = (args) => {
   return dx;
 };
 
+/** AvgPoolGrad by averagePoolInputGradient: wasm's own divides the border windows by their padded size. */
+const averagePoolGradKernel: WasmKernel = ({ inputs, backend: anyBackend, attrs }) => {
+  const backend = anyBackend as unknown as WasmBackend;
+  const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const dx = averagePoolInputGradient(backend.typedArrayFromHeap(dy), input.shape, attrs as unknown as tf.AvgPoolGradAttrs);
+  return backend.makeOutput(input.shape, 'float32', undefined, dx);
+};
+
 const WASM_KERNELS: ReadonlyArray<[string, WasmKernel]> = [
   [tf.MaxPoolGrad, maxPoolGradKernel],
+  [tf.AvgPoolGrad, averagePoolGradKernel],
   [tf.UnsortedSegmentSum, unsortedSegmentSum],
   [tf.Conv2D, sameAsExplicitPadding(false)],
   [tf.FusedConv2D, sameAsExplicitPadding(false)],
