@@ -394,11 +394,12 @@ export class Supernet {
       ends.map((i) => outputs[i]),
       TENSOR_OPS,
     );
-    const [, height, width] = features.shape;
     // Flattening is in height, width, channel order; each feature maps to its (position, layer, channel) row.
+    // Pooled features have one position.
+    const [height, width] = this.pooled ? [1, 1] : features.shape.slice(1, 3);
     const rows: number[] = [];
-    for (let h = 0; h < (this.pooled ? 1 : height); h++) {
-      for (let w = 0; w < (this.pooled ? 1 : width); w++) {
+    for (let h = 0; h < height; h++) {
+      for (let w = 0; w < width; w++) {
         const position = (h * imageWidth + w) * space.layers;
         for (const j of ends) rows.push(...range((position + j) * widest, graph.layers[j].filters));
       }
