@@ -8,6 +8,7 @@ import type { BackendKind } from './backends/backend-kind.ts';
 import { cpuBackendKind } from './backends/cpu.ts';
 import { tensorflowBackendKind, tensorflowGpuBackendKind } from './backends/native.ts';
 import { wasmBackendKind } from './backends/wasm.ts';
+import { webgpuBackendKind } from './backends/webgpu.ts';
 
 export interface SelectedBackend {
   name: BackendName;
@@ -17,13 +18,14 @@ export interface SelectedBackend {
 
 export const backendKinds: { readonly [Name in BackendName]: BackendKind } = {
   'tensorflow-gpu': tensorflowGpuBackendKind,
+  webgpu: webgpuBackendKind,
   tensorflow: tensorflowBackendKind,
   wasm: wasmBackendKind,
   cpu: cpuBackendKind,
 };
 
 /** What "auto" tries, fastest first; the CPU backend always starts. */
-const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
   // Production mode skips debug checks and the console banner the CPU backend prints in Node.
@@ -31,7 +33,7 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
   const tried: string[] = [];
   const candidates = choice === 'auto' ? AUTO_ORDER : [choice];
   for (const name of candidates) {
-    const start = await backendKinds[name].start();
+    const start = await backendKinds[name].start(choice === 'auto' ? 'auto' : 'named');
     if (start.started) {
       // The CPU backends say what failed before them: why the run is not on a faster one.
       const reason = (name === 'cpu' || name === 'wasm') && tried.length ? `; ${tried.join('; ')}` : '';

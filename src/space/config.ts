@@ -49,7 +49,7 @@ export { TABULAR_DATASETS, type TabularDataset } from './kinds/evaluations/tabul
 export const CELL_OPERATIONS = ['conv3x3', 'conv5x5', 'sep_conv3x3', 'sep_conv5x5', 'max_pool', 'avg_pool', 'identity'] as const;
 export type CellOperation = (typeof CELL_OPERATIONS)[number];
 
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 
 export interface DatasetSplits {
@@ -122,6 +122,8 @@ export interface BudgetConfig {
 export interface RuntimeConfig {
   backend: BackendChoice;
   seed: number;
+  /** Children training on one GPU at once; absent in runs stored before it existed (1). */
+  children_per_gpu?: number;
 }
 
 export interface SearchConfig {
@@ -137,6 +139,9 @@ export interface SearchConfig {
 
 /** A backend actually in use ('auto' resolves to one of these). */
 export type BackendName = Exclude<BackendChoice, 'auto'>;
+
+/** Backends that compute on a GPU: a pool runs as many trainers as children share a GPU, not one per core. */
+export const GPU_BACKENDS: ReadonlySet<BackendName> = new Set(['tensorflow-gpu', 'webgpu']);
 
 /** What a search that trains its architectures has: a data set and a train evaluation (the validator guarantees both). */
 export function trainingSetup(config: SearchConfig): { dataset: DatasetConfig; evaluation: TrainEvaluationConfig } {

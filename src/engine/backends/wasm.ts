@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { registerWasmGradientKernels } from '../kernels/wasm-kernels.ts';
-import type { BackendKind, BackendStart } from './backend-kind.ts';
+import type { BackendCheck, BackendKind, BackendStart } from './backend-kind.ts';
 
 const SIMD_BINARY = 'tfjs-backend-wasm-simd.wasm';
 
@@ -42,5 +42,11 @@ export const wasmBackendKind: BackendKind = {
       started: true,
       detail: `tfjs-backend-wasm ${wasm.version_wasm}, ${simd ? 'SIMD' : 'no SIMD'}, one thread, .wasm from ${found.where}`,
     };
+  },
+  async check(): Promise<BackendCheck> {
+    const found = wasmFolder();
+    if (found === undefined)
+      return { usable: false, detail: `${SIMD_BINARY} is missing`, hint: 'run "npm run build", which copies it into dist/' };
+    return { usable: true, detail: `.wasm from ${found.where}; SIMD when this Node supports it` };
   },
 };

@@ -9,6 +9,7 @@ export const trainEvaluatorKind: EvaluatorKind<TrainEvaluationConfig> = {
   start: async (evaluation, search, baseDir, log) => {
     // The file's schema requires a dataset whenever architectures are trained.
     if (search.dataset === undefined) throw new Error('a search that trains its architectures needs a dataset');
-    return TrainerPool.start({ backend: search.runtime.backend, dataset: search.dataset, baseDir }, evaluation, log);
+    const { backend, children_per_gpu: childrenPerGpu = 1 } = search.runtime;
+    return TrainerPool.start({ backend, dataset: search.dataset, baseDir }, evaluation, log, childrenPerGpu);
   },
 };

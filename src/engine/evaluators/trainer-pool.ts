@@ -1,5 +1,5 @@
-// Runs children on trainer processes, several at once when the backend is the CPU (one per core),
-// as NAS-RL trains children in parallel. A trainer that dies (killed, out of memory) is replaced,
+// Runs children on trainer processes, several at once (one per core on the CPU, `children_per_gpu` on a
+// GPU), as NAS-RL trains children in parallel. A trainer that dies (killed, out of memory) is replaced,
 // and its child trained once more: a dead process is no verdict on the architecture.
 
 import { fork, type ChildProcess } from 'node:child_process';
@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 import type { TrainerCommand, TrainerReply, TrainerSetup } from '../../protocol/trainer.ts';
-import type { BackendName, TrainEvaluationConfig } from '../../space/config.ts';
+import { GPU_BACKENDS, type BackendName, type TrainEvaluationConfig } from '../../space/config.ts';
 import { EvaluationFailed, type EvaluationRequest, type Evaluator } from './evaluator.ts';
 
 /** The trainer entry: bundled next to this code in dist/, or the TypeScript source under tsx. */
@@ -69,13 +69,21 @@ export class TrainerPool implements Evaluator {
     private readonly log: (message: string) => void,
   ) {}
 
-  /** Starts one trainer, learns the backend it got, then starts more if the backend is the CPU. */
-  static async start(setup: TrainerSetup, evaluation: TrainEvaluationConfig, log: (message: string) => void): Promise<TrainerPool> {
+  /**
+   * Starts one trainer and learns the backend it got, then starts the rest: one per core on a CPU backend,
+   * `childrenPerGpu` on a GPU, one on native libtensorflow (which spreads one child over the cores itself).
+   */
+  static async start(
+    setup: TrainerSetup,
+    evaluation: TrainEvaluationConfig,
+    log: (message: string) => void,
+    childrenPerGpu = 1,
+  ): Promise<TrainerPool> {
     const pool = new TrainerPool(setup, evaluation, log);
     try {
       await pool.addTrainer();
       const onCpu = pool.backend === 'cpu' || pool.backend === 'wasm';
-      const wanted = onCpu ? availableParallelism() : 1;
+      const wanted = onCpu ? availableParallelism() : GPU_BACKENDS.has(pool.backend) ? childrenPerGpu : 1;
       await Promise.all(Array.from({ length: wanted - 1 }, () => pool.addTrainer()));
     } catch (error) {
       await pool.close();
