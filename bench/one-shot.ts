@@ -94,7 +94,8 @@ export async function runOneShotBench(): Promise<void> {
     const graphs = architectures.map((architecture) => decodeArchitecture(config.space, architecture));
     const allValidation = Int32Array.from({ length: data.validation.count }, (_, i) => i);
     const sharedStarted = performance.now();
-    const shared = graphs.map((graph) => sharedWeightsAccuracy(supernet, graph, data.validation, allValidation).accuracy);
+    const shared: number[] = [];
+    for (const graph of graphs) shared.push((await sharedWeightsAccuracy(supernet, graph, data.validation, allValidation)).accuracy);
     const sharedSeconds = (performance.now() - sharedStarted) / 1000 / ARCHITECTURES;
     supernet.dispose();
 

@@ -150,15 +150,15 @@ export async function evaluateTrial(
  * A child scored in this process with a supernet's shared weights, as a 'shared-weights' trial.
  * Scoring cannot fail the way training can: an error there is the run's, and propagates.
  */
-export function scoreTrial(
+export async function scoreTrial(
   context: TrialContext,
   trial: TrialSubject,
-  score: (graph: ArchitectureGraph) => TrialMeasurements,
-): TrialOutcome {
+  score: (graph: ArchitectureGraph) => Promise<TrialMeasurements>,
+): Promise<TrialOutcome> {
   const graph = graphOf(context, trial);
   start(context, trial, graph, 'shared-weights');
   announceStarted(context, trial, graph);
-  const outcome = finish(context, trial.index, 'done', score(graph), null);
+  const outcome = finish(context, trial.index, 'done', await score(graph), null);
   announceFinished(context, trial.index);
   return outcome;
 }

@@ -122,7 +122,7 @@ export interface BudgetConfig {
 export interface RuntimeConfig {
   backend: BackendChoice;
   seed: number;
-  /** Children training on one GPU at once; absent in runs stored before it existed (1). */
+  /** Children training on one GPU at once; 1 when absent (and in runs stored before it existed). */
   children_per_gpu?: number;
 }
 

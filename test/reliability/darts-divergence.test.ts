@@ -34,7 +34,7 @@ test('DARTS diverging fails with "DARTS diverged at epoch e, step s"', async () 
   const validation = Int32Array.from({ length: DARTS.batch_size }, (_, k) => k % data.validation.count);
   let thrown: unknown;
   try {
-    for (let step = 0; step < batches * 3; step++) search.step(batch(step % batches), validation, DARTS.w_learning_rate);
+    for (let step = 0; step < batches * 3; step++) await search.step(batch(step % batches), validation, DARTS.w_learning_rate);
   } catch (error) {
     thrown = error;
   } finally {

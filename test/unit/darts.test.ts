@@ -65,12 +65,12 @@ test('alpha gets a non-zero gradient in both cells, at first and second order', 
 test('the derived cell is a cell-space architecture: it encodes, decodes back and builds', async () => {
   const data = await tinyData();
   const search = new DartsSearch(SPACE, DARTS, data, 5);
-  search.step(
+  await search.step(
     Int32Array.from({ length: 16 }, (_, i) => i),
     Int32Array.from({ length: 16 }, (_, i) => i),
     0.05,
   );
-  const graph = deriveCell(SPACE, search.supernet.alphaWeights());
+  const graph = deriveCell(SPACE, await search.supernet.alphaWeights());
   search.dispose();
   graph.normal.concat(graph.reduction).forEach((node, j) => {
     const position = j % SPACE.nodes;
@@ -247,7 +247,7 @@ test('with batch norm (affine=false) only the classifier has a bias; a second-or
 
   const before = tf.tidy(() => tf.concat([withNorm.supernet.alphas.normal, withNorm.supernet.alphas.reduction]));
   const indices = Int32Array.from({ length: 16 }, (_, i) => i);
-  withNorm.step(indices, indices, 0.05);
+  await withNorm.step(indices, indices, 0.05);
   const moved = tf.tidy(() => sumAbs(tf.sub(tf.concat([withNorm.supernet.alphas.normal, withNorm.supernet.alphas.reduction]), before)));
   assert.ok(moved > 0, 'alpha moved');
   for (const weight of [...withNorm.supernet.weights, withNorm.supernet.alphas.normal, withNorm.supernet.alphas.reduction]) {

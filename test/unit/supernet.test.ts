@@ -70,14 +70,14 @@ test('cell space: a child through the supernet computes what the standalone chil
   await checkChildrenMatch({ ...CELL, head: 'gap' }, [8, 8, 1], 3);
 });
 
-test('training one child moves only the shared weights it uses; the state round-trips exactly', () => {
+test('training one child moves only the shared weights it uses; the state round-trips exactly', async () => {
   const supernet = new Supernet(CELL, { inputShape: [8, 8, 1], classes: 10, seed: 3 });
   const decisions = compileSpace(CELL);
   const graph = decodeArchitecture(
     CELL,
     decisions.map(() => 0),
   );
-  const before = supernet.getState();
+  const before = await supernet.getState();
   const images = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
   const { grads, value } = tf.variableGrads(() => tf.mean(supernet.forward(graph, images).logits), supernet.variables);
   const moved = Object.keys(grads).length;
@@ -85,9 +85,9 @@ test('training one child moves only the shared weights it uses; the state round-
   tf.dispose([value, ...Object.values(grads), images]);
 
   const copy = new Supernet(CELL, { inputShape: [8, 8, 1], classes: 10, seed: 4 });
-  assert.notDeepEqual(copy.getState(), before);
+  assert.notDeepEqual(await copy.getState(), before);
   copy.setState(before);
-  assert.deepEqual(copy.getState(), before);
+  assert.deepEqual(await copy.getState(), before);
   assert.throws(() => new Supernet(MACRO, { inputShape: [8, 8, 1], classes: 10, seed: 3 }).setState(before), /weights/);
   copy.dispose();
   supernet.dispose();

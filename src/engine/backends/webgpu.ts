@@ -4,12 +4,13 @@
 //
 // Three things about it the rest of the engine relies on (../shared/notes/webgpu.md has the details):
 // - Reads must be asynchronous: a synchronous read of a GPU tensor needs OffscreenCanvas, which Node lacks.
-// - The device is requested with the adapter's own limits, and AddN is split into sums the device can
-//   bind: tfjs's AddN over more inputs than the storage-buffer limit is silently wrong.
+// - The device is requested with the adapter's own limits, and two stock kernels are replaced
+//   (kernels/webgpu-kernels.ts): AddN over more inputs than a shader binds is silently wrong.
 // - Dawn reports invalid work (a validation error means wrong numbers) only as an uncaptured error event:
 //   those are kept, and `takeGpuFaults` hands them to whoever decides a trial's fate.
 
 import * as tf from '@tensorflow/tfjs';
+import { registerWebGpuKernels } from '../kernels/webgpu-kernels.ts';
 import type { BackendCheck, BackendKind, BackendRequest, BackendStart } from './backend-kind.ts';
 
 /** What Dawn says of the adapter it picked, and the limits the device got. */
@@ -90,43 +91,21 @@ export const adapterName = (facts: GpuAdapterFacts): string =>
 const FALLBACK_FAILURE = (facts: GpuAdapterFacts) =>
   `the only WebGPU adapter is a CPU fallback (${adapterName(facts)}), no faster than the CPU backends`;
 
-/** Dawn's uncaptured errors since the last call: each is a kernel that did not run as written. */
+/** Dawn's uncaptured errors: each is GPU work that did not run as written, so its numbers are wrong. */
 const faults: string[] = [];
-export function takeGpuFaults(): string[] {
-  return faults.splice(0);
+
+/** Dawn's uncaptured errors since the last call, as one error: the work they touched cannot be trusted. */
+export function takeGpuFault(): Error | undefined {
+  const taken = faults.splice(0);
+  if (taken.length === 0) return undefined;
+  const more = taken.length > 1 ? ` (and ${taken.length - 1} more)` : '';
+  return new Error(`the GPU rejected work, so its results are wrong: ${taken[0]}${more}`);
 }
 
-/**
- * Replaces tfjs's AddN on webgpu with sums of at most as many inputs as one shader can bind (one storage
- * buffer per input, one for the output); longer sums are added in chunks, then the chunks' sums.
- */
-function registerChunkedAddN(): void {
-  const stock = tf.getKernel('AddN', 'webgpu');
-  if (!stock || (stock as { chunked?: boolean }).chunked) return;
-  const addN = stock.kernelFunc;
-  tf.unregisterKernel('AddN', 'webgpu');
-  // tf.addN hands the kernel its tensors as an array, and the stock kernel reads them as one.
-  const sumOf = (terms: tf.TensorInfo[], backend: object, attrs?: tf.NamedAttrMap) =>
-    addN({ inputs: terms as unknown as tf.NamedTensorInfoMap, backend, attrs }) as tf.TensorInfo;
-  const chunkedAddN: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-    let terms = inputs as unknown as tf.TensorInfo[];
-    const perShader = (backend as { device: GpuDevice }).device.limits.maxStorageBuffersPerShaderStage - 1;
-    const intermediate: tf.TensorInfo[] = [];
-    while (terms.length > perShader) {
-      const sums: tf.TensorInfo[] = [];
-      for (let start = 0; start < terms.length; start += perShader) {
-        const chunk = terms.slice(start, start + perShader);
-        const sum = chunk.length === 1 ? chunk[0] : sumOf(chunk, backend, attrs);
-        if (chunk.length > 1) intermediate.push(sum);
-        sums.push(sum);
-      }
-      terms = sums;
-    }
-    const total = sumOf(terms, backend, attrs);
-    for (const info of intermediate) (backend as tf.KernelBackend).disposeData(info.dataId);
-    return total;
-  };
-  tf.registerKernel({ ...stock, kernelFunc: chunkedAddN, chunked: true } as tf.KernelConfig);
+/** For work whose faults are the whole run's (a supernet's weights): the run fails rather than search on wrong numbers. */
+export function throwIfGpuFault(): void {
+  const fault = takeGpuFault();
+  if (fault) throw fault;
 }
 
 export const webgpuBackendKind: BackendKind = {
@@ -165,12 +144,15 @@ export const webgpuBackendKind: BackendKind = {
     } catch (error) {
       return { started: false, failure: `the WebGPU device could not be created on ${adapterName(facts)} (${String(error)})` };
     }
-    device.onuncapturederror = (event) => faults.push(event.error.message);
+    device.onuncapturederror = (event) => {
+      console.error(`WebGPU error: ${event.error.message}`);
+      faults.push(event.error.message);
+    };
     // Under the same name, or its kernels would not apply.
     tf.removeBackend('webgpu');
     tf.registerBackend('webgpu', () => new webgpu.WebGPUBackend(device as never, adapter.info as never), 3);
     if (!(await tf.setBackend('webgpu'))) return { started: false, failure: `the webgpu backend did not start on ${adapterName(facts)}` };
-    registerChunkedAddN();
+    registerWebGpuKernels();
     const software = facts.isFallbackAdapter ? ' (a CPU fallback adapter: correct, not fast)' : '';
     const bufferMiB = Math.round(facts.maxBufferSize / 2 ** 20);
     const limits = `${facts.maxStorageBuffersPerShaderStage} storage buffers per shader, ${bufferMiB} MiB buffers`;

@@ -10,6 +10,7 @@ import { buildModel, countFlops } from '../model/build.ts';
 import { SharedOptimizer } from '../oneshot/shared-optimizer.ts';
 import { augmentBatch, learningRateAt, smoothedTargets } from './training-recipe.ts';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
+import { scalarValues } from '../tensor-values.ts';
 
 /**
  * A part of the data as a trainer holds it: the stored pixels (bytes for 8-bit images), made into float32
@@ -71,18 +72,21 @@ function crossEntropy(oneHot: tf.Tensor2D, predicted: tf.Tensor2D): tf.Scalar {
 }
 
 /** Mean loss and accuracy over a whole part, in batches; `predict` gives class probabilities. */
-export function measure(predict: (images: tf.Tensor4D) => tf.Tensor2D, part: TensorPart): { loss: number; accuracy: number } {
+export async function measure(
+  predict: (images: tf.Tensor4D) => tf.Tensor2D,
+  part: TensorPart,
+): Promise<{ loss: number; accuracy: number }> {
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < part.count; start += EVALUATION_BATCH) {
     const size = Math.min(EVALUATION_BATCH, part.count - start);
-    const [batchLoss, batchCorrect] = tf.tidy(() => {
-      const { images, oneHot } = rangeBatchOf(part, start, size);
-      const predicted = predict(images);
-      const loss = tf.mul(crossEntropy(oneHot, predicted), size);
-      const hits = tf.equal(tf.argMax(predicted, 1), tf.argMax(oneHot, 1)).sum();
-      return [loss.dataSync()[0], hits.dataSync()[0]];
-    });
+    const [batchLoss, batchCorrect] = await scalarValues(
+      tf.tidy(() => {
+        const { images, oneHot } = rangeBatchOf(part, start, size);
+        const predicted = predict(images);
+        return [tf.mul(crossEntropy(oneHot, predicted), size), tf.equal(tf.argMax(predicted, 1), tf.argMax(oneHot, 1)).sum()];
+      }),
+    );
     lossSum += batchLoss;
     correct += batchCorrect;
   }
@@ -152,21 +156,21 @@ export async function trainFromScratch(
         if (isCancelled()) throw new TrainingCancelled();
         const indices = permutation.subarray(start, Math.min(start + evaluation.batch_size, data.train.count));
         optimizer.setLearningRate(learningRateAt(evaluation, step, evaluation.epochs * stepsPerEpoch, stepsPerEpoch));
-        const [batchLoss, batchCorrect] = tf.tidy(() => {
-          const batch = batchOf(data.train, indices);
-          const images = augmentBatch(batch.images, evaluation.augment, augmentation);
-          const { loss, grads, hits } = trainingGradients(model, weights, images, batch.oneHot, evaluation.label_smoothing);
-          optimizer.apply(weights.map((weight) => ({ name: weight.name, weight, gradient: grads[weight.name] })));
-          const batchHits = hits.dataSync()[0];
-          hits.dispose();
-          return [loss.dataSync()[0] * indices.length, batchHits];
-        });
+        const [batchLoss, batchCorrect] = await scalarValues(
+          tf.tidy(() => {
+            const batch = batchOf(data.train, indices);
+            const images = augmentBatch(batch.images, evaluation.augment, augmentation);
+            const { loss, grads, hits } = trainingGradients(model, weights, images, batch.oneHot, evaluation.label_smoothing);
+            optimizer.apply(weights.map((weight) => ({ name: weight.name, weight, gradient: grads[weight.name] })));
+            return [tf.mul(loss, indices.length), hits];
+          }),
+        );
         // A diverged child (too high a learning rate) would train on in NaN and store metrics SQLite cannot hold.
         if (!Number.isFinite(batchLoss)) throw new Error(`training loss became ${batchLoss} at epoch ${epoch}, batch ${batch}`);
         lossSum += batchLoss;
         correct += batchCorrect;
       }
-      const validation = measure(predictWith(model), data.validation);
+      const validation = await measure(predictWith(model), data.validation);
       if (!Number.isFinite(validation.loss)) throw new Error(`validation loss became ${validation.loss} at epoch ${epoch}`);
       const metrics: EpochMetrics = {
         epoch,
@@ -182,7 +186,7 @@ export async function trainFromScratch(
     const lastEpochs = curve.slice(-Math.min(evaluation.reward_epochs, curve.length));
     return {
       valAccuracy: Math.max(...lastEpochs.map((m) => m.valAccuracy)),
-      testAccuracy: measure(predictWith(model), data.test).accuracy,
+      testAccuracy: (await measure(predictWith(model), data.test)).accuracy,
       params: model.countParams(),
       flops: countFlops(model),
       seconds: (performance.now() - started) / 1000,

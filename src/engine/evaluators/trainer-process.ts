@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainerCommand, TrainerReply } from '../../protocol/trainer.ts';
 import { selectBackend } from '../backend.ts';
+import { takeGpuFault, throwIfGpuFault } from '../backends/webgpu.ts';
 import { splitDataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/load.ts';
 import { prepareTrainingData, trainFromScratch, TrainingCancelled, type TrainingData } from './train-from-scratch.ts';
@@ -36,12 +37,15 @@ async function handle(command: TrainerCommand): Promise<void> {
       const { job } = command;
       try {
         if (!data) throw new Error('the trainer was not set up');
+        takeGpuFault();
         const measurements = await trainFromScratch(
           command,
           data,
           (metrics) => send({ type: 'epoch', job, metrics }),
           () => cancelledJob === job,
         );
+        // A fault seen now is this child's: any from an earlier, cancelled one were dropped when it started.
+        throwIfGpuFault();
         send({ type: 'trained', job, measurements, tensorsAfter: tf.memory().numTensors });
       } catch (error) {
         const cancelled = error instanceof TrainingCancelled;

@@ -10,6 +10,7 @@ import type { CellGraph } from '../../space/graph.ts';
 import { batchOf, measure, type TensorPart, type TrainingData } from '../evaluators/train-from-scratch.ts';
 import { saveTensor, savedValues, type SavedTensor } from '../strategies/saved-tensor.ts';
 import { DartsSupernet, type CellMixing } from './darts-supernet.ts';
+import { scalarValues } from '../tensor-values.ts';
 
 /** The finite-difference step of the Hessian-vector product, over the norm of the vector (the paper's 0.01). */
 const HESSIAN_STEP = 0.01;
@@ -76,7 +77,7 @@ export class DartsSearch {
   }
 
   /** One DARTS step. Returns the training minibatch's summed loss and correct predictions (before the weight update). */
-  step(train: Int32Array, validation: Int32Array, learningRate: number): { loss: number; correct: number } {
+  async step(train: Int32Array, validation: Int32Array, learningRate: number): Promise<{ loss: number; correct: number }> {
     this.weightOptimizer.setLearningRate(learningRate);
     tf.tidy(() => {
       const trainBatch = this.batch(this.data.train, train);
@@ -84,23 +85,23 @@ export class DartsSearch {
       const gradients = this.alphaGradients(trainBatch, validationBatch, learningRate);
       this.alphaOptimizer.apply(regularized(gradients, this.alphas, this.config.alpha_weight_decay, 0));
     });
-    return tf.tidy(() => {
-      const { images, oneHot } = this.batch(this.data.train, train);
-      let hits: tf.Scalar | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        const logits = this.supernet.logits(images, this.mixed());
-        hits = tf.keep(tf.sum(tf.equal(tf.argMax(logits, 1), tf.argMax(oneHot, 1)))) as tf.Scalar;
-        return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
-      }, this.supernet.weights);
-      this.weightOptimizer.applyGradients(regularized(grads, this.supernet.weights, this.config.w_weight_decay, this.config.gradient_clip));
-      const correct = hits!.dataSync()[0];
-      hits!.dispose();
-      const loss = value.dataSync()[0];
-      // Argmax of NaN alphas derives no operation at all; name the divergence instead.
-      const alphasFinite = this.alphas.every((alpha) => tf.all(tf.isFinite(alpha)).dataSync()[0] === 1);
-      if (!Number.isFinite(loss) || !alphasFinite) this.diverged();
-      return { loss: loss * train.length, correct };
-    });
+    const [loss, correct, alphasFinite] = await scalarValues(
+      tf.tidy(() => {
+        const { images, oneHot } = this.batch(this.data.train, train);
+        let hits: tf.Scalar | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const logits = this.supernet.logits(images, this.mixed());
+          hits = tf.keep(tf.sum(tf.equal(tf.argMax(logits, 1), tf.argMax(oneHot, 1)))) as tf.Scalar;
+          return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+        }, this.supernet.weights);
+        const { w_weight_decay: decay, gradient_clip: clip } = this.config;
+        this.weightOptimizer.applyGradients(regularized(grads, this.supernet.weights, decay, clip));
+        return [value, hits!, tf.all(tf.stack(this.alphas.map((alpha) => tf.all(tf.isFinite(alpha)))))];
+      }),
+    );
+    // Argmax of NaN alphas derives no operation at all; name the divergence instead.
+    if (!Number.isFinite(loss) || alphasFinite !== 1) this.diverged();
+    return { loss: loss * train.length, correct };
   }
 
   private diverged(): never {
@@ -123,9 +124,10 @@ export class DartsSearch {
     );
     const unrolled = tf.variableGrads(validationLoss, [...weights, ...this.alphas]).grads;
     // The Hessian-vector product (d2 L_train / d alpha d w) * dL_val/dw', by central differences around w.
-    const radius = HESSIAN_STEP / globalNorm(weights.map((w) => unrolled[w.name])).dataSync()[0];
+    // The radius stays a tensor: reading it would stall a GPU (and cannot be done synchronously on one).
+    const radius = tf.div(HESSIAN_STEP, globalNorm(weights.map((w) => unrolled[w.name])));
     const alphaGradientsAt = (sign: 1 | -1) => {
-      weights.forEach((w, i) => w.assign(tf.add(original[i], tf.mul(unrolled[w.name], sign * radius))));
+      weights.forEach((w, i) => w.assign(tf.add(original[i], tf.mul(unrolled[w.name], tf.mul(radius, sign)))));
       return tf.variableGrads(trainLoss, this.alphas).grads;
     };
     const plus = alphaGradientsAt(1);
@@ -134,22 +136,22 @@ export class DartsSearch {
     return Object.fromEntries(
       this.alphas.map((alpha) => [
         alpha.name,
-        tf.sub(unrolled[alpha.name], tf.mul(tf.sub(plus[alpha.name], minus[alpha.name]), learningRate / (2 * radius))),
+        tf.sub(unrolled[alpha.name], tf.mul(tf.sub(plus[alpha.name], minus[alpha.name]), tf.div(learningRate / 2, radius))),
       ]),
     );
   }
 
   /** A derived cell's loss and accuracy on a part of the data, through the supernet's weights. */
-  score(graph: CellGraph, part: TensorPart): { loss: number; accuracy: number } {
+  score(graph: CellGraph, part: TensorPart): Promise<{ loss: number; accuracy: number }> {
     return measure((images) => tf.softmax(this.supernet.logits(images, { kind: 'derived', graph })), part);
   }
 
   async getState(): Promise<DartsTensors> {
     return {
-      weights: this.supernet.weights.map((w, i) => saveTensor(`w${i}`, w)),
-      alphas: this.alphas.map((alpha, i) => saveTensor(`alpha${i}`, alpha)),
+      weights: await Promise.all(this.supernet.weights.map((w, i) => saveTensor(`w${i}`, w))),
+      alphas: await Promise.all(this.alphas.map((alpha, i) => saveTensor(`alpha${i}`, alpha))),
       weightOptimizer: await saveOptimizer(this.weightOptimizer),
-      alphaOptimizer: this.alphaOptimizer.getState(),
+      alphaOptimizer: await this.alphaOptimizer.getState(),
     };
   }
 
@@ -218,8 +220,8 @@ class AlphaAdam {
     );
   }
 
-  getState(): SavedOptimizer {
-    return { iterations: this.steps, slots: this.moments.map((moment, i) => saveTensor(`moment${i}`, moment)) };
+  async getState(): Promise<SavedOptimizer> {
+    return { iterations: this.steps, slots: await Promise.all(this.moments.map((moment, i) => saveTensor(`moment${i}`, moment))) };
   }
 
   setState(saved: SavedOptimizer): void {
@@ -242,9 +244,11 @@ function regularized(
   clip: number,
 ): { name: string; tensor: tf.Tensor }[] {
   const decayed = variables.map((v) => (decay > 0 ? tf.add(gradients[v.name], tf.mul(v, decay)) : gradients[v.name]));
-  const norm = clip > 0 ? globalNorm(decayed).dataSync()[0] : 0;
-  const scale = norm > clip ? clip / (norm + 1e-6) : 1;
-  return variables.map((v, i) => ({ name: v.name, tensor: scale === 1 ? decayed[i] : tf.mul(decayed[i], scale) }));
+  if (clip <= 0) return variables.map((v, i) => ({ name: v.name, tensor: decayed[i] }));
+  // Computed on the device, not read: 1 when within the clip, so unclipped gradients are unchanged.
+  const norm = globalNorm(decayed);
+  const scale = tf.where(tf.greater(norm, clip), tf.div(clip, tf.add(norm, 1e-6)), tf.onesLike(norm));
+  return variables.map((v, i) => ({ name: v.name, tensor: tf.mul(decayed[i], scale) }));
 }
 
 function globalNorm(tensors: tf.Tensor[]): tf.Scalar {
@@ -255,7 +259,7 @@ async function saveOptimizer(optimizer: tf.Optimizer): Promise<SavedOptimizer> {
   const [iterations, ...slots] = await optimizer.getWeights();
   const count = (await iterations.tensor.data())[0];
   iterations.tensor.dispose();
-  return { iterations: count, slots: slots.map((slot) => saveTensor(slot.name, slot.tensor)) };
+  return { iterations: count, slots: await Promise.all(slots.map((slot) => saveTensor(slot.name, slot.tensor))) };
 }
 
 async function restoreOptimizer<T extends tf.Optimizer>(optimizer: T, saved: SavedOptimizer): Promise<T> {

@@ -183,10 +183,10 @@ export class DartsSupernet {
     }));
   }
 
-  alphaWeights(): AlphaWeights {
+  async alphaWeights(): Promise<AlphaWeights> {
     const weights = this.mixingWeights();
     try {
-      return { normal: weights.normal.arraySync(), reduction: weights.reduction.arraySync() };
+      return { normal: await weights.normal.array(), reduction: await weights.reduction.array() };
     } finally {
       tf.dispose(weights);
     }

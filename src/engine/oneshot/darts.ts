@@ -13,6 +13,7 @@ import type { TrainingData } from '../evaluators/train-from-scratch.ts';
 import { buildModel, countFlops } from '../model/build.ts';
 import type { RunSession, SearchRunner } from '../runners/runner.ts';
 import { evaluateTrial, recordMeasuredTrial, type TrialContext } from '../trial-lifecycle.ts';
+import { throwIfGpuFault } from '../backends/webgpu.ts';
 import { supernetBackend, withSupernetData } from './one-shot-run.ts';
 import { DartsSearch, weightLearningRate, type DartsTensors } from './darts-search.ts';
 import { dartsEdges, deriveCell } from './darts-supernet.ts';
@@ -191,13 +192,14 @@ class DartsEpochs {
         }
         const start = progress.step * batchSize;
         const train = orders.train.subarray(start, Math.min(start + batchSize, this.data.train.count));
-        const result = this.search.step(train, validationBatch(orders.validation, progress.step, train.length), learningRate);
+        const result = await this.search.step(train, validationBatch(orders.validation, progress.step, train.length), learningRate);
         progress.epochTrain.loss += result.loss;
         progress.epochTrain.correct += result.correct;
         progress.epochTrain.seen += train.length;
         progress.alphaSteps += 1;
         progress.step += 1;
-        if (progress.step % snapshotEvery === 0 || progress.step === stepsPerEpoch) this.snapshot(progress.alphaSteps, progress.epoch + 1);
+        const snapshotDue = progress.step % snapshotEvery === 0 || progress.step === stepsPerEpoch;
+        if (snapshotDue) await this.snapshot(progress.alphaSteps, progress.epoch + 1);
       }
       lap();
       await this.finishEpoch(progress);
@@ -207,8 +209,8 @@ class DartsEpochs {
     return progress;
   }
 
-  private snapshot(step: number, epoch: number): void {
-    const snapshot = { runId: this.runId, step, epoch, weights: this.search.supernet.alphaWeights() };
+  private async snapshot(step: number, epoch: number): Promise<void> {
+    const snapshot = { runId: this.runId, step, epoch, weights: await this.search.supernet.alphaWeights() };
     this.context.store.recordAlphaSnapshot(snapshot);
     this.context.emit({ type: 'alpha-snapshot', snapshot });
   }
@@ -216,10 +218,10 @@ class DartsEpochs {
   /** Records the epoch's derived cell as a 'shared-weights' trial, with the checkpoint after it, in one transaction. */
   private async finishEpoch(progress: DartsProgress): Promise<void> {
     const epoch = progress.epoch + 1;
-    const weights = this.search.supernet.alphaWeights();
+    const weights = await this.search.supernet.alphaWeights();
     const graph = deriveCell(this.space, weights);
     const architecture = encodeGraph(this.space, graph);
-    const validation = this.search.score(graph, this.data.validation);
+    const validation = await this.search.score(graph, this.data.validation);
     const { loss, correct, seen, seconds } = progress.epochTrain;
     const metrics: EpochMetrics = {
       epoch,
@@ -231,7 +233,7 @@ class DartsEpochs {
     };
     const measurements: TrialMeasurements = {
       valAccuracy: validation.accuracy,
-      testAccuracy: this.search.score(graph, this.data.test).accuracy,
+      testAccuracy: (await this.search.score(graph, this.data.test)).accuracy,
       ...(await childSize(graph, this.space, this.data)),
       seconds,
       curve: [metrics],
@@ -243,6 +245,7 @@ class DartsEpochs {
       epochTrain: { loss: 0, correct: 0, seen: 0, seconds: 0 },
       collapseWarned: progress.collapseWarned || collapse !== undefined,
     });
+    throwIfGpuFault();
     const tensors = await this.search.getState();
     const { store, emit } = this.context;
     const index = store.nextTrialIndex(this.runId);

@@ -93,13 +93,15 @@ export class SharedOptimizer {
   }
 
   /** The moments of every weight trained so far, as plain JSON. */
-  getState(): SharedOptimizerState {
+  async getState(): Promise<SharedOptimizerState> {
     return {
-      slots: [...this.slots].map(([name, slot]) => ({
-        name,
-        steps: slot.steps,
-        moments: slot.moments.map((m, i) => saveTensor(`${name}/${i}`, m)),
-      })),
+      slots: await Promise.all(
+        [...this.slots].map(async ([name, slot]) => ({
+          name,
+          steps: slot.steps,
+          moments: await Promise.all(slot.moments.map((m, i) => saveTensor(`${name}/${i}`, m))),
+        })),
+      ),
     };
   }
 

@@ -298,8 +298,8 @@ export class Supernet {
   }
 
   /** Every shared weight as plain JSON (float32, base64). */
-  getState(): SavedTensor[] {
-    return [...this.weights].map(([name, w]) => saveTensor(name, w));
+  getState(): Promise<SavedTensor[]> {
+    return Promise.all([...this.weights].map(([name, w]) => saveTensor(name, w)));
   }
 
   /** Restores weights saved from a supernet of the same space and data shape; checks everything before writing anything. */

@@ -16,7 +16,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { TrialMeasurements } from '../../protocol/engine.ts';
-import { weightSharingTrials, type SearchConfig, type StrategyConfig } from '../../space/config.ts';
+import { GPU_BACKENDS, weightSharingTrials, type BackendName, type SearchConfig, type StrategyConfig } from '../../space/config.ts';
 import { log10SpaceSize, type Architecture, type Decision } from '../../space/decisions.ts';
 import { compileSpace, decodeArchitecture, drawArchitecture, type ArchitectureGraph } from '../../space/graph.ts';
 import { createRng, shuffledIndices } from '../../space/rng.ts';
@@ -24,10 +24,13 @@ import { batchOf, type TensorPart, type TrainingData } from '../evaluators/train
 import type { SearchRunner } from '../runners/runner.ts';
 import type { Store } from '../store/store.ts';
 import type { SavedTensor } from '../strategies/saved-tensor.ts';
+import { throwIfGpuFault } from '../backends/webgpu.ts';
+import { strategyOnCpu } from '../strategies/on-cpu.ts';
 import { randomKind } from '../strategies/random.ts';
 import { reinforceKind } from '../strategies/reinforce.ts';
 import { controllerStepRecord, type AskTellKind, type Strategy } from '../strategies/strategy.ts';
 import { evaluateTrial, scoreTrial, type TrialContext, type TrialOutcome } from '../trial-lifecycle.ts';
+import { scalarValues } from '../tensor-values.ts';
 import { supernetBackend, withSupernetData } from './one-shot-run.ts';
 import { SharedOptimizer, type SharedOptimizerState } from './shared-optimizer.ts';
 import { Supernet } from './supernet.ts';
@@ -47,7 +50,8 @@ function isWeightSharing(strategy: StrategyConfig): strategy is WeightSharingStr
 function createSampler(strategy: WeightSharingStrategy, decisions: readonly Decision[], seed: number): Strategy {
   // The map's type pairs each kind with its own section; TypeScript cannot follow that pairing through the union.
   const sampler = samplers[strategy.kind] as AskTellKind<WeightSharingStrategy>;
-  return sampler.create(strategy, decisions, seed);
+  const create = () => sampler.create(strategy, decisions, seed);
+  return GPU_BACKENDS.has(tf.getBackend() as BackendName) ? strategyOnCpu(create) : create();
 }
 
 /** Where a run stands. */
@@ -77,18 +81,22 @@ function order(seed: number, salt: number, pass: number, count: number): Int32Ar
 }
 
 /** Accuracy of a child with the shared weights on the given examples, with the child's size. */
-export function sharedWeightsAccuracy(
+export async function sharedWeightsAccuracy(
   supernet: Supernet,
   graph: ArchitectureGraph,
   part: TensorPart,
   indices: Int32Array,
-): { accuracy: number; params: number; flops: number } {
-  return tf.tidy(() => {
-    const { images, oneHot } = batchOf(part, indices);
-    const pass = supernet.forward(graph, images);
-    const hits = tf.sum(tf.equal(tf.argMax(pass.logits, 1), tf.argMax(oneHot, 1))).dataSync()[0];
-    return { accuracy: hits / indices.length, params: pass.params, flops: pass.flops };
-  });
+): Promise<{ accuracy: number; params: number; flops: number }> {
+  let size = { params: 0, flops: 0 };
+  const [hits] = await scalarValues([
+    tf.tidy(() => {
+      const { images, oneHot } = batchOf(part, indices);
+      const pass = supernet.forward(graph, images);
+      size = { params: pass.params, flops: pass.flops };
+      return tf.sum(tf.equal(tf.argMax(pass.logits, 1), tf.argMax(oneHot, 1)));
+    }),
+  ]);
+  return { accuracy: hits / indices.length, ...size };
 }
 
 /** The first `size` examples of a part (the fixed batch the final samples, and every child's test figure, use). */
@@ -140,8 +148,8 @@ class WeightSharingRun {
     return {
       progress: { ...this.progress },
       strategy: await this.strategy.getState(),
-      supernet: this.supernet.getState(),
-      optimizer: this.optimizer.getState(),
+      supernet: await this.supernet.getState(),
+      optimizer: await this.optimizer.getState(),
     };
   }
 
@@ -191,12 +199,13 @@ class WeightSharingRun {
       const permutation = order(this.config.runtime.seed, 1, this.progress.epochsTrained, this.data.train.count);
       const start = this.progress.batch * batchSize;
       const indices = permutation.subarray(start, Math.min(start + batchSize, this.data.train.count));
-      const { loss, hits } = this.trainStep(indices);
+      const { loss, hits } = await this.trainStep(indices);
       epochLoss += loss * indices.length;
       epochHits += hits;
       epochSeen += indices.length;
       this.progress.batch += 1;
       if (this.progress.batch === batches) {
+        throwIfGpuFault();
         this.progress.epochsTrained += 1;
         this.progress.batch = 0;
         await this.checkpoint();
@@ -216,26 +225,30 @@ class WeightSharingRun {
   }
 
   /** One step of the shared weights on a training minibatch, through a child the strategy samples. */
-  private trainStep(indices: Int32Array): { loss: number; hits: number } {
+  private async trainStep(indices: Int32Array): Promise<{ loss: number; hits: number }> {
     const graph = decodeArchitecture(this.config.space, this.strategy.ask());
-    return tf.tidy(() => {
-      const { images, oneHot } = batchOf(this.data.train, indices);
-      let hits = 0;
-      const { value, grads } = tf.variableGrads(() => {
-        const { logits } = this.supernet.forward(graph, images);
-        hits = tf.sum(tf.equal(tf.argMax(logits, 1), tf.argMax(oneHot, 1))).dataSync()[0];
-        return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
-      }, this.supernet.variables);
-      const byName = new Map(this.supernet.variables.map((v) => [v.name, v]));
-      this.optimizer.apply(
-        Object.entries(grads).map(([name, gradient]) => ({
-          name: this.supernet.localName(byName.get(name)!),
-          weight: byName.get(name)!,
-          gradient,
-        })),
-      );
-      return { loss: value.dataSync()[0], hits };
-    });
+    const [loss, hits] = await scalarValues(
+      tf.tidy(() => {
+        const { images, oneHot } = batchOf(this.data.train, indices);
+        let hits: tf.Scalar | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const { logits } = this.supernet.forward(graph, images);
+          // Made inside the gradient's own scope: kept, and disposed with the loss.
+          hits = tf.keep(tf.sum(tf.equal(tf.argMax(logits, 1), tf.argMax(oneHot, 1)))) as tf.Scalar;
+          return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+        }, this.supernet.variables);
+        const byName = new Map(this.supernet.variables.map((v) => [v.name, v]));
+        this.optimizer.apply(
+          Object.entries(grads).map(([name, gradient]) => ({
+            name: this.supernet.localName(byName.get(name)!),
+            weight: byName.get(name)!,
+            gradient,
+          })),
+        );
+        return [value, hits!];
+      }),
+    );
+    return { loss, hits };
   }
 
   /** Scores one sampled child on the next validation minibatch, records it as a trial, and tells the strategy. */
@@ -248,7 +261,7 @@ class WeightSharingRun {
     const indices = order(this.config.runtime.seed, 2, pass, count).subarray(start, Math.min(start + batchSize, count));
     this.progress.validationBatches += 1;
     const architecture = this.strategy.ask();
-    const { index, reward } = this.scoreAsTrial(architecture, indices, this.strategy.lastHiddenState?.());
+    const { index, reward } = await this.scoreAsTrial(architecture, indices, this.strategy.lastHiddenState?.());
     await this.tell(index, architecture, reward);
   }
 
@@ -262,12 +275,13 @@ class WeightSharingRun {
   }
 
   /** Records a child scored with the shared weights on `indices` of the validation set as a 'shared-weights' trial. */
-  private scoreAsTrial(architecture: Architecture, indices: Int32Array, hidden?: number[]): TrialOutcome {
+  private scoreAsTrial(architecture: Architecture, indices: Int32Array, hidden?: number[]): Promise<TrialOutcome> {
     const started = performance.now();
     const index = this.store.nextTrialIndex(this.runId);
-    return scoreTrial(this.context, { index, architecture, hidden }, (graph): TrialMeasurements => {
-      const validation = sharedWeightsAccuracy(this.supernet, graph, this.data.validation, indices);
-      const test = sharedWeightsAccuracy(this.supernet, graph, this.data.test, firstBatch(this.data.test, this.strategyConfig.batch_size));
+    return scoreTrial(this.context, { index, architecture, hidden }, async (graph): Promise<TrialMeasurements> => {
+      const validation = await sharedWeightsAccuracy(this.supernet, graph, this.data.validation, indices);
+      const testBatch = firstBatch(this.data.test, this.strategyConfig.batch_size);
+      const test = await sharedWeightsAccuracy(this.supernet, graph, this.data.test, testBatch);
       return {
         valAccuracy: validation.accuracy,
         testAccuracy: test.accuracy,
@@ -296,7 +310,7 @@ class WeightSharingRun {
         return undefined;
       }
       const architecture = this.strategy.ask();
-      this.scoreAsTrial(architecture, batch, this.strategy.lastHiddenState?.());
+      await this.scoreAsTrial(architecture, batch, this.strategy.lastHiddenState?.());
     }
     // Ties go to the earliest sample.
     const best = finals().reduce((a, b) => ((b.reward ?? -Infinity) > (a.reward ?? -Infinity) ? b : a));

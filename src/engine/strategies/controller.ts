@@ -160,7 +160,7 @@ export class LstmController {
 
   /** Every weight, the Adam slots and the baseline, as plain JSON. */
   async getState(): Promise<ControllerState> {
-    const weights = [...this.network.weights].map(([name, w]) => saveTensor(name, w));
+    const weights = await Promise.all([...this.network.weights].map(([name, w]) => saveTensor(name, w)));
     const [iterations, ...slots] = await this.optimizer.getWeights();
     const iterationCount = (await iterations.tensor.data())[0];
     iterations.tensor.dispose();
@@ -168,7 +168,7 @@ export class LstmController {
       weights,
       optimizer: {
         iterations: iterationCount,
-        slots: slots.map((slot) => saveTensor(this.localName(slot.name), slot.tensor)),
+        slots: await Promise.all(slots.map((slot) => saveTensor(this.localName(slot.name), slot.tensor))),
       },
       baseline: this.baseline,
     };

@@ -13,8 +13,9 @@ export function savedValues(saved: SavedTensor): Float32Array {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
-export function saveTensor(name: string, tensor: tf.Tensor): SavedTensor {
-  const values = tensor.dataSync() as Float32Array;
+/** Read asynchronously: a tensor on a GPU backend cannot be read synchronously in Node. */
+export async function saveTensor(name: string, tensor: tf.Tensor): Promise<SavedTensor> {
+  const values = (await tensor.data()) as Float32Array;
   return { name, shape: [...tensor.shape], base64: Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64') };
 }
 
