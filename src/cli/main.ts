@@ -10,7 +10,8 @@ import { InvalidSearchFile, createRunFromFile, runSearch } from '../engine/searc
 import { Store } from '../engine/store/store.ts';
 import { controllerInsight } from '../engine/analysis/controller-insight.ts';
 import { PAPER_TABLE1, SPEARMAN_COLUMNS, type ControllerInsight, type ControllerRow, type SpearmanRow } from '../protocol/insight.ts';
-import { formatDuration } from '../shared/format.ts';
+import { formatBackendReports, formatDuration } from '../shared/format.ts';
+import { checkBackends } from '../engine/backend.ts';
 import { ProgressLine } from './progress.ts';
 
 const USAGE = `nas-studio: neural architecture search on your machine
@@ -23,6 +24,7 @@ usage:
   nas-studio trials <run|latest> [--db PATH] [--json]
   nas-studio show <run|latest> <trial> [--db PATH] [--json]
   nas-studio analyze <run|latest> [--db PATH] [--json]   controller insight of a reinforce or enas run
+  nas-studio doctor [--json]   which compute backends work here, what to do about the others, and which one auto picks
 
 The database defaults to .nas-studio/runs.db under the current folder.
 Exit status: 0 success, 1 failure, 2 invalid input.`;
@@ -348,6 +350,11 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
         return validate(args, out);
       case 'analyze':
         return await analyze(args, out);
+      case 'doctor': {
+        const reports = await checkBackends();
+        out(json ? `${JSON.stringify(reports, null, 2)}\n` : `${formatBackendReports(reports)}\n`);
+        return 0;
+      }
       case 'runs':
         return withStore(args, (store) => {
           const runs = store.listRuns().map((run) => withLiveStatus(store, run));
@@ -426,6 +433,7 @@ if (require.main === module) {
     (text) => process.stdout.write(text),
     (text) => process.stderr.write(text),
   ).then((code) => {
-    process.exitCode = code;
+    // Explicitly, once the output is written: Dawn, loaded by doctor or a webgpu backend, keeps Node alive.
+    process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
   });
 }

@@ -3,8 +3,9 @@
 // CPU backend is always there.
 
 import * as tf from '@tensorflow/tfjs';
+import type { BackendReport } from '../protocol/engine.ts';
 import type { BackendChoice, BackendName } from '../space/config.ts';
-import type { BackendKind } from './backends/backend-kind.ts';
+import type { BackendCheck, BackendKind } from './backends/backend-kind.ts';
 import { cpuBackendKind } from './backends/cpu.ts';
 import { tensorflowBackendKind, tensorflowGpuBackendKind } from './backends/native.ts';
 import { wasmBackendKind } from './backends/wasm.ts';
@@ -42,4 +43,22 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
     tried.push(start.failure);
   }
   throw new Error(`backend "${choice}" is not available: ${tried.join('; ')}. Use backend "auto" or "cpu".`);
+}
+
+/** Every backend's check, in the order `auto` tries them, the first usable marked as auto's pick: what `nas-studio doctor` reports. */
+export async function checkBackends(
+  kinds: { readonly [Name in BackendName]: Pick<BackendKind, 'check'> } = backendKinds,
+): Promise<BackendReport[]> {
+  const reports: BackendReport[] = [];
+  for (const name of AUTO_ORDER) {
+    let check: BackendCheck;
+    try {
+      check = await kinds[name].check();
+    } catch (error) {
+      // A check that breaks says why rather than hiding the other backends' answers.
+      check = { usable: false, detail: `the check failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    reports.push({ name, ...check, pickedByAuto: check.usable && !reports.some((report) => report.pickedByAuto) });
+  }
+  return reports;
 }

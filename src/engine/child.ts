@@ -1,12 +1,13 @@
 // Entry point of the engine child process that the VS Code extension starts with a plain Node:
 // it takes commands over IPC and answers with the engine's events and query results, all typed in
-// src/protocol. One process runs at most one search; any process answers store queries.
+// src/protocol. One process runs at most one search; any process answers store queries and backend checks.
 
 import type { EngineCommand, EngineMessage, StoreAnswers, StoreQuery, StoreQueryKind } from '../protocol/engine.ts';
 import { toStepPoint, toTrialPoint, type DashboardData } from '../protocol/webview.ts';
 import { compileSpace } from '../space/graph.ts';
 import { strategyKind } from '../space/kinds/strategies/registry.ts';
 import { controllerInsight } from './analysis/controller-insight.ts';
+import { checkBackends } from './backend.ts';
 import { InvalidSearchFile, createRunFromFile, runSearch } from './search.ts';
 import { Store } from './store/store.ts';
 
@@ -112,6 +113,9 @@ process.on('message', (command: EngineCommand) => {
       return;
     case 'query':
       void query(command);
+      return;
+    case 'check-backends':
+      void checkBackends().then((backends) => send({ type: 'backend-checks', backends }));
       return;
     default:
       if (searching) {

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
   answersKind,
+  type BackendReport,
   type EngineCommand,
   type EngineMessage,
   type StoreAnswer,
@@ -87,6 +88,29 @@ export class EngineProcess {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Every backend's check, in an engine process started for it and ended after: a fresh process sees a
+ * package or driver installed since, and tfjs and Dawn stay out of the long-lived ones.
+ */
+export async function checkBackendsInEngine(
+  start: (onMessage: (message: EngineMessage) => void) => Promise<EngineProcess>,
+): Promise<BackendReport[]> {
+  let answer: (backends: BackendReport[]) => void = () => undefined;
+  const answered = new Promise<BackendReport[]>((resolve) => (answer = resolve));
+  const engine = await start((message) => {
+    if (message.type === 'backend-checks') answer(message.backends);
+  });
+  try {
+    engine.send({ type: 'check-backends' });
+    const exitedFirst = engine.exited.then(({ code, signal, stderr }) => {
+      throw new Error(`the engine process exited before answering (${signal ?? `code ${code}`})${stderr ? `: ${stderr}` : ''}`);
+    });
+    return await Promise.race([answered, exitedFirst]);
+  } finally {
+    await engine.shutdown(2000);
   }
 }
 

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunRecord, SearchOverrides, TrialOrder } from '../protocol/engine.ts';
 import { BACKENDS, type BackendChoice } from '../space/config.ts';
-import { EngineProcess, NodeNotFound, QueryClient } from './engine-process.ts';
+import { EngineProcess, NodeNotFound, QueryClient, checkBackendsInEngine } from './engine-process.ts';
 import { RunsTree, type RunsNode } from './runs-tree.ts';
 import { SearchManager, type EngineSettings } from './searches.ts';
 import { architectureText } from './architecture-text.ts';
@@ -14,6 +14,7 @@ import { Panels } from './panel-host.ts';
 import type { DashboardState } from './panels/dashboard.ts';
 import { SearchFileChecker, SpaceEstimator, estimateDetail, registerSearchFileEditing } from './editing.ts';
 import { TEMPLATES, templateDescription, templateText } from '../space/template.ts';
+import { formatBackendReports } from '../shared/format.ts';
 
 const RESTRICTED =
   'NAS Studio starts no training or engine process in Restricted Mode. Trust this workspace (Manage Workspace Trust) to run searches.';
@@ -21,6 +22,12 @@ const RESTRICTED =
 let searches: SearchManager | undefined;
 let queries: QueryClient | undefined;
 let analyses: QueryClient | undefined;
+
+/** The Node that runs engine processes, and their entry point: all a process needs that reads no database. */
+function engineProgram(context: vscode.ExtensionContext): Omit<EngineSettings, 'db'> {
+  const nodePath = vscode.workspace.getConfiguration('nasStudio').get<string>('nodePath', 'node') || 'node';
+  return { nodePath, enginePath: context.asAbsolutePath(join('dist', 'engine.js')) };
+}
 
 function engineSettings(context: vscode.ExtensionContext): EngineSettings {
   const config = vscode.workspace.getConfiguration('nasStudio');
@@ -31,7 +38,7 @@ function engineSettings(context: vscode.ExtensionContext): EngineSettings {
   else if (folder) db = join(folder, '.nas-studio', 'runs.db');
   else
     throw new Error('Open a folder first: NAS Studio keeps its runs in a database inside the workspace (or set "nasStudio.databasePath").');
-  return { nodePath: config.get<string>('nodePath', 'node') || 'node', enginePath: context.asAbsolutePath(join('dist', 'engine.js')), db };
+  return { ...engineProgram(context), db };
 }
 
 /** The backend setting overrides the search file's, from the next search on. */
@@ -226,6 +233,24 @@ export function activate(context: vscode.ExtensionContext): void {
     }
   });
   register('nasStudio.showLog', () => output.show());
+  register('nasStudio.checkBackends', async () => {
+    if (!guardTrust()) return;
+    try {
+      const { nodePath, enginePath } = engineProgram(context);
+      const reports = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'NAS: checking the compute backends…' },
+        () =>
+          checkBackendsInEngine((onMessage) =>
+            EngineProcess.start(nodePath, enginePath, onMessage, (line) => output.appendLine(`[backend check] ${line}`)),
+          ),
+      );
+      output.appendLine(`Compute backends, in the order auto tries them (${new Date().toLocaleString()}):`);
+      output.appendLine(formatBackendReports(reports));
+      output.show(true);
+    } catch (error) {
+      reportStartFailure(error);
+    }
+  });
   register('nasStudio.refreshRuns', () => tree.refresh());
   register('nasStudio.sortByReward', () => tree.setOrder('reward' satisfies TrialOrder));
   register('nasStudio.sortByTime', () => tree.setOrder('index' satisfies TrialOrder));

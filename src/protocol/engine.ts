@@ -122,6 +122,23 @@ export interface SearchOverrides {
   backend?: BackendName | 'auto';
 }
 
+/** What `nas-studio doctor` says of one backend, without making it tfjs's backend. */
+export interface BackendCheck {
+  /** Whether `auto` would start it here. */
+  usable: boolean;
+  /** What it runs on (the GPU's name when there is one), or why it cannot. */
+  detail: string;
+  /** What to do about it, when something can be done. */
+  hint?: string;
+}
+
+/** One backend's check as `nas-studio doctor` and NAS: Check Backends report it, in the order `auto` tries them. */
+export interface BackendReport extends BackendCheck {
+  name: BackendName;
+  /** The one `auto` would start: the first usable. */
+  pickedByAuto: boolean;
+}
+
 export type TrialOrder = 'index' | 'reward';
 
 /** Reads (and the one repair) a front end asks of the store; the editor never opens SQLite itself. */
@@ -163,12 +180,13 @@ export function answersKind<K extends StoreQueryKind>(
   return answer.kind === kind;
 }
 
-/** Commands a front end sends to an engine child process: at most one search, any number of queries. */
+/** Commands a front end sends to an engine child process: at most one search, any number of queries and backend checks. */
 export type EngineCommand =
   | { type: 'search'; file: string; db: string; overrides: SearchOverrides }
   | { type: 'resume'; runId: number; db: string }
   | { type: 'stop' }
-  | { type: 'query'; id: number; db: string; query: StoreQuery };
+  | { type: 'query'; id: number; db: string; query: StoreQuery }
+  | { type: 'check-backends' };
 
 /** What an engine child process sends back: a search's events then one final message; an answer per query. */
 export type EngineMessage =
@@ -176,4 +194,5 @@ export type EngineMessage =
   | { type: 'done'; runId: number; status: RunStatus }
   | { type: 'failed'; message: string; problems?: string[] }
   | ({ type: 'query-result'; id: number } & StoreAnswer)
-  | { type: 'query-failed'; id: number; message: string };
+  | { type: 'query-failed'; id: number; message: string }
+  | { type: 'backend-checks'; backends: BackendReport[] };

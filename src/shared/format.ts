@@ -1,4 +1,6 @@
-// Formatting shared by the CLI, the extension and the panels: one way to write a duration.
+// Formatting shared by the CLI, the extension and the panels: one way to write a duration, and the backend check.
+
+import type { BackendReport } from '../protocol/engine.ts';
 
 /** A duration as a person would write it: `4.3s`, `2m05s`, `3h07m`; `-` when unknown. */
 export function formatDuration(seconds: number): string {
@@ -8,4 +10,15 @@ export function formatDuration(seconds: number): string {
   const minutes = Math.floor(whole / 60);
   if (minutes < 60) return `${minutes}m${String(whole % 60).padStart(2, '0')}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/** The backend check as `nas-studio doctor` prints it and NAS: Check Backends shows it: a line per backend, its hint under it. */
+export function formatBackendReports(reports: BackendReport[]): string {
+  const width = Math.max(...reports.map((report) => report.name.length));
+  const lines = reports.flatMap((report) => [
+    `${report.name.padEnd(width)}  ${(report.usable ? 'usable' : 'not usable').padEnd('not usable'.length)}  ${report.detail}`,
+    ...(report.hint ? [`${' '.repeat(width)}  what to do: ${report.hint}`] : []),
+  ]);
+  const picked = reports.find((report) => report.pickedByAuto);
+  return [...lines, `auto picks: ${picked?.name ?? 'none'}`].join('\n');
 }

@@ -14,6 +14,7 @@ import {
   messages,
   openFile,
   openSession,
+  outputPanelText,
   pickQuickItem,
   quickItems,
   readDatabase,
@@ -197,7 +198,38 @@ test('start, stop and resume a search from the palette; the Runs tree and status
   await close(session);
 });
 
-test('in an untrusted workspace Start and Resume explain Restricted Mode and start nothing', { timeout: 5 * 60_000 }, async () => {
+test(
+  'NAS: Check Backends lists every backend in the Output panel, usable or not, and which one auto picks',
+  { timeout: 3 * 60_000 },
+  async () => {
+    const session = await open(true);
+    const { page } = session;
+    await runCommand(page, 'NAS: Check Backends');
+    // Room for the whole report: the Output panel draws only the lines in view.
+    await runCommand(page, 'View: Toggle Maximized Panel');
+    const report = await waitFor(
+      async () => {
+        const text = await outputPanelText(page);
+        return /^auto picks: \S+/m.test(text) ? text : undefined;
+      },
+      60_000,
+      async () =>
+        `"auto picks" in the Output panel (it shows ${JSON.stringify(await outputPanelText(page))}; ` +
+        `messages ${JSON.stringify(await messages(page))})`,
+      250,
+    );
+    await screenshot(page, 'check-backends');
+    for (const name of ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'])
+      assert.match(report, new RegExp(`^${name} +(usable|not usable) +\\S`, 'm'), `a line for ${name} in ${JSON.stringify(report)}`);
+    assert.match(report, /^wasm +usable +\.wasm from dist/m);
+    assert.match(report, /^cpu +usable +always there$/m);
+    const picked = /^auto picks: (\S+)$/m.exec(report)?.[1];
+    assert.match(report, new RegExp(`^${picked} +usable `, 'm'), `auto picks ${picked}, a usable one`);
+    await close(session);
+  },
+);
+
+test('in Restricted Mode Start, Resume and Check Backends explain why and start nothing', { timeout: 5 * 60_000 }, async () => {
   const session = await open(false);
   const { page } = session;
   const dbPath = join(session.workspace, '.nas-studio', 'runs.db');
@@ -213,6 +245,10 @@ test('in an untrusted workspace Start and Resume explain Restricted Mode and sta
   await runCommand(page, 'Notifications: Clear All Notifications');
   await waitFor(async () => (await messages(page)).length === 0, 10_000, 'the notifications to clear');
   await runCommand(page, 'NAS: Resume Search');
+  await waitForMessage(page, /Restricted Mode/, 15_000);
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await waitFor(async () => (await messages(page)).length === 0, 10_000, 'the notifications to clear');
+  await runCommand(page, 'NAS: Check Backends');
   await waitForMessage(page, /Restricted Mode/, 15_000);
 
   await sleep(3000); // time enough for a search that should not exist to create its database

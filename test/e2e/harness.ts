@@ -481,6 +481,13 @@ export async function waitForMessage(page: Page, pattern: RegExp, timeout = 30_0
   );
 }
 
+/** The text the Output panel shows, its spaces as written (VS Code draws only the lines in view, wrapped). */
+export async function outputPanelText(page: Page): Promise<string> {
+  const lines = page.locator('.part.panel .monaco-editor .view-lines');
+  if ((await lines.count()) === 0) return '';
+  return (await lines.first().innerText()).replace(/\u00a0/g, ' ');
+}
+
 /** Texts of the status bar items. */
 export async function statusBarTexts(page: Page): Promise<string[]> {
   return (await page.locator('#workbench\\.parts\\.statusbar .statusbar-item').allInnerTexts())

@@ -186,3 +186,25 @@ test('analyze: Table 1 of a reinforce run as JSON and as a table; a run of anoth
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /used the random strategy; controller insight analyses the LSTM controller of a reinforce or enas run/);
 });
+
+test('doctor: every backend in auto order with usable and detail, as JSON and as text with what auto picks; it exits by itself', () => {
+  // spawnSync returns only once the process has exited: the explicit exit, though Dawn was loaded.
+  const result = cli(['doctor', '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const reports: { name: string; usable: boolean; detail: string; pickedByAuto: boolean }[] = JSON.parse(result.stdout);
+  assert.deepEqual(
+    reports.map((report) => report.name),
+    ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'],
+  );
+  assert.ok(reports.every((report) => typeof report.usable === 'boolean' && report.detail.length > 0));
+  assert.equal(reports.at(-1)?.usable, true, 'cpu is always usable');
+  const picked = reports.filter((report) => report.pickedByAuto);
+  assert.deepEqual(picked, [reports.find((report) => report.usable)]);
+
+  const text = cli(['doctor']);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^cpu +usable +always there$/m);
+  assert.match(text.stdout, /^webgpu +(not usable|usable) +\S/m);
+  assert.match(text.stdout, new RegExp(`^auto picks: ${picked[0].name}$`, 'm'));
+  assert.match(cli(['--help']).stdout, /nas-studio doctor \[--json\]/);
+});

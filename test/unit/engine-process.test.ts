@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EngineProcess, NodeNotFound, QueryClient } from '../../src/extension/engine-process.ts';
+import { EngineProcess, NodeNotFound, QueryClient, checkBackendsInEngine } from '../../src/extension/engine-process.ts';
 import type { EngineMessage } from '../../src/protocol/engine.ts';
 import { tinySearchFile } from '../support/tiny.ts';
 
@@ -96,4 +96,20 @@ test('a search process killed mid-run is marked interrupted through a query', as
   const { trials } = await client.query(db, { kind: 'trials', runId: run.id, order: 'index', offset: 0, limit: -1 });
   assert.ok(trials.every((t) => t.status !== 'running'));
   await client.dispose();
+});
+
+test('a backend check runs in an engine process of its own, answers every backend in auto order, and that process exits', async () => {
+  const started: EngineProcess[] = [];
+  const reports = await checkBackendsInEngine(async (onMessage) => {
+    const engine = await EngineProcess.start(process.execPath, ENGINE, onMessage, () => {});
+    started.push(engine);
+    return engine;
+  });
+  assert.deepEqual(
+    reports.map((report) => report.name),
+    ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'],
+  );
+  assert.equal(reports.filter((report) => report.pickedByAuto).length, 1);
+  assert.equal(started.length, 1);
+  assert.equal(started[0].running, false, 'the check process has exited');
 });
