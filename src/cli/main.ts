@@ -17,7 +17,7 @@ import { ProgressLine } from './progress.ts';
 const USAGE = `nas-studio: neural architecture search on your machine
 
 usage:
-  nas-studio search <file.nas.yaml> [--db PATH] [--trials N] [--seed S] [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu]
+  nas-studio search <file.nas.yaml> [--db PATH] [--trials N] [--seed S] [--backend auto|tensorflow-gpu|webgpu|tensorflow|wasm|cpu]
   nas-studio validate <file.nas.yaml>
   nas-studio resume <run> [--db PATH] [--force]   --force: take over a run whose writer cannot be checked (another host or container)
   nas-studio runs [--db PATH] [--json]

@@ -37,10 +37,13 @@ export async function runFrame(store: Store, runId: number, hooks: SearchHooks, 
       stopped,
       announce: (used, log10SpaceSize, summary) => {
         store.setRunBackend(runId, used.name);
+        // What it computes on (a GPU adapter and the limits it got, or why not a faster backend), kept with the run.
+        const note = store.addRunNote(runId, 'info', `backend ${used.name}: ${used.detail}`);
         const run = store.getRun(runId);
         if (!run) throw new Error(`run ${runId} vanished from the store`);
         const resumed = checkpoint !== undefined || store.nextTrialIndex(runId) > 0;
         emit({ type: 'run-started', run, resumed, backend: used.name, backendDetail: used.detail, log10SpaceSize });
+        emit({ type: 'run-note', note });
         log('info', `backend: ${used.name} (${used.detail}); ${summary}`);
       },
       startEvaluator: async () => {
