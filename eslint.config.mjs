@@ -29,4 +29,19 @@ export default tseslint.config(
     files: ['src/engine/**', 'src/space/**', 'src/protocol/**', 'src/cli/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The engine runs headless: no vscode here.' }] }] },
   },
+  {
+    // Trainers and supernets may run on a GPU backend, where Node has no synchronous read. The strategies
+    // (the controller) run on the cpu backend, and the kernels are the cpu and wasm backends' own.
+    files: ['src/engine/**'],
+    ignores: ['src/engine/strategies/**', 'src/engine/kernels/**', 'src/engine/analysis/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['dataSync', 'arraySync', 'bufferSync'].map((property) => ({
+          property,
+          message: 'A GPU tensor cannot be read synchronously in Node: await data() or array() (src/engine/tensor-values.ts).',
+        })),
+      ],
+    },
+  },
 );
