@@ -1,6 +1,6 @@
 // Picks the tfjs backend for training from the backend kinds (one module each, in backends/). The
-// native builds are optional installs that fail offline; wasm ships in the npm package; the pure-JavaScript
-// CPU backend is always there.
+// native builds are optional installs that fail offline; webgpu needs a GPU adapter Dawn can drive; wasm
+// ships in the npm package; the pure-JavaScript CPU backend is always there.
 
 import * as tf from '@tensorflow/tfjs';
 import type { BackendReport } from '../protocol/engine.ts';

@@ -150,25 +150,45 @@ export async function trainFromScratch(
       const permutation = shuffledIndices(data.train.count, order);
       let lossSum = 0;
       let correct = 0;
-      for (let start = 0, batch = 1; start < data.train.count; start += evaluation.batch_size, batch++, step++) {
-        // Yield between batches so a stop request is seen promptly.
-        await new Promise((resolve) => setImmediate(resolve));
-        if (isCancelled()) throw new TrainingCancelled();
-        const indices = permutation.subarray(start, Math.min(start + evaluation.batch_size, data.train.count));
-        optimizer.setLearningRate(learningRateAt(evaluation, step, evaluation.epochs * stepsPerEpoch, stepsPerEpoch));
-        const [batchLoss, batchCorrect] = await scalarValues(
-          tf.tidy(() => {
-            const batch = batchOf(data.train, indices);
-            const images = augmentBatch(batch.images, evaluation.augment, augmentation);
-            const { loss, grads, hits } = trainingGradients(model, weights, images, batch.oneHot, evaluation.label_smoothing);
-            optimizer.apply(weights.map((weight) => ({ name: weight.name, weight, gradient: grads[weight.name] })));
-            return [tf.mul(loss, indices.length), hits];
-          }),
-        );
+      // A batch's loss is read while the next batch is queued: on a GPU a read waits for the device, which
+      // would then sit idle. So a diverged batch is caught one batch late.
+      let unread: { batch: number; values: Promise<number[]> } | undefined;
+      const count = async (read: typeof unread) => {
+        if (!read) return;
+        const [batchLoss, batchCorrect] = await read.values;
         // A diverged child (too high a learning rate) would train on in NaN and store metrics SQLite cannot hold.
-        if (!Number.isFinite(batchLoss)) throw new Error(`training loss became ${batchLoss} at epoch ${epoch}, batch ${batch}`);
+        if (!Number.isFinite(batchLoss)) throw new Error(`training loss became ${batchLoss} at epoch ${epoch}, batch ${read.batch}`);
         lossSum += batchLoss;
         correct += batchCorrect;
+      };
+      try {
+        for (let start = 0, batch = 1; start < data.train.count; start += evaluation.batch_size, batch++, step++) {
+          // Yield between batches so a stop request is seen promptly.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (isCancelled()) throw new TrainingCancelled();
+          const indices = permutation.subarray(start, Math.min(start + evaluation.batch_size, data.train.count));
+          optimizer.setLearningRate(learningRateAt(evaluation, step, evaluation.epochs * stepsPerEpoch, stepsPerEpoch));
+          const previous = unread;
+          unread = {
+            batch,
+            values: scalarValues(
+              tf.tidy(() => {
+                const batch = batchOf(data.train, indices);
+                const images = augmentBatch(batch.images, evaluation.augment, augmentation);
+                const { loss, grads, hits } = trainingGradients(model, weights, images, batch.oneHot, evaluation.label_smoothing);
+                optimizer.apply(weights.map((weight) => ({ name: weight.name, weight, gradient: grads[weight.name] })));
+                return [tf.mul(loss, indices.length), hits];
+              }),
+            ),
+          };
+          await count(previous);
+        }
+        const last = unread;
+        unread = undefined;
+        await count(last);
+      } finally {
+        // Leaving early (a stop, a diverged batch): the read under way still ends, and frees its tensors.
+        await unread?.values.catch(() => undefined);
       }
       const validation = await measure(predictWith(model), data.validation);
       if (!Number.isFinite(validation.loss)) throw new Error(`validation loss became ${validation.loss} at epoch ${epoch}`);
