@@ -53,9 +53,10 @@ async function needsGpu(t: TestContext): Promise<boolean> {
   return false;
 }
 
-/** The largest difference between the two runs' values, relative to the cpu run's largest magnitude, per array. */
+/** Asserts each array's largest difference, relative to the cpu run's largest magnitude, within TOLERANCE; prints the worst. */
 function assertClose(gpu: Record<string, ArrayLike<number>>, cpu: Record<string, ArrayLike<number>>, what: string): void {
   assert.deepEqual(Object.keys(gpu), Object.keys(cpu));
+  let worst = { gap: 0, name: '' };
   for (const [name, expected] of Object.entries(cpu)) {
     const actual = gpu[name];
     assert.equal(actual.length, expected.length, `${what} ${name}: length`);
@@ -66,7 +67,9 @@ function assertClose(gpu: Record<string, ArrayLike<number>>, cpu: Record<string,
       gap = Math.max(gap, Math.abs(actual[i] - expected[i]));
     }
     assert.ok(gap / scale <= TOLERANCE, `${what} ${name}: webgpu differs from cpu by ${(gap / scale).toExponential(2)} of its scale`);
+    if (gap / scale >= worst.gap) worst = { gap: gap / scale, name };
   }
+  console.log(`${what}: worst relative gap webgpu vs cpu ${worst.gap.toExponential(2)} (${worst.name})`);
 }
 
 const firstIndices = (count: number, offset = 0) => Int32Array.from({ length: count }, (_, i) => (offset + i) % data.train.count);
