@@ -37,9 +37,10 @@ export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
 
 /**
  * Wraps the backend's convolution kernels with timers while `run` runs, then puts them back. Only outermost calls
- * count: wasm's gradients call its Conv2D kernel from inside.
+ * count: wasm's gradients call its Conv2D kernel from inside. CPU backends run a kernel when it is called, so
+ * awaiting `run` (a training step reads its loss asynchronously) times the same work.
  */
-export function timeConvKernels(backendName: string, run: () => void): Record<string, OpTime> {
+export async function timeConvKernels(backendName: string, run: () => Promise<void>): Promise<Record<string, OpTime>> {
   const times: Record<string, OpTime> = {};
   const originals: tf.KernelConfig[] = [];
   let depth = 0;
@@ -67,7 +68,7 @@ export function timeConvKernels(backendName: string, run: () => void): Record<st
     });
   }
   try {
-    run();
+    await run();
   } finally {
     for (const original of originals) {
       tf.unregisterKernel(original.kernelName, backendName);

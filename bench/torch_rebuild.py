@@ -74,7 +74,7 @@ def build(layers, torch):
     def average_pool(x, source, kernel, strides, same):
         if not same:
             return F.avg_pool2d(x, tuple(kernel), tuple(strides))
-        inside = torch.ones(1, 1, source[0], source[1], dtype=x.dtype)
+        inside = torch.ones(1, 1, source[0], source[1], dtype=x.dtype, device=x.device)
         sums = F.avg_pool2d(pad_same(x, source, kernel, strides), tuple(kernel), tuple(strides))
         return sums / F.avg_pool2d(pad_same(inside, source, kernel, strides), tuple(kernel), tuple(strides))
 
