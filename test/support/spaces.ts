@@ -1,5 +1,5 @@
-// Small spaces shared by the tests.
-import { CELL_OPERATIONS, type CellSpaceConfig, type MacroSpaceConfig } from '../../src/space/config.ts';
+// Small spaces shared by the tests, and the DARTS tests' search settings.
+import { CELL_OPERATIONS, type CellSpaceConfig, type DartsConfig, type MacroSpaceConfig } from '../../src/space/config.ts';
 
 export const MACRO: MacroSpaceConfig = {
   kind: 'macro',
@@ -32,4 +32,18 @@ export const SMALL_DARTS_CELL: CellSpaceConfig = {
   filters: 4,
   batch_norm: true,
   head: 'auto',
+};
+/** The DARTS tests' search: small batches, DARTS' own learning rates and clipping. */
+export const SMALL_DARTS: DartsConfig = {
+  epochs: 2,
+  batch_size: 16,
+  w_learning_rate: 0.05,
+  w_learning_rate_min: 0.001,
+  w_momentum: 0.9,
+  w_weight_decay: 3e-4,
+  gradient_clip: 5,
+  alpha_learning_rate: 0.01,
+  alpha_weight_decay: 1e-3,
+  order: 'first',
+  retrain: 1,
 };

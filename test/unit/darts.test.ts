@@ -10,34 +10,22 @@ import type { AlphaWeights, EngineEvent } from '../../src/protocol/engine.ts';
 import { selectBackend } from '../../src/engine/backend.ts';
 import { splitDataset } from '../../src/engine/data/dataset.ts';
 import { loadDigits } from '../../src/engine/data/digits.ts';
-import type { Evaluator } from '../../src/engine/evaluators/evaluator.ts';
-import { prepareTrainingData, rangeBatchOf, trainFromScratch } from '../../src/engine/evaluators/train-from-scratch.ts';
+import { prepareTrainingData, rangeBatchOf } from '../../src/engine/evaluators/train-from-scratch.ts';
 import { buildModel } from '../../src/engine/model/build.ts';
 import { DartsSearch } from '../../src/engine/oneshot/darts-search.ts';
 import { dartsEdges, DartsSupernet, deriveCell, mixedOperations } from '../../src/engine/oneshot/darts-supernet.ts';
 import { collapseWarning, type DartsState } from '../../src/engine/oneshot/darts.ts';
 import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
 import { Store } from '../../src/engine/store/store.ts';
-import { trainingSetup, type CellSpaceConfig, type DartsConfig, type SearchConfig } from '../../src/space/config.ts';
+import type { CellSpaceConfig } from '../../src/space/config.ts';
 import { decodeArchitecture, encodeGraph } from '../../src/space/graph.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
 import { toAlphaPoint } from '../../src/protocol/webview.ts';
-import { SMALL_DARTS_CELL } from '../support/spaces.ts';
+import { SMALL_DARTS, SMALL_DARTS_CELL } from '../support/spaces.ts';
+import { inProcessEvaluator } from '../support/in-process-evaluator.ts';
 
 const SPACE = SMALL_DARTS_CELL;
-const DARTS: DartsConfig = {
-  epochs: 2,
-  batch_size: 16,
-  w_learning_rate: 0.05,
-  w_learning_rate_min: 0.001,
-  w_momentum: 0.9,
-  w_weight_decay: 3e-4,
-  gradient_clip: 5,
-  alpha_learning_rate: 0.01,
-  alpha_weight_decay: 1e-3,
-  order: 'first',
-  retrain: 1,
-};
+const DARTS = SMALL_DARTS;
 
 async function tinyData() {
   await selectBackend('cpu');
@@ -123,20 +111,6 @@ strategy: { kind: darts, epochs: 2, batch_size: 16, alpha_learning_rate: 0.01 }
 evaluation: { epochs: 1, batch_size: 32, learning_rate: 0.003 }
 runtime: { backend: cpu, seed: 11 }
 `;
-
-/** Trains in this process: real tfjs, without forking trainer processes. */
-async function inProcessEvaluator(config: SearchConfig): Promise<Evaluator> {
-  const { evaluation } = trainingSetup(config);
-  const data = await tinyData();
-  return {
-    backend: 'cpu',
-    backendDetail: 'in-process test evaluator',
-    size: 1,
-    evaluate: (request, onEpoch) => trainFromScratch({ ...request, evaluation }, data, onEpoch, () => false),
-    cancelAll: () => {},
-    close: async () => {},
-  };
-}
 
 test('a stopped DARTS run resumes from its checkpoint (w, alpha, optimizers) to the same alphas as an uninterrupted run', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nas-darts-'));

@@ -9,13 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { splitDataset } from '../../src/engine/data/dataset.ts';
-import { loadDigits } from '../../src/engine/data/digits.ts';
-import type { Evaluator } from '../../src/engine/evaluators/evaluator.ts';
-import { prepareTrainingData, trainFromScratch } from '../../src/engine/evaluators/train-from-scratch.ts';
 import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
 import { Store } from '../../src/engine/store/store.ts';
-import { trainingSetup, type SearchConfig } from '../../src/space/config.ts';
+import { inProcessEvaluator } from '../support/in-process-evaluator.ts';
 
 const SEARCH_FILE = `name: darts-tiny
 dataset: { kind: digits, validation_split: 0.2, test_split: 0.1, seed: 1, max_train_examples: 96 }
@@ -24,20 +20,6 @@ strategy: { kind: darts, epochs: 2, batch_size: 16, alpha_learning_rate: 0.01 }
 evaluation: { epochs: 1, batch_size: 32, learning_rate: 0.003 }
 runtime: { backend: cpu, seed: 12 }
 `;
-
-/** Retrains in this process on whatever backend the run selected. */
-async function inProcessEvaluator(config: SearchConfig): Promise<Evaluator> {
-  const { evaluation } = trainingSetup(config);
-  const data = prepareTrainingData(splitDataset(loadDigits(), { validation_split: 0.2, test_split: 0.1, seed: 1, max_train_examples: 96 }));
-  return {
-    backend: config.runtime.backend === 'wasm' ? 'wasm' : 'cpu',
-    backendDetail: 'in-process test evaluator',
-    size: 1,
-    evaluate: (request, onEpoch) => trainFromScratch({ ...request, evaluation }, data, onEpoch, () => false),
-    cancelAll: () => {},
-    close: async () => {},
-  };
-}
 
 test('DARTS on wasm derives the same cells as on cpu for the same seed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nas-wasm-one-shot-'));

@@ -13,8 +13,7 @@ import { selectBackend } from '../../src/engine/backend.ts';
 import { takeGpuFault, webgpuBackendKind } from '../../src/engine/backends/webgpu.ts';
 import { splitDataset } from '../../src/engine/data/dataset.ts';
 import { loadDigits } from '../../src/engine/data/digits.ts';
-import type { StartEvaluator } from '../../src/engine/evaluators/evaluator.ts';
-import { batchOf, prepareTrainingData, trainFromScratch, trainingGradients } from '../../src/engine/evaluators/train-from-scratch.ts';
+import { batchOf, prepareTrainingData, trainingGradients } from '../../src/engine/evaluators/train-from-scratch.ts';
 import { TrainerPool } from '../../src/engine/evaluators/trainer-pool.ts';
 import { buildModel } from '../../src/engine/model/build.ts';
 import { DartsSearch } from '../../src/engine/oneshot/darts-search.ts';
@@ -24,7 +23,8 @@ import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import { CELL_OPERATIONS, trainingSetup, type CellSpaceConfig, type DartsConfig, type SpaceConfig } from '../../src/space/config.ts';
 import { compileSpace, decodeArchitecture, type ArchitectureGraph } from '../../src/space/graph.ts';
-import { CELL, MACRO, SMALL_DARTS_CELL } from '../support/spaces.ts';
+import { CELL, MACRO, SMALL_DARTS, SMALL_DARTS_CELL } from '../support/spaces.ts';
+import { inProcessEvaluator } from '../support/in-process-evaluator.ts';
 
 const TOLERANCE = 1e-3;
 const data = prepareTrainingData(splitDataset(loadDigits(), { validation_split: 0.2, test_split: 0.1, seed: 1, max_train_examples: 128 }));
@@ -151,19 +151,7 @@ test('webgpu matches cpu on a supernet step through a 7-operation cell child', a
   assertClose(await step('webgpu'), await step('cpu'), 'supernet');
 });
 
-const DARTS: DartsConfig = {
-  epochs: 1,
-  batch_size: 16,
-  w_learning_rate: 0.05,
-  w_learning_rate_min: 0.001,
-  w_momentum: 0.9,
-  w_weight_decay: 3e-4,
-  gradient_clip: 5,
-  alpha_learning_rate: 0.01,
-  alpha_weight_decay: 1e-3,
-  order: 'second',
-  retrain: 1,
-};
+const DARTS: DartsConfig = { ...SMALL_DARTS, epochs: 1, order: 'second' };
 
 test('webgpu matches cpu on a second-order DARTS step over 7 operations (sums of more tensors than a shader binds)', async (t) => {
   if (!(await needsGpu(t))) return;
@@ -202,24 +190,12 @@ evaluation: { epochs: 1, batch_size: 32, learning_rate: 0.003 }
 runtime: { backend: webgpu, seed: 3 }
 `,
   );
-  // The retrained child trains here, on the backend the run selected.
-  const inProcess: StartEvaluator = async (config) => {
-    const { evaluation } = trainingSetup(config);
-    return {
-      backend: 'webgpu',
-      backendDetail: 'in-process trainer for tests',
-      size: 1,
-      evaluate: (request, onEpoch) => trainFromScratch({ ...request, evaluation }, data, onEpoch, () => false),
-      cancelAll: () => {},
-      close: async () => {},
-    };
-  };
   const store = new Store(join(dir, 'runs.db'));
   const runId = createRunFromFile(store, file, {});
   const logs: string[] = [];
   const status = await runSearch(store, runId, {
     onEvent: (event) => void (event.type === 'log' && logs.push(event.message)),
-    startEvaluator: inProcess,
+    startEvaluator: inProcessEvaluator,
   });
   assert.equal(status, 'done', logs.join('\n'));
   assert.equal(store.getRun(runId)?.backend, 'webgpu');

@@ -4,17 +4,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { splitDataset } from '../../src/engine/data/dataset.ts';
-import { loadDataset } from '../../src/engine/data/load.ts';
-import type { StartEvaluator } from '../../src/engine/evaluators/evaluator.ts';
-import { prepareTrainingData, trainFromScratch } from '../../src/engine/evaluators/train-from-scratch.ts';
 import type { WeightSharingState } from '../../src/engine/oneshot/weight-sharing.ts';
 import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
 import { controllerInsight } from '../../src/engine/analysis/controller-insight.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import type { EngineEvent } from '../../src/protocol/engine.ts';
-import { trainingSetup } from '../../src/space/config.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
+import { inProcessEvaluator } from '../support/in-process-evaluator.ts';
 
 function searchText(kind: 'enas' | 'random-ws', extra = ''): string {
   const controller = kind === 'enas' ? ', controller: { hidden: 8, batch_size: 2, learning_rate: 0.01 }' : '';
@@ -26,20 +22,6 @@ evaluation: { epochs: 1, batch_size: 32, learning_rate: 0.003 }
 runtime: { backend: cpu, seed: 7 }
 ${extra}`;
 }
-
-/** The retrained child trains in this process (a trainer process would need the built bundle). */
-const inProcess: StartEvaluator = async (config, baseDir) => {
-  const { dataset, evaluation } = trainingSetup(config);
-  const data = prepareTrainingData(splitDataset(await loadDataset(dataset, baseDir), dataset));
-  return {
-    backend: 'cpu',
-    backendDetail: 'in-process trainer for tests',
-    size: 1,
-    evaluate: (request, onEpoch) => trainFromScratch({ ...request, evaluation }, data, onEpoch, () => false),
-    cancelAll: () => {},
-    close: async () => {},
-  };
-};
 
 async function search(kind: 'enas' | 'random-ws', stopWhen?: (event: EngineEvent) => boolean, text = searchText(kind)) {
   const dir = mkdtempSync(join(tmpdir(), 'nas-ws-'));
@@ -53,8 +35,8 @@ async function search(kind: 'enas' | 'random-ws', stopWhen?: (event: EngineEvent
     events.push(event);
     if (stopWhen?.(event)) stopping.abort();
   };
-  const statuses = [await runSearch(store, runId, { onEvent, signal: stopping.signal, startEvaluator: inProcess })];
-  if (stopWhen) statuses.push(await runSearch(store, runId, { onEvent, startEvaluator: inProcess }));
+  const statuses = [await runSearch(store, runId, { onEvent, signal: stopping.signal, startEvaluator: inProcessEvaluator })];
+  if (stopWhen) statuses.push(await runSearch(store, runId, { onEvent, startEvaluator: inProcessEvaluator }));
   return { store, runId, events, statuses };
 }
 
