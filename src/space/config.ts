@@ -17,6 +17,7 @@ import type { LocalStrategyConfig } from './kinds/strategies/local.ts';
 import type { RandomWsStrategyConfig } from './kinds/strategies/random-ws.ts';
 import type { RandomStrategyConfig } from './kinds/strategies/random.ts';
 import type { ReinforceStrategyConfig } from './kinds/strategies/reinforce.ts';
+import type { CommandEvaluationConfig } from './kinds/evaluations/command.ts';
 import type { TabularEvaluationConfig } from './kinds/evaluations/tabular.ts';
 import type { TrainEvaluationConfig } from './kinds/evaluations/train.ts';
 import type { DATASET_KINDS } from './kinds/datasets/registry.ts';
@@ -38,7 +39,7 @@ export type {
   RandomWsStrategyConfig,
   ReinforceStrategyConfig,
 };
-export type { TabularEvaluationConfig, TrainEvaluationConfig };
+export type { CommandEvaluationConfig, TabularEvaluationConfig, TrainEvaluationConfig };
 export type { BayesianConfig } from './kinds/strategies/bayesian.ts';
 export type { DartsConfig } from './kinds/strategies/darts.ts';
 export type { EvolutionConfig } from './kinds/strategies/evolution.ts';

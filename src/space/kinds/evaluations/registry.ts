@@ -2,11 +2,13 @@
 
 import type { EvaluationConfig } from '../../config.ts';
 import type { EvaluationKind } from '../kind-module.ts';
+import { commandEvaluation } from './command.ts';
 import { tabularEvaluation } from './tabular.ts';
 import { trainEvaluation } from './train.ts';
 
 export const EVALUATION_KINDS = {
   train: trainEvaluation,
+  command: commandEvaluation,
   tabular: tabularEvaluation,
 };
 

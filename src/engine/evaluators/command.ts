@@ -1,0 +1,253 @@
+// The command evaluator kind: the user's own training program, run once per architecture in a process
+// group of its own. The trial is a JSON file named by NAS_STUDIO_TRIAL; the program writes JSON lines to
+// the file descriptor named by NAS_STUDIO_REPORT_FD (3), apart from its prints, which are the trial's log:
+//   {"epoch": 1, "val_accuracy": 0.91, "train_loss": 0.3, ...}    once per epoch; other numbers are kept as extras
+//   {"final": true, "val_accuracy": 0.93, "test_accuracy": 0.92, "params": 1234, "flops": 5678}
+// Every fault is the trial's: a non-zero exit, a timeout, a crash, a bad report line or no final report.
+
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
+import type { CommandEvaluationConfig, DatasetConfig, SearchConfig } from '../../space/config.ts';
+import { EvaluationFailed, type EvaluationRequest, type Evaluator, type EvaluatorKind } from './evaluator.ts';
+
+/** The channel's descriptor in the trial: the first one after stdin, stdout and stderr. */
+const REPORT_FD = 3;
+/** How much of a trial's output is kept as its log: the end, where the error is. */
+const LOG_LIMIT = 256 * 1024;
+const STDERR_TAIL_LINES = 20;
+/** Between SIGTERM to the trial's group and SIGKILL, for a program that saves or cleans up. */
+const KILL_GRACE_MS = 5000;
+/** Report keys that map onto the epoch's standard metrics; any other number is an extra. */
+const EPOCH_KEYS = { val_accuracy: 'valAccuracy', train_loss: 'trainLoss', train_accuracy: 'trainAccuracy', val_loss: 'valLoss' } as const;
+
+/** The GPUs nvidia-smi lists, by index; none when it is absent or fails. */
+function visibleGpus(): string[] {
+  try {
+    const listing = execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+    return [...listing.matchAll(/^GPU (\d+):/gm)].map((match) => match[1]);
+  } catch {
+    return [];
+  }
+}
+
+/** The data-set block with its paths made absolute: the trial runs in the search file's folder, its helpers anywhere. */
+function absoluteDataset(dataset: DatasetConfig | undefined, baseDir: string): DatasetConfig | null {
+  if (dataset === undefined) return null;
+  return 'path' in dataset && typeof dataset.path === 'string' ? { ...dataset, path: resolve(baseDir, dataset.path) } : dataset;
+}
+
+/** The end of a text, at most `limit` characters, cut at a line start. */
+function tail(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const cut = text.slice(-limit);
+  const newline = cut.indexOf('\n');
+  return newline >= 0 ? cut.slice(newline + 1) : cut;
+}
+
+class TrialFault extends Error {}
+
+/** One report line, checked: an object of finite numbers (`final: true` marks the last). */
+function parseReport(line: string, number: number): { final: boolean; values: Record<string, number> } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    const nonFinite = /\b(NaN|-?Infinity)\b/.test(line) ? ' (NaN and Infinity are not numbers in JSON)' : '';
+    throw new TrialFault(`report line ${number} is not valid JSON${nonFinite}: ${line.slice(0, 200)}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new TrialFault(`report line ${number} is not a JSON object: ${line.slice(0, 200)}`);
+  const { final, ...rest } = parsed as Record<string, unknown>;
+  for (const [key, value] of Object.entries(rest))
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new TrialFault(`report line ${number}: ${key} is ${JSON.stringify(value)}, not a finite number`);
+  if (typeof rest.val_accuracy !== 'number') throw new TrialFault(`report line ${number} has no val_accuracy`);
+  return { final: final === true, values: rest as Record<string, number> };
+}
+
+function epochMetrics(values: Record<string, number>, epoch: number, seconds: number): EpochMetrics {
+  const extra = Object.fromEntries(Object.entries(values).filter(([key]) => key !== 'epoch' && !(key in EPOCH_KEYS)));
+  return {
+    epoch,
+    valAccuracy: values.val_accuracy,
+    trainLoss: values.train_loss ?? null,
+    trainAccuracy: values.train_accuracy ?? null,
+    valLoss: values.val_loss ?? null,
+    seconds,
+    ...(Object.keys(extra).length ? { extra } : {}),
+  };
+}
+
+/** Ends the trial's whole process group (its grandchildren too): SIGTERM, then SIGKILL after the grace. */
+function endGroup(child: ChildProcess): void {
+  const group = -child.pid!;
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(group, name);
+    } catch {
+      // The group is gone already.
+    }
+  };
+  signal('SIGTERM');
+  setTimeout(() => signal('SIGKILL'), KILL_GRACE_MS).unref();
+}
+
+export class CommandEvaluator implements Evaluator {
+  readonly backend = 'cpu';
+  readonly backendDetail: string;
+  readonly size: number;
+  readonly recordedAs = 'command';
+  private readonly running = new Set<{ child: ChildProcess; cancel: () => void; request: EvaluationRequest }>();
+  /** Slot i runs on GPU gpus[i % gpus.length], when there are GPUs. */
+  private readonly freeSlots: number[];
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly evaluation: CommandEvaluationConfig,
+    private readonly search: SearchConfig,
+    private readonly baseDir: string,
+    private readonly gpus: string[],
+  ) {
+    this.size = evaluation.parallel ?? Math.max(1, gpus.length);
+    this.freeSlots = Array.from({ length: this.size }, (_, i) => i);
+    const onGpus = gpus.length ? `, on GPU ${gpus.join(', ')}` : '';
+    this.backendDetail = `your command (${evaluation.command.join(' ')}), ${this.size} at a time${onGpus}`;
+  }
+
+  async evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => unknown): Promise<TrialMeasurements> {
+    while (this.freeSlots.length === 0) await new Promise<void>((wake) => this.waiting.push(wake));
+    const slot = this.freeSlots.shift()!;
+    const folder = mkdtempSync(join(tmpdir(), 'nas-studio-trial-'));
+    try {
+      return await this.run(request, slot, folder, onEpoch);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+      this.freeSlots.push(slot);
+      this.waiting.shift()?.();
+    }
+  }
+
+  private run(request: EvaluationRequest, slot: number, folder: string, onEpoch: (metrics: EpochMetrics) => unknown) {
+    const { command, epochs, timeout_minutes: timeoutMinutes, env } = this.evaluation;
+    const trialFile = join(folder, 'trial.json');
+    writeFileSync(
+      trialFile,
+      JSON.stringify({
+        run: request.runId ?? null,
+        trial: request.index ?? null,
+        seed: request.seed,
+        decisions: request.architecture,
+        graph: request.graph,
+        space: request.space,
+        dataset: absoluteDataset(this.search.dataset, this.baseDir),
+        epochs,
+      }),
+    );
+    const [program, ...args] = command;
+    // A program named by a relative path is the search file's; a bare name is looked up on PATH.
+    const executable = !isAbsolute(program) && /[\\/]/.test(program) ? resolve(this.baseDir, program) : program;
+    const gpu = this.gpus.length ? { CUDA_VISIBLE_DEVICES: this.gpus[slot % this.gpus.length] } : {};
+    const started = performance.now();
+    return new Promise<TrialMeasurements>((resolvePromise, reject) => {
+      const child = spawn(executable, args, {
+        cwd: this.baseDir,
+        detached: true, // its own process group, ended whole
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+        env: { ...process.env, ...env, ...gpu, NAS_STUDIO_TRIAL: trialFile, NAS_STUDIO_REPORT_FD: String(REPORT_FD) },
+      });
+      let log = '';
+      let stderr = '';
+      const keep = (chunk: Buffer, isError: boolean) => {
+        const text = chunk.toString('utf8');
+        log = tail(log + text, LOG_LIMIT);
+        if (isError) stderr = tail(stderr + text, 64 * 1024);
+      };
+      child.stdout!.on('data', (chunk: Buffer) => keep(chunk, false));
+      child.stderr!.on('data', (chunk: Buffer) => keep(chunk, true));
+
+      const curve: EpochMetrics[] = [];
+      let final: Record<string, number> | undefined;
+      let fault: string | undefined;
+      let cancelled = false;
+      let lastReport = started;
+      let pending = '';
+      let lines = 0;
+      const failWith = (reason: string) => {
+        if (fault === undefined && !cancelled) fault = reason;
+        endGroup(child);
+      };
+      const readLine = (line: string) => {
+        if (line.trim() === '' || fault !== undefined) return;
+        lines += 1;
+        try {
+          const report = parseReport(line, lines);
+          if (report.final) {
+            final = report.values;
+            return;
+          }
+          const now = performance.now();
+          const epoch = report.values.epoch ?? curve.length + 1;
+          const metrics = epochMetrics(report.values, epoch, (now - lastReport) / 1000);
+          lastReport = now;
+          curve.push(metrics);
+          onEpoch(metrics);
+        } catch (error) {
+          failWith(error instanceof TrialFault ? error.message : String(error));
+        }
+      };
+      const channel = child.stdio[REPORT_FD] as NodeJS.ReadableStream;
+      channel.on('data', (chunk: Buffer) => {
+        const parts = (pending + chunk.toString('utf8')).split('\n');
+        pending = parts.pop()!;
+        parts.forEach(readLine);
+      });
+      const timer = setTimeout(() => failWith(`timed out after ${timeoutMinutes} minutes`), timeoutMinutes * 60_000);
+      const entry = { child, request, cancel: () => ((cancelled = true), endGroup(child)) };
+      this.running.add(entry);
+
+      child.on('error', (error) => failWith(`could not start ${program}: ${error.message}`));
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        this.running.delete(entry);
+        if (pending) readLine(pending);
+        // Whatever it left running in its group (a grandchild) goes with it.
+        if (child.pid !== undefined) endGroup(child);
+        const stderrTail = stderr.trimEnd().split('\n').slice(-STDERR_TAIL_LINES).join('\n');
+        if (cancelled) return reject(new EvaluationFailed('the trial was stopped', true));
+        if (fault === undefined && code !== 0)
+          fault = `${program} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${stderrTail ? `:\n${stderrTail}` : ''}`;
+        if (fault === undefined && final === undefined) fault = 'the program ended without its final report ({"final": true, "val_accuracy": …})';
+        if (fault !== undefined) return reject(new EvaluationFailed(fault, false));
+        resolvePromise({
+          valAccuracy: final!.val_accuracy,
+          testAccuracy: final!.test_accuracy ?? null,
+          params: final!.params ?? null,
+          flops: final!.flops ?? null,
+          seconds: (performance.now() - started) / 1000,
+          curve,
+          log,
+        });
+      });
+    });
+  }
+
+  cancelAll(): void {
+    for (const entry of this.running) entry.cancel();
+  }
+
+  cancel(request: EvaluationRequest): void {
+    for (const entry of this.running) if (entry.request === request) entry.cancel();
+  }
+
+  async close(): Promise<void> {
+    this.cancelAll();
+  }
+}
+
+export const commandEvaluatorKind: EvaluatorKind<CommandEvaluationConfig> = {
+  description: "runs the search file's command once per architecture",
+  start: async (evaluation, search, baseDir) => new CommandEvaluator(evaluation, search, baseDir, visibleGpus()),
+};
