@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     console.log(
       `fashion_mnist search status=${status} trials=${trials.length} minutes=${minutes(searchMs)} ` +
         `backend=${BACKEND} cpus=${cpus().length} best_val=${best.metrics!.valAccuracy.toFixed(4)} ` +
-        `best_test=${best.metrics!.testAccuracy.toFixed(4)} params=${best.metrics!.params}`,
+        `best_test=${best.metrics!.testAccuracy?.toFixed(4) ?? '-'} params=${best.metrics!.params}`,
     );
     console.log(`  best architecture (trial ${best.index}):\n${drawArchitecture(best.graph)}`);
 
@@ -67,12 +67,13 @@ async function main(): Promise<void> {
     try {
       const retrained = await pool.evaluate({ architecture: best.architecture, graph: best.graph, space: config.space, seed: 1 }, (m) =>
         console.log(
-          `  retrain epoch ${m.epoch}/${RETRAIN_EPOCHS} val=${m.valAccuracy.toFixed(4)} train_loss=${m.trainLoss.toFixed(4)} ` +
+          `  retrain epoch ${m.epoch}/${RETRAIN_EPOCHS} val=${m.valAccuracy.toFixed(4)} train_loss=${m.trainLoss?.toFixed(4) ?? '-'} ` +
             `${m.seconds.toFixed(0)} s`,
         ),
       );
       const retrainMs = performance.now() - retrainStarted;
       const test = retrained.testAccuracy;
+      if (test === null) throw new Error('the retrained child reported no test accuracy');
       console.log(
         `fashion_mnist retrained epochs=${RETRAIN_EPOCHS} minutes=${minutes(retrainMs)} val=${retrained.valAccuracy.toFixed(4)} ` +
           `test=${test.toFixed(4)} params=${retrained.params}`,

@@ -68,12 +68,13 @@ async function benchStrategy(strategy: string, dataset: TabularDataset, evaluati
       await runSearch(store, runId, { onEvent: () => {} });
       seconds += (performance.now() - started) / 1000;
       // The architecture a search returns: the best it saw by validation accuracy (the first of equals).
-      let best: { val: number; test: number } | undefined;
+      let best: { val: number; test: number | null } | undefined;
       for (const trial of store.listTrials(runId)) {
         const m = trial.metrics;
         if (m && (best === undefined || m.valAccuracy > best.val)) best = { val: m.valAccuracy, test: m.testAccuracy };
       }
       if (!best) throw new Error(`${strategy}, seed ${seed}: no trial finished`);
+      if (best.test === null) throw new Error(`${strategy}, seed ${seed}: the best trial has no test accuracy`);
       tests.push(best.test * 100);
     }
     const mean = tests.reduce((a, b) => a + b, 0) / tests.length;

@@ -179,7 +179,7 @@ export async function runOneShotBench(): Promise<void> {
       const m = retrained?.metrics;
       console.log(
         `  ${kind.padEnd(10)}  ${outcome.seconds.toFixed(1).padStart(16)}  ${sharedFigure.padStart(27)} ` +
-          ` ${(m ? m.valAccuracy.toFixed(3) : '-').padStart(13)}  ${(m ? m.testAccuracy.toFixed(3) : '-').padStart(14)} ` +
+          ` ${(m ? m.valAccuracy.toFixed(3) : '-').padStart(13)}  ${(m?.testAccuracy?.toFixed(3) ?? '-').padStart(14)} ` +
           ` ${String(m ? m.params : '-').padStart(6)}  ${randomFigure}`,
       );
       if (kind === 'darts') {

@@ -1,5 +1,6 @@
 // Pure data functions behind every chart and the trial table of the panels. No DOM here: the unit
 // tests run them under Node (test/unit/webview-transforms.test.ts).
+import type { EpochMetrics } from '../src/protocol/engine.ts';
 import { entropy, type StepPoint, type TrialPoint } from '../src/protocol/webview.ts';
 
 /** One implementation for host and webview: the host computes each step's per-decision values with it. */
@@ -191,4 +192,32 @@ export function stepCorners(series: readonly XY[]): XY[] {
     if (i === 0 || series[i].y !== series[i - 1].y || i === series.length - 1) out.push(series[i]);
   }
   return out;
+}
+
+/** A learning-curve point; y is null at an epoch whose value the trainer did not report (chart.js leaves a gap). */
+export interface CurvePoint {
+  x: number;
+  y: number | null;
+}
+
+export interface Curve {
+  label: string;
+  data: CurvePoint[];
+}
+
+/**
+ * The trial view's loss and accuracy curves, in epoch order. A user's training command may report
+ * validation accuracy alone: a value never reported has no curve (so `loss` may be empty).
+ */
+export function learningCurves(epochs: readonly EpochMetrics[]): { loss: Curve[]; accuracy: Curve[] } {
+  const sorted = [...epochs].sort((a, b) => a.epoch - b.epoch);
+  const curve = (label: string, pick: (e: EpochMetrics) => number | null): Curve => ({
+    label,
+    data: sorted.map((e) => ({ x: e.epoch, y: pick(e) })),
+  });
+  const reported = (curves: Curve[]) => curves.filter((c) => c.data.some((point) => point.y !== null));
+  return {
+    loss: reported([curve('train loss', (e) => e.trainLoss), curve('validation loss', (e) => e.valLoss)]),
+    accuracy: reported([curve('train accuracy', (e) => e.trainAccuracy), curve('validation accuracy', (e) => e.valAccuracy)]),
+  };
 }

@@ -5,7 +5,6 @@
 import type { trialPanel } from '../src/extension/panels/trial.ts';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset } from 'chart.js';
-import type { EpochMetrics } from '../src/protocol/engine.ts';
 import type { TrialData } from '../src/protocol/webview.ts';
 import { cellOutputNodes, macroOutputLayers, type CellNode, type MacroGraph, type NasBench201Graph } from '../src/space/graph.ts';
 import {
@@ -23,11 +22,11 @@ import {
   type Theme,
 } from './common.ts';
 import { formatDuration } from '../src/shared/format.ts';
-import { formatCount, type XY } from './transforms.ts';
+import { formatCount, learningCurves, type Curve, type CurvePoint } from './transforms.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
 
-let charts: Chart<'line', XY[]>[] = [];
+let charts: Chart<'line', CurvePoint[]>[] = [];
 let markerSeq = 0;
 
 const panel = panelChannel<typeof trialPanel>('trial');
@@ -124,35 +123,33 @@ function render(data: TrialData): void {
     performance.mark('nas-trial-rendered');
     return;
   }
-  const loss = chartCard('chart-loss', 'Loss per epoch');
+  const curves = learningCurves(data.epochs);
+  // With neither loss reported there is no loss chart.
+  const loss = curves.loss.length > 0 ? chartCard('chart-loss', 'Loss per epoch') : undefined;
   const accuracy = chartCard('chart-accuracy', 'Accuracy per epoch');
-  const curves = h('div', { class: 'trial-grid' }, loss.card, accuracy.card);
+  const chartCards = h('div', { class: 'trial-grid' }, loss?.card, accuracy.card);
 
-  app.append(header, h('div', { class: 'trial-grid' }, architecture, details), curves);
+  app.append(header, h('div', { class: 'trial-grid' }, architecture, details), chartCards);
 
-  const epochs = [...data.epochs].sort((a, b) => a.epoch - b.epoch);
-  const series = (pick: (e: EpochMetrics) => number): XY[] => epochs.map((e) => ({ x: e.epoch, y: pick(e) }));
-  charts = [
-    curveChart(loss.canvas, theme, 'loss', [
-      { label: 'train loss', data: series((e) => e.trainLoss) },
-      { label: 'validation loss', data: series((e) => e.valLoss) },
-    ]),
-    curveChart(accuracy.canvas, theme, 'accuracy', [
-      { label: 'train accuracy', data: series((e) => e.trainAccuracy) },
-      { label: 'validation accuracy', data: series((e) => e.valAccuracy) },
-    ]),
-  ];
+  const lossChart = loss && curveChart(loss.canvas, theme, 'loss', curves.loss);
+  const accuracyChart = curveChart(accuracy.canvas, theme, 'accuracy', curves.accuracy);
+  charts = lossChart ? [lossChart, accuracyChart] : [accuracyChart];
   // Read by the e2e tests.
-  window.__nasCharts = { loss: charts[0], accuracy: charts[1] };
+  window.__nasCharts = { loss: lossChart, accuracy: accuracyChart };
   performance.mark('nas-trial-rendered');
 }
 
-function curveChart(canvas: HTMLCanvasElement, theme: Theme, y: string, datasets: { label: string; data: XY[] }[]): Chart<'line', XY[]> {
-  return new Chart<'line', XY[]>(canvas, {
+function curveChart(canvas: HTMLCanvasElement, theme: Theme, y: string, datasets: Curve[]): Chart<'line', CurvePoint[]> {
+  return new Chart<'line', CurvePoint[]>(canvas, {
     type: 'line',
     // Coloured from the start: chart.js resolves point colours when the chart is built.
     data: {
-      datasets: datasets.map((d, i): ChartDataset<'line', XY[]> => ({ ...d, pointRadius: 3, borderWidth: 2, ...curveStyle(i, theme) })),
+      datasets: datasets.map((d): ChartDataset<'line', CurvePoint[]> => ({
+        ...d,
+        pointRadius: 3,
+        borderWidth: 2,
+        ...curveStyle(d.label, theme),
+      })),
     },
     options: {
       ...baseOptions(theme),
@@ -161,20 +158,21 @@ function curveChart(canvas: HTMLCanvasElement, theme: Theme, y: string, datasets
   });
 }
 
-/** Train dashed blue, validation solid orange. */
-function curveStyle(i: number, theme: Theme) {
-  const colour = i === 0 ? theme.blue : theme.orange;
+/** Train dashed blue, validation solid orange: by label, as a chart may lack either curve. */
+function curveStyle(label: string | undefined, theme: Theme) {
+  const train = label?.startsWith('train ') === true;
+  const colour = train ? theme.blue : theme.orange;
   return {
     borderColor: colour,
     backgroundColor: colour,
     pointBorderColor: colour,
     pointBackgroundColor: colour,
-    borderDash: i === 0 ? [5, 3] : [],
+    borderDash: train ? [5, 3] : [],
   };
 }
 
-function colourCurves(chart: Chart<'line', XY[]>, theme: Theme): void {
-  chart.data.datasets.forEach((dataset, i) => Object.assign(dataset, curveStyle(i, theme)));
+function colourCurves(chart: Chart<'line', CurvePoint[]>, theme: Theme): void {
+  for (const dataset of chart.data.datasets) Object.assign(dataset, curveStyle(dataset.label, theme));
 }
 
 // ---------------------------------------------------------------------------------------

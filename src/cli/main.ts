@@ -22,7 +22,7 @@ usage:
   nas-studio resume <run> [--db PATH] [--force]   --force: take over a run whose writer cannot be checked (another host or container)
   nas-studio runs [--db PATH] [--json]
   nas-studio trials <run|latest> [--db PATH] [--json]
-  nas-studio show <run|latest> <trial> [--db PATH] [--json]
+  nas-studio show <run|latest> <trial> [--db PATH] [--json]   its metrics, epochs and the end of its log, if it kept one
   nas-studio analyze <run|latest> [--db PATH] [--json]   controller insight of a reinforce or enas run
   nas-studio doctor [--json]   which compute backends work here, what to do about the others, and which one auto picks
 
@@ -115,6 +115,15 @@ function trialRows(trials: TrialRecord[]): string[][] {
     t.key,
   ]);
 }
+/** How much of a trial's log `show` prints: its end, where a training script's last words are. */
+const SHOWN_LOG_LINES = 40;
+
+function logTail(log: string): string {
+  const lines = log.replace(/\r?\n$/, '').split(/\r?\n/);
+  const hidden = lines.length - SHOWN_LOG_LINES;
+  return [...(hidden > 0 ? [`(${hidden} earlier lines; --json has them all)`] : []), ...lines.slice(-SHOWN_LOG_LINES)].join('\n');
+}
+
 const TRIAL_HEADER = ['trial', 'status', 'reward', 'val_acc', 'test_acc', 'params', 'time', 'architecture'];
 
 function runRows(runs: RunRecord[]): string[][] {
@@ -380,8 +389,9 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
           const trial = Number.isInteger(index) ? store.getTrial(runId, index) : undefined;
           if (!trial) throw new UsageError(`run ${runId} has no trial "${args.positional[2] ?? ''}"`);
           const epochs = store.trialEpochs(runId, index);
+          const log = store.trialLog(runId, index);
           if (json) {
-            out(`${JSON.stringify({ ...trial, epochs }, null, 2)}\n`);
+            out(`${JSON.stringify({ ...trial, epochs, log }, null, 2)}\n`);
             return;
           }
           out(`run ${runId}, trial ${index}: ${trial.status}, reward ${fmt(trial.reward)}\n`);
@@ -395,9 +405,11 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
           if (trial.error) out(`error: ${trial.error}\n`);
           out(`decisions: [${trial.architecture.join(', ')}]\n${drawArchitecture(trial.graph)}\n`);
           if (epochs.length) {
+            // A training command's own numbers: a column each, in the order first reported.
+            const extraNames = [...new Set(epochs.flatMap((e) => Object.keys(e.extra ?? {})))];
             out(
               `\n${table(
-                ['epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'time'],
+                ['epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'time', ...extraNames],
                 epochs.map((e) => [
                   String(e.epoch),
                   fmt(e.trainLoss),
@@ -405,10 +417,12 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
                   fmt(e.valLoss),
                   fmt(e.valAccuracy),
                   formatDuration(e.seconds),
+                  ...extraNames.map((name) => fmt(e.extra?.[name])),
                 ]),
               )}\n`,
             );
           }
+          if (log) out(`\nlog:\n${logTail(log)}\n`);
         });
       default:
         throw new UsageError(`unknown command "${command}"`);

@@ -12,29 +12,38 @@ export type TrialStatus = 'running' | 'done' | 'failed' | 'interrupted';
 
 export interface EpochMetrics {
   epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  valLoss: number;
+  /** Null: the trainer did not report it (a user's own training script may report val accuracy alone). */
+  trainLoss: number | null;
+  trainAccuracy: number | null;
+  valLoss: number | null;
   valAccuracy: number;
   seconds: number;
+  /** Any other numbers the trial reported for this epoch, by name. */
+  extra?: Record<string, number>;
 }
 
 /** What an evaluator measured of one child. */
 export interface TrialMeasurements {
   /** Best validation accuracy of the last k epochs: the signal strategies see. */
   valAccuracy: number;
-  /** For reporting only; no strategy reads it. */
-  testAccuracy: number;
+  /** For reporting only; no strategy reads it. Null when the trial did not report it. */
+  testAccuracy: number | null;
   /** Null when the evaluator does not know them (a tabular lookup). */
   params: number | null;
   flops: number | null;
   seconds: number;
   curve: EpochMetrics[];
+  /** The trial's own output (a command evaluator's training script), already cut to a size by the evaluator. */
+  log?: string;
 }
 
-/** How a trial was scored: trained on its own, or with a one-shot search's shared supernet weights. */
-export type TrialEvaluator = 'train-from-scratch' | 'shared-weights' | 'tabular';
+/**
+ * How a trial was scored: trained on its own, with a one-shot search's shared supernet weights, looked
+ * up in a table, or by the user's own training command.
+ */
+export type TrialEvaluator = 'train-from-scratch' | 'shared-weights' | 'tabular' | 'command';
 
+/** A trial as listings carry it: its log, which may be long, is read on its own (`Store.trialLog`). */
 export interface TrialRecord {
   runId: number;
   index: number;
@@ -43,7 +52,7 @@ export interface TrialRecord {
   key: string;
   graph: ArchitectureGraph;
   reward: number | null;
-  metrics: Omit<TrialMeasurements, 'curve'> | null;
+  metrics: Omit<TrialMeasurements, 'curve' | 'log'> | null;
   error: string | null;
   evaluator: TrialEvaluator;
   startedAt: string;

@@ -5,7 +5,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EpochMetrics } from '../../src/protocol/engine.ts';
 import { Store } from '../../src/engine/store/store.ts';
+import { decodeArchitecture } from '../../src/space/graph.ts';
+import { loadSearchFile } from '../../src/space/parse.ts';
 import { tinySearchFile } from '../support/tiny.ts';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
@@ -72,8 +75,48 @@ test('search, runs, trials and show end to end on a tiny budget', () => {
   const text = cli(['show', 'latest', '2', '--db', db]);
   assert.equal(text.code, 0);
   assert.match(text.stdout, /run 1, trial 2: done/);
+  assert.doesNotMatch(text.stdout, /^log:$/m, 'a built-in trainer keeps no log');
+  assert.equal(shown.log, null);
   assert.equal(cli(['trials', '7', '--db', db]).code, 2);
   assert.equal(cli(['frobnicate']).code, 2);
+});
+
+test("trials and show print '-' for what a training command did not report, its extra numbers, and the end of its log", () => {
+  const db = freshDb();
+  const store = new Store(db);
+  const file = tinySearchFile();
+  const { text, config } = loadSearchFile(file);
+  assert.ok(config);
+  const runId = store.createRun({ name: 'own script', spaceFile: file, spaceText: text, config });
+  const architecture = [1, 0, 1, 1, 0, 1, 1];
+  store.startTrial(runId, 0, architecture, 'k', decodeArchitecture(config.space, architecture), 'command');
+  const log = Array.from({ length: 45 }, (_, i) => `line ${i + 1}`).join('\n') + '\n';
+  const curve: EpochMetrics[] = [
+    { epoch: 1, trainLoss: null, trainAccuracy: null, valLoss: null, valAccuracy: 0.5, seconds: 2, extra: { lr: 0.1 } },
+    { epoch: 2, trainLoss: 0.25, trainAccuracy: null, valLoss: null, valAccuracy: 0.75, seconds: 2, extra: { lr: 0.01, grad_norm: 2 } },
+  ];
+  const measurements = { valAccuracy: 0.75, testAccuracy: null, params: null, flops: null, seconds: 4, curve, log };
+  store.finishTrial({ runId, index: 0, status: 'done', reward: 0.75, measurements, error: null });
+  store.close();
+
+  const trials = cli(['trials', 'latest', '--db', db]);
+  assert.equal(trials.code, 0, trials.stderr);
+  assert.match(trials.stdout, /^0 +done +0\.7500 +0\.7500 +- +- +4\.0s +k$/m);
+  const shown = cli(['show', 'latest', '0', '--db', db]);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /val_acc 0\.7500 +test_acc - +params - +flops -/);
+  assert.match(shown.stdout, /^epoch +train_loss +train_acc +val_loss +val_acc +time +lr +grad_norm$/m);
+  assert.match(shown.stdout, /^1 +- +- +- +0\.5000 +2\.0s +0\.1000 +-$/m);
+  assert.match(shown.stdout, /^2 +0\.2500 +- +- +0\.7500 +2\.0s +0\.0100 +2\.0000$/m);
+  const printedLog = shown.stdout
+    .slice(shown.stdout.indexOf('\nlog:\n') + '\nlog:\n'.length)
+    .trimEnd()
+    .split('\n');
+  assert.deepEqual(printedLog, ['(5 earlier lines; --json has them all)', ...log.trimEnd().split('\n').slice(5)]);
+  const json = JSON.parse(cli(['show', 'latest', '0', '--db', db, '--json']).stdout);
+  assert.equal(json.log, log);
+  assert.equal(json.evaluator, 'command');
+  assert.deepEqual(json.epochs, curve);
 });
 
 test('a writer killed with SIGKILL mid-run leaves a database that opens, and resume finishes the run', async () => {

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MIGRATIONS } from '../../src/engine/store/migrations.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import { loadSearchFile } from '../../src/space/parse.ts';
 import { decodeArchitecture } from '../../src/space/graph.ts';
@@ -40,7 +41,7 @@ function newRun(store: Store) {
 test('runs, trials, epochs, controller steps and checkpoints round trip through a reopened database', () => {
   const store = newStore();
   assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.equal(store.schemaVersion, 5);
+  assert.equal(store.schemaVersion, 6);
   const { runId, config } = newRun(store);
   const architecture = [1, 0, 1, 1, 0, 1, 1];
   const graph = decodeArchitecture(config.space, architecture);
@@ -90,6 +91,109 @@ test('runs, trials, epochs, controller steps and checkpoints round trip through 
   reopened.close();
 });
 
+test("a command trial's missing metrics stay null, its extra numbers and log round trip, and listings leave the log out", () => {
+  const store = newStore();
+  const { runId, config } = newRun(store);
+  const architecture = [1, 0, 1, 1, 0, 1, 1];
+  const graph = decodeArchitecture(config.space, architecture);
+  const measured: TrialMeasurements = {
+    valAccuracy: 0.7,
+    testAccuracy: null,
+    params: null,
+    flops: null,
+    seconds: 4,
+    curve: [
+      { epoch: 1, trainLoss: null, trainAccuracy: null, valLoss: null, valAccuracy: 0.6, seconds: 2, extra: { lr: 0.1, grad_norm: 3.5 } },
+      { epoch: 2, trainLoss: 0.3, trainAccuracy: null, valLoss: null, valAccuracy: 0.7, seconds: 2 },
+    ],
+    log: 'epoch 1 done\nepoch 2 done\n',
+  };
+  store.startTrial(runId, 0, architecture, 'key-0', graph, 'command');
+  store.finishTrial({ runId, index: 0, status: 'done', reward: 0.7, measurements: measured, error: null });
+  store.startTrial(runId, 1, architecture, 'key-0', graph);
+  store.finishTrial({ runId, index: 1, status: 'done', reward: 0.9, measurements: MEASURED, error: null });
+  store.close();
+
+  const reopened = new Store(store.path);
+  const trial = reopened.getTrial(runId, 0);
+  assert.equal(trial?.evaluator, 'command');
+  assert.deepEqual(trial?.metrics, { valAccuracy: 0.7, testAccuracy: null, params: null, flops: null, seconds: 4 });
+  assert.deepEqual(reopened.trialEpochs(runId, 0), measured.curve);
+  assert.equal(reopened.trialLog(runId, 0), measured.log);
+  assert.equal(reopened.trialLog(runId, 1), null, 'a built-in trainer keeps no log');
+  assert.deepEqual(reopened.trialEpochs(runId, 1), MEASURED.curve, 'an epoch without extra numbers reads back without them');
+  assert.ok(reopened.listTrials(runId).every((listed) => !('log' in listed)));
+  reopened.close();
+});
+
+test('an epoch with a diverged extra number is refused, naming the trial, and nothing of the trial is written', () => {
+  const store = newStore();
+  const { runId, config } = newRun(store);
+  const graph = decodeArchitecture(config.space, [0, 0, 0, 0, 0, 0, 0]);
+  store.startTrial(runId, 0, [0, 0, 0, 0, 0, 0, 0], 'k', graph, 'command');
+  const curve = [
+    { epoch: 1, trainLoss: null, trainAccuracy: null, valLoss: null, valAccuracy: 0.5, seconds: 1, extra: { lr: Number.NaN } },
+  ];
+  const diverged: TrialMeasurements = { ...MEASURED, curve, log: 'nan\n' };
+  assert.throws(
+    () => store.finishTrial({ runId, index: 0, status: 'done', reward: 0.5, measurements: diverged, error: null }),
+    /trial 0 of run \d+: epoch 1 has a metric that is not a finite number \(null, null, null, 0.5, 1, lr NaN\)/,
+  );
+  assert.equal(store.getTrial(runId, 0)?.status, 'running');
+  assert.equal(store.trialLog(runId, 0), null);
+  assert.deepEqual(store.trialEpochs(runId, 0), []);
+  store.close();
+});
+
+test('a version-5 database migrates with its epochs intact, which then may leave metrics out', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'nas-store-')), 'runs.db');
+  const raw = new Database(path);
+  raw.exec(MIGRATIONS.slice(0, 5).join('\n'));
+  raw.pragma('user_version = 5');
+  const file = tinySearchFile();
+  const loaded = loadSearchFile(file);
+  assert.ok(loaded.config);
+  const runId = Number(
+    raw
+      .prepare(
+        `INSERT INTO runs (name, space_file, space_text, config_json, strategy, space_kind, seed, status, budget_trials, created_at) ` +
+          `VALUES ('old', ?, ?, ?, 'random', 'macro', 1, 'done', 2, 'then')`,
+      )
+      .run(file, loaded.text, JSON.stringify(loaded.config)).lastInsertRowid,
+  );
+  const graph = decodeArchitecture(loaded.config.space, [0, 0, 0, 0, 0, 0, 0]);
+  raw
+    .prepare(
+      `INSERT INTO trials (run_id, idx, status, architecture_json, arch_key, graph_json, reward, val_accuracy, test_accuracy, ` +
+        `params, flops, seconds, evaluator, started_at) VALUES (?, 0, 'done', '[0,0,0,0,0,0,0]', 'k', ?, 0.9, 0.9, 0.88, 1234, 5678, ` +
+        `1.5, 'train-from-scratch', 'then')`,
+    )
+    .run(runId, JSON.stringify(graph));
+  const insertEpoch = raw.prepare(
+    'INSERT INTO epochs (run_id, trial_idx, epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds) ' +
+      'VALUES (?, 0, ?, ?, ?, ?, ?, ?)',
+  );
+  for (const e of MEASURED.curve) insertEpoch.run(runId, e.epoch, e.trainLoss, e.trainAccuracy, e.valLoss, e.valAccuracy, e.seconds);
+  raw.close();
+
+  const migrated = new Store(path);
+  assert.equal(migrated.schemaVersion, 6);
+  assert.deepEqual(migrated.trialEpochs(runId, 0), MEASURED.curve);
+  assert.deepEqual(migrated.getTrial(runId, 0)?.metrics, { valAccuracy: 0.9, testAccuracy: 0.88, params: 1234, flops: 5678, seconds: 1.5 });
+  assert.equal(migrated.trialLog(runId, 0), null);
+  assert.deepEqual(migrated.db.pragma('foreign_key_check'), []);
+  // The rebuilt table keeps its primary key and its cascade from trials.
+  const insertFirstEpochAgain = 'INSERT INTO epochs (run_id, trial_idx, epoch, val_accuracy, seconds) VALUES (?, 0, 1, 0.5, 1)';
+  assert.throws(() => migrated.db.prepare(insertFirstEpochAgain).run(runId), /UNIQUE|PRIMARY/);
+  migrated.startTrial(runId, 1, [0, 0, 0, 0, 0, 0, 0], 'k', graph, 'command');
+  const curve = [{ epoch: 1, trainLoss: null, trainAccuracy: null, valLoss: null, valAccuracy: 0.5, seconds: 1 }];
+  migrated.finishTrial({ runId, index: 1, status: 'done', reward: 0.5, measurements: { ...MEASURED, curve }, error: null });
+  assert.deepEqual(migrated.trialEpochs(runId, 1), curve);
+  migrated.db.prepare('DELETE FROM trials WHERE run_id = ? AND idx = 0').run(runId);
+  assert.deepEqual(migrated.trialEpochs(runId, 0), []);
+  migrated.close();
+});
+
 test('trials left running by a dead writer are marked interrupted and their index is never reused', () => {
   const store = newStore();
   const { runId, config } = newRun(store);
@@ -110,7 +214,8 @@ test('a version-2 database migrates: its trials were trained from scratch; alpha
   raw.exec(
     'ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ' +
       'ALTER TABLE runs DROP COLUMN writer_started; ALTER TABLE trials DROP COLUMN evaluator; DROP ' +
-      'TABLE alpha_snapshots; DROP TABLE run_notes; ALTER TABLE checkpoints DROP COLUMN asked_through',
+      'TABLE alpha_snapshots; DROP TABLE run_notes; ALTER TABLE checkpoints DROP COLUMN asked_through; ' +
+      'ALTER TABLE trials DROP COLUMN log; ALTER TABLE epochs DROP COLUMN extra_json',
   );
   raw.pragma('user_version = 2');
   const graph = decodeArchitecture(config.space, [0, 0, 0, 0, 0, 0, 0]);
@@ -123,7 +228,7 @@ test('a version-2 database migrates: its trials were trained from scratch; alpha
   raw.close();
 
   const migrated = new Store(store.path);
-  assert.equal(migrated.schemaVersion, 5);
+  assert.equal(migrated.schemaVersion, 6);
   assert.equal(migrated.getTrial(runId, 0)?.evaluator, 'train-from-scratch');
   const weights = { normal: [[0.6, 0.4]], reduction: [[0.1, 0.9]] };
   migrated.recordAlphaSnapshot({ runId, step: 3, epoch: 1, weights });
@@ -185,12 +290,13 @@ test('a database of schema version 1 gains the hidden-state table and keeps its 
   store.db.exec(
     'ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ' +
       'ALTER TABLE runs DROP COLUMN writer_started; DROP TABLE controller_hidden_states; ALTER TABLE ' +
-      'trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes; ALTER TABLE checkpoints DROP COLUMN asked_through',
+      'trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes; ALTER TABLE checkpoints DROP COLUMN ' +
+      'asked_through; ALTER TABLE trials DROP COLUMN log; ALTER TABLE epochs DROP COLUMN extra_json',
   );
   store.db.pragma('user_version = 1');
   store.close();
   const reopened = new Store(store.path);
-  assert.equal(reopened.schemaVersion, 5);
+  assert.equal(reopened.schemaVersion, 6);
   assert.equal(reopened.getRun(runId)?.name, 'tiny');
   assert.deepEqual(reopened.hiddenStates(runId), []);
   reopened.close();

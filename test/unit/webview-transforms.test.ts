@@ -13,6 +13,7 @@ import {
   extendBestSoFar,
   filterAndSortTrials,
   formatCount,
+  learningCurves,
   paretoFront,
   perDecisionEntropy,
   stepCorners,
@@ -282,5 +283,39 @@ test('toStepPoint: per decision, the max probability and the entropy; a missing 
   assert.deepEqual(
     perDecisionEntropy([point]).map((s) => s.length),
     [1, 0, 1],
+  );
+});
+
+test('learning curves: unreported values are gaps, a value never reported has no curve, epochs in order', () => {
+  const curves = learningCurves([
+    { epoch: 2, trainLoss: null, trainAccuracy: null, valLoss: null, valAccuracy: 0.7, seconds: 1, extra: { lr: 0.01 } },
+    { epoch: 1, trainLoss: 0.9, trainAccuracy: null, valLoss: null, valAccuracy: 0.6, seconds: 1 },
+  ]);
+  assert.deepEqual(curves, {
+    loss: [
+      {
+        label: 'train loss',
+        data: [
+          { x: 1, y: 0.9 },
+          { x: 2, y: null },
+        ],
+      },
+    ],
+    accuracy: [
+      {
+        label: 'validation accuracy',
+        data: [
+          { x: 1, y: 0.6 },
+          { x: 2, y: 0.7 },
+        ],
+      },
+    ],
+  });
+  const onlyValidation = learningCurves([{ epoch: 1, trainLoss: null, trainAccuracy: null, valLoss: null, valAccuracy: 0.5, seconds: 1 }]);
+  assert.deepEqual(onlyValidation.loss, [], 'no loss chart');
+  const builtIn = learningCurves([{ epoch: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1.1, valAccuracy: 0.45, seconds: 1 }]);
+  assert.deepEqual(
+    [...builtIn.loss, ...builtIn.accuracy].map((curve) => curve.label),
+    ['train loss', 'validation loss', 'train accuracy', 'validation accuracy'],
   );
 });

@@ -223,10 +223,11 @@ class DartsEpochs {
     const architecture = encodeGraph(this.space, graph);
     const validation = await this.search.score(graph, this.data.validation);
     const { loss, correct, seen, seconds } = progress.epochTrain;
+    const trainAccuracy = correct / seen;
     const metrics: EpochMetrics = {
       epoch,
       trainLoss: loss / seen,
-      trainAccuracy: correct / seen,
+      trainAccuracy,
       valLoss: validation.loss,
       valAccuracy: validation.accuracy,
       seconds,
@@ -257,7 +258,7 @@ class DartsEpochs {
       type: 'log',
       level: 'info',
       message:
-        `epoch ${epoch}: supernet train accuracy ${metrics.trainAccuracy.toFixed(3)}, derived ` +
+        `epoch ${epoch}: supernet train accuracy ${trainAccuracy.toFixed(3)}, derived ` +
         `cell ${validation.accuracy.toFixed(3)} on validation with shared weights`,
     });
     if (note) {

@@ -104,4 +104,24 @@ export const MIGRATIONS: string[] = [
    ALTER TABLE runs ADD COLUMN writer_started TEXT;`,
   // The last trial a checkpoint's strategy had asked for: resume asks again for the trials started after it.
   `ALTER TABLE checkpoints ADD COLUMN asked_through INTEGER;`,
+  // A user's own training command may report validation accuracy alone, other numbers of its own, and
+  // output of its own. SQLite cannot drop NOT NULL in place: the epochs table is rebuilt, its rows copied.
+  `CREATE TABLE epochs_rebuilt (
+     run_id INTEGER NOT NULL,
+     trial_idx INTEGER NOT NULL,
+     epoch INTEGER NOT NULL,
+     train_loss REAL,
+     train_accuracy REAL,
+     val_loss REAL,
+     val_accuracy REAL NOT NULL,
+     seconds REAL NOT NULL,
+     extra_json TEXT,
+     PRIMARY KEY (run_id, trial_idx, epoch),
+     FOREIGN KEY (run_id, trial_idx) REFERENCES trials(run_id, idx) ON DELETE CASCADE
+   );
+   INSERT INTO epochs_rebuilt (run_id, trial_idx, epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds)
+     SELECT run_id, trial_idx, epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds FROM epochs;
+   DROP TABLE epochs;
+   ALTER TABLE epochs_rebuilt RENAME TO epochs;
+   ALTER TABLE trials ADD COLUMN log TEXT;`,
 ];

@@ -12,7 +12,7 @@ import type {
   TrialRecord,
 } from '../../protocol/engine.ts';
 import type { SearchConfig } from '../../space/config.ts';
-import { RUN_SELECT, runFromRow, trialFromRow, type Row } from './rows.ts';
+import { RUN_SELECT, TRIAL_SELECT, runFromRow, trialFromRow, type Row } from './rows.ts';
 
 export function runConfig(
   db: Database.Database,
@@ -45,7 +45,7 @@ export function nextTrialIndex(db: Database.Database, runId: number): number {
 
 export function listTrials(db: Database.Database, runId: number, order: TrialOrder, offset: number, limit: number): TrialRecord[] {
   const orderBy = order === 'reward' ? 'reward IS NULL, reward DESC, idx' : 'idx';
-  const rows = db.prepare(`SELECT * FROM trials WHERE run_id = ? ORDER BY ${orderBy} LIMIT ? OFFSET ?`).all(runId, limit, offset) as Row[];
+  const rows = db.prepare(`${TRIAL_SELECT} WHERE run_id = ? ORDER BY ${orderBy} LIMIT ? OFFSET ?`).all(runId, limit, offset) as Row[];
   return rows.map(trialFromRow);
 }
 
@@ -54,7 +54,7 @@ export function countTrials(db: Database.Database, runId: number): number {
 }
 
 export function getTrial(db: Database.Database, runId: number, index: number): TrialRecord | undefined {
-  const row = db.prepare('SELECT * FROM trials WHERE run_id = ? AND idx = ?').get(runId, index) as Row | undefined;
+  const row = db.prepare(`${TRIAL_SELECT} WHERE run_id = ? AND idx = ?`).get(runId, index) as Row | undefined;
   return row && trialFromRow(row);
 }
 
@@ -62,12 +62,18 @@ export function trialEpochs(db: Database.Database, runId: number, index: number)
   const rows = db.prepare('SELECT * FROM epochs WHERE run_id = ? AND trial_idx = ? ORDER BY epoch').all(runId, index) as Row[];
   return rows.map((row) => ({
     epoch: row.epoch as number,
-    trainLoss: row.train_loss as number,
-    trainAccuracy: row.train_accuracy as number,
-    valLoss: row.val_loss as number,
+    trainLoss: row.train_loss as number | null,
+    trainAccuracy: row.train_accuracy as number | null,
+    valLoss: row.val_loss as number | null,
     valAccuracy: row.val_accuracy as number,
     seconds: row.seconds as number,
+    ...(row.extra_json === null ? {} : { extra: JSON.parse(row.extra_json as string) }),
   }));
+}
+
+/** A trial's own output, as its evaluator kept it; null when it kept none (or there is no such trial). */
+export function trialLog(db: Database.Database, runId: number, index: number): string | null {
+  return (db.prepare('SELECT log FROM trials WHERE run_id = ? AND idx = ?').pluck().get(runId, index) as string | null | undefined) ?? null;
 }
 
 /** The recorded hidden states of a run's trials, by trial index. */

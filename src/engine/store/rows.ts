@@ -31,6 +31,11 @@ export function runFromRow(row: Row): RunRecord {
   };
 }
 
+/** A trial's columns but its log: listings would otherwise read every trial's output (see `trialLog`). */
+export const TRIAL_SELECT = `SELECT run_id, idx, status, architecture_json, arch_key, graph_json, reward, val_accuracy, test_accuracy,
+      params, flops, seconds, error, evaluator, started_at, finished_at
+    FROM trials`;
+
 export function trialFromRow(row: Row): TrialRecord {
   const hasMetrics = row.val_accuracy !== null;
   return {
@@ -44,7 +49,7 @@ export function trialFromRow(row: Row): TrialRecord {
     metrics: hasMetrics
       ? {
           valAccuracy: row.val_accuracy as number,
-          testAccuracy: row.test_accuracy as number,
+          testAccuracy: row.test_accuracy as number | null,
           params: row.params as number | null,
           flops: row.flops as number | null,
           seconds: row.seconds as number,

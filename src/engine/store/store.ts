@@ -241,6 +241,11 @@ export class Store {
     return queries.trialEpochs(this.db, runId, index);
   }
 
+  /** A trial's own output, as its evaluator kept it; null when it kept none. */
+  trialLog(runId: number, index: number): string | null {
+    return queries.trialLog(this.db, runId, index);
+  }
+
   controllerSteps(runId: number): ControllerStepRecord[] {
     return queries.controllerSteps(this.db, runId);
   }

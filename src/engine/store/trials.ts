@@ -35,7 +35,7 @@ export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
   const m = trial.measurements;
   db.prepare(
     `UPDATE trials SET status = ?, reward = ?, val_accuracy = ?, test_accuracy = ?, params = ?, flops = ?, seconds = ?,
-       error = ?, finished_at = ? WHERE run_id = ? AND idx = ?`,
+       log = ?, error = ?, finished_at = ? WHERE run_id = ? AND idx = ?`,
   ).run(
     trial.status,
     trial.reward,
@@ -44,6 +44,7 @@ export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
     m?.params ?? null,
     m?.flops ?? null,
     m?.seconds ?? null,
+    m?.log ?? null,
     trial.error,
     now(),
     trial.runId,
@@ -51,17 +52,20 @@ export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
   );
   if (!m) return;
   const insertEpoch = db.prepare(
-    `INSERT INTO epochs (run_id, trial_idx, epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO epochs (run_id, trial_idx, epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds, extra_json)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   for (const e of m.curve) {
     const values = [e.trainLoss, e.trainAccuracy, e.valLoss, e.valAccuracy, e.seconds];
-    // SQLite stores NaN as NULL, which these NOT NULL columns refuse with a message naming no trial.
-    if (!values.every(Number.isFinite))
+    const extras = Object.entries(e.extra ?? {});
+    // SQLite stores NaN as NULL and JSON writes it as null: a diverged value would read back as one not
+    // reported, or be refused by a NOT NULL column with a message naming no trial.
+    if (![...values.filter((value) => value !== null), ...extras.map(([, value]) => value)].every(Number.isFinite))
       throw new Error(
-        `trial ${trial.index} of run ${trial.runId}: epoch ${e.epoch} has a metric that is not a finite number (${values.join(', ')})`,
+        `trial ${trial.index} of run ${trial.runId}: epoch ${e.epoch} has a metric that is not a finite number ` +
+          `(${[...values.map(String), ...extras.map(([name, value]) => `${name} ${value}`)].join(', ')})`,
       );
-    insertEpoch.run(trial.runId, trial.index, e.epoch, ...values);
+    insertEpoch.run(trial.runId, trial.index, e.epoch, ...values, e.extra ? JSON.stringify(e.extra) : null);
   }
 }
 
