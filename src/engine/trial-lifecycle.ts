@@ -95,10 +95,11 @@ function finish(
   status: FinishedStatus,
   measurements: TrialMeasurements | null,
   error: string | null,
+  failureLog?: string,
 ): TrialOutcome {
   const reward = measurements ? applyReward(context.config.strategy.reward, measurements.valAccuracy) : null;
   try {
-    context.store.finishTrial({ runId: context.runId, index, status, reward, measurements, error });
+    context.store.finishTrial({ runId: context.runId, index, status, reward, measurements, error, failureLog });
     return { index, status, reward };
   } catch (storeError) {
     // What one trial measured must not end the search: the trial is recorded failed, with the reason.
@@ -129,6 +130,7 @@ export async function evaluateTrial(
   let error: string | null = null;
   let status: FinishedStatus = 'done';
   let noEvaluatorLeft: string | undefined;
+  let failureLog: string | undefined;
   try {
     measurements = await evaluator.evaluate(request, (metrics) => {
       emit({ type: 'epoch', runId, trial: trial.index, metrics });
@@ -137,11 +139,12 @@ export async function evaluateTrial(
   } catch (failure) {
     error = failure instanceof Error ? failure.message : String(failure);
     if (failure instanceof EvaluationFailed && failure.noEvaluatorLeft) noEvaluatorLeft = error;
+    if (failure instanceof EvaluationFailed) failureLog = failure.log;
     status = failure instanceof EvaluationFailed && (failure.cancelled || failure.noEvaluatorLeft) ? 'interrupted' : 'failed';
   } finally {
     hooks.signal?.removeEventListener('abort', cancel);
   }
-  const outcome = finish(context, trial.index, status, measurements, error);
+  const outcome = finish(context, trial.index, status, measurements, error, failureLog);
   announceFinished(context, trial.index);
   return noEvaluatorLeft === undefined ? outcome : { ...outcome, noEvaluatorLeft };
 }

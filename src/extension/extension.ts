@@ -15,6 +15,7 @@ import type { DashboardState } from './panels/dashboard.ts';
 import { SearchFileChecker, SpaceEstimator, estimateDetail, registerSearchFileEditing } from './editing.ts';
 import { TEMPLATES, templateDescription, templateText } from '../space/template.ts';
 import { formatBackendReports } from '../shared/format.ts';
+import { approveSearchCommand } from './command-approval.ts';
 
 const RESTRICTED =
   'NAS Studio starts no training or engine process in Restricted Mode. Trust this workspace (Manage Workspace Trust) to run searches.';
@@ -185,6 +186,7 @@ export function activate(context: vscode.ExtensionContext): void {
       const file = uri instanceof vscode.Uri ? uri : await pickSearchFile();
       if (!file) return;
       await vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === file.toString())?.save();
+      if (!(await approveSearchCommand(context.workspaceState, file))) return;
       await manager.start(file, backendOverride());
     } catch (error) {
       reportStartFailure(error);

@@ -4,11 +4,13 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandEvaluator } from '../../src/engine/evaluators/command.ts';
 import { EvaluationFailed, type EvaluationRequest } from '../../src/engine/evaluators/evaluator.ts';
+import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
+import { Store } from '../../src/engine/store/store.ts';
 import type { EpochMetrics } from '../../src/protocol/engine.ts';
 import type { CommandEvaluationConfig, SearchConfig } from '../../src/space/config.ts';
 import { compileSpace, decodeArchitecture } from '../../src/space/graph.ts';
@@ -98,7 +100,15 @@ test('the trial file holds the run, the trial, the decisions, the graph and the 
   const dump = join(mkdtempSync(join(tmpdir(), 'nas-command-')), 'trial.json');
   const withFiles: SearchConfig = {
     ...SEARCH.config!,
-    dataset: { kind: 'csv', path: 'data/train.csv', image_shape: [8, 8, 1], validation_split: 0.2, test_split: 0.1, seed: 1 },
+    dataset: {
+      kind: 'csv',
+      path: 'data/train.csv',
+      image_shape: [8, 8, 1],
+      pixel_scale: 255,
+      validation_split: 0.2,
+      test_split: 0.1,
+      seed: 1,
+    },
   };
   await failure(evaluator('copy-trial.py', {}, [], [dump], withFiles).evaluate(REQUEST, () => {}));
   const trial = JSON.parse(readFileSync(dump, 'utf8'));
@@ -123,6 +133,7 @@ for (const [what, script, changes, reason] of faults) {
     const error = await failure(evaluator(script, changes).evaluate(REQUEST, () => {}));
     assert.equal(error.cancelled, false);
     assert.match(error.message, reason);
+    if (script === 'crash.py') assert.match(error.log ?? '', /Traceback[^]*RuntimeError/, 'the failed trial keeps its output');
   });
 }
 
@@ -146,4 +157,52 @@ test('a stopped trial ends its whole process group: no grandchild is left', asyn
   };
   for (let waited = 0; alive() && waited < 7000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(alive(), false, `the grandchild ${worker} outlived its trial`);
+});
+
+test('a search whose trials run a command: epochs stored with what was reported, rewards from the final reports, logs kept', async (t) => {
+  if (!needsPython(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'nas-command-search-'));
+  const store = new Store(join(dir, 'runs.db'));
+  const searchFile = (name: string, script: string) => {
+    const file = join(dir, `${name}.nas.yaml`);
+    writeFileSync(
+      file,
+      `name: ${name}
+dataset: { kind: digits }
+space: { kind: macro, layers: 2, filter_heights: [1, 3], filter_widths: [1, 3], filters: [4, 8], skip_connections: true }
+strategy: { kind: random }
+evaluation: { kind: command, command: [${JSON.stringify(python)}, ${JSON.stringify(join(FIXTURES, script))}], epochs: 2 }
+budget: { trials: 3 }
+`,
+    );
+    return createRunFromFile(store, file, {});
+  };
+  const good = searchFile('good', 'normal.py');
+  assert.equal(await runSearch(store, good, { onEvent: () => {} }), 'done');
+  const trials = store.listTrials(good);
+  assert.equal(trials.length, 3);
+  for (const trial of trials) {
+    assert.equal(trial.status, 'done');
+    assert.equal(trial.evaluator, 'command');
+    const accuracy = 0.5 + 0.1 * 2 + 0.001 * trial.architecture.reduce((sum, d) => sum + d, 0);
+    assert.equal(trial.reward, accuracy, "the reward is the final report's val_accuracy");
+    const epochs = store.trialEpochs(good, trial.index);
+    assert.deepEqual(
+      epochs.map((e) => [e.epoch, e.trainLoss, e.valLoss, e.extra]),
+      [
+        [1, 1, null, { learning_rate: 0.1 }],
+        [2, 0.5, null, { learning_rate: 0.1 }],
+      ],
+    );
+    assert.match(store.trialLog(good, trial.index) ?? '', /^epoch 2 done$/m);
+  }
+  // Every trial fails; the search does not.
+  const bad = searchFile('bad', 'crash.py');
+  assert.equal(await runSearch(store, bad, { onEvent: () => {} }), 'done');
+  for (const trial of store.listTrials(bad)) {
+    assert.equal(trial.status, 'failed');
+    assert.match(trial.error ?? '', /CUDA out of memory/);
+    assert.match(store.trialLog(bad, trial.index) ?? '', /Traceback/);
+  }
+  store.close();
 });

@@ -216,11 +216,12 @@ export class CommandEvaluator implements Evaluator {
         // Whatever it left running in its group (a grandchild) goes with it.
         if (child.pid !== undefined) endGroup(child);
         const stderrTail = stderr.trimEnd().split('\n').slice(-STDERR_TAIL_LINES).join('\n');
-        if (cancelled) return reject(new EvaluationFailed('the trial was stopped', true));
+        if (cancelled) return reject(new EvaluationFailed('the trial was stopped', true, false, false, log));
         if (fault === undefined && code !== 0)
           fault = `${program} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${stderrTail ? `:\n${stderrTail}` : ''}`;
-        if (fault === undefined && final === undefined) fault = 'the program ended without its final report ({"final": true, "val_accuracy": …})';
-        if (fault !== undefined) return reject(new EvaluationFailed(fault, false));
+        if (fault === undefined && final === undefined)
+          fault = 'the program ended without its final report ({"final": true, "val_accuracy": …})';
+        if (fault !== undefined) return reject(new EvaluationFailed(fault, false, false, false, log));
         resolvePromise({
           valAccuracy: final!.val_accuracy,
           testAccuracy: final!.test_accuracy ?? null,

@@ -59,6 +59,8 @@ export class EvaluationFailed extends Error {
      * fault, and every trial after this one would fail alike, so the run stops, resumable, instead.
      */
     readonly noEvaluatorLeft = false,
+    /** What the trial's program printed before it failed, kept as the trial's log. */
+    readonly log?: string,
   ) {
     super(message);
     this.name = 'EvaluationFailed';

@@ -13,6 +13,8 @@ export interface FinishedTrial {
   reward: number | null;
   measurements: TrialMeasurements | null;
   error: string | null;
+  /** What a failed trial's program printed (a finished trial's output is in its measurements). */
+  failureLog?: string;
 }
 
 export function startTrial(
@@ -44,7 +46,7 @@ export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
     m?.params ?? null,
     m?.flops ?? null,
     m?.seconds ?? null,
-    m?.log ?? null,
+    m?.log ?? trial.failureLog ?? null,
     trial.error,
     now(),
     trial.runId,
