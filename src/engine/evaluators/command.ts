@@ -81,19 +81,23 @@ function epochMetrics(values: Record<string, number>, epoch: number, seconds: nu
   };
 }
 
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is gone already.
+  }
+}
+
 /** Ends the trial's whole process group (its grandchildren too): SIGTERM, then SIGKILL after the grace. */
 function endGroup(child: ChildProcess): void {
-  const group = -child.pid!;
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(group, name);
-    } catch {
-      // The group is gone already.
-    }
-  };
-  signal('SIGTERM');
-  setTimeout(() => signal('SIGKILL'), KILL_GRACE_MS).unref();
+  const pid = child.pid!;
+  signalGroup(pid, 'SIGTERM');
+  setTimeout(() => signalGroup(pid, 'SIGKILL'), KILL_GRACE_MS).unref();
 }
+
+/** For an engine that is exiting, with no time for a grace period. */
+const killGroupNow = (pid: number) => signalGroup(pid, 'SIGKILL');
 
 export class CommandEvaluator implements Evaluator {
   readonly backend = 'cpu';
@@ -105,12 +109,18 @@ export class CommandEvaluator implements Evaluator {
   private readonly freeSlots: number[];
   private readonly waiting: (() => void)[] = [];
 
+  /** Trials run in groups of their own, which a signal to the engine's group misses: they end with the engine. */
+  private readonly endAllOnExit = () => {
+    for (const { child } of this.running) if (child.pid !== undefined) killGroupNow(child.pid);
+  };
+
   constructor(
     private readonly evaluation: CommandEvaluationConfig,
     private readonly search: SearchConfig,
     private readonly baseDir: string,
     private readonly gpus: string[],
   ) {
+    process.on('exit', this.endAllOnExit);
     this.size = evaluation.parallel ?? Math.max(1, gpus.length);
     this.freeSlots = Array.from({ length: this.size }, (_, i) => i);
     const onGpus = gpus.length ? `, on GPU ${gpus.join(', ')}` : '';
@@ -245,6 +255,7 @@ export class CommandEvaluator implements Evaluator {
 
   async close(): Promise<void> {
     this.cancelAll();
+    process.off('exit', this.endAllOnExit);
   }
 }
 
