@@ -36,7 +36,9 @@ function evaluator(
   args: string[] = [],
   config = SEARCH.config as SearchConfig,
 ) {
-  const evaluation = { ...(config.evaluation as CommandEvaluationConfig), command: [python!, join(FIXTURES, script), ...args], ...changes };
+  // Python's scripts run under the Python found, the Node twin's under this Node.
+  const program = script.endsWith('.mjs') ? process.execPath : python!;
+  const evaluation = { ...(config.evaluation as CommandEvaluationConfig), command: [program, join(FIXTURES, script), ...args], ...changes };
   return new CommandEvaluator(evaluation, config, FIXTURES, gpus);
 }
 
@@ -93,6 +95,21 @@ test('a trial that reports its epochs and result: the curve, the result, extras,
   assert.match(measured.log ?? '', new RegExp(`^training ${architecture.length} decisions, seed 9 dataset digits$`, 'm'));
   assert.match(measured.log ?? '', /^epoch 2 done$/m);
   assert.match(measured.log ?? '', /^GPU 3$/m);
+});
+
+test('a Node trainer through helpers/nas-studio.mjs reports as the Python helper does', async () => {
+  const epochs: EpochMetrics[] = [];
+  const measured = await evaluator('normal.mjs').evaluate(REQUEST, (metrics) => void epochs.push(metrics));
+  const accuracy = (epoch: number) => 0.5 + 0.1 * epoch + 0.001 * architecture.length;
+  assert.deepEqual(
+    epochs.map((e) => [e.epoch, e.valAccuracy, e.trainLoss, e.extra]),
+    [
+      [1, accuracy(1), 1, { learning_rate: 0.1 }],
+      [2, accuracy(2), 0.5, { learning_rate: 0.1 }],
+    ],
+  );
+  assert.deepEqual([measured.valAccuracy, measured.testAccuracy, measured.params], [accuracy(2), accuracy(2) - 0.01, 1234]);
+  assert.match(measured.log ?? '', /^epoch 2 done$/m);
 });
 
 test('the trial file holds the run, the trial, the decisions, the graph and the data set with its path made absolute', async (t) => {
