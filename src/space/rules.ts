@@ -34,6 +34,7 @@ export function semanticProblems(config: SearchConfig, doc: Document, at: Report
   if (dataset) datasetKind(dataset).check?.(dataset, context);
   strategyKind(strategy).check?.(strategy, context);
   if (options.checkFiles && dataset) datasetKind(dataset).checkFiles?.(dataset, context, filesUnder(options.baseDir));
+  if (options.checkFiles) evaluationKind(evaluation).checkFiles?.(evaluation, context, filesUnder(options.baseDir));
   return problems;
 }
 

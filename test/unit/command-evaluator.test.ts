@@ -26,7 +26,7 @@ space: { kind: macro, layers: 2, filter_heights: [1, 3], filter_widths: [1, 3], 
 strategy: { kind: random }
 evaluation: { kind: command, command: [python3, normal.py], epochs: 2 }
 `,
-  'command.nas.yaml',
+  join(FIXTURES, 'command.nas.yaml'),
 );
 
 function evaluator(
@@ -72,6 +72,17 @@ async function failure(promise: Promise<unknown>): Promise<EvaluationFailed> {
 test('the search file validates with evaluation kind command', () => {
   assert.deepEqual(SEARCH.problems, []);
   assert.deepEqual((SEARCH.config!.evaluation as CommandEvaluationConfig).command, ['python3', 'normal.py']);
+});
+
+test('a script the command names must exist beside the search file: file, line and rule otherwise', () => {
+  const text = (script: string) =>
+    `name: c\ndataset: { kind: digits }\nspace: { kind: macro, layers: 1, filter_heights: [3], filter_widths: [3], filters: [4] }\n` +
+    `strategy: { kind: random }\nevaluation:\n  kind: command\n  command: [python3, ${script}]\n`;
+  assert.deepEqual(parseSearchText(text('normal.py'), join(FIXTURES, 'c.nas.yaml')).problems, []);
+  const [problem, ...more] = parseSearchText(text('trian.py'), join(FIXTURES, 'c.nas.yaml')).problems;
+  assert.deepEqual(more, []);
+  assert.deepEqual([problem.line, problem.rule], [7, 'file-not-found']);
+  assert.match(problem.message, /^evaluation\.command\[1\]: trian\.py not found: .*trian\.py \(rule: file-not-found\)/);
 });
 
 test('a trial that reports its epochs and result: the curve, the result, extras, the log, its GPU', async (t) => {

@@ -48,6 +48,8 @@ export interface StrategyKind<Config extends { kind: string }> extends KindModul
 export interface EvaluationKind<Config extends { kind: string }> extends KindModule<Config> {
   /** Settles defaults that depend on other settings, once the file is known to be valid. */
   complete?(config: Config, written: RuleContext['written']): void;
+  /** Checks against the file system: the files it names. */
+  checkFiles?(config: Config, context: RuleContext, files: FileContext): void;
   /** How the engine measures architectures for this kind. */
   evaluator(): Promise<EvaluatorKind<Config>>;
 }

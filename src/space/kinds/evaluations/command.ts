@@ -16,10 +16,27 @@ export interface CommandEvaluationConfig {
   env: Record<string, string>;
 }
 
+/** Arguments taken for the program's own files: a missing one would fail every trial the same way. */
+const SCRIPT = /\.(py|js|mjs|cjs|ts|sh)$/;
+
 export const commandEvaluation: EvaluationKind<CommandEvaluationConfig> = {
   kind: 'command',
   get description() {
     return kindDescription('evaluation', 'command');
   },
   evaluator: async () => (await import('../../../engine/evaluators/command.ts')).commandEvaluatorKind,
+  checkFiles(evaluation, context, files) {
+    evaluation.command.forEach((argument, i) => {
+      // A bare program name is looked up on PATH when the trial starts; a path or a script is the search's.
+      const isFile = i === 0 ? /[\\/]/.test(argument) : SCRIPT.test(argument);
+      if (!isFile) return;
+      const { fullPath, status } = files.inspect(argument);
+      if (status.found && status.isFile) return;
+      const problem = status.found ? 'is not a file' : status.reason;
+      const message =
+        `evaluation.command[${i}]: ${argument} ${problem}: ${fullPath} (rule: file-not-found); ` +
+        `relative paths start at the folder of the search file, where the command runs`;
+      context.report(['evaluation', 'command', String(i)], message, 'file-not-found', { fallbackPath: ['evaluation', 'command'] });
+    });
+  },
 };
