@@ -39,15 +39,20 @@ function kindsSelecting(condition: SchemaNode | undefined): unknown[] {
 
 /**
  * The kind-specific branches of a mapping: each `allOf` entry's `if` selects its `then` by `kind`, and a
- * top-level `if`/`then`/`else` gives the `else` branch every other kind (and a missing one).
+ * top-level `if`/`then`/`else` (whose `else` may dispatch again) gives the last `else` every other kind
+ * (and a missing one).
  */
 function kindBranches(node: SchemaNode | undefined): Array<{ kinds: unknown[]; branch: SchemaNode | undefined }> {
   const branches = (node?.allOf ?? []).map((entry) => ({ kinds: kindsSelecting(entry.if), branch: resolved(entry.then) }));
-  if (node?.if !== undefined) {
-    const selected = kindsSelecting(node.if);
-    branches.push({ kinds: selected, branch: resolved(node.then) });
-    const others = (node.properties?.kind?.enum ?? []).filter((kind) => !selected.includes(kind));
-    if (node.else !== undefined) branches.push({ kinds: [...others, undefined], branch: resolved(node.else) });
+  const taken: unknown[] = [];
+  for (let level = node; level?.if !== undefined; level = level.else) {
+    const selected = kindsSelecting(level.if);
+    branches.push({ kinds: selected, branch: resolved(level.then) });
+    taken.push(...selected);
+    if (level.else !== undefined && level.else.if === undefined) {
+      const others = (node!.properties?.kind?.enum ?? []).filter((kind) => !taken.includes(kind));
+      branches.push({ kinds: [...others, undefined], branch: resolved(level.else) });
+    }
   }
   return branches;
 }

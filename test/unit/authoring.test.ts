@@ -70,7 +70,7 @@ test('completion offers enum values: kinds, backends, optimizers, booleans', () 
   assert.deepEqual(labelsAt('name: c\ndataset: { kind: d| }\n'), ['digits', 'cifar10', 'mnist', 'csv', 'image-folder']);
   assert.deepEqual(labelsAt('runtime:\n  backend: |\n'), [...BACKENDS]);
   // Evaluation dispatches with if/then/else: tabular, and train for every other kind.
-  assert.deepEqual(labelsAt('evaluation: { kind: | }\n'), ['tabular', 'train']);
+  assert.deepEqual(labelsAt('evaluation: { kind: | }\n'), ['tabular', 'command', 'train']);
   assert.deepEqual(labelsAt('evaluation:\n  kind: tabular\n  |\n'), ['dataset']);
   assert.deepEqual(labelsAt('evaluation:\n  epochs: 2\n  |\n'), [
     'kind',

@@ -43,11 +43,15 @@ function selectedKinds(condition: SchemaNode): string[] {
 function schemaKinds(family: SchemaNode): Map<string, SchemaNode[]> {
   const kinds = new Map<string, SchemaNode[]>();
   for (const entry of family.allOf ?? []) for (const kind of selectedKinds(entry.if)) kinds.set(kind, [family, resolved(entry.then)]);
-  if (family.if !== undefined) {
-    const selected = selectedKinds(family.if);
-    for (const kind of selected) kinds.set(kind, [family, resolved(family.then!)]);
-    for (const kind of family.properties!.kind.enum!.map(String))
-      if (!selected.includes(kind)) kinds.set(kind, [family, resolved(family.else!)]);
+  // An `else` may dispatch again; the last one takes every kind no `if` selected.
+  const taken: string[] = [];
+  for (let level: SchemaNode | undefined = family; level?.if !== undefined; level = level.else) {
+    const selected = selectedKinds(level.if);
+    for (const kind of selected) kinds.set(kind, [family, resolved(level.then!)]);
+    taken.push(...selected);
+    if (level.else !== undefined && level.else.if === undefined)
+      for (const kind of family.properties!.kind.enum!.map(String))
+        if (!taken.includes(kind)) kinds.set(kind, [family, resolved(level.else)]);
   }
   return kinds;
 }
