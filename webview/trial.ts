@@ -1,11 +1,11 @@
 // The trial view: the architecture drawn as SVG (macro: the stack of layers with skip arrows; cell:
 // the normal and reduction cells as DAGs; nasbench201: its 4 nodes with the operation on each edge),
-// the learning curves, the details and the decisions.
+// the learning curves, the details and the decisions, and the end of the trial's log when it keeps one.
 // Nodes have class `arch-node` and edges class `arch-edge` (the e2e tests count them).
 import type { trialPanel } from '../src/extension/panels/trial.ts';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset } from 'chart.js';
-import type { TrialData } from '../src/protocol/webview.ts';
+import type { LogTail, TrialData } from '../src/protocol/webview.ts';
 import { cellOutputNodes, macroOutputLayers, type CellNode, type MacroGraph, type NasBench201Graph } from '../src/space/graph.ts';
 import {
   appRoot,
@@ -120,6 +120,7 @@ function render(data: TrialData): void {
         ? 'its accuracies were looked up in the NAS-Bench-201 table, not trained here'
         : 'no epoch finished';
     app.append(header, h('div', { class: 'trial-grid' }, architecture, details), h('p', { class: 'empty' }, `No learning curve: ${why}.`));
+    appendLog(app, data.log);
     performance.mark('nas-trial-rendered');
     return;
   }
@@ -130,6 +131,7 @@ function render(data: TrialData): void {
   const chartCards = h('div', { class: 'trial-grid' }, loss?.card, accuracy.card);
 
   app.append(header, h('div', { class: 'trial-grid' }, architecture, details), chartCards);
+  appendLog(app, data.log);
 
   const lossChart = loss && curveChart(loss.canvas, theme, 'loss', curves.loss);
   const accuracyChart = curveChart(accuracy.canvas, theme, 'accuracy', curves.accuracy);
@@ -137,6 +139,18 @@ function render(data: TrialData): void {
   // Read by the e2e tests.
   window.__nasCharts = { loss: lossChart, accuracy: accuracyChart };
   performance.mark('nas-trial-rendered');
+}
+
+/** The end of the trial's log as plain text, scrolled to its last line; nothing for a trial that keeps no log. */
+function appendLog(app: HTMLElement, log: LogTail | null): void {
+  if (!log) return;
+  const card = h('section', { class: 'card trial-log' }, h('div', { class: 'card-head' }, h('h2', {}, 'Log')));
+  if (log.earlierLines > 0) card.append(h('p', { class: 'caption', id: 'trial-log-cut' }, `${log.earlierLines} earlier lines not shown`));
+  const text = h('pre', { id: 'trial-log' });
+  text.textContent = log.text;
+  card.append(text);
+  app.append(card);
+  text.scrollTop = text.scrollHeight;
 }
 
 function curveChart(canvas: HTMLCanvasElement, theme: Theme, y: string, datasets: Curve[]): Chart<'line', CurvePoint[]> {

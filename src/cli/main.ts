@@ -10,7 +10,7 @@ import { InvalidSearchFile, createRunFromFile, runSearch } from '../engine/searc
 import { Store } from '../engine/store/store.ts';
 import { controllerInsight } from '../engine/analysis/controller-insight.ts';
 import { PAPER_TABLE1, SPEARMAN_COLUMNS, type ControllerInsight, type ControllerRow, type SpearmanRow } from '../protocol/insight.ts';
-import { formatBackendReports, formatDuration } from '../shared/format.ts';
+import { formatBackendReports, formatDuration, logTail } from '../shared/format.ts';
 import { checkBackends } from '../engine/backend.ts';
 import { ProgressLine } from './progress.ts';
 
@@ -118,10 +118,9 @@ function trialRows(trials: TrialRecord[]): string[][] {
 /** How much of a trial's log `show` prints: its end, where a training script's last words are. */
 const SHOWN_LOG_LINES = 40;
 
-function logTail(log: string): string {
-  const lines = log.replace(/\r?\n$/, '').split(/\r?\n/);
-  const hidden = lines.length - SHOWN_LOG_LINES;
-  return [...(hidden > 0 ? [`(${hidden} earlier lines; --json has them all)`] : []), ...lines.slice(-SHOWN_LOG_LINES)].join('\n');
+function shownLog(log: string): string {
+  const { text, earlierLines } = logTail(log, SHOWN_LOG_LINES);
+  return earlierLines > 0 ? `(${earlierLines} earlier lines; --json has them all)\n${text}` : text;
 }
 
 const TRIAL_HEADER = ['trial', 'status', 'reward', 'val_acc', 'test_acc', 'params', 'time', 'architecture'];
@@ -422,7 +421,7 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
               )}\n`,
             );
           }
-          if (log) out(`\nlog:\n${logTail(log)}\n`);
+          if (log) out(`\nlog:\n${shownLog(log)}\n`);
         });
       default:
         throw new UsageError(`unknown command "${command}"`);

@@ -4,6 +4,7 @@
 
 import type { EngineCommand, EngineMessage, StoreAnswers, StoreQuery, StoreQueryKind } from '../protocol/engine.ts';
 import { toStepPoint, toTrialPoint, type DashboardData } from '../protocol/webview.ts';
+import { logTail } from '../shared/format.ts';
 import { compileSpace } from '../space/graph.ts';
 import { strategyKind } from '../space/kinds/strategies/registry.ts';
 import { controllerInsight } from './analysis/controller-insight.ts';
@@ -36,6 +37,9 @@ async function search(command: Extract<EngineCommand, { type: 'search' | 'resume
 /** Query stores stay open between queries: the side panel asks often. */
 const queryStores = new Map<string, Store>();
 
+/** The trial view shows the end of a trial's log; its whole log (up to 256 KiB) would slow the panel for lines few read. */
+const TRIAL_VIEW_LOG_LINES = 400;
+
 type QueryOf<K extends StoreQueryKind> = Extract<StoreQuery, { kind: K }>;
 type Answerer<K extends StoreQueryKind> = (store: Store, query: QueryOf<K>) => StoreAnswers[K] | Promise<StoreAnswers[K]>;
 
@@ -60,7 +64,17 @@ const answerers: { [K in StoreQueryKind]: Answerer<K> } = {
     const trial = store.getTrial(query.runId, query.index);
     if (!run || !trial) return { kind: 'trial-view', result: null };
     const decisions = compileSpace(store.runConfig(query.runId).config.space).map(({ name, options }) => ({ name, options }));
-    return { kind: 'trial-view', result: { run, trial, epochs: store.trialEpochs(query.runId, query.index), decisions } };
+    const log = store.trialLog(query.runId, query.index);
+    return {
+      kind: 'trial-view',
+      result: {
+        run,
+        trial,
+        epochs: store.trialEpochs(query.runId, query.index),
+        decisions,
+        log: log === null ? null : logTail(log, TRIAL_VIEW_LOG_LINES),
+      },
+    };
   },
   compare: (store, query) => ({
     kind: 'compare',

@@ -61,6 +61,14 @@ export interface TrialData {
   epochs: EpochMetrics[];
   /** The decision names, to list each choice beside its name. */
   decisions: { name: string; options: string[] }[];
+  /** The end of the trial's log (a command trial's output, once it finished); null when it keeps none. */
+  log: LogTail | null;
+}
+
+/** The last lines of a program's output, and how many lines came before them. */
+export interface LogTail {
+  text: string;
+  earlierLines: number;
 }
 
 export interface CompareData {

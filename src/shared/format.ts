@@ -1,6 +1,8 @@
-// Formatting shared by the CLI, the extension and the panels: one way to write a duration, and the backend check.
+// Formatting shared by the CLI, the extension and the panels: one way to write a duration, the backend check,
+// and the end of a trial's log.
 
 import type { BackendReport } from '../protocol/engine.ts';
+import type { LogTail } from '../protocol/webview.ts';
 
 /** A duration as a person would write it: `4.3s`, `2m05s`, `3h07m`; `-` when unknown. */
 export function formatDuration(seconds: number): string {
@@ -21,4 +23,11 @@ export function formatBackendReports(reports: BackendReport[]): string {
   ]);
   const picked = reports.find((report) => report.pickedByAuto);
   return [...lines, `auto picks: ${picked?.name ?? 'none'}`].join('\n');
+}
+
+/** The last `count` lines of a program's output (its final newline dropped), and how many lines came before them. */
+export function logTail(output: string, count: number): LogTail {
+  const lines = output.replace(/\r?\n$/, '').split(/\r?\n/);
+  const earlierLines = Math.max(0, lines.length - count);
+  return { text: lines.slice(earlierLines).join('\n'), earlierLines };
 }

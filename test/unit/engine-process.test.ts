@@ -5,8 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Store } from '../../src/engine/store/store.ts';
 import { EngineProcess, NodeNotFound, QueryClient, checkBackendsInEngine } from '../../src/extension/engine-process.ts';
 import type { EngineMessage } from '../../src/protocol/engine.ts';
+import { decodeArchitecture } from '../../src/space/graph.ts';
+import { loadSearchFile } from '../../src/space/parse.ts';
 import { tinySearchFile } from '../support/tiny.ts';
 
 const ENGINE = join(__dirname, '..', '..', 'dist', 'engine.js');
@@ -54,6 +57,7 @@ test('queries go through one long-lived engine process, pages of trials included
   const view = await client.query(db, { kind: 'trial-view', runId: 1, index: 2 });
   assert.equal(view?.trial.index, 2);
   assert.equal(view?.decisions.length, view?.trial.architecture.length);
+  assert.equal(view?.log, null, 'a built-in trainer keeps no log');
   const compared = await client.query(db, { kind: 'compare', runIds: [1, 42] });
   assert.deepEqual(
     compared.runs.map((r) => r.run.id),
@@ -67,6 +71,33 @@ test('queries go through one long-lived engine process, pages of trials included
   const pid = started[0].pid!;
   await client.dispose();
   assert.throws(() => process.kill(pid, 0), /ESRCH/);
+});
+
+test("the trial view's query carries the end of a command trial's log, and says how many lines it left out", async () => {
+  const db = join(mkdtempSync(join(tmpdir(), 'nas-query-')), 'runs.db');
+  const file = tinySearchFile();
+  const { text, config } = loadSearchFile(file);
+  assert.ok(config);
+  const store = new Store(db);
+  const runId = store.createRun({ name: 'own script', spaceFile: file, spaceText: text, config });
+  const architecture = [1, 0, 1, 1, 0, 1, 1];
+  store.startTrial(runId, 0, architecture, 'k', decodeArchitecture(config.space, architecture), 'command');
+  const lines = Array.from({ length: 405 }, (_, i) => `line ${i + 1}`);
+  const measurements = {
+    valAccuracy: 0.75,
+    testAccuracy: null,
+    params: null,
+    flops: null,
+    seconds: 4,
+    curve: [],
+    log: `${lines.join('\n')}\n`,
+  };
+  store.finishTrial({ runId, index: 0, status: 'done', reward: 0.75, measurements, error: null });
+  store.close();
+  const client = new QueryClient((onMessage) => EngineProcess.start(process.execPath, ENGINE, onMessage, () => {}));
+  const view = await client.query(db, { kind: 'trial-view', runId, index: 0 });
+  assert.deepEqual(view?.log, { text: lines.slice(5).join('\n'), earlierLines: 5 });
+  await client.dispose();
 });
 
 test('a search process killed mid-run is marked interrupted through a query', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDuration } from '../../src/shared/format.ts';
+import { formatDuration, logTail } from '../../src/shared/format.ts';
 
 test('durations read as a person would write them, never "1m60s"', () => {
   assert.equal(formatDuration(4.25), '4.3s');
@@ -10,4 +10,11 @@ test('durations read as a person would write them, never "1m60s"', () => {
   assert.equal(formatDuration(3 * 3600 + 7 * 60), '3h07m');
   assert.equal(formatDuration(Number.NaN), '-');
   assert.equal(formatDuration(-1), '-');
+});
+
+test("a log's tail: its last lines without the final newline, and how many came before them", () => {
+  const log = Array.from({ length: 6 }, (_, i) => `line ${i + 1}`).join('\r\n') + '\r\n';
+  assert.deepEqual(logTail(log, 4), { text: 'line 3\nline 4\nline 5\nline 6', earlierLines: 2 });
+  assert.deepEqual(logTail(log, 6), { text: 'line 1\nline 2\nline 3\nline 4\nline 5\nline 6', earlierLines: 0 });
+  assert.deepEqual(logTail('one line', 400), { text: 'one line', earlierLines: 0 });
 });
