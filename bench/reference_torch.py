@@ -1,5 +1,5 @@
 """The PyTorch side of the trainer check (bench/reference.ts runs it): trains a tfjs child, rebuilt by
-torch_rebuild.py, with the recipe of the project's trainer (src/engine/evaluators/train-from-scratch.ts and
+examples/pytorch/networks.py, with the recipe of the project's trainer (src/engine/evaluators/train-from-scratch.ts and
 training-recipe.ts), on the split the TypeScript side wrote, on one thread.
 
 Reads on stdin {layers, inputShape, classes, seed, evaluation, train, validation}, where each part is
@@ -23,7 +23,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from torch_rebuild import build, read_description, tfjs_weights  # noqa: E402
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "pytorch"))
+from networks import build, read_description  # noqa: E402
+from tfjs_weights import tfjs_weights  # noqa: E402
 
 MOMENTUM = 0.9
 EVALUATION_BATCH = 256

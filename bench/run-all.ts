@@ -1,4 +1,5 @@
 // Every benchmark, one after the other; each prints its own figures.
+import { runCommandTrainerBench } from './command-trainer.ts';
 import { runConvKernelBench } from './conv-kernels.ts';
 import { runDashboardRenderBench } from './dashboard-render.ts';
 import { runEngineOverheadBench } from './engine-overhead.ts';
@@ -12,6 +13,7 @@ import { runTrainingBench } from './training.ts';
   await runConvKernelBench();
   runTrainingBench();
   await runEngineOverheadBench();
+  await runCommandTrainerBench();
   runValidationBench();
   await runNasBench201Bench([]);
   await runOneShotBench();

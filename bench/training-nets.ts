@@ -1,5 +1,5 @@
 // The child nets of the training bench (issue 15's table and a cell-space child), built by the project's
-// own builder, and the description of a built model that bench/torch_rebuild.py rebuilds in PyTorch.
+// own builder, and the description of a built model that examples/pytorch/networks.py rebuilds in PyTorch.
 
 import type * as tf from '@tensorflow/tfjs';
 import type { CellSpaceConfig, MacroSpaceConfig, SpaceConfig } from '../src/space/config.ts';
@@ -136,7 +136,7 @@ const KEPT_SETTINGS = [
   'epsilon',
 ];
 
-/** The model's layers in order, for bench/torch_rebuild.py. */
+/** The model's layers in order, for examples/pytorch/networks.py. */
 export function describeModel(model: tf.LayersModel): LayerSpec[] {
   return model.layers.map((l) => {
     const config = l.getConfig();

@@ -6,7 +6,7 @@
                                           cpu, the default), or per wall-second on the GPU (DEVICE cuda: timed
                                           between torch.cuda.synchronize calls; {"skipped": why} without CUDA)
 
-The net is rebuilt layer by layer by torch_rebuild.py.
+The net is rebuilt layer by layer by examples/pytorch/networks.py.
 """
 
 import json
@@ -14,7 +14,9 @@ import os
 import sys
 import time
 
-from torch_rebuild import build, read_description
+# The rebuild is the PyTorch example's (on the GPU machine, a copy beside this file).
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "pytorch"))
+from networks import build, read_description  # noqa: E402
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 

@@ -34,7 +34,7 @@ cp "$ROOT"/dist/{cli.js,trainer-process.js,tfjs-backend-wasm.wasm,tfjs-backend-w
 "$NM/.bin/esbuild" "$ROOT"/bench/{training,training-child,webgpu-probe}.ts --bundle --platform=node --format=cjs --target=node20 \
   --packages=external --outdir="$STAGE/bench" --log-level=warning
 # The wasm backend looks for its binaries beside the bundle that runs it, as in dist/.
-cp "$ROOT"/dist/*.wasm "$ROOT"/bench/{training_torch.py,torch_rebuild.py} "$STAGE/bench/"
+cp "$ROOT"/dist/*.wasm "$ROOT"/bench/training_torch.py "$ROOT"/examples/pytorch/networks.py "$STAGE/bench/"
 cp "$ROOT/examples/digits-macro.nas.yaml" "$STAGE/examples/"
 cp "$ROOT/data/digits/digits.csv.gz" "$STAGE/data/digits/"
 
