@@ -1,6 +1,6 @@
 """NAS Studio's built-in children in PyTorch: a tfjs model's layers (their description: name, className,
 config, inputs, outputShape) rebuilt one by one, and the description of a macro or cell architecture's
-graph as src/engine/model/macro.ts and cell.ts build it. examples/pytorch/train.py trains these; the
+graph as src/engine/model/macro.ts and cell.ts build it, or of a nasbench201 cell in NAS-Bench-201's network. examples/pytorch/train.py trains these; the
 benches (bench/training_torch.py, bench/reference_torch.py) rebuild the descriptions bench/training-nets.ts
 describeModel writes of the tfjs models themselves.
 
@@ -12,6 +12,9 @@ order for a classifier drawn on its own. Weights start as tfjs draws them: He no
 convolutions, Glorot uniform for the classifier, zero biases, with tfjs's fans (its depthwise kernels count
 every input channel in the fan-in). The draws differ; the scales are the same. Standard library only until
 build is handed the torch module.
+
+A nasbench201 architecture is described as NAS-Bench-201 builds it (Dong & Yang 2020, its TinyNetwork with
+the cell's InferCell), its weights drawn as above rather than as PyTorch's defaults.
 """
 
 import math
@@ -108,6 +111,8 @@ def build(layers, torch):
                 y = modules[key](x)
             elif kind == "ReLU":
                 y = F.relu(x)
+            elif kind == "Zeros":
+                y = torch.zeros_like(x)
             elif kind == "Concatenate":
                 y = torch.cat([values[i] for i in inputs], dim=1)
             elif kind == "Add":
@@ -154,11 +159,16 @@ class _Description:
         height, width, _ = self.shapes[x]
         return [-(-height // stride), -(-width // stride), channels]
 
-    def conv(self, x, filters, kernel, stride, before_norm=False):
+    def conv(self, x, filters, kernel, stride, before_norm=False, padding="same"):
         """layers.ts conv: ReLU follows, or with before_norm batch norm: then no activation and no bias."""
-        config = {"filters": filters, "kernelSize": list(kernel), "strides": [stride, stride], "padding": "same",
+        config = {"filters": filters, "kernelSize": list(kernel), "strides": [stride, stride], "padding": padding,
                   "useBias": not before_norm, "activation": None if before_norm else "relu"}
-        return self.add("Conv2D", config, [x], self.strided(x, stride, filters))
+        if padding == "same":
+            shape = self.strided(x, stride, filters)
+        else:
+            height, width, _ = self.shapes[x]
+            shape = [(height - kernel[0]) // stride + 1, (width - kernel[1]) // stride + 1, filters]
+        return self.add("Conv2D", config, [x], shape)
 
     def separable_conv(self, x, filters, size, stride, before_norm=False):
         config = {"filters": filters, "kernelSize": [size, size], "strides": [stride, stride], "padding": "same",
@@ -171,9 +181,17 @@ class _Description:
     def relu(self, x):
         return self.add("ReLU", {}, [x], self.shapes[x])
 
-    def pool(self, kind, x, stride):
-        config = {"poolSize": [3, 3], "strides": [stride, stride], "padding": "same"}
+    def pool(self, kind, x, stride, size=3):
+        config = {"poolSize": [size, size], "strides": [stride, stride], "padding": "same"}
         return self.add(kind, config, [x], self.strided(x, stride, self.shapes[x][2]))
+
+    def zero_pad(self, x, pixels):
+        height, width, channels = self.shapes[x]
+        padding = [[pixels, pixels], [pixels, pixels]]
+        return self.add("ZeroPadding2D", {"padding": padding}, [x], [height + 2 * pixels, width + 2 * pixels, channels])
+
+    def zeros(self, x):
+        return self.add("Zeros", {}, [x], self.shapes[x])
 
     def add_up(self, xs):
         return self.add("Add", {}, xs, self.shapes[xs[0]])
@@ -323,13 +341,60 @@ def _cells(net, graph, space, classes):
     return net.classify(last, classes, space.get("head", "auto"))
 
 
+def _nasbench201(net, graph, classes):
+    """NAS-Bench-201's network: a stem, three stages of 5 cells at 16, 32 and 64 channels, each stage after the
+    first entered through a residual reduction block, then batch norm, ReLU, global average pooling and a linear."""
+
+    def relu_conv_norm(x, filters, kernel, stride):
+        # NAS-Bench-201 pads by 1 on every side, where 'same' would pad a strided convolution on one side only.
+        x = net.relu(x)
+        if kernel == 3:
+            x = net.zero_pad(x, 1)
+        return net.batch_norm(net.conv(x, filters, (kernel, kernel), stride, before_norm=True, padding="valid"))
+
+    def operate(operation, x, filters):
+        if operation == "skip_connect":
+            return x
+        if operation in ("nor_conv_1x1", "nor_conv_3x3"):
+            return relu_conv_norm(x, filters, int(operation[-1]), 1)
+        if operation == "avg_pool_3x3":
+            return net.pool("AveragePooling2D", x, 1)  # 'same' divides by the pixels inside: count_include_pad=False
+        raise ValueError(f"nasbench201 operation {operation} is not built in PyTorch")
+
+    def cell(x, filters):
+        nodes = [x]
+        for j in range(1, 4):
+            branches = [operate(edge["operation"], nodes[edge["from"]], filters)
+                        for edge in graph["edges"] if edge["to"] == j and edge["operation"] != "none"]
+            # Every edge into the node is `none`: the node is zeros, as NAS-Bench-201's Zero operation makes it.
+            nodes.append(net.add_up(branches) if len(branches) > 1 else branches[0] if branches else net.zeros(x))
+        return nodes[3]
+
+    def reduction(x, filters):
+        """NAS-Bench-201's ResNetBasicblock at stride 2; its shortcut's 2x2 pooling is 'same' so odd sizes fit too."""
+        residual = relu_conv_norm(relu_conv_norm(x, filters, 3, 2), filters, 3, 1)
+        shortcut = net.conv(net.pool("AveragePooling2D", x, 2, size=2), filters, (1, 1), 1, before_norm=True)
+        return net.add_up([shortcut, residual])
+
+    x = net.batch_norm(net.conv(net.image, 16, (3, 3), 1, before_norm=True))
+    for stage, filters in enumerate((16, 32, 64)):
+        if stage > 0:
+            x = reduction(x, filters)
+        for _ in range(5):
+            x = cell(x, filters)
+    return net.classify(net.relu(net.batch_norm(x)), classes, "gap")
+
+
 def describe(graph, space, image_shape, classes):
-    """The layers of the built-in child of a macro or cell architecture (its `graph`, in `space`), for build."""
+    """The layers of the built-in child of a macro or cell architecture (its `graph`, in `space`), or of
+    NAS-Bench-201's network for a nasbench201 cell, for build."""
     net = _Description(image_shape)
     if graph["kind"] == "macro":
         _macro(net, graph, space, classes)
     elif graph["kind"] == "cell":
         _cells(net, graph, space, classes)
+    elif graph["kind"] == "nasbench201":
+        _nasbench201(net, graph, classes)
     else:
-        raise ValueError(f"a {graph['kind']} architecture is not built in PyTorch here (macro and cell are)")
+        raise ValueError(f"a {graph['kind']} architecture is not built in PyTorch here (macro, cell and nasbench201 are)")
     return net.layers

@@ -1,6 +1,6 @@
 """NAS Studio's reference PyTorch trainer for `evaluation: { kind: command, command: [python3, pytorch/train.py] }`:
-trains the trial's architecture (a macro or cell child, built as NAS Studio's own trainer builds it) on the
-search file's data set, split as NAS Studio splits it, and reports every epoch and the result.
+trains the trial's architecture (a macro or cell child, built as NAS Studio's own trainer builds it, or a
+nasbench201 cell in NAS-Bench-201's network) on the search file's data set, split as NAS Studio splits it, and reports every epoch and the result.
 
     python3 train.py [--batch-size 64] [--learning-rate 0.001] [--optimizer adam|sgd] [--reward-epochs 5]
 

@@ -4,13 +4,14 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildModel } from '../../src/engine/model/build.ts';
 import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import { compileSpace, decodeArchitecture } from '../../src/space/graph.ts';
+import { architectureOfCellString } from '../../src/space/nasbench201.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
 import { createRng } from '../../src/space/rng.ts';
 
@@ -76,6 +77,45 @@ for child in json.load(sys.stdin):
     children.map((child) => child.params),
     JSON.stringify(children.map((child) => [child.name, child.inputShape])),
   );
+});
+
+test('the PyTorch network of NAS-Bench-201 cells from its table: logits from digits and 32x32x3 images, 1.53 M weights', (t) => {
+  if (!needsTorch(t)) return;
+  const table = readFileSync(join(__dirname, '..', '..', 'data', 'nas-bench-201', 'nas-bench-201.csv'), 'utf8');
+  const cells = table
+    .trimEnd()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(',')[1]);
+  const largest = '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|';
+  // The first row, one whose node 1 is all zeros (every edge into it `none`), and the largest cell.
+  const chosen = [cells[0], cells.find((cell) => cell.startsWith('|none~0|+'))!, cells.find((cell) => cell === largest)!];
+  // The search file that trains them: nasbench201 with the command evaluation.
+  const text = `name: x\ndataset: { kind: digits }\nspace: { kind: nasbench201 }\nstrategy: { kind: random }
+evaluation: { kind: command, command: [python3, examples/pytorch/train.py] }\n`;
+  const space = parseSearchText(text, 'x.nas.yaml').config!.space;
+  const graphs = chosen.map((cell) => decodeArchitecture(space, architectureOfCellString(cell)));
+  const counted = spawnSync(
+    python!,
+    [
+      '-c',
+      `import json, sys, torch
+sys.path.insert(0, ${JSON.stringify(EXAMPLE)})
+from networks import build, describe
+for graph in json.load(sys.stdin):
+    for h, w, c in ([8, 8, 1], [32, 32, 3]):
+        modules, forward = build(describe(graph, {"kind": "nasbench201"}, [h, w, c], 10), torch)
+        assert forward(torch.zeros(2, c, h, w)).shape == (2, 10)
+    # train.py's count on 32x32x3: batch norm's running statistics included.
+    print(sum(p.numel() for p in modules.parameters()) + sum(b.numel() for n, b in modules.named_buffers() if "running" in n))`,
+    ],
+    { input: JSON.stringify(graphs), encoding: 'utf8' },
+  );
+  assert.equal(counted.status, 0, counted.stderr);
+  const params = counted.stdout.trim().split('\n').map(Number);
+  assert.equal(params.length, 3);
+  // NAS-Bench-201 reports 1.531 M for its largest cell on CIFAR-10 (weights alone; running statistics add 7,264).
+  assert.ok(Math.abs(params[2] / 1.53e6 - 1) < 0.01, `largest cell: ${params[2]} weights`);
 });
 
 test('a search of the reference PyTorch trainer on digits: 4 trials of 2 epochs, rewards from the final reports', async (t) => {
