@@ -18,6 +18,22 @@ import { createRng } from '../../src/space/rng.ts';
 const EXAMPLE = join(__dirname, '..', '..', 'examples', 'pytorch');
 const python = ['python3', '/usr/bin/python3'].find((candidate) => spawnSync(candidate, ['-c', 'import torch, numpy']).status === 0);
 
+/**
+ * Runs `body` in Python with the example's networks imported and `count(modules)`, train.py's parameter
+ * count (batch norm's running statistics included), defined; `input` goes in as JSON on stdin. Its printed lines.
+ */
+function inPython(body: string, input: unknown): string[] {
+  const script = `import json, sys, torch
+sys.path.insert(0, ${JSON.stringify(EXAMPLE)})
+from networks import build, describe
+def count(modules):
+    return sum(p.numel() for p in modules.parameters()) + sum(b.numel() for n, b in modules.named_buffers() if "running" in n)
+${body}`;
+  const run = spawnSync(python!, ['-c', script], { input: JSON.stringify(input), encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  return run.stdout.trim().split('\n');
+}
+
 function needsTorch(t: TestContext): boolean {
   if (python) return true;
   console.log('SKIP PyTorch trainer tests: neither python3 nor /usr/bin/python3 imports torch and numpy');
@@ -56,24 +72,16 @@ test('the PyTorch networks have the weights of the built-in children (macro and 
       }
     }
   }
-  const counted = spawnSync(
-    python!,
-    [
-      '-c',
-      `import json, sys, torch
-sys.path.insert(0, ${JSON.stringify(EXAMPLE)})
-from networks import build, describe
-for child in json.load(sys.stdin):
+  const counted = inPython(
+    `for child in json.load(sys.stdin):
     modules, forward = build(describe(child["graph"], child["space"], child["inputShape"], 10), torch)
     h, w, c = child["inputShape"]
     assert forward(torch.zeros(2, c, h, w)).shape == (2, 10)
-    print(sum(p.numel() for p in modules.parameters()) + sum(b.numel() for n, b in modules.named_buffers() if "running" in n))`,
-    ],
-    { input: JSON.stringify(children), encoding: 'utf8' },
+    print(count(modules))`,
+    children,
   );
-  assert.equal(counted.status, 0, counted.stderr);
   assert.deepEqual(
-    counted.stdout.trim().split('\n').map(Number),
+    counted.map(Number),
     children.map((child) => child.params),
     JSON.stringify(children.map((child) => [child.name, child.inputShape])),
   );
@@ -95,24 +103,15 @@ test('the PyTorch network of NAS-Bench-201 cells from its table: logits from dig
 evaluation: { kind: command, command: [python3, examples/pytorch/train.py] }\n`;
   const space = parseSearchText(text, 'x.nas.yaml').config!.space;
   const graphs = chosen.map((cell) => decodeArchitecture(space, architectureOfCellString(cell)));
-  const counted = spawnSync(
-    python!,
-    [
-      '-c',
-      `import json, sys, torch
-sys.path.insert(0, ${JSON.stringify(EXAMPLE)})
-from networks import build, describe
-for graph in json.load(sys.stdin):
+  const params = inPython(
+    `for graph in json.load(sys.stdin):
     for h, w, c in ([8, 8, 1], [32, 32, 3]):
         modules, forward = build(describe(graph, {"kind": "nasbench201"}, [h, w, c], 10), torch)
         assert forward(torch.zeros(2, c, h, w)).shape == (2, 10)
-    # train.py's count on 32x32x3: batch norm's running statistics included.
-    print(sum(p.numel() for p in modules.parameters()) + sum(b.numel() for n, b in modules.named_buffers() if "running" in n))`,
-    ],
-    { input: JSON.stringify(graphs), encoding: 'utf8' },
-  );
-  assert.equal(counted.status, 0, counted.stderr);
-  const params = counted.stdout.trim().split('\n').map(Number);
+    # The count on 32x32x3.
+    print(count(modules))`,
+    graphs,
+  ).map(Number);
   assert.equal(params.length, 3);
   // NAS-Bench-201 reports 1.531 M for its largest cell on CIFAR-10 (weights alone; running statistics add 7,264).
   assert.ok(Math.abs(params[2] / 1.53e6 - 1) < 0.01, `largest cell: ${params[2]} weights`);

@@ -14,7 +14,7 @@ import { registerWebGpuKernels } from '../kernels/webgpu-kernels.ts';
 import type { BackendCheck, BackendKind, BackendRequest, BackendStart } from './backend-kind.ts';
 
 /** What Dawn says of the adapter it picked, and the limits the device got. */
-export interface GpuAdapterFacts {
+interface GpuAdapterFacts {
   vendor: string;
   architecture: string;
   description: string;
@@ -85,7 +85,7 @@ async function findAdapter(): Promise<{ adapter: GpuAdapter; facts: GpuAdapterFa
   return { adapter, facts: describe(adapter) };
 }
 
-export const adapterName = (facts: GpuAdapterFacts): string =>
+const adapterName = (facts: GpuAdapterFacts): string =>
   [facts.description, `${facts.vendor} ${facts.architecture}`.trim()].filter(Boolean).join(', ');
 
 const FALLBACK_FAILURE = (facts: GpuAdapterFacts) =>

@@ -17,6 +17,8 @@ import { EvaluationFailed, type EvaluationRequest, type Evaluator, type Evaluato
 const REPORT_FD = 3;
 /** How much of a trial's output is kept as its log: the end, where the error is. */
 const LOG_LIMIT = 256 * 1024;
+/** Of stderr, enough for its last lines, the failure's reason. */
+const STDERR_LIMIT = 64 * 1024;
 const STDERR_TAIL_LINES = 20;
 /** Between SIGTERM to the trial's group and SIGKILL, for a program that saves or cleans up. */
 const KILL_GRACE_MS = 5000;
@@ -168,12 +170,16 @@ export class CommandEvaluator implements Evaluator {
         stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
         env: { ...process.env, ...env, ...gpu, NAS_STUDIO_TRIAL: trialFile, NAS_STUDIO_REPORT_FD: String(REPORT_FD) },
       });
-      let log = '';
+      // Cut back only when twice the limit: a chatty program's output is not copied over at every chunk.
+      let output = '';
       let stderr = '';
       const keep = (chunk: Buffer, isError: boolean) => {
         const text = chunk.toString('utf8');
-        log = tail(log + text, LOG_LIMIT);
-        if (isError) stderr = tail(stderr + text, 64 * 1024);
+        output += text;
+        if (output.length > 2 * LOG_LIMIT) output = tail(output, LOG_LIMIT);
+        if (!isError) return;
+        stderr += text;
+        if (stderr.length > 2 * STDERR_LIMIT) stderr = tail(stderr, STDERR_LIMIT);
       };
       child.stdout!.on('data', (chunk: Buffer) => keep(chunk, false));
       child.stderr!.on('data', (chunk: Buffer) => keep(chunk, true));
@@ -225,6 +231,7 @@ export class CommandEvaluator implements Evaluator {
         if (pending) readLine(pending);
         // Whatever it left running in its group (a grandchild) goes with it.
         if (child.pid !== undefined) endGroup(child);
+        const log = tail(output, LOG_LIMIT);
         const stderrTail = stderr.trimEnd().split('\n').slice(-STDERR_TAIL_LINES).join('\n');
         if (cancelled) return reject(new EvaluationFailed('the trial was stopped', true, false, false, log));
         if (fault === undefined && code !== 0)

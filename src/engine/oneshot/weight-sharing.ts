@@ -16,12 +16,12 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { TrialMeasurements } from '../../protocol/engine.ts';
-import { GPU_BACKENDS, weightSharingTrials, type BackendName, type SearchConfig, type StrategyConfig } from '../../space/config.ts';
+import { GPU_BACKENDS, weightSharingTrials, type SearchConfig, type StrategyConfig } from '../../space/config.ts';
 import { log10SpaceSize, type Architecture, type Decision } from '../../space/decisions.ts';
 import { compileSpace, decodeArchitecture, drawArchitecture, type ArchitectureGraph } from '../../space/graph.ts';
 import { createRng, shuffledIndices } from '../../space/rng.ts';
 import { batchOf, type TensorPart, type TrainingData } from '../evaluators/train-from-scratch.ts';
-import type { SearchRunner } from '../runners/runner.ts';
+import type { RunSession, SearchRunner } from '../runners/runner.ts';
 import type { Store } from '../store/store.ts';
 import type { SavedTensor } from '../strategies/saved-tensor.ts';
 import { throwIfGpuFault } from '../backends/webgpu.ts';
@@ -29,7 +29,7 @@ import { strategyOnCpu } from '../strategies/on-cpu.ts';
 import { randomKind } from '../strategies/random.ts';
 import { reinforceKind } from '../strategies/reinforce.ts';
 import { controllerStepRecord, type AskTellKind, type Strategy } from '../strategies/strategy.ts';
-import { evaluateTrial, scoreTrial, type TrialContext, type TrialOutcome } from '../trial-lifecycle.ts';
+import { evaluateTrial, scoreTrial, type TrialOutcome } from '../trial-lifecycle.ts';
 import { scalarValues } from '../tensor-values.ts';
 import { supernetBackend, withSupernetData } from './one-shot-run.ts';
 import { SharedOptimizer, type SharedOptimizerState } from './shared-optimizer.ts';
@@ -47,11 +47,11 @@ function isWeightSharing(strategy: StrategyConfig): strategy is WeightSharingStr
   return Object.hasOwn(samplers, strategy.kind);
 }
 
-function createSampler(strategy: WeightSharingStrategy, decisions: readonly Decision[], seed: number): Strategy {
+function createSampler(strategy: WeightSharingStrategy, decisions: readonly Decision[], seed: number, onGpu: boolean): Strategy {
   // The map's type pairs each kind with its own section; TypeScript cannot follow that pairing through the union.
   const sampler = samplers[strategy.kind] as AskTellKind<WeightSharingStrategy>;
   const create = () => sampler.create(strategy, decisions, seed);
-  return GPU_BACKENDS.has(tf.getBackend() as BackendName) ? strategyOnCpu(create) : create();
+  return onGpu ? strategyOnCpu(create) : create();
 }
 
 /** Where a run stands. */
@@ -112,7 +112,7 @@ class WeightSharingRun {
   progress: WeightSharingProgress = { epochsTrained: 0, batch: 0, validationBatches: 0, toldThrough: -1, finalFrom: null };
 
   constructor(
-    private readonly context: TrialContext,
+    private readonly context: RunSession,
     private readonly data: TrainingData,
   ) {
     const { config, runId } = context;
@@ -122,7 +122,7 @@ class WeightSharingRun {
     this.decisions = compileSpace(config.space);
     this.supernet = new Supernet(config.space, { inputShape: data.shape, classes: data.classes, seed: config.runtime.seed });
     this.optimizer = new SharedOptimizer(this.strategyConfig.optimizer, this.strategyConfig.learning_rate);
-    this.strategy = createSampler(this.strategyConfig, this.decisions, config.runtime.seed);
+    this.strategy = createSampler(this.strategyConfig, this.decisions, config.runtime.seed, GPU_BACKENDS.has(context.backend.name));
   }
 
   private get store(): Store {
