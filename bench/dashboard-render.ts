@@ -77,6 +77,7 @@ export function syntheticRun(trials: number, decisionCount = 20): DashboardData 
       seconds: failed ? null : seconds,
       finishedMs: clock,
       key: `k${index}`,
+      epochsTrained: failed ? 0 : 3,
     });
   }
   const steps: ControllerStepRecord[] = [];

@@ -2,6 +2,7 @@
 // it takes commands over IPC and answers with the engine's events and query results, all typed in
 // src/protocol. One process runs at most one search; any process answers store queries and backend checks.
 
+import { intermediateValues } from './schedulers/start.ts';
 import type { EngineCommand, EngineMessage, StoreAnswers, StoreQuery, StoreQueryKind } from '../protocol/engine.ts';
 import { toStepPoint, toTrialPoint, type DashboardData } from '../protocol/webview.ts';
 import { logTail } from '../shared/format.ts';
@@ -91,12 +92,14 @@ const answerers: { [K in StoreQueryKind]: Answerer<K> } = {
 async function dashboardData(store: Store, runId: number): Promise<DashboardData | null> {
   const run = store.getRun(runId);
   if (!run) return null;
-  const { space, strategy } = store.runConfig(runId).config;
+  const { config } = store.runConfig(runId);
+  const { space, strategy } = config;
   const decisions = compileSpace(space).map((d) => d.name);
   const trials = store.listTrials(runId).map((trial) => toTrialPoint(trial, run.createdAt));
   const notes = store.runNotes(runId).map((note) => note.message);
   // The charts' per-decision values are computed here: the vectors themselves never reach the webview.
   const data: DashboardData = { run, decisions, trials, steps: store.controllerSteps(runId).map(toStepPoint), notes };
+  data.intermediate = await intermediateValues(config, store, runId);
   // A strategy kind adds its own part (DARTS: its alphas).
   return { ...data, ...(await strategyKind(strategy).dashboard?.(strategy, space, store, runId)) };
 }

@@ -20,6 +20,7 @@ export interface RunsSource {
 const STATUS_ICONS: Record<RunStatus | TrialStatus, [string, string?]> = {
   running: ['sync~spin', 'charts.blue'],
   done: ['pass', 'testing.iconPassed'],
+  pruned: ['debug-step-out', 'descriptionForeground'],
   failed: ['error', 'testing.iconFailed'],
   stopped: ['debug-stop', 'charts.yellow'],
   interrupted: ['debug-disconnect', 'charts.orange'],

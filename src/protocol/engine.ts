@@ -8,7 +8,8 @@ import type { ArchitectureGraph } from '../space/graph.ts';
 import type { ControllerInsight } from './insight.ts';
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'stopped' | 'interrupted';
-export type TrialStatus = 'running' | 'done' | 'failed' | 'interrupted';
+/** pruned: a scheduler stopped it early (its curve and the epoch it reached are kept); it counts in the budget like done. */
+export type TrialStatus = 'running' | 'done' | 'pruned' | 'failed' | 'interrupted';
 
 export interface EpochMetrics {
   epoch: number;
@@ -55,6 +56,8 @@ export interface TrialRecord {
   metrics: Omit<TrialMeasurements, 'curve' | 'log'> | null;
   error: string | null;
   evaluator: TrialEvaluator;
+  /** Epochs of its stored learning curve: where a pruned trial stopped, where a failed one got to. */
+  epochsTrained: number;
   startedAt: string;
   finishedAt: string | null;
 }

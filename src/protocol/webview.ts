@@ -14,6 +14,29 @@ export interface TrialPoint {
   /** Milliseconds since the run was created, when the trial finished (for curves against time). */
   finishedMs: number | null;
   key: string;
+  /** Epochs of its learning curve (a pruned trial's stop). */
+  epochsTrained: number;
+}
+
+/** What the scheduler of a run decides from, for the intermediate-values chart: every trial's validation curve and the rungs. */
+export interface IntermediateValues {
+  /** The scheduler's kind (none, median, asha, hyperband, curve). */
+  scheduler: string;
+  /** The epochs a trial trains in full. */
+  epochs: number;
+  /** Each finished or running trial's validation accuracy by epoch (index 0 is epoch 1); null where it reported none. */
+  curves: { index: number; status: TrialRecord['status']; values: (number | null)[] }[];
+  /** ASHA's and Hyperband's decision points: a trial at `epoch` below `threshold` stops (null: the rung has no values yet). */
+  rungs: RungThreshold[];
+}
+
+export interface RungThreshold {
+  epoch: number;
+  /** Hyperband's bracket (0 the most aggressive); 0 for ASHA. */
+  bracket: number;
+  threshold: number | null;
+  /** Trials that reached the rung. */
+  reached: number;
 }
 
 /**
@@ -53,6 +76,8 @@ export interface DashboardData {
   notes: string[];
   /** DARTS runs only: the mixed operations (`none` last) and alpha's softmax over time. */
   darts?: { operations: string[]; alphas: AlphaPoint[] };
+  /** Runs whose trials train in epochs: their learning curves and the scheduler's rungs. */
+  intermediate?: IntermediateValues;
 }
 
 export interface TrialData {
@@ -86,6 +111,7 @@ export function toTrialPoint(trial: TrialRecord, runCreatedAt: string): TrialPoi
     seconds: trial.metrics?.seconds ?? null,
     finishedMs: finished,
     key: trial.key,
+    epochsTrained: trial.epochsTrained,
   };
 }
 

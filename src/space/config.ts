@@ -23,6 +23,12 @@ import type { TrainEvaluationConfig } from './kinds/evaluations/train.ts';
 import type { DATASET_KINDS } from './kinds/datasets/registry.ts';
 import type { EVALUATION_KINDS } from './kinds/evaluations/registry.ts';
 import type { ConfigOf } from './kinds/kind-module.ts';
+import type { SCHEDULER_KINDS } from './kinds/schedulers/registry.ts';
+import type { AshaSchedulerConfig } from './kinds/schedulers/asha.ts';
+import type { CurveSchedulerConfig } from './kinds/schedulers/curve.ts';
+import type { HyperbandSchedulerConfig } from './kinds/schedulers/hyperband.ts';
+import type { MedianSchedulerConfig } from './kinds/schedulers/median.ts';
+import type { NoSchedulerConfig } from './kinds/schedulers/none.ts';
 import type { SPACE_KINDS } from './kinds/spaces/registry.ts';
 import type { STRATEGY_KINDS } from './kinds/strategies/registry.ts';
 
@@ -40,6 +46,7 @@ export type {
   ReinforceStrategyConfig,
 };
 export type { CommandEvaluationConfig, TabularEvaluationConfig, TrainEvaluationConfig };
+export type { AshaSchedulerConfig, CurveSchedulerConfig, HyperbandSchedulerConfig, MedianSchedulerConfig, NoSchedulerConfig };
 export type { BayesianConfig } from './kinds/strategies/bayesian.ts';
 export type { DartsConfig } from './kinds/strategies/darts.ts';
 export type { EvolutionConfig } from './kinds/strategies/evolution.ts';
@@ -116,6 +123,9 @@ export type StrategyConfig = ConfigOf<(typeof STRATEGY_KINDS)[keyof typeof STRAT
 /** One member per module of the evaluation registry (kinds/evaluations/registry.ts). */
 export type EvaluationConfig = ConfigOf<(typeof EVALUATION_KINDS)[keyof typeof EVALUATION_KINDS]>;
 
+/** One member per module of the scheduler registry (kinds/schedulers/registry.ts). */
+export type SchedulerConfig = ConfigOf<(typeof SCHEDULER_KINDS)[keyof typeof SCHEDULER_KINDS]>;
+
 export interface BudgetConfig {
   trials: number;
 }
@@ -134,6 +144,8 @@ export interface SearchConfig {
   space: SpaceConfig;
   strategy: StrategyConfig;
   evaluation: EvaluationConfig;
+  /** Absent in runs stored before schedulers existed: kind none. */
+  scheduler?: SchedulerConfig;
   budget: BudgetConfig;
   runtime: RuntimeConfig;
 }

@@ -9,6 +9,7 @@ import { evaluationKind } from './kinds/evaluations/registry.ts';
 import { inspectPath } from './file-checks.ts';
 import type { FileContext, ReportOptions, RuleContext } from './kinds/rule-context.ts';
 import { spaceKind } from './kinds/spaces/registry.ts';
+import { schedulerKind } from './kinds/schedulers/registry.ts';
 import { strategyKind } from './kinds/strategies/registry.ts';
 import { locate, type Problem, type Reporter } from './problem.ts';
 
@@ -33,6 +34,7 @@ export function semanticProblems(config: SearchConfig, doc: Document, at: Report
   evaluationKind(evaluation).check?.(evaluation, context);
   if (dataset) datasetKind(dataset).check?.(dataset, context);
   strategyKind(strategy).check?.(strategy, context);
+  if (config.scheduler) schedulerKind(config.scheduler).check?.(config.scheduler, context);
   if (options.checkFiles && dataset) datasetKind(dataset).checkFiles?.(dataset, context, filesUnder(options.baseDir));
   if (options.checkFiles) evaluationKind(evaluation).checkFiles?.(evaluation, context, filesUnder(options.baseDir));
   return problems;

@@ -10,6 +10,7 @@ import schemaJson from '../../schemas/nas-search.schema.json';
 import { DATASET_KINDS } from '../../src/space/kinds/datasets/registry.ts';
 import { EVALUATION_KINDS } from '../../src/space/kinds/evaluations/registry.ts';
 import { kindDescription } from '../../src/space/kinds/rule-context.ts';
+import { SCHEDULER_KINDS } from '../../src/space/kinds/schedulers/registry.ts';
 import { SPACE_KINDS } from '../../src/space/kinds/spaces/registry.ts';
 import { STRATEGY_KINDS } from '../../src/space/kinds/strategies/registry.ts';
 
@@ -28,7 +29,7 @@ interface SchemaNode {
 }
 
 const schema = schemaJson as unknown as SchemaNode & { definitions: Record<string, SchemaNode> };
-const FAMILIES = ['dataset', 'space', 'strategy', 'evaluation'] as const;
+const FAMILIES = ['dataset', 'space', 'strategy', 'evaluation', 'scheduler'] as const;
 
 function resolved(node: SchemaNode): SchemaNode {
   return node.$ref === undefined ? node : schema.definitions[node.$ref.replace('#/definitions/', '')];
@@ -177,7 +178,13 @@ test('the top-level keys and the shared settings (budget, runtime) match the sch
 });
 
 test('each family has one kind module per kind, whose description is the schema one', () => {
-  const registries = { dataset: DATASET_KINDS, space: SPACE_KINDS, strategy: STRATEGY_KINDS, evaluation: EVALUATION_KINDS };
+  const registries = {
+    dataset: DATASET_KINDS,
+    space: SPACE_KINDS,
+    strategy: STRATEGY_KINDS,
+    evaluation: EVALUATION_KINDS,
+    scheduler: SCHEDULER_KINDS,
+  };
   for (const family of FAMILIES) {
     const modules = Object.values(registries[family]);
     assert.deepEqual(

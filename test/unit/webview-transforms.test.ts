@@ -30,6 +30,7 @@ function trial(index: number, fields: Partial<TrialPoint> = {}): TrialPoint {
     seconds: null,
     finishedMs: null,
     key: `k${index}`,
+    epochsTrained: 0,
     ...fields,
   };
 }

@@ -58,9 +58,8 @@ export function getTrial(db: Database.Database, runId: number, index: number): T
   return row && trialFromRow(row);
 }
 
-export function trialEpochs(db: Database.Database, runId: number, index: number): EpochMetrics[] {
-  const rows = db.prepare('SELECT * FROM epochs WHERE run_id = ? AND trial_idx = ? ORDER BY epoch').all(runId, index) as Row[];
-  return rows.map((row) => ({
+function epochFromRow(row: Row): EpochMetrics {
+  return {
     epoch: row.epoch as number,
     trainLoss: row.train_loss as number | null,
     trainAccuracy: row.train_accuracy as number | null,
@@ -68,7 +67,23 @@ export function trialEpochs(db: Database.Database, runId: number, index: number)
     valAccuracy: row.val_accuracy as number,
     seconds: row.seconds as number,
     ...(row.extra_json === null ? {} : { extra: JSON.parse(row.extra_json as string) }),
-  }));
+  };
+}
+
+export function trialEpochs(db: Database.Database, runId: number, index: number): EpochMetrics[] {
+  const rows = db.prepare('SELECT * FROM epochs WHERE run_id = ? AND trial_idx = ? ORDER BY epoch').all(runId, index) as Row[];
+  return rows.map(epochFromRow);
+}
+
+/** Every trial's learning curve, by trial index (trials with none are left out). */
+export function runCurves(db: Database.Database, runId: number): Map<number, EpochMetrics[]> {
+  const curves = new Map<number, EpochMetrics[]>();
+  for (const row of db.prepare('SELECT * FROM epochs WHERE run_id = ? ORDER BY trial_idx, epoch').iterate(runId) as Iterable<Row>) {
+    const index = row.trial_idx as number;
+    if (!curves.has(index)) curves.set(index, []);
+    curves.get(index)!.push(epochFromRow(row));
+  }
+  return curves;
 }
 
 /** A trial's own output, as its evaluator kept it; null when it kept none (or there is no such trial). */

@@ -8,7 +8,7 @@ export const now = () => new Date().toISOString();
 
 /** A run with its progress, counted from its trials. */
 export const RUN_SELECT = `SELECT runs.*,
-      (SELECT COUNT(*) FROM trials t WHERE t.run_id = runs.id AND t.status IN ('done', 'failed')) AS trials_done,
+      (SELECT COUNT(*) FROM trials t WHERE t.run_id = runs.id AND t.status IN ('done', 'pruned', 'failed')) AS trials_done,
       (SELECT MAX(reward) FROM trials t WHERE t.run_id = runs.id AND t.status = 'done') AS best_reward
     FROM runs`;
 
@@ -33,7 +33,8 @@ export function runFromRow(row: Row): RunRecord {
 
 /** A trial's columns but its log: listings would otherwise read every trial's output (see `trialLog`). */
 export const TRIAL_SELECT = `SELECT run_id, idx, status, architecture_json, arch_key, graph_json, reward, val_accuracy, test_accuracy,
-      params, flops, seconds, error, evaluator, started_at, finished_at
+      params, flops, seconds, error, evaluator, started_at, finished_at,
+      (SELECT COALESCE(MAX(epoch), 0) FROM epochs e WHERE e.run_id = trials.run_id AND e.trial_idx = trials.idx) AS epochs_trained
     FROM trials`;
 
 export function trialFromRow(row: Row): TrialRecord {
@@ -57,6 +58,7 @@ export function trialFromRow(row: Row): TrialRecord {
       : null,
     error: row.error as string | null,
     evaluator: row.evaluator as TrialEvaluator,
+    epochsTrained: row.epochs_trained as number,
     startedAt: row.started_at as string,
     finishedAt: row.finished_at as string | null,
   };

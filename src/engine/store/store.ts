@@ -241,6 +241,11 @@ export class Store {
     return queries.trialEpochs(this.db, runId, index);
   }
 
+  /** Every trial's learning curve, by trial index. */
+  runCurves(runId: number): Map<number, EpochMetrics[]> {
+    return queries.runCurves(this.db, runId);
+  }
+
   /** A trial's own output, as its evaluator kept it; null when it kept none. */
   trialLog(runId: number, index: number): string | null {
     return queries.trialLog(this.db, runId, index);

@@ -14,6 +14,7 @@ import type { NetworkBuilder } from '../../engine/model/layers.ts';
 import type { SearchRunner } from '../../engine/runners/runner.ts';
 import type { Store } from '../../engine/store/store.ts';
 import type { Strategy } from '../../engine/strategies/strategy.ts';
+import type { StoppingRule } from '../../engine/schedulers/scheduler.ts';
 
 export interface KindModule<Config extends { kind: string }> {
   kind: Config['kind'];
@@ -52,6 +53,11 @@ export interface EvaluationKind<Config extends { kind: string }> extends KindMod
   checkFiles?(config: Config, context: RuleContext, files: FileContext): void;
   /** How the engine measures architectures for this kind. */
   evaluator(): Promise<EvaluatorKind<Config>>;
+}
+
+export interface SchedulerKind<Config extends { kind: string }> extends KindModule<Config> {
+  /** The engine's stopping rule for this kind, for trials that train `epochs` epochs in full; none for kind none. */
+  rule(config: Config, epochs: number): Promise<StoppingRule | undefined>;
 }
 
 export interface ImageShape {

@@ -34,7 +34,7 @@ export interface FileContext {
   inspect(path: string): { fullPath: string; status: PathStatus };
 }
 
-/** The schema's description of a kind of `family` (dataset, space, strategy, evaluation): the one source of it. */
-export function kindDescription(family: 'dataset' | 'space' | 'strategy' | 'evaluation', kind: string): string | undefined {
+/** The schema's description of a kind of `family` (dataset, space, strategy, evaluation, scheduler): the one source of it. */
+export function kindDescription(family: 'dataset' | 'space' | 'strategy' | 'evaluation' | 'scheduler', kind: string): string | undefined {
   return kindChoices(schemaAt([{ key: family }])).find((choice) => choice.value === kind)?.description;
 }

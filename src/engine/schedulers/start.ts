@@ -1,0 +1,39 @@
+// The scheduler a search file asks for, new or as a stored run left it.
+
+import type { IntermediateValues } from '../../protocol/webview.ts';
+import type { SearchConfig } from '../../space/config.ts';
+import { schedulerKind } from '../../space/kinds/schedulers/registry.ts';
+import type { Store } from '../store/store.ts';
+import { isAskTell } from '../strategies/registry.ts';
+import { Scheduler } from './scheduler.ts';
+
+/** The search's scheduler; none for kind none (or a run stored before schedulers) and for evaluations without epochs. */
+export async function startScheduler(config: SearchConfig): Promise<Scheduler | undefined> {
+  const { scheduler = { kind: 'none' }, evaluation } = config;
+  if (evaluation.kind === 'tabular') return undefined;
+  const rule = await schedulerKind(scheduler).rule(scheduler, evaluation.epochs);
+  return rule && new Scheduler(rule, evaluation.epochs);
+}
+
+/** The run's scheduler rebuilt from the curves and statuses of its finished trials. */
+export async function restoredScheduler(config: SearchConfig, store: Store, runId: number): Promise<Scheduler | undefined> {
+  const scheduler = await startScheduler(config);
+  const curves = store.runCurves(runId);
+  scheduler?.restore(store.listTrials(runId).map(({ index, status }) => ({ index, status, curve: curves.get(index) ?? [] })));
+  return scheduler;
+}
+
+/** The intermediate-values chart's data: every stored trial's validation curve, and the rungs as the scheduler stands. */
+export async function intermediateValues(config: SearchConfig, store: Store, runId: number): Promise<IntermediateValues | undefined> {
+  const { scheduler = { kind: 'none' }, evaluation } = config;
+  if (evaluation.kind === 'tabular' || !isAskTell(config.strategy)) return undefined;
+  const stored = store.runCurves(runId);
+  const trials = store.listTrials(runId);
+  const restored = await restoredScheduler(config, store, runId);
+  const curves = trials.map(({ index, status }) => {
+    const values: (number | null)[] = [];
+    for (const metrics of stored.get(index) ?? []) values[metrics.epoch - 1] = metrics.valAccuracy;
+    return { index, status, values: Array.from(values, (value) => value ?? null) };
+  });
+  return { scheduler: scheduler.kind, epochs: evaluation.epochs, curves, rungs: restored?.rungs() ?? [] };
+}
