@@ -5,13 +5,33 @@
 //   const trial = nasStudioTrial();
 //   for (let epoch = 1; epoch <= trial.epochs; epoch++) {
 //     // … train one epoch …
-//     trial.report({ epoch, val_accuracy: accuracy, train_loss: loss });
+//     if (trial.report({ epoch, val_accuracy: accuracy, train_loss: loss })) break; // pruned by the scheduler
 //   }
 //   trial.finish({ val_accuracy: accuracy, test_accuracy: testAccuracy, params });
 //
 // Reports go to NAS Studio on a channel of their own (the file descriptor in NAS_STUDIO_REPORT_FD), so
-// whatever the program prints stays its log.
-import { readFileSync, writeSync } from 'node:fs';
+// whatever the program prints stays its log. NAS Studio answers each epoch's report on the same channel;
+// a trial that is told to stop and goes on is ended with SIGTERM after a grace period.
+import { readFileSync, readSync, writeSync } from 'node:fs';
+
+/** One line from `fd`, read a byte at a time so nothing after it is taken; '' at the end of the channel. */
+function readLine(fd) {
+  const byte = Buffer.alloc(1);
+  const bytes = [];
+  for (;;) {
+    let count;
+    try {
+      count = readSync(fd, byte, 0, 1, null);
+    } catch (error) {
+      // A descriptor left non-blocking has nothing yet: wait a moment, synchronously.
+      if (error.code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      continue;
+    }
+    if (count === 0 || byte[0] === 0x0a) return Buffer.from(bytes).toString('utf8');
+    bytes.push(byte[0]);
+  }
+}
 
 /** The trial NAS Studio started this program for (it throws outside a NAS Studio search). */
 export function trial() {
@@ -35,8 +55,15 @@ export function trial() {
     space: spec.space,
     dataset: spec.dataset,
     epochs: spec.epochs,
-    /** One epoch's numbers: val_accuracy (required), train_loss, val_loss, train_accuracy, and any others. */
-    report: (metrics) => send(metrics),
+    /**
+     * One epoch's numbers: val_accuracy (required), train_loss, val_loss, train_accuracy, and any others.
+     * Returns true when the search's scheduler stopped the trial (it is pruned): stop training then.
+     */
+    report: (metrics) => {
+      send(metrics);
+      const answer = readLine(Number(descriptor));
+      return answer !== '' && JSON.parse(answer).stop === true;
+    },
     /** The result: val_accuracy (the reward's metric, required), test_accuracy, params, flops. */
     finish: (metrics) => send({ ...metrics, final: true }),
   };

@@ -6,11 +6,13 @@ import it from the extension's `helpers` folder or copy it next to your train.py
     model = build(trial.graph)            # the architecture, decoded: what the trial view draws
     for epoch in range(1, trial.epochs + 1):
         ...                               # train one epoch
-        trial.report(epoch=epoch, val_accuracy=acc, train_loss=loss)
+        if trial.report(epoch=epoch, val_accuracy=acc, train_loss=loss):
+            break                         # the search's scheduler pruned this trial
     trial.finish(val_accuracy=acc, test_accuracy=test_acc, params=n)
 
 Reports go to NAS Studio on a channel of their own (the file descriptor in NAS_STUDIO_REPORT_FD), so
-whatever the program prints stays its log.
+whatever the program prints stays its log. NAS Studio answers each epoch's report on the same channel;
+a trial that is told to stop and goes on is ended with SIGTERM after a grace period.
 """
 
 import json
@@ -35,8 +37,12 @@ class Trial:
         self._channel = channel
 
     def report(self, epoch, **metrics):
-        """One epoch's numbers: val_accuracy (required), train_loss, val_loss, train_accuracy, and any others."""
+        """One epoch's numbers: val_accuracy (required), train_loss, val_loss, train_accuracy, and any others.
+
+        Returns True when the search's scheduler stopped the trial (it is pruned): stop training then."""
         self._send(dict(metrics, epoch=epoch))
+        answer = self._channel.readline()
+        return bool(answer) and json.loads(answer).get("stop") is True
 
     def finish(self, **metrics):
         """The result: val_accuracy (the reward's metric, required), test_accuracy, params, flops."""
@@ -48,8 +54,7 @@ class Trial:
         for key, value in values.items():
             if key != "final" and not (isinstance(value, (int, float)) and math.isfinite(value)):
                 raise ValueError("%s must be a finite number, got %r" % (key, value))
-        self._channel.write(json.dumps(values) + "\n")
-        self._channel.flush()
+        self._channel.write((json.dumps(values) + "\n").encode("utf-8"))
 
 
 def trial():
@@ -59,4 +64,5 @@ def trial():
     if not path or not descriptor:
         raise RuntimeError("not started by NAS Studio: NAS_STUDIO_TRIAL and NAS_STUDIO_REPORT_FD are not set")
     with open(path, encoding="utf-8") as spec:
-        return Trial(json.load(spec), os.fdopen(int(descriptor), "w", encoding="utf-8"))
+        # Unbuffered, both ways: a report leaves at once, and reading its answer takes no more than that line.
+        return Trial(json.load(spec), os.fdopen(int(descriptor), "r+b", buffering=0))

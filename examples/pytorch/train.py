@@ -113,10 +113,13 @@ def main():
         modules.eval()
         val_loss, val_accuracy = measure(forward, validation, data.scale, autocast)
         accuracies.append(val_accuracy)
-        trial.report(epoch=epoch, val_accuracy=val_accuracy, val_loss=val_loss, train_loss=train_loss,
-                     train_accuracy=correct.item() / len(labels))
+        pruned = trial.report(epoch=epoch, val_accuracy=val_accuracy, val_loss=val_loss, train_loss=train_loss,
+                              train_accuracy=correct.item() / len(labels))
         print(f"epoch {epoch}: val_accuracy {val_accuracy:.4f}, train_loss {train_loss:.4f} "
               f"({time.perf_counter() - started:.1f} s)", flush=True)
+        if pruned:
+            print(f"pruned by the search's scheduler after epoch {epoch}", flush=True)
+            break
 
     _, test_accuracy = measure(forward, test, data.scale, autocast)
     # As the built-in trainer counts: every weight, batch norm's running statistics included.

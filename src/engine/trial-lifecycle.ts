@@ -47,7 +47,10 @@ export interface TrialOutcome {
 
 /** What a runner may ask of one trial an evaluator trains. */
 export interface TrialHooks {
-  /** Hears each finished epoch (after its event); answering 'stop' ends the training after it (early stopping). */
+  /**
+   * Hears each finished epoch (after its event); answering 'stop' ends the training after it (early
+   * stopping), and the trial is recorded pruned with what it measured by then.
+   */
   onEpoch?: (metrics: EpochMetrics, index: number) => EpochVerdict;
   /** Cancels this trial alone; it is then recorded interrupted. */
   signal?: AbortSignal;
@@ -95,11 +98,11 @@ function finish(
   status: FinishedStatus,
   measurements: TrialMeasurements | null,
   error: string | null,
-  failureLog?: string,
+  failure: { failureLog?: string; failureCurve?: readonly EpochMetrics[] } = {},
 ): TrialOutcome {
   const reward = measurements ? applyReward(context.config.strategy.reward, measurements.valAccuracy) : null;
   try {
-    context.store.finishTrial({ runId: context.runId, index, status, reward, measurements, error, failureLog });
+    context.store.finishTrial({ runId: context.runId, index, status, reward, measurements, error, ...failure });
     return { index, status, reward };
   } catch (storeError) {
     // What one trial measured must not end the search: the trial is recorded failed, with the reason.
@@ -131,11 +134,20 @@ export async function evaluateTrial(
   let status: FinishedStatus = 'done';
   let noEvaluatorLeft: string | undefined;
   let failureLog: string | undefined;
+  // The epochs as reported, kept for a trial that fails; one trained again after its trainer died reports from epoch 1 anew.
+  const reported: EpochMetrics[] = [];
+  // The epoch after which the trial was told to stop; a later report (a program that trained on to its end) clears it.
+  let stoppedAfter: number | undefined;
   try {
     measurements = await evaluator.evaluate(request, (metrics) => {
+      while (reported.length > 0 && reported[reported.length - 1].epoch >= metrics.epoch) reported.pop();
+      reported.push(metrics);
       emit({ type: 'epoch', runId, trial: trial.index, metrics });
-      return hooks.onEpoch?.(metrics, trial.index) ?? 'continue';
+      const verdict = hooks.onEpoch?.(metrics, trial.index) ?? 'continue';
+      stoppedAfter = verdict === 'stop' ? metrics.epoch : undefined;
+      return verdict;
     });
+    if (stoppedAfter !== undefined) status = 'pruned';
   } catch (failure) {
     error = failure instanceof Error ? failure.message : String(failure);
     if (failure instanceof EvaluationFailed && failure.noEvaluatorLeft) noEvaluatorLeft = error;
@@ -144,7 +156,8 @@ export async function evaluateTrial(
   } finally {
     hooks.signal?.removeEventListener('abort', cancel);
   }
-  const outcome = finish(context, trial.index, status, measurements, error, failureLog);
+  const failureCurve = status === 'failed' ? reported : undefined;
+  const outcome = finish(context, trial.index, status, measurements, error, { failureLog, failureCurve });
   announceFinished(context, trial.index);
   return noEvaluatorLeft === undefined ? outcome : { ...outcome, noEvaluatorLeft };
 }

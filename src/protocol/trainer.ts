@@ -2,6 +2,7 @@
 
 import type { BackendChoice, BackendName, DatasetConfig, SpaceConfig, TrainEvaluationConfig } from '../space/config.ts';
 import type { ArchitectureGraph } from '../space/graph.ts';
+import type { EpochVerdict } from '../engine/evaluators/evaluator.ts';
 import type { EpochMetrics, TrialMeasurements } from './engine.ts';
 
 /** The first command a trainer process receives. */
@@ -15,7 +16,9 @@ export interface TrainerSetup {
 export type TrainerCommand =
   | { type: 'setup'; setup: TrainerSetup }
   | { type: 'train'; job: number; graph: ArchitectureGraph; space: SpaceConfig; evaluation: TrainEvaluationConfig; seed: number }
-  | { type: 'cancel'; job: number };
+  | { type: 'cancel'; job: number }
+  /** The answer to a job's epoch report: the trainer waits for it before the next epoch. */
+  | { type: 'verdict'; job: number; verdict: EpochVerdict };
 
 export type TrainerReply =
   /** `datasetNotes`: what loading the data set wants the run's log to show (files skipped, a cache not written). */

@@ -144,8 +144,7 @@ export interface SearchConfig {
   space: SpaceConfig;
   strategy: StrategyConfig;
   evaluation: EvaluationConfig;
-  /** Absent in runs stored before schedulers existed: kind none. */
-  scheduler?: SchedulerConfig;
+  scheduler: SchedulerConfig;
   budget: BudgetConfig;
   runtime: RuntimeConfig;
 }

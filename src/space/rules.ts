@@ -34,7 +34,7 @@ export function semanticProblems(config: SearchConfig, doc: Document, at: Report
   evaluationKind(evaluation).check?.(evaluation, context);
   if (dataset) datasetKind(dataset).check?.(dataset, context);
   strategyKind(strategy).check?.(strategy, context);
-  if (config.scheduler) schedulerKind(config.scheduler).check?.(config.scheduler, context);
+  schedulerKind(config.scheduler).check?.(config.scheduler, context);
   if (options.checkFiles && dataset) datasetKind(dataset).checkFiles?.(dataset, context, filesUnder(options.baseDir));
   if (options.checkFiles) evaluationKind(evaluation).checkFiles?.(evaluation, context, filesUnder(options.baseDir));
   return problems;

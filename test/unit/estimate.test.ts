@@ -16,6 +16,7 @@ function configWith(space: SpaceConfig): SearchConfig {
     space,
     strategy: { kind: 'random', reward: { metric: 'val_accuracy', transform: 'identity' } },
     evaluation: { kind: 'train', epochs: 1, batch_size: 64, optimizer: 'adam', learning_rate: 0.001, reward_epochs: 1, ...PLAIN_RECIPE },
+    scheduler: { kind: 'none' },
     budget: { trials: 1 },
     runtime: { backend: 'cpu', seed: 1 },
   };

@@ -33,7 +33,7 @@ test('training a child leaves the tensor count at its baseline, and the same see
   const first = await trainFromScratch(
     { graph, space: MACRO, evaluation: EVALUATION, seed: 5 },
     data,
-    (m) => epochs.push(m.epoch),
+    (m) => void epochs.push(m.epoch),
     () => false,
   );
   assert.equal(tf.memory().numTensors, baseline, 'no tensor leaks after a trial');

@@ -3,15 +3,20 @@
 // the file descriptor named by NAS_STUDIO_REPORT_FD (3), apart from its prints, which are the trial's log:
 //   {"epoch": 1, "val_accuracy": 0.91, "train_loss": 0.3, ...}    once per epoch; other numbers are kept as extras
 //   {"final": true, "val_accuracy": 0.93, "test_accuracy": 0.92, "params": 1234, "flops": 5678}
-// Every fault is the trial's: a non-zero exit, a timeout, a crash, a bad report line or no final report.
+// Each epoch line is answered on the same descriptor with a line of its own, {"epoch": 1, "stop": false};
+// "stop": true means a scheduler pruned the trial: it should end (a final report is welcome), and its
+// process group gets SIGTERM after a grace period if it does not. A program may ignore the answers.
+// Every fault is the trial's: a non-zero exit, a timeout, a crash, a bad report line or no final report,
+// except that a pruned trial may end however it likes.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 import type { CommandEvaluationConfig, DatasetConfig, SearchConfig } from '../../space/config.ts';
-import { EvaluationFailed, type EvaluationRequest, type Evaluator, type EvaluatorKind } from './evaluator.ts';
+import { EvaluationFailed, type EpochVerdict, type EvaluationRequest, type Evaluator, type EvaluatorKind } from './evaluator.ts';
 
 /** The channel's descriptor in the trial: the first one after stdin, stdout and stderr. */
 const REPORT_FD = 3;
@@ -22,6 +27,8 @@ const STDERR_LIMIT = 64 * 1024;
 const STDERR_TAIL_LINES = 20;
 /** Between SIGTERM to the trial's group and SIGKILL, for a program that saves or cleans up. */
 const KILL_GRACE_MS = 5000;
+/** Between the stop answer to a pruned trial and SIGTERM to its group: time to finish the epoch's bookkeeping and exit. */
+const STOP_GRACE_MS = 10_000;
 /** Report keys that map onto the epoch's standard metrics; any other number is an extra. */
 const EPOCH_KEYS = { val_accuracy: 'valAccuracy', train_loss: 'trainLoss', train_accuracy: 'trainAccuracy', val_loss: 'valLoss' } as const;
 
@@ -129,7 +136,7 @@ export class CommandEvaluator implements Evaluator {
     this.backendDetail = `your command (${evaluation.command.join(' ')}), ${this.size} at a time${onGpus}`;
   }
 
-  async evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => unknown): Promise<TrialMeasurements> {
+  async evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => EpochVerdict | void): Promise<TrialMeasurements> {
     while (this.freeSlots.length === 0) await new Promise<void>((wake) => this.waiting.push(wake));
     const slot = this.freeSlots.shift()!;
     const folder = mkdtempSync(join(tmpdir(), 'nas-studio-trial-'));
@@ -142,7 +149,7 @@ export class CommandEvaluator implements Evaluator {
     }
   }
 
-  private run(request: EvaluationRequest, slot: number, folder: string, onEpoch: (metrics: EpochMetrics) => unknown) {
+  private run(request: EvaluationRequest, slot: number, folder: string, onEpoch: (metrics: EpochMetrics) => EpochVerdict | void) {
     const { command, epochs, timeout_minutes: timeoutMinutes, env } = this.evaluation;
     const trialFile = join(folder, 'trial.json');
     writeFileSync(
@@ -188,6 +195,7 @@ export class CommandEvaluator implements Evaluator {
       let final: Record<string, number> | undefined;
       let fault: string | undefined;
       let cancelled = false;
+      let pruned = false;
       let lastReport = started;
       let pending = '';
       let lines = 0;
@@ -209,12 +217,19 @@ export class CommandEvaluator implements Evaluator {
           const metrics = epochMetrics(report.values, epoch, (now - lastReport) / 1000);
           lastReport = now;
           curve.push(metrics);
-          onEpoch(metrics);
+          const stop = onEpoch(metrics) === 'stop';
+          // A program that closed its end of the channel reads no answers; the error event takes that.
+          channel.write(`${JSON.stringify({ epoch, stop })}\n`);
+          if (stop && !pruned) {
+            pruned = true;
+            setTimeout(() => endGroup(child), STOP_GRACE_MS).unref();
+          }
         } catch (error) {
           failWith(error instanceof TrialFault ? error.message : String(error));
         }
       };
-      const channel = child.stdio[REPORT_FD] as NodeJS.ReadableStream;
+      const channel = child.stdio[REPORT_FD] as Socket;
+      channel.on('error', () => undefined);
       channel.on('data', (chunk: Buffer) => {
         const parts = (pending + chunk.toString('utf8')).split('\n');
         pending = parts.pop()!;
@@ -234,7 +249,9 @@ export class CommandEvaluator implements Evaluator {
         const log = tail(output, LOG_LIMIT);
         const stderrTail = stderr.trimEnd().split('\n').slice(-STDERR_TAIL_LINES).join('\n');
         if (cancelled) return reject(new EvaluationFailed('the trial was stopped', true, false, false, log));
-        if (fault === undefined && code !== 0)
+        // A pruned trial is measured by its last report, whichever way it ended (SIGTERM included).
+        if (pruned && fault === undefined && final === undefined) final = { val_accuracy: curve[curve.length - 1].valAccuracy };
+        if (fault === undefined && code !== 0 && !pruned)
           fault = `${program} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${stderrTail ? `:\n${stderrTail}` : ''}`;
         if (fault === undefined && final === undefined)
           fault = 'the program ended without its final report ({"final": true, "val_accuracy": …})';

@@ -11,6 +11,7 @@ import { SharedOptimizer } from '../oneshot/shared-optimizer.ts';
 import { augmentBatch, learningRateAt, smoothedTargets } from './training-recipe.ts';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 import { scalarValues } from '../tensor-values.ts';
+import type { EpochVerdict } from './evaluator.ts';
 
 /**
  * A part of the data as a trainer holds it: the stored pixels (bytes for 8-bit images), made into float32
@@ -125,10 +126,14 @@ export interface TrainRequest {
   seed: number;
 }
 
+/**
+ * Trains the child for its epochs, or fewer: after each epoch `onEpoch` may answer 'stop' (a scheduler
+ * pruned it), and the child is measured as it stands.
+ */
 export async function trainFromScratch(
   request: TrainRequest,
   data: TrainingData,
-  onEpoch: (metrics: EpochMetrics) => void,
+  onEpoch: (metrics: EpochMetrics) => EpochVerdict | void | Promise<EpochVerdict | void>,
   isCancelled: () => boolean,
 ): Promise<TrialMeasurements> {
   const started = performance.now();
@@ -201,7 +206,7 @@ export async function trainFromScratch(
         seconds: (performance.now() - epochStarted) / 1000,
       };
       curve.push(metrics);
-      onEpoch(metrics);
+      if ((await onEpoch(metrics)) === 'stop') break;
     }
     const lastEpochs = curve.slice(-Math.min(evaluation.reward_epochs, curve.length));
     return {

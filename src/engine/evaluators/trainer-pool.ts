@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 import type { TrainerCommand, TrainerReply, TrainerSetup } from '../../protocol/trainer.ts';
 import { GPU_BACKENDS, type BackendName, type TrainEvaluationConfig } from '../../space/config.ts';
-import { EvaluationFailed, type EvaluationRequest, type Evaluator } from './evaluator.ts';
+import { EvaluationFailed, type EpochVerdict, type EvaluationRequest, type Evaluator } from './evaluator.ts';
 
 /** The trainer entry: bundled next to this code in dist/, or the TypeScript source under tsx. */
 function trainerEntry(): string {
@@ -30,7 +30,7 @@ interface Job {
   startedAfter: number;
   resolve: (measurements: TrialMeasurements) => void;
   reject: (error: Error) => void;
-  onEpoch: (metrics: EpochMetrics) => void;
+  onEpoch: (metrics: EpochMetrics) => EpochVerdict | void;
 }
 
 class Trainer {
@@ -180,7 +180,7 @@ export class TrainerPool implements Evaluator {
     const job = trainer.job;
     if (!job || !('job' in reply) || reply.job !== job.id) return;
     if (reply.type === 'epoch') {
-      job.onEpoch(reply.metrics);
+      trainer.send({ type: 'verdict', job: job.id, verdict: job.onEpoch(reply.metrics) ?? 'continue' });
       return;
     }
     trainer.job = undefined;
@@ -196,7 +196,7 @@ export class TrainerPool implements Evaluator {
   }
 
   /** Trains one child on the first free trainer (waiting for one if all are busy). */
-  evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => void): Promise<TrialMeasurements> {
+  evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => EpochVerdict | void): Promise<TrialMeasurements> {
     return new Promise((resolve, reject) => {
       void this.dispatch({ id: 0, request, attempts: 0, startedAfter: 0, resolve, reject, onEpoch });
     });

@@ -8,6 +8,7 @@ import { selectBackend } from '../backend.ts';
 import { takeGpuFault, throwIfGpuFault } from '../backends/webgpu.ts';
 import { splitDataset } from '../data/dataset.ts';
 import { loadDataset } from '../data/load.ts';
+import type { EpochVerdict } from './evaluator.ts';
 import { prepareTrainingData, trainFromScratch, TrainingCancelled, type TrainingData } from './train-from-scratch.ts';
 
 // The engine may be gone between the check and the write (EPIPE): the callback takes that error.
@@ -17,6 +18,8 @@ const send = (reply: TrainerReply) => {
 let data: TrainingData | undefined;
 let cancelledJob: number | undefined;
 let queue = Promise.resolve();
+/** The job waiting for the engine's verdict on its last epoch, and how to give it. */
+let awaitingVerdict: { job: number; answer: (verdict: EpochVerdict) => void } | undefined;
 
 async function handle(command: TrainerCommand): Promise<void> {
   switch (command.type) {
@@ -41,7 +44,11 @@ async function handle(command: TrainerCommand): Promise<void> {
         const measurements = await trainFromScratch(
           command,
           data,
-          (metrics) => send({ type: 'epoch', job, metrics }),
+          (metrics) =>
+            new Promise<EpochVerdict>((answer) => {
+              awaitingVerdict = { job, answer };
+              send({ type: 'epoch', job, metrics });
+            }),
           () => cancelledJob === job,
         );
         // A fault seen now is this child's: any from an earlier, cancelled one were dropped when it started.
@@ -55,13 +62,24 @@ async function handle(command: TrainerCommand): Promise<void> {
     }
     case 'cancel':
       cancelledJob = command.job;
+      // A job waiting for its verdict goes on to its next batch, where it sees the cancel.
+      if (awaitingVerdict?.job === command.job) answerVerdict('continue');
+      return;
+    case 'verdict':
+      if (awaitingVerdict?.job === command.job) answerVerdict(command.verdict);
       return;
   }
 }
 
+function answerVerdict(verdict: EpochVerdict): void {
+  const waiting = awaitingVerdict!;
+  awaitingVerdict = undefined;
+  waiting.answer(verdict);
+}
+
 process.on('message', (command: TrainerCommand) => {
-  // A cancel must take effect while a job trains; everything else runs in order.
-  if (command.type === 'cancel') void handle(command);
+  // A cancel or a verdict must take effect while a job trains; everything else runs in order.
+  if (command.type === 'cancel' || command.type === 'verdict') void handle(command);
   else queue = queue.then(() => handle(command));
 });
 // Ctrl-C in a terminal, a closed terminal's SIGHUP and a SIGTERM sent to the whole process group

@@ -1,9 +1,10 @@
 // The ask/tell loop: strategy.ask() -> evaluator -> strategy.tell(), with every step in the store.
 // The strategy is small and lives in this process, on the CPU; children train in the evaluator.
 
-import type { ControllerStepRecord, TrialRecord } from '../../protocol/engine.ts';
+import type { ControllerStepRecord, EpochMetrics, TrialRecord } from '../../protocol/engine.ts';
 import { log10SpaceSize, type Architecture } from '../../space/decisions.ts';
 import { compileSpace } from '../../space/graph.ts';
+import { restoredScheduler } from '../schedulers/start.ts';
 import { createAskTellStrategy, isAskTell } from '../strategies/registry.ts';
 import { controllerStepRecord, type Strategy } from '../strategies/strategy.ts';
 import { evaluateTrial } from '../trial-lifecycle.ts';
@@ -16,6 +17,7 @@ interface Outcome {
   index: number;
   architecture: Architecture;
   reward: number | null;
+  pruned: boolean;
 }
 
 /**
@@ -75,11 +77,13 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
     toldThrough = checkpoint.toldThrough;
     askedThrough = checkpoint.askedThrough;
   }
+  // Rebuilt from the stored curves before anything is told: a resumed run prunes as the uninterrupted one would.
+  const scheduler = await restoredScheduler(config, store, runId);
   const evaluator = await session.startEvaluator();
   session.announce(
     { name: evaluator.backend, detail: evaluator.backendDetail },
     log10SpaceSize(compileSpace(config.space)),
-    `${evaluator.size} evaluation(s) at a time`,
+    `${evaluator.size} evaluation(s) at a time; scheduler ${config.scheduler.kind}`,
   );
 
   let trialsDone = store.getRun(runId)?.trialsDone ?? 0;
@@ -92,8 +96,10 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
   // told to drop it from their proposals in flight; REINFORCE learns reward 0, which steers away from
   // it: right when a trainer dies twice on one child (most often its memory), one sample of noise in
   // a batch when the machine was at fault. The trial counts in the budget, as it was evaluated.
+  // A pruned trial is told by the rule the strategy states (Strategy.learnsFromPruned).
   const tellInOrder = async (outcome: Outcome) => {
-    const learned = strategy.tell(outcome.architecture, outcome.reward);
+    const reward = outcome.pruned && !strategy.learnsFromPruned ? null : outcome.reward;
+    const learned = strategy.tell(outcome.architecture, reward);
     toldThrough = outcome.index;
     let controllerStep: ControllerStepRecord | undefined;
     if (learned?.kind === 'controller-step') {
@@ -107,8 +113,8 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
   if (askedThrough !== undefined) await replayLostAsks(session, strategy, askedThrough, earlier);
   // Finished trials the checkpoint had not learned from (the writer died between the two).
   for (const trial of earlier) {
-    if (trial.index > toldThrough && (trial.status === 'done' || trial.status === 'failed')) {
-      await tellInOrder({ index: trial.index, architecture: trial.architecture, reward: trial.reward });
+    if (trial.index > toldThrough && (trial.status === 'done' || trial.status === 'pruned' || trial.status === 'failed')) {
+      await tellInOrder({ index: trial.index, architecture: trial.architecture, reward: trial.reward, pruned: trial.status === 'pruned' });
     }
   }
 
@@ -123,16 +129,18 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
   // and the run ends interrupted with this reason instead of failing every trial left in its budget.
   let noEvaluatorLeft: string | undefined;
   const halted = () => stopped() || noEvaluatorLeft !== undefined;
+  const onEpoch = scheduler && ((metrics: EpochMetrics, index: number) => scheduler.report(index, metrics.epoch, metrics.valAccuracy));
   const evaluate = async (index: number, architecture: Architecture, hidden: number[] | undefined) => {
-    const outcome = await evaluateTrial(session, { index, architecture, hidden }, evaluator);
+    const outcome = await evaluateTrial(session, { index, architecture, hidden }, evaluator, { onEpoch });
     const { status, reward } = outcome;
+    scheduler?.finish(index, status);
     noEvaluatorLeft ??= outcome.noEvaluatorLeft;
     if (status === 'interrupted') {
       interrupted.add(index);
       return;
     }
     trialsDone += 1;
-    finished.set(index, { index, architecture, reward });
+    finished.set(index, { index, architecture, reward, pruned: status === 'pruned' });
   };
 
   const budget = config.budget.trials;

@@ -7,9 +7,9 @@ import type { Store } from '../store/store.ts';
 import { isAskTell } from '../strategies/registry.ts';
 import { Scheduler } from './scheduler.ts';
 
-/** The search's scheduler; none for kind none (or a run stored before schedulers) and for evaluations without epochs. */
+/** The search's scheduler; none for kind none and for evaluations without epochs. */
 export async function startScheduler(config: SearchConfig): Promise<Scheduler | undefined> {
-  const { scheduler = { kind: 'none' }, evaluation } = config;
+  const { scheduler, evaluation } = config;
   if (evaluation.kind === 'tabular') return undefined;
   const rule = await schedulerKind(scheduler).rule(scheduler, evaluation.epochs);
   return rule && new Scheduler(rule, evaluation.epochs);
@@ -25,7 +25,7 @@ export async function restoredScheduler(config: SearchConfig, store: Store, runI
 
 /** The intermediate-values chart's data: every stored trial's validation curve, and the rungs as the scheduler stands. */
 export async function intermediateValues(config: SearchConfig, store: Store, runId: number): Promise<IntermediateValues | undefined> {
-  const { scheduler = { kind: 'none' }, evaluation } = config;
+  const { scheduler, evaluation } = config;
   if (evaluation.kind === 'tabular' || !isAskTell(config.strategy)) return undefined;
   const stored = store.runCurves(runId);
   const trials = store.listTrials(runId);

@@ -21,7 +21,10 @@ export function runConfig(
 ): { config: SearchConfig; spaceFile: string; spaceText: string } {
   const row = db.prepare('SELECT config_json, space_file, space_text FROM runs WHERE id = ?').get(runId) as Row | undefined;
   if (!row) throw new Error(`no run ${runId} in ${path}`);
-  return { config: JSON.parse(row.config_json as string), spaceFile: row.space_file as string, spaceText: row.space_text as string };
+  const config = JSON.parse(row.config_json as string) as SearchConfig;
+  // Runs stored before schedulers existed trained every trial in full.
+  config.scheduler ??= { kind: 'none' };
+  return { config, spaceFile: row.space_file as string, spaceText: row.space_text as string };
 }
 
 export function listRuns(db: Database.Database): RunRecord[] {

@@ -1,7 +1,7 @@
 // Trial writes: a trial started, finished (with its learning curve), or left unfinished by a writer that stopped.
 
 import type Database from 'better-sqlite3';
-import type { TrialEvaluator, TrialMeasurements, TrialStatus } from '../../protocol/engine.ts';
+import type { EpochMetrics, TrialEvaluator, TrialMeasurements, TrialStatus } from '../../protocol/engine.ts';
 import type { Architecture } from '../../space/decisions.ts';
 import type { ArchitectureGraph } from '../../space/graph.ts';
 import { now } from './rows.ts';
@@ -15,6 +15,8 @@ export interface FinishedTrial {
   error: string | null;
   /** What a failed trial's program printed (a finished trial's output is in its measurements). */
   failureLog?: string;
+  /** The epochs a failed trial reported before it failed (a finished trial's are in its measurements). */
+  failureCurve?: readonly EpochMetrics[];
 }
 
 export function startTrial(
@@ -52,12 +54,12 @@ export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
     trial.runId,
     trial.index,
   );
-  if (!m) return;
+  const curve = m?.curve ?? trial.failureCurve ?? [];
   const insertEpoch = db.prepare(
     `INSERT INTO epochs (run_id, trial_idx, epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds, extra_json)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  for (const e of m.curve) {
+  for (const e of curve) {
     const values = [e.trainLoss, e.trainAccuracy, e.valLoss, e.valAccuracy, e.seconds];
     const extras = Object.entries(e.extra ?? {});
     // SQLite stores NaN as NULL and JSON writes it as null: a diverged value would read back as one not

@@ -47,6 +47,8 @@ interface BayesianState {
  */
 export class BayesianStrategy implements Strategy {
   readonly adaptive = true;
+  /** The Gaussian process models the value at the highest fidelity only: a pruned trial is not fitted. */
+  readonly learnsFromPruned = false;
   private readonly encode: (architecture: Architecture) => Float64Array;
   private asked = 0;
   private observations: Observation[] = [];

@@ -24,6 +24,8 @@ interface EvolutionState {
 
 export class EvolutionStrategy implements Strategy {
   readonly adaptive = true;
+  /** A pruned child joins the population with its value at the epoch reached, and loses the tournaments it would likely lose. */
+  readonly learnsFromPruned = true;
   private asked = 0;
   private population: Member[] = [];
 

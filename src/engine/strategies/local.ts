@@ -31,6 +31,8 @@ interface LocalSearchState {
  */
 export class LocalSearchStrategy implements Strategy {
   readonly adaptive = true;
+  /** A pruned neighbour is recorded as visited, never climbed to. */
+  readonly learnsFromPruned = false;
   private asked = 0;
   private told = new Map<string, number | null>();
   private pending = new Map<string, Architecture>();

@@ -9,6 +9,7 @@ export function strategyOnCpu(create: () => Strategy): Strategy {
   const { lastHiddenState } = strategy;
   return {
     adaptive: strategy.adaptive,
+    learnsFromPruned: strategy.learnsFromPruned,
     ask: () => onCpuBackend(() => strategy.ask()),
     lastHiddenState: lastHiddenState && (() => onCpuBackend(() => lastHiddenState.call(strategy))),
     tell: (architecture, reward) => onCpuBackend(() => strategy.tell(architecture, reward)),

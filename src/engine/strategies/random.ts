@@ -7,6 +7,7 @@ import type { AskTellKind, Learned, Strategy } from './strategy.ts';
 
 export class RandomStrategy implements Strategy {
   readonly adaptive = false;
+  readonly learnsFromPruned = false;
   constructor(
     private readonly decisions: readonly Decision[],
     private rng: Rng,

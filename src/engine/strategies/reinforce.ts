@@ -29,6 +29,8 @@ export function controllerStateOf(state: unknown): ControllerState {
 
 export class ReinforceStrategy implements Strategy {
   readonly adaptive = true;
+  /** A pruned child's reward at the epoch it reached is low, as its full one would likely be: the policy steers away from it. */
+  readonly learnsFromPruned = true;
   private readonly controller: LstmController;
   private pending: { architecture: Architecture; reward: number }[] = [];
   private step = 0;

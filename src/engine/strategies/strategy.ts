@@ -24,6 +24,12 @@ export type Learned = ControllerStepLearned;
 export interface Strategy {
   /** True when what it is told changes what it proposes next (and so the order of asks and tells matters). */
   readonly adaptive: boolean;
+  /**
+   * How it hears of a trial a scheduler stopped early (pruned): true, it learns from the value at the
+   * epoch the trial reached, as from any reward; false, the trial is told with reward null (recorded,
+   * never proposed again, not learned from), so that a value at a lower fidelity never stands for a full one.
+   */
+  readonly learnsFromPruned: boolean;
   /** Proposes the next architecture to evaluate. Several may be asked before any is told. */
   ask(): Architecture;
   /** A controller's hidden state after it emitted the architecture just asked (what it encodes of it), for analysis. */
