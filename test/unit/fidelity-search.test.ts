@@ -90,7 +90,7 @@ const STRATEGIES = [
 
 for (const scheduler of SCHEDULERS) {
   const kind = /kind: (\w+)/.exec(scheduler)![1];
-  test(`${kind}: pruned trials keep the curve they reached and count in the budget; resumed, the search prunes as uninterrupted`, async () => {
+  test(`${kind}: pruned trials keep their curve and count in the budget; resumed, the search prunes as uninterrupted`, async () => {
     for (const strategy of STRATEGIES) {
       const file = searchFile(scheduler, strategy);
       const whole = await search(file);
