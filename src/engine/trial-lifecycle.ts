@@ -136,16 +136,21 @@ export async function evaluateTrial(
   let failureLog: string | undefined;
   // The epochs as reported, kept for a trial that fails; one trained again after its trainer died reports from epoch 1 anew.
   const reported: EpochMetrics[] = [];
-  // The epoch after which the trial was told to stop; a later report (a program that trained on to its end) clears it.
+  // The epoch after which the trial was told to stop. A program may report more epochs before it ends:
+  // the scheduler hears them, but the trial stays stopped (it is answered 'stop' again).
   let stoppedAfter: number | undefined;
   try {
     measurements = await evaluator.evaluate(request, (metrics) => {
-      while (reported.length > 0 && reported[reported.length - 1].epoch >= metrics.epoch) reported.pop();
+      if (reported.length > 0 && reported[reported.length - 1].epoch >= metrics.epoch) {
+        // Trained again from the start (its trainer died): what the first attempt reported and was told is void.
+        while (reported.length > 0 && reported[reported.length - 1].epoch >= metrics.epoch) reported.pop();
+        stoppedAfter = undefined;
+      }
       reported.push(metrics);
       emit({ type: 'epoch', runId, trial: trial.index, metrics });
       const verdict = hooks.onEpoch?.(metrics, trial.index) ?? 'continue';
-      stoppedAfter = verdict === 'stop' ? metrics.epoch : undefined;
-      return verdict;
+      if (verdict === 'stop') stoppedAfter ??= metrics.epoch;
+      return stoppedAfter === undefined ? 'continue' : 'stop';
     });
     if (stoppedAfter !== undefined) status = 'pruned';
   } catch (failure) {

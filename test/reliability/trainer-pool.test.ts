@@ -112,3 +112,28 @@ test('a trainer that dies while the search stops leaves its child interrupted (c
     await pool.close();
   }
 });
+
+test('a child told to stop after an epoch ends there, measured as it stands, and its trainer trains the next in full', async () => {
+  const pool = await startPool();
+  try {
+    const epochs: number[] = [];
+    const pruned = await pool.evaluate(REQUEST, (metrics) => {
+      epochs.push(metrics.epoch);
+      return metrics.epoch === 1 ? 'stop' : 'continue';
+    });
+    assert.deepEqual(epochs, [1], 'no second epoch was trained');
+    assert.deepEqual(
+      pruned.curve.map((e) => e.epoch),
+      [1],
+    );
+    assert.equal(pruned.valAccuracy, pruned.curve[0].valAccuracy);
+    assert.ok(pruned.testAccuracy !== null && pruned.testAccuracy >= 0, 'measured on the test split as it stands');
+    const full = await pool.evaluate(REQUEST, () => 'continue');
+    assert.deepEqual(
+      full.curve.map((e) => e.epoch),
+      [1, 2, 3],
+    );
+  } finally {
+    await pool.close();
+  }
+});

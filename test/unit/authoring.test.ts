@@ -43,7 +43,7 @@ test('completion offers the keys of the kind written, without those already ther
     'seed',
     'max_train_examples',
   ]);
-  assert.deepEqual(labelsAt(`name: c\n|\n`), ['dataset', 'space', 'strategy', 'evaluation', 'budget', 'runtime']);
+  assert.deepEqual(labelsAt(`name: c\n|\n`), ['dataset', 'space', 'strategy', 'evaluation', 'scheduler', 'budget', 'runtime']);
   assert.deepEqual(labelsAt(`name: c\nstrategy:\n  kind: reinforce\n  controller:\n    hidden: 32\n    |\n`), [
     'learning_rate',
     'entropy_weight',

@@ -123,6 +123,35 @@ test('a Node trainer through helpers/nas-studio.mjs reports as the Python helper
   assert.match(measured.log ?? '', /^epoch 2 done$/m);
 });
 
+test('a pruned trial: the helpers hear the stop and the program ends with its final report', async (t) => {
+  if (!needsPython(t)) return;
+  for (const script of ['normal.py', 'normal.mjs']) {
+    const epochs: number[] = [];
+    const measured = await evaluator(script, { epochs: 5 }).evaluate(REQUEST, (metrics) => {
+      epochs.push(metrics.epoch);
+      return metrics.epoch === 2 ? 'stop' : 'continue';
+    });
+    assert.deepEqual(epochs, [1, 2], script);
+    assert.deepEqual(
+      measured.curve.map((e) => e.epoch),
+      [1, 2],
+    );
+    assert.equal(measured.valAccuracy, 0.5 + 0.1 * 2 + 0.001 * architecture.length, 'its own final report');
+    assert.match(measured.log ?? '', /^pruned after epoch 2$/m, script);
+  }
+});
+
+test('a pruned trial that ignores the stop is ended after the grace period, measured by its last report', async (t) => {
+  if (!needsPython(t)) return;
+  const started = performance.now();
+  const measured = await evaluator('deaf.py', { epochs: 99 }).evaluate(REQUEST, (metrics) => (metrics.epoch === 2 ? 'stop' : 'continue'));
+  const seconds = (performance.now() - started) / 1000;
+  assert.ok(seconds >= 10 && seconds < 30, `ended ${seconds.toFixed(1)} s after it started: the grace is 10 s`);
+  assert.equal(measured.curve[1].epoch, 2);
+  assert.equal(measured.valAccuracy, measured.curve[measured.curve.length - 1].valAccuracy);
+  assert.equal(measured.testAccuracy, null);
+});
+
 test('the trial file holds the run, the trial, the decisions, the graph and the data set with its path made absolute', async (t) => {
   if (!needsPython(t)) return;
   const dump = join(mkdtempSync(join(tmpdir(), 'nas-command-')), 'trial.json');

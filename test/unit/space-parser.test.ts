@@ -63,9 +63,43 @@ test('a minimal file gets every default filled in', () => {
     },
     // reward_epochs defaults to 5 but never exceeds the epochs trained.
     evaluation: { kind: 'train', epochs: 3, batch_size: 64, optimizer: 'adam', learning_rate: 0.001, reward_epochs: 3, ...PLAIN_RECIPE },
+    scheduler: { kind: 'none' },
     budget: { trials: 20 },
     runtime: { backend: 'auto', seed: 1 },
   });
+});
+
+test('a scheduler gets its defaults, and one the search cannot use is refused with the file, line and rule', () => {
+  const asha = parseSearchText(`${MINIMAL}scheduler: { kind: asha }\n`, 'asha.nas.yaml');
+  assert.deepEqual(asha.problems, []);
+  assert.deepEqual(asha.config?.scheduler, { kind: 'asha', min_epochs: 1, reduction_factor: 3 });
+  const median = parseSearchText(`${MINIMAL}scheduler: { kind: median }\n`, 'median.nas.yaml');
+  assert.deepEqual(median.config?.scheduler, { kind: 'median', grace_epochs: 1, min_trials: 5 });
+  const cases: [string, RegExp][] = [
+    [
+      'strategy: { kind: random }\nscheduler: { kind: asha, min_epochs: 3 }\n',
+      /scheduler\.min_epochs: must be below evaluation\.epochs \(3\).*rule: scheduler-min-epochs/,
+    ],
+    [
+      'strategy: { kind: random }\nscheduler: { kind: curve, grace_epochs: 3 }\n',
+      /scheduler\.grace_epochs: must be below evaluation\.epochs.*rule: scheduler-grace/,
+    ],
+    [
+      'scheduler: { kind: hyperband }\nstrategy: { kind: enas }\n',
+      /strategy enas scores its children with shared weights.*rule: scheduler-needs-ask-tell/,
+    ],
+  ];
+  for (const [extra, message] of cases) {
+    const { problems } = parseSearchText(`${MINIMAL.replace(/^strategy:.*\n/m, '')}${extra}`, 'bad.nas.yaml');
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.match(formatProblem(problems[0]), message);
+    assert.match(formatProblem(problems[0]), /^bad\.nas\.yaml:\d+:\d+/);
+  }
+  const tabular = parseSearchText(
+    'name: t\nspace: { kind: nasbench201 }\nstrategy: { kind: random }\nevaluation: { kind: tabular }\nscheduler: { kind: median }\n',
+    'tabular.nas.yaml',
+  );
+  assert.match(formatProblem(tabular.problems[0]), /tabular\.nas\.yaml:5:.*has no epochs.*rule: scheduler-needs-epochs/);
 });
 
 test('cell, csv and random defaults are filled in, and an explicit reward_epochs is kept', () => {
