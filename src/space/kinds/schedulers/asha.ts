@@ -2,7 +2,7 @@
 
 import type { SchedulerKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
-import { checkBelowEpochs, checkSchedulerFits } from './common.ts';
+import { checkScheduler } from './common.ts';
 
 export interface AshaSchedulerConfig {
   kind: 'asha';
@@ -15,8 +15,6 @@ export const ashaScheduler: SchedulerKind<AshaSchedulerConfig> = {
   get description() {
     return kindDescription('scheduler', 'asha');
   },
-  check(scheduler, context) {
-    if (checkSchedulerFits('asha', context)) checkBelowEpochs('asha', 'min_epochs', scheduler.min_epochs, context, 'scheduler-min-epochs');
-  },
+  check: (scheduler, context) => checkScheduler('asha', 'min_epochs', scheduler.min_epochs, 'scheduler-min-epochs', context),
   rule: async (scheduler, epochs) => (await import('../../../engine/schedulers/successive-halving.ts')).ashaRule(scheduler, epochs),
 };

@@ -12,7 +12,7 @@ export function fullEpochs(config: SearchConfig): number | undefined {
 }
 
 /** Reports a scheduler the search cannot use; true when it fits (then the kind's own rules apply). */
-export function checkSchedulerFits(kind: string, context: RuleContext): boolean {
+function checkSchedulerFits(kind: string, context: RuleContext): boolean {
   const { config } = context;
   if (fullEpochs(config) === undefined) {
     const message =
@@ -31,8 +31,12 @@ export function checkSchedulerFits(kind: string, context: RuleContext): boolean 
   return true;
 }
 
-/** A setting counted in epochs must leave at least one epoch after it, or the scheduler never decides. */
-export function checkBelowEpochs(kind: string, key: string, value: number, context: RuleContext, rule: string): void {
+/**
+ * The rules of every scheduler kind but none: the search must fit it, and its first decision (`key`,
+ * counted in epochs) must leave at least one epoch after it, or it never decides.
+ */
+export function checkScheduler(kind: string, key: string, value: number, rule: string, context: RuleContext): void {
+  if (!checkSchedulerFits(kind, context)) return;
   const epochs = fullEpochs(context.config)!;
   if (value < epochs) return;
   const message =

@@ -2,7 +2,7 @@
 
 import type { SchedulerKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
-import { checkBelowEpochs, checkSchedulerFits } from './common.ts';
+import { checkScheduler } from './common.ts';
 
 export interface CurveSchedulerConfig {
   kind: 'curve';
@@ -15,8 +15,6 @@ export const curveScheduler: SchedulerKind<CurveSchedulerConfig> = {
   get description() {
     return kindDescription('scheduler', 'curve');
   },
-  check(scheduler, context) {
-    if (checkSchedulerFits('curve', context)) checkBelowEpochs('curve', 'grace_epochs', scheduler.grace_epochs, context, 'scheduler-grace');
-  },
+  check: (scheduler, context) => checkScheduler('curve', 'grace_epochs', scheduler.grace_epochs, 'scheduler-grace', context),
   rule: async (scheduler) => (await import('../../../engine/schedulers/curve.ts')).curveRule(scheduler),
 };

@@ -2,7 +2,7 @@
 
 import type { SchedulerKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
-import { checkBelowEpochs, checkSchedulerFits } from './common.ts';
+import { checkScheduler } from './common.ts';
 
 export interface HyperbandSchedulerConfig {
   kind: 'hyperband';
@@ -15,9 +15,6 @@ export const hyperbandScheduler: SchedulerKind<HyperbandSchedulerConfig> = {
   get description() {
     return kindDescription('scheduler', 'hyperband');
   },
-  check(scheduler, context) {
-    if (checkSchedulerFits('hyperband', context))
-      checkBelowEpochs('hyperband', 'min_epochs', scheduler.min_epochs, context, 'scheduler-min-epochs');
-  },
+  check: (scheduler, context) => checkScheduler('hyperband', 'min_epochs', scheduler.min_epochs, 'scheduler-min-epochs', context),
   rule: async (scheduler, epochs) => (await import('../../../engine/schedulers/successive-halving.ts')).hyperbandRule(scheduler, epochs),
 };

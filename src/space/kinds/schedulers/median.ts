@@ -2,7 +2,7 @@
 
 import type { SchedulerKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
-import { checkBelowEpochs, checkSchedulerFits } from './common.ts';
+import { checkScheduler } from './common.ts';
 
 export interface MedianSchedulerConfig {
   kind: 'median';
@@ -15,9 +15,6 @@ export const medianScheduler: SchedulerKind<MedianSchedulerConfig> = {
   get description() {
     return kindDescription('scheduler', 'median');
   },
-  check(scheduler, context) {
-    if (checkSchedulerFits('median', context))
-      checkBelowEpochs('median', 'grace_epochs', scheduler.grace_epochs, context, 'scheduler-grace');
-  },
+  check: (scheduler, context) => checkScheduler('median', 'grace_epochs', scheduler.grace_epochs, 'scheduler-grace', context),
   rule: async (scheduler) => (await import('../../../engine/schedulers/median.ts')).medianRule(scheduler),
 };
