@@ -10,7 +10,7 @@ import { InvalidSearchFile, createRunFromFile, runSearch } from '../engine/searc
 import { Store } from '../engine/store/store.ts';
 import { controllerInsight } from '../engine/analysis/controller-insight.ts';
 import { PAPER_TABLE1, SPEARMAN_COLUMNS, type ControllerInsight, type ControllerRow, type SpearmanRow } from '../protocol/insight.ts';
-import { formatBackendReports, formatDuration, logTail } from '../shared/format.ts';
+import { formatBackendReports, formatDuration, logTail, trialStatusLabel } from '../shared/format.ts';
 import { checkBackends } from '../engine/backend.ts';
 import { ProgressLine } from './progress.ts';
 
@@ -106,7 +106,7 @@ function table(header: string[], rows: string[][]): string {
 function trialRows(trials: TrialRecord[]): string[][] {
   return trials.map((t) => [
     String(t.index),
-    t.status,
+    trialStatusLabel(t),
     fmt(t.reward),
     fmt(t.metrics?.valAccuracy),
     fmt(t.metrics?.testAccuracy),
@@ -393,7 +393,7 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
             out(`${JSON.stringify({ ...trial, epochs, log }, null, 2)}\n`);
             return;
           }
-          out(`run ${runId}, trial ${index}: ${trial.status}, reward ${fmt(trial.reward)}\n`);
+          out(`run ${runId}, trial ${index}: ${trialStatusLabel(trial)}, reward ${fmt(trial.reward)}\n`);
           if (trial.metrics) {
             const m = trial.metrics;
             out(

@@ -3,6 +3,7 @@
 
 import * as vscode from 'vscode';
 import type { RunRecord, RunStatus, TrialOrder, TrialRecord, TrialStatus } from '../protocol/engine.ts';
+import { trialStatusLabel } from '../shared/format.ts';
 import { drawArchitecture } from '../space/graph.ts';
 
 const TRIAL_PAGE = 200;
@@ -109,7 +110,10 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
         const metrics = trial.metrics;
         // The reward and, when the reward transform makes it differ, the validation accuracy.
         const accuracy = metrics && metrics.valAccuracy !== trial.reward ? ` · val ${fmt(metrics.valAccuracy)}` : '';
-        item.description = metrics ? `${fmt(trial.reward)}${accuracy}` : trial.status;
+        const status = trialStatusLabel(trial);
+        // A pruned trial's reward is its value at the epoch it stopped at: the status goes with it.
+        const stop = trial.status === 'pruned' ? ` · ${status}` : '';
+        item.description = metrics ? `${fmt(trial.reward)}${accuracy}${stop}` : status;
         item.iconPath = statusIcon(trial.status);
         item.contextValue = 'trial';
         // A tabular lookup knows neither parameters nor FLOPs.
@@ -121,7 +125,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
           ? `val accuracy ${fmt(metrics.valAccuracy, 4)}, test ${fmt(metrics.testAccuracy, 4)}${size}, ${metrics.seconds.toFixed(1)} s\n\n`
           : '';
         item.tooltip = new vscode.MarkdownString(
-          `**trial ${trial.index}**: ${trial.status}, reward ${fmt(trial.reward, 4)}\n\n${measured}` +
+          `**trial ${trial.index}**: ${status}, reward ${fmt(trial.reward, 4)}\n\n${measured}` +
             `\`\`\`text\n${drawArchitecture(trial.graph)}\n\`\`\`${trial.error ? `\n\n${trial.error}` : ''}`,
         );
         item.command = { command: 'nasStudio.openTrial', title: 'Open Trial', arguments: [node] };

@@ -3,6 +3,7 @@
 
 import * as vscode from 'vscode';
 import type { EngineEvent, EngineMessage, RunRecord, RunStatus, SearchOverrides } from '../protocol/engine.ts';
+import { trialStatusLabel } from '../shared/format.ts';
 import { EngineProcess, type QueryClient } from './engine-process.ts';
 
 export interface EngineSettings {
@@ -161,10 +162,12 @@ export class SearchManager implements vscode.Disposable {
         break;
       case 'trial-finished': {
         const { trial } = event;
+        // A pruned trial counts in the budget; its reward, measured short of full training, is never the best (as the store's).
         if (trial.status !== 'interrupted') progress.done += 1;
-        if (trial.reward !== null && (progress.best === null || trial.reward > progress.best)) progress.best = trial.reward;
+        if (trial.status === 'done' && trial.reward !== null && (progress.best === null || trial.reward > progress.best))
+          progress.best = trial.reward;
         this.output.appendLine(
-          `run ${trial.runId} trial ${trial.index}: ${trial.status}` +
+          `run ${trial.runId} trial ${trial.index}: ${trialStatusLabel(trial)}` +
             `${trial.reward === null ? '' : `, reward ${fmt(trial.reward)}`}${trial.error ? ` (${trial.error})` : ''}`,
         );
         break;

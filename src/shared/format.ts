@@ -1,7 +1,7 @@
-// Formatting shared by the CLI, the extension and the panels: one way to write a duration, the backend check,
-// and the end of a trial's log.
+// Formatting shared by the CLI, the extension and the panels: one way to write a duration, a trial's status,
+// the backend check, and the end of a trial's log.
 
-import type { BackendReport } from '../protocol/engine.ts';
+import type { BackendReport, TrialStatus } from '../protocol/engine.ts';
 import type { LogTail } from '../protocol/webview.ts';
 
 /** A duration as a person would write it: `4.3s`, `2m05s`, `3h07m`; `-` when unknown. */
@@ -12,6 +12,11 @@ export function formatDuration(seconds: number): string {
   const minutes = Math.floor(whole / 60);
   if (minutes < 60) return `${minutes}m${String(whole % 60).padStart(2, '0')}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/** A trial's status as every front end writes it: a pruned trial says the epoch it stopped at (`pruned @ epoch 2`). */
+export function trialStatusLabel(trial: { status: TrialStatus; epochsTrained: number }): string {
+  return trial.status === 'pruned' ? `pruned @ epoch ${trial.epochsTrained}` : trial.status;
 }
 
 /** The backend check as `nas-studio doctor` prints it and NAS: Check Backends shows it: a line per backend, its hint under it. */

@@ -10,6 +10,7 @@ import { Store } from '../../src/engine/store/store.ts';
 import { decodeArchitecture } from '../../src/space/graph.ts';
 import { loadSearchFile } from '../../src/space/parse.ts';
 import { tinySearchFile } from '../support/tiny.ts';
+import { ProgressLine } from '../../src/cli/progress.ts';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 
@@ -117,6 +118,37 @@ test("trials and show print '-' for what a training command did not report, its 
   assert.equal(json.log, log);
   assert.equal(json.evaluator, 'command');
   assert.deepEqual(json.epochs, curve);
+});
+
+test('trials, show and the progress lines say where a pruned trial stopped; its reward is never the best so far', () => {
+  const db = freshDb();
+  const store = new Store(db);
+  const file = tinySearchFile();
+  const { text, config } = loadSearchFile(file);
+  assert.ok(config);
+  const runId = store.createRun({ name: 'pruned', spaceFile: file, spaceText: text, config });
+  const run = store.getRun(runId)!;
+  const architecture = [1, 0, 1, 1, 0, 1, 1];
+  store.startTrial(runId, 0, architecture, 'k', decodeArchitecture(config.space, architecture), 'train-from-scratch');
+  const curve: EpochMetrics[] = [{ epoch: 1, trainLoss: 1, trainAccuracy: 0.4, valLoss: 1.2, valAccuracy: 0.9, seconds: 1 }];
+  const measurements = { valAccuracy: 0.9, testAccuracy: 0.5, params: 100, flops: 1000, seconds: 1, curve };
+  store.finishTrial({ runId, index: 0, status: 'pruned', reward: 0.9, measurements, error: null });
+  const pruned = store.getTrial(runId, 0)!;
+  store.close();
+
+  const trials = cli(['trials', 'latest', '--db', db]);
+  assert.equal(trials.code, 0, trials.stderr);
+  assert.match(trials.stdout, /^0 +pruned @ epoch 1 +0\.9000 +0\.9000 /m);
+  assert.match(cli(['show', 'latest', '0', '--db', db]).stdout, /^run 1, trial 0: pruned @ epoch 1, reward 0\.9000$/m);
+
+  const lines: string[] = [];
+  const progress = new ProgressLine((text) => lines.push(text));
+  progress.onEvent({ type: 'run-started', run, resumed: false, backend: 'cpu', backendDetail: '', log10SpaceSize: 1 });
+  progress.onEvent({ type: 'trial-finished', trial: pruned });
+  progress.end();
+  const printed = lines.join('');
+  assert.match(printed, /^trial 0 pruned @ epoch 1$/m);
+  assert.match(printed, /^trial 1\/3 +best reward - /m);
 });
 
 test('a writer killed with SIGKILL mid-run leaves a database that opens, and resume finishes the run', async () => {

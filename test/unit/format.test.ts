@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDuration, logTail } from '../../src/shared/format.ts';
+import { formatDuration, logTail, trialStatusLabel } from '../../src/shared/format.ts';
 
 test('durations read as a person would write them, never "1m60s"', () => {
   assert.equal(formatDuration(4.25), '4.3s');
@@ -17,4 +17,10 @@ test("a log's tail: its last lines without the final newline, and how many came 
   assert.deepEqual(logTail(log, 4), { text: 'line 3\nline 4\nline 5\nline 6', earlierLines: 2 });
   assert.deepEqual(logTail(log, 6), { text: 'line 1\nline 2\nline 3\nline 4\nline 5\nline 6', earlierLines: 0 });
   assert.deepEqual(logTail('one line', 400), { text: 'one line', earlierLines: 0 });
+});
+
+test("a pruned trial's status says the epoch it stopped at; every other status reads as it is", () => {
+  assert.equal(trialStatusLabel({ status: 'pruned', epochsTrained: 2 }), 'pruned @ epoch 2');
+  assert.equal(trialStatusLabel({ status: 'done', epochsTrained: 3 }), 'done');
+  assert.equal(trialStatusLabel({ status: 'failed', epochsTrained: 1 }), 'failed');
 });
