@@ -60,6 +60,10 @@ const answerers: { [K in StoreQueryKind]: Answerer<K> } = {
     return { kind: 'mark-interrupted', result: null };
   },
   dashboard: async (store, query) => ({ kind: 'dashboard', result: await dashboardData(store, query.runId) }),
+  intermediate: async (store, { runId }) => ({
+    kind: 'intermediate',
+    result: store.getRun(runId) ? ((await intermediateValues(store.runConfig(runId).config, store, runId)) ?? null) : null,
+  }),
   'trial-view': (store, query) => {
     const run = store.getRun(query.runId);
     const trial = store.getTrial(query.runId, query.index);

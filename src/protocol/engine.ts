@@ -2,7 +2,7 @@
 // records they carry. Both sides import these types; nothing else crosses the boundary.
 
 import type { BackendName } from '../space/config.ts';
-import type { CompareData, DashboardData, TrialData } from './webview.ts';
+import type { CompareData, DashboardData, IntermediateValues, TrialData } from './webview.ts';
 import type { Architecture } from '../space/decisions.ts';
 import type { ArchitectureGraph } from '../space/graph.ts';
 import type { ControllerInsight } from './insight.ts';
@@ -161,6 +161,8 @@ export type StoreQuery =
   /** After an engine process died: its run and unfinished trials are marked interrupted. */
   | { kind: 'mark-interrupted'; runId: number; reason: string }
   | { kind: 'dashboard'; runId: number }
+  /** The dashboard's intermediate values alone, asked again as trials finish (the rungs move with them). */
+  | { kind: 'intermediate'; runId: number }
   | { kind: 'trial-view'; runId: number; index: number }
   | { kind: 'compare'; runIds: number[] }
   /** The controller-insight analysis of a reinforce or enas run (tfjs, in the engine; seconds to a minute). */
@@ -175,6 +177,8 @@ export interface StoreQueryResults {
   trial: { trial: TrialRecord; epochs: EpochMetrics[] } | null;
   'mark-interrupted': null;
   dashboard: DashboardData | null;
+  /** null for a run that is not there or has no epochs to chart. */
+  intermediate: IntermediateValues | null;
   'trial-view': TrialData | null;
   compare: CompareData;
   'controller-insight': ControllerInsight;

@@ -30,6 +30,14 @@ export interface IntermediateValues {
   rungs: RungThreshold[];
 }
 
+/** One epoch of a trial in training, as a live run reports it to the intermediate-values chart. */
+export interface EpochPoint {
+  trial: number;
+  epoch: number;
+  /** null: not a number (a diverged value), or not reported. */
+  valAccuracy: number | null;
+}
+
 export interface RungThreshold {
   epoch: number;
   /** Hyperband's bracket (0 the most aggressive); 0 for ASHA. */

@@ -54,6 +54,14 @@ test('queries go through one long-lived engine process, pages of trials included
   assert.equal(dashboard?.trials.length, 5);
   assert.deepEqual(dashboard?.decisions.slice(0, 3), ['layer0.filter_height', 'layer0.filter_width', 'layer0.filters']);
   assert.ok(dashboard?.trials.every((t) => t.finishedMs !== null && t.finishedMs >= 0 && t.valAccuracy !== null));
+  // The intermediate values alone, as the dashboard asks again while a run goes on: the same as in the dashboard's.
+  const intermediate = await client.query(db, { kind: 'intermediate', runId: 1 });
+  assert.deepEqual(intermediate, dashboard?.intermediate);
+  assert.deepEqual(
+    intermediate?.curves.map((c) => c.values.length),
+    [1, 1, 1, 1, 1],
+  );
+  assert.equal(await client.query(db, { kind: 'intermediate', runId: 42 }), null);
   const view = await client.query(db, { kind: 'trial-view', runId: 1, index: 2 });
   assert.equal(view?.trial.index, 2);
   assert.equal(view?.decisions.length, view?.trial.architecture.length);

@@ -6,6 +6,8 @@ import {
   toTrialPoint,
   type AlphaPoint,
   type DashboardData,
+  type EpochPoint,
+  type IntermediateValues,
   type StepPoint,
   type TrialPoint,
 } from '../../protocol/webview.ts';
@@ -16,8 +18,20 @@ export type DashboardState = { view: 'dashboard'; runId: number };
 
 export type DashboardMessage =
   | { type: 'dashboard'; data: DashboardData }
-  /** A live run: what happened since the last message; the charts append, they are not rebuilt. */
-  | { type: 'dashboard-append'; run: RunRecord; trials: TrialPoint[]; steps: StepPoint[]; alphas: AlphaPoint[]; notes: string[] };
+  /**
+   * A live run: what happened since the last message; the charts append, they are not rebuilt. A run with
+   * intermediate values also gets its trials' epochs as they train, and those values asked again as trials finish.
+   */
+  | {
+      type: 'dashboard-append';
+      run: RunRecord;
+      trials: TrialPoint[];
+      steps: StepPoint[];
+      alphas: AlphaPoint[];
+      notes: string[];
+      epochs: EpochPoint[];
+      intermediate?: IntermediateValues;
+    };
 
 export type DashboardRequest =
   Ready | { type: 'open-trial'; runId: number; index: number } | { type: 'stop'; runId: number } | { type: 'resume'; runId: number };
@@ -48,12 +62,26 @@ export const dashboardPanel = definePanel<DashboardState, DashboardMessage, Dash
     let run: RunRecord | undefined;
     /** Events that came while the first query was in flight: applied once it is loaded. */
     const early: EngineEvent[] = [];
-    const pending = { trials: [] as TrialPoint[], steps: [] as StepPoint[], alphas: [] as AlphaPoint[], notes: [] as string[] };
+    const pending = {
+      trials: [] as TrialPoint[],
+      steps: [] as StepPoint[],
+      alphas: [] as AlphaPoint[],
+      notes: [] as string[],
+      epochs: [] as EpochPoint[],
+      intermediate: undefined as IntermediateValues | undefined,
+    };
     let flushTimer: ReturnType<typeof setTimeout> | undefined;
+    /** Whether the run has intermediate values to chart (known from the first load). */
+    let charted = false;
+    let intermediateAsked = false;
+    let askAgain = false;
+    let disposed = false;
 
     const flush = () => {
       flushTimer = undefined;
-      if (!run) return;
+      if (!run || disposed) return;
+      const { intermediate } = pending;
+      pending.intermediate = undefined;
       panel.post({
         type: 'dashboard-append',
         run,
@@ -61,7 +89,37 @@ export const dashboardPanel = definePanel<DashboardState, DashboardMessage, Dash
         steps: pending.steps.splice(0),
         alphas: pending.alphas.splice(0),
         notes: pending.notes.splice(0),
+        epochs: pending.epochs.splice(0),
+        ...(intermediate ? { intermediate } : {}),
       });
+    };
+    const flushSoon = () => {
+      flushTimer ??= setTimeout(flush, APPEND_INTERVAL_MS);
+    };
+
+    /** A finished trial moves the rungs: their thresholds are the scheduler's, so they are asked of the engine, one query at a time. */
+    const askIntermediate = () => {
+      if (intermediateAsked) {
+        askAgain = true;
+        return;
+      }
+      intermediateAsked = true;
+      panel.queries
+        .query(panel.db(), { kind: 'intermediate', runId })
+        .then((values) => {
+          if (!values) return;
+          pending.intermediate = values;
+          flushSoon();
+        })
+        // The chart keeps the rungs it has; the next finished trial asks again.
+        .catch(() => undefined)
+        .finally(() => {
+          intermediateAsked = false;
+          if (askAgain && !disposed) {
+            askAgain = false;
+            askIntermediate();
+          }
+        });
     };
 
     const apply = (event: EngineEvent) => {
@@ -69,16 +127,23 @@ export const dashboardPanel = definePanel<DashboardState, DashboardMessage, Dash
       if (event.type === 'trial-finished') {
         const { trial } = event;
         pending.trials.push(toTrialPoint(trial, run.createdAt));
-        // The header's counters move with each trial, until the engine sends the run record again.
-        const counted = trial.status === 'done' || trial.status === 'failed' ? 1 : 0;
-        const bestReward = trial.reward === null ? run.bestReward : Math.max(run.bestReward ?? -Infinity, trial.reward);
+        // The header's counters move with each trial, until the engine sends the run record again; a
+        // pruned trial counts in the budget, and only a trial trained in full counts for the best reward (as the store's).
+        const counted = trial.status === 'done' || trial.status === 'pruned' || trial.status === 'failed' ? 1 : 0;
+        const bestReward =
+          trial.status !== 'done' || trial.reward === null ? run.bestReward : Math.max(run.bestReward ?? -Infinity, trial.reward);
         run = { ...run, trialsDone: run.trialsDone + counted, bestReward };
+        if (charted) askIntermediate();
+      }
+      if (event.type === 'epoch' && charted) {
+        const value = event.metrics.valAccuracy;
+        pending.epochs.push({ trial: event.trial, epoch: event.metrics.epoch, valAccuracy: Number.isFinite(value) ? value : null });
       }
       if (event.type === 'controller-step') pending.steps.push(toStepPoint(event.step));
       if (event.type === 'alpha-snapshot') pending.alphas.push(toAlphaPoint(event.snapshot));
       if (event.type === 'run-note') pending.notes.push(event.note.message);
       if (event.type === 'run-finished' || event.type === 'run-started') run = event.run;
-      flushTimer ??= setTimeout(flush, APPEND_INTERVAL_MS);
+      flushSoon();
     };
 
     /** Sends the whole content (on first load and after a reload), then what the run did meanwhile. */
@@ -87,9 +152,11 @@ export const dashboardPanel = definePanel<DashboardState, DashboardMessage, Dash
       const data = await panel.queries.query(db, { kind: 'dashboard', runId });
       if (!data) throw new Error(`run ${runId} is not in ${db}`);
       run = data.run;
+      charted = data.intermediate !== undefined;
       panel.setTitle(`NAS Run ${data.run.id}: ${data.run.name}`);
       panel.post({ type: 'dashboard', data });
-      // What finished while the query ran, less what the query already had.
+      // What finished while the query ran, less what the query already had (the store keeps no epoch of a
+      // trial in training: those the query ran beside all count).
       const loadedTrials = new Set(data.trials.filter((t) => t.status !== 'running').map((t) => t.index));
       const lastStep = data.steps.at(-1)?.step ?? 0;
       const lastAlphaStep = data.darts?.alphas.at(-1)?.step ?? -1;
@@ -122,6 +189,7 @@ export const dashboardPanel = definePanel<DashboardState, DashboardMessage, Dash
         else early.push(event);
       },
       dispose() {
+        disposed = true;
         if (flushTimer) clearTimeout(flushTimer);
       },
     };
@@ -133,6 +201,8 @@ function engineEventRunId(event: EngineEvent): number | undefined {
   switch (event.type) {
     case 'trial-finished':
       return event.trial.runId;
+    case 'epoch':
+      return event.runId;
     case 'controller-step':
       return event.step.runId;
     case 'alpha-snapshot':
