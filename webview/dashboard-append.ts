@@ -1,8 +1,8 @@
 // Live appends: a `dashboard-append` message pushes the new points into the existing chart datasets
 // and calls chart.update('none'); the charts are never rebuilt for it.
 import type { Chart } from 'chart.js';
-import type { RunRecord } from '../src/protocol/engine.ts';
-import type { AlphaPoint, StepPoint, TrialPoint } from '../src/protocol/webview.ts';
+import type { DashboardMessage } from '../src/extension/panels/dashboard.ts';
+import type { AlphaPoint, TrialPoint } from '../src/protocol/webview.ts';
 import { h } from './common.ts';
 import {
   argmaxSeries,
@@ -19,8 +19,10 @@ import {
 import type { State } from './dashboard-state.ts';
 import { updateHeader } from './dashboard-header.ts';
 import { refreshTable } from './dashboard-table.ts';
+import { appendIntermediate } from './dashboard-intermediate.ts';
 
-export function append(s: State, run: RunRecord, trials: TrialPoint[], steps: StepPoint[], alphas: AlphaPoint[], notes: string[]): void {
+export function append(s: State, message: Extract<DashboardMessage, { type: 'dashboard-append' }>): void {
+  const { run, trials, steps, alphas, notes } = message;
   s.data.run = run;
   if (notes.length) {
     s.data.notes.push(...notes);
@@ -42,7 +44,11 @@ export function append(s: State, run: RunRecord, trials: TrialPoint[], steps: St
     if (!known) s.data.trials.push(t);
     else s.data.trials[s.data.trials.findIndex((x) => x.index === t.index)] = t;
     if (t.reward === null) continue;
-    if (s.plotted.has(t.index)) {
+    if (t.status === 'pruned') {
+      // Never the best so far: its reward was measured short of full training.
+      if (!s.plotted.has(t.index)) s.series.pruned.push({ x: t.index, y: t.reward });
+      s.plotted.add(t.index);
+    } else if (s.plotted.has(t.index)) {
       const point = s.series.rewards.find((p) => p.x === t.index);
       if (point) point.y = t.reward;
       reordered = true;
@@ -53,6 +59,8 @@ export function append(s: State, run: RunRecord, trials: TrialPoint[], steps: St
       freshRewards.push({ x: t.index, y: t.reward });
     }
   }
+  // Kept in index order, as chart.js takes data it is not asked to parse.
+  s.series.pruned.sort((a, b) => a.x - b.x);
   if (reordered) {
     s.data.trials.sort((a, b) => a.index - b.index);
     replace(s.series.best, bestSoFar(s.data.trials));
@@ -85,6 +93,9 @@ export function append(s: State, run: RunRecord, trials: TrialPoint[], steps: St
   replace(s.series.bestSteps, stepCorners(s.series.best));
   reward.data.datasets[1].data = s.series.bestSteps;
   reward.data.datasets[2].data = s.series.baseline;
+  const prunedSet = reward.data.datasets[3];
+  if (prunedSet) prunedSet.data = s.series.pruned;
+  if (s.intermediate) appendIntermediate(s.intermediate, trials, message.epochs, message.intermediate);
   entropy.data.datasets[0].data = s.series.entropy;
   s.series.perDecisionEntropy.forEach((points, d) => {
     const dataset = entropy.data.datasets[d + 1];

@@ -6,10 +6,11 @@ import type { LineDataset, ScatterDataset, State } from './dashboard-state.ts';
 
 export function recolour(s: State): void {
   const t = s.theme;
-  const [rewardSet, bestSet, baselineSet] = s.charts.reward.data.datasets as ScatterDataset[];
+  const [rewardSet, bestSet, baselineSet, prunedSet] = s.charts.reward.data.datasets as ScatterDataset[];
   paint(rewardSet, t.blue, 0.8);
   paint(bestSet, t.green, 1);
   paint(baselineSet, t.orange, 1);
+  if (prunedSet) Object.assign(prunedSet, hollow(t.blue));
   const entropySets = s.charts.entropy.data.datasets as LineDataset[];
   paint(entropySets[0], t.purple, 1);
   entropySets.slice(1).forEach((dataset, d) => {
@@ -37,6 +38,17 @@ export function recolour(s: State): void {
 export function colours(colour: string, alpha: number): { borderColor: string; backgroundColor: string; pointBorderColor: string } {
   const fill = alpha < 1 ? withAlpha(colour, alpha) : colour;
   return { borderColor: colour, backgroundColor: fill, pointBorderColor: fill };
+}
+
+/** Lines and points faded to `alpha` alike: what the charts dim (pruned trials' curves). */
+export function dimmed(colour: string, alpha: number): ReturnType<typeof colours> {
+  const faded = withAlpha(colour, alpha);
+  return { borderColor: faded, backgroundColor: faded, pointBorderColor: faded };
+}
+
+/** Hollow markers (a ring in `colour`): points that stand apart from the filled ones of the same series. */
+export function hollow(colour: string): ReturnType<typeof colours> & { pointBackgroundColor: string } {
+  return { ...colours(colour, 1), backgroundColor: 'transparent', pointBackgroundColor: 'transparent' };
 }
 
 /**

@@ -6,6 +6,7 @@ import { panelChannel, type Theme } from './common.ts';
 import type { TrialFilter, XY } from './transforms.ts';
 import type { Header } from './dashboard-header.ts';
 import type { Table } from './dashboard-table.ts';
+import type { Intermediate, IntermediateChart } from './dashboard-intermediate.ts';
 
 export type LineDataset = ChartDataset<'line', XY[]>;
 export type ScatterDataset = ChartDataset<'scatter', XY[]>;
@@ -17,6 +18,8 @@ export interface Charts {
   pareto: Chart<'scatter', XY[]>;
   /** DARTS runs only. */
   alpha?: Chart<'line', XY[]>;
+  /** Runs whose trials train in epochs only. */
+  intermediate?: IntermediateChart;
 }
 
 /** Everything the page holds for one run. The raw series are ours; chart.js may decimate what it draws. */
@@ -24,7 +27,10 @@ export interface State {
   data: DashboardData;
   byIndex: Map<number, TrialPoint>;
   series: {
+    /** Rewards of trials trained in full (pruned ones are in `pruned`). */
     rewards: XY[];
+    /** Rewards of pruned trials, at the epoch they stopped at; charted only for runs with a scheduler. */
+    pruned: XY[];
     best: XY[];
     /** `best` with only the points where it rises (and the last), drawn stepped. */
     bestSteps: XY[];
@@ -47,6 +53,8 @@ export interface State {
   header: Header;
   table: Table;
   notes: HTMLElement;
+  /** Runs whose trials train in epochs only. */
+  intermediate?: Intermediate;
 }
 
 /** The dashboard's side of the host channel. */

@@ -1,4 +1,5 @@
 // The trial table, rendered virtually: only the rows in view (plus a margin) exist in the DOM.
+import { trialStatusLabel } from '../src/shared/format.ts';
 import { fmt, h } from './common.ts';
 import { filterAndSortTrials, formatCount, type TrialFilter, type TrialSortKey } from './transforms.ts';
 import { dashboardPanel, type State } from './dashboard-state.ts';
@@ -17,7 +18,7 @@ export interface Table {
 /** `current` is the dashboard's state once rendered: filtering, sorting and opening act on it. */
 export function buildTable(current: () => State | undefined): Table {
   const status = h('select', { id: 'trial-status-filter', 'aria-label': 'status' });
-  for (const value of ['all', 'done', 'failed', 'running', 'interrupted']) status.append(h('option', { value }, value));
+  for (const value of ['all', 'done', 'pruned', 'failed', 'running', 'interrupted']) status.append(h('option', { value }, value));
   const count = h('span', { class: 'table-count', id: 'trial-count' });
   const headers = new Map<TrialSortKey, HTMLElement>();
   const sortable = (key: TrialSortKey, label: string) => {
@@ -116,7 +117,7 @@ function renderRows(s: State): void {
         'tr',
         { 'data-index': t.index, tabindex: 0, class: `trial-row trial-${t.status}` },
         h('td', { class: 'num' }, t.index),
-        h('td', {}, t.status),
+        h('td', {}, trialStatusLabel(t)),
         h('td', { class: 'num' }, fmt(t.reward)),
         h('td', { class: 'num' }, fmt(t.valAccuracy)),
         h('td', { class: 'num' }, formatCount(t.params)),

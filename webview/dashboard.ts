@@ -16,10 +16,11 @@ import {
 } from 'chart.js';
 import type { DashboardData, TrialPoint } from '../src/protocol/webview.ts';
 import { appRoot, baseOptions, chartCard, h, linearAxis, onThemeChange, readTheme, seriesDash } from './common.ts';
-import { argmaxSeries, bestSoFar, emaBaselineSeries, entropySeries, stepCorners, trialsPerStep } from './transforms.ts';
+import { argmaxSeries, bestSoFar, emaBaselineSeries, entropySeries, rewardPoints, stepCorners, trialsPerStep } from './transforms.ts';
 import { type Charts, dashboardPanel, type State } from './dashboard-state.ts';
 import { alphaSeries, append, paretoSeries, replace, showNotes } from './dashboard-append.ts';
-import { alphaColours, colours, recolour, setPerDecision } from './dashboard-colours.ts';
+import { alphaColours, colours, hollow, recolour, setPerDecision } from './dashboard-colours.ts';
+import { intermediateCard, paintIntermediate } from './dashboard-intermediate.ts';
 import { buildHeader, updateHeader, updateTimes } from './dashboard-header.ts';
 import { buildTable, refreshTable } from './dashboard-table.ts';
 
@@ -36,7 +37,7 @@ dashboardPanel.listen((message) => {
       render(message.data);
       break;
     case 'dashboard-append':
-      if (state) append(state, message.run, message.trials, message.steps, message.alphas, message.notes);
+      if (state) append(state, message);
       break;
   }
 });
@@ -44,6 +45,7 @@ dashboardPanel.listen((message) => {
 onThemeChange((theme) => {
   if (!state) return;
   state.theme = theme;
+  if (state.intermediate) paintIntermediate(state.intermediate, theme);
   recolour(state);
 });
 
@@ -60,9 +62,10 @@ function render(data: DashboardData): void {
   data = { ...data, trials, steps: [...data.steps].sort((a, b) => a.step - b.step) };
   const m = trialsPerStep(trials, data.steps);
   const decisions = Math.max(data.decisions.length, ...data.steps.map((s) => s.argmax.length), 0);
-  const rewards = trials.filter((t) => t.reward !== null).map((t) => ({ x: t.index, y: t.reward as number }));
+  const { trained: rewards, pruned } = rewardPoints(trials);
   const series: State['series'] = {
     rewards,
+    pruned,
     best: bestSoFar(trials),
     bestSteps: [],
     baseline: emaBaselineSeries(data.steps, m),
@@ -90,10 +93,22 @@ function render(data: DashboardData): void {
     ? chartCard('chart-alpha', "DARTS: mean weight of each operation over a cell's edges (softmax of alpha)")
     : undefined;
   alpha?.card.classList.add('wide');
+  const intermediateView = data.intermediate && intermediateCard();
+  // Only a scheduler prunes: other runs' reward charts have no pruned series to show.
+  const prunes = data.intermediate !== undefined && data.intermediate.scheduler !== 'none';
   app.append(
     header.root,
     notes,
-    h('div', { class: 'charts' }, reward.card, entropy.card, argmax.card, pareto.card, ...(alpha ? [alpha.card] : [])),
+    h(
+      'div',
+      { class: 'charts' },
+      reward.card,
+      entropy.card,
+      argmax.card,
+      pareto.card,
+      ...(alpha ? [alpha.card] : []),
+      ...(intermediateView ? [intermediateView.card] : []),
+    ),
     table.root,
   );
 
@@ -129,6 +144,18 @@ function render(data: DashboardData): void {
             borderDash: [5, 3],
             ...colours(theme.orange, 1),
           },
+          ...(prunes
+            ? [
+                {
+                  label: 'pruned (reward at its last epoch)',
+                  data: series.pruned,
+                  pointRadius: 3,
+                  pointBorderWidth: 1.5,
+                  pointHoverRadius: 4,
+                  ...hollow(theme.blue),
+                },
+              ]
+            : []),
         ],
       },
       options: {
@@ -226,6 +253,8 @@ function render(data: DashboardData): void {
       },
     });
   }
+  const intermediate = data.intermediate && intermediateView?.build(data.intermediate, theme);
+  if (intermediate) charts.intermediate = intermediate.chart;
   // Read by the e2e tests and bench/dashboard-render.ts to count points. The reward chart's first
   // dataset holds one point per trial with a reward and is never decimated (scatter).
   window.__nasCharts = { ...charts };
@@ -234,7 +263,7 @@ function render(data: DashboardData): void {
     data,
     byIndex,
     series,
-    plotted: new Set(rewards.map((p) => p.x)),
+    plotted: new Set([...rewards, ...pruned].map((p) => p.x)),
     trialsPerStep: m,
     filter: { status: 'all', sortBy: 'index', descending: false },
     rows: [],
@@ -244,6 +273,7 @@ function render(data: DashboardData): void {
     header,
     table,
     notes,
+    intermediate,
   };
   const s = state;
   entropyToggle.addEventListener('change', () => setPerDecision(s, entropyToggle.checked));

@@ -1,7 +1,14 @@
 // Pure data functions behind every chart and the trial table of the panels. No DOM here: the unit
 // tests run them under Node (test/unit/webview-transforms.test.ts).
-import type { EpochMetrics } from '../src/protocol/engine.ts';
-import { entropy, type StepPoint, type TrialPoint } from '../src/protocol/webview.ts';
+import type { EpochMetrics, TrialStatus } from '../src/protocol/engine.ts';
+import {
+  entropy,
+  type EpochPoint,
+  type IntermediateValues,
+  type RungThreshold,
+  type StepPoint,
+  type TrialPoint,
+} from '../src/protocol/webview.ts';
 
 /** One implementation for host and webview: the host computes each step's per-decision values with it. */
 export { entropy };
@@ -12,16 +19,24 @@ export interface XY {
   y: number;
 }
 
-/** The running maximum of the reward in trial index order; trials without a reward are skipped. */
+/**
+ * Whether a trial's reward counts for the best so far: a pruned trial's was measured short of full
+ * training, so it never stands for the best (as the run's best reward in the store).
+ */
+function countsForBest(p: TrialPoint): boolean {
+  return p.status !== 'pruned' && p.reward !== null && Number.isFinite(p.reward);
+}
+
+/** The running maximum of the reward in trial index order; trials without a reward, and pruned ones, are skipped. */
 export function bestSoFar(points: readonly TrialPoint[]): XY[] {
-  const sorted = points.filter((p) => p.reward !== null && Number.isFinite(p.reward)).sort((a, b) => a.index - b.index);
+  const sorted = points.filter(countsForBest).sort((a, b) => a.index - b.index);
   return runningMax(sorted.map((p) => ({ x: p.index, y: p.reward as number })));
 }
 
 /** The running maximum of the reward against the time each trial finished (x = finishedMs). */
 export function bestSoFarOverTime(points: readonly TrialPoint[]): XY[] {
   const sorted = points
-    .filter((p) => p.reward !== null && Number.isFinite(p.reward) && p.finishedMs !== null)
+    .filter((p) => countsForBest(p) && p.finishedMs !== null)
     .sort((a, b) => (a.finishedMs as number) - (b.finishedMs as number) || a.index - b.index);
   return runningMax(sorted.map((p) => ({ x: p.finishedMs as number, y: p.reward as number })));
 }
@@ -109,12 +124,12 @@ export function perDecisionEntropy(steps: readonly StepPoint[], decisions = deci
 
 /**
  * How many trials the controller is told between two steps (its batch size M), estimated from the
- * data: trials that ended (done or failed) over the number of steps, rounded, at least 1.
+ * data: trials that ended (done, pruned or failed) over the number of steps, rounded, at least 1.
  */
 export function trialsPerStep(points: readonly TrialPoint[], steps: readonly StepPoint[]): number {
   if (steps.length === 0) return 1;
   const lastStep = steps.reduce((max, s) => Math.max(max, s.step), 0);
-  const ended = points.filter((p) => p.status === 'done' || p.status === 'failed').length;
+  const ended = points.filter((p) => p.status === 'done' || p.status === 'pruned' || p.status === 'failed').length;
   return Math.max(1, Math.round(ended / Math.max(1, lastStep)));
 }
 
@@ -166,6 +181,17 @@ export function filterAndSortTrials(points: readonly TrialPoint[], filter: Trial
     }
     return sign * (va - vb) || a.index - b.index;
   });
+}
+
+/** The reward chart's points: trials trained in full, and pruned ones (their reward at the epoch they stopped at), in index order. */
+export function rewardPoints(points: readonly TrialPoint[]): { trained: XY[]; pruned: XY[] } {
+  const trained: XY[] = [];
+  const pruned: XY[] = [];
+  for (const p of [...points].sort((a, b) => a.index - b.index)) {
+    if (p.reward === null) continue;
+    (p.status === 'pruned' ? pruned : trained).push({ x: p.index, y: p.reward });
+  }
+  return { trained, pruned };
 }
 
 /** Parameter counts as `812`, `45.3k`, `1.20M`. */
@@ -220,4 +246,83 @@ export function learningCurves(epochs: readonly EpochMetrics[]): { loss: Curve[]
     loss: reported([curve('train loss', (e) => e.trainLoss), curve('validation loss', (e) => e.valLoss)]),
     accuracy: reported([curve('train accuracy', (e) => e.trainAccuracy), curve('validation accuracy', (e) => e.valAccuracy)]),
   };
+}
+
+// ---------------------------------------------------------------------------------------
+// The intermediate-values chart
+
+/** One trial's validation accuracy by epoch (values[e - 1]; null where it reported none) and its status. */
+export interface TrialCurve {
+  status: TrialStatus;
+  values: (number | null)[];
+}
+
+/** A point of a trial's curve on the intermediate-values chart; y null ends a curve (chart.js leaves a gap). */
+export interface TrialCurvePoint extends CurvePoint {
+  trial: number;
+}
+
+/** A rung's threshold, drawn as a short mark at its epoch. */
+export interface RungMark extends XY {
+  bracket: number;
+  /** Trials that reached the rung. */
+  reached: number;
+}
+
+/** How the chart groups curves, one dataset each: trained in full, in training, pruned, and failed or interrupted. */
+export type CurveGroup = 'done' | 'running' | 'pruned' | 'ended';
+
+export const CURVE_GROUPS: readonly CurveGroup[] = ['done', 'running', 'pruned', 'ended'];
+
+function curveGroup(status: TrialStatus): CurveGroup {
+  return status === 'failed' || status === 'interrupted' ? 'ended' : status;
+}
+
+/** The curves by trial index, as the engine's query gives them. */
+export function curvesByTrial(curves: IntermediateValues['curves']): Map<number, TrialCurve> {
+  const known = new Map<number, TrialCurve>();
+  mergeCurves(known, curves);
+  return known;
+}
+
+/**
+ * Takes the stored curves of a fresh query into `known`. The store keeps no epoch of a trial in training,
+ * so a trial the query calls running keeps what the live epochs gave it (and a status that came since).
+ */
+export function mergeCurves(known: Map<number, TrialCurve>, fresh: IntermediateValues['curves']): void {
+  for (const { index, status, values } of fresh) {
+    if (status === 'running' && known.has(index)) continue;
+    known.set(index, { status, values: [...values] });
+  }
+}
+
+/** A live epoch: the trial's curve grows by it; an epoch at or below one it has starts its curve over from there (trained again). */
+export function addEpoch(known: Map<number, TrialCurve>, { trial, epoch, valAccuracy }: EpochPoint): void {
+  const curve = known.get(trial) ?? { status: 'running', values: [] };
+  known.set(trial, curve);
+  curve.values.length = Math.min(curve.values.length, epoch - 1);
+  while (curve.values.length < epoch - 1) curve.values.push(null);
+  curve.values.push(valAccuracy);
+}
+
+/** Per group, its trials' curves in index order, each in epoch order and ended by a gap. */
+export function curveSeries(known: ReadonlyMap<number, TrialCurve>): Record<CurveGroup, TrialCurvePoint[]> {
+  const series: Record<CurveGroup, TrialCurvePoint[]> = { done: [], running: [], pruned: [], ended: [] };
+  for (const index of [...known.keys()].sort((a, b) => a - b)) {
+    const { status, values } = known.get(index)!;
+    if (!values.some((value) => value !== null)) continue;
+    const points = series[curveGroup(status)];
+    values.forEach((y, epoch) => points.push({ x: epoch + 1, y, trial: index }));
+    points.push({ x: values.length, y: null, trial: index });
+  }
+  return series;
+}
+
+/** Per bracket, the marks of its rungs that have a threshold yet. */
+export function rungMarks(rungs: readonly RungThreshold[]): RungMark[][] {
+  const brackets = Math.max(0, ...rungs.map((rung) => rung.bracket + 1));
+  const marks: RungMark[][] = Array.from({ length: brackets }, () => []);
+  for (const { epoch, bracket, threshold, reached } of rungs)
+    if (threshold !== null) marks[bracket].push({ x: epoch, y: threshold, bracket, reached });
+  return marks;
 }

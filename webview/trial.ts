@@ -21,7 +21,7 @@ import {
   svg,
   type Theme,
 } from './common.ts';
-import { formatDuration } from '../src/shared/format.ts';
+import { formatDuration, trialStatusLabel } from '../src/shared/format.ts';
 import { formatCount, learningCurves, type Curve, type CurvePoint } from './transforms.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
@@ -62,7 +62,7 @@ function render(data: TrialData): void {
       'div',
       { class: 'title-row' },
       h('h1', {}, `Trial ${trial.index}`),
-      h('span', { class: `status status-${trial.status}` }, trial.status),
+      h('span', { class: `status status-${trial.status}`, id: 'trial-status' }, trialStatusLabel(trial)),
       h('span', { class: 'spacer' }),
       copy('yaml', 'Copy as YAML'),
       copy('json', 'Copy as JSON'),
@@ -87,7 +87,8 @@ function render(data: TrialData): void {
   const started = Date.parse(trial.startedAt);
   const finished = trial.finishedAt ? Date.parse(trial.finishedAt) : NaN;
   const facts: [string, string][] = [
-    ['status', trial.status],
+    ['status', trialStatusLabel(trial)],
+    ['epochs trained', String(trial.epochsTrained)],
     ['reward', fmt(trial.reward)],
     ['validation accuracy', fmt(m?.valAccuracy)],
     ['test accuracy', fmt(m?.testAccuracy)],
@@ -103,6 +104,15 @@ function render(data: TrialData): void {
   for (const [name, value] of facts) list.append(h('dt', {}, name), h('dd', {}, value));
   details.append(list);
   if (trial.error) details.append(h('div', { class: 'error-box', id: 'trial-error' }, trial.error));
+  if (trial.status === 'pruned')
+    details.append(
+      h(
+        'p',
+        { class: 'caption', id: 'trial-pruned' },
+        `The run's scheduler stopped this trial after epoch ${trial.epochsTrained}: ` +
+          'its reward and accuracies are those of that epoch, not of full training.',
+      ),
+    );
 
   const decisions = h('ul', { class: 'decisions', id: 'trial-decisions' });
   trial.architecture.forEach((choice, i) => {

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EpochMetrics } from '../../src/protocol/engine.ts';
+import type { EpochMetrics, TrialEvaluator } from '../../src/protocol/engine.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import { decodeArchitecture } from '../../src/space/graph.ts';
 import { loadSearchFile } from '../../src/space/parse.ts';
@@ -82,15 +82,22 @@ test('search, runs, trials and show end to end on a tiny budget', () => {
   assert.equal(cli(['frobnicate']).code, 2);
 });
 
-test("trials and show print '-' for what a training command did not report, its extra numbers, and the end of its log", () => {
+/** A database with one run of the tiny search (as created, before its trial) and its trial 0 started, key `k`. */
+function runWithTrialStarted(name: string, evaluator: TrialEvaluator) {
   const db = freshDb();
   const store = new Store(db);
   const file = tinySearchFile();
   const { text, config } = loadSearchFile(file);
   assert.ok(config);
-  const runId = store.createRun({ name: 'own script', spaceFile: file, spaceText: text, config });
+  const runId = store.createRun({ name, spaceFile: file, spaceText: text, config });
+  const run = store.getRun(runId)!;
   const architecture = [1, 0, 1, 1, 0, 1, 1];
-  store.startTrial(runId, 0, architecture, 'k', decodeArchitecture(config.space, architecture), 'command');
+  store.startTrial(runId, 0, architecture, 'k', decodeArchitecture(config.space, architecture), evaluator);
+  return { db, store, runId, run };
+}
+
+test("trials and show print '-' for what a training command did not report, its extra numbers, and the end of its log", () => {
+  const { db, store, runId } = runWithTrialStarted('own script', 'command');
   const log = Array.from({ length: 45 }, (_, i) => `line ${i + 1}`).join('\n') + '\n';
   const curve: EpochMetrics[] = [
     { epoch: 1, trainLoss: null, trainAccuracy: null, valLoss: null, valAccuracy: 0.5, seconds: 2, extra: { lr: 0.1 } },
@@ -121,15 +128,7 @@ test("trials and show print '-' for what a training command did not report, its 
 });
 
 test('trials, show and the progress lines say where a pruned trial stopped; its reward is never the best so far', () => {
-  const db = freshDb();
-  const store = new Store(db);
-  const file = tinySearchFile();
-  const { text, config } = loadSearchFile(file);
-  assert.ok(config);
-  const runId = store.createRun({ name: 'pruned', spaceFile: file, spaceText: text, config });
-  const run = store.getRun(runId)!;
-  const architecture = [1, 0, 1, 1, 0, 1, 1];
-  store.startTrial(runId, 0, architecture, 'k', decodeArchitecture(config.space, architecture), 'train-from-scratch');
+  const { db, store, runId, run } = runWithTrialStarted('pruned', 'train-from-scratch');
   const curve: EpochMetrics[] = [{ epoch: 1, trainLoss: 1, trainAccuracy: 0.4, valLoss: 1.2, valAccuracy: 0.9, seconds: 1 }];
   const measurements = { valAccuracy: 0.9, testAccuracy: 0.5, params: 100, flops: 1000, seconds: 1, curve };
   store.finishTrial({ runId, index: 0, status: 'pruned', reward: 0.9, measurements, error: null });

@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import type { ControllerStepRecord } from '../../src/protocol/engine.ts';
 import { toStepPoint, type StepPoint, type TrialPoint } from '../../src/protocol/webview.ts';
 import {
+  addEpoch,
   argmaxSeries,
   bestSoFar,
   bestSoFarOverTime,
+  curveSeries,
+  curvesByTrial,
   emaBaselineSeries,
   entropy,
   entropySeries,
@@ -14,8 +17,11 @@ import {
   filterAndSortTrials,
   formatCount,
   learningCurves,
+  mergeCurves,
   paretoFront,
   perDecisionEntropy,
+  rewardPoints,
+  rungMarks,
   stepCorners,
   trialsPerStep,
 } from '../../webview/transforms.ts';
@@ -319,4 +325,105 @@ test('learning curves: unreported values are gaps, a value never reported has no
     [...builtIn.loss, ...builtIn.accuracy].map((curve) => curve.label),
     ['train loss', 'validation loss', 'train accuracy', 'validation accuracy'],
   );
+});
+
+test('pruned trials: their reward is charted apart and never the best so far; they count as told to the controller', () => {
+  const points = [
+    trial(1, { status: 'pruned', reward: 0.9, epochsTrained: 1 }),
+    trial(0, { reward: 0.5 }),
+    trial(2, { reward: 0.6 }),
+    trial(3, { status: 'failed' }),
+    trial(4, { status: 'pruned', reward: 0.95, finishedMs: 10 }),
+  ];
+  assert.deepEqual(rewardPoints(points), {
+    trained: [
+      { x: 0, y: 0.5 },
+      { x: 2, y: 0.6 },
+    ],
+    pruned: [
+      { x: 1, y: 0.9 },
+      { x: 4, y: 0.95 },
+    ],
+  });
+  assert.deepEqual(bestSoFar(points), [
+    { x: 0, y: 0.5 },
+    { x: 2, y: 0.6 },
+  ]);
+  assert.deepEqual(bestSoFarOverTime(points), []);
+  assert.equal(trialsPerStep(points, [step(1, []), step(2, [])]), 3);
+  const pruned = filterAndSortTrials(points, { status: 'pruned', sortBy: 'index', descending: false });
+  assert.deepEqual(
+    pruned.map((p) => p.index),
+    [1, 4],
+  );
+});
+
+test('intermediate values: one dataset per group, each curve in epoch order and ended by a gap, unreported epochs as gaps', () => {
+  const known = curvesByTrial([
+    { index: 2, status: 'pruned', values: [0.3] },
+    { index: 0, status: 'done', values: [0.4, null, 0.7] },
+    { index: 1, status: 'done', values: [0.5, 0.6, 0.8] },
+    { index: 3, status: 'failed', values: [0.2, 0.1] },
+    { index: 4, status: 'running', values: [] },
+    { index: 5, status: 'interrupted', values: [null] },
+  ]);
+  const series = curveSeries(known);
+  assert.deepEqual(series.done, [
+    { x: 1, y: 0.4, trial: 0 },
+    { x: 2, y: null, trial: 0 },
+    { x: 3, y: 0.7, trial: 0 },
+    { x: 3, y: null, trial: 0 },
+    { x: 1, y: 0.5, trial: 1 },
+    { x: 2, y: 0.6, trial: 1 },
+    { x: 3, y: 0.8, trial: 1 },
+    { x: 3, y: null, trial: 1 },
+  ]);
+  assert.deepEqual(series.pruned, [
+    { x: 1, y: 0.3, trial: 2 },
+    { x: 1, y: null, trial: 2 },
+  ]);
+  // failed and interrupted trials share a group; a curve with no value at all draws nothing
+  assert.deepEqual(series.ended, [
+    { x: 1, y: 0.2, trial: 3 },
+    { x: 2, y: 0.1, trial: 3 },
+    { x: 2, y: null, trial: 3 },
+  ]);
+  assert.deepEqual(series.running, []);
+});
+
+test('intermediate values live: epochs grow a running curve, a repeated epoch starts it over, a fresh query keeps running curves', () => {
+  const known = curvesByTrial([{ index: 0, status: 'done', values: [0.4, 0.6] }]);
+  addEpoch(known, { trial: 1, epoch: 1, valAccuracy: 0.5 });
+  addEpoch(known, { trial: 1, epoch: 3, valAccuracy: 0.7 });
+  assert.deepEqual(known.get(1), { status: 'running', values: [0.5, null, 0.7] });
+  // its trainer died and it trains again from epoch 1
+  addEpoch(known, { trial: 1, epoch: 1, valAccuracy: 0.45 });
+  assert.deepEqual(known.get(1), { status: 'running', values: [0.45] });
+  addEpoch(known, { trial: 2, epoch: 1, valAccuracy: null });
+
+  // The store has no epochs of trials in training: the query says running with none; trial 2 was pruned since.
+  known.get(2)!.status = 'pruned';
+  mergeCurves(known, [
+    { index: 0, status: 'done', values: [0.4, 0.65] },
+    { index: 1, status: 'running', values: [] },
+    { index: 2, status: 'running', values: [] },
+    { index: 3, status: 'pruned', values: [0.2] },
+  ]);
+  assert.deepEqual(known.get(0), { status: 'done', values: [0.4, 0.65] });
+  assert.deepEqual(known.get(1), { status: 'running', values: [0.45] });
+  assert.deepEqual(known.get(2), { status: 'pruned', values: [null] });
+  assert.deepEqual(known.get(3), { status: 'pruned', values: [0.2] });
+});
+
+test('rung marks: per bracket, only the rungs with a threshold', () => {
+  assert.deepEqual(
+    rungMarks([
+      { epoch: 1, bracket: 0, threshold: 0.5, reached: 4 },
+      { epoch: 3, bracket: 0, threshold: null, reached: 0 },
+      { epoch: 3, bracket: 1, threshold: 0.7, reached: 2 },
+      { epoch: 9, bracket: 2, threshold: null, reached: 0 },
+    ]),
+    [[{ x: 1, y: 0.5, bracket: 0, reached: 4 }], [{ x: 3, y: 0.7, bracket: 1, reached: 2 }], []],
+  );
+  assert.deepEqual(rungMarks([]), []);
 });
