@@ -52,6 +52,7 @@ export interface Locator {
   isVisible(): Promise<boolean>;
   press(key: string, options?: { timeout?: number }): Promise<void>;
   fill(value: string, options?: { timeout?: number }): Promise<void>;
+  selectOption(value: string, options?: { timeout?: number }): Promise<string[]>;
   hover(options?: { timeout?: number; force?: boolean }): Promise<void>;
   focus(options?: { timeout?: number }): Promise<void>;
   /** Runs `fn` in the frame of the element (a webview's page for a locator inside a FrameLocator). */
