@@ -63,6 +63,8 @@ export function intermediateCard(): { card: HTMLElement; build(values: Intermedi
           pointRadius: 12,
           pointHoverRadius: 14,
           pointBorderWidth: 3,
+          // Drawn over the curves (chart.js draws a lower order later), which cross the rungs' epochs.
+          order: -1,
           ...rungStyle(bracket, theme),
         })),
       ];

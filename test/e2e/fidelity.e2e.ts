@@ -182,6 +182,14 @@ test('an ASHA run: pruned trials say where they stopped in the Runs tree', { tim
     else assert.doesNotMatch(shown.description, /pruned/, `trial ${trial.idx}`);
   }
   await snap(page, 'runs-tree');
+
+  // The trial view of a pruned trial says where it stopped, and why its numbers are that epoch's.
+  const stopped = pruned[0];
+  await runRow(page, `trial ${stopped.idx}`).click();
+  const frame = await waitForPanel(page, 'trial');
+  assert.equal(await frame.locator('#trial-status').innerText(), `pruned @ epoch ${stopped.epochs}`);
+  assert.match(await frame.locator('#trial-pruned').innerText(), new RegExp(`stopped this trial after epoch ${stopped.epochs}:`));
+  await snap(page, 'trial-view-pruned');
 });
 
 for (const [theme, kind] of [
