@@ -4,7 +4,7 @@
 // their epochs, and takes the rungs and the stored curves as the engine gives them again after each
 // finished trial (the thresholds are the scheduler's: the page never computes them).
 import { Chart, type ChartDataset, type TooltipItem } from 'chart.js';
-import type { EpochPoint, IntermediateValues, TrialPoint } from '../src/protocol/webview.ts';
+import type { EpochPoint, IntermediateValues, RungThreshold, TrialPoint } from '../src/protocol/webview.ts';
 import { baseOptions, chartCard, linearAxis, type Theme } from './common.ts';
 import { colours, dimmed } from './dashboard-colours.ts';
 import {
@@ -23,10 +23,10 @@ import {
 export type IntermediatePoint = TrialCurvePoint | RungMark;
 export type IntermediateChart = Chart<'line', IntermediatePoint[]>;
 
-/** What the page holds of a run's intermediate values: the curves by trial, the rungs, the chart. */
+/** What the page holds of a run's intermediate values: the curves by trial, the rungs as the engine last gave them, the chart. */
 export interface Intermediate {
   curves: Map<number, TrialCurve>;
-  values: IntermediateValues;
+  rungs: RungThreshold[];
   chart: IntermediateChart;
 }
 
@@ -96,7 +96,7 @@ export function intermediateCard(): { card: HTMLElement; build(values: Intermedi
           },
         },
       });
-      return { curves, values, chart };
+      return { curves, rungs: values.rungs, chart };
     },
   };
 }
@@ -142,7 +142,7 @@ export function appendIntermediate(
 ): void {
   if (fresh) {
     mergeCurves(s.curves, fresh.curves);
-    s.values = fresh;
+    s.rungs = fresh.rungs;
   }
   for (const epoch of epochs) addEpoch(s.curves, epoch);
   for (const trial of trials) {
@@ -150,7 +150,7 @@ export function appendIntermediate(
     if (curve) curve.status = trial.status;
   }
   const series = curveSeries(s.curves);
-  const marks = rungMarks(s.values.rungs);
+  const marks = rungMarks(s.rungs);
   s.chart.data.datasets.forEach((dataset, i) => {
     const group = CURVE_GROUPS[i];
     dataset.data = group ? series[group] : (marks[i - CURVE_GROUPS.length] ?? []);

@@ -1,4 +1,5 @@
-// The run dashboard: header (progress, elapsed, ETA, Stop/Resume), four charts and the trial table.
+// The run dashboard: header (progress, elapsed, ETA, Stop/Resume), four charts (and DARTS' alphas, or the
+// intermediate values of a run whose trials train in epochs, dashboard-intermediate.ts) and the trial table.
 // A `dashboard` message renders everything (here); `dashboard-append` pushes the new points into the
 // existing chart datasets (dashboard-append.ts): the charts are never rebuilt for it. The header,
 // the trial table and the colours live in dashboard-header.ts, dashboard-table.ts, dashboard-colours.ts.
@@ -256,7 +257,7 @@ function render(data: DashboardData): void {
   const intermediate = data.intermediate && intermediateView?.build(data.intermediate, theme);
   if (intermediate) charts.intermediate = intermediate.chart;
   // Read by the e2e tests and bench/dashboard-render.ts to count points. The reward chart's first
-  // dataset holds one point per trial with a reward and is never decimated (scatter).
+  // dataset holds one point per trial with a reward but the pruned (their own dataset) and is never decimated (scatter).
   window.__nasCharts = { ...charts };
 
   state = {
