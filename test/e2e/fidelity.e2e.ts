@@ -230,6 +230,8 @@ for (const [theme, kind] of [
         `rung thresholds are accuracies (${JSON.stringify(rungs)})`,
       );
       assert.equal(prunedRewards, pruned.filter((t) => t.reward !== null).length, 'pruned trials are marked apart in the reward chart');
+      await sleep(300);
+      await snap(page, `dashboard-${kind}`);
 
       await frame
         .locator('#chart-intermediate')
