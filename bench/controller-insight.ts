@@ -16,6 +16,7 @@ import { controllerInsight } from '../src/engine/analysis/controller-insight.ts'
 import { createRunFromFile, runSearch } from '../src/engine/search.ts';
 import { Store } from '../src/engine/store/store.ts';
 import { PAPER_TABLE1, SPEARMAN_COLUMNS, type ControllerRow, type SpearmanRow } from '../src/protocol/insight.ts';
+import { markdownTable, meanAndSpread } from './report.ts';
 
 /** The buffer, counted in controller updates: it starts filling after 5, the supervised loss joins after 10. */
 const MEMORY_BUFFER = '{ start_step: 5, size: 100, add_per_step: 10, replace: 5, loss_start_step: 10, batch_size: 20 }';
@@ -86,15 +87,6 @@ async function measure(name: string, text: (buffer: boolean) => string, seeds: n
   return { rows, distinctRows, seconds: (performance.now() - started) / 1000 };
 }
 
-function meanAndSpread(values: (number | null)[], digits = 3): string {
-  const known = values.filter((v): v is number => v !== null);
-  if (known.length === 0) return '-';
-  const mean = known.reduce((a, b) => a + b, 0) / known.length;
-  if (known.length === 1) return mean.toFixed(digits);
-  const std = Math.sqrt(known.reduce((sum, x) => sum + (x - mean) ** 2, 0) / known.length);
-  return `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
-}
-
 function table(title: string, rows: Rows): string {
   const names = { random: 'Random', supervised: 'Supervised (memory buffer)', unsupervised: 'Unsupervised' } as const;
   const lines = [['controller', ...SPEARMAN_COLUMNS, 'distinct archs', 'paper: common_ops, common_connections, ged, reward_gap']];
@@ -110,9 +102,7 @@ function table(title: string, rows: Rows): string {
       PAPER_TABLE1[row].map((x) => x.toFixed(3)).join(', '),
     ]);
   }
-  const widths = lines[0].map((_, i) => Math.max(...lines.map((line) => line[i].length)));
-  const format = (line: string[]) => `| ${line.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
-  return [title, format(lines[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.slice(1).map(format)].join('\n');
+  return `${title}\n${markdownTable(lines)}`;
 }
 
 /** The paper's direction: the buffer makes hidden-state distance follow shared operations more (a more negative correlation). */

@@ -14,6 +14,7 @@ import { createRunFromFile, runSearch } from '../src/engine/search.ts';
 import { Store } from '../src/engine/store/store.ts';
 import { TABULAR_DATASETS, type TabularDataset } from '../src/space/config.ts';
 import { everyNasBench201Architecture } from '../src/space/nasbench201.ts';
+import { markdownTable } from './report.ts';
 
 /**
  * Each strategy's settings for this space, the rest being the schema's defaults. Tuned here on 100
@@ -107,9 +108,7 @@ function table(results: Result[]): string {
     }
     rows.push(['best cell', dataset, dataset === 'cifar10' ? PAPER_BEST_CELL : '-', limit.toFixed(2), '0.00']);
   }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
-  return [line(rows[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+  return markdownTable(rows);
 }
 
 export async function runNasBench201Bench(argv: string[]): Promise<void> {
