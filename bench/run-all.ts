@@ -3,6 +3,7 @@ import { runCommandTrainerBench } from './command-trainer.ts';
 import { runConvKernelBench } from './conv-kernels.ts';
 import { runDashboardRenderBench } from './dashboard-render.ts';
 import { runEngineOverheadBench } from './engine-overhead.ts';
+import { runFidelityBench } from './fidelity.ts';
 import { runOneShotBench } from './one-shot.ts';
 import { runValidationBench } from './validation.ts';
 import { runNasBench201Bench } from './nasbench201.ts';
@@ -18,6 +19,7 @@ import { runTrainingBench } from './training.ts';
   await runNasBench201Bench([]);
   await runOneShotBench();
   await runControllerInsightBench([]);
+  await runFidelityBench([]);
   // Needs a browser: run `npm run e2e:setup` once first.
   await runDashboardRenderBench();
 })();
