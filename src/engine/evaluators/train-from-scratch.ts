@@ -128,7 +128,8 @@ export interface TrainRequest {
 
 /**
  * Trains the child for its epochs, or fewer: after each epoch `onEpoch` may answer 'stop' (a scheduler
- * pruned it), and the child is measured as it stands.
+ * pruned it). A pruned child is not measured on the test split: no search returns it, and on a large
+ * test split that would cost a pruned child more than the epochs it saved.
  */
 export async function trainFromScratch(
   request: TrainRequest,
@@ -150,7 +151,8 @@ export async function trainFromScratch(
     const augmentation = createRng(request.seed ^ 0x5bd1e995);
     const stepsPerEpoch = Math.ceil(data.train.count / evaluation.batch_size);
     const curve: EpochMetrics[] = [];
-    for (let epoch = 1, step = 0; epoch <= evaluation.epochs; epoch++) {
+    let pruned = false;
+    for (let epoch = 1, step = 0; epoch <= evaluation.epochs && !pruned; epoch++) {
       const epochStarted = performance.now();
       const permutation = shuffledIndices(data.train.count, order);
       let lossSum = 0;
@@ -206,12 +208,12 @@ export async function trainFromScratch(
         seconds: (performance.now() - epochStarted) / 1000,
       };
       curve.push(metrics);
-      if ((await onEpoch(metrics)) === 'stop') break;
+      pruned = (await onEpoch(metrics)) === 'stop';
     }
     const lastEpochs = curve.slice(-Math.min(evaluation.reward_epochs, curve.length));
     return {
       valAccuracy: Math.max(...lastEpochs.map((m) => m.valAccuracy)),
-      testAccuracy: (await measure(predictWith(model), data.test)).accuracy,
+      testAccuracy: pruned ? null : (await measure(predictWith(model), data.test)).accuracy,
       params: model.countParams(),
       flops: countFlops(model),
       seconds: (performance.now() - started) / 1000,
