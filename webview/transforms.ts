@@ -1,6 +1,6 @@
 // Pure data functions behind every chart and the trial table of the panels. No DOM here: the unit
 // tests run them under Node (test/unit/webview-transforms.test.ts).
-import type { EpochMetrics, TrialStatus } from '../src/protocol/engine.ts';
+import { countsInBudget, rewardCountsForBest, type EpochMetrics, type TrialStatus } from '../src/protocol/engine.ts';
 import {
   entropy,
   type EpochPoint,
@@ -19,24 +19,16 @@ export interface XY {
   y: number;
 }
 
-/**
- * Whether a trial's reward counts for the best so far: a pruned trial's was measured short of full
- * training, so it never stands for the best (as the run's best reward in the store).
- */
-function countsForBest(p: TrialPoint): boolean {
-  return p.status !== 'pruned' && p.reward !== null && Number.isFinite(p.reward);
-}
-
 /** The running maximum of the reward in trial index order; trials without a reward, and pruned ones, are skipped. */
 export function bestSoFar(points: readonly TrialPoint[]): XY[] {
-  const sorted = points.filter(countsForBest).sort((a, b) => a.index - b.index);
+  const sorted = points.filter(rewardCountsForBest).sort((a, b) => a.index - b.index);
   return runningMax(sorted.map((p) => ({ x: p.index, y: p.reward as number })));
 }
 
 /** The running maximum of the reward against the time each trial finished (x = finishedMs). */
 export function bestSoFarOverTime(points: readonly TrialPoint[]): XY[] {
   const sorted = points
-    .filter((p) => countsForBest(p) && p.finishedMs !== null)
+    .filter((p) => rewardCountsForBest(p) && p.finishedMs !== null)
     .sort((a, b) => (a.finishedMs as number) - (b.finishedMs as number) || a.index - b.index);
   return runningMax(sorted.map((p) => ({ x: p.finishedMs as number, y: p.reward as number })));
 }
@@ -129,7 +121,7 @@ export function perDecisionEntropy(steps: readonly StepPoint[], decisions = deci
 export function trialsPerStep(points: readonly TrialPoint[], steps: readonly StepPoint[]): number {
   if (steps.length === 0) return 1;
   const lastStep = steps.reduce((max, s) => Math.max(max, s.step), 0);
-  const ended = points.filter((p) => p.status === 'done' || p.status === 'pruned' || p.status === 'failed').length;
+  const ended = points.filter((p) => countsInBudget(p.status)).length;
   return Math.max(1, Math.round(ended / Math.max(1, lastStep)));
 }
 

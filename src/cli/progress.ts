@@ -1,6 +1,6 @@
 // The live progress line of `nas-studio search`: trial i/N, best reward so far, elapsed time, ETA.
 
-import type { EngineEvent } from '../protocol/engine.ts';
+import { countsInBudget, rewardCountsForBest, type EngineEvent } from '../protocol/engine.ts';
 import { formatDuration, trialStatusLabel } from '../shared/format.ts';
 
 export class ProgressLine {
@@ -32,10 +32,9 @@ export class ProgressLine {
         break;
       case 'trial-finished': {
         const { trial } = event;
-        if (trial.status === 'interrupted') break;
-        // A pruned trial counts in the budget; its reward, measured short of full training, is never the best (as the store's).
+        if (!countsInBudget(trial.status)) break;
         this.done += 1;
-        if (trial.status === 'done' && trial.reward !== null && (this.best === null || trial.reward > this.best)) this.best = trial.reward;
+        if (rewardCountsForBest(trial) && (this.best === null || trial.reward! > this.best)) this.best = trial.reward;
         if (trial.status === 'failed') this.print(`trial ${trial.index} failed: ${trial.error}`);
         if (trial.status === 'pruned') this.print(`trial ${trial.index} ${trialStatusLabel(trial)}`);
         if (!this.live) this.print(this.status());

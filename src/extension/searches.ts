@@ -2,7 +2,15 @@
 // and a notification, their log in the output channel, and what happens when one dies.
 
 import * as vscode from 'vscode';
-import type { EngineEvent, EngineMessage, RunRecord, RunStatus, SearchOverrides } from '../protocol/engine.ts';
+import {
+  countsInBudget,
+  rewardCountsForBest,
+  type EngineEvent,
+  type EngineMessage,
+  type RunRecord,
+  type RunStatus,
+  type SearchOverrides,
+} from '../protocol/engine.ts';
 import { trialStatusLabel } from '../shared/format.ts';
 import { EngineProcess, type QueryClient } from './engine-process.ts';
 
@@ -162,10 +170,8 @@ export class SearchManager implements vscode.Disposable {
         break;
       case 'trial-finished': {
         const { trial } = event;
-        // A pruned trial counts in the budget; its reward, measured short of full training, is never the best (as the store's).
-        if (trial.status !== 'interrupted') progress.done += 1;
-        if (trial.status === 'done' && trial.reward !== null && (progress.best === null || trial.reward > progress.best))
-          progress.best = trial.reward;
+        if (countsInBudget(trial.status)) progress.done += 1;
+        if (rewardCountsForBest(trial) && (progress.best === null || trial.reward! > progress.best)) progress.best = trial.reward;
         this.output.appendLine(
           `run ${trial.runId} trial ${trial.index}: ${trialStatusLabel(trial)}` +
             `${trial.reward === null ? '' : `, reward ${fmt(trial.reward)}`}${trial.error ? ` (${trial.error})` : ''}`,

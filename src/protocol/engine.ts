@@ -11,6 +11,19 @@ export type RunStatus = 'running' | 'done' | 'failed' | 'stopped' | 'interrupted
 /** pruned: a scheduler stopped it early (its curve and the epoch it reached are kept); it counts in the budget like done. */
 export type TrialStatus = 'running' | 'done' | 'pruned' | 'failed' | 'interrupted';
 
+/** Whether a finished trial counts in its run's budget: every evaluated one (done, pruned, failed), not an interrupted one. */
+export function countsInBudget(status: TrialStatus): boolean {
+  return status === 'done' || status === 'pruned' || status === 'failed';
+}
+
+/**
+ * Whether a trial's reward may be its run's best: only a trial trained in full, as the store's best
+ * reward (a pruned trial's was measured at fewer epochs).
+ */
+export function rewardCountsForBest(trial: { status: TrialStatus; reward: number | null }): boolean {
+  return trial.status === 'done' && trial.reward !== null && Number.isFinite(trial.reward);
+}
+
 export interface EpochMetrics {
   epoch: number;
   /** Null: the trainer did not report it (a user's own training script may report val accuracy alone). */

@@ -1,5 +1,6 @@
 // The scheduler a search file asks for, new or as a stored run left it.
 
+import type { EpochMetrics, TrialStatus } from '../../protocol/engine.ts';
 import type { IntermediateValues } from '../../protocol/webview.ts';
 import type { SearchConfig } from '../../space/config.ts';
 import { schedulerKind } from '../../space/kinds/schedulers/registry.ts';
@@ -15,11 +16,16 @@ export async function startScheduler(config: SearchConfig): Promise<Scheduler | 
   return rule && new Scheduler(rule, evaluation.epochs);
 }
 
+/** The run's trials with their stored curves, read once. */
+function storedTrials(store: Store, runId: number): { index: number; status: TrialStatus; curve: EpochMetrics[] }[] {
+  const curves = store.runCurves(runId);
+  return store.listTrials(runId).map(({ index, status }) => ({ index, status, curve: curves.get(index) ?? [] }));
+}
+
 /** The run's scheduler rebuilt from the curves and statuses of its finished trials. */
 export async function restoredScheduler(config: SearchConfig, store: Store, runId: number): Promise<Scheduler | undefined> {
   const scheduler = await startScheduler(config);
-  const curves = store.runCurves(runId);
-  scheduler?.restore(store.listTrials(runId).map(({ index, status }) => ({ index, status, curve: curves.get(index) ?? [] })));
+  scheduler?.restore(storedTrials(store, runId));
   return scheduler;
 }
 
@@ -27,12 +33,12 @@ export async function restoredScheduler(config: SearchConfig, store: Store, runI
 export async function intermediateValues(config: SearchConfig, store: Store, runId: number): Promise<IntermediateValues | undefined> {
   const { scheduler, evaluation } = config;
   if (evaluation.kind === 'tabular' || !isAskTell(config.strategy)) return undefined;
-  const stored = store.runCurves(runId);
-  const trials = store.listTrials(runId);
-  const restored = await restoredScheduler(config, store, runId);
-  const curves = trials.map(({ index, status }) => {
+  const trials = storedTrials(store, runId);
+  const restored = await startScheduler(config);
+  restored?.restore(trials);
+  const curves = trials.map(({ index, status, curve }) => {
     const values: (number | null)[] = [];
-    for (const metrics of stored.get(index) ?? []) values[metrics.epoch - 1] = metrics.valAccuracy;
+    for (const metrics of curve) values[metrics.epoch - 1] = metrics.valAccuracy;
     return { index, status, values: Array.from(values, (value) => value ?? null) };
   });
   return { scheduler: scheduler.kind, epochs: evaluation.epochs, curves, rungs: restored?.rungs() ?? [] };

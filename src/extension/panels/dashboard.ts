@@ -1,5 +1,5 @@
 // The run dashboard: a run's trials, controller steps and notes, growing while the run is live.
-import type { EngineEvent, RunRecord } from '../../protocol/engine.ts';
+import { countsInBudget, rewardCountsForBest, type EngineEvent, type RunRecord } from '../../protocol/engine.ts';
 import {
   toAlphaPoint,
   toStepPoint,
@@ -127,11 +127,9 @@ export const dashboardPanel = definePanel<DashboardState, DashboardMessage, Dash
       if (event.type === 'trial-finished') {
         const { trial } = event;
         pending.trials.push(toTrialPoint(trial, run.createdAt));
-        // The header's counters move with each trial, until the engine sends the run record again; a
-        // pruned trial counts in the budget, and only a trial trained in full counts for the best reward (as the store's).
-        const counted = trial.status === 'done' || trial.status === 'pruned' || trial.status === 'failed' ? 1 : 0;
-        const bestReward =
-          trial.status !== 'done' || trial.reward === null ? run.bestReward : Math.max(run.bestReward ?? -Infinity, trial.reward);
+        // The header's counters move with each trial, until the engine sends the run record again.
+        const counted = countsInBudget(trial.status) ? 1 : 0;
+        const bestReward = rewardCountsForBest(trial) ? Math.max(run.bestReward ?? -Infinity, trial.reward!) : run.bestReward;
         run = { ...run, trialsDone: run.trialsDone + counted, bestReward };
         if (charted) askIntermediate();
       }
