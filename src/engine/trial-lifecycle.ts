@@ -10,8 +10,14 @@ import { architectureKey, decodeArchitecture, type ArchitectureGraph } from '../
 import { EvaluationFailed, type EpochVerdict, type EvaluationRequest, type Evaluator } from './evaluators/evaluator.ts';
 import type { Store } from './store/store.ts';
 
-export function applyReward(reward: RewardConfig, valAccuracy: number): number {
-  return reward.transform === 'cube' ? valAccuracy ** 3 : valAccuracy;
+/** The reward of a trial's measurements; the search file's rules pair each metric with its transforms (reward-transform). */
+export function applyReward(reward: RewardConfig, measured: Pick<TrialMeasurements, 'valAccuracy' | 'valPerplexity'>): number {
+  if (reward.metric === 'val_perplexity') {
+    const perplexity = measured.valPerplexity;
+    if (perplexity === undefined || perplexity === null) throw new Error('the reward is validation perplexity, and the trial measured none');
+    return reward.transform === 'neg_log' ? -Math.log(perplexity) : (reward.c ?? 80) / perplexity ** (reward.k ?? 3);
+  }
+  return reward.transform === 'cube' ? measured.valAccuracy ** 3 : measured.valAccuracy;
 }
 
 /** The run a trial belongs to, and where its events go. */
@@ -100,7 +106,7 @@ function finish(
   error: string | null,
   failure: { failureLog?: string; failureCurve?: readonly EpochMetrics[] } = {},
 ): TrialOutcome {
-  const reward = measurements ? applyReward(context.config.strategy.reward, measurements.valAccuracy) : null;
+  const reward = measurements ? applyReward(context.config.strategy.reward, measurements) : null;
   try {
     context.store.finishTrial({ runId: context.runId, index, status, reward, measurements, error, ...failure });
     return { index, status, reward };

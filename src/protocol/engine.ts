@@ -42,6 +42,9 @@ export interface TrialMeasurements {
   valAccuracy: number;
   /** For reporting only; no strategy reads it. Null when the trial did not report it. */
   testAccuracy: number | null;
+  /** Language models: the perplexity of the epoch whose validation loss was lowest among the last k, and on the test part (reporting only). */
+  valPerplexity?: number | null;
+  testPerplexity?: number | null;
   /** Null when the evaluator does not know them (a tabular lookup). */
   params: number | null;
   flops: number | null;

@@ -10,6 +10,7 @@ import type { MnistDatasetConfig } from './kinds/datasets/mnist.ts';
 import type { CellSpaceConfig } from './kinds/spaces/cell.ts';
 import type { MacroSpaceConfig } from './kinds/spaces/macro.ts';
 import type { NasBench201SpaceConfig } from './kinds/spaces/nasbench201.ts';
+import type { RecurrentSpaceConfig } from './kinds/spaces/recurrent.ts';
 import type { DartsStrategyConfig } from './kinds/strategies/darts.ts';
 import type { EnasStrategyConfig } from './kinds/strategies/enas.ts';
 import type { EvolutionStrategyConfig } from './kinds/strategies/evolution.ts';
@@ -34,7 +35,7 @@ import type { STRATEGY_KINDS } from './kinds/strategies/registry.ts';
 
 // Each kind's config type lives in its kind module (kinds/<family>/<kind>.ts); these re-exports keep the paths engine code imports.
 export type { Cifar10DatasetConfig, CsvDatasetConfig, DigitsDatasetConfig, ImageFolderDatasetConfig, MnistDatasetConfig };
-export type { CellSpaceConfig, MacroSpaceConfig, NasBench201SpaceConfig };
+export type { CellSpaceConfig, MacroSpaceConfig, NasBench201SpaceConfig, RecurrentSpaceConfig };
 export type {
   BayesianStrategyConfig,
   DartsStrategyConfig,
@@ -78,9 +79,13 @@ export type DatasetConfig = ConfigOf<(typeof DATASET_KINDS)[keyof typeof DATASET
 export type SpaceConfig = ConfigOf<(typeof SPACE_KINDS)[keyof typeof SPACE_KINDS]>;
 
 export interface RewardConfig {
-  metric: 'val_accuracy';
-  /** identity, or NAS-RL's accuracy^3. */
-  transform: 'identity' | 'cube';
+  /** val_perplexity: a language model's (a text data set), lower is better. */
+  metric: 'val_accuracy' | 'val_perplexity';
+  /** Of accuracy: identity, or NAS-RL's accuracy^3. Of perplexity: NAS-RL's c / perplexity^k, or -log perplexity. */
+  transform: 'identity' | 'cube' | 'inverse_power' | 'neg_log';
+  /** inverse_power's c and k; absent in runs stored before language models. */
+  c?: number;
+  k?: number;
 }
 
 export interface ControllerConfig {

@@ -11,6 +11,7 @@ import { spaceKind, type SPACE_KINDS } from './kinds/spaces/registry.ts';
 export { cellOutputNodes, cellStack, liveCells, type CellGraph, type CellNode, type CellPosition } from './kinds/spaces/cell.ts';
 export { macroOutputLayers, type MacroGraph, type MacroLayer } from './kinds/spaces/macro.ts';
 export type { NasBench201Edge, NasBench201Graph } from './kinds/spaces/nasbench201.ts';
+export { recurrentLeaves, type RecurrentGraph, type RecurrentNode } from './kinds/spaces/recurrent.ts';
 
 /** One member per module of the space registry (kinds/spaces/registry.ts). */
 export type ArchitectureGraph = GraphOf<(typeof SPACE_KINDS)[keyof typeof SPACE_KINDS]>;

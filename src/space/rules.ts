@@ -11,6 +11,7 @@ import type { FileContext, ReportOptions, RuleContext } from './kinds/rule-conte
 import { spaceKind } from './kinds/spaces/registry.ts';
 import { schedulerKind } from './kinds/schedulers/registry.ts';
 import { strategyKind } from './kinds/strategies/registry.ts';
+import { completeReward, rewardRules } from './kinds/strategies/reward.ts';
 import { locate, type Problem, type Reporter } from './problem.ts';
 
 export interface RuleOptions {
@@ -34,6 +35,7 @@ export function semanticProblems(config: SearchConfig, doc: Document, at: Report
   evaluationKind(evaluation).check?.(evaluation, context);
   if (dataset) datasetKind(dataset).check?.(dataset, context);
   strategyKind(strategy).check?.(strategy, context);
+  rewardRules(strategy.reward, context);
   schedulerKind(config.scheduler).check?.(config.scheduler, context);
   if (options.checkFiles && dataset) datasetKind(dataset).checkFiles?.(dataset, context, filesUnder(options.baseDir));
   if (options.checkFiles) evaluationKind(evaluation).checkFiles?.(evaluation, context, filesUnder(options.baseDir));
@@ -52,7 +54,9 @@ function filesUnder(baseDir: string): FileContext {
 /** Fills in what follows from other settings once the file is known to be valid. */
 export function completeDerivedSettings(config: SearchConfig, doc: Document): void {
   const { evaluation, strategy } = config;
-  evaluationKind(evaluation).complete?.(evaluation, (path) => locate(doc, path).found);
+  const written = (path: readonly string[]) => locate(doc, path).found;
+  evaluationKind(evaluation).complete?.(evaluation, written);
+  completeReward(strategy.reward, config.dataset?.kind === 'text', written);
   const derivedTrials = strategyKind(strategy).derivedTrials?.(strategy);
   if (derivedTrials !== undefined) config.budget.trials = derivedTrials;
 }

@@ -37,4 +37,7 @@ export const PLAIN_RECIPE = {
   weight_decay: 0,
   label_smoothing: 0,
   augment: { crop_padding: 0, horizontal_flip: false },
+  bptt: 35,
+  clip_norm: 0.25,
+  dropout: 0,
 } as const;

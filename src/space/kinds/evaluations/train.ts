@@ -23,6 +23,12 @@ export interface TrainEvaluationConfig {
   /** Mixes the one-hot targets with the uniform distribution by this much. */
   label_smoothing: number;
   augment: TrainingAugmentation;
+  /** Language models: tokens per truncated back-propagation window. Absent in runs stored before language models. */
+  bptt: number;
+  /** Language models: the gradients' global L2 norm is clipped to this; 0 is off. */
+  clip_norm: number;
+  /** Language models: dropout on embeddings and cell outputs while training. */
+  dropout: number;
 }
 
 /** Random changes to each training image, drawn from the trial's seed; validation and test images are never changed. */

@@ -7,11 +7,13 @@ import type { SpaceKind } from '../kind-module.ts';
 import { cellSpace } from './cell.ts';
 import { macroSpace } from './macro.ts';
 import { nasBench201Space } from './nasbench201.ts';
+import { recurrentSpace } from './recurrent.ts';
 
 export const SPACE_KINDS = {
   macro: macroSpace,
   cell: cellSpace,
   nasbench201: nasBench201Space,
+  recurrent: recurrentSpace,
 };
 
 type AnySpaceKind = SpaceKind<SpaceConfig, ArchitectureGraph>;
