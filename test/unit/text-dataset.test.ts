@@ -171,7 +171,7 @@ test('a file that is not UTF-8 is refused with the line and the byte offset of t
   assert.equal(bytes[offset], 0xe9);
   await rejectsWith(
     load(dir, { path: 'latin1.txt' }),
-    new RegExp(`^${file}, line 3: not UTF-8 text: byte 0xe9 at byte offset ${offset} starts no UTF-8 character`),
+    new RegExp(`^${file}, line 3: not UTF-8 text: byte 0xe9 at byte offset ${offset} begins an invalid UTF-8 sequence`),
   );
   // A byte-order mark counts in the offset; a lone continuation byte on the first line.
   const withMark = filesIn({ 'bom.txt': Buffer.from([0xef, 0xbb, 0xbf, 0x61, 0x80, 0x62]) });

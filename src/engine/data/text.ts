@@ -109,7 +109,7 @@ function readText(file: string): string {
     const { line, offset } = firstInvalidUtf8(bytes);
     throw new DatasetError(
       file,
-      `not UTF-8 text: byte 0x${bytes[offset].toString(16).padStart(2, '0')} at byte offset ${offset} starts no UTF-8 character; ` +
+      `not UTF-8 text: byte 0x${bytes[offset].toString(16).padStart(2, '0')} at byte offset ${offset} begins an invalid UTF-8 sequence; ` +
         'save the file as UTF-8',
       line,
     );
