@@ -13,6 +13,7 @@ import { TrainerPool } from '../src/engine/evaluators/trainer-pool.ts';
 import { createRunFromFile, runSearch } from '../src/engine/search.ts';
 import { Store } from '../src/engine/store/store.ts';
 import { trainingSetup } from '../src/space/config.ts';
+import { requireImageDataset } from '../src/space/kinds/datasets/registry.ts';
 import { drawArchitecture } from '../src/space/graph.ts';
 
 const EXAMPLE = join(__dirname, '..', 'examples', 'fashion-mnist.nas.yaml');
@@ -57,10 +58,11 @@ async function main(): Promise<void> {
     // Retraining: every training image, more epochs, the same recipe (its cosine spans the longer run).
     const { config } = store.runConfig(runId);
     const { dataset, evaluation } = trainingSetup(config);
+    const images = requireImageDataset(dataset);
     const retrainEvaluation = { ...evaluation, epochs: RETRAIN_EPOCHS, reward_epochs: 1 };
     const retrainStarted = performance.now();
     const pool = await TrainerPool.start(
-      { backend: BACKEND, dataset: { ...dataset, max_train_examples: undefined }, baseDir: dirname(EXAMPLE) },
+      { backend: BACKEND, dataset: { ...images, max_train_examples: undefined }, baseDir: dirname(EXAMPLE) },
       retrainEvaluation,
       (message) => console.warn(message),
     );

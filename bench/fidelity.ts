@@ -41,6 +41,7 @@ import { createRunFromFile, runSearch } from '../src/engine/search.ts';
 import { Store } from '../src/engine/store/store.ts';
 import type { TrialRecord } from '../src/protocol/engine.ts';
 import { trainingSetup } from '../src/space/config.ts';
+import { requireImageDataset } from '../src/space/kinds/datasets/registry.ts';
 import { loadSearchFile } from '../src/space/parse.ts';
 import { markdownTable, meanAndSpread } from './report.ts';
 
@@ -297,7 +298,7 @@ function goalLine(name: string, asha: SeedFigures[], none: SeedFigures[], testCo
 async function testImages(file: string): Promise<number> {
   const { config } = loadSearchFile(file);
   if (!config) throw new Error(`${file} is not a valid search file`);
-  const { dataset } = trainingSetup(config);
+  const dataset = requireImageDataset(trainingSetup(config).dataset);
   return splitDataset(await loadDataset(dataset, dirname(file)), dataset).test.count;
 }
 

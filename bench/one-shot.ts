@@ -21,6 +21,7 @@ import { Supernet } from '../src/engine/oneshot/supernet.ts';
 import { createRunFromFile, runSearch } from '../src/engine/search.ts';
 import { Store } from '../src/engine/store/store.ts';
 import { trainingSetup, type SearchConfig } from '../src/space/config.ts';
+import { requireImageDataset } from '../src/space/kinds/datasets/registry.ts';
 import { compileSpace, decodeArchitecture } from '../src/space/graph.ts';
 import { createRng } from '../src/space/rng.ts';
 
@@ -84,7 +85,8 @@ export async function runOneShotBench(): Promise<void> {
     const { config } = randomWs;
     const state = randomWs.store.latestCheckpoint(randomWs.runId)!.state as WeightSharingState;
     const { dataset, evaluation } = trainingSetup(config);
-    const data = prepareTrainingData(splitDataset(await loadDataset(dataset, dirname(EXAMPLE)), dataset));
+    const images = requireImageDataset(dataset);
+    const data = prepareTrainingData(splitDataset(await loadDataset(images, dirname(EXAMPLE)), images));
     const supernet = new Supernet(config.space, { inputShape: data.shape, classes: data.classes, seed: config.runtime.seed });
     supernet.setState(state.supernet);
     const decisions = compileSpace(config.space);

@@ -7,6 +7,7 @@ import type { CsvDatasetConfig } from './kinds/datasets/csv.ts';
 import type { DigitsDatasetConfig } from './kinds/datasets/digits.ts';
 import type { ImageFolderDatasetConfig } from './kinds/datasets/image-folder.ts';
 import type { MnistDatasetConfig } from './kinds/datasets/mnist.ts';
+import type { TextDatasetConfig } from './kinds/datasets/text.ts';
 import type { CellSpaceConfig } from './kinds/spaces/cell.ts';
 import type { MacroSpaceConfig } from './kinds/spaces/macro.ts';
 import type { NasBench201SpaceConfig } from './kinds/spaces/nasbench201.ts';
@@ -34,7 +35,14 @@ import type { SPACE_KINDS } from './kinds/spaces/registry.ts';
 import type { STRATEGY_KINDS } from './kinds/strategies/registry.ts';
 
 // Each kind's config type lives in its kind module (kinds/<family>/<kind>.ts); these re-exports keep the paths engine code imports.
-export type { Cifar10DatasetConfig, CsvDatasetConfig, DigitsDatasetConfig, ImageFolderDatasetConfig, MnistDatasetConfig };
+export type {
+  Cifar10DatasetConfig,
+  CsvDatasetConfig,
+  DigitsDatasetConfig,
+  ImageFolderDatasetConfig,
+  MnistDatasetConfig,
+  TextDatasetConfig,
+};
 export type { CellSpaceConfig, MacroSpaceConfig, NasBench201SpaceConfig, RecurrentSpaceConfig };
 export type {
   BayesianStrategyConfig,
@@ -72,8 +80,12 @@ export interface DatasetSplits {
   max_train_examples?: number;
 }
 
+type DatasetModule = (typeof DATASET_KINDS)[keyof typeof DATASET_KINDS];
 /** One member per module of the data-set registry (kinds/datasets/registry.ts). */
-export type DatasetConfig = ConfigOf<(typeof DATASET_KINDS)[keyof typeof DATASET_KINDS]>;
+export type DatasetConfig = ConfigOf<DatasetModule>;
+/** The data sets of images (for image classifiers), and of text (for language models): the kinds' `modality`. */
+export type ImageDatasetConfig = ConfigOf<Extract<DatasetModule, { modality: 'image' }>>;
+export type TextCorpusDatasetConfig = ConfigOf<Extract<DatasetModule, { modality: 'text' }>>;
 
 /** One member per module of the space registry (kinds/spaces/registry.ts). */
 export type SpaceConfig = ConfigOf<(typeof SPACE_KINDS)[keyof typeof SPACE_KINDS]>;
@@ -144,7 +156,7 @@ export interface RuntimeConfig {
 
 export interface SearchConfig {
   name: string;
-  /** The images children train on; absent with a tabular evaluation, whose table names its own data set. */
+  /** The images or the text children train on; absent with a tabular evaluation, whose table names its own data set. */
   dataset?: DatasetConfig;
   space: SpaceConfig;
   strategy: StrategyConfig;

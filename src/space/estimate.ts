@@ -1,10 +1,10 @@
 // "How big is this space?" before anything trains: the number of architectures, and the range of
 // parameter counts of its children, counted from the shapes alone (no tfjs), so the editor can show it.
 
-import type { DatasetConfig, SearchConfig, SpaceConfig } from './config.ts';
+import type { ImageDatasetConfig, SearchConfig, SpaceConfig } from './config.ts';
 import { log10SpaceSize, type Architecture, type Decision } from './decisions.ts';
 import { compileSpace, decodeArchitecture, type ArchitectureGraph } from './graph.ts';
-import { datasetKind } from './kinds/datasets/registry.ts';
+import { imageDatasetKind, isImageDataset } from './kinds/datasets/registry.ts';
 import type { ImageShape } from './kinds/kind-module.ts';
 import { spaceKind } from './kinds/spaces/registry.ts';
 import { createRng } from './rng.ts';
@@ -12,8 +12,8 @@ import { createRng } from './rng.ts';
 export type { ImageShape } from './kinds/kind-module.ts';
 
 /** The images the data set's loader produces. */
-export function imageShapeOf(dataset: DatasetConfig): ImageShape {
-  return datasetKind(dataset).imageShape(dataset);
+export function imageShapeOf(dataset: ImageDatasetConfig): ImageShape {
+  return imageDatasetKind(dataset).imageShape(dataset);
 }
 
 /**
@@ -49,7 +49,8 @@ const MAX_COUNTS = 20_000;
  */
 export function estimateSpace(config: SearchConfig): SpaceEstimate {
   const decisions = compileSpace(config.space);
-  if (spaceKind(config.space).countParameters === undefined || config.dataset === undefined)
+  // Parameters are counted for image classifiers: a text corpus (language models) gives the size of the space alone.
+  if (spaceKind(config.space).countParameters === undefined || config.dataset === undefined || !isImageDataset(config.dataset))
     return { log10Architectures: log10SpaceSize(decisions) };
   const image = imageShapeOf(config.dataset);
   let counts = 0;

@@ -31,6 +31,7 @@ export function inspectPath(fullPath: string): PathStatus {
     found: true,
     isFile: stats.isFile(),
     isDirectory: stats.isDirectory(),
+    size,
     firstCsvRow() {
       const cached = csvRows.get(fullPath);
       if (cached !== undefined && cached.mtimeMs === mtimeMs && cached.size === size) return cached.row;

@@ -5,10 +5,12 @@ import { loadDataset } from '../../src/engine/data/load.ts';
 import type { StartEvaluator } from '../../src/engine/evaluators/evaluator.ts';
 import { prepareTrainingData, trainFromScratch } from '../../src/engine/evaluators/train-from-scratch.ts';
 import { trainingSetup } from '../../src/space/config.ts';
+import { requireImageDataset } from '../../src/space/kinds/datasets/registry.ts';
 
 export const inProcessEvaluator: StartEvaluator = async (config, baseDir) => {
   const { dataset, evaluation } = trainingSetup(config);
-  const data = prepareTrainingData(splitDataset(await loadDataset(dataset, baseDir), dataset));
+  const images = requireImageDataset(dataset);
+  const data = prepareTrainingData(splitDataset(await loadDataset(images, baseDir), images));
   const { backend } = config.runtime;
   return {
     backend: backend === 'auto' ? 'cpu' : backend,

@@ -67,7 +67,7 @@ test('completion offers enum values: kinds, backends, optimizers, booleans', () 
     'random-ws',
     'darts',
   ]);
-  assert.deepEqual(labelsAt('name: c\ndataset: { kind: d| }\n'), ['digits', 'cifar10', 'mnist', 'csv', 'image-folder']);
+  assert.deepEqual(labelsAt('name: c\ndataset: { kind: d| }\n'), ['digits', 'cifar10', 'mnist', 'csv', 'image-folder', 'text']);
   assert.deepEqual(labelsAt('runtime:\n  backend: |\n'), [...BACKENDS]);
   // Evaluation dispatches with if/then/else: tabular, and train for every other kind.
   assert.deepEqual(labelsAt('evaluation: { kind: | }\n'), ['tabular', 'command', 'train']);

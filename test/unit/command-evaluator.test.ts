@@ -177,6 +177,28 @@ test('the trial file holds the run, the trial, the decisions, the graph and the 
   assert.equal(trial.dataset.path, join(FIXTURES, 'data', 'train.csv'));
 });
 
+test("the trial file holds a text corpus's three files with their paths made absolute", async (t) => {
+  if (!needsPython(t)) return;
+  const dump = join(mkdtempSync(join(tmpdir(), 'nas-command-')), 'trial.json');
+  const withText: SearchConfig = {
+    ...SEARCH.config!,
+    dataset: {
+      kind: 'text',
+      train: 'a.txt',
+      validation: 'b.txt',
+      test: '/c.txt',
+      tokens: 'word',
+      max_vocabulary: 50,
+      validation_split: 0.05,
+      test_split: 0.05,
+    },
+  };
+  await failure(evaluator('copy-trial.py', {}, [], [dump], withText).evaluate(REQUEST, () => {}));
+  const { dataset } = JSON.parse(readFileSync(dump, 'utf8'));
+  assert.deepEqual([dataset.train, dataset.validation, dataset.test], [join(FIXTURES, 'a.txt'), join(FIXTURES, 'b.txt'), '/c.txt']);
+  assert.equal(dataset.path, undefined);
+});
+
 const faults: [string, string, Partial<CommandEvaluationConfig>, RegExp][] = [
   ['a crash', 'crash.py', {}, /exited with code 1:\n[^]*RuntimeError: CUDA out of memory \(a stand-in\)$/],
   ['a hang, stopped by the timeout', 'hang.py', { timeout_minutes: 0.01 }, /^timed out after 0\.01 minutes$/],

@@ -33,6 +33,9 @@ test(
     assert.deepEqual([...dawnFolders], [HOST_DAWN_FOLDER]);
     assert.ok(entries.includes('extension/node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.node.js'));
     assert.ok(entries.includes('extension/dist/cli.js'));
+    // The embedded data sets, which findShippedFile looks for above dist/.
+    assert.ok(entries.includes('extension/data/digits/digits.csv.gz'));
+    assert.ok(entries.includes('extension/data/tinyshakespeare/input.txt.gz'));
 
     const manifest = spawnSync('unzip', ['-p', vsix, 'extension.vsixmanifest'], { encoding: 'utf8' }).stdout;
     assert.match(manifest, new RegExp(`TargetPlatform="${HOST_TARGET}"`));

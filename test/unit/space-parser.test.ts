@@ -377,6 +377,9 @@ test('every semantic rule has a corpus file', () => {
     'image-channels',
     'buffer-replace',
     'buffer-loss-start',
+    'text-files',
+    'text-splits',
+    'max-vocabulary-words',
   ]) {
     assert.ok(rules.has(rule), rule);
   }

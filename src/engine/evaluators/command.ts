@@ -42,10 +42,17 @@ function visibleGpus(): string[] {
   }
 }
 
+// The keys of a data-set block that name files: `path`, and a text corpus's three files.
+const DATASET_FILE_KEYS = ['path', 'train', 'validation', 'test'];
+
 /** The data-set block with its paths made absolute: the trial runs in the search file's folder, its helpers anywhere. */
 function absoluteDataset(dataset: DatasetConfig | undefined, baseDir: string): DatasetConfig | null {
   if (dataset === undefined) return null;
-  return 'path' in dataset && typeof dataset.path === 'string' ? { ...dataset, path: resolve(baseDir, dataset.path) } : dataset;
+  const entries = Object.entries(dataset).map(([key, value]) => [
+    key,
+    DATASET_FILE_KEYS.includes(key) && typeof value === 'string' ? resolve(baseDir, value) : value,
+  ]);
+  return Object.fromEntries(entries) as DatasetConfig;
 }
 
 /** The end of a text, at most `limit` characters, cut at a line start. */

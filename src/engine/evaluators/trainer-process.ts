@@ -4,6 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { TrainerCommand, TrainerReply } from '../../protocol/trainer.ts';
+import { requireImageDataset } from '../../space/kinds/datasets/registry.ts';
 import { selectBackend } from '../backend.ts';
 import { takeGpuFault, throwIfGpuFault } from '../backends/webgpu.ts';
 import { splitDataset } from '../data/dataset.ts';
@@ -26,7 +27,7 @@ async function handle(command: TrainerCommand): Promise<void> {
     case 'setup': {
       try {
         const backend = await selectBackend(command.setup.backend);
-        const { dataset } = command.setup;
+        const dataset = requireImageDataset(command.setup.dataset);
         const loaded = await loadDataset(dataset, command.setup.baseDir);
         data = prepareTrainingData(splitDataset(loaded, dataset));
         const datasetNotes = loaded.notes ?? [];

@@ -9,6 +9,7 @@ import type { FileContext, RuleContext } from './rule-context.ts';
 // Engine types only: a kind module reaches engine code through `import()` inside its factories, so the
 // extension host and the webviews (whose builds leave every dynamic import out) never load it.
 import type { ImageDataset } from '../../engine/data/dataset.ts';
+import type { TextCorpus } from '../../engine/data/text.ts';
 import type { EvaluatorKind } from '../../engine/evaluators/evaluator.ts';
 import type { NetworkBuilder } from '../../engine/model/layers.ts';
 import type { SearchRunner } from '../../engine/runners/runner.ts';
@@ -67,17 +68,31 @@ export interface ImageShape {
   classesKnown: boolean;
 }
 
-export interface DatasetKind<Config extends { kind: string }> extends KindModule<Config> {
+interface DatasetKindBase<Config extends { kind: string }> extends KindModule<Config> {
+  /** Checks against the file system: the data set's paths and what they hold. */
+  checkFiles?(config: Config, context: RuleContext, files: FileContext): void;
+}
+
+/** A data set of labelled images, for the spaces of image classifiers. */
+export interface ImageDatasetKind<Config extends { kind: string }> extends DatasetKindBase<Config> {
+  modality: 'image';
   /** The images the data set's loader produces. */
   imageShape(config: Config): ImageShape;
-  /** Checks against the file system: the data set's path and what it holds. */
-  checkFiles?(config: Config, context: RuleContext, files: FileContext): void;
   /**
    * Reads the examples; `resolvePath` turns a path of the file into one the engine can open (relative to the search file's folder),
    * and `cacheDir` is where decoded caches go (engine/data/cache.ts).
    */
   load(config: Config, resolvePath: (path: string) => string, cacheDir: string): Promise<ImageDataset>;
 }
+
+/** A text corpus, for language models. */
+export interface TextDatasetKind<Config extends { kind: string }> extends DatasetKindBase<Config> {
+  modality: 'text';
+  /** Reads and tokenizes the text; `resolvePath` as for images. */
+  load(config: Config, resolvePath: (path: string) => string): Promise<TextCorpus>;
+}
+
+export type DatasetKind<Config extends { kind: string }> = ImageDatasetKind<Config> | TextDatasetKind<Config>;
 
 export interface SpaceKind<Config extends { kind: string }, Graph> extends KindModule<Config> {
   compile(space: Config): Decision[];

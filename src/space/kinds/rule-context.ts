@@ -26,7 +26,8 @@ export interface CsvRow {
 }
 
 export type PathStatus =
-  { found: false; reason: string } | { found: true; isFile: boolean; isDirectory: boolean; firstCsvRow(): CsvRow | undefined };
+  | { found: false; reason: string }
+  | { found: true; isFile: boolean; isDirectory: boolean; /** In bytes. */ size: number; firstCsvRow(): CsvRow | undefined };
 
 /** The file system as the data-set checks see it, so that kind modules never touch it themselves. */
 export interface FileContext {

@@ -2,15 +2,16 @@
 
 import { join } from 'node:path';
 import type { DatasetSplits } from '../../config.ts';
-import type { DatasetKind } from '../kind-module.ts';
+import type { ImageDatasetKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
 import { existingDatasetPath } from './dataset-path.ts';
 import { archiveSplitRules, ownTestSetRule } from './splits.ts';
 
 export type Cifar10DatasetConfig = { kind: 'cifar10'; path: string } & DatasetSplits;
 
-export const cifar10Dataset: DatasetKind<Cifar10DatasetConfig> = {
+export const cifar10Dataset: ImageDatasetKind<Cifar10DatasetConfig> = {
   kind: 'cifar10',
+  modality: 'image',
   get description() {
     return kindDescription('dataset', 'cifar10');
   },

@@ -1,15 +1,16 @@
 // Your own images in a CSV file, one image per row: its first row must fit image_shape.
 
 import type { DatasetSplits } from '../../config.ts';
-import type { DatasetKind } from '../kind-module.ts';
+import type { ImageDatasetKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
 import { DATASET_PATH, existingDatasetPath } from './dataset-path.ts';
 import { splitRules } from './splits.ts';
 
 export type CsvDatasetConfig = { kind: 'csv'; path: string; image_shape: [number, number, number]; pixel_scale: number } & DatasetSplits;
 
-export const csvDataset: DatasetKind<CsvDatasetConfig> = {
+export const csvDataset: ImageDatasetKind<CsvDatasetConfig> = {
   kind: 'csv',
+  modality: 'image',
   get description() {
     return kindDescription('dataset', 'csv');
   },

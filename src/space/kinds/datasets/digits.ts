@@ -1,14 +1,15 @@
 // The 8x8 digits embedded in NAS Studio: no path to check.
 
 import type { DatasetSplits } from '../../config.ts';
-import type { DatasetKind } from '../kind-module.ts';
+import type { ImageDatasetKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
 import { splitRules } from './splits.ts';
 
 export type DigitsDatasetConfig = { kind: 'digits' } & DatasetSplits;
 
-export const digitsDataset: DatasetKind<DigitsDatasetConfig> = {
+export const digitsDataset: ImageDatasetKind<DigitsDatasetConfig> = {
   kind: 'digits',
+  modality: 'image',
   get description() {
     return kindDescription('dataset', 'digits');
   },

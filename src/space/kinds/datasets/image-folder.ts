@@ -1,15 +1,16 @@
 // Your own images in a folder, one subfolder of PNG or JPEG files per class, resized to image_shape.
 
 import type { DatasetSplits } from '../../config.ts';
-import type { DatasetKind } from '../kind-module.ts';
+import type { ImageDatasetKind } from '../kind-module.ts';
 import { kindDescription, type RuleContext } from '../rule-context.ts';
 import { DATASET_PATH, existingDatasetPath } from './dataset-path.ts';
 import { splitRules } from './splits.ts';
 
 export type ImageFolderDatasetConfig = { kind: 'image-folder'; path: string; image_shape: [number, number, number] } & DatasetSplits;
 
-export const imageFolderDataset: DatasetKind<ImageFolderDatasetConfig> = {
+export const imageFolderDataset: ImageDatasetKind<ImageFolderDatasetConfig> = {
   kind: 'image-folder',
+  modality: 'image',
   get description() {
     return kindDescription('dataset', 'image-folder');
   },

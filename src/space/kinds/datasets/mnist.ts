@@ -2,7 +2,7 @@
 
 import { join } from 'node:path';
 import type { DatasetSplits } from '../../config.ts';
-import type { DatasetKind } from '../kind-module.ts';
+import type { ImageDatasetKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
 import { DATASET_PATH, existingDatasetPath } from './dataset-path.ts';
 import type { FileContext } from '../rule-context.ts';
@@ -10,8 +10,9 @@ import { archiveSplitRules, ownTestSetRule } from './splits.ts';
 
 export type MnistDatasetConfig = { kind: 'mnist'; path: string } & DatasetSplits;
 
-export const mnistDataset: DatasetKind<MnistDatasetConfig> = {
+export const mnistDataset: ImageDatasetKind<MnistDatasetConfig> = {
   kind: 'mnist',
+  modality: 'image',
   get description() {
     return kindDescription('dataset', 'mnist');
   },
