@@ -14,7 +14,8 @@ export interface TrainerSetup {
 }
 
 export type TrainerCommand =
-  | { type: 'setup'; setup: TrainerSetup }
+  /** `evaluation`: the recipe every child trains with; a text data set is checked against its windows once, here. */
+  | { type: 'setup'; setup: TrainerSetup; evaluation: TrainEvaluationConfig }
   | { type: 'train'; job: number; graph: ArchitectureGraph; space: SpaceConfig; evaluation: TrainEvaluationConfig; seed: number }
   | { type: 'cancel'; job: number }
   /** The answer to a job's epoch report: the trainer waits for it before the next epoch. */

@@ -182,7 +182,8 @@ export async function trainLanguageModel(
           tf.dispose(state);
           state = next;
           const [windowLossSum, windowHits] = await scalarValues([loss, hits!]);
-          if (!Number.isFinite(windowLossSum)) throw new Error(`training loss became ${windowLossSum} at epoch ${epoch}, window ${window + 1}`);
+          if (!Number.isFinite(windowLossSum))
+            throw new Error(`training loss became ${windowLossSum} at epoch ${epoch}, window ${window + 1}`);
           lossSum += windowLossSum;
           hitSum += windowHits;
         }

@@ -129,7 +129,7 @@ export class TrainerPool implements Evaluator {
         if (ready) this.onTrainerExit(trainer, signal ?? `code ${code}`);
         else reject(new Error(`trainer process exited during setup (${signal ?? `code ${code}`})`));
       });
-      trainer.send({ type: 'setup', setup: this.setup });
+      trainer.send({ type: 'setup', setup: this.setup, evaluation: this.evaluation });
     });
   }
 

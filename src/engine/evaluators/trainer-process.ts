@@ -3,20 +3,24 @@
 // the native tfjs builds cannot be loaded twice in one process, and a crash stays contained.
 
 import * as tf from '@tensorflow/tfjs';
+import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 import type { TrainerCommand, TrainerReply } from '../../protocol/trainer.ts';
-import { requireImageDataset } from '../../space/kinds/datasets/registry.ts';
+import { isImageDataset } from '../../space/kinds/datasets/registry.ts';
 import { selectBackend } from '../backend.ts';
 import { takeGpuFault, throwIfGpuFault } from '../backends/webgpu.ts';
 import { splitDataset } from '../data/dataset.ts';
-import { loadDataset } from '../data/load.ts';
+import { loadDataset, loadTextCorpus } from '../data/load.ts';
+import { checkTextWindows } from '../data/text.ts';
 import type { EpochVerdict } from './evaluator.ts';
 import { prepareTrainingData, trainFromScratch, TrainingCancelled, type TrainingData } from './train-from-scratch.ts';
+import { trainRecurrentChild, type LanguageData } from './train-language-model.ts';
 
 // The engine may be gone between the check and the write (EPIPE): the callback takes that error.
 const send = (reply: TrainerReply) => {
   if (process.connected) process.send?.(reply, undefined, undefined, () => undefined);
 };
-let data: TrainingData | undefined;
+/** Images for image classifiers, token ids for language models (a recurrent space on a text data set). */
+let data: { images: TrainingData } | { text: LanguageData } | undefined;
 let cancelledJob: number | undefined;
 let queue = Promise.resolve();
 /** The job waiting for the engine's verdict on its last epoch, and how to give it. */
@@ -27,10 +31,20 @@ async function handle(command: TrainerCommand): Promise<void> {
     case 'setup': {
       try {
         const backend = await selectBackend(command.setup.backend);
-        const dataset = requireImageDataset(command.setup.dataset);
-        const loaded = await loadDataset(dataset, command.setup.baseDir);
-        data = prepareTrainingData(splitDataset(loaded, dataset));
-        const datasetNotes = loaded.notes ?? [];
+        const { dataset, baseDir } = command.setup;
+        const { evaluation } = command;
+        let datasetNotes: string[];
+        if (isImageDataset(dataset)) {
+          const loaded = await loadDataset(dataset, baseDir);
+          data = { images: prepareTrainingData(splitDataset(loaded, dataset)) };
+          datasetNotes = loaded.notes ?? [];
+        } else {
+          const corpus = await loadTextCorpus(dataset, baseDir);
+          checkTextWindows(corpus, evaluation.bptt, evaluation.batch_size);
+          const { train, validation, test } = corpus;
+          data = { text: { vocabulary: corpus.vocabulary.length, train, validation, test } };
+          datasetNotes = corpus.notes ?? [];
+        }
         send({ type: 'ready', backend: backend.name, backendDetail: backend.detail, tensorsAtRest: tf.memory().numTensors, datasetNotes });
       } catch (error) {
         send({ type: 'setup-failed', message: error instanceof Error ? error.message : String(error) });
@@ -42,16 +56,18 @@ async function handle(command: TrainerCommand): Promise<void> {
       try {
         if (!data) throw new Error('the trainer was not set up');
         takeGpuFault();
-        const measurements = await trainFromScratch(
-          command,
-          data,
-          (metrics) =>
-            new Promise<EpochVerdict>((answer) => {
-              awaitingVerdict = { job, answer };
-              send({ type: 'epoch', job, metrics });
-            }),
-          () => cancelledJob === job,
-        );
+        const onEpoch = (metrics: EpochMetrics) =>
+          new Promise<EpochVerdict>((answer) => {
+            awaitingVerdict = { job, answer };
+            send({ type: 'epoch', job, metrics });
+          });
+        const isCancelled = () => cancelledJob === job;
+        const { graph, space } = command;
+        let measurements: TrialMeasurements;
+        if ('text' in data) {
+          if (graph.kind !== 'recurrent' || space.kind !== 'recurrent') throw new Error(`a ${space.kind} space does not train on text`);
+          measurements = await trainRecurrentChild({ ...command, graph, space }, data.text, onEpoch, isCancelled);
+        } else measurements = await trainFromScratch(command, data.images, onEpoch, isCancelled);
         // A fault seen now is this child's: any from an earlier, cancelled one were dropped when it started.
         throwIfGpuFault();
         send({ type: 'trained', job, measurements, tensorsAfter: tf.memory().numTensors });

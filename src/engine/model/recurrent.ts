@@ -151,7 +151,11 @@ export class LanguageModel {
    * The logits of every position of a window of tokens ([B, T] → [T·B, V], time-major) and the state
    * after it. `dropout` (training only) drops embedding and output values; its seed makes the masks.
    */
-  window(tokens: tf.Tensor2D, state: tf.Tensor2D[], dropout?: { rate: number; seed: number }): { logits: tf.Tensor2D; state: tf.Tensor2D[] } {
+  window(
+    tokens: tf.Tensor2D,
+    state: tf.Tensor2D[],
+    dropout?: { rate: number; seed: number },
+  ): { logits: tf.Tensor2D; state: tf.Tensor2D[] } {
     const steps = tokens.shape[1];
     const drop = (t: tf.Tensor2D, salt: number) =>
       dropout && dropout.rate > 0 ? (tf.dropout(t, dropout.rate, undefined, dropout.seed * 104729 + salt) as tf.Tensor2D) : t;

@@ -124,4 +124,7 @@ export const MIGRATIONS: string[] = [
    DROP TABLE epochs;
    ALTER TABLE epochs_rebuilt RENAME TO epochs;
    ALTER TABLE trials ADD COLUMN log TEXT;`,
+  // A language model is judged by its perplexity; its accuracy columns hold its next-token accuracy.
+  `ALTER TABLE trials ADD COLUMN val_perplexity REAL;
+   ALTER TABLE trials ADD COLUMN test_perplexity REAL;`,
 ];

@@ -33,7 +33,7 @@ export function runFromRow(row: Row): RunRecord {
 
 /** A trial's columns but its log: listings would otherwise read every trial's output (see `trialLog`). */
 export const TRIAL_SELECT = `SELECT run_id, idx, status, architecture_json, arch_key, graph_json, reward, val_accuracy, test_accuracy,
-      params, flops, seconds, error, evaluator, started_at, finished_at,
+      val_perplexity, test_perplexity, params, flops, seconds, error, evaluator, started_at, finished_at,
       (SELECT COALESCE(MAX(epoch), 0) FROM epochs e WHERE e.run_id = trials.run_id AND e.trial_idx = trials.idx) AS epochs_trained
     FROM trials`;
 
@@ -51,6 +51,9 @@ export function trialFromRow(row: Row): TrialRecord {
       ? {
           valAccuracy: row.val_accuracy as number,
           testAccuracy: row.test_accuracy as number | null,
+          ...(row.val_perplexity === null
+            ? {}
+            : { valPerplexity: row.val_perplexity as number, testPerplexity: row.test_perplexity as number | null }),
           params: row.params as number | null,
           flops: row.flops as number | null,
           seconds: row.seconds as number,

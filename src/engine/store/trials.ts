@@ -38,13 +38,15 @@ export function startTrial(
 export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
   const m = trial.measurements;
   db.prepare(
-    `UPDATE trials SET status = ?, reward = ?, val_accuracy = ?, test_accuracy = ?, params = ?, flops = ?, seconds = ?,
+    `UPDATE trials SET status = ?, reward = ?, val_accuracy = ?, test_accuracy = ?, val_perplexity = ?, test_perplexity = ?, params = ?, flops = ?, seconds = ?,
        log = ?, error = ?, finished_at = ? WHERE run_id = ? AND idx = ?`,
   ).run(
     trial.status,
     trial.reward,
     m?.valAccuracy ?? null,
     m?.testAccuracy ?? null,
+    m?.valPerplexity ?? null,
+    m?.testPerplexity ?? null,
     m?.params ?? null,
     m?.flops ?? null,
     m?.seconds ?? null,
