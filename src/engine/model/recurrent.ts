@@ -76,9 +76,12 @@ export interface RecurrentCell {
   step(x: tf.Tensor2D, state: tf.Tensor2D[]): tf.Tensor2D[];
 }
 
+/** A variable holding `initial`'s values; the tensor it was made from is freed (a variable shares its data). */
+const initialised = <R extends tf.Rank>(initial: () => tf.Tensor<R>): tf.Variable<R> => tf.tidy(() => tf.variable(initial()));
+
 /** PyTorch's initialisation of recurrent weights: uniform in ±1/√H. */
 const recurrentInit = (shape: [number, number], hidden: number, seed: number): tf.Variable<tf.Rank.R2> =>
-  tf.variable(tf.randomUniform(shape, -1 / Math.sqrt(hidden), 1 / Math.sqrt(hidden), 'float32', seed));
+  initialised(() => tf.randomUniform(shape, -1 / Math.sqrt(hidden), 1 / Math.sqrt(hidden), 'float32', seed));
 
 /** A searched cell with weights of its own: one matrix per node, for the node it reads. */
 export function searchedCell(graph: RecurrentGraph, space: Pick<RecurrentSpaceConfig, 'hidden' | 'highway'>, seed: number): RecurrentCell {
@@ -97,7 +100,7 @@ export function searchedCell(graph: RecurrentGraph, space: Pick<RecurrentSpaceCo
 /** The reference the search is measured against (bench/recurrent.ts): an LSTM with the usual gates and biases. */
 export function lstmCell(hidden: number, seed: number): RecurrentCell {
   const w = recurrentInit([2 * hidden, 4 * hidden], hidden, seed);
-  const b = tf.variable(tf.zeros([4 * hidden]));
+  const b = initialised(() => tf.zeros([4 * hidden]));
   return {
     stateCount: 2,
     variables: [w, b],
@@ -128,11 +131,11 @@ export class LanguageModel {
     seed: number,
   ) {
     // The word-level PyTorch example's initialisation: uniform in ±0.1.
-    this.embedding = tf.variable(tf.randomUniform([shape.vocabulary, shape.hidden], -0.1, 0.1, 'float32', seed * 7919 + 1));
+    this.embedding = initialised(() => tf.randomUniform([shape.vocabulary, shape.hidden], -0.1, 0.1, 'float32', seed * 7919 + 1));
     this.softmaxWeights = shape.tieWeights
       ? undefined
-      : tf.variable(tf.randomUniform([shape.hidden, shape.vocabulary], -0.1, 0.1, 'float32', seed * 7919 + 2));
-    this.softmaxBias = tf.variable(tf.zeros([shape.vocabulary]));
+      : initialised(() => tf.randomUniform([shape.hidden, shape.vocabulary], -0.1, 0.1, 'float32', seed * 7919 + 2));
+    this.softmaxBias = initialised(() => tf.zeros([shape.vocabulary]));
   }
 
   get variables(): tf.Variable[] {

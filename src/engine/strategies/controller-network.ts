@@ -182,7 +182,8 @@ export class ControllerNetwork {
     const entropies: tf.Tensor1D[] = [];
     logits.forEach((z, index) => {
       const logP = tf.logSoftmax(z);
-      const chosen = tf.oneHot(choices[index], z.shape[1], 1, 0, 'float32');
+      // tfjs' oneHot refuses a depth of 1; a decision of one option is certain (log-probability 0, entropy 0).
+      const chosen = z.shape[1] === 1 ? tf.onesLike(z) : tf.oneHot(choices[index], z.shape[1], 1, 0, 'float32');
       logProbs.push(tf.sum<tf.Tensor1D>(tf.mul(logP, chosen), 1));
       entropies.push(tf.neg(tf.sum<tf.Tensor1D>(tf.mul(tf.exp(logP), logP), 1)));
     });
