@@ -380,6 +380,10 @@ test('every semantic rule has a corpus file', () => {
     'text-files',
     'text-splits',
     'max-vocabulary-words',
+    'recurrent-needs-text',
+    'text-needs-recurrent',
+    'reward-metric',
+    'reward-transform',
   ]) {
     assert.ok(rules.has(rule), rule);
   }
