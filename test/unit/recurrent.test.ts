@@ -192,8 +192,8 @@ test("a language model's reward: NAS-RL's c / perplexity^k, or -log perplexity",
   assert.equal(reward({}), 80 / 64);
   assert.equal(reward({ c: 1, k: 1 }), 0.25);
   assert.equal(reward({ transform: 'neg_log' }), -Math.log(4));
-  assert.equal(applyReward({ metric: 'val_accuracy', transform: 'cube' }, { valAccuracy: 0.5 }), 0.125);
-  assert.throws(() => applyReward({ metric: 'val_perplexity', transform: 'neg_log' }, { valAccuracy: 0.5 }), /measured none/);
+  assert.equal(applyReward({ metric: 'val_accuracy', transform: 'cube', c: 80, k: 3 }, { valAccuracy: 0.5 }), 0.125);
+  assert.throws(() => applyReward({ metric: 'val_perplexity', transform: 'neg_log', c: 80, k: 3 }, { valAccuracy: 0.5 }), /measured none/);
 });
 
 test('a search of a text data set is scored by c / perplexity^3 unless its file says otherwise', () => {
