@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 import type { RecurrentSpaceConfig, TrainEvaluationConfig } from '../../space/config.ts';
 import type { RecurrentGraph } from '../../space/graph.ts';
+import { recurrentFlopsPerToken } from '../../space/kinds/spaces/recurrent.ts';
 import { LanguageModel, searchedCell } from '../model/recurrent.ts';
 import { SharedOptimizer } from '../oneshot/shared-optimizer.ts';
 import { scalarValues } from '../tensor-values.ts';
@@ -127,7 +128,7 @@ function clipByGlobalNorm(gradients: tf.Tensor[], clipNorm: number): tf.Tensor[]
 /**
  * Trains `model` for the recipe's epochs, or fewer when `onEpoch` answers 'stop'. Epoch metrics are per
  * token: losses in nats, accuracies of the next-token guess. The reward's perplexity is the lowest of the
- * last `reward_epochs` epochs'.
+ * last `reward_epochs` epochs'. `flopsPerToken` is recorded as the trial's FLOPs, where the caller knows them.
  */
 export async function trainLanguageModel(
   model: LanguageModel,
@@ -136,6 +137,7 @@ export async function trainLanguageModel(
   seed: number,
   onEpoch: (metrics: EpochMetrics) => EpochVerdict | void | Promise<EpochVerdict | void>,
   isCancelled: () => boolean,
+  flopsPerToken: number | null = null,
 ): Promise<TrialMeasurements> {
   const started = performance.now();
   const optimizer = new SharedOptimizer(recipe.optimizer, recipe.learning_rate, {
@@ -211,7 +213,7 @@ export async function trainLanguageModel(
       testAccuracy: test?.accuracy ?? null,
       testPerplexity: test?.perplexity ?? null,
       params: model.countParams(),
-      flops: null,
+      flops: flopsPerToken,
       seconds: (performance.now() - started) / 1000,
       curve,
     };
@@ -231,7 +233,15 @@ export async function trainRecurrentChild(
   const shape = { vocabulary: data.vocabulary, hidden: space.hidden, tieWeights: space.tie_weights };
   const model = new LanguageModel(searchedCell(graph, space, seed), shape, seed);
   try {
-    return await trainLanguageModel(model, request.evaluation, data, seed, onEpoch, isCancelled);
+    return await trainLanguageModel(
+      model,
+      request.evaluation,
+      data,
+      seed,
+      onEpoch,
+      isCancelled,
+      recurrentFlopsPerToken(space, data.vocabulary),
+    );
   } finally {
     model.dispose();
   }
