@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../src/engine/backend.ts';
 import { loadTextCorpus } from '../src/engine/data/load.ts';
-import { trainLanguageModel, type LanguageData } from '../src/engine/evaluators/train-language-model.ts';
+import { trainLanguageModel, type LanguageData, type LanguageRecipe } from '../src/engine/evaluators/train-language-model.ts';
 import { LanguageModel, lstmCell, searchedCell, type RecurrentCell } from '../src/engine/model/recurrent.ts';
 import { createRunFromFile, runSearch } from '../src/engine/search.ts';
 import { Store } from '../src/engine/store/store.ts';
@@ -78,6 +78,43 @@ interface Contender {
   parameters: number;
 }
 
+const TIMED_WINDOWS = 8;
+
+/** The example's best cell on each CPU backend: an epoch of a few training windows (and two validation windows), per training window. */
+async function compareBackends(graph: RecurrentGraph, space: RecurrentSpaceConfig, evaluation: LanguageRecipe, data: LanguageData) {
+  const tokens = TIMED_WINDOWS * evaluation.batch_size * evaluation.bptt + evaluation.batch_size;
+  const short = {
+    ...data,
+    train: data.train.subarray(0, tokens),
+    validation: data.validation.subarray(0, 2 * evaluation.batch_size * evaluation.bptt),
+  };
+  const perWindow = new Map<string, number>();
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await selectBackend(backend);
+    const model = new LanguageModel(
+      searchedCell(graph, space, 1),
+      { vocabulary: data.vocabulary, hidden: space.hidden, tieWeights: space.tie_weights },
+      1,
+    );
+    const measured = await trainLanguageModel(
+      model,
+      { ...evaluation, epochs: 1, reward_epochs: 1 },
+      short,
+      1,
+      () => undefined,
+      () => false,
+    );
+    model.dispose();
+    perWindow.set(backend, (measured.curve[0].seconds * 1000) / TIMED_WINDOWS);
+  }
+  const [wasm, cpu] = [perWindow.get('wasm')!, perWindow.get('cpu')!];
+  console.log(
+    `\nper training window (${evaluation.batch_size} streams x ${evaluation.bptt} tokens, the example's best cell; ` +
+      `an epoch of ${TIMED_WINDOWS} and 2 validation windows, divided by ${TIMED_WINDOWS}): ` +
+      `wasm ${wasm.toFixed(0)} ms, cpu ${cpu.toFixed(0)} ms (cpu/wasm ${(cpu / wasm).toFixed(1)}x)`,
+  );
+}
+
 export async function runRecurrentBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -119,7 +156,6 @@ export async function runRecurrentBench(argv: string[]): Promise<void> {
     );
   }
 
-  await selectBackend('wasm');
   const corpus = await loadTextCorpus({ ...dataset, max_train_tokens: trainTokens } as typeof dataset, EXAMPLES);
   const data: LanguageData = {
     vocabulary: corpus.vocabulary.length,
@@ -128,6 +164,8 @@ export async function runRecurrentBench(argv: string[]): Promise<void> {
     test: corpus.test,
   };
   const vocabulary = data.vocabulary;
+  await compareBackends(searches[0].best.graph as RecurrentGraph, space, evaluation, data);
+  await selectBackend('wasm');
   const searchedParameters = recurrentParameters(space, vocabulary);
   const softmaxParameters = (hidden: number) => vocabulary * hidden + vocabulary;
   const contenders: Contender[] = searches.map((outcome) => ({
