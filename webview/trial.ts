@@ -162,8 +162,10 @@ function render(data: TrialData): void {
   }
   const curves = learningCurves(data.epochs);
   // With neither loss reported there is no loss chart.
-  const loss = curves.loss.length > 0 ? chartCard('chart-loss', 'Loss per epoch') : undefined;
-  const accuracy = chartCard('chart-accuracy', 'Accuracy per epoch');
+  const languageModel = typeof m?.valPerplexity === 'number';
+  const loss =
+    curves.loss.length > 0 ? chartCard('chart-loss', languageModel ? 'Loss per epoch (nats per token)' : 'Loss per epoch') : undefined;
+  const accuracy = chartCard('chart-accuracy', languageModel ? 'Next-token accuracy per epoch' : 'Accuracy per epoch');
   const chartCards = h('div', { class: 'trial-grid' }, loss?.card, accuracy.card);
 
   app.append(header, h('div', { class: 'trial-grid' }, architecture, details), chartCards);
