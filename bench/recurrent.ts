@@ -93,7 +93,7 @@ async function compareBackends(graph: RecurrentGraph, space: RecurrentSpaceConfi
     await selectBackend(backend);
     const model = new LanguageModel(
       searchedCell(graph, space, 1),
-      { vocabulary: data.vocabulary, hidden: space.hidden, tieWeights: space.tie_weights },
+      { vocabulary: data.vocabulary.length, hidden: space.hidden, tieWeights: space.tie_weights },
       1,
     );
     const measured = await trainLanguageModel(
@@ -157,13 +157,8 @@ export async function runRecurrentBench(argv: string[]): Promise<void> {
   }
 
   const corpus = await loadTextCorpus({ ...dataset, max_train_tokens: trainTokens } as typeof dataset, EXAMPLES);
-  const data: LanguageData = {
-    vocabulary: corpus.vocabulary.length,
-    train: corpus.train,
-    validation: corpus.validation,
-    test: corpus.test,
-  };
-  const vocabulary = data.vocabulary;
+  const data: LanguageData = corpus;
+  const vocabulary = corpus.vocabulary.length;
   await compareBackends(searches[0].best.graph as RecurrentGraph, space, evaluation, data);
   await selectBackend('wasm');
   const searchedParameters = recurrentParameters(space, vocabulary);

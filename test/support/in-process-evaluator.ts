@@ -23,11 +23,10 @@ export const inProcessEvaluator: StartEvaluator = async (config, baseDir) => {
     return { ...frame, evaluate: (request, onEpoch) => trainFromScratch({ ...request, evaluation }, data, onEpoch, () => false) };
   }
   const corpus = await loadTextCorpus(dataset, baseDir);
-  const data = { vocabulary: corpus.vocabulary.length, train: corpus.train, validation: corpus.validation, test: corpus.test };
   const evaluate: Evaluator['evaluate'] = (request, onEpoch) => {
     const { graph, space } = request;
     if (graph.kind !== 'recurrent' || space.kind !== 'recurrent') throw new Error(`a ${space.kind} space does not train on text`);
-    return trainRecurrentChild({ graph, space, evaluation, seed: request.seed }, data, onEpoch, () => false);
+    return trainRecurrentChild({ graph, space, evaluation, seed: request.seed }, corpus, onEpoch, () => false);
   };
   return { ...frame, evaluate };
 };

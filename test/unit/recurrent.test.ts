@@ -173,7 +173,13 @@ test('truncated BPTT learns a periodic sequence: its loss falls to near zero, an
   const measured = await trainLanguageModel(
     model,
     RECIPE,
-    { vocabulary: 4, train: tokens, validation: tokens.subarray(0, 100), test: tokens.subarray(100, 200) },
+    {
+      tokens: 'char',
+      vocabulary: ['a', 'b', 'c', 'd'],
+      train: tokens,
+      validation: tokens.subarray(0, 100),
+      test: tokens.subarray(100, 200),
+    },
     1,
     () => undefined,
     () => false,
