@@ -1,9 +1,9 @@
 // The shared weights of a recurrent cell's language model, trained as ENAS trains them: the training text
 // cut into `batch_size` streams, read window by window (evaluation.bptt tokens), one sampled child per
-// window, the state carried from window to window through whichever children read them (the gradient is
-// not), gradients clipped to evaluation.clip_norm, dropout as evaluation.dropout. A child is scored on
-// the next window of the validation streams from a zero state (the final samples on the first), so
-// that a score depends on that child alone.
+// window, the state carried from window to window through whichever children read them (the gradient
+// is not), gradients clipped to evaluation.clip_norm, dropout as evaluation.dropout. A
+// child is scored on the next window of the validation streams from a zero state (the final samples
+// on the first), so that a score depends on that child alone.
 
 import * as tf from '@tensorflow/tfjs';
 import type { RecurrentSpaceConfig } from '../../space/config.ts';

@@ -1,13 +1,26 @@
 // ENAS's shared weights for a recurrent cell: one language model (embedding, softmax) around a cell that
 // holds node 1's matrix on [x_t, h_{t-1}] and one matrix for every (node k, earlier node i) pair. A child
 // runs the same `cellStep` as a standalone cell, reading W[k][i] for node k when it reads node i, so its
-// logits are those of the standalone child whose matrices are those slices (the test checks this).
+// logits are those of the standalone child whose matrices are those slices (the test checks this), as
+// long as no row of the state grows past MAX_STATE_NORM.
 
 import * as tf from '@tensorflow/tfjs';
 import type { RecurrentSpaceConfig } from '../../space/config.ts';
 import type { RecurrentGraph } from '../../space/graph.ts';
 import { cellStep, LanguageModel, recurrentInit, type CellWeights, type RecurrentCell } from '../model/recurrent.ts';
 import { saveTensor, savedValues, type SavedTensor } from '../strategies/saved-tensor.ts';
+
+/**
+ * The largest L2 norm of a row of the state after each step (ENAS-PyTorch's shared RNN clips at 25): the
+ * cell changes from window to window, and chains of relu or identity nodes otherwise drive the state up
+ * without bound (seen on Tiny Shakespeare without it: 757 nats per token in the first epoch).
+ */
+const MAX_STATE_NORM = 25;
+
+function boundRows(state: tf.Tensor2D): tf.Tensor2D {
+  const norms = tf.norm(state, 'euclidean', 1, true);
+  return tf.mul(state, tf.minimum(1, tf.div(MAX_STATE_NORM, tf.add(norms, 1e-6))));
+}
 
 /** The local name of node k's matrix when it reads node i (both from 0; drawn from 1, as the cell is). */
 export const edgeName = (node: number, input: number) => `cell/node${node + 1}/from${input + 1}`;
@@ -35,7 +48,7 @@ export class RecurrentSupernet {
     const cell: RecurrentCell = {
       stateCount: 1,
       variables: [first, ...edges.values()],
-      step: (x, [h]) => [cellStep(this.running(), highway, x, h, weights)],
+      step: (x, [h]) => [boundRows(cellStep(this.running(), highway, x, h, weights))],
     };
     this.model = new LanguageModel(cell, { vocabulary, hidden, tieWeights: space.tie_weights }, seed);
     this.weights.set('embedding', this.model.embedding);
