@@ -106,6 +106,29 @@ test('the recurrent supernet holds node 1’s matrix and one per (node, earlier 
   }
 });
 
+test('the bound on the state keeps gradients finite when a row of the state is all zeros', () => {
+  const supernet = new RecurrentSupernet({ ...SPACE, activations: ['relu'] }, 11, 3);
+  try {
+    // A zero embedding and a zero initial state: every relu node, and so every state row, is zero.
+    supernet.weight('embedding').assign(tf.zerosLike(supernet.weight('embedding')));
+    const graph = decodeArchitecture({ ...SPACE, activations: ['relu'] }, [0, 0, 0, 0, 0, 0, 0]);
+    assert.equal(graph.kind, 'recurrent');
+    if (graph.kind !== 'recurrent') return;
+    tf.tidy(() => {
+      const tokens = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
+      const { grads } = tf.variableGrads(
+        () => tf.sum(supernet.window(graph, tokens, supernet.model.initialState(2)).logits),
+        supernet.named.map(([, weight]) => weight),
+      );
+      for (const [name, gradient] of Object.entries(grads)) {
+        assert.ok((gradient.dataSync() as Float32Array).every(Number.isFinite), `the gradient of ${name} is finite`);
+      }
+    });
+  } finally {
+    supernet.dispose();
+  }
+});
+
 /** A text of a few distinct characters with a pattern a language model can learn. */
 const CORPUS = Array.from({ length: 160 }, (_, i) => ['the cat sat. ', 'a dog ran! ', 'we sing. '][i % 3]).join('');
 

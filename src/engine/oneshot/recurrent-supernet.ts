@@ -18,8 +18,9 @@ import { saveTensor, savedValues, type SavedTensor } from '../strategies/saved-t
 const MAX_STATE_NORM = 25;
 
 function boundRows(state: tf.Tensor2D): tf.Tensor2D {
-  const norms = tf.norm(state, 'euclidean', 1, true);
-  return tf.mul(state, tf.minimum(1, tf.div(MAX_STATE_NORM, tf.add(norms, 1e-6))));
+  // Not tf.norm: its gradient at a row of zeros (every leaf a dead relu) is 0/0, which made the loss NaN.
+  const norms = tf.sqrt(tf.add(tf.sum(tf.square(state), 1, true), 1e-12));
+  return tf.mul(state, tf.minimum(1, tf.div(MAX_STATE_NORM, norms)));
 }
 
 /** The local name of node k's matrix when it reads node i (both from 0; drawn from 1, as the cell is). */
