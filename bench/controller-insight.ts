@@ -11,7 +11,8 @@
 // trained (a small macro space, one short epoch each), T trials per run, one seed; --skip-digits leaves it out.
 // Recurrent (`--space recurrent`, alone): ENAS itself on its recurrent cell, as the paper measured it, on
 // Tiny Shakespeare (characters, a 20,000-token training part), P epochs of shared weights per run, N
-// seeds; every scored child is a trial whose reward is c / perplexity^3 with the shared weights.
+// seeds; every scored child is a trial whose reward is c / perplexity^3 with the shared weights. About 3.5
+// minutes per run on 2 contended cores (20 minutes for 3 seeds), most of it the shared weights' training.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +53,7 @@ runtime: { backend: cpu }
 const RECURRENT = (buffer: boolean, epochs: number) =>
   `name: insight-recurrent${buffer ? '-buffer' : ''}
 dataset: { kind: text, tokens: char, max_train_tokens: 20000 }
-space: { kind: recurrent, nodes: 6, hidden: 32 }
+space: { kind: recurrent, nodes: 5, hidden: 32 }
 strategy: { kind: enas, epochs: ${epochs}, batch_size: 32, learning_rate: 0.005, children_per_epoch: 20, final_samples: 5, ` +
   `controller: { hidden: 32, batch_size: 2, learning_rate: 0.005` +
   `${buffer ? `, memory_buffer: ${MEMORY_BUFFER}` : ''} } }
@@ -161,7 +162,7 @@ export async function runControllerInsightBench(argv: string[]): Promise<void> {
     const recurrent = await measure('recurrent', (buffer) => RECURRENT(buffer, epochs), seeds);
     console.log(
       `\n${table(
-        `ENAS on a 6-node recurrent cell, Tiny Shakespeare (chars, 20,000 training tokens), ${epochs} epochs of shared ` +
+        `ENAS on a 5-node recurrent cell, Tiny Shakespeare (chars, 20,000 training tokens), ${epochs} epochs of shared ` +
           `weights, ${seeds} seed(s); common_ops counts common activations; mean ± std over seeds; ${recurrent.seconds.toFixed(0)} s`,
         recurrent.rows,
       )}`,
