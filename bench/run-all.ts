@@ -4,6 +4,7 @@ import { runConvKernelBench } from './conv-kernels.ts';
 import { runDashboardRenderBench } from './dashboard-render.ts';
 import { runEngineOverheadBench } from './engine-overhead.ts';
 import { runFidelityBench } from './fidelity.ts';
+import { runRecurrentBench } from './recurrent.ts';
 import { runOneShotBench } from './one-shot.ts';
 import { runValidationBench } from './validation.ts';
 import { runNasBench201Bench } from './nasbench201.ts';
@@ -20,6 +21,7 @@ import { runTrainingBench } from './training.ts';
   await runOneShotBench();
   await runControllerInsightBench([]);
   await runFidelityBench([]);
+  await runRecurrentBench([]);
   // Needs a browser: run `npm run e2e:setup` once first.
   await runDashboardRenderBench();
 })();

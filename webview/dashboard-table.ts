@@ -1,5 +1,5 @@
 // The trial table, rendered virtually: only the rows in view (plus a margin) exist in the DOM.
-import { trialStatusLabel } from '../src/shared/format.ts';
+import { formatPerplexity, trialStatusLabel } from '../src/shared/format.ts';
 import { fmt, h } from './common.ts';
 import { filterAndSortTrials, formatCount, type TrialFilter, type TrialSortKey } from './transforms.ts';
 import { dashboardPanel, type State } from './dashboard-state.ts';
@@ -13,10 +13,15 @@ export interface Table {
   count: HTMLElement;
   status: HTMLSelectElement;
   headers: Map<TrialSortKey, HTMLElement>;
+  /** A language model's run: validation and test perplexity columns after the reward. */
+  perplexities: boolean;
 }
 
-/** `current` is the dashboard's state once rendered: filtering, sorting and opening act on it. */
-export function buildTable(current: () => State | undefined): Table {
+/**
+ * `current` is the dashboard's state once rendered: filtering, sorting and opening act on it. A language
+ * model's table (`perplexities`) has validation and test perplexity columns, and its accuracy is of the next token.
+ */
+export function buildTable(current: () => State | undefined, perplexities: boolean): Table {
   const status = h('select', { id: 'trial-status-filter', 'aria-label': 'status' });
   for (const value of ['all', 'done', 'pruned', 'failed', 'running', 'interrupted']) status.append(h('option', { value }, value));
   const count = h('span', { class: 'table-count', id: 'trial-count' });
@@ -35,7 +40,9 @@ export function buildTable(current: () => State | undefined): Table {
       sortable('index', '#'),
       h('th', {}, 'status'),
       sortable('reward', 'reward'),
-      h('th', {}, 'val acc'),
+      perplexities && h('th', {}, 'val ppl'),
+      perplexities && h('th', {}, 'test ppl'),
+      h('th', {}, perplexities ? 'val next-token acc' : 'val acc'),
       sortable('params', 'params'),
       sortable('time', 'time (s)'),
     ),
@@ -87,7 +94,7 @@ export function buildTable(current: () => State | undefined): Table {
       if (state) renderRows(state);
     });
   });
-  return { root, scroller, body, count, status, headers };
+  return { root, scroller, body, count, status, headers, perplexities };
 }
 
 export function refreshTable(s: State): void {
@@ -104,12 +111,13 @@ export function refreshTable(s: State): void {
 }
 
 function renderRows(s: State): void {
-  const { scroller, body } = s.table;
+  const { scroller, body, perplexities } = s.table;
   const view = scroller.clientHeight || 400;
   const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - 10);
   const last = Math.min(s.rows.length, first + Math.ceil(view / ROW_HEIGHT) + 20);
   const rows: HTMLElement[] = [];
-  if (first > 0) rows.push(spacer(first * ROW_HEIGHT));
+  const columns = perplexities ? 8 : 6;
+  if (first > 0) rows.push(spacer(first * ROW_HEIGHT, columns));
   for (let i = first; i < last; i++) {
     const t = s.rows[i];
     rows.push(
@@ -119,18 +127,20 @@ function renderRows(s: State): void {
         h('td', { class: 'num' }, t.index),
         h('td', {}, trialStatusLabel(t)),
         h('td', { class: 'num' }, fmt(t.reward)),
+        perplexities && h('td', { class: 'num' }, formatPerplexity(t.valPerplexity)),
+        perplexities && h('td', { class: 'num' }, formatPerplexity(t.testPerplexity)),
         h('td', { class: 'num' }, fmt(t.valAccuracy)),
         h('td', { class: 'num' }, formatCount(t.params)),
         h('td', { class: 'num' }, t.seconds === null ? '–' : t.seconds.toFixed(1)),
       ),
     );
   }
-  if (last < s.rows.length) rows.push(spacer((s.rows.length - last) * ROW_HEIGHT));
+  if (last < s.rows.length) rows.push(spacer((s.rows.length - last) * ROW_HEIGHT, columns));
   body.replaceChildren(...rows);
 }
 
-function spacer(height: number): HTMLElement {
-  const td = h('td', { colspan: 6 });
+function spacer(height: number, columns: number): HTMLElement {
+  const td = h('td', { colspan: columns });
   const tr = h('tr', { class: 'spacer', 'aria-hidden': 'true' }, td);
   tr.style.height = `${height}px`;
   return tr;

@@ -87,7 +87,7 @@ function render(data: DashboardData): void {
   const argmax = chartCard('chart-argmax', 'Most likely option: probability per decision');
   const pareto = chartCard('chart-pareto', 'Validation accuracy vs parameters (Pareto front)');
   argmax.card.classList.add('wide');
-  const table = buildTable(() => state);
+  const table = buildTable(() => state, data.run.spaceKind === 'recurrent');
   const notes = h('section', { class: 'run-notes', id: 'run-notes' });
   showNotes(notes, data.notes);
   const alpha = data.darts

@@ -1,12 +1,22 @@
 // The trial view: the architecture drawn as SVG (macro: the stack of layers with skip arrows; cell:
-// the normal and reduction cells as DAGs; nasbench201: its 4 nodes with the operation on each edge),
-// the learning curves, the details and the decisions, and the end of the trial's log when it keeps one.
+// the normal and reduction cells as DAGs; nasbench201: its 4 nodes with the operation on each edge;
+// recurrent: ENAS's cell from x_t and h_{t-1} to the mean of its leaves), the learning curves, the details
+// and the decisions, the end of the trial's log when it keeps one, and text sampled from a language model
+// whose weights the store kept.
 // Nodes have class `arch-node` and edges class `arch-edge` (the e2e tests count them).
 import type { trialPanel } from '../src/extension/panels/trial.ts';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset } from 'chart.js';
 import type { LogTail, TrialData } from '../src/protocol/webview.ts';
-import { cellOutputNodes, macroOutputLayers, type CellNode, type MacroGraph, type NasBench201Graph } from '../src/space/graph.ts';
+import {
+  cellOutputNodes,
+  macroOutputLayers,
+  recurrentLeaves,
+  type CellNode,
+  type MacroGraph,
+  type NasBench201Graph,
+  type RecurrentGraph,
+} from '../src/space/graph.ts';
 import {
   appRoot,
   applyAxisTheme,
@@ -21,7 +31,7 @@ import {
   svg,
   type Theme,
 } from './common.ts';
-import { formatDuration, trialStatusLabel } from '../src/shared/format.ts';
+import { formatDuration, formatPerplexity, trialStatusLabel } from '../src/shared/format.ts';
 import { formatCount, learningCurves, type Curve, type CurvePoint } from './transforms.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
@@ -31,7 +41,10 @@ let markerSeq = 0;
 
 const panel = panelChannel<typeof trialPanel>('trial');
 
-panel.listen((message) => render(message.data));
+panel.listen((message) => {
+  if (message.type === 'trial') render(message.data);
+  else showSample(message.type === 'sampled-text' ? { text: message.text } : { error: message.message });
+});
 
 onThemeChange((theme) => {
   for (const chart of charts) {
@@ -75,6 +88,8 @@ function render(data: TrialData): void {
     architecture.append(drawMacro(trial.graph));
   } else if (trial.graph.kind === 'nasbench201') {
     architecture.append(h('h3', { class: 'cell-title' }, 'NAS-Bench-201 cell'), drawNasBench201(trial.graph));
+  } else if (trial.graph.kind === 'recurrent') {
+    architecture.append(h('h3', { class: 'cell-title' }, 'Recurrent cell'), drawRecurrent(trial.graph));
   } else if (trial.graph.kind === 'cell') {
     architecture.append(h('h3', { class: 'cell-title' }, 'Normal cell'), drawCell(trial.graph.normal, 'normal'));
     architecture.append(h('h3', { class: 'cell-title' }, 'Reduction cell'), drawCell(trial.graph.reduction, 'reduction'));
@@ -90,8 +105,18 @@ function render(data: TrialData): void {
     ['status', trialStatusLabel(trial)],
     ['epochs trained', String(trial.epochsTrained)],
     ['reward', fmt(trial.reward)],
-    ['validation accuracy', fmt(m?.valAccuracy)],
-    ['test accuracy', fmt(m?.testAccuracy)],
+    // A language model's accuracies are of its next-token guesses; its perplexity comes first.
+    ...(typeof m?.valPerplexity === 'number'
+      ? ([
+          ['validation perplexity', formatPerplexity(m.valPerplexity)],
+          ['test perplexity', formatPerplexity(m.testPerplexity)],
+          ['validation next-token accuracy', fmt(m.valAccuracy)],
+          ['test next-token accuracy', fmt(m.testAccuracy)],
+        ] satisfies [string, string][])
+      : ([
+          ['validation accuracy', fmt(m?.valAccuracy)],
+          ['test accuracy', fmt(m?.testAccuracy)],
+        ] satisfies [string, string][])),
     ['parameters', m && m.params !== null ? `${formatCount(m.params)} (${m.params.toLocaleString('en-US')})` : '–'],
     ['FLOPs', formatCount(m?.flops ?? null)],
     ['training time', m ? `${m.seconds.toFixed(1)} s` : Number.isFinite(finished) ? formatDuration((finished - started) / 1000) : '–'],
@@ -131,17 +156,21 @@ function render(data: TrialData): void {
         : 'no epoch finished';
     app.append(header, h('div', { class: 'trial-grid' }, architecture, details), h('p', { class: 'empty' }, `No learning curve: ${why}.`));
     appendLog(app, data.log);
+    if (data.hasWeights) app.append(sampleCard());
     performance.mark('nas-trial-rendered');
     return;
   }
   const curves = learningCurves(data.epochs);
   // With neither loss reported there is no loss chart.
-  const loss = curves.loss.length > 0 ? chartCard('chart-loss', 'Loss per epoch') : undefined;
-  const accuracy = chartCard('chart-accuracy', 'Accuracy per epoch');
+  const languageModel = typeof m?.valPerplexity === 'number';
+  const loss =
+    curves.loss.length > 0 ? chartCard('chart-loss', languageModel ? 'Loss per epoch (nats per token)' : 'Loss per epoch') : undefined;
+  const accuracy = chartCard('chart-accuracy', languageModel ? 'Next-token accuracy per epoch' : 'Accuracy per epoch');
   const chartCards = h('div', { class: 'trial-grid' }, loss?.card, accuracy.card);
 
   app.append(header, h('div', { class: 'trial-grid' }, architecture, details), chartCards);
   appendLog(app, data.log);
+  if (data.hasWeights) app.append(sampleCard());
 
   const lossChart = loss && curveChart(loss.canvas, theme, 'loss', curves.loss);
   const accuracyChart = curveChart(accuracy.canvas, theme, 'accuracy', curves.accuracy);
@@ -161,6 +190,63 @@ function appendLog(app: HTMLElement, log: LogTail | null): void {
   card.append(text);
   app.append(card);
   text.scrollTop = text.scrollHeight;
+}
+
+/**
+ * Sample text: a prompt, a temperature and a button; the engine reads the prompt through the trial's kept
+ * weights and draws the continuation, shown after the prompt in a <pre>.
+ */
+function sampleCard(): HTMLElement {
+  const prompt = h('input', { type: 'text', id: 'sample-prompt', value: 'ROMEO:', 'aria-label': 'prompt', spellcheck: 'false' });
+  const temperature = h('input', {
+    type: 'number',
+    id: 'sample-temperature',
+    value: '0.8',
+    min: '0.05',
+    max: '5',
+    step: '0.05',
+    'aria-label': 'temperature',
+  });
+  const button = h('vscode-button', { id: 'sample-button' }, 'Sample text');
+  const output = h('pre', { id: 'sample-output', class: 'sample-output' });
+  const error = h('div', { class: 'error-box', id: 'sample-error', hidden: true });
+  button.addEventListener('click', () => {
+    if (button.hasAttribute('disabled')) return;
+    button.setAttribute('disabled', '');
+    output.dataset.prompt = prompt.value;
+    output.textContent = 'Sampling…';
+    error.hidden = true;
+    panel.post({ type: 'sample-text', prompt: prompt.value, temperature: Number(temperature.value) });
+  });
+  return h(
+    'section',
+    { class: 'card sample-text', id: 'sample-card' },
+    h('div', { class: 'card-head' }, h('h2', {}, 'Sample text')),
+    h(
+      'p',
+      { class: 'caption' },
+      'The trained model continues the prompt, one token at a time, drawn at the temperature (lower: more likely tokens).',
+    ),
+    h('div', { class: 'sample-controls' }, h('label', {}, 'Prompt ', prompt), h('label', {}, 'Temperature ', temperature), button),
+    error,
+    output,
+  );
+}
+
+/** The engine's answer to the last sample request: the prompt (kept apart, so the continuation can be read alone) and its continuation. */
+function showSample(answer: { text: string } | { error: string }): void {
+  const output = document.getElementById('sample-output');
+  const error = document.getElementById('sample-error');
+  document.getElementById('sample-button')?.removeAttribute('disabled');
+  if (!output || !error) return;
+  if ('error' in answer) {
+    output.textContent = '';
+    error.textContent = answer.error;
+    error.hidden = false;
+    return;
+  }
+  const continuation = h('span', { id: 'sample-continuation' }, answer.text);
+  output.replaceChildren(h('span', { class: 'sample-prompt' }, output.dataset.prompt ?? ''), continuation);
 }
 
 function curveChart(canvas: HTMLCanvasElement, theme: Theme, y: string, datasets: Curve[]): Chart<'line', CurvePoint[]> {
@@ -353,6 +439,56 @@ function drawCell(nodes: readonly CellNode[], kind: string): SVGSVGElement {
     });
   });
   for (const j of cellOutputNodes(nodes)) edge(edgeLayer, curve(boxes[j + 2], outputBox, 0).d, markerId, 'to-output');
+  return root;
+}
+
+/**
+ * ENAS's recurrent cell: x_t and h_{t-1} on top, both read by node1; each later node one level below the
+ * node it reads, labelled with its activation; the leaves (nodes no other reads) feed the mean, which is h_t.
+ */
+function drawRecurrent(graph: RecurrentGraph): SVGSVGElement {
+  const w = 130;
+  const hgap = 40;
+  const vgap = 56;
+  // Boxes 0 and 1 are x_t and h_{t-1}; node k is box k + 2.
+  const level: number[] = [0, 0];
+  graph.nodes.forEach((n, k) => level.push(k === 0 ? 1 : level[n.input + 2] + 1));
+  const meanLevel = Math.max(...level) + 1;
+  const rows = new Map<number, number[]>();
+  level.forEach((l, i) => rows.set(l, [...(rows.get(l) ?? []), i]));
+  const widest = Math.max(1, ...[...rows.values()].map((r) => r.length));
+  const width = 20 + widest * (w + hgap);
+  const height = 20 + (meanLevel + 2) * (NODE_H + vgap) - vgap;
+  const { root, markerId } = svgRoot(width, height, 'recurrent cell');
+  const boxAt = (l: number, k: number, count: number): Box => {
+    const rowWidth = count * w + (count - 1) * hgap;
+    return { x: (width - rowWidth) / 2 + k * (w + hgap), y: 10 + l * (NODE_H + vgap), w, h: NODE_H };
+  };
+  const boxes: Box[] = [];
+  for (const [l, members] of rows) members.forEach((member, k) => (boxes[member] = boxAt(l, k, members.length)));
+  const meanBox = boxAt(meanLevel, 0, 1);
+  const outputBox = boxAt(meanLevel + 1, 0, 1);
+  const edgeLayer = svg('g');
+  const nodeLayer = svg('g');
+  root.append(edgeLayer, nodeLayer);
+  node(nodeLayer, boxes[0], 'x_t', 'io', 'recurrent.x');
+  node(nodeLayer, boxes[1], 'h_{t-1}', 'io', 'recurrent.h_prev');
+  graph.nodes.forEach((n, k) => node(nodeLayer, boxes[k + 2], `node${k + 1}: ${n.activation}`, '', `recurrent.node${k + 1}`));
+  node(nodeLayer, meanBox, 'mean', '', 'recurrent.mean');
+  node(nodeLayer, outputBox, 'h_t', 'output', 'recurrent.h');
+  const link = (from: Box, to: Box, extraClass = '') => {
+    const x1 = from.x + from.w / 2;
+    const y1 = from.y + from.h;
+    const x2 = to.x + to.w / 2;
+    const y2 = to.y;
+    edge(edgeLayer, `M ${x1} ${y1} C ${x1} ${(y1 + y2) / 2}, ${x2} ${(y1 + y2) / 2}, ${x2} ${y2}`, markerId, extraClass);
+  };
+  graph.nodes.forEach((n, k) => {
+    const inputs = k === 0 ? [0, 1] : [n.input + 2];
+    for (const input of inputs) link(boxes[input], boxes[k + 2]);
+  });
+  for (const leaf of recurrentLeaves(graph.nodes)) link(boxes[leaf + 2], meanBox, 'to-output');
+  link(meanBox, outputBox, 'to-output');
   return root;
 }
 

@@ -9,6 +9,7 @@ import { formatProblem, loadSearchFile } from '../space/parse.ts';
 import { InvalidSearchFile, createRunFromFile, runSearch } from '../engine/search.ts';
 import { Store } from '../engine/store/store.ts';
 import { controllerInsight } from '../engine/analysis/controller-insight.ts';
+import { sampleText } from '../engine/analysis/sample-text.ts';
 import {
   PAPER_TABLE1,
   SPEARMAN_COLUMNS,
@@ -17,7 +18,7 @@ import {
   type ControllerRow,
   type SpearmanRow,
 } from '../protocol/insight.ts';
-import { formatBackendReports, formatDuration, logTail, trialStatusLabel } from '../shared/format.ts';
+import { formatBackendReports, formatDuration, formatPerplexity, logTail, trialStatusLabel } from '../shared/format.ts';
 import { checkBackends } from '../engine/backend.ts';
 import { ProgressLine } from './progress.ts';
 
@@ -31,6 +32,8 @@ usage:
   nas-studio trials <run|latest> [--db PATH] [--json]
   nas-studio show <run|latest> <trial> [--db PATH] [--json]   its metrics, epochs and the end of its log, if it kept one
   nas-studio analyze <run|latest> [--db PATH] [--json]   controller insight of a reinforce or enas run
+  nas-studio sample <run|latest> <trial> [--prompt P] [--temperature T] [--length N] [--seed S] [--db PATH]
+                                        text from a language-model trial's kept weights (defaults: "ROMEO:", 0.8, 200)
   nas-studio doctor [--json]   which compute backends work here, what to do about the others, and which one auto picks
 
 The database defaults to .nas-studio/runs.db under the current folder.
@@ -43,7 +46,7 @@ interface ParsedArgs {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['db', 'trials', 'seed', 'backend']);
+const VALUE_FLAGS = new Set(['db', 'trials', 'seed', 'backend', 'prompt', 'temperature', 'length']);
 const SWITCH_FLAGS = new Set(['json', 'help', 'force']);
 
 function parseArgs(argv: string[]): ParsedArgs {
@@ -110,18 +113,36 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-function trialRows(trials: TrialRecord[]): string[][] {
-  return trials.map((t) => [
+/** The trials table; a language model's adds its validation and test perplexity after the reward. */
+function trialTable(trials: TrialRecord[]): string {
+  const perplexities = trials.some(isLanguageModelTrial);
+  const header = [
+    'trial',
+    'status',
+    'reward',
+    ...(perplexities ? ['val_ppl', 'test_ppl'] : []),
+    'val_acc',
+    'test_acc',
+    'params',
+    'time',
+    'architecture',
+  ];
+  const rows = trials.map((t) => [
     String(t.index),
     trialStatusLabel(t),
     fmt(t.reward),
+    ...(perplexities ? [formatPerplexity(t.metrics?.valPerplexity), formatPerplexity(t.metrics?.testPerplexity)] : []),
     fmt(t.metrics?.valAccuracy),
     fmt(t.metrics?.testAccuracy),
     String(t.metrics?.params ?? '-'),
     t.metrics ? formatDuration(t.metrics.seconds) : '-',
     t.key,
   ]);
+  return table(header, rows);
 }
+
+const isLanguageModelTrial = (trial: TrialRecord) => typeof trial.metrics?.valPerplexity === 'number';
+
 /** How much of a trial's log `show` prints: its end, where a training script's last words are. */
 const SHOWN_LOG_LINES = 40;
 
@@ -129,8 +150,6 @@ function shownLog(log: string): string {
   const { text, earlierLines } = logTail(log, SHOWN_LOG_LINES);
   return earlierLines > 0 ? `(${earlierLines} earlier lines; --json has them all)\n${text}` : text;
 }
-
-const TRIAL_HEADER = ['trial', 'status', 'reward', 'val_acc', 'test_acc', 'params', 'time', 'architecture'];
 
 function runRows(runs: RunRecord[]): string[][] {
   return runs.map((r) => [
@@ -214,13 +233,14 @@ async function search(mode: 'search' | 'resume', args: ParsedArgs, out: Write, e
       `\nrun ${runId} "${run.name}": ${status}, ${run.trialsDone}/${run.budgetTrials} ` +
         `trials, backend ${run.backend}, database ${store.path}\n\n`,
     );
-    out(`${table(TRIAL_HEADER, trialRows(trials.slice(0, 10)))}\n`);
+    out(`${trialTable(trials.slice(0, 10))}\n`);
     const best = trials.find((t) => t.status === 'done');
-    if (best)
-      out(
-        `\nbest architecture (trial ${best.index}, reward ${fmt(best.reward)}, val_acc ${fmt(best.metrics?.valAccuracy)}):\n` +
-          `${drawArchitecture(best.graph)}\n`,
-      );
+    if (best) {
+      const score = isLanguageModelTrial(best)
+        ? `val_ppl ${formatPerplexity(best.metrics?.valPerplexity)}`
+        : `val_acc ${fmt(best.metrics?.valAccuracy)}`;
+      out(`\nbest architecture (trial ${best.index}, reward ${fmt(best.reward)}, ${score}):\n${drawArchitecture(best.graph)}\n`);
+    }
     return status === 'done' || status === 'stopped' ? 0 : 1;
   } finally {
     store.close();
@@ -329,6 +349,35 @@ async function analyze(args: ParsedArgs, out: Write): Promise<number> {
   }
 }
 
+/** The prompt and its continuation, as the trial view shows them. */
+async function sample(args: ParsedArgs, out: Write): Promise<number> {
+  const store = openStore(args, { readonly: true });
+  try {
+    const runId = runIdArg(store, args.positional[1]);
+    const index = Number(args.positional[2]);
+    if (!Number.isInteger(index) || !store.getTrial(runId, index))
+      throw new UsageError(`run ${runId} has no trial "${args.positional[2] ?? ''}"`);
+    const promptFlag = args.flags.get('prompt');
+    const prompt = typeof promptFlag === 'string' ? promptFlag : 'ROMEO:';
+    const rawTemperature = args.flags.get('temperature');
+    const temperature = rawTemperature === undefined ? 0.8 : Number(rawTemperature);
+    if (!Number.isFinite(temperature) || temperature <= 0)
+      throw new UsageError(`--temperature must be a number above 0, got "${String(rawTemperature)}"`);
+    const text = await sampleText(store, {
+      runId,
+      index,
+      prompt,
+      temperature,
+      length: intFlag(args, 'length', 1) ?? 200,
+      seed: intFlag(args, 'seed', 0),
+    });
+    out(`${prompt}${text}\n`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
 function validate(args: ParsedArgs, out: Write): number {
   const file = args.positional[1];
   if (!file) throw new UsageError('validate needs a search file');
@@ -366,6 +415,8 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
         return validate(args, out);
       case 'analyze':
         return await analyze(args, out);
+      case 'sample':
+        return await sample(args, out);
       case 'doctor': {
         const reports = await checkBackends();
         out(json ? `${JSON.stringify(reports, null, 2)}\n` : `${formatBackendReports(reports)}\n`);
@@ -387,7 +438,7 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
           const trials = store
             .listTrials(runId)
             .map((trial) => (writerDead && trial.status === 'running' ? { ...trial, status: 'interrupted' as const } : trial));
-          out(json ? `${JSON.stringify(trials, null, 2)}\n` : `${table(TRIAL_HEADER, trialRows(trials))}\n`);
+          out(json ? `${JSON.stringify(trials, null, 2)}\n` : `${trialTable(trials)}\n`);
         });
       case 'show':
         return withStore(args, (store) => {
@@ -404,6 +455,8 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
           out(`run ${runId}, trial ${index}: ${trialStatusLabel(trial)}, reward ${fmt(trial.reward)}\n`);
           if (trial.metrics) {
             const m = trial.metrics;
+            if (isLanguageModelTrial(trial))
+              out(`val_ppl ${formatPerplexity(m.valPerplexity)}  test_ppl ${formatPerplexity(m.testPerplexity)}  `);
             out(
               `val_acc ${fmt(m.valAccuracy)}  test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'} ` +
                 ` flops ${m.flops ?? '-'}  time ${formatDuration(m.seconds)}\n`,

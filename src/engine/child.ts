@@ -9,6 +9,7 @@ import { logTail } from '../shared/format.ts';
 import { compileSpace } from '../space/graph.ts';
 import { strategyKind } from '../space/kinds/strategies/registry.ts';
 import { controllerInsight } from './analysis/controller-insight.ts';
+import { sampleText } from './analysis/sample-text.ts';
 import { checkBackends } from './backend.ts';
 import { InvalidSearchFile, createRunFromFile, runSearch } from './search.ts';
 import { Store } from './store/store.ts';
@@ -78,6 +79,7 @@ const answerers: { [K in StoreQueryKind]: Answerer<K> } = {
         epochs: store.trialEpochs(query.runId, query.index),
         decisions,
         log: log === null ? null : logTail(log, TRIAL_VIEW_LOG_LINES),
+        hasWeights: store.hasTrialWeights(query.runId, query.index),
       },
     };
   },
@@ -91,6 +93,7 @@ const answerers: { [K in StoreQueryKind]: Answerer<K> } = {
     },
   }),
   'controller-insight': async (store, query) => ({ kind: 'controller-insight', result: await controllerInsight(store, query.runId) }),
+  'sample-text': async (store, query) => ({ kind: 'sample-text', result: await sampleText(store, query) }),
 };
 
 async function dashboardData(store: Store, runId: number): Promise<DashboardData | null> {

@@ -14,8 +14,9 @@ import type { Store } from './store/store.ts';
 export function applyReward(reward: RewardConfig, measured: Pick<TrialMeasurements, 'valAccuracy' | 'valPerplexity'>): number {
   if (reward.metric === 'val_perplexity') {
     const perplexity = measured.valPerplexity;
-    if (perplexity === undefined || perplexity === null) throw new Error('the reward is validation perplexity, and the trial measured none');
-    return reward.transform === 'neg_log' ? -Math.log(perplexity) : (reward.c ?? 80) / perplexity ** (reward.k ?? 3);
+    if (perplexity === undefined || perplexity === null)
+      throw new Error('the reward is validation perplexity, and the trial measured none');
+    return reward.transform === 'neg_log' ? -Math.log(perplexity) : reward.c / perplexity ** reward.k;
   }
   return reward.transform === 'cube' ? measured.valAccuracy ** 3 : measured.valAccuracy;
 }

@@ -3,7 +3,7 @@
 
 import * as vscode from 'vscode';
 import type { RunRecord, RunStatus, TrialOrder, TrialRecord, TrialStatus } from '../protocol/engine.ts';
-import { trialStatusLabel } from '../shared/format.ts';
+import { formatPerplexity, trialStatusLabel } from '../shared/format.ts';
 import { drawArchitecture } from '../space/graph.ts';
 
 const TRIAL_PAGE = 200;
@@ -108,8 +108,14 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
         const item = new vscode.TreeItem(`trial ${trial.index}`, vscode.TreeItemCollapsibleState.None);
         item.id = `run-${trial.runId}-trial-${trial.index}`;
         const metrics = trial.metrics;
-        // The reward and, when the reward transform makes it differ, the validation accuracy.
-        const accuracy = metrics && metrics.valAccuracy !== trial.reward ? ` · val ${fmt(metrics.valAccuracy)}` : '';
+        // The reward and a language model's validation perplexity, or the validation accuracy when the reward transform makes it differ.
+        const perplexity = metrics?.valPerplexity;
+        const accuracy =
+          typeof perplexity === 'number'
+            ? ` · ppl ${formatPerplexity(perplexity)}`
+            : metrics && metrics.valAccuracy !== trial.reward
+              ? ` · val ${fmt(metrics.valAccuracy)}`
+              : '';
         const status = trialStatusLabel(trial);
         // A pruned trial's reward is its value at the epoch it stopped at: the status goes with it.
         const stop = trial.status === 'pruned' ? ` · ${status}` : '';
@@ -121,9 +127,12 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
           metrics && metrics.params !== null && metrics.flops !== null
             ? `, ${metrics.params} params, ${(metrics.flops / 1e6).toFixed(2)} MFLOPs`
             : '';
-        const measured = metrics
-          ? `val accuracy ${fmt(metrics.valAccuracy, 4)}, test ${fmt(metrics.testAccuracy, 4)}${size}, ${metrics.seconds.toFixed(1)} s\n\n`
-          : '';
+        const scores =
+          typeof perplexity === 'number'
+            ? `val perplexity ${formatPerplexity(perplexity)}, test ${formatPerplexity(metrics?.testPerplexity)}; ` +
+              `next-token accuracy ${fmt(metrics?.valAccuracy, 4)}, test ${fmt(metrics?.testAccuracy, 4)}`
+            : `val accuracy ${fmt(metrics?.valAccuracy, 4)}, test ${fmt(metrics?.testAccuracy, 4)}`;
+        const measured = metrics ? `${scores}${size}, ${metrics.seconds.toFixed(1)} s\n\n` : '';
         item.tooltip = new vscode.MarkdownString(
           `**trial ${trial.index}**: ${status}, reward ${fmt(trial.reward, 4)}\n\n${measured}` +
             `\`\`\`text\n${drawArchitecture(trial.graph)}\n\`\`\`${trial.error ? `\n\n${trial.error}` : ''}`,

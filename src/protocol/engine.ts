@@ -42,7 +42,10 @@ export interface TrialMeasurements {
   valAccuracy: number;
   /** For reporting only; no strategy reads it. Null when the trial did not report it. */
   testAccuracy: number | null;
-  /** Language models: the perplexity of the epoch whose validation loss was lowest among the last k, and on the test part (reporting only). */
+  /**
+   * Language models: the perplexity of the epoch whose validation loss was lowest among the last k, and on the
+   * test part (reporting only).
+   */
   valPerplexity?: number | null;
   testPerplexity?: number | null;
   /** Null when the evaluator does not know them (a tabular lookup). */
@@ -52,6 +55,24 @@ export interface TrialMeasurements {
   curve: EpochMetrics[];
   /** The trial's own output (a command evaluator's training script), already cut to a size by the evaluator. */
   log?: string;
+  /** A language model trained in full: its final weights, kept so that text can be sampled from it. */
+  weights?: LanguageModelWeights;
+}
+
+/**
+ * A trained language model's weights and how its tokens read, as they cross process boundaries (Node's IPC
+ * is JSON): every variable's shape in the model's variable order, and their values as one base64 string of
+ * little-endian float32s.
+ */
+export interface LanguageModelWeights {
+  format: 'float32-base64';
+  shapes: number[][];
+  data: string;
+  tokens: 'char' | 'word';
+  /** Token strings by id. */
+  vocabulary: string[];
+  /** Word vocabularies: the id of '<unk>'. */
+  unknownId?: number;
 }
 
 /**
@@ -69,7 +90,7 @@ export interface TrialRecord {
   key: string;
   graph: ArchitectureGraph;
   reward: number | null;
-  metrics: Omit<TrialMeasurements, 'curve' | 'log'> | null;
+  metrics: Omit<TrialMeasurements, 'curve' | 'log' | 'weights'> | null;
   error: string | null;
   evaluator: TrialEvaluator;
   /** Epochs of its stored learning curve: where a pruned trial stopped, where a failed one got to. */
@@ -182,7 +203,9 @@ export type StoreQuery =
   | { kind: 'trial-view'; runId: number; index: number }
   | { kind: 'compare'; runIds: number[] }
   /** The controller-insight analysis of a reinforce or enas run (tfjs, in the engine; seconds to a minute). */
-  | { kind: 'controller-insight'; runId: number };
+  | { kind: 'controller-insight'; runId: number }
+  /** Text sampled from a language-model trial's kept weights after `prompt`: `length` tokens at `temperature` (tfjs cpu, in the engine). */
+  | { kind: 'sample-text'; runId: number; index: number; prompt: string; temperature: number; length: number };
 
 export type StoreQueryKind = StoreQuery['kind'];
 
@@ -198,6 +221,8 @@ export interface StoreQueryResults {
   'trial-view': TrialData | null;
   compare: CompareData;
   'controller-insight': ControllerInsight;
+  /** The sampled continuation alone, without the prompt. */
+  'sample-text': string;
 }
 
 /** Per query kind, its answer: the kind it answers and a result of that kind's type, never another's. */

@@ -9,6 +9,9 @@ export interface TrialPoint {
   status: TrialRecord['status'];
   reward: number | null;
   valAccuracy: number | null;
+  /** Language models only (absent for image classifiers; test null for a pruned trial). */
+  valPerplexity?: number;
+  testPerplexity?: number | null;
   params: number | null;
   seconds: number | null;
   /** Milliseconds since the run was created, when the trial finished (for curves against time). */
@@ -96,6 +99,8 @@ export interface TrialData {
   decisions: { name: string; options: string[] }[];
   /** The end of the trial's log (a command trial's output, once it finished); null when it keeps none. */
   log: LogTail | null;
+  /** Whether the store keeps the trial's trained weights (a language model trained in full): text can be sampled from it. */
+  hasWeights: boolean;
 }
 
 /** The last lines of a program's output, and how many lines came before them. */
@@ -115,6 +120,9 @@ export function toTrialPoint(trial: TrialRecord, runCreatedAt: string): TrialPoi
     status: trial.status,
     reward: trial.reward,
     valAccuracy: trial.metrics?.valAccuracy ?? null,
+    ...(typeof trial.metrics?.valPerplexity === 'number'
+      ? { valPerplexity: trial.metrics.valPerplexity, testPerplexity: trial.metrics.testPerplexity ?? null }
+      : {}),
     params: trial.metrics?.params ?? null,
     seconds: trial.metrics?.seconds ?? null,
     finishedMs: finished,

@@ -1,5 +1,5 @@
 // Formatting shared by the CLI, the extension and the panels: one way to write a duration, a trial's status,
-// the backend check, and the end of a trial's log.
+// a perplexity, the backend check, and the end of a trial's log.
 
 import type { BackendReport, TrialStatus } from '../protocol/engine.ts';
 import type { LogTail } from '../protocol/webview.ts';
@@ -17,6 +17,11 @@ export function formatDuration(seconds: number): string {
 /** A trial's status as every front end writes it: a pruned trial says the epoch it stopped at (`pruned @ epoch 2`). */
 export function trialStatusLabel(trial: { status: TrialStatus; epochsTrained: number }): string {
   return trial.status === 'pruned' ? `pruned @ epoch ${trial.epochsTrained}` : trial.status;
+}
+
+/** A language model's perplexity as every front end writes it: two decimals (`12.34`); `-` when not measured. */
+export function formatPerplexity(perplexity: number | null | undefined): string {
+  return perplexity === null || perplexity === undefined || !Number.isFinite(perplexity) ? '-' : perplexity.toFixed(2);
 }
 
 /** The backend check as `nas-studio doctor` prints it and NAS: Check Backends shows it: a line per backend, its hint under it. */

@@ -95,9 +95,9 @@ export interface RewardConfig {
   metric: 'val_accuracy' | 'val_perplexity';
   /** Of accuracy: identity, or NAS-RL's accuracy^3. Of perplexity: NAS-RL's c / perplexity^k, or -log perplexity. */
   transform: 'identity' | 'cube' | 'inverse_power' | 'neg_log';
-  /** inverse_power's c and k; absent in runs stored before language models. */
-  c?: number;
-  k?: number;
+  /** inverse_power's c and k (absent in runs stored before language models, whose metric never reads them). */
+  c: number;
+  k: number;
 }
 
 export interface ControllerConfig {

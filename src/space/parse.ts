@@ -17,7 +17,7 @@ import {
   type Problem,
   type Span,
 } from './problem.ts';
-import { completeDerivedSettings, semanticProblems } from './rules.ts';
+import { completeDerivedSettings, semanticProblems, settleSectionDefaults } from './rules.ts';
 import { schemaProblem, searchValidator } from './schema-messages.ts';
 import {
   MAX_REPORTED_ERRORS,
@@ -145,6 +145,7 @@ function parseGuarded(text: string, file: string, options: ParseOptions): ParseR
   }
 
   const config = data as SearchConfig;
+  settleSectionDefaults(config, doc);
   problems.push(
     ...semanticProblems(config, doc, at, { baseDir: options.baseDir ?? dirname(file), checkFiles: options.checkFiles ?? true }),
   );

@@ -51,12 +51,15 @@ function filesUnder(baseDir: string): FileContext {
   };
 }
 
+/** Defaults that depend on another section, settled before the rules check them: a language model's reward. */
+export function settleSectionDefaults(config: SearchConfig, doc: Document): void {
+  completeReward(config.strategy.reward, config.dataset?.kind === 'text', (path) => locate(doc, path).found);
+}
+
 /** Fills in what follows from other settings once the file is known to be valid. */
 export function completeDerivedSettings(config: SearchConfig, doc: Document): void {
   const { evaluation, strategy } = config;
-  const written = (path: readonly string[]) => locate(doc, path).found;
-  evaluationKind(evaluation).complete?.(evaluation, written);
-  completeReward(strategy.reward, config.dataset?.kind === 'text', written);
+  evaluationKind(evaluation).complete?.(evaluation, (path) => locate(doc, path).found);
   const derivedTrials = strategyKind(strategy).derivedTrials?.(strategy);
   if (derivedTrials !== undefined) config.budget.trials = derivedTrials;
 }

@@ -41,3 +41,35 @@ export const PLAIN_RECIPE = {
   clip_norm: 0.25,
   dropout: 0,
 } as const;
+
+/** A few lines of verse: a character corpus small enough to train a language model on in a second. */
+export const TINY_CORPUS = `${[
+  'ROMEO: But soft, what light through yonder window breaks?',
+  'JULIET: O Romeo, Romeo, wherefore art thou Romeo?',
+  'ROMEO: Shall I hear more, or shall I speak at this?',
+  'JULIET: What is in a name? That which we call a rose',
+  'By any other word would smell as sweet.',
+]
+  .join('\n')
+  .repeat(4)}\n`;
+
+/** A recurrent cell of 2 nodes (hidden 8) searched on TINY_CORPUS for `trials` trials of one epoch. */
+export function tinyRecurrentSearchText(trials = 2): string {
+  return `name: tiny-recurrent
+dataset: { kind: text, tokens: char, path: corpus.txt, validation_split: 0.1, test_split: 0.1 }
+space: { kind: recurrent, nodes: 2, hidden: 8 }
+strategy: { kind: random }
+evaluation: { kind: train, epochs: 1, batch_size: 4, bptt: 8, optimizer: adam, learning_rate: 0.01 }
+budget: { trials: ${trials} }
+runtime: { backend: cpu, seed: 7 }
+`;
+}
+
+/** Writes TINY_CORPUS as corpus.txt and the tiny recurrent search as tiny-recurrent.nas.yaml in `dir` (or a new temporary folder). */
+export function tinyRecurrentSearchFile(options: { trials?: number; dir?: string } = {}): string {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'nas-tiny-recurrent-'));
+  writeFileSync(join(dir, 'corpus.txt'), TINY_CORPUS);
+  const file = join(dir, 'tiny-recurrent.nas.yaml');
+  writeFileSync(file, tinyRecurrentSearchText(options.trials));
+  return file;
+}

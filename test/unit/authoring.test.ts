@@ -56,7 +56,7 @@ test('completion offers the keys of the kind written, without those already ther
 });
 
 test('completion offers enum values: kinds, backends, optimizers, booleans', () => {
-  assert.deepEqual(labelsAt('name: c\nspace:\n  kind: |\n'), ['macro', 'cell', 'nasbench201']);
+  assert.deepEqual(labelsAt('name: c\nspace:\n  kind: |\n'), ['macro', 'cell', 'nasbench201', 'recurrent']);
   assert.deepEqual(labelsAt('name: c\nstrategy: { kind: | }\n'), [
     'random',
     'reinforce',
@@ -83,6 +83,9 @@ test('completion offers enum values: kinds, backends, optimizers, booleans', () 
     'warmup_epochs',
     'weight_decay',
     'label_smoothing',
+    'bptt',
+    'clip_norm',
+    'dropout',
     'augment',
   ]);
   assert.deepEqual(labelsAt('evaluation: { optimizer: | }\n'), ['adam', 'sgd', 'rmsprop']);

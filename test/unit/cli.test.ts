@@ -9,7 +9,10 @@ import type { EpochMetrics, TrialEvaluator } from '../../src/protocol/engine.ts'
 import { Store } from '../../src/engine/store/store.ts';
 import { decodeArchitecture } from '../../src/space/graph.ts';
 import { loadSearchFile } from '../../src/space/parse.ts';
-import { tinySearchFile } from '../support/tiny.ts';
+import { tinyRecurrentSearchFile, tinySearchFile, TINY_CORPUS } from '../support/tiny.ts';
+import { exportWeights } from '../../src/engine/model/language-model-weights.ts';
+import { LanguageModel, searchedCell } from '../../src/engine/model/recurrent.ts';
+import type { RecurrentGraph } from '../../src/space/graph.ts';
 import { ProgressLine } from '../../src/cli/progress.ts';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
@@ -125,6 +128,58 @@ test("trials and show print '-' for what a training command did not report, its 
   assert.equal(json.log, log);
   assert.equal(json.evaluator, 'command');
   assert.deepEqual(json.epochs, curve);
+});
+
+test("a language model's trials and show print its perplexity; sample continues a prompt from its kept weights", async () => {
+  const db = freshDb();
+  const store = new Store(db);
+  const file = tinyRecurrentSearchFile();
+  const { text, config } = loadSearchFile(file);
+  assert.ok(config && config.space.kind === 'recurrent');
+  const runId = store.createRun({ name: 'lm', spaceFile: file, spaceText: text, config });
+  const graph: RecurrentGraph = {
+    kind: 'recurrent',
+    nodes: [
+      { input: -1, activation: 'tanh' },
+      { input: 0, activation: 'relu' },
+    ],
+  };
+  const vocabulary = [...new Set(TINY_CORPUS)].sort();
+  // Untrained weights sample as well as trained ones: the CLI's part is the plumbing.
+  const model = new LanguageModel(searchedCell(graph, config.space, 1), { vocabulary: vocabulary.length, hidden: 8, tieWeights: true }, 1);
+  const weights = await exportWeights(model, { tokens: 'char', vocabulary });
+  model.dispose();
+  const measured = {
+    valAccuracy: 0.25,
+    testAccuracy: 0.2,
+    valPerplexity: 12.345,
+    testPerplexity: 13.5,
+    params: 735,
+    flops: null,
+    seconds: 1,
+    curve: [],
+  };
+  for (const index of [0, 1]) store.startTrial(runId, index, [0, 0, 1], `k${index}`, graph);
+  store.finishTrial({ runId, index: 0, status: 'done', reward: 0.04, measurements: { ...measured, weights }, error: null });
+  store.finishTrial({ runId, index: 1, status: 'pruned', reward: 0.04, measurements: { ...measured, testPerplexity: null }, error: null });
+  store.close();
+
+  const trials = cli(['trials', 'latest', '--db', db]);
+  assert.equal(trials.code, 0, trials.stderr);
+  assert.match(trials.stdout, /^trial +status +reward +val_ppl +test_ppl +val_acc +test_acc /m);
+  assert.match(trials.stdout, /^0 +done +0\.0400 +12\.35 +13\.50 +0\.2500 +0\.2000 /m);
+  assert.match(trials.stdout, /^1 +pruned @ epoch 0 +0\.0400 +12\.35 +- +0\.2500 /m);
+  assert.match(cli(['show', 'latest', '0', '--db', db]).stdout, /^val_ppl 12\.35 +test_ppl 13\.50 +val_acc 0\.2500/m);
+
+  const sampled = cli(['sample', 'latest', '0', '--db', db, '--length', '50', '--temperature', '1.2', '--seed', '4']);
+  assert.equal(sampled.code, 0, sampled.stderr);
+  assert.ok(sampled.stdout.startsWith('ROMEO:'), sampled.stdout);
+  assert.equal([...sampled.stdout.slice('ROMEO:'.length).replace(/\n$/, '')].length, 50, sampled.stdout);
+  assert.equal(cli(['sample', 'latest', '0', '--db', db, '--length', '50', '--temperature', '1.2', '--seed', '4']).stdout, sampled.stdout);
+  const pruned = cli(['sample', 'latest', '1', '--db', db]);
+  assert.equal(pruned.code, 1);
+  assert.match(pruned.stderr, /trial 1 of run 1 kept no trained weights to sample from/);
+  assert.equal(cli(['sample', 'latest', '0', '--db', db, '--temperature', '0']).code, 2);
 });
 
 test('trials, show and the progress lines say where a pruned trial stopped; its reward is never the best so far', () => {

@@ -14,7 +14,7 @@ function configWith(space: SpaceConfig): SearchConfig {
     name: 'estimate',
     dataset: { kind: 'digits', validation_split: 0.2, test_split: 0.1, seed: 1 },
     space,
-    strategy: { kind: 'random', reward: { metric: 'val_accuracy', transform: 'identity' } },
+    strategy: { kind: 'random', reward: { metric: 'val_accuracy', transform: 'identity', c: 80, k: 3 } },
     evaluation: { kind: 'train', epochs: 1, batch_size: 64, optimizer: 'adam', learning_rate: 0.001, reward_epochs: 1, ...PLAIN_RECIPE },
     scheduler: { kind: 'none' },
     budget: { trials: 1 },

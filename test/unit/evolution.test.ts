@@ -114,6 +114,6 @@ strategy: { kind: evolution, population_size: 5, sample_size: 6, mutated_decisio
     population_size: 10,
     sample_size: 3,
     mutated_decisions: 1,
-    reward: { metric: 'val_accuracy', transform: 'identity' },
+    reward: { metric: 'val_accuracy', transform: 'identity', c: 80, k: 3 },
   });
 });

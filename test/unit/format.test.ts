@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDuration, logTail, trialStatusLabel } from '../../src/shared/format.ts';
+import { formatDuration, formatPerplexity, logTail, trialStatusLabel } from '../../src/shared/format.ts';
 
 test('durations read as a person would write them, never "1m60s"', () => {
   assert.equal(formatDuration(4.25), '4.3s');
@@ -23,4 +23,12 @@ test("a pruned trial's status says the epoch it stopped at; every other status r
   assert.equal(trialStatusLabel({ status: 'pruned', epochsTrained: 2 }), 'pruned @ epoch 2');
   assert.equal(trialStatusLabel({ status: 'done', epochsTrained: 3 }), 'done');
   assert.equal(trialStatusLabel({ status: 'failed', epochsTrained: 1 }), 'failed');
+});
+
+test('a perplexity has two decimals; one not measured (the test of a pruned trial, an image classifier) is "-"', () => {
+  assert.equal(formatPerplexity(12.345), '12.35');
+  assert.equal(formatPerplexity(1), '1.00');
+  assert.equal(formatPerplexity(null), '-');
+  assert.equal(formatPerplexity(undefined), '-');
+  assert.equal(formatPerplexity(Number.POSITIVE_INFINITY), '-');
 });

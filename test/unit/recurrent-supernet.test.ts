@@ -218,7 +218,8 @@ test('mid-epoch, the state carried between training windows is saved and restore
   const characters = [...new Set(CORPUS)].sort();
   const ids = Int32Array.from(CORPUS, (c) => characters.indexOf(c));
   const data = {
-    vocabulary: characters.length,
+    tokens: 'char' as const,
+    vocabulary: characters,
     train: ids.subarray(0, 1200),
     validation: ids.subarray(1200, 1400),
     test: ids.subarray(1400),

@@ -59,7 +59,7 @@ test('a minimal file gets every default filled in', () => {
         tanh_constant: 2.5,
         batch_size: 1,
       },
-      reward: { metric: 'val_accuracy', transform: 'identity' },
+      reward: { metric: 'val_accuracy', transform: 'identity', c: 80, k: 3 },
     },
     // reward_epochs defaults to 5 but never exceeds the epochs trained.
     evaluation: { kind: 'train', epochs: 3, batch_size: 64, optimizer: 'adam', learning_rate: 0.001, reward_epochs: 3, ...PLAIN_RECIPE },
@@ -130,7 +130,7 @@ evaluation: { epochs: 10, reward_epochs: 4 }
     batch_norm: true,
     head: 'auto',
   });
-  assert.deepEqual(config?.strategy, { kind: 'random', reward: { metric: 'val_accuracy', transform: 'identity' } });
+  assert.deepEqual(config?.strategy, { kind: 'random', reward: { metric: 'val_accuracy', transform: 'identity', c: 80, k: 3 } });
   assert.deepEqual(config?.evaluation, {
     kind: 'train',
     epochs: 10,
@@ -146,7 +146,7 @@ test('local and bayesian strategy defaults are filled in', () => {
   const strategyOf = (strategy: string) =>
     parseSearchText(`name: s\nspace: { kind: nasbench201 }\nevaluation: { kind: tabular }\nstrategy: ${strategy}\n`, 's.nas.yaml').config
       ?.strategy;
-  const reward = { metric: 'val_accuracy', transform: 'identity' };
+  const reward = { metric: 'val_accuracy', transform: 'identity', c: 80, k: 3 };
   assert.deepEqual(strategyOf('{ kind: local }'), { kind: 'local', initial: 1, reward });
   assert.deepEqual(strategyOf('{ kind: bayesian }'), { kind: 'bayesian', initial: 10, parents: 5, random_candidates: 20, reward });
   assert.deepEqual(strategyOf('{ kind: bayesian, parents: 2 }'), {
@@ -288,8 +288,8 @@ test('messages for enums include every allowed value', () => {
   const cases: Array<[string, readonly string[]]> = [
     ['runtime: { backend: cuda }', BACKENDS],
     ['evaluation: { optimizer: adagrad }', ['adam', 'sgd', 'rmsprop']],
-    ['strategy: { kind: random, reward: { transform: square } }', ['identity', 'cube']],
-    ['strategy: { kind: random, reward: { metric: loss } }', ['val_accuracy']],
+    ['strategy: { kind: random, reward: { transform: square } }', ['identity', 'cube', 'inverse_power', 'neg_log']],
+    ['strategy: { kind: random, reward: { metric: loss } }', ['val_accuracy', 'val_perplexity']],
   ];
   for (const [line, allowed] of cases) {
     const base = MINIMAL.replace(/^strategy:.*$/m, line.startsWith('strategy') ? line : 'strategy: { kind: random }');
@@ -380,6 +380,10 @@ test('every semantic rule has a corpus file', () => {
     'text-files',
     'text-splits',
     'max-vocabulary-words',
+    'recurrent-needs-text',
+    'text-needs-recurrent',
+    'reward-metric',
+    'reward-transform',
   ]) {
     assert.ok(rules.has(rule), rule);
   }

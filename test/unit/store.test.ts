@@ -8,7 +8,7 @@ import { MIGRATIONS } from '../../src/engine/store/migrations.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import { loadSearchFile } from '../../src/space/parse.ts';
 import { decodeArchitecture } from '../../src/space/graph.ts';
-import type { TrialMeasurements } from '../../src/protocol/engine.ts';
+import type { LanguageModelWeights, TrialMeasurements } from '../../src/protocol/engine.ts';
 import { tinySearchFile } from '../support/tiny.ts';
 
 function newStore() {
@@ -41,7 +41,7 @@ function newRun(store: Store) {
 test('runs, trials, epochs, controller steps and checkpoints round trip through a reopened database', () => {
   const store = newStore();
   assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.equal(store.schemaVersion, 6);
+  assert.equal(store.schemaVersion, MIGRATIONS.length);
   const { runId, config } = newRun(store);
   const architecture = [1, 0, 1, 1, 0, 1, 1];
   const graph = decodeArchitecture(config.space, architecture);
@@ -177,7 +177,7 @@ test('a version-5 database migrates with its epochs intact, which then may leave
   raw.close();
 
   const migrated = new Store(path);
-  assert.equal(migrated.schemaVersion, 6);
+  assert.equal(migrated.schemaVersion, MIGRATIONS.length);
   assert.deepEqual(migrated.trialEpochs(runId, 0), MEASURED.curve);
   assert.deepEqual(migrated.getTrial(runId, 0)?.metrics, { valAccuracy: 0.9, testAccuracy: 0.88, params: 1234, flops: 5678, seconds: 1.5 });
   assert.equal(migrated.trialLog(runId, 0), null);
@@ -215,7 +215,8 @@ test('a version-2 database migrates: its trials were trained from scratch; alpha
     'ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ' +
       'ALTER TABLE runs DROP COLUMN writer_started; ALTER TABLE trials DROP COLUMN evaluator; DROP ' +
       'TABLE alpha_snapshots; DROP TABLE run_notes; ALTER TABLE checkpoints DROP COLUMN asked_through; ' +
-      'ALTER TABLE trials DROP COLUMN log; ALTER TABLE epochs DROP COLUMN extra_json',
+      'ALTER TABLE trials DROP COLUMN log; ALTER TABLE epochs DROP COLUMN extra_json; ' +
+      'ALTER TABLE trials DROP COLUMN val_perplexity; ALTER TABLE trials DROP COLUMN test_perplexity; DROP TABLE trial_weights',
   );
   raw.pragma('user_version = 2');
   const graph = decodeArchitecture(config.space, [0, 0, 0, 0, 0, 0, 0]);
@@ -228,7 +229,7 @@ test('a version-2 database migrates: its trials were trained from scratch; alpha
   raw.close();
 
   const migrated = new Store(store.path);
-  assert.equal(migrated.schemaVersion, 6);
+  assert.equal(migrated.schemaVersion, MIGRATIONS.length);
   assert.equal(migrated.getTrial(runId, 0)?.evaluator, 'train-from-scratch');
   const weights = { normal: [[0.6, 0.4]], reduction: [[0.1, 0.9]] };
   migrated.recordAlphaSnapshot({ runId, step: 3, epoch: 1, weights });
@@ -291,13 +292,46 @@ test('a database of schema version 1 gains the hidden-state table and keeps its 
     'ALTER TABLE runs DROP COLUMN writer_host; ALTER TABLE runs DROP COLUMN writer_pid_namespace; ' +
       'ALTER TABLE runs DROP COLUMN writer_started; DROP TABLE controller_hidden_states; ALTER TABLE ' +
       'trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes; ALTER TABLE checkpoints DROP COLUMN ' +
-      'asked_through; ALTER TABLE trials DROP COLUMN log; ALTER TABLE epochs DROP COLUMN extra_json',
+      'asked_through; ALTER TABLE trials DROP COLUMN log; ALTER TABLE epochs DROP COLUMN extra_json; ' +
+      'ALTER TABLE trials DROP COLUMN val_perplexity; ALTER TABLE trials DROP COLUMN test_perplexity; DROP TABLE trial_weights',
   );
   store.db.pragma('user_version = 1');
   store.close();
   const reopened = new Store(store.path);
-  assert.equal(reopened.schemaVersion, 6);
+  assert.equal(reopened.schemaVersion, MIGRATIONS.length);
   assert.equal(reopened.getRun(runId)?.name, 'tiny');
   assert.deepEqual(reopened.hiddenStates(runId), []);
+  reopened.close();
+});
+
+test("a language model's kept weights round trip with its trial, and go with their run", () => {
+  const store = newStore();
+  const { runId, config } = newRun(store);
+  const architecture = [1, 0, 1, 1, 0, 1, 1];
+  const graph = decodeArchitecture(config.space, architecture);
+  const values = Float32Array.from([0.5, -1.25, 3, 0.125, 7, -0.75]);
+  const weights: LanguageModelWeights = {
+    format: 'float32-base64',
+    shapes: [[2, 2], [2]],
+    data: Buffer.from(values.buffer).toString('base64'),
+    tokens: 'char',
+    vocabulary: ['a', 'b'],
+  };
+  store.startTrial(runId, 0, architecture, 'key-0', graph);
+  store.startTrial(runId, 1, architecture, 'key-1', graph);
+  store.finishTrial({ runId, index: 0, status: 'done', reward: 0.5, measurements: { ...MEASURED, weights }, error: null });
+  store.finishTrial({ runId, index: 1, status: 'pruned', reward: 0.5, measurements: MEASURED, error: null });
+  const path = store.path;
+  store.close();
+
+  const reopened = new Store(path);
+  assert.deepEqual(reopened.trialWeights(runId, 0), weights);
+  assert.equal(reopened.hasTrialWeights(runId, 0), true);
+  assert.equal(reopened.trialWeights(runId, 1), undefined);
+  assert.equal(reopened.hasTrialWeights(runId, 1), false);
+  // Listings never carry the weights: they stay in their own table.
+  assert.equal('weights' in (reopened.getTrial(runId, 0)?.metrics ?? {}), false);
+  reopened.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
+  assert.equal(reopened.db.prepare('SELECT COUNT(*) FROM trial_weights').pluck().get(), 0);
   reopened.close();
 });

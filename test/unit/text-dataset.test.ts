@@ -212,7 +212,7 @@ test('checkTextWindows: validation and test need one BPTT window with its target
 // --- the search file ---
 
 function problems(dataset: string, dir = freshDir()) {
-  const text = `name: text\ndataset: ${dataset}\nspace: { kind: macro, layers: 2 }\nstrategy: { kind: random }\n`;
+  const text = `name: text\ndataset: ${dataset}\nspace: { kind: recurrent, nodes: 2 }\nstrategy: { kind: random }\n`;
   return parseSearchText(text, join(dir, 'search.nas.yaml')).problems.map(({ line, column, rule, message }) => ({
     line,
     column,
@@ -222,7 +222,7 @@ function problems(dataset: string, dir = freshDir()) {
 }
 
 test('a text data set gets its defaults; with no file it is the embedded corpus', () => {
-  const text = 'name: text\ndataset: { kind: text }\nspace: { kind: macro, layers: 2 }\nstrategy: { kind: random }\n';
+  const text = 'name: text\ndataset: { kind: text }\nspace: { kind: recurrent, nodes: 2 }\nstrategy: { kind: random }\n';
   const { config, problems: found } = parseSearchText(text, join(freshDir(), 'search.nas.yaml'));
   assert.deepEqual(found, []);
   assert.deepEqual(config?.dataset, DEFAULTS);

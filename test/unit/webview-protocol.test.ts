@@ -25,6 +25,7 @@ test('only well-formed panel requests get through', () => {
     ['dashboard', { type: 'stop', runId: 3 }],
     ['dashboard', { type: 'resume', runId: 3 }],
     ['trial', { type: 'copy-architecture', runId: 1, index: 2, format: 'json' }],
+    ['trial', { type: 'sample-text', prompt: 'ROMEO:', temperature: 0.8 }],
     ['compare', { type: 'ready' }],
     ['insight', { type: 'ready' }],
   ] as const)
@@ -39,6 +40,10 @@ test('only well-formed panel requests get through', () => {
     { type: 'open-trial', runId: 1.5, index: 0 },
     { type: 'stop' },
     { type: 'copy-architecture', runId: 1, index: 2, format: 'xml' },
+    { type: 'sample-text', prompt: 42, temperature: 0.8 },
+    { type: 'sample-text', prompt: 'ROMEO:', temperature: '0.8' },
+    { type: 'sample-text', prompt: 'ROMEO:', temperature: Number.NaN },
+    { type: 'sample-text', prompt: 'x'.repeat(2001), temperature: 0.8 },
     { type: 'eval', code: 'process.exit()' },
   ])
     assert.equal(isPanelRequest('dashboard', bad) || isPanelRequest('trial', bad), false, JSON.stringify(bad));

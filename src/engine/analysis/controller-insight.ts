@@ -113,7 +113,10 @@ async function rewardLookup(
   const { evaluation } = config;
   const known = (await evaluationKind(evaluation).evaluator()).knownAccuracy?.(evaluation);
   if (known !== undefined) {
-    return { of: (architecture) => applyReward(config.strategy.reward, { valAccuracy: known.valAccuracy(architecture) }), source: known.source };
+    return {
+      of: (architecture) => applyReward(config.strategy.reward, { valAccuracy: known.valAccuracy(architecture) }),
+      source: known.source,
+    };
   }
   const sums = new Map<string, { sum: number; count: number }>();
   for (const trial of store.listTrials(runId)) {

@@ -7,6 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 import type { RecurrentSpaceConfig, TrainEvaluationConfig } from '../../space/config.ts';
 import type { RecurrentGraph } from '../../space/graph.ts';
+import { recurrentFlopsPerToken } from '../../space/kinds/spaces/recurrent.ts';
+import type { TextCorpus } from '../data/text.ts';
+import { exportWeights } from '../model/language-model-weights.ts';
 import { LanguageModel, searchedCell } from '../model/recurrent.ts';
 import { SharedOptimizer } from '../oneshot/shared-optimizer.ts';
 import { scalarValues } from '../tensor-values.ts';
@@ -14,13 +17,8 @@ import type { EpochVerdict } from './evaluator.ts';
 import { TrainingCancelled } from './train-from-scratch.ts';
 import { learningRateAt } from './training-recipe.ts';
 
-/** The token ids of a text data set's parts, as a trainer holds them. */
-export interface LanguageData {
-  vocabulary: number;
-  train: Int32Array;
-  validation: Int32Array;
-  test: Int32Array;
-}
+/** A text data set as a trainer holds it: its parts' token ids, and how ids read (kept with a trained model, to sample from it). */
+export type LanguageData = Pick<TextCorpus, 'tokens' | 'vocabulary' | 'unknownId' | 'train' | 'validation' | 'test'>;
 
 export type LanguageRecipe = Pick<
   TrainEvaluationConfig,
@@ -127,7 +125,7 @@ export function clipByGlobalNorm(gradients: tf.Tensor[], clipNorm: number): tf.T
 /**
  * Trains `model` for the recipe's epochs, or fewer when `onEpoch` answers 'stop'. Epoch metrics are per
  * token: losses in nats, accuracies of the next-token guess. The reward's perplexity is the lowest of the
- * last `reward_epochs` epochs'.
+ * last `reward_epochs` epochs'. `flopsPerToken` is recorded as the trial's FLOPs, where the caller knows them.
  */
 export async function trainLanguageModel(
   model: LanguageModel,
@@ -136,6 +134,7 @@ export async function trainLanguageModel(
   seed: number,
   onEpoch: (metrics: EpochMetrics) => EpochVerdict | void | Promise<EpochVerdict | void>,
   isCancelled: () => boolean,
+  flopsPerToken: number | null = null,
 ): Promise<TrialMeasurements> {
   const started = performance.now();
   const optimizer = new SharedOptimizer(recipe.optimizer, recipe.learning_rate, {
@@ -211,7 +210,7 @@ export async function trainLanguageModel(
       testAccuracy: test?.accuracy ?? null,
       testPerplexity: test?.perplexity ?? null,
       params: model.countParams(),
-      flops: null,
+      flops: flopsPerToken,
       seconds: (performance.now() - started) / 1000,
       curve,
     };
@@ -220,7 +219,10 @@ export async function trainLanguageModel(
   }
 }
 
-/** A search's child: the searched cell in a fresh language model, trained from the trial's seed. */
+/**
+ * A search's child: the searched cell in a fresh language model, trained from the trial's seed. A child trained
+ * in full (not stopped early) comes back with its weights, which the store keeps for sampling text.
+ */
 export async function trainRecurrentChild(
   request: { graph: RecurrentGraph; space: RecurrentSpaceConfig; evaluation: LanguageRecipe; seed: number },
   data: LanguageData,
@@ -228,10 +230,25 @@ export async function trainRecurrentChild(
   isCancelled: () => boolean,
 ): Promise<TrialMeasurements> {
   const { graph, space, seed } = request;
-  const shape = { vocabulary: data.vocabulary, hidden: space.hidden, tieWeights: space.tie_weights };
+  const shape = { vocabulary: data.vocabulary.length, hidden: space.hidden, tieWeights: space.tie_weights };
   const model = new LanguageModel(searchedCell(graph, space, seed), shape, seed);
+  let stopped = false;
+  const hearEpoch = async (metrics: EpochMetrics) => {
+    const verdict = await onEpoch(metrics);
+    if (verdict === 'stop') stopped = true;
+    return verdict;
+  };
   try {
-    return await trainLanguageModel(model, request.evaluation, data, seed, onEpoch, isCancelled);
+    const measurements = await trainLanguageModel(
+      model,
+      request.evaluation,
+      data,
+      seed,
+      hearEpoch,
+      isCancelled,
+      recurrentFlopsPerToken(space, data.vocabulary.length),
+    );
+    return stopped ? measurements : { ...measurements, weights: await exportWeights(model, data) };
   } finally {
     model.dispose();
   }

@@ -41,8 +41,8 @@ async function handle(command: TrainerCommand): Promise<void> {
         } else {
           const corpus = await loadTextCorpus(dataset, baseDir);
           checkTextWindows(corpus, evaluation.bptt, evaluation.batch_size);
-          const { train, validation, test } = corpus;
-          data = { text: { vocabulary: corpus.vocabulary.length, train, validation, test } };
+          const { tokens, vocabulary, unknownId, train, validation, test } = corpus;
+          data = { text: { tokens, vocabulary, unknownId, train, validation, test } };
           datasetNotes = corpus.notes ?? [];
         }
         send({ type: 'ready', backend: backend.name, backendDetail: backend.detail, tensorsAtRest: tf.memory().numTensors, datasetNotes });

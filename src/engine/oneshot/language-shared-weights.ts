@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RecurrentSpaceConfig } from '../../space/config.ts';
 import type { ArchitectureGraph, RecurrentGraph } from '../../space/graph.ts';
-import { recurrentParameters } from '../../space/kinds/spaces/recurrent.ts';
+import { recurrentFlopsPerToken, recurrentParameters } from '../../space/kinds/spaces/recurrent.ts';
 import { clipByGlobalNorm, TokenStreams, windowLoss, type LanguageData, type LanguageRecipe } from '../evaluators/train-language-model.ts';
 import { saveTensor, savedValues, type SavedTensor } from '../strategies/saved-tensor.ts';
 import { scalarValues } from '../tensor-values.ts';
@@ -41,7 +41,7 @@ export class LanguageSharedWeights implements SharedWeightsTask {
     batchSize: number,
     private readonly seed: number,
   ) {
-    this.supernet = new RecurrentSupernet(space, data.vocabulary, seed);
+    this.supernet = new RecurrentSupernet(space, data.vocabulary.length, seed);
     this.train = new TokenStreams(data.train, batchSize);
     this.trainStarts = this.train.windowStarts(recipe.bptt);
     // Short validation and test parts get fewer streams, so each holds a window (as measureLanguageModel does).
@@ -106,8 +106,8 @@ export class LanguageSharedWeights implements SharedWeightsTask {
       valPerplexity: validation.perplexity,
       testAccuracy: test.accuracy,
       testPerplexity: test.perplexity,
-      params: recurrentParameters(this.space, this.data.vocabulary),
-      flops: null,
+      params: recurrentParameters(this.space, this.data.vocabulary.length),
+      flops: recurrentFlopsPerToken(this.space, this.data.vocabulary.length),
     };
   }
 

@@ -26,6 +26,5 @@ export async function loadSupernetText(session: RunSession, bptt: number, batchS
   const corpus = await loadTextCorpus(trainingSetup(session.config).dataset, session.baseDir);
   for (const note of corpus.notes ?? []) session.log('warn', note);
   checkTextWindows(corpus, bptt, batchSize);
-  const { train, validation, test } = corpus;
-  return { vocabulary: corpus.vocabulary.length, train, validation, test };
+  return corpus;
 }

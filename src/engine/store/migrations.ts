@@ -127,4 +127,16 @@ export const MIGRATIONS: string[] = [
   // A language model is judged by its perplexity; its accuracy columns hold its next-token accuracy.
   `ALTER TABLE trials ADD COLUMN val_perplexity REAL;
    ALTER TABLE trials ADD COLUMN test_perplexity REAL;`,
+  // A language model trained in full keeps its weights, so its trial view can sample text from it; they go with their trial.
+  // format names how \`data\` holds the values; vocabulary_json holds the token kind and strings; shapes_json each variable's shape.
+  `CREATE TABLE trial_weights (
+     run_id INTEGER NOT NULL,
+     trial_idx INTEGER NOT NULL,
+     format TEXT NOT NULL,
+     vocabulary_json TEXT NOT NULL,
+     shapes_json TEXT NOT NULL,
+     data BLOB NOT NULL,
+     PRIMARY KEY (run_id, trial_idx),
+     FOREIGN KEY (run_id, trial_idx) REFERENCES trials(run_id, idx) ON DELETE CASCADE
+   );`,
 ];

@@ -6,6 +6,7 @@ import type {
   AlphaSnapshotRecord,
   ControllerStepRecord,
   EpochMetrics,
+  LanguageModelWeights,
   RunNoteRecord,
   RunRecord,
   TrialOrder,
@@ -137,4 +138,26 @@ export function runNotes(db: Database.Database, runId: number): RunNoteRecord[] 
     message: row.message as string,
     createdAt: row.created_at as string,
   }));
+}
+
+/** A trial's kept weights (a language model trained in full); undefined when it kept none. */
+export function trialWeights(db: Database.Database, runId: number, index: number): LanguageModelWeights | undefined {
+  const row = db.prepare('SELECT * FROM trial_weights WHERE run_id = ? AND trial_idx = ?').get(runId, index) as Row | undefined;
+  if (!row) return undefined;
+  const { tokens, vocabulary, unknownId } = JSON.parse(row.vocabulary_json as string) as Pick<
+    LanguageModelWeights,
+    'tokens' | 'vocabulary' | 'unknownId'
+  >;
+  return {
+    format: row.format as LanguageModelWeights['format'],
+    shapes: JSON.parse(row.shapes_json as string),
+    data: (row.data as Buffer).toString('base64'),
+    tokens,
+    vocabulary,
+    ...(unknownId === undefined ? {} : { unknownId }),
+  };
+}
+
+export function hasTrialWeights(db: Database.Database, runId: number, index: number): boolean {
+  return db.prepare('SELECT 1 FROM trial_weights WHERE run_id = ? AND trial_idx = ?').get(runId, index) !== undefined;
 }

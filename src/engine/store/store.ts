@@ -10,6 +10,7 @@ import type {
   AlphaSnapshotRecord,
   ControllerStepRecord,
   EpochMetrics,
+  LanguageModelWeights,
   RunNoteRecord,
   RunRecord,
   RunStatus,
@@ -249,6 +250,15 @@ export class Store {
   /** A trial's own output, as its evaluator kept it; null when it kept none. */
   trialLog(runId: number, index: number): string | null {
     return queries.trialLog(this.db, runId, index);
+  }
+
+  /** A trial's kept weights (a language model trained in full); undefined when it kept none. */
+  trialWeights(runId: number, index: number): LanguageModelWeights | undefined {
+    return queries.trialWeights(this.db, runId, index);
+  }
+
+  hasTrialWeights(runId: number, index: number): boolean {
+    return queries.hasTrialWeights(this.db, runId, index);
   }
 
   controllerSteps(runId: number): ControllerStepRecord[] {

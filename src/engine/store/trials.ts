@@ -1,7 +1,7 @@
 // Trial writes: a trial started, finished (with its learning curve), or left unfinished by a writer that stopped.
 
 import type Database from 'better-sqlite3';
-import type { EpochMetrics, TrialEvaluator, TrialMeasurements, TrialStatus } from '../../protocol/engine.ts';
+import type { EpochMetrics, LanguageModelWeights, TrialEvaluator, TrialMeasurements, TrialStatus } from '../../protocol/engine.ts';
 import type { Architecture } from '../../space/decisions.ts';
 import type { ArchitectureGraph } from '../../space/graph.ts';
 import { now } from './rows.ts';
@@ -34,11 +34,12 @@ export function startTrial(
   ).run(runId, index, JSON.stringify(architecture), key, JSON.stringify(graph), evaluator, now());
 }
 
-/** Updates the trial and inserts its epochs: inside a write transaction, so neither is seen without the other. */
+/** Updates the trial and inserts its epochs and kept weights: inside a write transaction, so none is seen without the others. */
 export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
   const m = trial.measurements;
   db.prepare(
-    `UPDATE trials SET status = ?, reward = ?, val_accuracy = ?, test_accuracy = ?, val_perplexity = ?, test_perplexity = ?, params = ?, flops = ?, seconds = ?,
+    `UPDATE trials SET status = ?, reward = ?, val_accuracy = ?, test_accuracy = ?, val_perplexity = ?, test_perplexity = ?,
+       params = ?, flops = ?, seconds = ?,
        log = ?, error = ?, finished_at = ? WHERE run_id = ? AND idx = ?`,
   ).run(
     trial.status,
@@ -73,6 +74,19 @@ export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
       );
     insertEpoch.run(trial.runId, trial.index, e.epoch, ...values, e.extra ? JSON.stringify(e.extra) : null);
   }
+  if (m?.weights) insertWeights(db, trial.runId, trial.index, m.weights);
+}
+
+function insertWeights(db: Database.Database, runId: number, index: number, weights: LanguageModelWeights): void {
+  const { format, shapes, data, tokens, vocabulary, unknownId } = weights;
+  db.prepare('INSERT INTO trial_weights (run_id, trial_idx, format, vocabulary_json, shapes_json, data) VALUES (?, ?, ?, ?, ?, ?)').run(
+    runId,
+    index,
+    format,
+    JSON.stringify({ tokens, vocabulary, unknownId }),
+    JSON.stringify(shapes),
+    Buffer.from(data, 'base64'),
+  );
 }
 
 /** Keeps the controller's hidden state for a started trial: its values as float32. */

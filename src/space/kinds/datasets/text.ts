@@ -39,6 +39,7 @@ export const textDataset: TextDatasetKind<TextDatasetConfig> = {
     filesRule(dataset, context);
     splitsRule(dataset, context);
     vocabularyRule(dataset, context);
+    modelRule(context);
   },
   checkFiles(dataset, context, files) {
     for (const key of ['path', ...SPLIT_FILES] as const) {
@@ -109,4 +110,14 @@ function vocabularyRule(dataset: TextDatasetConfig, context: RuleContext): void 
     'dataset.max_vocabulary: applies to tokens: word only; with tokens: char every character of the text is in the ' +
     'vocabulary (rule: max-vocabulary-words)';
   context.report(['dataset', 'max_vocabulary'], message, 'max-vocabulary-words', { atKey: true });
+}
+
+/** Text trains language models, whose cell is a recurrent space's; a user's own command trains whatever it likes. */
+function modelRule(context: RuleContext): void {
+  const { space, evaluation } = context.config;
+  if (space.kind === 'recurrent' || evaluation.kind !== 'train') return;
+  const message =
+    `dataset.kind: a text data set trains language models, and a ${space.kind} space builds image classifiers; ` +
+    `use space: { kind: recurrent }, or an image data set (rule: text-needs-recurrent)`;
+  context.report(['dataset', 'kind'], message, 'text-needs-recurrent');
 }

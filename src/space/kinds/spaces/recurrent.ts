@@ -113,3 +113,9 @@ export function recurrentParameters(space: Pick<RecurrentSpaceConfig, 'nodes' | 
   const softmax = (space.tie_weights ? 0 : space.hidden * vocabulary) + vocabulary;
   return vocabulary * space.hidden + cell + softmax;
 }
+
+/** Floating-point operations per token of the language model's forward pass: 2 per multiply-add of the cell's and softmax's matrices. */
+export function recurrentFlopsPerToken(space: Pick<RecurrentSpaceConfig, 'nodes' | 'hidden' | 'highway'>, vocabulary: number) {
+  const width = space.highway ? 2 * space.hidden : space.hidden;
+  return 2 * (2 * space.hidden * width + (space.nodes - 1) * space.hidden * width + space.hidden * vocabulary);
+}
