@@ -171,7 +171,7 @@ test('a darts strategy gets the paper defaults, its budget is its epochs plus re
   assert.ok(parsed.config?.strategy.kind === 'darts');
   const { kind, reward, ...defaults } = parsed.config.strategy;
   assert.equal(kind, 'darts');
-  assert.deepEqual(reward, { metric: 'val_accuracy', transform: 'identity' });
+  assert.deepEqual(reward, { metric: 'val_accuracy', transform: 'identity', c: 80, k: 3 });
   assert.deepEqual(defaults, { ...DARTS, epochs: 50, batch_size: 64, w_learning_rate: 0.025, alpha_learning_rate: 3e-4 });
   assert.equal(parsed.config.budget.trials, 51);
 
