@@ -2,12 +2,17 @@
 // Table 1 measured here: REINFORCE searches with and without strategy.controller.memory_buffer, through
 // the real search loop and store, then the controller-insight analysis of each run (100 architectures
 // sampled per controller, Spearman over their 4,950 pairs), averaged over seeds and printed beside the
-// paper's figures (ENAS on its macro space, which these spaces are not: compare directions, not values).
+// paper's figures (ENAS on its recurrent cells; only `--space recurrent` searches one: compare directions, not values).
 //
 //   npm run bench:insight -- [--seeds N] [--evaluations E] [--digits-trials T] [--skip-digits]
+//   npm run bench:insight -- --space recurrent [--seeds N] [--recurrent-epochs P]
 //
 // NAS-Bench-201: table lookups, so E evaluations per run take about a second. Digits: children are
 // trained (a small macro space, one short epoch each), T trials per run, one seed; --skip-digits leaves it out.
+// Recurrent (`--space recurrent`, alone): ENAS itself on its recurrent cell, as the paper measured it, on
+// Tiny Shakespeare (characters, a 20,000-token training part), P epochs of shared weights per run, N
+// seeds; every scored child is a trial whose reward is c / perplexity^3 with the shared weights. About 3.5
+// minutes per run on 2 contended cores (20 minutes for 3 seeds), most of it the shared weights' training.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +46,18 @@ strategy: { kind: reinforce, controller: ` +
   `} }
 evaluation: { epochs: 1, batch_size: 32, learning_rate: 0.003 }
 budget: { trials: ${trials} }
+runtime: { backend: cpu }
+`;
+
+// ENAS's controller updates every 2 scored children: 10 per epoch, so the buffer fills from the second epoch.
+const RECURRENT = (buffer: boolean, epochs: number) =>
+  `name: insight-recurrent${buffer ? '-buffer' : ''}
+dataset: { kind: text, tokens: char, max_train_tokens: 20000 }
+space: { kind: recurrent, nodes: 5, hidden: 32 }
+strategy: { kind: enas, epochs: ${epochs}, batch_size: 32, learning_rate: 0.005, children_per_epoch: 20, final_samples: 5, ` +
+  `controller: { hidden: 32, batch_size: 2, learning_rate: 0.005` +
+  `${buffer ? `, memory_buffer: ${MEMORY_BUFFER}` : ''} } }
+evaluation: { epochs: 1, batch_size: 32, bptt: 35, learning_rate: 0.005 }
 runtime: { backend: cpu }
 `;
 
@@ -125,6 +142,8 @@ export async function runControllerInsightBench(argv: string[]): Promise<void> {
       evaluations: { type: 'string', default: '500' },
       'digits-trials': { type: 'string', default: '40' },
       'skip-digits': { type: 'boolean', default: false },
+      space: { type: 'string' },
+      'recurrent-epochs': { type: 'string', default: '6' },
     },
   });
   const count = (name: string, raw: string | undefined) => {
@@ -135,6 +154,24 @@ export async function runControllerInsightBench(argv: string[]): Promise<void> {
   const seeds = count('seeds', values.seeds);
   const evaluations = count('evaluations', values.evaluations);
   const digitsTrials = count('digits-trials', values['digits-trials']);
+  if (values.space !== undefined && values.space !== 'recurrent') {
+    throw new Error(`--space takes recurrent (NAS-Bench-201 and digits run without it), got "${values.space}"`);
+  }
+  if (values.space === 'recurrent') {
+    const epochs = count('recurrent-epochs', values['recurrent-epochs']);
+    const recurrent = await measure('recurrent', (buffer) => RECURRENT(buffer, epochs), seeds);
+    console.log(
+      `\n${table(
+        `ENAS on a 5-node recurrent cell, Tiny Shakespeare (chars, 20,000 training tokens), ${epochs} epochs of shared ` +
+          `weights, ${seeds} seed(s); common_ops counts common activations; mean ± std over seeds; ${recurrent.seconds.toFixed(0)} s`,
+        recurrent.rows,
+      )}`,
+    );
+    console.log(direction(recurrent.rows));
+    console.log(`\n${table("The same over each controller's distinct architectures only", recurrent.distinctRows)}`);
+    console.log(direction(recurrent.distinctRows));
+    return;
+  }
 
   const nasbench = await measure('nasbench201', (buffer) => NASBENCH201(buffer, evaluations), seeds);
   console.log(

@@ -4,7 +4,14 @@
 // Spearman correlations of hidden-state distance with architecture similarity, beside the paper's.
 import type { insightPanel } from '../src/extension/panels/insight.ts';
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartDataset } from 'chart.js';
-import { PAPER_TABLE1, SPEARMAN_COLUMNS, type ControllerInsight, type ControllerRow, type SpearmanRow } from '../src/protocol/insight.ts';
+import {
+  PAPER_TABLE1,
+  SPEARMAN_COLUMNS,
+  sharedOperations,
+  type ControllerInsight,
+  type ControllerRow,
+  type SpearmanRow,
+} from '../src/protocol/insight.ts';
 import {
   appRoot,
   applyAxisTheme,
@@ -37,8 +44,7 @@ const ROW_TITLES: Record<ControllerRow, string> = {
   unsupervised: 'Unsupervised (trained)',
   supervised: 'Supervised (memory buffer)',
 };
-const COLUMN_TITLES: Record<(typeof SPEARMAN_COLUMNS)[number], string> = {
-  common_ops: 'common operations',
+const COLUMN_TITLES: Record<Exclude<(typeof SPEARMAN_COLUMNS)[number], 'common_ops'>, string> = {
   common_connections: 'common connections',
   ged: 'graph edit distance',
   reward_gap: 'reward gap',
@@ -221,7 +227,9 @@ function spearmanTable(data: ControllerInsight): HTMLElement {
     'tr',
     {},
     h('th', {}, 'controller'),
-    ...SPEARMAN_COLUMNS.map((column) => h('th', {}, COLUMN_TITLES[column])),
+    ...SPEARMAN_COLUMNS.map((column) =>
+      h('th', {}, column === 'common_ops' ? `common ${sharedOperations(data.run.spaceKind)}` : COLUMN_TITLES[column]),
+    ),
     h('th', {}, 'pairs'),
     h('th', {}, 'distinct architectures'),
     h('th', { class: 'paper' }, 'paper (ENAS): ops, conn., GED, reward'),

@@ -10,7 +10,14 @@ import { InvalidSearchFile, createRunFromFile, runSearch } from '../engine/searc
 import { Store } from '../engine/store/store.ts';
 import { controllerInsight } from '../engine/analysis/controller-insight.ts';
 import { sampleText } from '../engine/analysis/sample-text.ts';
-import { PAPER_TABLE1, SPEARMAN_COLUMNS, type ControllerInsight, type ControllerRow, type SpearmanRow } from '../protocol/insight.ts';
+import {
+  PAPER_TABLE1,
+  SPEARMAN_COLUMNS,
+  sharedOperations,
+  type ControllerInsight,
+  type ControllerRow,
+  type SpearmanRow,
+} from '../protocol/insight.ts';
 import { formatBackendReports, formatDuration, formatPerplexity, logTail, trialStatusLabel } from '../shared/format.ts';
 import { checkBackends } from '../engine/backend.ts';
 import { ProgressLine } from './progress.ts';
@@ -308,7 +315,8 @@ function insightText(insight: ControllerInsight): string {
       `checkpoint after ${insight.controllerSteps} update(s)`,
     '',
     `Spearman correlation, over every pair of sampled architectures, between the L2 distance of their final hidden states and:`,
-    `common_ops (operations shared), common_connections (connections shared), ged (graph edit distance, ${insight.gedMethod}), ` +
+    `common_ops (${sharedOperations(run.spaceKind)} shared), common_connections (connections shared), ` +
+      `ged (graph edit distance, ${insight.gedMethod}), ` +
       `reward_gap (|reward difference|).`,
     `A hidden state that encodes the architecture gives negative values for common_ops and common_connections and positive ones for ged.`,
     '',

@@ -29,7 +29,7 @@ export interface SpearmanRow {
 
 export type ControllerRow = 'random' | 'unsupervised' | 'supervised';
 
-/** The paper's Table 1 (ENAS on its macro space), in the column order of SpearmanRow. */
+/** The paper's Table 1 (ENAS on its recurrent cells: its common_ops are common activations), in the column order of SpearmanRow. */
 export const PAPER_TABLE1: Record<ControllerRow, [number, number, number, number]> = {
   random: [-0.09, -0.13, -0.064, 0.004],
   supervised: [-0.404, -0.16, 0.1, 0.163],
@@ -37,6 +37,10 @@ export const PAPER_TABLE1: Record<ControllerRow, [number, number, number, number
 };
 
 export const SPEARMAN_COLUMNS = ['common_ops', 'common_connections', 'ged', 'reward_gap'] as const;
+
+/** What common_ops counts in a space: a recurrent cell's nodes differ only by their activations (the paper's "common activations"). */
+export const sharedOperations = (spaceKind: string): 'activations' | 'operations' =>
+  spaceKind === 'recurrent' ? 'activations' : 'operations';
 
 /** Per decision, over the sampled architectures: the mean probability of the most likely option, and the mean entropy (nats). */
 export interface DecisionProfile {

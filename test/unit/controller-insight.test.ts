@@ -120,6 +120,37 @@ test(
   },
 );
 
+test('recurrent cells: activations shared node by node, the inputs nodes 2..N share, and the edit distance of the cell graphs', () => {
+  // a: node3 = tanh(node1); b: node3 = identity(node2); the rest alike (node4 = sigmoid(node2), leaves node3 and node4).
+  const a = similarityView({
+    kind: 'recurrent',
+    nodes: [
+      { input: -1, activation: 'tanh' },
+      { input: 0, activation: 'relu' },
+      { input: 0, activation: 'tanh' },
+      { input: 1, activation: 'sigmoid' },
+    ],
+  });
+  const b = similarityView({
+    kind: 'recurrent',
+    nodes: [
+      { input: -1, activation: 'tanh' },
+      { input: 0, activation: 'relu' },
+      { input: 1, activation: 'identity' },
+      { input: 1, activation: 'sigmoid' },
+    ],
+  });
+  assert.deepEqual(a.components[0].nodes, ['x_t,h_t-1', 'tanh', 'relu', 'tanh', 'sigmoid', 'mean']);
+  assert.deepEqual([...a.components[0].edges.keys()].sort(), ['0>1', '1>2', '1>3', '2>4', '3>5', '4>5']);
+  assert.equal(commonOperations(a, a), 4);
+  assert.equal(commonOperations(a, b), 3, 'node3: tanh against identity');
+  assert.equal(commonConnections(a, a), 3);
+  assert.equal(commonConnections(a, b), 2, 'node2 reads node1 and node4 reads node2 in both');
+  // One relabelled node, and node3's input edge moved (a deletion and an insertion): the graphs are not isomorphic.
+  assert.deepEqual(architectureEditDistance(a, b), { distance: 3, method: 'exact' });
+  assert.deepEqual(architectureEditDistance(a, a), { distance: 0, method: 'exact' });
+});
+
 const CONTROLLER: ControllerConfig = {
   hidden: 16,
   learning_rate: 0.01,

@@ -134,6 +134,16 @@ test('budget.trials of a weight-sharing search follows from its strategy; a cont
   assert.equal(contradicted.problems[0]?.line, 7);
   const starved = parseSearchText(searchText('enas').replace('batch_size: 2', 'batch_size: 9'), 'tiny.nas.yaml');
   assert.equal(starved.problems[0]?.rule, 'budget-batch');
+  // ENAS's controller takes a memory buffer, checked as REINFORCE's.
+  const withBuffer = (buffer: string) =>
+    parseSearchText(
+      searchText('enas').replace('learning_rate: 0.01 }', `learning_rate: 0.01, memory_buffer: ${buffer} }`),
+      'tiny.nas.yaml',
+    );
+  const buffered = withBuffer('{ size: 8, batch_size: 4 }');
+  assert.deepEqual(buffered.problems, []);
+  assert.equal(buffered.config?.strategy.kind === 'enas' && buffered.config.strategy.controller.memory_buffer?.size, 8);
+  assert.equal(withBuffer('{ size: 6, add_per_step: 2, replace: 2, batch_size: 9 }').problems[0]?.rule, 'buffer-batch-size');
 });
 
 test('--trials is refused for a one-shot search, and no run is created', () => {

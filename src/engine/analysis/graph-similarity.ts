@@ -3,7 +3,7 @@
 // graph (src/space/graph.ts) is read as labelled graphs for the edit distance, plus position-aligned
 // operation slots and a set of connections.
 
-import type { ArchitectureGraph, CellNode } from '../../space/graph.ts';
+import { recurrentLeaves, type ArchitectureGraph, type CellNode } from '../../space/graph.ts';
 import { gedMethodFor, graphEditDistance, multisetIntersection, type GedMethod, type LabelledGraph } from './graph-edit-distance.ts';
 
 export interface SimilarityView {
@@ -46,6 +46,19 @@ export function similarityView(graph: ArchitectureGraph): SimilarityView {
       components: [{ nodes: ['image', ...labels, 'classifier'], edges }],
       operationSlots: labels.map((label) => [label]),
       connections: new Set([...edges.keys()].map((key) => `net:${key}`)),
+    };
+  }
+  if (graph.kind === 'recurrent') {
+    // Node 0 is [x_t, h_{t-1}], 1 + k cell node k (labelled by its activation), the last the mean of the leaves.
+    const output = graph.nodes.length + 1;
+    const edges = new Map<string, string>();
+    graph.nodes.forEach((node, k) => edges.set(`${node.input + 1}>${k + 1}`, 'feeds'));
+    for (const leaf of recurrentLeaves(graph.nodes)) edges.set(`${leaf + 1}>${output}`, 'feeds');
+    return {
+      components: [{ nodes: ['x_t,h_t-1', ...graph.nodes.map((node) => node.activation), 'mean'], edges }],
+      operationSlots: graph.nodes.map((node) => [node.activation]),
+      // The inputs nodes 2..N chose; node 1 reads x_t and h_{t-1} in every cell.
+      connections: new Set(graph.nodes.slice(1).map((node, k) => `cell:${node.input + 1}>${k + 2}`)),
     };
   }
   if (graph.kind !== 'cell') throw new Error(`controller insight cannot compare ${(graph as ArchitectureGraph).kind} architectures yet`);

@@ -74,7 +74,7 @@ export class TokenStreams {
 }
 
 /** Summed cross-entropy (nats) and correct next-token guesses of a window's logits. */
-function windowLoss(logits: tf.Tensor2D, targets: tf.Tensor1D): { loss: tf.Scalar; hits: tf.Scalar } {
+export function windowLoss(logits: tf.Tensor2D, targets: tf.Tensor1D): { loss: tf.Scalar; hits: tf.Scalar } {
   const logProbabilities = tf.logSoftmax(logits);
   const picked = tf.sum(tf.mul(logProbabilities, tf.oneHot(targets, logits.shape[1])), 1);
   return { loss: tf.neg(tf.sum<tf.Scalar>(picked)), hits: tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(logits, 1), targets), 'int32')) };
@@ -115,7 +115,7 @@ export async function measureLanguageModel(
 }
 
 /** Scales the gradients down so that their global L2 norm is at most `clipNorm` (on the device: nothing is read). */
-function clipByGlobalNorm(gradients: tf.Tensor[], clipNorm: number): tf.Tensor[] {
+export function clipByGlobalNorm(gradients: tf.Tensor[], clipNorm: number): tf.Tensor[] {
   if (clipNorm <= 0) return gradients;
   const norm = tf.sqrt(tf.addN(gradients.map((g) => tf.sum(tf.square(g)))));
   const scale = tf.minimum(1, tf.div(clipNorm, tf.add(norm, 1e-6)) as tf.Scalar);

@@ -80,7 +80,7 @@ export interface RecurrentCell {
 const initialised = <R extends tf.Rank>(initial: () => tf.Tensor<R>): tf.Variable<R> => tf.tidy(() => tf.variable(initial()));
 
 /** PyTorch's initialisation of recurrent weights: uniform in ±1/√H. */
-const recurrentInit = (shape: [number, number], hidden: number, seed: number): tf.Variable<tf.Rank.R2> =>
+export const recurrentInit = (shape: [number, number], hidden: number, seed: number): tf.Variable<tf.Rank.R2> =>
   initialised(() => tf.randomUniform(shape, -1 / Math.sqrt(hidden), 1 / Math.sqrt(hidden), 'float32', seed));
 
 /** A searched cell with weights of its own: one matrix per node, for the node it reads. */

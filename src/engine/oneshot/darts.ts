@@ -14,7 +14,7 @@ import { buildModel, countFlops } from '../model/build.ts';
 import type { RunSession, SearchRunner } from '../runners/runner.ts';
 import { evaluateTrial, recordMeasuredTrial, type TrialContext } from '../trial-lifecycle.ts';
 import { throwIfGpuFault } from '../backends/webgpu.ts';
-import { supernetBackend, withSupernetData } from './one-shot-run.ts';
+import { loadSupernetImages, supernetBackend } from './one-shot-run.ts';
 import { DartsSearch, weightLearningRate, type DartsTensors } from './darts-search.ts';
 import { dartsEdges, deriveCell } from './darts-supernet.ts';
 
@@ -113,41 +113,40 @@ export const dartsRunner: SearchRunner = {
     const { strategy, space } = config;
     if (strategy.kind !== 'darts' || space.kind !== 'cell') throw new Error(`run ${runId} is not a DARTS search on a cell space`);
     let interruptedBecause: string | undefined;
-    await withSupernetData(session, async (data) => {
-      let search: DartsSearch | undefined = new DartsSearch(space, strategy, data, config.runtime.seed);
-      try {
-        let progress: DartsProgress = {
-          phase: 'search',
-          epoch: 0,
-          step: 0,
-          alphaSteps: 0,
-          epochTrain: { loss: 0, correct: 0, seen: 0, seconds: 0 },
-          collapseWarned: false,
-        };
-        if (checkpoint) {
-          const saved = checkpoint.state as DartsState;
-          await search.setState(saved.tensors);
-          progress = saved.progress;
-        }
-        session.announce(
-          session.backend,
-          log10SpaceSize(compileSpace(space)),
-          `DARTS ${strategy.order} order, ${strategy.epochs} search epochs`,
-        );
-        if (progress.phase === 'search') {
-          const searching = new DartsEpochs(session, strategy, space, search, data);
-          progress = await searching.run(progress, stopped);
-        }
-        if (progress.phase === 'retrain' && !stopped()) {
-          // The supernet is freed before the retraining starts its trainer processes.
-          search.dispose();
-          search = undefined;
-          interruptedBecause = await retrain(session, strategy, await session.startEvaluator());
-        }
-      } finally {
-        search?.dispose();
+    const data = await loadSupernetImages(session);
+    let search: DartsSearch | undefined = new DartsSearch(space, strategy, data, config.runtime.seed);
+    try {
+      let progress: DartsProgress = {
+        phase: 'search',
+        epoch: 0,
+        step: 0,
+        alphaSteps: 0,
+        epochTrain: { loss: 0, correct: 0, seen: 0, seconds: 0 },
+        collapseWarned: false,
+      };
+      if (checkpoint) {
+        const saved = checkpoint.state as DartsState;
+        await search.setState(saved.tensors);
+        progress = saved.progress;
       }
-    });
+      session.announce(
+        session.backend,
+        log10SpaceSize(compileSpace(space)),
+        `DARTS ${strategy.order} order, ${strategy.epochs} search epochs`,
+      );
+      if (progress.phase === 'search') {
+        const searching = new DartsEpochs(session, strategy, space, search, data);
+        progress = await searching.run(progress, stopped);
+      }
+      if (progress.phase === 'retrain' && !stopped()) {
+        // The supernet is freed before the retraining starts its trainer processes.
+        search.dispose();
+        search = undefined;
+        interruptedBecause = await retrain(session, strategy, await session.startEvaluator());
+      }
+    } finally {
+      search?.dispose();
+    }
     return { interruptedBecause };
   },
 };

@@ -41,7 +41,9 @@ export const dartsStrategy: StrategyKind<DartsStrategyConfig> = {
     oneShotEvaluationRule('darts', context);
     const { space, budget } = context.config;
     if (space.kind !== 'cell') {
-      const message = `space.kind: strategy darts searches a cell space, got ${space.kind} (rule: darts-space); allowed: cell`;
+      // DARTS' recurrent search (a softmax over each node's inputs and activations) is not built: say what searches a recurrent cell.
+      const elsewhere = space.kind === 'recurrent' ? '; a recurrent cell is searched by enas, random-ws or an ask/tell strategy' : '';
+      const message = `space.kind: strategy darts searches a cell space, got ${space.kind} (rule: darts-space); allowed: cell${elsewhere}`;
       context.report(['space', 'kind'], message, 'darts-space');
       return;
     }

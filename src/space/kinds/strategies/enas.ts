@@ -3,13 +3,13 @@
 import type { ControllerConfig, RewardConfig } from '../../config.ts';
 import type { StrategyKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
+import { memoryBufferRules } from './reinforce.ts';
 import { weightSharingRules, weightSharingTrials, type WeightSharingConfig } from './weight-sharing.ts';
 
-// ENAS's controller learns from the scored children alone: the schema gives it no memory buffer
-// (`never`, rather than no key, keeps `controller.memory_buffer` readable on any controller).
+// ENAS's controller may keep a memory buffer (Adam & Lorraine measured it on ENAS), as REINFORCE's does.
 export type EnasStrategyConfig = {
   kind: 'enas';
-  controller: ControllerConfig & { memory_buffer?: never };
+  controller: ControllerConfig;
   reward: RewardConfig;
 } & WeightSharingConfig;
 
@@ -23,6 +23,7 @@ export const enasStrategy: StrategyKind<EnasStrategyConfig> = {
   runner: async () => (await import('../../../engine/oneshot/weight-sharing.ts')).weightSharingRunner,
   check(strategy, context) {
     weightSharingRules('enas', strategy, context);
+    if (strategy.controller.memory_buffer) memoryBufferRules(strategy.controller.memory_buffer, context);
     // ENAS's controller must get to learn from the children scored during training.
     const scored = strategy.epochs * strategy.children_per_epoch;
     if (strategy.controller.batch_size > scored) {

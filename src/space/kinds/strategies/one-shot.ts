@@ -1,5 +1,5 @@
-// What the one-shot strategies (darts, enas, random-ws) share: shared weights are trained here, on
-// images, and a looked-up table has neither.
+// What the one-shot strategies (darts, enas, random-ws) share: shared weights are trained here, on a
+// data set (images, or text for enas and random-ws on a recurrent cell), and a looked-up table has neither.
 
 import type { RuleContext } from '../rule-context.ts';
 

@@ -34,7 +34,7 @@ export const reinforceStrategy: StrategyKind<ReinforceStrategyConfig> = {
 };
 
 /** The buffer's counts relate to its size, and its loss needs the buffer to have started filling. */
-function memoryBufferRules(buffer: MemoryBufferConfig, context: RuleContext): void {
+export function memoryBufferRules(buffer: MemoryBufferConfig, context: RuleContext): void {
   const path = ['strategy', 'controller', 'memory_buffer'];
   const report = (key: string, message: string, rule: string) =>
     context.report([...path, key], `${path.join('.')}.${key}: ${message} (rule: ${rule})`, rule, { fallbackPath: path });

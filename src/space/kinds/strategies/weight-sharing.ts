@@ -6,7 +6,7 @@ import { oneShotEvaluationRule } from './one-shot.ts';
 
 /** ENAS and random search with weight sharing: how the shared supernet trains, and how many children are scored. */
 export interface WeightSharingConfig {
-  /** Passes over the training set; each minibatch trains the shared weights through one sampled child. */
+  /** Passes over the training set; each minibatch (text: BPTT window) trains the shared weights through one sampled child. */
   epochs: number;
   /** Examples per minibatch, for training the shared weights and for scoring a child alike. */
   batch_size: number;
@@ -23,7 +23,7 @@ export function weightSharingTrials(strategy: WeightSharingConfig): number {
   return strategy.epochs * strategy.children_per_epoch + strategy.final_samples + 1;
 }
 
-/** An enas or random-ws search makes a known number of trials, and trains shared weights on images. */
+/** An enas or random-ws search makes a known number of trials, and trains shared weights on its data set. */
 export function weightSharingRules(strategyKind: string, strategy: WeightSharingConfig, context: RuleContext): void {
   oneShotEvaluationRule(strategyKind, context);
   const { budget } = context.config;
