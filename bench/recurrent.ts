@@ -5,7 +5,7 @@
 // sized to the searched cell's parameter count. It prints validation and test perplexity, the
 // search times and the cost of one recurrent child.
 //
-//   npm run bench:recurrent -- [--epochs E] [--train-tokens N] [--skip-enas]
+//   npm run bench:recurrent -- [--epochs E] [--train-tokens N] [--skip-reinforce] [--skip-enas]
 
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -121,6 +121,7 @@ export async function runRecurrentBench(argv: string[]): Promise<void> {
     options: {
       epochs: { type: 'string', default: '3' },
       'train-tokens': { type: 'string', default: '200000' },
+      'skip-reinforce': { type: 'boolean', default: false },
       'skip-enas': { type: 'boolean', default: false },
     },
   });
@@ -131,10 +132,13 @@ export async function runRecurrentBench(argv: string[]): Promise<void> {
     throw new Error(`--train-tokens must be a positive integer, got "${values['train-tokens']}"`);
   console.log(`recurrent bench: Tiny Shakespeare, char level; backend wasm; cpus=${cpus().length} load=${loadavg()[0].toFixed(2)}`);
 
-  const searches = [await search('REINFORCE (the main example)', REINFORCE_EXAMPLE)];
+  const searches: SearchOutcome[] = [];
+  if (values['skip-reinforce']) console.log('REINFORCE search (the main example) skipped: --skip-reinforce');
+  else searches.push(await search('REINFORCE (the main example)', REINFORCE_EXAMPLE));
   if (values['skip-enas']) console.log('ENAS search skipped: --skip-enas');
   else if (!existsSync(ENAS_EXAMPLE)) console.log(`ENAS search skipped: ${ENAS_EXAMPLE} is missing`);
   else searches.push(await search('ENAS', ENAS_EXAMPLE));
+  if (searches.length === 0) throw new Error('no search left to compare: drop --skip-reinforce or --skip-enas');
 
   const example = searchConfig(REINFORCE_EXAMPLE);
   const { dataset, evaluation } = trainingSetup(example);
