@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { RecurrentSpaceConfig } from '../../space/config.ts';
 import type { RecurrentGraph } from '../../space/graph.ts';
 import { cellStep, LanguageModel, recurrentInit, type CellWeights, type RecurrentCell } from '../model/recurrent.ts';
-import { saveTensor, savedValues, type SavedTensor } from '../strategies/saved-tensor.ts';
+import { saveTensor, type SavedTensor } from '../strategies/saved-tensor.ts';
+import { restoreNamedWeights } from './shared-weights.ts';
 
 /**
  * The largest L2 norm of a row of the state after each step (ENAS-PyTorch's shared RNN clips at 25): the
@@ -99,15 +100,7 @@ export class RecurrentSupernet {
 
   /** Restores weights saved from a supernet of the same space and vocabulary; checks everything before writing anything. */
   setState(saved: readonly SavedTensor[]): void {
-    if (saved.length !== this.weights.size)
-      throw new Error(`The state has ${saved.length} shared weights; this supernet has ${this.weights.size}.`);
-    for (const s of saved) {
-      const weight = this.weights.get(s.name);
-      if (!weight) throw new Error(`The state has a shared weight ${s.name} this supernet lacks.`);
-      if (weight.shape.join(',') !== s.shape.join(','))
-        throw new Error(`Shared weight ${s.name} has shape [${s.shape}]; expected [${weight.shape}].`);
-    }
-    for (const s of saved) tf.tidy(() => this.weights.get(s.name)!.assign(tf.tensor(savedValues(s), s.shape)));
+    restoreNamedWeights(this.weights, saved);
   }
 
   dispose(): void {

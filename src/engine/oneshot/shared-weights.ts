@@ -3,9 +3,10 @@
 // BPTT windows (language-shared-weights.ts). The runner owns the phases, the strategy, the trials and
 // the checkpoints; a task owns its supernet and where it reads its data.
 
+import * as tf from '@tensorflow/tfjs';
 import type { TrialMeasurements } from '../../protocol/engine.ts';
 import type { ArchitectureGraph } from '../../space/graph.ts';
-import type { SavedTensor } from '../strategies/saved-tensor.ts';
+import { savedValues, type SavedTensor } from '../strategies/saved-tensor.ts';
 
 /** The figures of one training step, summed over its examples (or tokens). */
 export interface SharedStep {
@@ -39,4 +40,16 @@ export interface SharedWeightsTask {
   getState(): Promise<SharedWeightsState>;
   setState(state: SharedWeightsState): void;
   dispose(): void;
+}
+
+/** Restores a supernet's weights, by name, from a checkpoint of the same supernet; checks every one before writing any. */
+export function restoreNamedWeights(weights: ReadonlyMap<string, tf.Variable>, saved: readonly SavedTensor[]): void {
+  if (saved.length !== weights.size) throw new Error(`The state has ${saved.length} shared weights; this supernet has ${weights.size}.`);
+  for (const s of saved) {
+    const weight = weights.get(s.name);
+    if (!weight) throw new Error(`The state has a shared weight ${s.name} this supernet lacks.`);
+    if (weight.shape.join(',') !== s.shape.join(','))
+      throw new Error(`Shared weight ${s.name} has shape [${s.shape}]; expected [${weight.shape}].`);
+  }
+  for (const s of saved) tf.tidy(() => weights.get(s.name)!.assign(tf.tensor(savedValues(s), s.shape)));
 }

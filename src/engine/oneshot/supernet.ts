@@ -33,7 +33,8 @@ import {
 import { cellStack, liveCells, type CellPosition } from '../../space/graph.ts';
 import { resolveHead } from '../../space/kinds/spaces/parameters.ts';
 import { padAndConcat, type PadAndConcatOps } from '../model/pad-and-concat.ts';
-import { saveTensor, savedValues, type SavedTensor } from '../strategies/saved-tensor.ts';
+import { saveTensor, type SavedTensor } from '../strategies/saved-tensor.ts';
+import { restoreNamedWeights } from './shared-weights.ts';
 
 type Shape3 = [number, number, number];
 
@@ -304,18 +305,7 @@ export class Supernet {
 
   /** Restores weights saved from a supernet of the same space and data shape; checks everything before writing anything. */
   setState(saved: readonly SavedTensor[]): void {
-    if (saved.length !== this.weights.size)
-      throw new Error(`The state has ${saved.length} shared weights; this supernet has ${this.weights.size}.`);
-    for (const s of saved) {
-      const weight = this.weights.get(s.name);
-      if (!weight) throw new Error(`The state has a shared weight ${s.name} this supernet lacks.`);
-      if (weight.shape.join(',') !== s.shape.join(','))
-        throw new Error(`Shared weight ${s.name} has shape [${s.shape}]; expected [${weight.shape}].`);
-    }
-    for (const s of saved) {
-      const weight = this.weights.get(s.name)!;
-      tf.tidy(() => weight.assign(tf.tensor(savedValues(s), s.shape)));
-    }
+    restoreNamedWeights(this.weights, saved);
   }
 
   dispose(): void {
