@@ -2,9 +2,6 @@
 // same weights, and ENAS and random-ws runs on a text data set score, learn, retrain and resume.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/engine/backend.ts';
 import { LanguageModel, searchedCell } from '../../src/engine/model/recurrent.ts';
@@ -12,14 +9,13 @@ import { LanguageSharedWeights } from '../../src/engine/oneshot/language-shared-
 import { edgeName, RecurrentSupernet } from '../../src/engine/oneshot/recurrent-supernet.ts';
 import { SharedOptimizer } from '../../src/engine/oneshot/shared-optimizer.ts';
 import type { WeightSharingState } from '../../src/engine/oneshot/weight-sharing.ts';
-import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import type { EngineEvent } from '../../src/protocol/engine.ts';
 import type { RecurrentSpaceConfig } from '../../src/space/config.ts';
 import { compileSpace, decodeArchitecture } from '../../src/space/graph.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
 import { createRng } from '../../src/space/rng.ts';
-import { inProcessEvaluator } from '../support/in-process-evaluator.ts';
+import { searchMaybeStopped } from '../support/stopped-search.ts';
 
 before(async () => {
   await selectBackend('cpu');
@@ -143,23 +139,8 @@ runtime: { backend: cpu, seed: 7 }
 `;
 }
 
-async function search(kind: 'enas' | 'random-ws', stopWhen?: (event: EngineEvent) => boolean) {
-  const dir = mkdtempSync(join(tmpdir(), 'nas-rec-ws-'));
-  writeFileSync(join(dir, 'corpus.txt'), CORPUS);
-  const file = join(dir, 'tiny.nas.yaml');
-  writeFileSync(file, searchText(kind));
-  const store = new Store(join(dir, 'runs.db'));
-  const runId = createRunFromFile(store, file, {});
-  const events: EngineEvent[] = [];
-  const stopping = new AbortController();
-  const onEvent = (event: EngineEvent) => {
-    events.push(event);
-    if (stopWhen?.(event)) stopping.abort();
-  };
-  const statuses = [await runSearch(store, runId, { onEvent, signal: stopping.signal, startEvaluator: inProcessEvaluator })];
-  if (stopWhen) statuses.push(await runSearch(store, runId, { onEvent, startEvaluator: inProcessEvaluator }));
-  return { store, runId, events, statuses };
-}
+const search = (kind: 'enas' | 'random-ws', stopWhen?: (event: EngineEvent) => boolean) =>
+  searchMaybeStopped(searchText(kind), stopWhen, { 'corpus.txt': CORPUS });
 
 const trialSummary = (store: Store, runId: number) =>
   store.listTrials(runId).map((t) => ({

@@ -5,12 +5,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WeightSharingState } from '../../src/engine/oneshot/weight-sharing.ts';
-import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
+import { createRunFromFile } from '../../src/engine/search.ts';
 import { controllerInsight } from '../../src/engine/analysis/controller-insight.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import type { EngineEvent } from '../../src/protocol/engine.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
-import { inProcessEvaluator } from '../support/in-process-evaluator.ts';
+import { searchMaybeStopped } from '../support/stopped-search.ts';
 
 function searchText(kind: 'enas' | 'random-ws', extra = ''): string {
   const controller = kind === 'enas' ? ', controller: { hidden: 8, batch_size: 2, learning_rate: 0.01 }' : '';
@@ -23,22 +23,8 @@ runtime: { backend: cpu, seed: 7 }
 ${extra}`;
 }
 
-async function search(kind: 'enas' | 'random-ws', stopWhen?: (event: EngineEvent) => boolean, text = searchText(kind)) {
-  const dir = mkdtempSync(join(tmpdir(), 'nas-ws-'));
-  const file = join(dir, 'tiny.nas.yaml');
-  writeFileSync(file, text);
-  const store = new Store(join(dir, 'runs.db'));
-  const runId = createRunFromFile(store, file, {});
-  const events: EngineEvent[] = [];
-  const stopping = new AbortController();
-  const onEvent = (event: EngineEvent) => {
-    events.push(event);
-    if (stopWhen?.(event)) stopping.abort();
-  };
-  const statuses = [await runSearch(store, runId, { onEvent, signal: stopping.signal, startEvaluator: inProcessEvaluator })];
-  if (stopWhen) statuses.push(await runSearch(store, runId, { onEvent, startEvaluator: inProcessEvaluator }));
-  return { store, runId, events, statuses };
-}
+const search = (kind: 'enas' | 'random-ws', stopWhen?: (event: EngineEvent) => boolean, text = searchText(kind)) =>
+  searchMaybeStopped(text, stopWhen);
 
 const trialSummary = (store: Store, runId: number) =>
   store
