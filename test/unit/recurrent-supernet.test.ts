@@ -8,14 +8,13 @@ import { LanguageModel, searchedCell } from '../../src/engine/model/recurrent.ts
 import { LanguageSharedWeights } from '../../src/engine/oneshot/language-shared-weights.ts';
 import { edgeName, RecurrentSupernet } from '../../src/engine/oneshot/recurrent-supernet.ts';
 import { SharedOptimizer } from '../../src/engine/oneshot/shared-optimizer.ts';
-import type { WeightSharingState } from '../../src/engine/oneshot/weight-sharing.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import type { EngineEvent } from '../../src/protocol/engine.ts';
 import type { RecurrentSpaceConfig } from '../../src/space/config.ts';
 import { compileSpace, decodeArchitecture } from '../../src/space/graph.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
 import { createRng } from '../../src/space/rng.ts';
-import { searchMaybeStopped } from '../support/stopped-search.ts';
+import { assertResumesAsIfNeverStopped, searchMaybeStopped } from '../support/stopped-search.ts';
 
 before(async () => {
   await selectBackend('cpu');
@@ -180,19 +179,10 @@ for (const kind of ['enas', 'random-ws'] as const) {
 }
 
 test('a stopped enas run on a recurrent space resumes as if never stopped', async () => {
-  const straight = await search('enas');
   let finished = 0;
   // Stopped while scoring, with one child told but not yet learned from (REINFORCE batch 2).
-  const resumed = await search('enas', (event) => event.type === 'trial-finished' && ++finished === 3);
-  assert.deepEqual(resumed.statuses, ['stopped', 'done']);
-  assert.deepEqual(trialSummary(resumed.store, resumed.runId), trialSummary(straight.store, straight.runId));
-  const state = (store: Store, runId: number) => store.latestCheckpoint(runId)!.state as WeightSharingState;
-  const [a, b] = [state(straight.store, straight.runId), state(resumed.store, resumed.runId)];
-  assert.deepEqual(b.supernet, a.supernet);
-  assert.deepEqual(b.optimizer, a.optimizer);
-  assert.deepEqual(b.strategy, a.strategy);
-  straight.store.close();
-  resumed.store.close();
+  const stopWhen = (event: EngineEvent) => event.type === 'trial-finished' && ++finished === 3;
+  await assertResumesAsIfNeverStopped(searchText('enas'), stopWhen, trialSummary, { 'corpus.txt': CORPUS });
 });
 
 test('mid-epoch, the state carried between training windows is saved and restored with the shared weights', async () => {
