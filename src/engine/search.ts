@@ -38,7 +38,12 @@ export function createRunFromFile(store: Store, file: string, overrides: SearchO
   const config: SearchConfig = {
     ...loaded.config,
     budget: { ...loaded.config.budget, trials: overrides.trials ?? loaded.config.budget.trials },
-    runtime: { backend: overrides.backend ?? loaded.config.runtime.backend, seed: overrides.seed ?? loaded.config.runtime.seed },
+    runtime: {
+      ...loaded.config.runtime,
+      backend: overrides.backend ?? loaded.config.runtime.backend,
+      seed: overrides.seed ?? loaded.config.runtime.seed,
+      ...(overrides.queue === undefined ? {} : { queue: overrides.queue }),
+    },
   };
   return store.createRun({ name: config.name, spaceFile, spaceText: loaded.text, config });
 }

@@ -95,6 +95,10 @@ export interface TrialRecord {
   evaluator: TrialEvaluator;
   /** Epochs of its stored learning curve: where a pruned trial stopped, where a failed one got to. */
   epochsTrained: number;
+  /** The remote worker that ran it ("host pid 123, backend wasm"); null when it ran on the search's machine. */
+  worker: string | null;
+  /** How many times a remote worker started it (more than 1 after a worker died or failed under it); null when local. */
+  attempts: number | null;
   startedAt: string;
   finishedAt: string | null;
 }
@@ -169,6 +173,8 @@ export interface SearchOverrides {
   trials?: number;
   seed?: number;
   backend?: BackendName | 'auto';
+  /** A Redis URL: the run's trials go to remote workers through it (`runtime.queue`). */
+  queue?: string;
 }
 
 /** What `nas-studio doctor` says of one backend, without making it tfjs's backend. */

@@ -152,6 +152,12 @@ export interface RuntimeConfig {
   seed: number;
   /** Children training on one GPU at once; 1 when absent (and in runs stored before it existed). */
   children_per_gpu?: number;
+  /** A Redis URL: trials go onto its BullMQ queue for `nas-studio worker` processes; absent, they train here. */
+  queue?: string;
+  /** With a queue, how many trials are queued or training at once; 16 when absent. */
+  in_flight?: number;
+  /** An adaptive strategy learns from results as they arrive, not in trial order: faster, not reproducible. */
+  asynchronous?: boolean;
 }
 
 export interface SearchConfig {

@@ -13,6 +13,7 @@ import { schedulerKind } from './kinds/schedulers/registry.ts';
 import { strategyKind } from './kinds/strategies/registry.ts';
 import { completeReward, rewardRules } from './kinds/strategies/reward.ts';
 import { locate, type Problem, type Reporter } from './problem.ts';
+import { queueUrlProblem } from './queue-url.ts';
 
 export interface RuleOptions {
   baseDir: string;
@@ -37,6 +38,8 @@ export function semanticProblems(config: SearchConfig, doc: Document, at: Report
   strategyKind(strategy).check?.(strategy, context);
   rewardRules(strategy.reward, context);
   schedulerKind(config.scheduler).check?.(config.scheduler, context);
+  const queueProblem = config.runtime.queue === undefined ? undefined : queueUrlProblem(config.runtime.queue);
+  if (queueProblem) context.report(['runtime', 'queue'], `runtime.queue: ${queueProblem} (rule: queue-url)`, 'queue-url');
   if (options.checkFiles && dataset) datasetKind(dataset).checkFiles?.(dataset, context, filesUnder(options.baseDir));
   if (options.checkFiles) evaluationKind(evaluation).checkFiles?.(evaluation, context, filesUnder(options.baseDir));
   return problems;

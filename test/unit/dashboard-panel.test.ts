@@ -51,6 +51,8 @@ function prunedTrial(index: number, reward: number): TrialRecord {
     error: null,
     evaluator: 'train-from-scratch',
     epochsTrained: 1,
+    worker: null,
+    attempts: null,
     startedAt: run.createdAt,
     finishedAt: run.createdAt,
   };

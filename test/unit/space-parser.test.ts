@@ -384,6 +384,7 @@ test('every semantic rule has a corpus file', () => {
     'text-needs-recurrent',
     'reward-metric',
     'reward-transform',
+    'queue-url',
   ]) {
     assert.ok(rules.has(rule), rule);
   }

@@ -139,4 +139,9 @@ export const MIGRATIONS: string[] = [
      PRIMARY KEY (run_id, trial_idx),
      FOREIGN KEY (run_id, trial_idx) REFERENCES trials(run_id, idx) ON DELETE CASCADE
    );`,
+  // Trials on remote workers (runtime.queue): the queue's jobs of a run are named by its queue_key, unique
+  // across databases sharing one Redis; a trial keeps the worker that ran it and how many attempts it took.
+  `ALTER TABLE runs ADD COLUMN queue_key TEXT;
+   ALTER TABLE trials ADD COLUMN worker TEXT;
+   ALTER TABLE trials ADD COLUMN attempts INTEGER;`,
 ];

@@ -33,7 +33,7 @@ export function runFromRow(row: Row): RunRecord {
 
 /** A trial's columns but its log: listings would otherwise read every trial's output (see `trialLog`). */
 export const TRIAL_SELECT = `SELECT run_id, idx, status, architecture_json, arch_key, graph_json, reward, val_accuracy, test_accuracy,
-      val_perplexity, test_perplexity, params, flops, seconds, error, evaluator, started_at, finished_at,
+      val_perplexity, test_perplexity, params, flops, seconds, error, evaluator, worker, attempts, started_at, finished_at,
       (SELECT COALESCE(MAX(epoch), 0) FROM epochs e WHERE e.run_id = trials.run_id AND e.trial_idx = trials.idx) AS epochs_trained
     FROM trials`;
 
@@ -62,6 +62,8 @@ export function trialFromRow(row: Row): TrialRecord {
     error: row.error as string | null,
     evaluator: row.evaluator as TrialEvaluator,
     epochsTrained: row.epochs_trained as number,
+    worker: row.worker as string | null,
+    attempts: row.attempts as number | null,
     startedAt: row.started_at as string,
     finishedAt: row.finished_at as string | null,
   };

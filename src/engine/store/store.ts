@@ -5,6 +5,7 @@
 // migrations.ts), the writer claim (writer.ts), trial writes (trials.ts), checkpoints and controller
 // steps (checkpoints.ts), reads (queries.ts). Run writes, being short, stay here.
 
+import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type {
   AlphaSnapshotRecord,
@@ -154,6 +155,23 @@ export class Store {
   ): void {
     const stored = evaluator ?? (this.runConfig(runId).config.evaluation?.kind === 'tabular' ? 'tabular' : 'train-from-scratch');
     trials.startTrial(this.db, runId, index, architecture, key, graph, stored);
+  }
+
+  /** Records the remote worker that took a trial, and its attempt (1 the first time; more after a worker died or failed). */
+  setTrialWorker(runId: number, index: number, worker: string, attempts: number): void {
+    trials.setTrialWorker(this.db, runId, index, worker, attempts);
+  }
+
+  /** The name of the run's jobs on a queue: made once, at random, so that databases sharing a Redis never collide. */
+  queueKey(runId: number): string {
+    return this.writeTransaction(() => {
+      const stored = this.db.prepare('SELECT queue_key FROM runs WHERE id = ?').pluck().get(runId) as string | null | undefined;
+      if (stored === undefined) throw new Error(`no run ${runId} in ${this.path}`);
+      if (stored !== null) return stored;
+      const made = randomUUID();
+      this.db.prepare('UPDATE runs SET queue_key = ? WHERE id = ?').run(made, runId);
+      return made;
+    });
   }
 
   /** Runs `write` as one transaction: several records that must never be seen apart. */

@@ -34,6 +34,10 @@ export function startTrial(
   ).run(runId, index, JSON.stringify(architecture), key, JSON.stringify(graph), evaluator, now());
 }
 
+export function setTrialWorker(db: Database.Database, runId: number, index: number, worker: string, attempts: number): void {
+  db.prepare(`UPDATE trials SET worker = ?, attempts = ? WHERE run_id = ? AND idx = ?`).run(worker, attempts, runId, index);
+}
+
 /** Updates the trial and inserts its epochs and kept weights: inside a write transaction, so none is seen without the others. */
 export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
   const m = trial.measurements;
