@@ -216,7 +216,9 @@ test('a version-2 database migrates: its trials were trained from scratch; alpha
       'ALTER TABLE runs DROP COLUMN writer_started; ALTER TABLE trials DROP COLUMN evaluator; DROP ' +
       'TABLE alpha_snapshots; DROP TABLE run_notes; ALTER TABLE checkpoints DROP COLUMN asked_through; ' +
       'ALTER TABLE trials DROP COLUMN log; ALTER TABLE epochs DROP COLUMN extra_json; ' +
-      'ALTER TABLE trials DROP COLUMN val_perplexity; ALTER TABLE trials DROP COLUMN test_perplexity; DROP TABLE trial_weights',
+      'ALTER TABLE trials DROP COLUMN val_perplexity; ALTER TABLE trials DROP COLUMN test_perplexity; DROP TABLE trial_weights; ' +
+      'ALTER TABLE runs DROP COLUMN queue_key; ALTER TABLE trials DROP COLUMN worker; ALTER TABLE trials DROP COLUMN attempts; ' +
+      'ALTER TABLE checkpoints DROP COLUMN told_beyond_json',
   );
   raw.pragma('user_version = 2');
   const graph = decodeArchitecture(config.space, [0, 0, 0, 0, 0, 0, 0]);
@@ -293,7 +295,9 @@ test('a database of schema version 1 gains the hidden-state table and keeps its 
       'ALTER TABLE runs DROP COLUMN writer_started; DROP TABLE controller_hidden_states; ALTER TABLE ' +
       'trials DROP COLUMN evaluator; DROP TABLE alpha_snapshots; DROP TABLE run_notes; ALTER TABLE checkpoints DROP COLUMN ' +
       'asked_through; ALTER TABLE trials DROP COLUMN log; ALTER TABLE epochs DROP COLUMN extra_json; ' +
-      'ALTER TABLE trials DROP COLUMN val_perplexity; ALTER TABLE trials DROP COLUMN test_perplexity; DROP TABLE trial_weights',
+      'ALTER TABLE trials DROP COLUMN val_perplexity; ALTER TABLE trials DROP COLUMN test_perplexity; DROP TABLE trial_weights; ' +
+      'ALTER TABLE runs DROP COLUMN queue_key; ALTER TABLE trials DROP COLUMN worker; ALTER TABLE trials DROP COLUMN attempts; ' +
+      'ALTER TABLE checkpoints DROP COLUMN told_beyond_json',
   );
   store.db.pragma('user_version = 1');
   store.close();

@@ -69,6 +69,8 @@ function interruptedToRetry(trials: readonly TrialRecord[]): Architecture[] {
 async function searchAskTell(session: RunSession, strategy: Strategy): Promise<RunEnd> {
   const { store, runId, config, emit, checkpoint, stopped } = session;
   let toldThrough = -1;
+  // An asynchronous search tells results as they arrive: those told past the in-order prefix `toldThrough`.
+  const toldBeyond = new Set<number>(checkpoint?.toldBeyond);
   // No checkpoint: the strategy is as new, and has asked for nothing. A checkpoint from before asks
   // were recorded says nothing of them: none are made again.
   let askedThrough: number | undefined = -1;
@@ -88,6 +90,11 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
 
   let trialsDone = store.getRun(runId)?.trialsDone ?? 0;
   let nextIndex = store.nextTrialIndex(runId);
+  // Indices past `toldThrough` that were interrupted (never told, never holding up a tell).
+  const skippedBeyond = new Set<number>();
+  const advanceToldThrough = () => {
+    while (toldBeyond.delete(toldThrough + 1) || skippedBeyond.delete(toldThrough + 1)) toldThrough += 1;
+  };
   // A failed trial is told with reward null, whatever failed: the architecture (a NaN loss, a result
   // the store refused) or the machinery (EvaluationFailed.infrastructure: its trainer died on every
   // attempt, a fresh one included). That is sound for every strategy: random ignores it; evolution
@@ -97,24 +104,28 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
   // it: right when a trainer dies twice on one child (most often its memory), one sample of noise in
   // a batch when the machine was at fault. The trial counts in the budget, as it was evaluated.
   // A pruned trial is told by the rule the strategy states (Strategy.learnsFromPruned).
-  const tellInOrder = async (outcome: Outcome) => {
+  const tell = async (outcome: Outcome) => {
     const reward = outcome.pruned && !strategy.learnsFromPruned ? null : outcome.reward;
     const learned = strategy.tell(outcome.architecture, reward);
-    toldThrough = outcome.index;
+    toldBeyond.add(outcome.index);
+    advanceToldThrough();
     let controllerStep: ControllerStepRecord | undefined;
     if (learned?.kind === 'controller-step') {
       controllerStep = controllerStepRecord(runId, learned);
       emit({ type: 'controller-step', step: controllerStep });
     }
-    store.recordTell(runId, controllerStep, { toldThrough, askedThrough: nextIndex - 1, state: await strategy.getState() });
+    const state = await strategy.getState();
+    store.recordTell(runId, controllerStep, { toldThrough, askedThrough: nextIndex - 1, toldBeyond: [...toldBeyond], state });
   };
 
   const earlier = store.listTrials(runId);
   if (askedThrough !== undefined) await replayLostAsks(session, strategy, askedThrough, earlier);
   // Finished trials the checkpoint had not learned from (the writer died between the two).
   for (const trial of earlier) {
-    if (trial.index > toldThrough && (trial.status === 'done' || trial.status === 'pruned' || trial.status === 'failed')) {
-      await tellInOrder({ index: trial.index, architecture: trial.architecture, reward: trial.reward, pruned: trial.status === 'pruned' });
+    const finishedHere = trial.status === 'done' || trial.status === 'pruned' || trial.status === 'failed';
+    if (trial.index > toldThrough && trial.status === 'interrupted') skippedBeyond.add(trial.index);
+    if (trial.index > toldThrough && finishedHere && !toldBeyond.has(trial.index)) {
+      await tell({ index: trial.index, architecture: trial.architecture, reward: trial.reward, pruned: trial.status === 'pruned' });
     }
   }
 
@@ -147,8 +158,26 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
   const toAsk = budget - trialsDone;
   // Tells go in index order, whatever order training ends in. When what a strategy proposes depends
   // on what it was told, asks and tells also alternate in a fixed order (ask j only after tell
-  // j - size), so a seed gives the same search however long each child takes to train.
-  const window = strategy.adaptive ? evaluator.size : Number.POSITIVE_INFINITY;
+  // j - size), so a seed gives the same search however long each child takes to train. An
+  // asynchronous search (runtime.asynchronous) gives that up for throughput: it tells each result as
+  // it arrives and asks as soon as an evaluation is free, as NAS-RL's controller did.
+  const asynchronous = config.runtime.asynchronous === true && strategy.adaptive;
+  if (asynchronous && checkpoint === undefined && nextIndex === 0) {
+    const note = store.addRunNote(
+      runId,
+      'warn',
+      'asynchronous: the strategy learns from results in the order they arrive, so this run is not reproducible from its seed',
+    );
+    emit({ type: 'run-note', note });
+  }
+  const window = strategy.adaptive && !asynchronous ? evaluator.size : Number.POSITIVE_INFINITY;
+  const skipInterrupted = () => {
+    while (interrupted.delete(nextToTell)) {
+      skippedBeyond.add(nextToTell);
+      nextToTell += 1;
+      told += 1;
+    }
+  };
   let asked = 0;
   let told = 0;
   let yieldedAt = performance.now();
@@ -168,23 +197,30 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
       const running: Promise<void> = evaluate(nextIndex++, architecture, hidden).finally(() => inFlight.delete(running));
       inFlight.add(running);
     }
-    const mayTell = () => !strategy.adaptive || asked - told >= window || asked === toAsk || halted();
+    const mayTell = () => !strategy.adaptive || asynchronous || asked - told >= window || asked === toAsk || halted();
     let progressed = false;
-    while (interrupted.delete(nextToTell)) {
-      nextToTell += 1;
-      told += 1;
+    if (asynchronous) {
+      for (const index of interrupted) {
+        interrupted.delete(index);
+        told += 1;
+        skippedBeyond.add(index);
+      }
+      for (const [index, outcome] of finished) {
+        finished.delete(index);
+        told += 1;
+        progressed = true;
+        await tell(outcome);
+      }
     }
+    skipInterrupted();
     while (finished.has(nextToTell) && mayTell()) {
       const outcome = finished.get(nextToTell)!;
       finished.delete(nextToTell);
       nextToTell += 1;
       told += 1;
       progressed = true;
-      await tellInOrder(outcome);
-      while (interrupted.delete(nextToTell)) {
-        nextToTell += 1;
-        told += 1;
-      }
+      await tell(outcome);
+      skipInterrupted();
     }
     if (progressed) continue;
     if (inFlight.size === 0) break;

@@ -16,6 +16,8 @@ export interface Checkpoint {
    * absent in one-shot checkpoints and those saved before it was recorded.
    */
   askedThrough?: number;
+  /** An asynchronous search's trials told out of order, past `toldThrough`: resume does not tell them again. */
+  toldBeyond?: number[];
   /** The strategy's own state (plain JSON). */
   state: unknown;
 }
@@ -41,11 +43,14 @@ export function insertControllerStep(db: Database.Database, step: ControllerStep
 export function saveCheckpoint(db: Database.Database, runId: number, checkpoint: Omit<Checkpoint, 'seq'>): void {
   const row = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM checkpoints WHERE run_id = ?').get(runId) as Row;
   const seq = (row.seq as number) + 1;
-  db.prepare('INSERT INTO checkpoints (run_id, seq, told_through, asked_through, state_json, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+  db.prepare(
+    'INSERT INTO checkpoints (run_id, seq, told_through, asked_through, told_beyond_json, state_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ).run(
     runId,
     seq,
     checkpoint.toldThrough,
     checkpoint.askedThrough ?? null,
+    checkpoint.toldBeyond?.length ? JSON.stringify(checkpoint.toldBeyond) : null,
     JSON.stringify(checkpoint.state),
     now(),
   );
@@ -56,5 +61,12 @@ export function latestCheckpoint(db: Database.Database, runId: number): Checkpoi
   const row = db.prepare('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY seq DESC LIMIT 1').get(runId) as Row | undefined;
   if (!row) return undefined;
   const askedThrough = row.asked_through === null ? undefined : (row.asked_through as number);
-  return { seq: row.seq as number, toldThrough: row.told_through as number, askedThrough, state: JSON.parse(row.state_json as string) };
+  const toldBeyond = row.told_beyond_json === null ? undefined : (JSON.parse(row.told_beyond_json as string) as number[]);
+  return {
+    seq: row.seq as number,
+    toldThrough: row.told_through as number,
+    askedThrough,
+    ...(toldBeyond ? { toldBeyond } : {}),
+    state: JSON.parse(row.state_json as string),
+  };
 }

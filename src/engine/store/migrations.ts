@@ -141,7 +141,9 @@ export const MIGRATIONS: string[] = [
    );`,
   // Trials on remote workers (runtime.queue): the queue's jobs of a run are named by its queue_key, unique
   // across databases sharing one Redis; a trial keeps the worker that ran it and how many attempts it took.
+  // An asynchronous search tells results as they arrive: a checkpoint keeps those told past its in-order prefix.
   `ALTER TABLE runs ADD COLUMN queue_key TEXT;
    ALTER TABLE trials ADD COLUMN worker TEXT;
-   ALTER TABLE trials ADD COLUMN attempts INTEGER;`,
+   ALTER TABLE trials ADD COLUMN attempts INTEGER;
+   ALTER TABLE checkpoints ADD COLUMN told_beyond_json TEXT;`,
 ];
