@@ -20,12 +20,18 @@ import {
 } from '../protocol/insight.ts';
 import { formatBackendReports, formatDuration, formatPerplexity, logTail, trialStatusLabel } from '../shared/format.ts';
 import { checkBackends } from '../engine/backend.ts';
+import { queueUrlProblem } from '../space/queue-url.ts';
 import { ProgressLine } from './progress.ts';
 
 const USAGE = `nas-studio: neural architecture search on your machine
 
 usage:
   nas-studio search <file.nas.yaml> [--db PATH] [--trials N] [--seed S] [--backend auto|tensorflow-gpu|webgpu|tensorflow|wasm|cpu]
+                    [--queue redis://[:PASSWORD@]HOST:PORT/DB]   --queue: trials go to workers through this Redis (runtime.queue)
+  nas-studio worker --queue redis://HOST:PORT/DB [--concurrency N] [--backend B] [--data-root DIR] [--allow-commands]
+                    [--stall-seconds S]   takes trials from the queue, N at a time (default 1); relative data paths resolve
+                    under DIR (default: here); --allow-commands lets it run a search file's own command (anyone who can
+                    write to the queue could otherwise run code here); S: how soon a dead worker's trial goes back (default 30)
   nas-studio validate <file.nas.yaml>
   nas-studio resume <run> [--db PATH] [--force]   --force: take over a run whose writer cannot be checked (another host or container)
   nas-studio runs [--db PATH] [--json]
@@ -46,8 +52,20 @@ interface ParsedArgs {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['db', 'trials', 'seed', 'backend', 'prompt', 'temperature', 'length']);
-const SWITCH_FLAGS = new Set(['json', 'help', 'force']);
+const VALUE_FLAGS = new Set([
+  'db',
+  'trials',
+  'seed',
+  'backend',
+  'prompt',
+  'temperature',
+  'length',
+  'queue',
+  'concurrency',
+  'data-root',
+  'stall-seconds',
+]);
+const SWITCH_FLAGS = new Set(['json', 'help', 'force', 'allow-commands']);
 
 function parseArgs(argv: string[]): ParsedArgs {
   const positional: string[] = [];
@@ -72,6 +90,22 @@ function parseArgs(argv: string[]): ParsedArgs {
     }
   }
   return { positional, flags };
+}
+
+function backendFlag(args: ParsedArgs): BackendChoice | undefined {
+  const backend = args.flags.get('backend');
+  if (backend !== undefined && !BACKENDS.includes(backend as BackendChoice)) {
+    throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${String(backend)}"`);
+  }
+  return backend as BackendChoice | undefined;
+}
+
+function queueFlag(args: ParsedArgs): string | undefined {
+  const queue = args.flags.get('queue');
+  if (queue === undefined) return undefined;
+  const problem = queueUrlProblem(String(queue));
+  if (problem) throw new UsageError(`--queue: ${problem}`);
+  return String(queue);
 }
 
 function intFlag(args: ParsedArgs, name: string, min: number): number | undefined {
@@ -113,9 +147,13 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-/** The trials table; a language model's adds its validation and test perplexity after the reward. */
+/**
+ * The trials table; a language model's adds its validation and test perplexity after the reward, and a search
+ * on remote workers the worker of each trial (with its attempts when there were more than one).
+ */
 function trialTable(trials: TrialRecord[]): string {
   const perplexities = trials.some(isLanguageModelTrial);
+  const workers = trials.some((trial) => trial.worker !== null);
   const header = [
     'trial',
     'status',
@@ -125,6 +163,7 @@ function trialTable(trials: TrialRecord[]): string {
     'test_acc',
     'params',
     'time',
+    ...(workers ? ['worker'] : []),
     'architecture',
   ];
   const rows = trials.map((t) => [
@@ -136,10 +175,14 @@ function trialTable(trials: TrialRecord[]): string {
     fmt(t.metrics?.testAccuracy),
     String(t.metrics?.params ?? '-'),
     t.metrics ? formatDuration(t.metrics.seconds) : '-',
+    ...(workers ? [workerLabel(t)] : []),
     t.key,
   ]);
   return table(header, rows);
 }
+
+const workerLabel = (trial: TrialRecord) =>
+  trial.worker === null ? '-' : `${trial.worker}${(trial.attempts ?? 1) > 1 ? ` (attempt ${trial.attempts})` : ''}`;
 
 const isLanguageModelTrial = (trial: TrialRecord) => typeof trial.metrics?.valPerplexity === 'number';
 
@@ -174,14 +217,11 @@ async function search(mode: 'search' | 'resume', args: ParsedArgs, out: Write, e
     if (mode === 'search') {
       const file = args.positional[1];
       if (!file) throw new UsageError('search needs a search file');
-      const backend = args.flags.get('backend');
-      if (backend !== undefined && !BACKENDS.includes(backend as BackendChoice)) {
-        throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${String(backend)}"`);
-      }
       const overrides: SearchOverrides = {
         trials: intFlag(args, 'trials', 1),
         seed: intFlag(args, 'seed', 0),
-        backend: backend as BackendChoice | undefined,
+        backend: backendFlag(args),
+        queue: queueFlag(args),
       };
       runId = createRunFromFile(store, file, overrides);
     } else {
@@ -378,6 +418,35 @@ async function sample(args: ParsedArgs, out: Write): Promise<number> {
   }
 }
 
+/** Takes trials from the queue until stopped; a stop finishes the trials it holds, a second one exits at once. */
+async function worker(args: ParsedArgs, err: Write): Promise<number> {
+  const queueUrl = queueFlag(args);
+  if (queueUrl === undefined) throw new UsageError('worker needs --queue redis://HOST:PORT/DB');
+  const dataRoot = args.flags.get('data-root');
+  // Loaded by this command alone: BullMQ and its Redis client stay out of the others.
+  const { startWorker } = await import('../engine/remote/worker.ts');
+  const running = await startWorker({
+    queueUrl,
+    concurrency: intFlag(args, 'concurrency', 1) ?? 1,
+    backend: backendFlag(args) ?? 'auto',
+    dataRoot: resolve(typeof dataRoot === 'string' ? dataRoot : '.'),
+    allowCommands: args.flags.has('allow-commands'),
+    stallSeconds: intFlag(args, 'stall-seconds', 1) ?? 30,
+    log: (message) => err(`${new Date().toISOString()} ${message}\n`),
+  });
+  await new Promise<void>((stopped) => {
+    let signals = 0;
+    const stop = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) process.exit(130);
+      err(`stopping (${signal}): finishing the trials this worker holds; again to exit at once\n`);
+      void running.close().then(stopped);
+    };
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+  });
+  return 0;
+}
+
 function validate(args: ParsedArgs, out: Write): number {
   const file = args.positional[1];
   if (!file) throw new UsageError('validate needs a search file');
@@ -413,6 +482,8 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
         return await search('resume', args, out, err);
       case 'validate':
         return validate(args, out);
+      case 'worker':
+        return await worker(args, err);
       case 'analyze':
         return await analyze(args, out);
       case 'sample':
@@ -462,6 +533,7 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
                 ` flops ${m.flops ?? '-'}  time ${formatDuration(m.seconds)}\n`,
             );
           }
+          if (trial.worker !== null) out(`worker: ${workerLabel(trial)}\n`);
           if (trial.error) out(`error: ${trial.error}\n`);
           out(`decisions: [${trial.architecture.join(', ')}]\n${drawArchitecture(trial.graph)}\n`);
           if (epochs.length) {

@@ -129,13 +129,38 @@ export async function evaluateTrial(
   evaluator: Evaluator,
   hooks: TrialHooks = {},
 ): Promise<TrialOutcome> {
-  const { runId, emit } = context;
   const graph = graphOf(context, trial);
   start(context, trial, graph, evaluator.recordedAs ?? 'train-from-scratch');
   announceStarted(context, trial, graph);
   const request = evaluationRequest(context, trial.index, trial.architecture, graph);
   const cancel = () => evaluator.cancel?.(request);
   hooks.signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    return await measureTrial(context, trial.index, (onEpoch) => evaluator.evaluate(request, onEpoch), hooks.onEpoch);
+  } finally {
+    hooks.signal?.removeEventListener('abort', cancel);
+  }
+}
+
+/**
+ * A trial started earlier whose evaluation is `evaluation` (a remote worker's, which a killed engine
+ * left on the queue): measured, then recorded as evaluateTrial records it.
+ */
+export function finishStartedTrial(
+  context: TrialContext,
+  index: number,
+  evaluation: (onEpoch: (metrics: EpochMetrics) => EpochVerdict) => Promise<TrialMeasurements>,
+): Promise<TrialOutcome> {
+  return measureTrial(context, index, evaluation);
+}
+
+async function measureTrial(
+  context: TrialContext,
+  index: number,
+  evaluation: (onEpoch: (metrics: EpochMetrics) => EpochVerdict) => Promise<TrialMeasurements>,
+  onEpochHook?: TrialHooks['onEpoch'],
+): Promise<TrialOutcome> {
+  const { runId, emit } = context;
   let measurements: TrialMeasurements | null = null;
   let error: string | null = null;
   let status: FinishedStatus = 'done';
@@ -147,15 +172,15 @@ export async function evaluateTrial(
   // the scheduler hears them, but the trial stays stopped (it is answered 'stop' again).
   let stoppedAfter: number | undefined;
   try {
-    measurements = await evaluator.evaluate(request, (metrics) => {
+    measurements = await evaluation((metrics) => {
       if (reported.length > 0 && reported[reported.length - 1].epoch >= metrics.epoch) {
         // Trained again from the start (its trainer died): what the first attempt reported and was told is void.
         while (reported.length > 0 && reported[reported.length - 1].epoch >= metrics.epoch) reported.pop();
         stoppedAfter = undefined;
       }
       reported.push(metrics);
-      emit({ type: 'epoch', runId, trial: trial.index, metrics });
-      const verdict = hooks.onEpoch?.(metrics, trial.index) ?? 'continue';
+      emit({ type: 'epoch', runId, trial: index, metrics });
+      const verdict = onEpochHook?.(metrics, index) ?? 'continue';
       if (verdict === 'stop') stoppedAfter ??= metrics.epoch;
       return stoppedAfter === undefined ? 'continue' : 'stop';
     });
@@ -165,12 +190,10 @@ export async function evaluateTrial(
     if (failure instanceof EvaluationFailed && failure.noEvaluatorLeft) noEvaluatorLeft = error;
     if (failure instanceof EvaluationFailed) failureLog = failure.log;
     status = failure instanceof EvaluationFailed && (failure.cancelled || failure.noEvaluatorLeft) ? 'interrupted' : 'failed';
-  } finally {
-    hooks.signal?.removeEventListener('abort', cancel);
   }
   const failureCurve = status === 'failed' ? reported : undefined;
-  const outcome = finish(context, trial.index, status, measurements, error, { failureLog, failureCurve });
-  announceFinished(context, trial.index);
+  const outcome = finish(context, index, status, measurements, error, { failureLog, failureCurve });
+  announceFinished(context, index);
   return noEvaluatorLeft === undefined ? outcome : { ...outcome, noEvaluatorLeft };
 }
 

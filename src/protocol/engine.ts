@@ -160,7 +160,7 @@ export interface RunNoteRecord {
 /** Events the engine emits while a search runs, in order. */
 export type EngineEvent =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'run-started'; run: RunRecord; resumed: boolean; backend: BackendName; backendDetail: string; log10SpaceSize: number }
+  | { type: 'run-started'; run: RunRecord; resumed: boolean; backend: EvaluatorBackend; backendDetail: string; log10SpaceSize: number }
   | { type: 'trial-started'; runId: number; index: number; architecture: Architecture; key: string }
   | { type: 'epoch'; runId: number; trial: number; metrics: EpochMetrics }
   | { type: 'trial-finished'; trial: TrialRecord }
@@ -168,6 +168,9 @@ export type EngineEvent =
   | { type: 'alpha-snapshot'; snapshot: AlphaSnapshotRecord }
   | { type: 'run-note'; note: RunNoteRecord }
   | { type: 'run-finished'; run: RunRecord };
+
+/** What a run's children compute on: a backend on the search's machine, or remote workers (each trial records its worker and backend). */
+export type EvaluatorBackend = BackendName | 'workers';
 
 export interface SearchOverrides {
   trials?: number;

@@ -8,7 +8,8 @@ export function queueUrlProblem(url: string): string | undefined {
   } catch {
     return `"${url}" is not a URL; write redis://host:port/db (or rediss:// for TLS)`;
   }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') return `the queue is a Redis URL (redis:// or rediss://), not ${parsed.protocol}//`;
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+    return `the queue is a Redis URL (redis:// or rediss://), not ${parsed.protocol}//`;
   if (parsed.hostname === '') return `${redactedQueueUrl(url)} names no host`;
   const db = parsed.pathname.replace(/^\//, '');
   if (db !== '' && !/^\d{1,5}$/.test(db)) return `the database in ${redactedQueueUrl(url)} is "${db}", not a number`;

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import type { EngineEvent, EpochMetrics } from '../../src/protocol/engine.ts';
-import { EvaluationFailed, type EpochVerdict, type EvaluationRequest, type Evaluator } from '../../src/engine/evaluators/evaluator.ts';
+import { EvaluationFailed, type EpochListener, type EvaluationRequest, type Evaluator } from '../../src/engine/evaluators/evaluator.ts';
 import { askTellRunner } from '../../src/engine/runners/ask-tell.ts';
 import { searchRunner } from '../../src/engine/runners/registry.ts';
 import { createRunFromFile } from '../../src/engine/search.ts';
@@ -50,7 +50,7 @@ test(
       const runId = createRunFromFile(store, join(ROOT, 'examples', 'nasbench201.nas.yaml'), {});
       const { config } = store.runConfig(runId);
       const requests: EvaluationRequest[] = [];
-      const verdicts: (EpochVerdict | void)[] = [];
+      const verdicts: ReturnType<EpochListener>[] = [];
       let rejectEvaluation: (error: Error) => void = () => {};
       const evaluator: Evaluator = {
         backend: 'cpu',

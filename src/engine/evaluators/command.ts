@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 import type { CommandEvaluationConfig, DatasetConfig, SearchConfig } from '../../space/config.ts';
-import { EvaluationFailed, type EpochVerdict, type EvaluationRequest, type Evaluator, type EvaluatorKind } from './evaluator.ts';
+import { actOnVerdict, EvaluationFailed, type EpochListener, type EvaluationRequest, type Evaluator, type EvaluatorKind } from './evaluator.ts';
 
 /** The channel's descriptor in the trial: the first one after stdin, stdout and stderr. */
 const REPORT_FD = 3;
@@ -135,15 +135,16 @@ export class CommandEvaluator implements Evaluator {
     private readonly search: SearchConfig,
     private readonly baseDir: string,
     private readonly gpus: string[],
+    capacity?: number,
   ) {
     process.on('exit', this.endAllOnExit);
-    this.size = evaluation.parallel ?? Math.max(1, gpus.length);
+    this.size = capacity ?? evaluation.parallel ?? Math.max(1, gpus.length);
     this.freeSlots = Array.from({ length: this.size }, (_, i) => i);
     const onGpus = gpus.length ? `, on GPU ${gpus.join(', ')}` : '';
     this.backendDetail = `your command (${evaluation.command.join(' ')}), ${this.size} at a time${onGpus}`;
   }
 
-  async evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => EpochVerdict | void): Promise<TrialMeasurements> {
+  async evaluate(request: EvaluationRequest, onEpoch: EpochListener): Promise<TrialMeasurements> {
     while (this.freeSlots.length === 0) await new Promise<void>((wake) => this.waiting.push(wake));
     const slot = this.freeSlots.shift()!;
     const folder = mkdtempSync(join(tmpdir(), 'nas-studio-trial-'));
@@ -156,7 +157,7 @@ export class CommandEvaluator implements Evaluator {
     }
   }
 
-  private run(request: EvaluationRequest, slot: number, folder: string, onEpoch: (metrics: EpochMetrics) => EpochVerdict | void) {
+  private run(request: EvaluationRequest, slot: number, folder: string, onEpoch: EpochListener) {
     const { command, epochs, timeout_minutes: timeoutMinutes, env } = this.evaluation;
     const trialFile = join(folder, 'trial.json');
     writeFileSync(
@@ -224,13 +225,15 @@ export class CommandEvaluator implements Evaluator {
           const metrics = epochMetrics(report.values, epoch, (now - lastReport) / 1000);
           lastReport = now;
           curve.push(metrics);
-          const stop = onEpoch(metrics) === 'stop';
-          // A program that closed its end of the channel reads no answers; the error event takes that.
-          channel.write(`${JSON.stringify({ epoch, stop })}\n`);
-          if (stop && !pruned) {
-            pruned = true;
-            setTimeout(() => endGroup(child), STOP_GRACE_MS).unref();
-          }
+          actOnVerdict(onEpoch(metrics), (verdict) => {
+            const stop = verdict === 'stop';
+            // A program that closed its end of the channel reads no answers; the error event takes that.
+            channel.write(`${JSON.stringify({ epoch, stop })}\n`);
+            if (stop && !pruned) {
+              pruned = true;
+              setTimeout(() => endGroup(child), STOP_GRACE_MS).unref();
+            }
+          });
         } catch (error) {
           failWith(error instanceof TrialFault ? error.message : String(error));
         }
@@ -292,5 +295,5 @@ export class CommandEvaluator implements Evaluator {
 
 export const commandEvaluatorKind: EvaluatorKind<CommandEvaluationConfig> = {
   description: "runs the search file's command once per architecture",
-  start: async (evaluation, search, baseDir) => new CommandEvaluator(evaluation, search, baseDir, visibleGpus()),
+  start: async (evaluation, search, baseDir, _log, capacity) => new CommandEvaluator(evaluation, search, baseDir, visibleGpus(), capacity),
 };

@@ -1,8 +1,8 @@
 // What the search loop needs of an evaluator: turn an architecture into measurements, with several
 // in flight at once when it has the capacity.
 
-import type { EpochMetrics, TrialEvaluator, TrialMeasurements } from '../../protocol/engine.ts';
-import type { BackendName, SearchConfig, SpaceConfig } from '../../space/config.ts';
+import type { EpochMetrics, EvaluatorBackend, TrialEvaluator, TrialMeasurements } from '../../protocol/engine.ts';
+import type { SearchConfig, SpaceConfig } from '../../space/config.ts';
 import type { Architecture } from '../../space/decisions.ts';
 import type { ArchitectureGraph } from '../../space/graph.ts';
 
@@ -18,14 +18,15 @@ export interface EvaluationRequest {
 }
 
 export interface Evaluator {
-  readonly backend: BackendName;
+  /** What its children compute on: a backend here, or 'workers' when they go to remote workers (each trial records its own). */
+  readonly backend: EvaluatorBackend;
   readonly backendDetail: string;
   /** How many evaluations can run at once. */
   readonly size: number;
   /** How its trials are recorded; absent means trained from scratch. */
   readonly recordedAs?: TrialEvaluator;
   /** Trains or looks up `request`, reporting each finished epoch; an evaluator that can, ends training after an epoch answered 'stop'. */
-  evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => EpochVerdict | void): Promise<TrialMeasurements>;
+  evaluate(request: EvaluationRequest, onEpoch: EpochListener): Promise<TrialMeasurements>;
   /** Stops every evaluation in progress; each then rejects with a cancelled EvaluationFailed. */
   cancelAll(): void;
   /** Stops the evaluation of this one request, which then rejects with a cancelled EvaluationFailed. */
@@ -36,14 +37,31 @@ export interface Evaluator {
 /** What a trial's epoch report answers: carry on training, or stop after this epoch (early stopping). */
 export type EpochVerdict = 'continue' | 'stop';
 
-/** Starts the evaluator a search's `evaluation` section asks for; `baseDir` is the folder of its search file. */
-export type StartEvaluator = (config: SearchConfig, baseDir: string, log: (message: string) => void) => Promise<Evaluator>;
+/** Hears a trial's finished epoch; a remote worker's answer comes later, from the engine, so it may be a promise. */
+export type EpochListener = (metrics: EpochMetrics) => EpochVerdict | void | Promise<EpochVerdict | void>;
+
+/** Acts on an epoch's verdict at once when it is known, or when it arrives; one that cannot be had is 'continue'. */
+export function actOnVerdict(verdict: ReturnType<EpochListener>, act: (verdict: EpochVerdict) => void): void {
+  if (verdict instanceof Promise)
+    void verdict.then(
+      (answer) => act(answer ?? 'continue'),
+      () => act('continue'),
+    );
+  else act(verdict ?? 'continue');
+}
+
+/**
+ * Starts the evaluator a search's `evaluation` section asks for; `baseDir` is the folder its relative paths start from (the
+ * search file's, or a worker's --data-root). `capacity`, when given, is how many evaluations it runs at once (a worker's
+ * --concurrency), instead of what the machine and the file suggest.
+ */
+export type StartEvaluator = (config: SearchConfig, baseDir: string, log: (message: string) => void, capacity?: number) => Promise<Evaluator>;
 
 /** One evaluator kind (a search file's `evaluation.kind`): what it is and how to start it for a search. */
 export interface EvaluatorKind<Config> {
   /** One line on how it measures an architecture, for listings and errors. */
   readonly description: string;
-  start(evaluation: Config, search: SearchConfig, baseDir: string, log: (message: string) => void): Promise<Evaluator>;
+  start(evaluation: Config, search: SearchConfig, baseDir: string, log: (message: string) => void, capacity?: number): Promise<Evaluator>;
   /** Every architecture's validation accuracy without evaluating it, for a kind that looks them up; `source` says where from. */
   knownAccuracy?(evaluation: Config): { valAccuracy: (architecture: Architecture) => number; source: string };
 }

@@ -6,10 +6,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
+import type { TrialMeasurements } from '../../protocol/engine.ts';
 import type { TrainerCommand, TrainerReply, TrainerSetup } from '../../protocol/trainer.ts';
 import { GPU_BACKENDS, type BackendName, type TrainEvaluationConfig } from '../../space/config.ts';
-import { EvaluationFailed, type EpochVerdict, type EvaluationRequest, type Evaluator } from './evaluator.ts';
+import { actOnVerdict, EvaluationFailed, type EpochListener, type EvaluationRequest, type Evaluator } from './evaluator.ts';
 
 /** The trainer entry: bundled next to this code in dist/, or the TypeScript source under tsx. */
 function trainerEntry(): string {
@@ -30,7 +30,7 @@ interface Job {
   startedAfter: number;
   resolve: (measurements: TrialMeasurements) => void;
   reject: (error: Error) => void;
-  onEpoch: (metrics: EpochMetrics) => EpochVerdict | void;
+  onEpoch: EpochListener;
 }
 
 class Trainer {
@@ -71,19 +71,20 @@ export class TrainerPool implements Evaluator {
 
   /**
    * Starts one trainer and learns the backend it got, then starts the rest: one per core on a CPU backend,
-   * `childrenPerGpu` on a GPU, one on native libtensorflow (which spreads one child over the cores itself).
+   * `childrenPerGpu` on a GPU, one on native libtensorflow (which spreads one child over the cores itself); `trainers` when given.
    */
   static async start(
     setup: TrainerSetup,
     evaluation: TrainEvaluationConfig,
     log: (message: string) => void,
     childrenPerGpu = 1,
+    trainers?: number,
   ): Promise<TrainerPool> {
     const pool = new TrainerPool(setup, evaluation, log);
     try {
       await pool.addTrainer();
       const onCpu = pool.backend === 'cpu' || pool.backend === 'wasm';
-      const wanted = onCpu ? availableParallelism() : GPU_BACKENDS.has(pool.backend) ? childrenPerGpu : 1;
+      const wanted = trainers ?? (onCpu ? availableParallelism() : GPU_BACKENDS.has(pool.backend) ? childrenPerGpu : 1);
       await Promise.all(Array.from({ length: wanted - 1 }, () => pool.addTrainer()));
     } catch (error) {
       await pool.close();
@@ -180,7 +181,7 @@ export class TrainerPool implements Evaluator {
     const job = trainer.job;
     if (!job || !('job' in reply) || reply.job !== job.id) return;
     if (reply.type === 'epoch') {
-      trainer.send({ type: 'verdict', job: job.id, verdict: job.onEpoch(reply.metrics) ?? 'continue' });
+      actOnVerdict(job.onEpoch(reply.metrics), (verdict) => trainer.send({ type: 'verdict', job: job.id, verdict }));
       return;
     }
     trainer.job = undefined;
@@ -196,7 +197,7 @@ export class TrainerPool implements Evaluator {
   }
 
   /** Trains one child on the first free trainer (waiting for one if all are busy). */
-  evaluate(request: EvaluationRequest, onEpoch: (metrics: EpochMetrics) => EpochVerdict | void): Promise<TrialMeasurements> {
+  evaluate(request: EvaluationRequest, onEpoch: EpochListener): Promise<TrialMeasurements> {
     return new Promise((resolve, reject) => {
       void this.dispatch({ id: 0, request, attempts: 0, startedAfter: 0, resolve, reject, onEpoch });
     });
@@ -229,6 +230,11 @@ export class TrainerPool implements Evaluator {
     this.stopping = true;
     for (const trainer of this.trainers) if (trainer.job) trainer.send({ type: 'cancel', job: trainer.job.id });
     this.wakeAll();
+  }
+
+  /** Asks the trainer of this one request to stop it at the next minibatch. */
+  cancel(request: EvaluationRequest): void {
+    for (const trainer of this.trainers) if (trainer.job?.request === request) trainer.send({ type: 'cancel', job: trainer.job.id });
   }
 
   async close(): Promise<void> {

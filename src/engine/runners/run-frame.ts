@@ -13,7 +13,7 @@ import type { RunSession, SearchHooks, SearchRunner } from './runner.ts';
 export async function runFrame(store: Store, runId: number, hooks: SearchHooks, runner: SearchRunner): Promise<RunStatus> {
   const emit = hooks.onEvent;
   const log = (level: 'info' | 'warn' | 'error', message: string) => emit({ type: 'log', level, message });
-  const { config, spaceFile } = store.runConfig(runId);
+  const { config, spaceFile, spaceText } = store.runConfig(runId);
   const baseDir = dirname(spaceFile);
   let evaluator: Evaluator | undefined;
   let status: RunStatus = 'running';
@@ -22,6 +22,28 @@ export async function runFrame(store: Store, runId: number, hooks: SearchHooks, 
   store.claimRun(runId);
   try {
     const backend = await selectBackend(runner.computeBackend(config));
+    const { queue } = config.runtime;
+    // Trials on a queue: the evaluator connects first, to collect what workers finished while no engine listened.
+    if (queue !== undefined && hooks.startEvaluator === undefined) {
+      // Loaded only by searches with a queue: BullMQ and its Redis client stay out of the others.
+      const [{ RemoteEvaluator }, { collectQueuedTrials }] = await Promise.all([
+        import('../remote/remote-evaluator.ts'),
+        import('../remote/collect.ts'),
+      ]);
+      const remote = await RemoteEvaluator.start({
+        queueUrl: queue,
+        runKey: store.queueKey(runId),
+        runId,
+        searchText: spaceText,
+        searchFile: spaceFile,
+        config,
+        onWorker: (index, worker, attempt) => store.setTrialWorker(runId, index, worker, attempt),
+        log: (message) => log('warn', message),
+      });
+      evaluator = remote;
+      hooks.signal?.addEventListener('abort', () => remote.cancelAll(), { once: true });
+      await collectQueuedTrials({ store, runId, config, emit }, remote, (message) => log('info', message));
+    }
     const interrupted = store.markRunningTrialsInterrupted(runId);
     if (interrupted) log('warn', `${interrupted} trial(s) left unfinished by an earlier session were marked interrupted`);
     const checkpoint = store.latestCheckpoint(runId);
@@ -47,6 +69,7 @@ export async function runFrame(store: Store, runId: number, hooks: SearchHooks, 
         log('info', `backend: ${used.name} (${used.detail}); ${summary}`);
       },
       startEvaluator: async () => {
+        if (evaluator) return evaluator;
         const started = await (hooks.startEvaluator ?? startConfiguredEvaluator)(config, baseDir, (message) => log('warn', message));
         evaluator = started;
         hooks.signal?.addEventListener('abort', () => started.cancelAll(), { once: true });

@@ -1,8 +1,8 @@
 // What a search runner is: the search of one strategy family (the ask/tell loop, ENAS/random-ws
 // weight sharing, DARTS) inside the frame every run shares (run-frame.ts).
 
-import type { EngineEvent } from '../../protocol/engine.ts';
-import type { BackendChoice, BackendName, SearchConfig } from '../../space/config.ts';
+import type { EngineEvent, EvaluatorBackend } from '../../protocol/engine.ts';
+import type { BackendChoice, SearchConfig } from '../../space/config.ts';
 import type { SelectedBackend } from '../backend.ts';
 import type { Evaluator, StartEvaluator } from '../evaluators/evaluator.ts';
 import type { Checkpoint } from '../store/store.ts';
@@ -32,7 +32,7 @@ export interface RunSession extends TrialContext {
    * Records the backend the run's figures come from, emits run-started and logs the backend with `summary`; once the search has restored
    * its checkpoint.
    */
-  announce: (backend: { name: BackendName; detail: string }, log10SpaceSize: number, summary: string) => void;
+  announce: (backend: { name: EvaluatorBackend; detail: string }, log10SpaceSize: number, summary: string) => void;
   /** Starts the evaluator that trains children from scratch; a stop cancels what it trains, and it is closed when the run ends. */
   startEvaluator: () => Promise<Evaluator>;
 }
