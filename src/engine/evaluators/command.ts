@@ -16,7 +16,14 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 import type { CommandEvaluationConfig, DatasetConfig, SearchConfig } from '../../space/config.ts';
-import { actOnVerdict, EvaluationFailed, type EpochListener, type EvaluationRequest, type Evaluator, type EvaluatorKind } from './evaluator.ts';
+import {
+  actOnVerdict,
+  EvaluationFailed,
+  type EpochListener,
+  type EvaluationRequest,
+  type Evaluator,
+  type EvaluatorKind,
+} from './evaluator.ts';
 
 /** The channel's descriptor in the trial: the first one after stdin, stdout and stderr. */
 const REPORT_FD = 3;

@@ -55,7 +55,12 @@ export function actOnVerdict(verdict: ReturnType<EpochListener>, act: (verdict: 
  * search file's, or a worker's --data-root). `capacity`, when given, is how many evaluations it runs at once (a worker's
  * --concurrency), instead of what the machine and the file suggest.
  */
-export type StartEvaluator = (config: SearchConfig, baseDir: string, log: (message: string) => void, capacity?: number) => Promise<Evaluator>;
+export type StartEvaluator = (
+  config: SearchConfig,
+  baseDir: string,
+  log: (message: string) => void,
+  capacity?: number,
+) => Promise<Evaluator>;
 
 /** One evaluator kind (a search file's `evaluation.kind`): what it is and how to start it for a search. */
 export interface EvaluatorKind<Config> {

@@ -17,6 +17,12 @@ import { startConfiguredEvaluator } from '../evaluators/start.ts';
 import { connectOrExplain, queueConnection, redisClient } from './connection.ts';
 import { InvalidTrialJob, readTrialJob } from './trial-job.ts';
 
+/**
+ * How long a worker takes no new job after it failed one for a fault of its own (no data, no backend, no
+ * commands allowed): long enough for the job's retry to reach another worker, if there is one.
+ */
+export const OWN_FAULT_PAUSE_MS = 3000;
+
 /** How long a worker waits for the engine's verdict on an epoch before it trains on: the engine may be down. */
 export const VERDICT_WAIT_MS = 30_000;
 const VERDICT_POLL_MS = 50;
@@ -103,6 +109,32 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     return 'continue';
   };
 
+  const lockDuration = options.stallSeconds * 1000;
+  // Started once its processor below is defined (autorun: false).
+  const worker = new Worker(TRIAL_QUEUE, (job: Job) => evaluateJob(job), {
+    connection: queueConnection(queueUrl),
+    concurrency,
+    name: identity,
+    lockDuration,
+    stalledInterval: lockDuration,
+    // A job whose worker dies twice is still tried once more before it fails.
+    maxStalledCount: 2,
+    autorun: false,
+  });
+  let pausedForOwnFault = false;
+  /** Fails a job for this worker's own fault: it stands aside a moment, so that the job's retry goes elsewhere. */
+  const ownFault = (message: string): Error => {
+    if (!pausedForOwnFault) {
+      pausedForOwnFault = true;
+      worker.pause(true).catch(() => undefined);
+      setTimeout(() => {
+        pausedForOwnFault = false;
+        if (!worker.closing) worker.resume();
+      }, OWN_FAULT_PAUSE_MS).unref();
+    }
+    return new Error(message);
+  };
+
   const evaluateJob = async (job: Job): Promise<TrialJobResult> => {
     const attempt = job.attemptsStarted;
     let read;
@@ -114,15 +146,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
     const { job: trial, config, request } = read;
     if (config.evaluation.kind === 'command' && !options.allowCommands)
-      throw new Error(`${identity} runs no command trials (start it with --allow-commands to let it run ${config.evaluation.command[0]})`);
+      throw ownFault(`${identity} runs no command trials (start it with --allow-commands to let it run ${config.evaluation.command[0]})`);
     let acquired;
     try {
       acquired = await evaluatorFor(config);
     } catch (error) {
-      throw new Error(`${identity} cannot evaluate this search's trials: ${error instanceof Error ? error.message : String(error)}`);
+      throw ownFault(`${identity} cannot evaluate this search's trials: ${error instanceof Error ? error.message : String(error)}`);
     }
     const { evaluator, release } = acquired;
-    const worker = `${identity}, ${evaluator.backend}`;
+    const workerName = `${identity}, ${evaluator.backend}`;
     let cancelled = false;
     held.set(job.id!, {
       cancel: () => {
@@ -131,7 +163,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       },
     });
     try {
-      await job.updateProgress({ type: 'started', attempt, worker } satisfies TrialProgress);
+      await job.updateProgress({ type: 'started', attempt, worker: workerName } satisfies TrialProgress);
       const measurements = await evaluator.evaluate(request, (metrics) => {
         const reported = job.updateProgress({ type: 'epoch', attempt, metrics } satisfies TrialProgress);
         if (!trial.verdicts) {
@@ -140,33 +172,24 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         }
         return reported.then(() => waitForVerdict(verdictKey(job.id!, attempt, metrics.epoch), () => cancelled));
       });
-      if (cancelled) throw new UnrecoverableError(`${worker}: the engine cancelled this trial`);
-      return { worker, attempt, measurements };
+      if (cancelled) throw new UnrecoverableError(`${workerName}: the engine cancelled this trial`);
+      return { worker: workerName, attempt, measurements };
     } catch (error) {
       if (!(error instanceof EvaluationFailed)) throw error;
       // What the trial's own program printed goes back with the failure, as the job's log.
       if (error.log) await job.log(error.log);
-      const message = `${worker}: ${error.message}`;
+      const message = `${workerName}: ${error.message}`;
       // The machine's fault (its trainer died on every try) is worth another worker's attempt; the architecture's is not.
-      throw error.infrastructure ? new Error(message) : new UnrecoverableError(message);
+      throw error.infrastructure ? ownFault(message) : new UnrecoverableError(message);
     } finally {
       held.delete(job.id!);
       release();
     }
   };
 
-  const lockDuration = options.stallSeconds * 1000;
-  const worker = new Worker(TRIAL_QUEUE, evaluateJob, {
-    connection: queueConnection(queueUrl),
-    concurrency,
-    name: identity,
-    lockDuration,
-    stalledInterval: lockDuration,
-    // A job whose worker dies twice is still tried once more before it fails.
-    maxStalledCount: 2,
-  });
   worker.on('error', (error) => log(`queue: ${error.message}`));
   worker.on('failed', (job, error) => log(`trial ${job?.data?.index ?? '?'} failed here: ${error.message}`));
+  worker.run().catch((error: unknown) => log(`queue: ${error instanceof Error ? error.message : String(error)}`));
   await worker.waitUntilReady();
   log(`${identity} takes trials from the queue, ${concurrency} at a time, backend ${options.backend}`);
 
