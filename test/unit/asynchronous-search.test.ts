@@ -43,7 +43,7 @@ function outOfOrderEvaluator(finished: number[]): StartEvaluator {
       backend: 'cpu',
       backendDetail: 'out-of-order test evaluator',
       size: 4,
-      async evaluate(request, onEpoch) {
+      async evaluate(request) {
         await new Promise<void>((resolve, reject) => {
           const cancel = () => reject(new EvaluationFailed('cancelled', true));
           cancels.add(cancel);
