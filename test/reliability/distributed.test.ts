@@ -12,7 +12,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { freshDirs } from '../support/temp-dirs.ts';
-import { RedisServer, redisMissing } from '../support/redis.ts';
+import { RedisServer, redisMissing, selfSignedCertificate } from '../support/redis.ts';
 import { CLI, checkDatabase, cli, startSearch } from './support.ts';
 
 const HELPER = join(__dirname, '..', '..', 'helpers', 'nas-studio.mjs');
@@ -30,7 +30,14 @@ after(async () => {
 });
 
 /** The search's folder: a command trial that sleeps `epochMs` per epoch, and notes "start i" and "end i" in trained.log. */
-function searchFolder(options: { trials: number; inFlight: number; epochs?: number; epochMs?: number; name: string }): string {
+function searchFolder(options: {
+  trials: number;
+  inFlight: number;
+  epochs?: number;
+  epochMs?: number;
+  name: string;
+  scheduler?: string;
+}): string {
   const dir = newDir();
   writeFileSync(
     join(dir, 'slow-trial.mjs'),
@@ -43,7 +50,7 @@ let accuracy = 0;
 for (let epoch = 1; epoch <= trial.epochs; epoch++) {
   await new Promise((resolve) => setTimeout(resolve, ${options.epochMs ?? 400}));
   accuracy = 0.5 + 0.1 * epoch + 0.001 * trial.architecture.reduce((sum, d) => sum + d, 0);
-  trial.report({ epoch, val_accuracy: accuracy });
+  if (trial.report({ epoch, val_accuracy: accuracy })) break;
 }
 note('end');
 trial.finish({ val_accuracy: accuracy });
@@ -58,14 +65,15 @@ strategy: { kind: random }
 evaluation: { kind: command, command: [node, slow-trial.mjs], epochs: ${options.epochs ?? 3} }
 budget: { trials: ${options.trials} }
 runtime: { seed: 5, in_flight: ${options.inFlight} }
+${options.scheduler ?? ''}
 `,
   );
   return dir;
 }
 
 /** A `nas-studio worker` in its own process group (its trials' programs die with it), its output kept in worker-<pid>.log. */
-function startWorker(dir: string, args: string[]): ChildProcess {
-  const worker = spawn(process.execPath, [CLI, 'worker', '--queue', redis!.url, '--stall-seconds', '2', '--data-root', dir, ...args], {
+function startWorker(dir: string, args: string[], queueUrl = redis!.url): ChildProcess {
+  const worker = spawn(process.execPath, [CLI, 'worker', '--queue', queueUrl, '--stall-seconds', '2', '--data-root', dir, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   });
@@ -289,5 +297,70 @@ runtime: { in_flight: 2 }
       assert.match(row.error!, /pid \d+ cannot evaluate this search's trials: .*pixels\.csv.*\(on attempt 3 of 3\)/s);
     }
     await stopWorkers();
+  },
+);
+
+test(
+  "early stopping across the queue: the engine's verdicts reach the worker, whose program stops where it was told",
+  { timeout: 120_000 },
+  async (t) => {
+    if (missing) return skip(t);
+    const scheduler = 'scheduler: { kind: median, grace_epochs: 1, min_trials: 2 }';
+    const dir = searchFolder({ name: 'pruned-remotely', trials: 10, inFlight: 2, epochs: 4, epochMs: 150, scheduler });
+    const db = join(dir, 'runs.db');
+    startWorker(dir, ['--concurrency', '2', '--allow-commands']);
+    const search = startSearch([join(dir, 'queue.nas.yaml'), '--db', db, '--queue', redis!.url]);
+    assert.equal(await search.exit, 0, search.output().stderr);
+    const raw = new Database(db, { readonly: true });
+    try {
+      const trials = raw
+        .prepare(
+          'SELECT idx, status, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = 1 AND e.trial_idx = idx) AS epochs FROM trials ORDER BY idx',
+        )
+        .all() as { idx: number; status: string; epochs: number }[];
+      const pruned = trials.filter((trial) => trial.status === 'pruned');
+      assert.ok(pruned.length > 0, `the median rule stopped some trials: ${JSON.stringify(trials)}`);
+      // The program reported no epoch past its stop: it heard the verdict and ended.
+      for (const trial of pruned) assert.ok(trial.epochs < 4, `trial ${trial.idx} stopped early: ${trial.epochs} epochs`);
+      assert.ok(trials.every((trial) => trial.status === 'done' || trial.status === 'pruned'));
+    } finally {
+      raw.close();
+    }
+    await stopWorkers();
+  },
+);
+
+test(
+  'a Redis with a password, over TLS (rediss://): the run completes; a wrong password fails at once, and no password is shown',
+  { timeout: 120_000 },
+  async (t) => {
+    if (missing) return skip(t);
+    const dir = newDir();
+    const tls = selfSignedCertificate(dir);
+    if (typeof tls === 'string') {
+      console.log(`SKIP: ${tls}`);
+      return t.skip(tls);
+    }
+    const secure = await RedisServer.start(dir, { password: 'queue-S3cret', tls });
+    // The searches and workers started below trust the self-signed certificate, as a user's would trust their CA.
+    process.env.NODE_EXTRA_CA_CERTS = tls.cert;
+    try {
+      const searchDir = searchFolder({ name: 'secure-queue', trials: 4, inFlight: 2, epochs: 1, epochMs: 50 });
+      const file = join(searchDir, 'queue.nas.yaml');
+      const db = join(searchDir, 'runs.db');
+      assert.match(secure.url, /^rediss:\/\/:queue-S3cret@/);
+      startWorker(searchDir, ['--allow-commands'], secure.url);
+      const search = startSearch([file, '--db', db, '--queue', secure.url]);
+      assert.equal(await search.exit, 0, search.output().stderr);
+      assertCompleted(db, 4);
+      const wrong = cli(['search', file, '--db', join(searchDir, 'wrong.db'), '--queue', secure.urlWith('guessed-pass')]);
+      assert.equal(wrong.code, 1, wrong.stderr);
+      assert.match(wrong.stderr, /cannot reach the trial queue at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0: .*(WRONGPASS|invalid)/);
+      assert.ok(!wrong.stderr.includes('guessed-pass'), wrong.stderr);
+    } finally {
+      delete process.env.NODE_EXTRA_CA_CERTS;
+      await stopWorkers();
+      await secure.stop();
+    }
   },
 );

@@ -4,6 +4,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 /** Why the queue's tests cannot run here, or undefined when they can. */
 export function redisMissing(): string | undefined {
@@ -24,28 +25,81 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** A server certificate for 127.0.0.1 and its key, as files: a client trusts it through NODE_EXTRA_CA_CERTS=cert. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** Makes a self-signed certificate for 127.0.0.1 with openssl; undefined (with the reason) when openssl is missing. */
+export function selfSignedCertificate(dir: string): TlsFiles | string {
+  const files = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      files.key,
+      '-out',
+      files.cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+    ].concat(['-addext', 'subjectAltName=IP:127.0.0.1']),
+    { encoding: 'utf8' },
+  );
+  if (made.error) return 'openssl is not installed: no certificate for the TLS test';
+  if (made.status !== 0) return `openssl could not make a certificate: ${made.stderr}`;
+  return files;
+}
+
 export class RedisServer {
   private process: ChildProcess | undefined;
   private constructor(
     readonly port: number,
     private readonly dir: string,
     private readonly password: string | undefined,
+    private readonly tls: TlsFiles | undefined,
   ) {}
 
-  /** Starts one; `password` makes it require AUTH, as a Redis on a shared network should. */
-  static async start(dir: string, options: { password?: string } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), dir, options.password);
+  /** Starts one; `password` makes it require AUTH, `tls` makes it speak TLS only (rediss://), as a Redis on a shared network should. */
+  static async start(dir: string, options: { password?: string; tls?: TlsFiles } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), dir, options.password, options.tls);
     await server.launch();
     return server;
   }
 
   /** The URL a search or a worker is given. */
   get url(): string {
-    return `redis://${this.password ? `:${encodeURIComponent(this.password)}@` : ''}127.0.0.1:${this.port}/0`;
+    return this.urlWith(this.password);
+  }
+
+  /** The URL with another password (or none). */
+  urlWith(password: string | undefined): string {
+    return `${this.tls ? 'rediss' : 'redis'}://${password ? `:${encodeURIComponent(password)}@` : ''}127.0.0.1:${this.port}/0`;
   }
 
   private async launch(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'];
+    const port = this.tls
+      ? [
+          '--port',
+          '0',
+          '--tls-port',
+          String(this.port),
+          '--tls-cert-file',
+          this.tls.cert,
+          '--tls-key-file',
+          this.tls.key,
+          '--tls-auth-clients',
+          'no',
+        ]
+      : ['--port', String(this.port)];
+    const args = [...port, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'];
     if (this.password) args.push('--requirepass', this.password);
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     this.process = child;

@@ -113,7 +113,7 @@ export class RemoteEvaluator implements Evaluator {
   }
 
   static async start(options: RemoteTrialsOptions): Promise<RemoteEvaluator> {
-    const client = redisClient(options.queueUrl);
+    const client = redisClient(options.queueUrl, options.log);
     await connectOrExplain(client, options.queueUrl);
     const queue = new Queue(TRIAL_QUEUE, { connection: queueConnection(options.queueUrl) });
     const events = new QueueEvents(TRIAL_QUEUE, { connection: queueConnection(options.queueUrl) });

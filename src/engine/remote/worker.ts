@@ -59,8 +59,8 @@ export interface RunningWorker {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { queueUrl, concurrency, dataRoot, log } = options;
   const identity = `${hostname()} pid ${process.pid}`;
-  const commands = redisClient(queueUrl);
-  const subscriber = redisClient(queueUrl);
+  const commands = redisClient(queueUrl, log);
+  const subscriber = redisClient(queueUrl, log);
   await connectOrExplain(commands, queueUrl);
   await connectOrExplain(subscriber, queueUrl);
   // The jobs held here, by id, so that a cancel from the engine reaches their evaluation.
