@@ -7,7 +7,7 @@
 // start and end in a file), so that what ran where, and how often, is seen from outside the engine.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -19,6 +19,7 @@ const HELPER = join(__dirname, '..', '..', 'helpers', 'nas-studio.mjs');
 const newDir = freshDirs('nas-queue-');
 const missing = redisMissing();
 let redis: RedisServer | undefined;
+/** Worker and search processes, killed (their whole groups) when the file ends. */
 const workers: ChildProcess[] = [];
 
 before(async () => {
@@ -80,6 +81,13 @@ function startWorker(dir: string, args: string[], queueUrl = redis!.url): ChildP
   worker.stderr!.on('data', (chunk: Buffer) => appendFileSync(join(dir, `worker-${worker.pid}.log`), chunk));
   workers.push(worker);
   return worker;
+}
+
+/** A search whose process group the end of the file kills, should a failed test leave it waiting for workers. */
+function startTrackedSearch(args: string[]): ReturnType<typeof startSearch> {
+  const search = startSearch(args);
+  workers.push(search.child);
+  return search;
 }
 
 function killGroup(child: ChildProcess): void {
@@ -172,7 +180,7 @@ test(
     const dir = searchFolder({ name: 'worker-killed', trials: 12, inFlight: 6 });
     const db = join(dir, 'runs.db');
     const [victim] = [1, 2, 3].map(() => startWorker(dir, ['--concurrency', '2', '--allow-commands']));
-    const search = startSearch([join(dir, 'queue.nas.yaml'), '--db', db, '--queue', redis!.url]);
+    const search = startTrackedSearch([join(dir, 'queue.nas.yaml'), '--db', db, '--queue', redis!.url]);
     const held = await waitFor('a trial on the first worker', () =>
       trialRows(db).find((row) => row.status === 'running' && row.worker?.includes(` pid ${victim.pid},`)),
     );
@@ -195,7 +203,7 @@ test(
     const dir = searchFolder({ name: 'engine-killed', trials: 12, inFlight: 6, epochMs: 600 });
     const db = join(dir, 'runs.db');
     for (let i = 0; i < 3; i++) startWorker(dir, ['--concurrency', '2', '--allow-commands']);
-    const search = startSearch([join(dir, 'queue.nas.yaml'), '--db', db, '--queue', redis!.url]);
+    const search = startTrackedSearch([join(dir, 'queue.nas.yaml'), '--db', db, '--queue', redis!.url]);
     await waitFor('two trials done and others training', () => {
       const rows = trialRows(db);
       return rows.filter((row) => row.status === 'done').length >= 2 && rows.some((row) => row.status === 'running');
@@ -233,7 +241,7 @@ test(
     const dir = searchFolder({ name: 'redis-restarted', trials: 10, inFlight: 4 });
     const db = join(dir, 'runs.db');
     for (let i = 0; i < 2; i++) startWorker(dir, ['--concurrency', '2', '--allow-commands']);
-    const search = startSearch([join(dir, 'queue.nas.yaml'), '--db', db, '--queue', redis!.url]);
+    const search = startTrackedSearch([join(dir, 'queue.nas.yaml'), '--db', db, '--queue', redis!.url]);
     await waitFor('two trials done', () => trialRows(db).filter((row) => row.status === 'done').length >= 2);
     await redis!.restart(1000);
     assert.equal(await search.exit, 0, search.output().stderr);
@@ -249,7 +257,7 @@ test('a worker that runs no commands leaves command trials to one that does', { 
   const db = join(dir, 'runs.db');
   const refuser = startWorker(dir, ['--concurrency', '3']);
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const search = startSearch([join(dir, 'queue.nas.yaml'), '--db', db, '--queue', redis!.url]);
+  const search = startTrackedSearch([join(dir, 'queue.nas.yaml'), '--db', db, '--queue', redis!.url]);
   // The one that allows commands comes later: the refuser sees every job first.
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const runner = startWorker(dir, ['--concurrency', '3', '--allow-commands']);
@@ -285,7 +293,7 @@ runtime: { in_flight: 2 }
     const db = join(dir, 'runs.db');
     // Its relative paths resolve in an empty folder: the data set is not there.
     startWorker(newDir(), ['--backend', 'cpu']);
-    const search = startSearch([join(dir, 'data.nas.yaml'), '--db', db, '--queue', redis!.url]);
+    const search = startTrackedSearch([join(dir, 'data.nas.yaml'), '--db', db, '--queue', redis!.url]);
     assert.equal(await search.exit, 0, search.output().stderr);
     const { run } = checkDatabase(db);
     assert.equal(run.status, 'done');
@@ -309,7 +317,7 @@ test(
     const dir = searchFolder({ name: 'pruned-remotely', trials: 10, inFlight: 2, epochs: 4, epochMs: 150, scheduler });
     const db = join(dir, 'runs.db');
     startWorker(dir, ['--concurrency', '2', '--allow-commands']);
-    const search = startSearch([join(dir, 'queue.nas.yaml'), '--db', db, '--queue', redis!.url]);
+    const search = startTrackedSearch([join(dir, 'queue.nas.yaml'), '--db', db, '--queue', redis!.url]);
     assert.equal(await search.exit, 0, search.output().stderr);
     const raw = new Database(db, { readonly: true });
     try {
@@ -350,7 +358,7 @@ test(
       const db = join(searchDir, 'runs.db');
       assert.match(secure.url, /^rediss:\/\/:queue-S3cret@/);
       startWorker(searchDir, ['--allow-commands'], secure.url);
-      const search = startSearch([file, '--db', db, '--queue', secure.url]);
+      const search = startTrackedSearch([file, '--db', db, '--queue', secure.url]);
       assert.equal(await search.exit, 0, search.output().stderr);
       assertCompleted(db, 4);
       const wrong = cli(['search', file, '--db', join(searchDir, 'wrong.db'), '--queue', secure.urlWith('guessed-pass')]);
@@ -361,6 +369,99 @@ test(
       delete process.env.NODE_EXTRA_CA_CERTS;
       await stopWorkers();
       await secure.stop();
+    }
+  },
+);
+
+/**
+ * A network namespace joined to this one by a veth pair: a worker inside reaches this side only at `hostAddress`, and
+ * its own 127.0.0.1 has nothing on it. A string says why it could not be made (no root, no CAP_NET_ADMIN).
+ */
+function networkNamespace(slot: number): { name: string; hostAddress: string; remove: () => void } | string {
+  const tag = `${process.pid % 10000}${slot}`;
+  const name = `nas-queue-${tag}`;
+  const [hostEnd, workerEnd] = [`nasq${tag}h`, `nasq${tag}w`];
+  const subnet = `10.213.${(process.pid + slot) % 250}`;
+  const remove = () => {
+    spawnSync('ip', ['link', 'del', hostEnd]);
+    spawnSync('ip', ['netns', 'del', name]);
+  };
+  const steps = [
+    ['netns', 'add', name],
+    ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', workerEnd],
+    ['link', 'set', workerEnd, 'netns', name],
+    ['addr', 'add', `${subnet}.1/30`, 'dev', hostEnd],
+    ['link', 'set', hostEnd, 'up'],
+    ['netns', 'exec', name, 'ip', 'addr', 'add', `${subnet}.2/30`, 'dev', workerEnd],
+    ['netns', 'exec', name, 'ip', 'link', 'set', workerEnd, 'up'],
+    ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up'],
+  ];
+  for (const step of steps) {
+    const done = spawnSync('ip', step, { encoding: 'utf8' });
+    if (done.error || done.status !== 0) {
+      remove();
+      return `cannot make a network namespace here (ip ${step.join(' ')}: ${done.error?.message ?? done.stderr.trim()})`;
+    }
+  }
+  return { name, hostAddress: `${subnet}.1`, remove };
+}
+
+test(
+  'workers in network namespaces of their own reach Redis over veth pairs: nothing assumes localhost',
+  { timeout: 120_000 },
+  async (t) => {
+    if (missing) return skip(t);
+    const namespaces = [1, 2].map(networkNamespace);
+    const unusable = namespaces.find((made) => typeof made === 'string');
+    if (unusable !== undefined) {
+      for (const made of namespaces) if (typeof made !== 'string') made.remove();
+      console.log(`SKIP: ${unusable}`);
+      return t.skip(unusable);
+    }
+    const joined = namespaces as Exclude<ReturnType<typeof networkNamespace>, string>[];
+    const dir = searchFolder({ name: 'namespaced-workers', trials: 8, inFlight: 4, epochs: 1, epochMs: 200 });
+    // Redis refuses clients from other addresses without a password (its protected mode), as it should.
+    const password = 'veth-S3cret';
+    const remote = await RedisServer.start(newDir(), { bind: joined.map((namespace) => namespace.hostAddress), password });
+    try {
+      const pids = joined.map((namespace) => {
+        const url = `redis://:${password}@${namespace.hostAddress}:${remote.port}/0`;
+        const worker = spawn(
+          'ip',
+          [
+            'netns',
+            'exec',
+            namespace.name,
+            process.execPath,
+            CLI,
+            'worker',
+            '--queue',
+            url,
+            '--data-root',
+            dir,
+            '--concurrency',
+            '2',
+            '--allow-commands',
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+        );
+        worker.stderr!.on('data', (chunk: Buffer) => appendFileSync(join(dir, `worker-${worker.pid}.log`), chunk));
+        workers.push(worker);
+        return worker.pid!;
+      });
+      const db = join(dir, 'runs.db');
+      const search = startTrackedSearch([join(dir, 'queue.nas.yaml'), '--db', db, '--queue', remote.url]);
+      assert.equal(await search.exit, 0, search.output().stderr);
+      const rows = assertCompleted(db, 8);
+      const ranOn = new Set(rows.map((row) => Number(/ pid (\d+),/.exec(row.worker!)![1])));
+      assert.ok(
+        pids.some((pid) => ranOn.has(pid)),
+        `trials ran on the namespaced workers ${pids.join(', ')}: ${[...ranOn].join(', ')}`,
+      );
+    } finally {
+      await stopWorkers();
+      await remote.stop();
+      for (const namespace of joined) namespace.remove();
     }
   },
 );

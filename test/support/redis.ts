@@ -65,11 +65,15 @@ export class RedisServer {
     private readonly dir: string,
     private readonly password: string | undefined,
     private readonly tls: TlsFiles | undefined,
+    private readonly bind: string[],
   ) {}
 
-  /** Starts one; `password` makes it require AUTH, `tls` makes it speak TLS only (rediss://), as a Redis on a shared network should. */
-  static async start(dir: string, options: { password?: string; tls?: TlsFiles } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), dir, options.password, options.tls);
+  /**
+   * Starts one; `password` makes it require AUTH, `tls` makes it speak TLS only (rediss://), as a Redis on a shared network
+   * should; `bind` adds addresses it listens on besides 127.0.0.1 (a veth pair's end).
+   */
+  static async start(dir: string, options: { password?: string; tls?: TlsFiles; bind?: string[] } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), dir, options.password, options.tls, options.bind ?? []);
     await server.launch();
     return server;
   }
@@ -99,7 +103,7 @@ export class RedisServer {
           'no',
         ]
       : ['--port', String(this.port)];
-    const args = [...port, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'];
+    const args = [...port, '--bind', '127.0.0.1', ...this.bind, '--dir', this.dir, '--save', '', '--appendonly', 'no'];
     if (this.password) args.push('--requirepass', this.password);
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     this.process = child;
