@@ -1,7 +1,7 @@
 // The trial table, rendered virtually: only the rows in view (plus a margin) exist in the DOM.
-import { formatPerplexity, trialStatusLabel } from '../src/shared/format.ts';
+import { formatPerplexity, trialStatusLabel, trialWorkerLabel } from '../src/shared/format.ts';
 import { fmt, h } from './common.ts';
-import { filterAndSortTrials, formatCount, type TrialFilter, type TrialSortKey } from './transforms.ts';
+import { filterAndSortTrials, formatCount, hasWorkers, type TrialFilter, type TrialSortKey } from './transforms.ts';
 import { dashboardPanel, type State } from './dashboard-state.ts';
 
 const ROW_HEIGHT = 24;
@@ -15,6 +15,9 @@ export interface Table {
   headers: Map<TrialSortKey, HTMLElement>;
   /** A language model's run: validation and test perplexity columns after the reward. */
   perplexities: boolean;
+  /** The last column, shown once some trial ran on a remote worker (it may come with a live append). */
+  workerHeader: HTMLElement;
+  workers: boolean;
 }
 
 /**
@@ -26,6 +29,7 @@ export function buildTable(current: () => State | undefined, perplexities: boole
   for (const value of ['all', 'done', 'pruned', 'failed', 'running', 'interrupted']) status.append(h('option', { value }, value));
   const count = h('span', { class: 'table-count', id: 'trial-count' });
   const headers = new Map<TrialSortKey, HTMLElement>();
+  const workerHeader = h('th', { class: 'worker', id: 'trial-worker-column', hidden: true }, 'worker');
   const sortable = (key: TrialSortKey, label: string) => {
     const button = h('button', { class: 'sort', type: 'button', 'data-sort': key }, label);
     headers.set(key, button);
@@ -45,6 +49,7 @@ export function buildTable(current: () => State | undefined, perplexities: boole
       h('th', {}, perplexities ? 'val next-token acc' : 'val acc'),
       sortable('params', 'params'),
       sortable('time', 'time (s)'),
+      workerHeader,
     ),
   );
   const body = h('tbody');
@@ -94,11 +99,13 @@ export function buildTable(current: () => State | undefined, perplexities: boole
       if (state) renderRows(state);
     });
   });
-  return { root, scroller, body, count, status, headers, perplexities };
+  return { root, scroller, body, count, status, headers, perplexities, workerHeader, workers: false };
 }
 
 export function refreshTable(s: State): void {
   s.rows = filterAndSortTrials(s.data.trials, s.filter);
+  s.table.workers = hasWorkers(s.data.trials);
+  s.table.workerHeader.hidden = !s.table.workers;
   const total = s.data.trials.length;
   s.table.count.textContent = s.rows.length === total ? `${total} trials` : `${s.rows.length} of ${total} trials`;
   for (const [key, button] of s.table.headers) {
@@ -111,15 +118,16 @@ export function refreshTable(s: State): void {
 }
 
 function renderRows(s: State): void {
-  const { scroller, body, perplexities } = s.table;
+  const { scroller, body, perplexities, workers } = s.table;
   const view = scroller.clientHeight || 400;
   const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - 10);
   const last = Math.min(s.rows.length, first + Math.ceil(view / ROW_HEIGHT) + 20);
   const rows: HTMLElement[] = [];
-  const columns = perplexities ? 8 : 6;
+  const columns = (perplexities ? 8 : 6) + (workers ? 1 : 0);
   if (first > 0) rows.push(spacer(first * ROW_HEIGHT, columns));
   for (let i = first; i < last; i++) {
     const t = s.rows[i];
+    const worker = workers ? (trialWorkerLabel(t) ?? '–') : undefined;
     rows.push(
       h(
         'tr',
@@ -132,6 +140,7 @@ function renderRows(s: State): void {
         h('td', { class: 'num' }, fmt(t.valAccuracy)),
         h('td', { class: 'num' }, formatCount(t.params)),
         h('td', { class: 'num' }, t.seconds === null ? '–' : t.seconds.toFixed(1)),
+        worker !== undefined && h('td', { class: 'worker', title: worker }, worker),
       ),
     );
   }

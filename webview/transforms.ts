@@ -186,6 +186,11 @@ export function rewardPoints(points: readonly TrialPoint[]): { trained: XY[]; pr
   return { trained, pruned };
 }
 
+/** Whether the table has a worker column: some trial ran on a remote worker. */
+export function hasWorkers(points: readonly TrialPoint[]): boolean {
+  return points.some((t) => t.worker !== undefined);
+}
+
 /** Parameter counts as `812`, `45.3k`, `1.20M`. */
 export function formatCount(n: number | null): string {
   if (n === null || !Number.isFinite(n)) return '–';

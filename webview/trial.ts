@@ -31,7 +31,7 @@ import {
   svg,
   type Theme,
 } from './common.ts';
-import { formatDuration, formatPerplexity, trialStatusLabel } from '../src/shared/format.ts';
+import { formatDuration, formatPerplexity, trialStatusLabel, trialWorkerLabel } from '../src/shared/format.ts';
 import { formatCount, learningCurves, type Curve, type CurvePoint } from './transforms.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
@@ -68,6 +68,7 @@ function render(data: TrialData): void {
     button.addEventListener('click', () => panel.post({ type: 'copy-architecture', runId: run.id, index: trial.index, format }));
     return button;
   };
+  const worker = trialWorkerLabel(trial);
   const header = h(
     'header',
     { class: 'run-header' },
@@ -80,7 +81,13 @@ function render(data: TrialData): void {
       copy('yaml', 'Copy as YAML'),
       copy('json', 'Copy as JSON'),
     ),
-    h('span', { class: 'meta' }, `${run.name} (run #${run.id}) · ${run.strategy} · ${run.spaceKind} space`),
+    h(
+      'span',
+      { class: 'meta' },
+      `${run.name} (run #${run.id}) · ${run.strategy} · ${run.spaceKind} space`,
+      // A trial a remote worker ran: which one, and the attempt when one started it more than once.
+      worker !== undefined && h('span', { id: 'trial-worker' }, ` · worker ${worker}`),
+    ),
   );
 
   const architecture = h('section', { class: 'card architecture' }, h('div', { class: 'card-head' }, h('h2', {}, 'Architecture')));
@@ -123,6 +130,7 @@ function render(data: TrialData): void {
     ['started', trial.startedAt],
     ['finished', trial.finishedAt ?? '–'],
     ['key', trial.key],
+    ...(worker !== undefined ? ([['worker', worker]] satisfies [string, string][]) : []),
   ];
   const details = h('section', { class: 'card details' }, h('div', { class: 'card-head' }, h('h2', {}, 'Details')));
   const list = h('dl', { id: 'trial-details' });

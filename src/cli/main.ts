@@ -18,7 +18,7 @@ import {
   type ControllerRow,
   type SpearmanRow,
 } from '../protocol/insight.ts';
-import { formatBackendReports, formatDuration, formatPerplexity, logTail, trialStatusLabel } from '../shared/format.ts';
+import { formatBackendReports, formatDuration, formatPerplexity, logTail, trialStatusLabel, trialWorkerLabel } from '../shared/format.ts';
 import { checkBackends } from '../engine/backend.ts';
 import { queueUrlProblem } from '../space/queue-url.ts';
 import { ProgressLine } from './progress.ts';
@@ -181,8 +181,7 @@ function trialTable(trials: TrialRecord[]): string {
   return table(header, rows);
 }
 
-const workerLabel = (trial: TrialRecord) =>
-  trial.worker === null ? '-' : `${trial.worker}${(trial.attempts ?? 1) > 1 ? ` (attempt ${trial.attempts})` : ''}`;
+const workerLabel = (trial: TrialRecord) => trialWorkerLabel(trial) ?? '-';
 
 const isLanguageModelTrial = (trial: TrialRecord) => typeof trial.metrics?.valPerplexity === 'number';
 

@@ -133,9 +133,15 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
               `next-token accuracy ${fmt(metrics?.valAccuracy, 4)}, test ${fmt(metrics?.testAccuracy, 4)}`
             : `val accuracy ${fmt(metrics?.valAccuracy, 4)}, test ${fmt(metrics?.testAccuracy, 4)}`;
         const measured = metrics ? `${scores}${size}, ${metrics.seconds.toFixed(1)} s\n\n` : '';
-        item.tooltip = new vscode.MarkdownString(
-          `**trial ${trial.index}**: ${status}, reward ${fmt(trial.reward, 4)}\n\n${measured}` +
-            `\`\`\`text\n${drawArchitecture(trial.graph)}\n\`\`\`${trial.error ? `\n\n${trial.error}` : ''}`,
+        const tooltip = new vscode.MarkdownString(`**trial ${trial.index}**: ${status}, reward ${fmt(trial.reward, 4)}\n\n${measured}`);
+        // A run on remote workers: which one ran it (its name as plain text), and how often one started it.
+        if (trial.worker !== null) {
+          tooltip.appendMarkdown('worker: ').appendText(trial.worker);
+          if (trial.attempts !== null && trial.attempts > 1) tooltip.appendMarkdown(` · attempts: ${trial.attempts}`);
+          tooltip.appendMarkdown('\n\n');
+        }
+        item.tooltip = tooltip.appendMarkdown(
+          `\`\`\`text\n${drawArchitecture(trial.graph)}\n\`\`\`${trial.error ? `\n\n${trial.error}` : ''}`,
         );
         item.command = { command: 'nasStudio.openTrial', title: 'Open Trial', arguments: [node] };
         return item;

@@ -19,6 +19,10 @@ export interface TrialPoint {
   key: string;
   /** Epochs of its learning curve (a pruned trial's stop). */
   epochsTrained: number;
+  /** The remote worker that ran it (a run on workers only; absent when it ran on the search's machine). */
+  worker?: string;
+  /** How many times a worker started it, when more than once (a worker died or failed under it). */
+  attempts?: number;
 }
 
 /** What the scheduler of a run decides from, for the intermediate-values chart: every trial's validation curve and the rungs. */
@@ -128,6 +132,8 @@ export function toTrialPoint(trial: TrialRecord, runCreatedAt: string): TrialPoi
     finishedMs: finished,
     key: trial.key,
     epochsTrained: trial.epochsTrained,
+    ...(trial.worker !== null ? { worker: trial.worker } : {}),
+    ...(trial.worker !== null && trial.attempts !== null && trial.attempts > 1 ? { attempts: trial.attempts } : {}),
   };
 }
 

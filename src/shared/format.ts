@@ -41,3 +41,13 @@ export function logTail(output: string, count: number): LogTail {
   const earlierLines = Math.max(0, lines.length - count);
   return { text: lines.slice(earlierLines).join('\n'), earlierLines };
 }
+
+/**
+ * Where a trial ran, as the panels write it: the remote worker (`vm pid 1234, wasm`), and `(attempt 2)` when a
+ * worker started it more than once; undefined for a trial that ran on the search's own machine.
+ */
+export function trialWorkerLabel(trial: { worker?: string | null; attempts?: number | null }): string | undefined {
+  if (trial.worker === null || trial.worker === undefined) return undefined;
+  const attempts = trial.attempts ?? 1;
+  return attempts > 1 ? `${trial.worker} (attempt ${attempts})` : trial.worker;
+}

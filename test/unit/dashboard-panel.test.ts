@@ -123,3 +123,39 @@ test('a live run with intermediate values: epochs batched, the values asked agai
   assert.equal(last.trialsDone, 2, 'a pruned trial counts in the progress');
   assert.equal(last.bestReward, 0.5, 'a pruned trial is never the best reward');
 });
+
+test('a live run on workers: each appended trial names its worker, and its attempt when a worker started it more than once', async () => {
+  const posted: DashboardMessage[] = [];
+  const data: DashboardData = { run: { ...run, backend: 'workers' }, decisions: [], trials: [], steps: [], notes: [] };
+  const queries = { query: async () => data as never };
+  const context = {
+    state: { view: 'dashboard', runId: 1 },
+    post: (message: DashboardMessage) => posted.push(message),
+    setTitle: () => undefined,
+    queries,
+    analyses: queries,
+    db: () => 'runs.db',
+  } as unknown as PanelContext<{ view: 'dashboard'; runId: number }, DashboardMessage>;
+  const session = dashboardPanel.open(context);
+  await session.handle({ type: 'ready' });
+  const done = (index: number, worker: string | null, attempts: number | null): TrialRecord => ({
+    ...prunedTrial(index, 0.4),
+    status: 'done',
+    worker,
+    attempts,
+  });
+  session.onEngineEvent?.({ type: 'trial-finished', trial: done(0, 'vm pid 41, wasm', 1) });
+  session.onEngineEvent?.({ type: 'trial-finished', trial: done(1, 'vm pid 42, wasm', 2) });
+  session.onEngineEvent?.({ type: 'trial-finished', trial: done(2, null, null) });
+  await sleep(400);
+  session.dispose?.();
+  const trials = posted.flatMap((m) => (m.type === 'dashboard-append' ? m.trials : []));
+  assert.deepEqual(
+    trials.map((t) => [t.index, t.worker, t.attempts]),
+    [
+      [0, 'vm pid 41, wasm', undefined],
+      [1, 'vm pid 42, wasm', 2],
+      [2, undefined, undefined],
+    ],
+  );
+});

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ControllerStepRecord } from '../../src/protocol/engine.ts';
-import { toStepPoint, type StepPoint, type TrialPoint } from '../../src/protocol/webview.ts';
+import type { ControllerStepRecord, TrialRecord } from '../../src/protocol/engine.ts';
+import { toStepPoint, toTrialPoint, type StepPoint, type TrialPoint } from '../../src/protocol/webview.ts';
+import { trialWorkerLabel } from '../../src/shared/format.ts';
 import {
   addEpoch,
   argmaxSeries,
@@ -16,6 +17,7 @@ import {
   extendBestSoFar,
   filterAndSortTrials,
   formatCount,
+  hasWorkers,
   learningCurves,
   mergeCurves,
   paretoFront,
@@ -426,4 +428,40 @@ test('rung marks: per bracket, only the rungs with a threshold', () => {
     [[{ x: 1, y: 0.5, bracket: 0, reached: 4 }], [{ x: 3, y: 0.7, bracket: 1, reached: 2 }], []],
   );
   assert.deepEqual(rungMarks([]), []);
+});
+
+test('the worker column: only when some trial ran on a remote worker; the attempt only when one started it more than once', () => {
+  const record = (index: number, worker: string | null, attempts: number | null): TrialRecord => ({
+    runId: 1,
+    index,
+    status: 'done',
+    architecture: [0],
+    key: `k${index}`,
+    graph: { kind: 'nasbench201', edges: [] } as unknown as TrialRecord['graph'],
+    reward: 0.5,
+    metrics: null,
+    error: null,
+    evaluator: 'tabular',
+    epochsTrained: 0,
+    worker,
+    attempts,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:00:01.000Z',
+  });
+  const created = '2026-01-01T00:00:00.000Z';
+  const local = toTrialPoint(record(0, null, null), created);
+  const once = toTrialPoint(record(1, 'vm pid 1234, wasm', 1), created);
+  const retried = toTrialPoint(record(2, 'vm pid 1234, wasm', 3), created);
+  assert.ok(!('worker' in local) && !('attempts' in local), 'a local trial carries no worker');
+  assert.equal(once.worker, 'vm pid 1234, wasm');
+  assert.ok(!('attempts' in once), 'a first attempt is not worth a word');
+  assert.equal(retried.attempts, 3);
+
+  assert.equal(hasWorkers([]), false);
+  assert.equal(hasWorkers([local, trial(5)]), false, "a run on the search's machine has no worker column");
+  assert.equal(hasWorkers([local, once]), true, 'one trial on a worker is enough (the others show a dash)');
+  assert.equal(trialWorkerLabel(local), undefined);
+  assert.equal(trialWorkerLabel(once), 'vm pid 1234, wasm');
+  assert.equal(trialWorkerLabel(retried), 'vm pid 1234, wasm (attempt 3)');
+  assert.equal(trialWorkerLabel({ worker: 'vm pid 9, cpu', attempts: 2 }), 'vm pid 9, cpu (attempt 2)', 'a TrialRecord reads the same');
 });
