@@ -42,10 +42,16 @@ interface WorkerPool {
 
 /** Starts `processes` worker processes of `concurrency` each, and waits until every one takes jobs. */
 async function startWorkers(queueUrl: string, processes: number, concurrency: number, sleepMs: number): Promise<WorkerPool> {
+  // `node --cpu-prof bench/distributed.ts` profiles the workers too (NODE_OPTIONS may not carry --cpu-prof).
+  const profiling = process.execArgv.filter((arg) => arg.startsWith('--cpu-prof'));
   const started = Array.from({ length: processes }, () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT, queueUrl, String(concurrency), String(sleepMs)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...profiling, '--import', 'tsx', WORKER_SCRIPT, queueUrl, String(concurrency), String(sleepMs)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let output = '';
     let onReady: () => void;
     let onStopped: (figures: { cpuMs: number; jobs: number }) => void;
