@@ -2,6 +2,7 @@
 import { runCommandTrainerBench } from './command-trainer.ts';
 import { runConvKernelBench } from './conv-kernels.ts';
 import { runDashboardRenderBench } from './dashboard-render.ts';
+import { runDistributedBench } from './distributed.ts';
 import { runEngineOverheadBench } from './engine-overhead.ts';
 import { runFidelityBench } from './fidelity.ts';
 import { runRecurrentBench } from './recurrent.ts';
@@ -15,6 +16,8 @@ import { runTrainingBench } from './training.ts';
   await runConvKernelBench();
   runTrainingBench();
   await runEngineOverheadBench();
+  // Skipped, saying why, without redis-server.
+  await runDistributedBench([]);
   await runCommandTrainerBench();
   runValidationBench();
   await runNasBench201Bench([]);
