@@ -44,7 +44,8 @@ export function saveCheckpoint(db: Database.Database, runId: number, checkpoint:
   const row = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM checkpoints WHERE run_id = ?').get(runId) as Row;
   const seq = (row.seq as number) + 1;
   db.prepare(
-    'INSERT INTO checkpoints (run_id, seq, told_through, asked_through, told_beyond_json, state_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    `INSERT INTO checkpoints (run_id, seq, told_through, asked_through, told_beyond_json, state_json, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     runId,
     seq,
