@@ -58,6 +58,19 @@ function prunedTrial(index: number, reward: number): TrialRecord {
   };
 }
 
+/** The dashboard of run 1, answering its store queries with `queries` and keeping what it posts in `posted`. */
+function openDashboard(queries: { query: (db: string, query: StoreQuery) => Promise<never> }, posted: DashboardMessage[]) {
+  const context = {
+    state: { view: 'dashboard', runId: 1 },
+    post: (message: DashboardMessage) => posted.push(message),
+    setTitle: () => undefined,
+    queries,
+    analyses: queries,
+    db: () => 'runs.db',
+  } as unknown as PanelContext<{ view: 'dashboard'; runId: number }, DashboardMessage>;
+  return dashboardPanel.open(context);
+}
+
 test('a live run with intermediate values: epochs batched, the values asked again per finished trial, pruned trials counted', async () => {
   const posted: DashboardMessage[] = [];
   const asked: StoreQuery[] = [];
@@ -68,15 +81,7 @@ test('a live run with intermediate values: epochs batched, the values asked agai
       return (query.kind === 'dashboard' ? data : refreshed) as never;
     },
   };
-  const context = {
-    state: { view: 'dashboard', runId: 1 },
-    post: (message: DashboardMessage) => posted.push(message),
-    setTitle: () => undefined,
-    queries,
-    analyses: queries,
-    db: () => 'runs.db',
-  } as unknown as PanelContext<{ view: 'dashboard'; runId: number }, DashboardMessage>;
-  const session = dashboardPanel.open(context);
+  const session = openDashboard(queries, posted);
   await session.handle({ type: 'ready' });
   assert.equal(posted[0].type, 'dashboard');
 
@@ -128,15 +133,7 @@ test('a live run on workers: each appended trial names its worker, and its attem
   const posted: DashboardMessage[] = [];
   const data: DashboardData = { run: { ...run, backend: 'workers' }, decisions: [], trials: [], steps: [], notes: [] };
   const queries = { query: async () => data as never };
-  const context = {
-    state: { view: 'dashboard', runId: 1 },
-    post: (message: DashboardMessage) => posted.push(message),
-    setTitle: () => undefined,
-    queries,
-    analyses: queries,
-    db: () => 'runs.db',
-  } as unknown as PanelContext<{ view: 'dashboard'; runId: number }, DashboardMessage>;
-  const session = dashboardPanel.open(context);
+  const session = openDashboard(queries, posted);
   await session.handle({ type: 'ready' });
   const done = (index: number, worker: string | null, attempts: number | null): TrialRecord => ({
     ...prunedTrial(index, 0.4),
