@@ -31,7 +31,7 @@ export interface TlsFiles {
   key: string;
 }
 
-/** Makes a self-signed certificate for 127.0.0.1 with openssl; undefined (with the reason) when openssl is missing. */
+/** Makes a self-signed certificate for 127.0.0.1 with openssl; a string says why it could not (no openssl). */
 export function selfSignedCertificate(dir: string): TlsFiles | string {
   const files = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
   const made = spawnSync(

@@ -22,9 +22,9 @@ import { actOnVerdict, EvaluationFailed, type EpochListener, type EvaluationRequ
 import { connectOrExplain, queueConnection, redisClient } from './connection.ts';
 
 /** Attempts of one trial across workers (a worker that lacks its data, whose backend fails, or that died under it) before it fails. */
-export const JOB_ATTEMPTS = 3;
+const JOB_ATTEMPTS = 3;
 /** How many trials are queued or training at once when `runtime.in_flight` does not say. */
-export const DEFAULT_IN_FLIGHT = 16;
+const DEFAULT_IN_FLIGHT = 16;
 /** How often jobs whose events are late are looked up; and how late that is. */
 const POLL_MS = 1000;
 const LATE_MS = 2000;

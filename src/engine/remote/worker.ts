@@ -21,10 +21,10 @@ import { InvalidTrialJob, readTrialJob } from './trial-job.ts';
  * How long a worker takes no new job after it failed one for a fault of its own (no data, no backend, no
  * commands allowed): long enough for the job's retry to reach another worker, if there is one.
  */
-export const OWN_FAULT_PAUSE_MS = 3000;
+const OWN_FAULT_PAUSE_MS = 3000;
 
 /** How long a worker waits for the engine's verdict on an epoch before it trains on: the engine may be down. */
-export const VERDICT_WAIT_MS = 30_000;
+const VERDICT_WAIT_MS = 30_000;
 const VERDICT_POLL_MS = 50;
 
 export interface WorkerOptions {
