@@ -20,6 +20,7 @@ import {
 } from '../protocol/insight.ts';
 import { formatBackendReports, formatDuration, formatPerplexity, logTail, trialStatusLabel, trialWorkerLabel } from '../shared/format.ts';
 import { checkBackends } from '../engine/backend.ts';
+import { exportOptunaStudy } from '../engine/export/optuna.ts';
 import { queueUrlProblem } from '../space/queue-url.ts';
 import { ProgressLine } from './progress.ts';
 
@@ -40,6 +41,8 @@ usage:
   nas-studio analyze <run|latest> [--db PATH] [--json]   controller insight of a reinforce or enas run
   nas-studio sample <run|latest> <trial> [--prompt P] [--temperature T] [--length N] [--seed S] [--db PATH]
                                         text from a language-model trial's kept weights (defaults: "ROMEO:", 0.8, 200)
+  nas-studio export <run|latest> --format optuna --out study.db [--force]
+                    the run as an Optuna study (Optuna's SQLite schema): optuna.load_study and optuna-dashboard open it
   nas-studio doctor [--json]   which compute backends work here, what to do about the others, and which one auto picks
 
 The database defaults to .nas-studio/runs.db under the current folder.
@@ -64,6 +67,8 @@ const VALUE_FLAGS = new Set([
   'concurrency',
   'data-root',
   'stall-seconds',
+  'format',
+  'out',
 ]);
 const SWITCH_FLAGS = new Set(['json', 'help', 'force', 'allow-commands']);
 
@@ -483,6 +488,16 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
         return validate(args, out);
       case 'worker':
         return await worker(args, err);
+      case 'export':
+        return withStore(args, (store) => {
+          const runId = runIdArg(store, args.positional[1]);
+          const format = args.flags.get('format');
+          if (format !== 'optuna') throw new UsageError(`--format must be optuna, got "${String(format ?? '')}"`);
+          const outFile = args.flags.get('out');
+          if (typeof outFile !== 'string') throw new UsageError('export needs --out FILE');
+          const written = exportOptunaStudy(store, runId, resolve(outFile), { force: args.flags.has('force') });
+          out(`wrote run ${runId} as the Optuna study "${written.studyName}" (${written.trials} trials) to ${resolve(outFile)}\n`);
+        });
       case 'analyze':
         return await analyze(args, out);
       case 'sample':

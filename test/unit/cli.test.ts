@@ -83,6 +83,18 @@ test('search, runs, trials and show end to end on a tiny budget', () => {
   assert.equal(shown.log, null);
   assert.equal(cli(['trials', '7', '--db', db]).code, 2);
   assert.equal(cli(['frobnicate']).code, 2);
+
+  const study = join(mkdtempSync(join(tmpdir(), 'nas-cli-export-')), 'study.db');
+  const exported = cli(['export', 'latest', '--db', db, '--format', 'optuna', '--out', study]);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.match(exported.stdout, /wrote run 1 as the Optuna study "tiny \(run 1\)" \(3 trials\) to .*study\.db/);
+  const again = cli(['export', 'latest', '--db', db, '--format', 'optuna', '--out', study]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /study\.db exists; choose another --out, or add --force to replace it/);
+  assert.equal(cli(['export', 'latest', '--db', db, '--format', 'optuna', '--out', study, '--force']).code, 0);
+  const unknown = cli(['export', 'latest', '--db', db, '--format', 'onnx', '--out', study]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /--format must be optuna, got "onnx"/);
 });
 
 /** A database with one run of the tiny search (as created, before its trial) and its trial 0 started, key `k`. */
