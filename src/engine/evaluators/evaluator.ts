@@ -71,6 +71,17 @@ export interface EvaluatorKind<Config> {
   knownAccuracy?(evaluation: Config): { valAccuracy: (architecture: Architecture) => number; source: string };
 }
 
+/**
+ * Nothing can be evaluated now, through no fault of the run (the Redis of its queue does not answer, or
+ * refuses it): the run ends interrupted, with the reason, and resumes once that is mended.
+ */
+export class EvaluatorUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EvaluatorUnavailable';
+  }
+}
+
 export class EvaluationFailed extends Error {
   constructor(
     message: string,

@@ -4,6 +4,7 @@
 
 import { Redis } from 'ioredis';
 import { redactedQueueUrl } from '../../space/queue-url.ts';
+import { EvaluatorUnavailable } from '../evaluators/evaluator.ts';
 
 /** How long the first contact may take before the queue is reported unreachable. */
 const FIRST_CONTACT_MS = 10_000;
@@ -47,7 +48,7 @@ export async function connectOrExplain(client: Redis, url: string): Promise<void
     client.disconnect();
     // Redis's own answer (a wrong password, a refused connection) says more than the closed connection that follows it.
     const reason = lastError?.message ?? (error instanceof Error ? error.message : String(error));
-    throw new Error(`cannot reach the trial queue at ${redactedQueueUrl(url)}: ${reason}`);
+    throw new EvaluatorUnavailable(`cannot reach the trial queue at ${redactedQueueUrl(url)}: ${reason}`);
   } finally {
     clearTimeout(timer);
     client.off('error', keep);

@@ -5,7 +5,7 @@
 import { dirname } from 'node:path';
 import type { RunStatus } from '../../protocol/engine.ts';
 import { selectBackend } from '../backend.ts';
-import type { Evaluator } from '../evaluators/evaluator.ts';
+import { EvaluatorUnavailable, type Evaluator } from '../evaluators/evaluator.ts';
 import { startConfiguredEvaluator } from '../evaluators/start.ts';
 import type { Store } from '../store/store.ts';
 import type { RunSession, SearchHooks, SearchRunner } from './runner.ts';
@@ -88,8 +88,8 @@ export async function runFrame(store: Store, runId: number, hooks: SearchHooks, 
     if (reason) log('warn', reason);
     store.setRunStatus(runId, status, reason);
   } catch (error) {
-    // The run records why; the caller reports the error once.
-    status = 'failed';
+    // The run records why; the caller reports the error once. A run nothing can evaluate now stays resumable.
+    status = error instanceof EvaluatorUnavailable ? 'interrupted' : 'failed';
     store.setRunStatus(runId, status, error instanceof Error ? error.message : String(error));
     throw error;
   } finally {
