@@ -21,6 +21,7 @@ import {
 import { formatBackendReports, formatDuration, formatPerplexity, logTail, trialStatusLabel, trialWorkerLabel } from '../shared/format.ts';
 import { checkBackends } from '../engine/backend.ts';
 import { exportOptunaStudy } from '../engine/export/optuna.ts';
+import { TRIAL_EXPORT_FORMATS, exportTrial, type TrialExportFormat } from '../engine/export/trial.ts';
 import { queueUrlProblem } from '../space/queue-url.ts';
 import { ProgressLine } from './progress.ts';
 
@@ -41,8 +42,10 @@ usage:
   nas-studio analyze <run|latest> [--db PATH] [--json]   controller insight of a reinforce or enas run
   nas-studio sample <run|latest> <trial> [--prompt P] [--temperature T] [--length N] [--seed S] [--db PATH]
                                         text from a language-model trial's kept weights (defaults: "ROMEO:", 0.8, 200)
-  nas-studio export <run|latest> --format optuna --out study.db [--force]
-                    the run as an Optuna study (Optuna's SQLite schema): optuna.load_study and optuna-dashboard open it
+  nas-studio export <run|latest> [trial] --format json|svg|optuna --out PATH [--force]
+                    json: a trial's architecture, decisions, graph and metrics; svg: its drawing as the trial view shows
+                    it, as a standalone file; the trial defaults to the run's best done one. optuna: the whole run as an
+                    Optuna study (Optuna's SQLite schema): optuna.load_study and optuna-dashboard open it
   nas-studio doctor [--json]   which compute backends work here, what to do about the others, and which one auto picks
 
 The database defaults to .nas-studio/runs.db under the current folder.
@@ -130,6 +133,35 @@ function openStore(args: ParsedArgs, options: { readonly?: boolean } = {}): Stor
 /** A run still marked running whose writer died (killed, crashed) shows as interrupted, as the editor shows it. */
 function withLiveStatus(store: Store, run: RunRecord): RunRecord {
   return run.status === 'running' && !store.runWriterMayBeAlive(run.id) ? { ...run, status: 'interrupted' } : run;
+}
+
+/** Trials still marked running in a run whose writer died show as interrupted, as the run does. */
+function withLiveTrialStatus(store: Store, runId: number, trials: TrialRecord[]): TrialRecord[] {
+  const writerDead = withLiveStatus(store, store.getRun(runId)!).status === 'interrupted';
+  return trials.map((trial) => (writerDead && trial.status === 'running' ? { ...trial, status: 'interrupted' as const } : trial));
+}
+
+const EXPORT_FORMATS = ['optuna', ...TRIAL_EXPORT_FORMATS] as const;
+type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/**
+ * The trial an export names, or the run's best finished one (highest reward). Only a finished trial (done, or
+ * stopped early by the run's scheduler) has measurements to go with its architecture.
+ */
+function exportedTrial(store: Store, runId: number, raw: string | undefined): TrialRecord {
+  if (raw === undefined) {
+    const best = store.listTrials(runId, 'reward').find((trial) => trial.status === 'done');
+    if (!best) throw new Error(`run ${runId} has no finished trial to export`);
+    return best;
+  }
+  const index = Number(raw);
+  const stored = Number.isInteger(index) ? store.getTrial(runId, index) : undefined;
+  if (!stored) throw new UsageError(`run ${runId} has no trial "${raw}"`);
+  const [trial] = withLiveTrialStatus(store, runId, [stored]);
+  if (trial.status !== 'done' && trial.status !== 'pruned') {
+    throw new Error(`trial ${index} of run ${runId} is ${trialStatusLabel(trial)}, not finished; export a done trial`);
+  }
+  return trial;
 }
 
 function runIdArg(store: Store, raw: string | undefined): number {
@@ -492,11 +524,22 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
         return withStore(args, (store) => {
           const runId = runIdArg(store, args.positional[1]);
           const format = args.flags.get('format');
-          if (format !== 'optuna') throw new UsageError(`--format must be optuna, got "${String(format ?? '')}"`);
+          if (!EXPORT_FORMATS.includes(format as ExportFormat)) {
+            throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got "${String(format ?? '')}"`);
+          }
           const outFile = args.flags.get('out');
           if (typeof outFile !== 'string') throw new UsageError('export needs --out FILE');
-          const written = exportOptunaStudy(store, runId, resolve(outFile), { force: args.flags.has('force') });
-          out(`wrote run ${runId} as the Optuna study "${written.studyName}" (${written.trials} trials) to ${resolve(outFile)}\n`);
+          const outPath = resolve(outFile);
+          const force = args.flags.has('force');
+          if (format === 'optuna') {
+            if (args.positional[2] !== undefined) throw new UsageError('--format optuna exports the whole run, not one trial');
+            const written = exportOptunaStudy(store, runId, outPath, { force });
+            out(`wrote run ${runId} as the Optuna study "${written.studyName}" (${written.trials} trials) to ${outPath}\n`);
+            return;
+          }
+          const trial = exportedTrial(store, runId, args.positional[2]);
+          exportTrial(store, runId, trial, format as TrialExportFormat, outPath, { force });
+          out(`wrote trial ${trial.index} of run ${runId} (reward ${fmt(trial.reward)}) as ${format} to ${outPath}\n`);
         });
       case 'analyze':
         return await analyze(args, out);
@@ -519,10 +562,7 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
       case 'trials':
         return withStore(args, (store) => {
           const runId = runIdArg(store, args.positional[1]);
-          const writerDead = withLiveStatus(store, store.getRun(runId)!).status === 'interrupted';
-          const trials = store
-            .listTrials(runId)
-            .map((trial) => (writerDead && trial.status === 'running' ? { ...trial, status: 'interrupted' as const } : trial));
+          const trials = withLiveTrialStatus(store, runId, store.listTrials(runId));
           out(json ? `${JSON.stringify(trials, null, 2)}\n` : `${trialTable(trials)}\n`);
         });
       case 'show':

@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EpochMetrics, TrialEvaluator } from '../../src/protocol/engine.ts';
 import { Store } from '../../src/engine/store/store.ts';
-import { decodeArchitecture } from '../../src/space/graph.ts';
+import { compileSpace, decodeArchitecture } from '../../src/space/graph.ts';
 import { loadSearchFile } from '../../src/space/parse.ts';
 import { tinyRecurrentSearchFile, tinySearchFile, TINY_CORPUS } from '../support/tiny.ts';
 import { exportWeights } from '../../src/engine/model/language-model-weights.ts';
@@ -52,9 +52,10 @@ test('search on an invalid file: the same messages, exit 2, nothing written to t
   }
 });
 
-test('search, runs, trials and show end to end on a tiny budget', () => {
+test('search, runs, trials, show and export end to end on a tiny budget', () => {
   const db = freshDb();
-  const search = cli(['search', tinySearchFile({ trials: 3 }), '--db', db, '--seed', '3']);
+  const file = tinySearchFile({ trials: 3 });
+  const search = cli(['search', file, '--db', db, '--seed', '3']);
   assert.equal(search.code, 0, search.stderr);
   assert.match(search.stderr, /trial 3\/3 +best reward \d\.\d{4} +elapsed/);
   assert.match(search.stdout, /run 1 "tiny": done, 3\/3 trials, backend cpu/);
@@ -94,7 +95,67 @@ test('search, runs, trials and show end to end on a tiny budget', () => {
   assert.equal(cli(['export', 'latest', '--db', db, '--format', 'optuna', '--out', study, '--force']).code, 0);
   const unknown = cli(['export', 'latest', '--db', db, '--format', 'onnx', '--out', study]);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /--format must be optuna, got "onnx"/);
+  assert.match(unknown.stderr, /--format must be one of optuna, json, svg, got "onnx"/);
+  assert.equal(cli(['export', 'latest', '0', '--db', db, '--format', 'optuna', '--out', study, '--force']).code, 2, 'optuna: no trial');
+
+  // One trial: the best done one unless named. Its JSON spells out the stored architecture and decodes to its graph.
+  const dir = mkdtempSync(join(tmpdir(), 'nas-cli-export-'));
+  const bestFile = join(dir, 'best.json');
+  const best = cli(['export', 'latest', '--db', db, '--format', 'json', '--out', bestFile]);
+  assert.equal(best.code, 0, best.stderr);
+  const bestJson = JSON.parse(readFileSync(bestFile, 'utf8'));
+  assert.match(best.stdout, new RegExp(`wrote trial ${bestJson.trial} of run 1 \\(reward \\d\\.\\d{4}\\) as json to .*best\\.json`));
+  assert.equal(bestJson.run, 1);
+  assert.equal(bestJson.reward, Math.max(...trials.map((trial: { reward: number }) => trial.reward)));
+  const stored = trials.find((trial: { index: number }) => trial.index === bestJson.trial);
+  assert.deepEqual(bestJson.architecture, stored.architecture);
+  assert.equal(bestJson.key, stored.key);
+  assert.deepEqual(bestJson.metrics, stored.metrics);
+  const { config } = loadSearchFile(file);
+  assert.ok(config);
+  const decisions = compileSpace(config.space);
+  assert.deepEqual(
+    bestJson.decisions,
+    stored.architecture.map((choice: number, i: number) => ({ name: decisions[i].name, option: decisions[i].options[choice] })),
+  );
+  assert.deepEqual(bestJson.graph, decodeArchitecture(config.space, stored.architecture));
+
+  const drawing = join(dir, 'trial0.svg');
+  assert.equal(cli(['export', 'latest', '0', '--db', db, '--format', 'svg', '--out', drawing]).code, 0);
+  assert.match(readFileSync(drawing, 'utf8'), /^<\?xml [^]*<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^]*>classifier<\/text>/);
+  const existing = cli(['export', 'latest', '0', '--db', db, '--format', 'svg', '--out', drawing]);
+  assert.equal(existing.code, 1);
+  assert.match(existing.stderr, /trial0\.svg exists; choose another --out, or add --force to replace it/);
+  assert.equal(cli(['export', 'latest', '0', '--db', db, '--format', 'svg', '--out', drawing, '--force']).code, 0);
+  const missing = cli(['export', 'latest', '7', '--db', db, '--format', 'svg', '--out', join(dir, 'none.svg')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /run 1 has no trial "7"/);
+});
+
+test('export refuses a trial that has not finished, saying its status, and a run with no finished trial', () => {
+  const { db, store, runId } = runWithTrialStarted('unfinished', 'train-from-scratch');
+  const architecture = [0, 0, 0, 0, 0, 0, 0];
+  store.startTrial(
+    runId,
+    1,
+    architecture,
+    'f',
+    decodeArchitecture(store.runConfig(runId).config.space, architecture),
+    'train-from-scratch',
+  );
+  store.finishTrial({ runId, index: 1, status: 'failed', reward: null, measurements: null, error: 'out of memory' });
+  store.close();
+  const out = join(mkdtempSync(join(tmpdir(), 'nas-cli-export-')), 'trial.json');
+  const running = cli(['export', 'latest', '0', '--db', db, '--format', 'json', '--out', out]);
+  assert.equal(running.code, 1);
+  assert.match(running.stderr, /trial 0 of run 1 is (running|interrupted), not finished; export a done trial/);
+  const failed = cli(['export', 'latest', '1', '--db', db, '--format', 'svg', '--out', out]);
+  assert.equal(failed.code, 1);
+  assert.match(failed.stderr, /trial 1 of run 1 is failed, not finished/);
+  const none = cli(['export', 'latest', '--db', db, '--format', 'json', '--out', out]);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /run 1 has no finished trial to export/);
+  assert.ok(!existsSync(out), 'nothing written');
 });
 
 /** A database with one run of the tiny search (as created, before its trial) and its trial 0 started, key `k`. */

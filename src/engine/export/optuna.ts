@@ -3,11 +3,12 @@
 // optuna-dashboard and its VS Code extension open a NAS Studio search. Each decision is a categorical
 // parameter whose value is the chosen option; each epoch's validation accuracy is an intermediate value.
 
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { TrialRecord, TrialStatus } from '../../protocol/engine.ts';
 import { compileSpace } from '../../space/graph.ts';
 import type { Store } from '../store/store.ts';
+import { clearOutFile } from './out-file.ts';
 
 /** The schema Optuna checks when it opens a storage: its version table and alembic's head of that schema. */
 const OPTUNA_SCHEMA_VERSION = 12;
@@ -80,10 +81,7 @@ export interface OptunaExport {
 export function exportOptunaStudy(store: Store, runId: number, outFile: string, options: { force?: boolean } = {}): OptunaExport {
   const run = store.getRun(runId);
   if (!run) throw new Error(`no run ${runId} in ${store.path}`);
-  if (existsSync(outFile)) {
-    if (!options.force) throw new Error(`${outFile} exists; choose another --out, or add --force to replace it`);
-    rmSync(outFile);
-  }
+  clearOutFile(outFile, options.force);
   const decisions = compileSpace(store.runConfig(runId).config.space);
   const distributions = decisions.map((decision) =>
     JSON.stringify({ name: 'CategoricalDistribution', attributes: { choices: decision.options } }),
