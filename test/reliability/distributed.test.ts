@@ -365,8 +365,8 @@ test(
       assert.equal(wrong.code, 1, wrong.stderr);
       assert.match(wrong.stderr, /cannot reach the trial queue at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0: .*(WRONGPASS|invalid)/);
       assert.ok(!wrong.stderr.includes('guessed-pass'), wrong.stderr);
-    // Nothing is wrong with the run: it waits, resumable, for a queue it can reach.
-    assert.equal(checkDatabase(join(searchDir, 'wrong.db')).run.status, 'interrupted');
+      // Nothing is wrong with the run: it waits, resumable, for a queue it can reach.
+      assert.equal(checkDatabase(join(searchDir, 'wrong.db')).run.status, 'interrupted');
     } finally {
       delete process.env.NODE_EXTRA_CA_CERTS;
       await stopWorkers();
