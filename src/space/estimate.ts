@@ -23,7 +23,7 @@ export function imageShapeOf(dataset: ImageDatasetConfig): ImageShape {
 export function countParameters(graph: ArchitectureGraph, space: SpaceConfig, image: Pick<ImageShape, 'shape' | 'classes'>): number {
   const count = spaceKind(space).countParameters;
   if (count === undefined || graph.kind !== space.kind)
-    throw new Error(`${graph.kind} architectures are looked up, not built: they have no parameter count here`);
+    throw new Error(`${graph.kind} architectures have no parameter count from shapes in a ${space.kind} space`);
   return count(graph, space, image);
 }
 

@@ -4,6 +4,8 @@
 
 import type { TrialMeasurements } from '../../protocol/engine.ts';
 import type { TabularDataset, TabularEvaluationConfig } from '../../space/config.ts';
+import { tabularImageShape } from '../../space/kinds/evaluations/tabular.ts';
+import { NASBENCH201_OPERATIONS, nasBench201Cost } from '../../space/nasbench201.ts';
 import { shippedNasBench201Table, type NasBench201Table } from '../data/nas-bench-201.ts';
 import { EvaluationFailed, type EvaluationRequest, type Evaluator, type EvaluatorKind } from './evaluator.ts';
 
@@ -26,8 +28,10 @@ export class TabularEvaluator implements Evaluator {
       throw new EvaluationFailed(`the NAS-Bench-201 table has no ${request.space.kind} architectures`, false);
     const started = performance.now();
     const { valAccuracy, testAccuracy } = this.table.accuracies(request.architecture, this.dataset);
-    // The table holds neither parameter counts nor FLOPs, and no learning curve.
-    return { valAccuracy, testAccuracy, params: null, flops: null, seconds: (performance.now() - started) / 1000, curve: [] };
+    // The table holds no parameter counts, FLOPs or learning curve: the cost is counted from the cell.
+    const operations = request.architecture.map((choice) => NASBENCH201_OPERATIONS[choice]);
+    const { params, flops } = nasBench201Cost(operations, tabularImageShape(this.dataset));
+    return { valAccuracy, testAccuracy, params, flops, seconds: (performance.now() - started) / 1000, curve: [] };
   }
 
   cancelAll(): void {}
