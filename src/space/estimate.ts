@@ -27,6 +27,14 @@ export function countParameters(graph: ArchitectureGraph, space: SpaceConfig, im
   return count(graph, space, image);
 }
 
+/** FLOPs of one example's forward pass through that network, where the space counts them from shapes (see SpaceKind.countFlops). */
+export function countFlops(graph: ArchitectureGraph, space: SpaceConfig, image: Pick<ImageShape, 'shape' | 'classes'>): number {
+  const count = spaceKind(space).countFlops;
+  if (count === undefined || graph.kind !== space.kind)
+    throw new Error(`${graph.kind} architectures have no FLOP count from shapes in a ${space.kind} space`);
+  return count(graph, space, image);
+}
+
 export interface SpaceEstimate {
   /** log10 of the number of architectures (decision sequences) in the space. */
   log10Architectures: number;
