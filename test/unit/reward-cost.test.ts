@@ -6,15 +6,17 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shippedNasBench201Table } from '../../src/engine/data/nas-bench-201.ts';
-import type { EvaluationRequest } from '../../src/engine/evaluators/evaluator.ts';
+import type { EvaluationRequest, Evaluator } from '../../src/engine/evaluators/evaluator.ts';
 import { TabularEvaluator } from '../../src/engine/evaluators/tabular.ts';
 import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import { applyReward } from '../../src/engine/trial-lifecycle.ts';
 import type { TrialMeasurements } from '../../src/protocol/engine.ts';
-import type { RewardConfig } from '../../src/space/config.ts';
+import type { ImageDatasetConfig, RewardConfig } from '../../src/space/config.ts';
+import { countParameters, estimateSpace, imageShapeOf } from '../../src/space/estimate.ts';
 import { tabularImageShape } from '../../src/space/kinds/evaluations/tabular.ts';
 import { NASBENCH201_OPERATIONS, nasBench201Cost } from '../../src/space/nasbench201.ts';
+import { loadSearchFile } from '../../src/space/parse.ts';
 
 const ACCURACY: RewardConfig = { metric: 'val_accuracy', transform: 'identity', c: 80, k: 3 };
 
@@ -123,5 +125,45 @@ test("a penalised search's rewards are the accuracy less its cost; a trial that 
     assert.equal(trial.reward, null);
     assert.match(trial.error ?? '', /no reward: .*penalty\.params.*measured none/);
     assert.notEqual(trial.metrics?.valAccuracy, undefined);
+  }
+});
+
+test('max_params on a macro space: children are counted on the data set images, and those over it never reach the evaluator', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'nas-reward-cost-')), 'search.nas.yaml');
+  const base = ['name: bounded-macro', 'dataset: { kind: digits }', 'space: { kind: macro, layers: 3, filters: [4, 32] }'];
+  writeFileSync(file, [...base, 'strategy: { kind: random }', 'budget: { trials: 1 }', ''].join('\n'));
+  const range = estimateSpace(loadSearchFile(file).config!).parameters!;
+  const limit = Math.round((range.min + range.max) / 2);
+  const reward = `{ constraints: { max_params: ${limit} } }`;
+  writeFileSync(file, [...base, `strategy: { kind: random, reward: ${reward} }`, 'budget: { trials: 30 }', ''].join('\n'));
+  const requested: number[] = [];
+  const evaluator: Evaluator = {
+    backend: 'cpu',
+    backendDetail: 'counts what it is asked',
+    size: 1,
+    async evaluate(request) {
+      requested.push(request.index ?? Number.NaN);
+      return { valAccuracy: 0.5, testAccuracy: null, params: 1, flops: 1, seconds: 0, curve: [] };
+    },
+    cancelAll() {},
+    async close() {},
+  };
+  const store = new Store(':memory:');
+  try {
+    const runId = createRunFromFile(store, file, {});
+    const { config } = store.runConfig(runId);
+    assert.equal(await runSearch(store, runId, { onEvent: () => {}, startEvaluator: async () => evaluator }), 'done');
+    const trials = store.listTrials(runId);
+    const image = imageShapeOf(config.dataset as ImageDatasetConfig);
+    const over = trials.filter((trial) => countParameters(trial.graph, config.space, image) > limit);
+    assert.ok(over.length > 0 && over.length < trials.length, `${over.length} of ${trials.length} over ${limit}`);
+    for (const trial of over)
+      assert.match(trial.error ?? '', new RegExp(`^rejected before training: \\d+ parameters > max_params ${limit}$`));
+    assert.deepEqual(
+      requested,
+      trials.filter((trial) => !over.includes(trial)).map((trial) => trial.index),
+    );
+  } finally {
+    store.close();
   }
 });
