@@ -7,18 +7,43 @@ import type { EngineEvent, EpochMetrics, TrialEvaluator, TrialMeasurements, Tria
 import type { RewardConfig, SearchConfig } from '../space/config.ts';
 import type { Architecture } from '../space/decisions.ts';
 import { architectureKey, decodeArchitecture, type ArchitectureGraph } from '../space/graph.ts';
+import { brokenConstraint } from './constraints.ts';
 import { EvaluationFailed, type EpochVerdict, type EvaluationRequest, type Evaluator } from './evaluators/evaluator.ts';
 import type { Store } from './store/store.ts';
 
-/** The reward of a trial's measurements; the search file's rules pair each metric with its transforms (reward-transform). */
-export function applyReward(reward: RewardConfig, measured: Pick<TrialMeasurements, 'valAccuracy' | 'valPerplexity'>): number {
+/**
+ * The reward of a trial's measurements; the search file's rules pair each metric with its transforms
+ * (reward-transform). A penalty (MONAS) takes λ per million parameters and per billion FLOPs off it:
+ * a trial that measured no cost it is penalised by has no reward, and this throws.
+ */
+export function applyReward(
+  reward: RewardConfig,
+  measured: Pick<TrialMeasurements, 'valAccuracy' | 'valPerplexity'> & Partial<Pick<TrialMeasurements, 'params' | 'flops'>>,
+): number {
   if (reward.metric === 'val_perplexity') {
     const perplexity = measured.valPerplexity;
     if (perplexity === undefined || perplexity === null)
       throw new Error('the reward is validation perplexity, and the trial measured none');
     return reward.transform === 'neg_log' ? -Math.log(perplexity) : reward.c / perplexity ** reward.k;
   }
-  return reward.transform === 'cube' ? measured.valAccuracy ** 3 : measured.valAccuracy;
+  const transformed = reward.transform === 'cube' ? measured.valAccuracy ** 3 : measured.valAccuracy;
+  return transformed - costPenalty(reward, measured);
+}
+
+function costPenalty(reward: RewardConfig, measured: Partial<Pick<TrialMeasurements, 'params' | 'flops'>>): number {
+  let penalty = 0;
+  const { params: perMillionParams, flops: perBillionFlops } = reward.penalty ?? {};
+  if (perMillionParams !== undefined) {
+    if (measured.params === undefined || measured.params === null)
+      throw new Error('the reward is penalised by parameters (strategy.reward.penalty.params), and the trial measured none');
+    penalty += perMillionParams * (measured.params / 1e6);
+  }
+  if (perBillionFlops !== undefined) {
+    if (measured.flops === undefined || measured.flops === null)
+      throw new Error('the reward is penalised by FLOPs (strategy.reward.penalty.flops), and the trial measured none');
+    penalty += perBillionFlops * (measured.flops / 1e9);
+  }
+  return penalty;
 }
 
 /** The run a trial belongs to, and where its events go. */
@@ -107,7 +132,14 @@ function finish(
   error: string | null,
   failure: { failureLog?: string; failureCurve?: readonly EpochMetrics[] } = {},
 ): TrialOutcome {
-  const reward = measurements ? applyReward(context.config.strategy.reward, measurements) : null;
+  let reward: number | null = null;
+  try {
+    reward = measurements ? applyReward(context.config.strategy.reward, measurements) : null;
+  } catch (rewardError) {
+    // Measured, but without what the reward needs (a program that reports no parameter count): the trial fails, kept as measured.
+    status = 'failed';
+    error = `it has no reward: ${rewardError instanceof Error ? rewardError.message : String(rewardError)}`;
+  }
   try {
     context.store.finishTrial({ runId: context.runId, index, status, reward, measurements, error, ...failure });
     return { index, status, reward };
@@ -119,9 +151,20 @@ function finish(
   }
 }
 
+/** Why the child may not be evaluated (strategy.reward.constraints); a count that fails is the trial's fault, not the search's. */
+function rejection(context: TrialContext, graph: ArchitectureGraph): string | undefined {
+  try {
+    const broken = brokenConstraint(context.config, graph);
+    return broken === undefined ? undefined : `rejected before training: ${broken}`;
+  } catch (error) {
+    return `rejected before training: its cost could not be counted: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
 /**
  * A trial an evaluator trains from scratch (or looks up). Its failures are the trial's: recorded
- * failed, or interrupted when the evaluation was cancelled or no evaluator is left to run it.
+ * failed, or interrupted when the evaluation was cancelled or no evaluator is left to run it. A child
+ * over a limit of strategy.reward.constraints is recorded failed without being evaluated.
  */
 export async function evaluateTrial(
   context: TrialContext,
@@ -132,6 +175,12 @@ export async function evaluateTrial(
   const graph = graphOf(context, trial);
   start(context, trial, graph, evaluator.recordedAs ?? 'train-from-scratch');
   announceStarted(context, trial, graph);
+  const rejected = rejection(context, graph);
+  if (rejected !== undefined) {
+    const outcome = finish(context, trial.index, 'failed', null, rejected);
+    announceFinished(context, trial.index);
+    return outcome;
+  }
   const request = evaluationRequest(context, trial.index, trial.architecture, graph);
   const cancel = () => evaluator.cancel?.(request);
   hooks.signal?.addEventListener('abort', cancel, { once: true });

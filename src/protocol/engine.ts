@@ -48,7 +48,7 @@ export interface TrialMeasurements {
    */
   valPerplexity?: number | null;
   testPerplexity?: number | null;
-  /** Null when the evaluator does not know them (a tabular lookup). */
+  /** Null when the evaluator does not know them (a command's program that does not report them). */
   params: number | null;
   flops: number | null;
   seconds: number;

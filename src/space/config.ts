@@ -98,6 +98,22 @@ export interface RewardConfig {
   /** inverse_power's c and k (absent in runs stored before language models, whose metric never reads them). */
   c: number;
   k: number;
+  /** Cost limits checked before a child is evaluated: one over a limit is recorded failed, never trained. */
+  constraints?: RewardConstraints;
+  /** MONAS' cost penalty: subtracted from the transformed metric. */
+  penalty?: RewardPenalty;
+}
+
+/** Counts, not millions: parameters, and FLOPs of one example's forward pass. */
+export interface RewardConstraints {
+  max_params?: number;
+  max_flops?: number;
+}
+
+/** reward = transform(metric) - params * (parameters / 1e6) - flops * (FLOPs / 1e9). */
+export interface RewardPenalty {
+  params?: number;
+  flops?: number;
 }
 
 export interface ControllerConfig {

@@ -23,7 +23,15 @@ export function imageShapeOf(dataset: ImageDatasetConfig): ImageShape {
 export function countParameters(graph: ArchitectureGraph, space: SpaceConfig, image: Pick<ImageShape, 'shape' | 'classes'>): number {
   const count = spaceKind(space).countParameters;
   if (count === undefined || graph.kind !== space.kind)
-    throw new Error(`${graph.kind} architectures are looked up, not built: they have no parameter count here`);
+    throw new Error(`${graph.kind} architectures have no parameter count from shapes in a ${space.kind} space`);
+  return count(graph, space, image);
+}
+
+/** FLOPs of one example's forward pass through that network, where the space counts them from shapes (see SpaceKind.countFlops). */
+export function countFlops(graph: ArchitectureGraph, space: SpaceConfig, image: Pick<ImageShape, 'shape' | 'classes'>): number {
+  const count = spaceKind(space).countFlops;
+  if (count === undefined || graph.kind !== space.kind)
+    throw new Error(`${graph.kind} architectures have no FLOP count from shapes in a ${space.kind} space`);
   return count(graph, space, image);
 }
 

@@ -82,3 +82,61 @@ export function everyNasBench201Architecture(): Architecture[] {
     Array.from({ length: edges }, (_, edge) => Math.floor(ordinal / base ** (edges - 1 - edge)) % base),
   );
 }
+
+/** Channels of the three stages of the benchmark's network, and cells per stage. */
+const STAGE_CHANNELS = [16, 32, 64] as const;
+const CELLS_PER_STAGE = 5;
+
+/** Parameters and FLOPs of one network of the benchmark, counted as its own tools count them. */
+export interface NasBench201Cost {
+  /** Convolution weights (no biases), batch-norm scales and shifts, and the classifier's weights and biases. */
+  params: number;
+  /**
+   * Multiply-adds of one image's forward pass through the convolutions and the classifier (its biases
+   * included), as the benchmark's published FLOPs count them: pooling, batch norm and ReLU are not counted.
+   */
+  flops: number;
+}
+
+/**
+ * The cost of the benchmark's network around a cell (Dong & Yang's skeleton): a 3x3 convolution stem of 16
+ * channels with batch norm; three stages of 5 cells of 16, 32 and 64 channels, joined by residual
+ * reduction blocks (a ResNet basic block of stride 2 whose shortcut is a 2x2 average pool then a 1x1
+ * convolution); then batch norm, ReLU, global average pooling and a linear classifier. `operations` is
+ * the cell's operation per edge, in cell-string order; `image` the input (height, width, channels).
+ */
+export function nasBench201Cost(
+  operations: readonly NasBench201Operation[],
+  image: { shape: readonly [number, number, number]; classes: number },
+): NasBench201Cost {
+  const [height, width, channels] = image.shape;
+  let params = 0;
+  let flops = 0;
+  // A convolution without bias, then the batch norm that follows every one but the shortcut's.
+  const conv = (kernel: number, input: number, output: number, pixels: number, batchNorm = true) => {
+    params += kernel * kernel * input * output + (batchNorm ? 2 * output : 0);
+    flops += kernel * kernel * input * output * pixels;
+  };
+  let pixels = height * width;
+  conv(3, channels, STAGE_CHANNELS[0], pixels);
+  STAGE_CHANNELS.forEach((stageChannels, stage) => {
+    if (stage > 0) {
+      const input = STAGE_CHANNELS[stage - 1];
+      pixels = Math.ceil(height / 2 ** stage) * Math.ceil(width / 2 ** stage);
+      conv(3, input, stageChannels, pixels);
+      conv(3, stageChannels, stageChannels, pixels);
+      conv(1, input, stageChannels, pixels, false);
+    }
+    for (let cell = 0; cell < CELLS_PER_STAGE; cell++) {
+      for (const operation of operations) {
+        if (operation === 'nor_conv_1x1') conv(1, stageChannels, stageChannels, pixels);
+        else if (operation === 'nor_conv_3x3') conv(3, stageChannels, stageChannels, pixels);
+        // none, skip_connect and avg_pool_3x3 have neither parameters nor counted FLOPs.
+      }
+    }
+  });
+  const last = STAGE_CHANNELS[STAGE_CHANNELS.length - 1];
+  params += 2 * last + last * image.classes + image.classes;
+  flops += last * image.classes + image.classes;
+  return { params, flops };
+}

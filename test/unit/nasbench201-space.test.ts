@@ -2,7 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NasBench201SpaceConfig } from '../../src/space/config.ts';
 import { architectureKey, compileSpace, decodeArchitecture, drawArchitecture, encodeGraph } from '../../src/space/graph.ts';
-import { architectureOfCellString, cellStringOf, everyNasBench201Architecture, nasBench201Ordinal } from '../../src/space/nasbench201.ts';
+import { countParameters } from '../../src/space/estimate.ts';
+import { tabularImageShape } from '../../src/space/kinds/evaluations/tabular.ts';
+import {
+  architectureOfCellString,
+  cellStringOf,
+  everyNasBench201Architecture,
+  nasBench201Cost,
+  nasBench201Ordinal,
+  type NasBench201Operation,
+} from '../../src/space/nasbench201.ts';
 
 const SPACE: NasBench201SpaceConfig = { kind: 'nasbench201' };
 const OPERATIONS = ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'];
@@ -64,4 +73,33 @@ test('text that is not a cell string is refused with the reason', () => {
   assert.throws(() => architectureOfCellString(EXAMPLE.replace('nor_conv_3x3~1', 'conv~1')), /op one of none, skip_connect/);
   assert.throws(() => architectureOfCellString(EXAMPLE.replace('|skip_connect~2|', '|')), /group 3 must be/);
   assert.throws(() => cellStringOf([0, 0, 0, 0, 0, 5]), /out of range/);
+});
+
+const everyEdge = (operation: NasBench201Operation) => Array<NasBench201Operation>(6).fill(operation);
+
+test("parameters and FLOPs from the cell agree with NAS-Bench-201's published ones", () => {
+  const cifar10 = tabularImageShape('cifar10');
+  // The benchmark's API: the all-nor_conv_3x3 cell on CIFAR-10 has 1.531546 M parameters and 220.11 MFLOPs.
+  const largest = nasBench201Cost(everyEdge('nor_conv_3x3'), cifar10);
+  assert.equal(largest.params, 1_531_546);
+  assert.ok(Math.abs(largest.flops / 220.11e6 - 1) < 0.01, `${largest.flops} FLOPs`);
+  // The all-none cell leaves the stem, the two reduction blocks and the head: about 0.07 M.
+  const smallest = nasBench201Cost(everyEdge('none'), cifar10);
+  assert.ok(Math.abs(smallest.params / 0.0733e6 - 1) < 0.01, `${smallest.params} parameters`);
+  assert.ok(Math.abs(smallest.flops / 7.78e6 - 1) < 0.01, `${smallest.flops} FLOPs`);
+  // Skip connections and pooling add neither parameters nor counted FLOPs.
+  assert.deepEqual(nasBench201Cost(everyEdge('skip_connect'), cifar10), smallest);
+  assert.deepEqual(nasBench201Cost(everyEdge('avg_pool_3x3'), cifar10), smallest);
+  // Only the classifier differs between the CIFAR data sets; ImageNet16-120's images are a quarter the pixels.
+  assert.equal(nasBench201Cost(everyEdge('nor_conv_3x3'), tabularImageShape('cifar100')).params, largest.params + 90 * 65);
+  const imagenet = nasBench201Cost(everyEdge('nor_conv_3x3'), tabularImageShape('imagenet16'));
+  assert.equal(imagenet.params, largest.params + 110 * 65);
+  assert.ok(Math.abs(imagenet.flops / (largest.flops / 4) - 1) < 0.01, `${imagenet.flops} FLOPs`);
+});
+
+test('the space counts the parameters of a decoded cell as the benchmark does', () => {
+  const architecture = architectureOfCellString(EXAMPLE);
+  const image = tabularImageShape('cifar10');
+  const operations = architecture.map((choice) => OPERATIONS[choice] as NasBench201Operation);
+  assert.equal(countParameters(decodeArchitecture(SPACE, architecture), SPACE, image), nasBench201Cost(operations, image).params);
 });

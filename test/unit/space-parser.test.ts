@@ -384,6 +384,10 @@ test('every semantic rule has a corpus file', () => {
     'text-needs-recurrent',
     'reward-metric',
     'reward-transform',
+    'reward-cost-metric',
+    'reward-constraints-strategy',
+    'reward-constraints-evaluation',
+    'reward-constraint-uncountable',
     'queue-url',
   ]) {
     assert.ok(rules.has(rule), rule);

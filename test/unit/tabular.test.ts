@@ -17,7 +17,13 @@ import { LocalSearchStrategy } from '../../src/engine/strategies/local.ts';
 import { ReinforceStrategy } from '../../src/engine/strategies/reinforce.ts';
 import { RandomStrategy } from '../../src/engine/strategies/random.ts';
 import type { Architecture } from '../../src/space/decisions.ts';
-import { architectureOfCellString, everyNasBench201Architecture } from '../../src/space/nasbench201.ts';
+import { tabularImageShape } from '../../src/space/kinds/evaluations/tabular.ts';
+import {
+  NASBENCH201_OPERATIONS,
+  architectureOfCellString,
+  everyNasBench201Architecture,
+  nasBench201Cost,
+} from '../../src/space/nasbench201.ts';
 
 const TABLE_TEXT = readFileSync(findShippedFile(join('data', 'nas-bench-201', 'nas-bench-201.csv')), 'utf8');
 const EXAMPLE_CELL = '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|';
@@ -108,8 +114,13 @@ test('a tabular search stores every lookup as a trial: validation accuracy as re
     assert.equal(trial.metrics?.valAccuracy, valAccuracy);
     assert.equal(trial.metrics?.testAccuracy, testAccuracy);
     assert.equal(trial.reward, valAccuracy ** 3);
-    assert.equal(trial.metrics?.params, null);
-    assert.equal(trial.metrics?.flops, null);
+    // The table holds no cost: it is counted from the cell, on CIFAR-10's images.
+    const cost = nasBench201Cost(
+      trial.architecture.map((choice) => NASBENCH201_OPERATIONS[choice]),
+      tabularImageShape('cifar10'),
+    );
+    assert.equal(trial.metrics?.params, cost.params);
+    assert.equal(trial.metrics?.flops, cost.flops);
   }
 });
 

@@ -13,6 +13,7 @@ import { evaluationKind } from '../../space/kinds/evaluations/registry.ts';
 import { controllerKinds, strategyKind } from '../../space/kinds/strategies/registry.ts';
 import { createRng } from '../../space/rng.ts';
 import { selectBackend } from '../backend.ts';
+import { brokenConstraint } from '../constraints.ts';
 import { applyReward } from '../search.ts';
 import type { Store } from '../store/store.ts';
 import { LstmController } from '../strategies/controller.ts';
@@ -114,7 +115,11 @@ async function rewardLookup(
   const known = (await evaluationKind(evaluation).evaluator()).knownAccuracy?.(evaluation);
   if (known !== undefined) {
     return {
-      of: (architecture) => applyReward(config.strategy.reward, { valAccuracy: known.valAccuracy(architecture) }),
+      // As the search would score it: a child over a constraint is rejected, and has no reward.
+      of: (architecture, graph) =>
+        brokenConstraint(config, graph) === undefined
+          ? applyReward(config.strategy.reward, { valAccuracy: known.valAccuracy(architecture), ...known.cost(architecture) })
+          : null,
       source: known.source,
     };
   }

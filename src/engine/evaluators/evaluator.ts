@@ -68,7 +68,12 @@ export interface EvaluatorKind<Config> {
   readonly description: string;
   start(evaluation: Config, search: SearchConfig, baseDir: string, log: (message: string) => void, capacity?: number): Promise<Evaluator>;
   /** Every architecture's validation accuracy without evaluating it, for a kind that looks them up; `source` says where from. */
-  knownAccuracy?(evaluation: Config): { valAccuracy: (architecture: Architecture) => number; source: string };
+  knownAccuracy?(evaluation: Config): {
+    valAccuracy: (architecture: Architecture) => number;
+    /** What the evaluator would measure of the architecture's cost, for a reward with a penalty. */
+    cost: (architecture: Architecture) => Pick<TrialMeasurements, 'params' | 'flops'>;
+    source: string;
+  };
 }
 
 /**

@@ -3,9 +3,20 @@
 // test accuracy; the search loop turns only the validation accuracy into the reward a strategy is told.
 
 import type { TrialMeasurements } from '../../protocol/engine.ts';
+import type { Architecture } from '../../space/decisions.ts';
 import type { TabularDataset, TabularEvaluationConfig } from '../../space/config.ts';
+import { tabularImageShape } from '../../space/kinds/evaluations/tabular.ts';
+import { NASBENCH201_OPERATIONS, nasBench201Cost } from '../../space/nasbench201.ts';
 import { shippedNasBench201Table, type NasBench201Table } from '../data/nas-bench-201.ts';
 import { EvaluationFailed, type EvaluationRequest, type Evaluator, type EvaluatorKind } from './evaluator.ts';
+
+/** The table holds no parameter counts, FLOPs or learning curves: the cost is counted from the cell. */
+function cellCost(architecture: Architecture, dataset: TabularDataset) {
+  return nasBench201Cost(
+    architecture.map((choice) => NASBENCH201_OPERATIONS[choice]),
+    tabularImageShape(dataset),
+  );
+}
 
 export class TabularEvaluator implements Evaluator {
   // A lookup needs no accelerator; one at a time keeps sequential strategies (evolution) sequential.
@@ -26,8 +37,8 @@ export class TabularEvaluator implements Evaluator {
       throw new EvaluationFailed(`the NAS-Bench-201 table has no ${request.space.kind} architectures`, false);
     const started = performance.now();
     const { valAccuracy, testAccuracy } = this.table.accuracies(request.architecture, this.dataset);
-    // The table holds neither parameter counts nor FLOPs, and no learning curve.
-    return { valAccuracy, testAccuracy, params: null, flops: null, seconds: (performance.now() - started) / 1000, curve: [] };
+    const { params, flops } = cellCost(request.architecture, this.dataset);
+    return { valAccuracy, testAccuracy, params, flops, seconds: (performance.now() - started) / 1000, curve: [] };
   }
 
   cancelAll(): void {}
@@ -42,6 +53,7 @@ export const tabularEvaluatorKind: EvaluatorKind<TabularEvaluationConfig> = {
     const table = shippedNasBench201Table();
     return {
       valAccuracy: (architecture) => table.accuracies(architecture, evaluation.dataset).valAccuracy,
+      cost: (architecture) => cellCost(architecture, evaluation.dataset),
       source: `NAS-Bench-201 table (${evaluation.dataset}): every sampled architecture's reward is known`,
     };
   },

@@ -102,8 +102,10 @@ export interface SpaceKind<Config extends { kind: string }, Graph> extends KindM
   encode(space: Config, graph: Graph, architecture: Architecture): void;
   key(graph: Graph): string;
   draw(graph: Graph): string;
-  /** Trainable parameters of the network built for `graph`; absent for spaces whose architectures are looked up, not built. */
+  /** Trainable parameters of the network built (or, for a benchmark's space, measured) for `graph`, counted from shapes alone. */
   countParameters?(graph: Graph, space: Config, image: Pick<ImageShape, 'shape' | 'classes'>): number;
+  /** FLOPs of that network's forward pass of one example, from shapes alone; absent where only a built model counts them. */
+  countFlops?(graph: Graph, space: Config, image: Pick<ImageShape, 'shape' | 'classes'>): number;
   /** The network children of this space train as; absent for spaces whose architectures are looked up, not built. */
   network?(): Promise<NetworkBuilder<Config, Graph>>;
 }

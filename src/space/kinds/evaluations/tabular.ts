@@ -1,10 +1,16 @@
 // Look each architecture up in the NAS-Bench-201 table, which holds one space and names its own data sets.
 
-import type { EvaluationKind } from '../kind-module.ts';
+import type { EvaluationKind, ImageShape } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
 
 export const TABULAR_DATASETS = ['cifar10', 'cifar100', 'imagenet16'] as const;
 export type TabularDataset = (typeof TABULAR_DATASETS)[number];
+
+/** The images the benchmark's networks were trained on: CIFAR at 32x32, ImageNet16-120 at 16x16. */
+export function tabularImageShape(dataset: TabularDataset): ImageShape {
+  if (dataset === 'imagenet16') return { shape: [16, 16, 3], classes: 120, classesKnown: true };
+  return { shape: [32, 32, 3], classes: dataset === 'cifar100' ? 100 : 10, classesKnown: true };
+}
 
 /** Look each architecture up in the NAS-Bench-201 table, measured on `dataset`. */
 export interface TabularEvaluationConfig {

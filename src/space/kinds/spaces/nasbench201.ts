@@ -7,9 +7,10 @@ import {
   NASBENCH201_OPERATIONS,
   cellStringOf,
   compileNasBench201,
+  nasBench201Cost,
   type NasBench201Operation,
 } from '../../nasbench201.ts';
-import { indexIn, type SpaceKind } from '../kind-module.ts';
+import { indexIn, type ImageShape, type SpaceKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
 
 /** The fixed NAS-Bench-201 cell (see nasbench201.ts); its architectures are looked up, not trained. */
@@ -28,6 +29,13 @@ export interface NasBench201Edge {
 export interface NasBench201Graph {
   kind: 'nasbench201';
   edges: NasBench201Edge[];
+}
+
+function costOf(graph: NasBench201Graph, image: Pick<ImageShape, 'shape' | 'classes'>) {
+  return nasBench201Cost(
+    graph.edges.map((e) => e.operation),
+    image,
+  );
 }
 
 export const nasBench201Space: SpaceKind<NasBench201SpaceConfig, NasBench201Graph> = {
@@ -62,6 +70,9 @@ export const nasBench201Space: SpaceKind<NasBench201SpaceConfig, NasBench201Grap
   key(graph) {
     return cellStringOf(graph.edges.map((e) => NASBENCH201_OPERATIONS.indexOf(e.operation)));
   },
+  // The benchmark's own network around the cell, so that a search can weigh or bound its cost before a lookup.
+  countParameters: (graph, _space, image) => costOf(graph, image).params,
+  countFlops: (graph, _space, image) => costOf(graph, image).flops,
   draw(graph) {
     const lines = ['NAS-Bench-201 cell: node0 is the input, node3 the output'];
     for (let to = 1; to < NASBENCH201_NODES; to++) {
