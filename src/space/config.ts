@@ -58,7 +58,7 @@ export type { CommandEvaluationConfig, TabularEvaluationConfig, TrainEvaluationC
 export type { AshaSchedulerConfig, CurveSchedulerConfig, HyperbandSchedulerConfig, MedianSchedulerConfig, NoSchedulerConfig };
 export type { BayesianConfig } from './kinds/strategies/bayesian.ts';
 export type { DartsConfig } from './kinds/strategies/darts.ts';
-export type { EvolutionConfig } from './kinds/strategies/evolution.ts';
+export type { EvolutionConfig, ParetoCost } from './kinds/strategies/evolution.ts';
 export type { LocalSearchConfig } from './kinds/strategies/local.ts';
 export { weightSharingTrials, type WeightSharingConfig } from './kinds/strategies/weight-sharing.ts';
 export { TABULAR_DATASETS, type TabularDataset } from './kinds/evaluations/tabular.ts';

@@ -117,3 +117,85 @@ strategy: { kind: evolution, population_size: 5, sample_size: 6, mutated_decisio
     reward: { metric: 'val_accuracy', transform: 'identity', c: 80, k: 3 },
   });
 });
+
+// Pareto mode: reward against parameter count. [0, 0, 0] is dominated by [1, 1, 1] (less accurate, larger).
+const PARETO_SPREAD: { architecture: Architecture; reward: number; params: number }[] = [
+  { architecture: [1, 1, 1], reward: 0.4, params: 50 },
+  { architecture: [0, 0, 0], reward: 0.1, params: 100 },
+  { architecture: [2, 2, 2], reward: 0.3, params: 10 },
+  { architecture: [3, 3, 3], reward: 0.2, params: 5 },
+];
+
+function paretoEvolution(config: Partial<EvolutionConfig> = {}, seed = 1) {
+  const strategy = evolution({ pareto: { minimise: ['params'] }, ...config }, seed);
+  for (let i = 0; i < 4; i++) strategy.ask();
+  PARETO_SPREAD.forEach(({ architecture, reward, params }) => strategy.tell(architecture, reward, { params, flops: null }));
+  return strategy;
+}
+
+test('Pareto mode retires the dominated member, then the most crowded of the front, not the oldest', async () => {
+  const strategy = paretoEvolution();
+  strategy.tell([0, 1, 2], 0.5, { params: 60, flops: null });
+  const architectures = async () => (await populationOf(strategy)).map((member) => member.architecture);
+  assert.deepEqual(await architectures(), [
+    [1, 1, 1],
+    [2, 2, 2],
+    [3, 3, 3],
+    [0, 1, 2],
+  ]);
+  // All five on the front; crowding distances: [1, 1, 1] 1.05, [2, 2, 2] 0.95, [0, 1, 3] 1.06, the ends infinite.
+  strategy.tell([0, 1, 3], 0.35, { params: 30, flops: null });
+  assert.deepEqual(await architectures(), [
+    [1, 1, 1],
+    [3, 3, 3],
+    [0, 1, 2],
+    [0, 1, 3],
+  ]);
+  // A member whose cost was not measured ranks below every measured one, though it is the most accurate.
+  strategy.tell([3, 2, 1], 0.9);
+  assert.deepEqual(await architectures(), [
+    [1, 1, 1],
+    [3, 3, 3],
+    [0, 1, 2],
+    [0, 1, 3],
+  ]);
+});
+
+test('Pareto mode: a whole-population tournament mutates an end of the front, never a dominated or crowded member', () => {
+  const strategy = paretoEvolution({ sample_size: 4 });
+  const parents = new Map<string, number>();
+  for (let i = 0; i < 200; i++) {
+    const child = strategy.ask();
+    const parent = PARETO_SPREAD.filter((member) => differences(member.architecture, child) === 1);
+    assert.equal(parent.length, 1);
+    parents.set(String(parent[0].architecture), (parents.get(String(parent[0].architecture)) ?? 0) + 1);
+  }
+  // [1, 1, 1] and [3, 3, 3] are the front's ends (infinite crowding distance); [2, 2, 2] lies between them.
+  assert.deepEqual([...parents.keys()].sort(), ['1,1,1', '3,3,3']);
+});
+
+test('a Pareto strategy restored from a checkpoint keeps the costs and proposes what the original would have', async () => {
+  const original = evolution({ pareto: { minimise: ['params', 'flops'] } }, 9);
+  const cost = (i: number) => ({ params: (i * 37) % 11, flops: (i * 13) % 7 });
+  for (let i = 0; i < 7; i++) original.tell(original.ask(), i / 10, cost(i));
+  const restored = evolution({ pareto: { minimise: ['params', 'flops'] } }, 9);
+  await restored.setState(JSON.parse(JSON.stringify(await original.getState())));
+  assert.deepEqual(await populationOf(restored), await populationOf(original));
+  for (let i = 0; i < 20; i++) {
+    const proposal = original.ask();
+    assert.deepEqual(restored.ask(), proposal);
+    original.tell(proposal, (i % 5) / 5, cost(i + 7));
+    restored.tell(proposal, (i % 5) / 5, cost(i + 7));
+  }
+  assert.deepEqual(await populationOf(restored), await populationOf(original));
+});
+
+test('pareto.minimise parses, and a cost that is not measured by name is a schema error', () => {
+  const file = (minimise: string) =>
+    'name: evo\nspace: { kind: nasbench201 }\nevaluation: { kind: tabular }\n' +
+    `strategy: { kind: evolution, pareto: { minimise: ${minimise} } }\n`;
+  const parsed = parseSearchText(file('[params, flops]'), 'evo.nas.yaml');
+  assert.deepEqual(parsed.problems, []);
+  assert.deepEqual((parsed.config?.strategy as EvolutionConfig).pareto, { minimise: ['params', 'flops'] });
+  assert.notDeepEqual(parseSearchText(file('[latency]'), 'evo.nas.yaml').problems, []);
+});

@@ -3,19 +3,20 @@
 // module of src/ imports itself back at run time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import type { EngineEvent, EpochMetrics } from '../../src/protocol/engine.ts';
 import { EvaluationFailed, type EpochListener, type EvaluationRequest, type Evaluator } from '../../src/engine/evaluators/evaluator.ts';
 import { askTellRunner } from '../../src/engine/runners/ask-tell.ts';
 import { searchRunner } from '../../src/engine/runners/registry.ts';
-import { createRunFromFile } from '../../src/engine/search.ts';
+import { createRunFromFile, runSearch } from '../../src/engine/search.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import { evaluateTrial } from '../../src/engine/trial-lifecycle.ts';
 import type { StrategyConfig } from '../../src/space/config.ts';
 import type { StrategyKind } from '../../src/space/kinds/kind-module.ts';
 import { STRATEGY_KINDS as STRATEGY_MODULES } from '../../src/space/kinds/strategies/registry.ts';
+import { freshDirs } from '../support/temp-dirs.ts';
 
 const ROOT = join(__dirname, '..', '..');
 const schema = JSON.parse(readFileSync(join(ROOT, 'schemas', 'nas-search.schema.json'), 'utf8'));
@@ -123,6 +124,28 @@ function runtimeImports(file: string): string[] {
   }
   return imports;
 }
+
+test('the ask/tell loop tells each trial its recorded cost: Pareto evolution keeps every member with its params and FLOPs', async () => {
+  const file = join(freshDirs('nas-pareto-')(), 'pareto.nas.yaml');
+  writeFileSync(
+    file,
+    'name: pareto\nspace: { kind: nasbench201 }\nevaluation: { kind: tabular, dataset: cifar10 }\n' +
+      'strategy: { kind: evolution, population_size: 6, sample_size: 3, pareto: { minimise: [params, flops] } }\nbudget: { trials: 20 }\n',
+  );
+  const store = new Store(':memory:');
+  const runId = createRunFromFile(store, file, {});
+  assert.equal(await runSearch(store, runId, { onEvent: () => {} }), 'done');
+  const recorded = new Map(store.listTrials(runId).map((trial) => [String(trial.architecture), trial.metrics]));
+  const { population } = store.latestCheckpoint(runId)!.state as {
+    population: { architecture: number[]; cost: { params: number; flops: number } }[];
+  };
+  assert.equal(population.length, 6);
+  for (const member of population) {
+    const metrics = recorded.get(String(member.architecture))!;
+    assert.deepEqual(member.cost, { params: metrics.params, flops: metrics.flops });
+    assert.ok(member.cost.params > 0);
+  }
+});
 
 test('no module of src/ imports itself back at run time', () => {
   const files = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })

@@ -106,7 +106,8 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
   // A pruned trial is told by the rule the strategy states (Strategy.learnsFromPruned).
   const tell = async (outcome: Outcome) => {
     const reward = outcome.pruned && !strategy.learnsFromPruned ? null : outcome.reward;
-    const learned = strategy.tell(outcome.architecture, reward);
+    // Its cost as the store recorded it: the same whether told now or again on a resume.
+    const learned = strategy.tell(outcome.architecture, reward, store.getTrial(runId, outcome.index)?.metrics ?? undefined);
     toldBeyond.add(outcome.index);
     advanceToldThrough();
     let controllerStep: ControllerStepRecord | undefined;

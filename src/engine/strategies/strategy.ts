@@ -1,6 +1,6 @@
 // Strategies are ask/tell, as in Optuna and NNI: the search loop knows no strategy.
 
-import type { ControllerStepRecord } from '../../protocol/engine.ts';
+import type { ControllerStepRecord, TrialMeasurements } from '../../protocol/engine.ts';
 import type { Architecture, Decision } from '../../space/decisions.ts';
 import type { ControllerUpdate } from './controller.ts';
 
@@ -21,6 +21,9 @@ export function controllerStepRecord(runId: number, learned: ControllerStepLearn
 /** What a strategy learned from a tell, when it changed its policy; one member per kind of learning. */
 export type Learned = ControllerStepLearned;
 
+/** What a told trial cost, as its evaluator measured it (null: not measured); read only by Pareto evolution. */
+export type TrialCost = Pick<TrialMeasurements, 'params' | 'flops'>;
+
 export interface Strategy {
   /** True when what it is told changes what it proposes next (and so the order of asks and tells matters). */
   readonly adaptive: boolean;
@@ -34,8 +37,11 @@ export interface Strategy {
   ask(): Architecture;
   /** A controller's hidden state after it emitted the architecture just asked (what it encodes of it), for analysis. */
   lastHiddenState?(): number[] | undefined;
-  /** Reports an evaluated architecture; `reward` is null when its evaluation failed. */
-  tell(architecture: Architecture, reward: number | null): Learned | undefined;
+  /**
+   * Reports an evaluated architecture; `reward` is null when its evaluation failed, `cost` undefined
+   * when nothing was measured.
+   */
+  tell(architecture: Architecture, reward: number | null, cost?: TrialCost): Learned | undefined;
   /** Everything needed to continue exactly from here, as plain JSON. */
   getState(): Promise<unknown>;
   setState(state: unknown): Promise<void>;

@@ -13,7 +13,12 @@ export interface EvolutionConfig {
   sample_size: number;
   /** Decisions a mutation changes, each to another of its options. */
   mutated_decisions: number;
+  /** Pareto mode (NSGA-II): the reward is maximised and these costs minimised, as separate objectives. */
+  pareto?: { minimise: ParetoCost[] };
 }
+
+/** A trial's measured cost that Pareto evolution can minimise beside the reward. */
+export type ParetoCost = 'params' | 'flops';
 
 export type EvolutionStrategyConfig = { kind: 'evolution'; reward: RewardConfig } & EvolutionConfig;
 
