@@ -9,6 +9,7 @@ import { runRecurrentBench } from './recurrent.ts';
 import { runOneShotBench } from './one-shot.ts';
 import { runValidationBench } from './validation.ts';
 import { runNasBench201Bench } from './nasbench201.ts';
+import { runParetoBench } from './pareto.ts';
 import { runControllerInsightBench } from './controller-insight.ts';
 import { runTrainingBench } from './training.ts';
 
@@ -21,6 +22,7 @@ import { runTrainingBench } from './training.ts';
   await runCommandTrainerBench();
   runValidationBench();
   await runNasBench201Bench([]);
+  await runParetoBench([]);
   await runOneShotBench();
   await runControllerInsightBench([]);
   await runFidelityBench([]);
