@@ -10,6 +10,7 @@ import { InvalidSearchFile, createRunFromFile, runSearch } from '../engine/searc
 import { Store } from '../engine/store/store.ts';
 import { controllerInsight } from '../engine/analysis/controller-insight.ts';
 import { sampleText } from '../engine/analysis/sample-text.ts';
+import { paretoFront } from '../engine/analysis/pareto.ts';
 import {
   PAPER_TABLE1,
   SPEARMAN_COLUMNS,
@@ -39,6 +40,7 @@ usage:
   nas-studio runs [--db PATH] [--json]
   nas-studio trials <run|latest> [--db PATH] [--json]
   nas-studio show <run|latest> <trial> [--db PATH] [--json]   its metrics, epochs and the end of its log, if it kept one
+  nas-studio front <run|latest> [--db PATH] [--json]   the Pareto front of its done trials: validation accuracy vs params
   nas-studio analyze <run|latest> [--db PATH] [--json]   controller insight of a reinforce or enas run
   nas-studio sample <run|latest> <trial> [--prompt P] [--temperature T] [--length N] [--seed S] [--db PATH]
                                         text from a language-model trial's kept weights (defaults: "ROMEO:", 0.8, 200)
@@ -216,6 +218,15 @@ function trialTable(trials: TrialRecord[]): string {
     t.key,
   ]);
   return table(header, rows);
+}
+
+/** The done trials no other done trial beats in both validation accuracy and parameters, fewest parameters first. */
+function paretoTrials(trials: readonly TrialRecord[]): TrialRecord[] {
+  const measured = trials.filter((t) => t.status === 'done' && t.metrics !== null && t.metrics.params !== null);
+  const points = measured.map((trial) => Object.assign([-trial.metrics!.valAccuracy, trial.metrics!.params!], { trial }));
+  return paretoFront(points)
+    .map((point) => point.trial)
+    .sort((a, b) => a.metrics!.params! - b.metrics!.params! || a.index - b.index);
 }
 
 const workerLabel = (trial: TrialRecord) => trialWorkerLabel(trial) ?? '-';
@@ -564,6 +575,23 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
           const runId = runIdArg(store, args.positional[1]);
           const trials = withLiveTrialStatus(store, runId, store.listTrials(runId));
           out(json ? `${JSON.stringify(trials, null, 2)}\n` : `${trialTable(trials)}\n`);
+        });
+      case 'front':
+        return withStore(args, (store) => {
+          const runId = runIdArg(store, args.positional[1]);
+          const front = paretoTrials(store.listTrials(runId));
+          if (json) out(`${JSON.stringify(front, null, 2)}\n`);
+          else if (front.length === 0) out(`run ${runId} has no done trial with a parameter count\n`);
+          else {
+            const rows = front.map((t) => [
+              String(t.index),
+              fmt(t.metrics!.valAccuracy),
+              fmt(t.metrics!.testAccuracy),
+              String(t.metrics!.params),
+              t.key,
+            ]);
+            out(`${table(['trial', 'val_acc', 'test_acc', 'params', 'architecture'], rows)}\n`);
+          }
         });
       case 'show':
         return withStore(args, (store) => {

@@ -132,6 +132,46 @@ test('search, runs, trials, show and export end to end on a tiny budget', () => 
   assert.match(missing.stderr, /run 1 has no trial "7"/);
 });
 
+test('front prints the Pareto front of done trials, validation accuracy against params, fewest params first', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nas-cli-front-'));
+  const db = join(dir, 'runs.db');
+  const file = join(dir, 'front.nas.yaml');
+  writeFileSync(
+    file,
+    'name: front\nspace: { kind: nasbench201 }\nevaluation: { kind: tabular, dataset: cifar10 }\n' +
+      'strategy: { kind: evolution, pareto: { minimise: [params] } }\nbudget: { trials: 40 }\n',
+  );
+  assert.equal(cli(['search', file, '--db', db]).code, 0);
+  const trials: { index: number; metrics: { valAccuracy: number; params: number } }[] = JSON.parse(
+    cli(['trials', 'latest', '--db', db, '--json']).stdout,
+  );
+  const front: typeof trials = JSON.parse(cli(['front', 'latest', '--db', db, '--json']).stdout);
+  const beats = (a: (typeof trials)[0], b: (typeof trials)[0]) =>
+    a.metrics.valAccuracy >= b.metrics.valAccuracy &&
+    a.metrics.params <= b.metrics.params &&
+    (a.metrics.valAccuracy > b.metrics.valAccuracy || a.metrics.params < b.metrics.params);
+  const expected = trials.filter((t) => !trials.some((other) => beats(other, t)));
+  assert.deepEqual(
+    front.map((t) => t.index).sort((a, b) => a - b),
+    expected.map((t) => t.index),
+  );
+  assert.ok(front.length >= 2);
+  // Along the front, more parameters buy more accuracy.
+  for (let i = 1; i < front.length; i++) {
+    assert.ok(front[i].metrics.params >= front[i - 1].metrics.params);
+    assert.ok(front[i].metrics.valAccuracy > front[i - 1].metrics.valAccuracy);
+  }
+  const text = cli(['front', 'latest', '--db', db]);
+  assert.equal(text.code, 0);
+  const lines = text.stdout.trim().split('\n');
+  assert.match(lines[0], /^trial +val_acc +test_acc +params +architecture$/);
+  assert.deepEqual(
+    lines.slice(2).map((line) => Number(line.split(/ +/)[0])),
+    front.map((t) => t.index),
+  );
+  assert.equal(cli(['front', '7', '--db', db]).code, 2);
+});
+
 test('export refuses a trial that has not finished, saying its status, and a run with no finished trial', () => {
   const { db, store, runId } = runWithTrialStarted('unfinished', 'train-from-scratch');
   const architecture = [0, 0, 0, 0, 0, 0, 0];
