@@ -70,6 +70,8 @@ export interface TrialOutcome {
   index: number;
   status: FinishedStatus;
   reward: number | null;
+  /** What it was measured to cost (absent when nothing was measured), for a strategy that weighs it. */
+  cost?: Pick<TrialMeasurements, 'params' | 'flops'>;
   /**
    * Why nothing more can be evaluated, when the evaluator said so (`EvaluationFailed.noEvaluatorLeft`):
    * the trial is then interrupted, not failed (its architecture was never measured), and the runner stops.
@@ -142,7 +144,7 @@ function finish(
   }
   try {
     context.store.finishTrial({ runId: context.runId, index, status, reward, measurements, error, ...failure });
-    return { index, status, reward };
+    return { index, status, reward, ...(measurements ? { cost: { params: measurements.params, flops: measurements.flops } } : {}) };
   } catch (storeError) {
     // What one trial measured must not end the search: the trial is recorded failed, with the reason.
     const reason = `its result could not be recorded: ${storeError instanceof Error ? storeError.message : String(storeError)}`;

@@ -6,7 +6,7 @@ import { log10SpaceSize, type Architecture } from '../../space/decisions.ts';
 import { compileSpace } from '../../space/graph.ts';
 import { restoredScheduler } from '../schedulers/start.ts';
 import { createAskTellStrategy, isAskTell } from '../strategies/registry.ts';
-import { controllerStepRecord, type Strategy } from '../strategies/strategy.ts';
+import { controllerStepRecord, type Strategy, type TrialCost } from '../strategies/strategy.ts';
 import { evaluateTrial } from '../trial-lifecycle.ts';
 import type { RunEnd, RunSession, SearchRunner } from './runner.ts';
 
@@ -18,6 +18,7 @@ interface Outcome {
   architecture: Architecture;
   reward: number | null;
   pruned: boolean;
+  cost: TrialCost | undefined;
 }
 
 /**
@@ -106,8 +107,7 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
   // A pruned trial is told by the rule the strategy states (Strategy.learnsFromPruned).
   const tell = async (outcome: Outcome) => {
     const reward = outcome.pruned && !strategy.learnsFromPruned ? null : outcome.reward;
-    // Its cost as the store recorded it: the same whether told now or again on a resume.
-    const learned = strategy.tell(outcome.architecture, reward, store.getTrial(runId, outcome.index)?.metrics ?? undefined);
+    const learned = strategy.tell(outcome.architecture, reward, outcome.cost);
     toldBeyond.add(outcome.index);
     advanceToldThrough();
     let controllerStep: ControllerStepRecord | undefined;
@@ -126,7 +126,8 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
     const finishedHere = trial.status === 'done' || trial.status === 'pruned' || trial.status === 'failed';
     if (trial.index > toldThrough && trial.status === 'interrupted') skippedBeyond.add(trial.index);
     if (trial.index > toldThrough && finishedHere && !toldBeyond.has(trial.index)) {
-      await tell({ index: trial.index, architecture: trial.architecture, reward: trial.reward, pruned: trial.status === 'pruned' });
+      const { architecture, reward, metrics } = trial;
+      await tell({ index: trial.index, architecture, reward, pruned: trial.status === 'pruned', cost: metrics ?? undefined });
     }
   }
 
@@ -144,7 +145,7 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
   const onEpoch = scheduler && ((metrics: EpochMetrics, index: number) => scheduler.report(index, metrics.epoch, metrics.valAccuracy));
   const evaluate = async (index: number, architecture: Architecture, hidden: number[] | undefined) => {
     const outcome = await evaluateTrial(session, { index, architecture, hidden }, evaluator, { onEpoch });
-    const { status, reward } = outcome;
+    const { status, reward, cost } = outcome;
     scheduler?.finish(index, status);
     noEvaluatorLeft ??= outcome.noEvaluatorLeft;
     if (status === 'interrupted') {
@@ -152,7 +153,7 @@ async function searchAskTell(session: RunSession, strategy: Strategy): Promise<R
       return;
     }
     trialsDone += 1;
-    finished.set(index, { index, architecture, reward, pruned: status === 'pruned' });
+    finished.set(index, { index, architecture, reward, pruned: status === 'pruned', cost });
   };
 
   const budget = config.budget.trials;
