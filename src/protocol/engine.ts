@@ -51,6 +51,8 @@ export interface TrialMeasurements {
   /** Null when the evaluator does not know them (a command's program that does not report them). */
   params: number | null;
   flops: number | null;
+  /** Median milliseconds of one forward pass at batch 1 on the trial's backend; absent where it was not measured. */
+  latencyMs?: number | null;
   seconds: number;
   curve: EpochMetrics[];
   /** The trial's own output (a command evaluator's training script), already cut to a size by the evaluator. */
@@ -99,6 +101,10 @@ export interface TrialRecord {
   worker: string | null;
   /** How many times a remote worker started it (more than 1 after a worker died or failed under it); null when local. */
   attempts: number | null;
+  /** A retrained trial (trained again from scratch with the final recipe): the index of the trial it retrains; null for a search's own trials. */
+  retrainedFrom: number | null;
+  /** Its kept weights' folder, relative to the database's folder (a tfjs LayersModel: model.json and weights.bin); null when none were kept. */
+  weightsPath: string | null;
   startedAt: string;
   finishedAt: string | null;
 }

@@ -53,6 +53,8 @@ function prunedTrial(index: number, reward: number): TrialRecord {
     epochsTrained: 1,
     worker: null,
     attempts: null,
+    retrainedFrom: null,
+    weightsPath: null,
     startedAt: run.createdAt,
     finishedAt: run.createdAt,
   };

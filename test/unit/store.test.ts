@@ -218,7 +218,8 @@ test('a version-2 database migrates: its trials were trained from scratch; alpha
       'ALTER TABLE trials DROP COLUMN log; ALTER TABLE epochs DROP COLUMN extra_json; ' +
       'ALTER TABLE trials DROP COLUMN val_perplexity; ALTER TABLE trials DROP COLUMN test_perplexity; DROP TABLE trial_weights; ' +
       'ALTER TABLE runs DROP COLUMN queue_key; ALTER TABLE trials DROP COLUMN worker; ALTER TABLE trials DROP COLUMN attempts; ' +
-      'ALTER TABLE checkpoints DROP COLUMN told_beyond_json',
+      'ALTER TABLE checkpoints DROP COLUMN told_beyond_json; ALTER TABLE trials DROP COLUMN retrained_from; ' +
+      'ALTER TABLE trials DROP COLUMN weights_path; ALTER TABLE trials DROP COLUMN latency_ms',
   );
   raw.pragma('user_version = 2');
   const graph = decodeArchitecture(config.space, [0, 0, 0, 0, 0, 0, 0]);
@@ -297,7 +298,8 @@ test('a database of schema version 1 gains the hidden-state table and keeps its 
       'asked_through; ALTER TABLE trials DROP COLUMN log; ALTER TABLE epochs DROP COLUMN extra_json; ' +
       'ALTER TABLE trials DROP COLUMN val_perplexity; ALTER TABLE trials DROP COLUMN test_perplexity; DROP TABLE trial_weights; ' +
       'ALTER TABLE runs DROP COLUMN queue_key; ALTER TABLE trials DROP COLUMN worker; ALTER TABLE trials DROP COLUMN attempts; ' +
-      'ALTER TABLE checkpoints DROP COLUMN told_beyond_json',
+      'ALTER TABLE checkpoints DROP COLUMN told_beyond_json; ALTER TABLE trials DROP COLUMN retrained_from; ' +
+      'ALTER TABLE trials DROP COLUMN weights_path; ALTER TABLE trials DROP COLUMN latency_ms',
   );
   store.db.pragma('user_version = 1');
   store.close();

@@ -445,6 +445,8 @@ test('the worker column: only when some trial ran on a remote worker; the attemp
     epochsTrained: 0,
     worker,
     attempts,
+    retrainedFrom: null,
+    weightsPath: null,
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:00:01.000Z',
   });

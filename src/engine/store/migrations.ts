@@ -146,4 +146,9 @@ export const MIGRATIONS: string[] = [
    ALTER TABLE trials ADD COLUMN worker TEXT;
    ALTER TABLE trials ADD COLUMN attempts INTEGER;
    ALTER TABLE checkpoints ADD COLUMN told_beyond_json TEXT;`,
+  // Taking a result home: a retrained trial names the trial it retrains; a trial whose weights were kept
+  // names their folder (relative to the database's own folder); a measured inference latency, per trial.
+  `ALTER TABLE trials ADD COLUMN retrained_from INTEGER;
+   ALTER TABLE trials ADD COLUMN weights_path TEXT;
+   ALTER TABLE trials ADD COLUMN latency_ms REAL;`,
 ];

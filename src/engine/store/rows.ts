@@ -33,7 +33,8 @@ export function runFromRow(row: Row): RunRecord {
 
 /** A trial's columns but its log: listings would otherwise read every trial's output (see `trialLog`). */
 export const TRIAL_SELECT = `SELECT run_id, idx, status, architecture_json, arch_key, graph_json, reward, val_accuracy, test_accuracy,
-      val_perplexity, test_perplexity, params, flops, seconds, error, evaluator, worker, attempts, started_at, finished_at,
+      val_perplexity, test_perplexity, params, flops, latency_ms, seconds, error, evaluator, worker, attempts, retrained_from, weights_path,
+      started_at, finished_at,
       (SELECT COALESCE(MAX(epoch), 0) FROM epochs e WHERE e.run_id = trials.run_id AND e.trial_idx = trials.idx) AS epochs_trained
     FROM trials`;
 
@@ -56,6 +57,7 @@ export function trialFromRow(row: Row): TrialRecord {
             : { valPerplexity: row.val_perplexity as number, testPerplexity: row.test_perplexity as number | null }),
           params: row.params as number | null,
           flops: row.flops as number | null,
+          ...(row.latency_ms === null ? {} : { latencyMs: row.latency_ms as number }),
           seconds: row.seconds as number,
         }
       : null,
@@ -64,6 +66,8 @@ export function trialFromRow(row: Row): TrialRecord {
     epochsTrained: row.epochs_trained as number,
     worker: row.worker as string | null,
     attempts: row.attempts as number | null,
+    retrainedFrom: row.retrained_from as number | null,
+    weightsPath: row.weights_path as string | null,
     startedAt: row.started_at as string,
     finishedAt: row.finished_at as string | null,
   };

@@ -43,7 +43,7 @@ export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
   const m = trial.measurements;
   db.prepare(
     `UPDATE trials SET status = ?, reward = ?, val_accuracy = ?, test_accuracy = ?, val_perplexity = ?, test_perplexity = ?,
-       params = ?, flops = ?, seconds = ?,
+       params = ?, flops = ?, latency_ms = ?, seconds = ?,
        log = ?, error = ?, finished_at = ? WHERE run_id = ? AND idx = ?`,
   ).run(
     trial.status,
@@ -54,6 +54,7 @@ export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
     m?.testPerplexity ?? null,
     m?.params ?? null,
     m?.flops ?? null,
+    m?.latencyMs ?? null,
     m?.seconds ?? null,
     m?.log ?? trial.failureLog ?? null,
     trial.error,
