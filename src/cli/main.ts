@@ -24,6 +24,9 @@ import { checkBackends } from '../engine/backend.ts';
 import { exportOptunaStudy } from '../engine/export/optuna.ts';
 import { TRIAL_EXPORT_FORMATS, exportTrial, type TrialExportFormat } from '../engine/export/trial.ts';
 import { queueUrlProblem } from '../space/queue-url.ts';
+import { MODEL_EXPORT_FORMATS, exportModel, type ModelExportFormat } from '../engine/export/model.ts';
+import { parseRetrainRecipe, retrainTrial } from '../engine/retrain.ts';
+import type { RetrainRecipe } from '../space/kinds/evaluations/train.ts';
 import { ProgressLine } from './progress.ts';
 
 const USAGE = `nas-studio: neural architecture search on your machine
@@ -44,10 +47,17 @@ usage:
   nas-studio analyze <run|latest> [--db PATH] [--json]   controller insight of a reinforce or enas run
   nas-studio sample <run|latest> <trial> [--prompt P] [--temperature T] [--length N] [--seed S] [--db PATH]
                                         text from a language-model trial's kept weights (defaults: "ROMEO:", 0.8, 200)
-  nas-studio export <run|latest> [trial] --format json|svg|optuna --out PATH [--force]
+  nas-studio retrain <run|latest> [trial] [--epochs N] [--recipe YAML] [--db PATH]
+                    trains the trial (default: the run's best) again from scratch with the final recipe (evaluation.retrain;
+                    --recipe '{epochs: 30, augment: {crop_padding: 4, horizontal_flip: false}}' changes it) on the training
+                    and validation examples, reports test accuracy, and keeps its weights: a new trial of the run
+  nas-studio export <run|latest> [trial] --format json|svg|optuna|tfjs|keras|pytorch --out PATH [--force]
                     json: a trial's architecture, decisions, graph and metrics; svg: its drawing as the trial view shows
                     it, as a standalone file; the trial defaults to the run's best done one. optuna: the whole run as an
-                    Optuna study (Optuna's SQLite schema): optuna.load_study and optuna-dashboard open it
+                    Optuna study (Optuna's SQLite schema): optuna.load_study and optuna-dashboard open it.
+                    tfjs, keras, pytorch: the trained model, into the folder PATH, from a trial that kept its weights
+                    (a retrained trial, or runtime.keep_weights); the trial defaults to the run's latest retrained one
+  nas-studio delete <run> [--db PATH]   deletes the run, its trials and their kept weights' files
   nas-studio doctor [--json]   which compute backends work here, what to do about the others, and which one auto picks
 
 The database defaults to .nas-studio/runs.db under the current folder.
@@ -74,6 +84,8 @@ const VALUE_FLAGS = new Set([
   'stall-seconds',
   'format',
   'out',
+  'epochs',
+  'recipe',
 ]);
 const SWITCH_FLAGS = new Set(['json', 'help', 'force', 'allow-commands']);
 
@@ -143,7 +155,7 @@ function withLiveTrialStatus(store: Store, runId: number, trials: TrialRecord[])
   return trials.map((trial) => (writerDead && trial.status === 'running' ? { ...trial, status: 'interrupted' as const } : trial));
 }
 
-const EXPORT_FORMATS = ['optuna', ...TRIAL_EXPORT_FORMATS] as const;
+const EXPORT_FORMATS = ['optuna', ...TRIAL_EXPORT_FORMATS, ...MODEL_EXPORT_FORMATS] as const;
 type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /**
@@ -465,6 +477,76 @@ async function sample(args: ParsedArgs, out: Write): Promise<number> {
   }
 }
 
+/** The run's most recent retrained trial that is done: what a model export takes when no trial is named. */
+function latestRetrained(store: Store, runId: number): TrialRecord {
+  const retrained = store.listTrials(runId).filter((trial) => trial.retrainedFrom !== null && trial.status === 'done');
+  if (retrained.length === 0)
+    throw new Error(
+      `run ${runId} has no retrained trial; retrain one first (nas-studio retrain ${runId}), or name a trial that kept its weights`,
+    );
+  return retrained[retrained.length - 1];
+}
+
+/** Retrains a trial with the final recipe, printing each epoch; Ctrl-C cancels it (the trial is then recorded interrupted). */
+async function retrain(args: ParsedArgs, out: Write, err: Write): Promise<number> {
+  const store = openStore(args);
+  try {
+    const runId = runIdArg(store, args.positional[1]);
+    const rawTrial = args.positional[2];
+    const trial = rawTrial === undefined ? undefined : Number(rawTrial);
+    if (trial !== undefined && !Number.isInteger(trial)) throw new UsageError(`run ${runId} has no trial "${rawTrial}"`);
+    const rawRecipe = args.flags.get('recipe');
+    let recipe: RetrainRecipe;
+    try {
+      recipe = parseRetrainRecipe(typeof rawRecipe === 'string' ? rawRecipe : undefined);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const epochs = intFlag(args, 'epochs', 1);
+    if (epochs !== undefined) recipe = { ...recipe, epochs };
+    const controller = new AbortController();
+    const stop = () => {
+      err('\nstopping: the retraining is cancelled and its trial recorded interrupted\n');
+      controller.abort();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    let retrained: TrialRecord;
+    try {
+      retrained = await retrainTrial(store, runId, {
+        trial,
+        recipe,
+        signal: controller.signal,
+        onEvent: (event) => {
+          if (event.type === 'log') err(`${event.message}\n`);
+          else if (event.type === 'epoch') {
+            const m = event.metrics;
+            err(`epoch ${m.epoch}: train_acc ${fmt(m.trainAccuracy)}, test_acc ${fmt(m.valAccuracy)} (${formatDuration(m.seconds)})\n`);
+          }
+        },
+      });
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+    if (retrained.status !== 'done') {
+      out(
+        `trial ${retrained.index} (retraining trial ${retrained.retrainedFrom}) ${trialStatusLabel(retrained)}: ${retrained.error ?? ''}\n`,
+      );
+      return 1;
+    }
+    out(
+      `trial ${retrained.index} of run ${runId} retrains trial ${retrained.retrainedFrom}: ` +
+        `test_acc ${fmt(retrained.metrics?.testAccuracy ?? null)} ` +
+        `after ${retrained.epochsTrained} epochs; weights in ${store.trialWeightsFolder(retrained)}\n` +
+        `export it with: nas-studio export ${runId} ${retrained.index} --format tfjs|keras|pytorch --out DIR\n`,
+    );
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
 /** Takes trials from the queue until stopped; a stop finishes the trials it holds, a second one exits at once. */
 async function worker(args: ParsedArgs, err: Write): Promise<number> {
   const queueUrl = queueFlag(args);
@@ -503,6 +585,16 @@ function validate(args: ParsedArgs, out: Write): number {
   return problems.length ? 2 : 0;
 }
 
+async function withStoreAsync(args: ParsedArgs, body: (store: Store) => Promise<void>): Promise<number> {
+  const store = openStore(args, { readonly: true });
+  try {
+    await body(store);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
 function withStore(args: ParsedArgs, body: (store: Store) => void): number {
   const store = openStore(args, { readonly: true });
   try {
@@ -532,7 +624,7 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
       case 'worker':
         return await worker(args, err);
       case 'export':
-        return withStore(args, (store) => {
+        return await withStoreAsync(args, async (store) => {
           const runId = runIdArg(store, args.positional[1]);
           const format = args.flags.get('format');
           if (!EXPORT_FORMATS.includes(format as ExportFormat)) {
@@ -548,10 +640,32 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
             out(`wrote run ${runId} as the Optuna study "${written.studyName}" (${written.trials} trials) to ${outPath}\n`);
             return;
           }
+          if (MODEL_EXPORT_FORMATS.includes(format as ModelExportFormat)) {
+            const trial =
+              args.positional[2] === undefined ? latestRetrained(store, runId) : exportedTrial(store, runId, args.positional[2]);
+            const files = await exportModel(store, trial, format as ModelExportFormat, outPath, { force });
+            out(`wrote the trained model of trial ${trial.index} of run ${runId} as ${format} to ${outPath}: ${files.join(', ')}\n`);
+            return;
+          }
           const trial = exportedTrial(store, runId, args.positional[2]);
           exportTrial(store, runId, trial, format as TrialExportFormat, outPath, { force });
           out(`wrote trial ${trial.index} of run ${runId} (reward ${fmt(trial.reward)}) as ${format} to ${outPath}\n`);
         });
+      case 'retrain':
+        return await retrain(args, out, err);
+      case 'delete': {
+        const store = openStore(args);
+        try {
+          const raw = args.positional[1];
+          if (raw === 'latest' || raw === undefined) throw new UsageError('delete needs a run id (not "latest": say which run to delete)');
+          const runId = runIdArg(store, raw);
+          store.deleteRun(runId);
+          out(`deleted run ${runId} and its kept weights from ${store.path}\n`);
+          return 0;
+        } finally {
+          store.close();
+        }
+      }
       case 'analyze':
         return await analyze(args, out);
       case 'sample':

@@ -8,7 +8,7 @@ import type { RewardConfig, SearchConfig } from '../space/config.ts';
 import type { Architecture } from '../space/decisions.ts';
 import { architectureKey, decodeArchitecture, type ArchitectureGraph } from '../space/graph.ts';
 import { brokenConstraint } from './constraints.ts';
-import { EvaluationFailed, type EpochVerdict, type EvaluationRequest, type Evaluator } from './evaluators/evaluator.ts';
+import { EvaluationFailed, type EpochVerdict, type Evaluator, type TrialRequest } from './evaluators/evaluator.ts';
 import type { Store } from './store/store.ts';
 
 /**
@@ -62,6 +62,11 @@ export interface TrialSubject {
   graph?: ArchitectureGraph;
   /** The controller's hidden state once it emitted this architecture, for the controller-insight analysis. */
   hidden?: number[];
+  /**
+   * Set for a final retraining: the index of the trial whose architecture it trains again. It trains with the
+   * final recipe on the training and validation examples, keeps its weights, and has no reward (it chooses nothing).
+   */
+  retrainedFrom?: number;
 }
 
 export type FinishedStatus = Exclude<TrialStatus, 'running'>;
@@ -96,7 +101,7 @@ export function evaluationRequest(
   index: number,
   architecture: Architecture,
   graph: ArchitectureGraph,
-): Required<EvaluationRequest> {
+): TrialRequest {
   const { config, runId } = context;
   return { runId, index, architecture, graph, space: config.space, seed: config.runtime.seed * 100003 + index };
 }
@@ -107,7 +112,7 @@ function graphOf(context: TrialContext, trial: TrialSubject): ArchitectureGraph 
 
 function start(context: TrialContext, trial: TrialSubject, graph: ArchitectureGraph, evaluator: TrialEvaluator): void {
   const { store, runId } = context;
-  store.startTrial(runId, trial.index, trial.architecture, architectureKey(graph), graph, evaluator);
+  store.startTrial(runId, trial.index, trial.architecture, architectureKey(graph), graph, evaluator, trial.retrainedFrom ?? null);
   if (trial.hidden) store.recordHiddenState(runId, trial.index, trial.hidden);
 }
 
@@ -133,10 +138,11 @@ function finish(
   measurements: TrialMeasurements | null,
   error: string | null,
   failure: { failureLog?: string; failureCurve?: readonly EpochMetrics[] } = {},
+  rewarded = true,
 ): TrialOutcome {
   let reward: number | null = null;
   try {
-    reward = measurements ? applyReward(context.config.strategy.reward, measurements) : null;
+    reward = measurements && rewarded ? applyReward(context.config.strategy.reward, measurements) : null;
   } catch (rewardError) {
     // Measured, but without what the reward needs (a program that reports no parameter count): the trial fails, kept as measured.
     status = 'failed';
@@ -183,14 +189,33 @@ export async function evaluateTrial(
     announceFinished(context, trial.index);
     return outcome;
   }
-  const request = evaluationRequest(context, trial.index, trial.architecture, graph);
+  const retrained = trial.retrainedFrom !== undefined;
+  const request = {
+    ...evaluationRequest(context, trial.index, trial.architecture, graph),
+    ...(retrained ? { final: true } : {}),
+    ...(retrained || keepsWeights(context, evaluator) ? { keepWeightsIn: context.store.weightsFolder(context.runId, trial.index) } : {}),
+  };
   const cancel = () => evaluator.cancel?.(request);
   hooks.signal?.addEventListener('abort', cancel, { once: true });
   try {
-    return await measureTrial(context, trial.index, (onEpoch) => evaluator.evaluate(request, onEpoch), hooks.onEpoch);
+    const outcome = await measureTrial(context, trial.index, (onEpoch) => evaluator.evaluate(request, onEpoch), hooks.onEpoch, !retrained);
+    if (!retrained && keepsWeights(context, evaluator)) keepBestWeights(context);
+    return outcome;
   } finally {
     hooks.signal?.removeEventListener('abort', cancel);
   }
+}
+
+/** Whether the search's own trials keep their weights (runtime.keep_weights): trained here, where their files can be written. */
+function keepsWeights(context: TrialContext, evaluator: Evaluator): boolean {
+  return (context.config.runtime.keep_weights ?? 0) > 0 && evaluator.recordedAs === undefined && evaluator.backend !== 'workers';
+}
+
+/** Keeps the weights of the runtime.keep_weights best trials of the search (by reward) and removes the others'. */
+function keepBestWeights(context: TrialContext): void {
+  const { store, runId, config } = context;
+  const kept = store.listTrials(runId, 'reward').filter((trial) => trial.weightsPath !== null && trial.retrainedFrom === null);
+  for (const trial of kept.slice(config.runtime.keep_weights)) store.dropTrialWeights(trial);
 }
 
 /**
@@ -210,6 +235,7 @@ async function measureTrial(
   index: number,
   evaluation: (onEpoch: (metrics: EpochMetrics) => EpochVerdict) => Promise<TrialMeasurements>,
   onEpochHook?: TrialHooks['onEpoch'],
+  rewarded = true,
 ): Promise<TrialOutcome> {
   const { runId, emit } = context;
   let measurements: TrialMeasurements | null = null;
@@ -243,7 +269,7 @@ async function measureTrial(
     status = failure instanceof EvaluationFailed && (failure.cancelled || failure.noEvaluatorLeft) ? 'interrupted' : 'failed';
   }
   const failureCurve = status === 'failed' ? reported : undefined;
-  const outcome = finish(context, index, status, measurements, error, { failureLog, failureCurve });
+  const outcome = finish(context, index, status, measurements, error, { failureLog, failureCurve }, rewarded);
   announceFinished(context, index);
   return noEvaluatorLeft === undefined ? outcome : { ...outcome, noEvaluatorLeft };
 }

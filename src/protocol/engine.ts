@@ -59,6 +59,8 @@ export interface TrialMeasurements {
   log?: string;
   /** A language model trained in full: its final weights, kept so that text can be sampled from it. */
   weights?: LanguageModelWeights;
+  /** The folder its trained weights were saved in (an absolute path; the store records it relative to the database). */
+  savedWeights?: string;
 }
 
 /**
@@ -101,9 +103,9 @@ export interface TrialRecord {
   worker: string | null;
   /** How many times a remote worker started it (more than 1 after a worker died or failed under it); null when local. */
   attempts: number | null;
-  /** A retrained trial (trained again from scratch with the final recipe): the index of the trial it retrains; null for a search's own trials. */
+  /** A retrained trial (trained again from scratch with the final recipe): the index of the trial it retrains; null for a search trial. */
   retrainedFrom: number | null;
-  /** Its kept weights' folder, relative to the database's folder (a tfjs LayersModel: model.json and weights.bin); null when none were kept. */
+  /** Its kept weights' folder, relative to the database's folder (tfjs files: model.json, weights.bin); null when none were kept. */
   weightsPath: string | null;
   startedAt: string;
   finishedAt: string | null;

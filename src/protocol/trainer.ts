@@ -5,6 +5,14 @@ import type { ArchitectureGraph } from '../space/graph.ts';
 import type { EpochVerdict } from '../engine/evaluators/evaluator.ts';
 import type { EpochMetrics, TrialMeasurements } from './engine.ts';
 
+/** What a training is for beyond the search's measurement: a final retraining, and where its weights go. */
+export interface TrainingGoal {
+  /** Retrain for good: on the training and validation examples together, measured on the test examples each epoch. */
+  final?: boolean;
+  /** Save the trained child as tfjs files (model.json, weights.bin) in this folder, unless it was pruned. */
+  keepWeightsIn?: string;
+}
+
 /** The first command a trainer process receives. */
 export interface TrainerSetup {
   backend: BackendChoice;
@@ -16,7 +24,14 @@ export interface TrainerSetup {
 export type TrainerCommand =
   /** `evaluation`: the recipe every child trains with; a text data set is checked against its windows once, here. */
   | { type: 'setup'; setup: TrainerSetup; evaluation: TrainEvaluationConfig }
-  | { type: 'train'; job: number; graph: ArchitectureGraph; space: SpaceConfig; evaluation: TrainEvaluationConfig; seed: number }
+  | ({
+      type: 'train';
+      job: number;
+      graph: ArchitectureGraph;
+      space: SpaceConfig;
+      evaluation: TrainEvaluationConfig;
+      seed: number;
+    } & TrainingGoal)
   | { type: 'cancel'; job: number }
   /** The answer to a job's epoch report: the trainer waits for it before the next epoch. */
   | { type: 'verdict'; job: number; verdict: EpochVerdict };

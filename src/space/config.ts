@@ -174,6 +174,8 @@ export interface RuntimeConfig {
   in_flight?: number;
   /** An adaptive strategy learns from results as they arrive, not in trial order: faster, not reproducible. */
   asynchronous?: boolean;
+  /** How many of the search's best trials keep their trained weights as files beside the database; 0 (none) when absent. */
+  keep_weights?: number;
 }
 
 export interface SearchConfig {

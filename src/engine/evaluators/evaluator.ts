@@ -5,9 +5,10 @@ import type { EpochMetrics, EvaluatorBackend, TrialEvaluator, TrialMeasurements 
 import type { SearchConfig, SpaceConfig } from '../../space/config.ts';
 import type { Architecture } from '../../space/decisions.ts';
 import type { ArchitectureGraph } from '../../space/graph.ts';
+import type { TrainingGoal } from '../../protocol/trainer.ts';
 
 /** Plain data, so that it can be sent to an evaluator in another process or on another machine. */
-export interface EvaluationRequest {
+export interface EvaluationRequest extends TrainingGoal {
   /** The run and trial index it is for, when it is a recorded trial (a remote worker reports by them). */
   runId?: number;
   index?: number;
@@ -16,6 +17,9 @@ export interface EvaluationRequest {
   space: SpaceConfig;
   seed: number;
 }
+
+/** The request for a trial the run records: its run and index are known. */
+export type TrialRequest = EvaluationRequest & Required<Pick<EvaluationRequest, 'runId' | 'index'>>;
 
 export interface Evaluator {
   /** What its children compute on: a backend here, or 'workers' when they go to remote workers (each trial records its own). */

@@ -7,6 +7,8 @@ import type { ArchitectureGraph } from '../../space/graph.ts';
 import { createRng, shuffledIndices } from '../../space/rng.ts';
 import type { DatasetSplit, ImageDataset } from '../data/dataset.ts';
 import { buildModel, countFlops } from '../model/build.ts';
+import { saveModelFiles } from '../model/model-files.ts';
+import type { TrainingGoal } from '../../protocol/trainer.ts';
 import { SharedOptimizer } from '../oneshot/shared-optimizer.ts';
 import { augmentBatch, learningRateAt, smoothedTargets } from './training-recipe.ts';
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
@@ -31,6 +33,29 @@ export interface TrainingData {
 export function prepareTrainingData(split: DatasetSplit): TrainingData {
   const { train, validation, test } = split;
   return { train, validation, test, shape: train.shape, classes: train.classes };
+}
+
+/** Two parts of one data set as one: `first`'s examples, then `second`'s. */
+function joinParts(first: TensorPart, second: TensorPart): TensorPart {
+  if (first.pixelScale !== second.pixelScale) throw new Error('the parts of one data set store their pixels alike');
+  const images =
+    first.images instanceof Uint8Array
+      ? new Uint8Array(first.images.length + second.images.length)
+      : new Float32Array(first.images.length + second.images.length);
+  images.set(first.images);
+  images.set(second.images, first.images.length);
+  const labels = new Int32Array(first.count + second.count);
+  labels.set(first.labels);
+  labels.set(second.labels, first.count);
+  return { ...first, images, labels, count: first.count + second.count };
+}
+
+/**
+ * The data a final retraining sees: it trains on the training and validation examples together (nothing is
+ * chosen by it any more), and the test examples are what it holds out, measured after every epoch.
+ */
+function finalTrainingData(data: TrainingData): TrainingData {
+  return { ...data, train: joinParts(data.train, data.validation), validation: data.test };
 }
 
 /** The examples at `indices` as float32 images in [0, 1] and one-hot labels: the one way every trainer makes a batch. */
@@ -132,13 +157,14 @@ export interface TrainRequest {
  * test split that would cost a pruned child more than the epochs it saved.
  */
 export async function trainFromScratch(
-  request: TrainRequest,
-  data: TrainingData,
+  request: TrainRequest & TrainingGoal,
+  searchData: TrainingData,
   onEpoch: (metrics: EpochMetrics) => EpochVerdict | void | Promise<EpochVerdict | void>,
   isCancelled: () => boolean,
 ): Promise<TrialMeasurements> {
   const started = performance.now();
   const { evaluation } = request;
+  const data = request.final ? finalTrainingData(searchData) : searchData;
   const model = await buildModel(request.graph, request.space, { inputShape: data.shape, classes: data.classes, seed: request.seed });
   const optimizer = new SharedOptimizer(evaluation.optimizer, evaluation.learning_rate, {
     nesterov: evaluation.nesterov,
@@ -211,13 +237,21 @@ export async function trainFromScratch(
       pruned = (await onEpoch(metrics)) === 'stop';
     }
     const lastEpochs = curve.slice(-Math.min(evaluation.reward_epochs, curve.length));
+    // A final retraining held the test examples out: its last epoch measured them already.
+    const testAccuracy = pruned
+      ? null
+      : request.final
+        ? curve[curve.length - 1].valAccuracy
+        : (await measure(predictWith(model), data.test)).accuracy;
+    if (request.keepWeightsIn !== undefined && !pruned) await saveModelFiles(model, request.keepWeightsIn);
     return {
-      valAccuracy: Math.max(...lastEpochs.map((m) => m.valAccuracy)),
-      testAccuracy: pruned ? null : (await measure(predictWith(model), data.test)).accuracy,
+      valAccuracy: request.final ? curve[curve.length - 1].valAccuracy : Math.max(...lastEpochs.map((m) => m.valAccuracy)),
+      testAccuracy,
       params: model.countParams(),
       flops: countFlops(model),
       seconds: (performance.now() - started) / 1000,
       curve,
+      ...(request.keepWeightsIn !== undefined && !pruned ? { savedWeights: request.keepWeightsIn } : {}),
     };
   } finally {
     optimizer.dispose();

@@ -221,8 +221,8 @@ export class TrainerPool implements Evaluator {
     job.id = this.nextJob++;
     job.attempts += 1;
     trainer.job = job;
-    const { graph, space, seed } = job.request;
-    trainer.send({ type: 'train', job: job.id, graph, space, evaluation: this.evaluation, seed });
+    const { graph, space, seed, final, keepWeightsIn } = job.request;
+    trainer.send({ type: 'train', job: job.id, graph, space, evaluation: this.evaluation, seed, final, keepWeightsIn });
   }
 
   /** Asks every busy trainer to stop its child at the next minibatch. */

@@ -3,6 +3,7 @@
 // asked) retrained from scratch as 'train-from-scratch' trials. Alpha's softmax is stored over time
 // for the dashboard; a checkpoint (w, alpha, both optimizers) is kept per epoch and when stopped.
 
+import { finalSearchConfig } from '../retrain.ts';
 import type { AlphaWeights, EpochMetrics, TrialMeasurements, TrialRecord } from '../../protocol/engine.ts';
 import type { CellSpaceConfig, StrategyConfig } from '../../space/config.ts';
 import { compileSpace, drawArchitecture, encodeGraph, type CellGraph } from '../../space/graph.ts';
@@ -142,7 +143,7 @@ export const dartsRunner: SearchRunner = {
         // The supernet is freed before the retraining starts its trainer processes.
         search.dispose();
         search = undefined;
-        interruptedBecause = await retrain(session, strategy, await session.startEvaluator());
+        interruptedBecause = await retrain(session, strategy, await session.startEvaluator('final'));
       }
     } finally {
       search?.dispose();
@@ -281,13 +282,16 @@ async function retrain(session: RunSession, strategy: DartsStrategy, evaluator: 
   const trials = store.listTrials(runId);
   const candidates = retrainCandidates(trials, strategy.retrain);
   if (candidates.length > 0) emit({ type: 'log', level: 'info', message: `derived cell:\n${drawArchitecture(candidates[0].graph)}` });
-  const retrained = new Set(trials.filter((t) => t.evaluator === 'train-from-scratch' && t.status !== 'interrupted').map((t) => t.key));
-  const queue = candidates.filter((candidate) => !retrained.has(candidate.key)).map((candidate) => candidate.architecture);
+  const retrained = new Set(trials.filter((t) => t.retrainedFrom !== null && t.status !== 'interrupted').map((t) => t.key));
+  const queue = candidates.filter((candidate) => !retrained.has(candidate.key));
+  const final = { ...session, config: finalSearchConfig(session.config) };
   let nextIndex = store.nextTrialIndex(runId);
   let noEvaluatorLeft: string | undefined;
   const worker = async () => {
-    for (let architecture = queue.shift(); architecture && !stopped() && !noEvaluatorLeft; architecture = queue.shift()) {
-      noEvaluatorLeft ??= (await evaluateTrial(session, { index: nextIndex++, architecture }, evaluator)).noEvaluatorLeft;
+    for (let candidate = queue.shift(); candidate && !stopped() && !noEvaluatorLeft; candidate = queue.shift()) {
+      const { architecture, graph, index: retrainedFrom } = candidate;
+      const trial = { index: nextIndex++, architecture, graph, retrainedFrom };
+      noEvaluatorLeft ??= (await evaluateTrial(final, trial, evaluator)).noEvaluatorLeft;
     }
   };
   await Promise.all(Array.from({ length: Math.min(evaluator.size, queue.length) }, worker));

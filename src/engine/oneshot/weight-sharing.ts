@@ -15,6 +15,8 @@
 // taken after each epoch's training, after each controller update, when the phases change and
 // when stopped; a stopped run resumes exactly where it stopped.
 
+import { finalSearchConfig } from '../retrain.ts';
+import type { TrialRecord } from '../../protocol/engine.ts';
 import type { TrialMeasurements } from '../../protocol/engine.ts';
 import { GPU_BACKENDS, trainingSetup, weightSharingTrials, type SearchConfig, type StrategyConfig } from '../../space/config.ts';
 import { log10SpaceSize, type Architecture, type Decision } from '../../space/decisions.ts';
@@ -219,8 +221,8 @@ class WeightSharingRun {
     });
   }
 
-  /** Samples and scores the final K children on one fixed validation batch; returns the best's architecture. */
-  async sampleFinal(stopped: () => boolean): Promise<Architecture | undefined> {
+  /** Samples and scores the final K children on one fixed validation batch; returns the best's trial. */
+  async sampleFinal(stopped: () => boolean): Promise<TrialRecord | undefined> {
     if (this.progress.finalFrom === null) {
       this.progress.finalFrom = this.store.nextTrialIndex(this.runId);
       await this.checkpoint();
@@ -238,8 +240,7 @@ class WeightSharingRun {
       await this.scoreAsTrial(architecture, 'final', this.strategy.lastHiddenState?.());
     }
     // Ties go to the earliest sample.
-    const best = finals().reduce((a, b) => ((b.reward ?? -Infinity) > (a.reward ?? -Infinity) ? b : a));
-    return best.architecture;
+    return finals().reduce((a, b) => ((b.reward ?? -Infinity) > (a.reward ?? -Infinity) ? b : a));
   }
 
   dispose(): void {
@@ -259,7 +260,7 @@ export const weightSharingRunner: SearchRunner = {
     if (!isWeightSharing(strategy)) throw new Error(`run ${runId} is not an enas or random-ws search`);
     const optimizer = new SharedOptimizer(strategy.optimizer, strategy.learning_rate);
     const search = new WeightSharingRun(session, strategy, await loadTask(session, optimizer, strategy), optimizer);
-    let best: Architecture | undefined;
+    let best: TrialRecord | undefined;
     try {
       if (checkpoint) await search.restore(checkpoint.state as WeightSharingState);
       session.announce(
@@ -275,13 +276,13 @@ export const weightSharingRunner: SearchRunner = {
       search.dispose();
     }
     let interruptedBecause: string | undefined;
-    const retrained = store.listTrials(runId).some((t) => t.evaluator === 'train-from-scratch' && t.status !== 'interrupted');
+    const retrained = store.listTrials(runId).some((t) => t.retrainedFrom !== null && t.status !== 'interrupted');
     if (best && !retrained && !stopped()) {
-      log('info', `best of the final samples, retrained from scratch:\n${drawArchitecture(decodeArchitecture(config.space, best))}`);
+      log('info', `best of the final samples (trial ${best.index}), retrained from scratch:\n${drawArchitecture(best.graph)}`);
       const retrain = await evaluateTrial(
-        session,
-        { index: store.nextTrialIndex(runId), architecture: best },
-        await session.startEvaluator(),
+        { ...session, config: finalSearchConfig(config) },
+        { index: store.nextTrialIndex(runId), architecture: best.architecture, graph: best.graph, retrainedFrom: best.index },
+        await session.startEvaluator('final'),
       );
       interruptedBecause = retrain.noEvaluatorLeft;
     }

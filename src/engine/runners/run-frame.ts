@@ -7,6 +7,7 @@ import type { RunStatus } from '../../protocol/engine.ts';
 import { selectBackend } from '../backend.ts';
 import { EvaluatorUnavailable, type Evaluator } from '../evaluators/evaluator.ts';
 import { startConfiguredEvaluator } from '../evaluators/start.ts';
+import { finalSearchConfig } from '../retrain.ts';
 import type { Store } from '../store/store.ts';
 import type { RunSession, SearchHooks, SearchRunner } from './runner.ts';
 
@@ -68,9 +69,10 @@ export async function runFrame(store: Store, runId: number, hooks: SearchHooks, 
         emit({ type: 'run-note', note });
         log('info', `backend: ${used.name} (${used.detail}); ${summary}`);
       },
-      startEvaluator: async () => {
+      startEvaluator: async (recipe = 'search') => {
         if (evaluator) return evaluator;
-        const started = await (hooks.startEvaluator ?? startConfiguredEvaluator)(config, baseDir, (message) => log('warn', message));
+        const evaluated = recipe === 'final' ? finalSearchConfig(config) : config;
+        const started = await (hooks.startEvaluator ?? startConfiguredEvaluator)(evaluated, baseDir, (message) => log('warn', message));
         evaluator = started;
         hooks.signal?.addEventListener('abort', () => started.cancelAll(), { once: true });
         return started;

@@ -33,8 +33,11 @@ export interface RunSession extends TrialContext {
    * its checkpoint.
    */
   announce: (backend: { name: EvaluatorBackend; detail: string }, log10SpaceSize: number, summary: string) => void;
-  /** Starts the evaluator that trains children from scratch; a stop cancels what it trains, and it is closed when the run ends. */
-  startEvaluator: () => Promise<Evaluator>;
+  /**
+   * Starts the evaluator that trains children from scratch (with the search's recipe, or for a final retraining with the
+   * final recipe: one or the other in a run); a stop cancels what it trains, and it is closed when the run ends.
+   */
+  startEvaluator: (recipe?: 'search' | 'final') => Promise<Evaluator>;
 }
 
 /** How a runner ended, for the frame's record when it was stopped or could not go on. */

@@ -6,9 +6,13 @@ export type Row = Record<string, unknown>;
 
 export const now = () => new Date().toISOString();
 
-/** A run with its progress, counted from its trials. */
+/**
+ * A run with its progress, counted from its trials: a retraining asked for after the search (its index past the
+ * budget) is not part of it; a one-shot search's own retraining is.
+ */
 export const RUN_SELECT = `SELECT runs.*,
-      (SELECT COUNT(*) FROM trials t WHERE t.run_id = runs.id AND t.status IN ('done', 'pruned', 'failed')) AS trials_done,
+      (SELECT COUNT(*) FROM trials t WHERE t.run_id = runs.id AND t.status IN ('done', 'pruned', 'failed')
+         AND (t.retrained_from IS NULL OR t.idx < runs.budget_trials)) AS trials_done,
       (SELECT MAX(reward) FROM trials t WHERE t.run_id = runs.id AND t.status = 'done') AS best_reward
     FROM runs`;
 

@@ -6,6 +6,8 @@
 // steps (checkpoints.ts), reads (queries.ts). Run writes, being short, stay here.
 
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
   AlphaSnapshotRecord,
@@ -152,9 +154,10 @@ export class Store {
     key: string,
     graph: ArchitectureGraph,
     evaluator?: TrialEvaluator,
+    retrainedFrom: number | null = null,
   ): void {
     const stored = evaluator ?? (this.runConfig(runId).config.evaluation?.kind === 'tabular' ? 'tabular' : 'train-from-scratch');
-    trials.startTrial(this.db, runId, index, architecture, key, graph, stored);
+    trials.startTrial(this.db, runId, index, architecture, key, graph, stored, retrainedFrom);
   }
 
   /** Records the remote worker that took a trial, and its attempt (1 the first time; more after a worker died or failed). */
@@ -197,9 +200,41 @@ export class Store {
     return queries.hiddenStates(this.db, runId);
   }
 
-  /** Records a finished trial with its learning curve, in one transaction. */
+  /** Records a finished trial with its learning curve (and where its saved weights are), in one transaction. */
   finishTrial(trial: FinishedTrial): void {
-    this.writeTransaction(() => trials.finishTrial(this.db, trial));
+    const saved = trial.measurements?.savedWeights;
+    const weightsPath = saved === undefined ? undefined : relative(dirname(this.path), saved);
+    this.writeTransaction(() => trials.finishTrial(this.db, { ...trial, weightsPath }));
+  }
+
+  /** The folder a trial's weights are saved in: beside the database, one folder per run, removed with it. */
+  weightsFolder(runId: number, index: number): string {
+    return join(this.runWeightsFolder(runId), `trial-${index}`);
+  }
+
+  private runWeightsFolder(runId: number): string {
+    return `${this.path}-weights/run-${runId}`;
+  }
+
+  /** The absolute folder of a trial's kept weights; undefined when it kept none. */
+  trialWeightsFolder(trial: Pick<TrialRecord, 'weightsPath'>): string | undefined {
+    return trial.weightsPath === null ? undefined : resolve(dirname(this.path), trial.weightsPath);
+  }
+
+  /** Forgets a trial's kept weights and removes their folder (runtime.keep_weights keeps only the best). */
+  dropTrialWeights(trial: TrialRecord): void {
+    const folder = this.trialWeightsFolder(trial);
+    this.db.prepare('UPDATE trials SET weights_path = NULL WHERE run_id = ? AND idx = ?').run(trial.runId, trial.index);
+    if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
+  }
+
+  /** Deletes a run with everything it recorded, its kept weights' files included. */
+  deleteRun(runId: number): void {
+    const writing = this.getRun(runId)?.status === 'running' || this.listTrials(runId).some((trial) => trial.status === 'running');
+    if (writing && this.runWriterMayBeAlive(runId))
+      throw new Error(`run ${runId} is being written by a live process (a search or a retraining); stop it before deleting it`);
+    this.writeTransaction(() => this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId));
+    rmSync(this.runWeightsFolder(runId), { recursive: true, force: true });
   }
 
   /**

@@ -8,6 +8,8 @@ import { now } from './rows.ts';
 
 export interface FinishedTrial {
   runId: number;
+  /** Where its saved weights are, relative to the database's folder (the store works it out from the measurements' absolute folder). */
+  weightsPath?: string;
   index: number;
   status: Exclude<TrialStatus, 'running'>;
   reward: number | null;
@@ -27,11 +29,12 @@ export function startTrial(
   key: string,
   graph: ArchitectureGraph,
   evaluator: TrialEvaluator,
+  retrainedFrom: number | null,
 ): void {
   db.prepare(
-    `INSERT INTO trials (run_id, idx, status, architecture_json, arch_key, graph_json, evaluator, started_at)
-     VALUES (?, ?, 'running', ?, ?, ?, ?, ?)`,
-  ).run(runId, index, JSON.stringify(architecture), key, JSON.stringify(graph), evaluator, now());
+    `INSERT INTO trials (run_id, idx, status, architecture_json, arch_key, graph_json, evaluator, retrained_from, started_at)
+     VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+  ).run(runId, index, JSON.stringify(architecture), key, JSON.stringify(graph), evaluator, retrainedFrom, now());
 }
 
 export function setTrialWorker(db: Database.Database, runId: number, index: number, worker: string, attempts: number): void {
@@ -44,7 +47,7 @@ export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
   db.prepare(
     `UPDATE trials SET status = ?, reward = ?, val_accuracy = ?, test_accuracy = ?, val_perplexity = ?, test_perplexity = ?,
        params = ?, flops = ?, latency_ms = ?, seconds = ?,
-       log = ?, error = ?, finished_at = ? WHERE run_id = ? AND idx = ?`,
+       log = ?, error = ?, weights_path = ?, finished_at = ? WHERE run_id = ? AND idx = ?`,
   ).run(
     trial.status,
     trial.reward,
@@ -58,6 +61,7 @@ export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
     m?.seconds ?? null,
     m?.log ?? trial.failureLog ?? null,
     trial.error,
+    trial.weightsPath ?? null,
     now(),
     trial.runId,
     trial.index,

@@ -23,6 +23,8 @@ export interface TrainEvaluationConfig {
   /** Mixes the one-hot targets with the uniform distribution by this much. */
   label_smoothing: number;
   augment: TrainingAugmentation;
+  /** The final recipe a chosen architecture is retrained with; each setting replaces the search's (see finalRecipe). */
+  retrain?: RetrainRecipe;
   /** Language models: tokens per truncated back-propagation window. Absent in runs stored before language models. */
   bptt: number;
   /** Language models: the gradients' global L2 norm is clipped to this; 0 is off. */
@@ -30,6 +32,14 @@ export interface TrainEvaluationConfig {
   /** Language models: dropout on embeddings and cell outputs while training. */
   dropout: number;
 }
+
+/** The settings a final retraining may change. */
+export type RetrainRecipe = Partial<
+  Pick<
+    TrainEvaluationConfig,
+    'epochs' | 'batch_size' | 'learning_rate' | 'lr_schedule' | 'warmup_epochs' | 'weight_decay' | 'label_smoothing' | 'augment'
+  >
+>;
 
 /** Random changes to each training image, drawn from the trial's seed; validation and test images are never changed. */
 export interface TrainingAugmentation {

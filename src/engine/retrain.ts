@@ -1,0 +1,182 @@
+// Retraining a chosen architecture for good: from scratch, with the final recipe (evaluation.retrain: a
+// longer schedule, augmentation), on the training and validation examples together, measured on the test
+// examples. It is a trial of the same run that names the trial it retrains, keeps its weights, and has no
+// reward. `nas-studio retrain`, "Retrain…" in the Runs tree and a one-shot search's automatic retraining
+// all train this way.
+
+import type { EngineEvent, TrialRecord } from '../protocol/engine.ts';
+import { trainingSetup, type SearchConfig, type TrainEvaluationConfig } from '../space/config.ts';
+import { imageShapeOf } from '../space/estimate.ts';
+import { isImageDataset } from '../space/kinds/datasets/registry.ts';
+import type { RetrainRecipe } from '../space/kinds/evaluations/train.ts';
+import { dirname } from 'node:path';
+import { EvaluationFailed, type Evaluator } from './evaluators/evaluator.ts';
+import { startConfiguredEvaluator } from './evaluators/start.ts';
+import type { Store } from './store/store.ts';
+import { evaluateTrial } from './trial-lifecycle.ts';
+import { spaceKind } from '../space/kinds/spaces/registry.ts';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * The final recipe's default crop padding for images `size` pixels on their shorter side: an eighth of it,
+ * as ENAS and DARTS pad CIFAR-10's 32 pixels by 4 (an 8-pixel digit gets 1).
+ */
+const defaultCropPadding = (size: number) => Math.round(size / 8);
+
+/**
+ * The recipe a chosen architecture is retrained with: the search's, with what `evaluation.retrain` and then
+ * `overrides` say; by default twice the epochs, a cosine schedule, and random crops padded by an eighth of
+ * the image (`imageSize`, its shorter side) when the search padded less.
+ */
+export function finalRecipe(evaluation: TrainEvaluationConfig, imageSize: number, overrides: RetrainRecipe = {}): TrainEvaluationConfig {
+  const { retrain: written, ...search } = evaluation;
+  const recipe: TrainEvaluationConfig = {
+    ...search,
+    epochs: 2 * search.epochs,
+    lr_schedule: 'cosine',
+    augment: { ...search.augment, crop_padding: Math.max(search.augment.crop_padding, defaultCropPadding(imageSize)) },
+    ...written,
+    ...overrides,
+  };
+  // The reward's last epochs do not apply: a retraining's result is its last epoch's test accuracy.
+  return { ...recipe, reward_epochs: Math.min(recipe.reward_epochs, recipe.epochs) };
+}
+
+/** What each setting of a recipe must be, said as the error says it. */
+const RECIPE_SETTINGS: Record<keyof RetrainRecipe, { rule: string; valid: (value: unknown) => boolean }> = {
+  epochs: { rule: 'an integer ≥ 1', valid: (v) => Number.isInteger(v) && (v as number) >= 1 },
+  batch_size: { rule: 'an integer ≥ 1', valid: (v) => Number.isInteger(v) && (v as number) >= 1 },
+  learning_rate: { rule: 'a number > 0', valid: (v) => typeof v === 'number' && v > 0 },
+  lr_schedule: { rule: 'constant or cosine', valid: (v) => v === 'constant' || v === 'cosine' },
+  warmup_epochs: { rule: 'a number ≥ 0', valid: (v) => typeof v === 'number' && v >= 0 },
+  weight_decay: { rule: 'a number ≥ 0', valid: (v) => typeof v === 'number' && v >= 0 },
+  label_smoothing: { rule: 'a number in [0, 1)', valid: (v) => typeof v === 'number' && v >= 0 && v < 1 },
+  augment: {
+    rule: '{crop_padding: an integer ≥ 0, horizontal_flip: true or false}',
+    valid: (v) => {
+      const augment = v as Record<string, unknown> | null;
+      return (
+        typeof augment === 'object' &&
+        augment !== null &&
+        Object.keys(augment).sort().join() === 'crop_padding,horizontal_flip' &&
+        Number.isInteger(augment.crop_padding) &&
+        (augment.crop_padding as number) >= 0 &&
+        typeof augment.horizontal_flip === 'boolean'
+      );
+    },
+  },
+};
+
+/** A recipe written on the command line (a YAML or JSON mapping, as evaluation.retrain is written); an error names the bad setting. */
+export function parseRetrainRecipe(text: string | undefined): RetrainRecipe {
+  if (text === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new Error(`--recipe: not YAML or JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error(`--recipe: must be a mapping of evaluation.retrain's settings, as {epochs: 30}; got ${JSON.stringify(parsed)}`);
+  for (const [name, value] of Object.entries(parsed)) {
+    const setting = RECIPE_SETTINGS[name as keyof RetrainRecipe];
+    if (setting === undefined)
+      throw new Error(`--recipe: unknown setting "${name}"; the recipe sets ${Object.keys(RECIPE_SETTINGS).join(', ')}`);
+    if (!setting.valid(value)) throw new Error(`--recipe: ${name} must be ${setting.rule}, got ${JSON.stringify(value)}`);
+  }
+  return parsed as RetrainRecipe;
+}
+
+/** The search as its final retraining runs it: its evaluation replaced by the final recipe. */
+export function finalSearchConfig(config: SearchConfig, overrides: RetrainRecipe = {}): SearchConfig {
+  const { dataset, evaluation } = trainingSetup(config);
+  const imageSize = isImageDataset(dataset) ? Math.min(...imageShapeOf(dataset).shape.slice(0, 2)) : 0;
+  return { ...config, evaluation: finalRecipe(evaluation, imageSize, overrides) };
+}
+
+/**
+ * Why this run's trials cannot be retrained here, or undefined when they can: NAS Studio retrains the image
+ * classifiers it builds itself (macro and cell spaces), not table lookups, a user's own program or language models.
+ */
+function unretrainable(config: SearchConfig): string | undefined {
+  if (config.evaluation.kind === 'tabular')
+    return 'its accuracies come from the NAS-Bench-201 table; NAS Studio has no network of its own to train for a nasbench201 cell';
+  if (config.evaluation.kind === 'command')
+    return 'its trials train with your own program (evaluation kind command); run it on the architecture yourself';
+  if (config.space.kind === 'recurrent') return 'retraining a recurrent (language model) cell is not supported yet';
+  if (spaceKind(config.space).network === undefined) return `NAS Studio builds no network for a ${config.space.kind} space`;
+  return undefined;
+}
+
+/**
+ * The trial `raw` names in the run (its index), or the run's best finished search trial; it must be done, and a
+ * search trial (a retrained trial is retrained by retraining the trial it came from).
+ */
+export function trialToRetrain(store: Store, runId: number, raw?: number): TrialRecord {
+  const { config } = store.runConfig(runId);
+  const why = unretrainable(config);
+  if (why !== undefined) throw new Error(`run ${runId} cannot be retrained: ${why}`);
+  if (raw === undefined) {
+    const best = store
+      .listTrials(runId, 'reward')
+      .find((trial) => trial.status === 'done' && trial.retrainedFrom === null && trial.reward !== null);
+    if (!best) throw new Error(`run ${runId} has no done trial to retrain`);
+    return best;
+  }
+  const trial = store.getTrial(runId, raw);
+  if (!trial) throw new Error(`run ${runId} has no trial ${raw}`);
+  if (trial.retrainedFrom !== null)
+    throw new Error(
+      `trial ${raw} of run ${runId} is itself a retraining (of trial ${trial.retrainedFrom}); retrain trial ${trial.retrainedFrom}`,
+    );
+  if (trial.status !== 'done') throw new Error(`trial ${raw} of run ${runId} is ${trial.status}, not done; retrain a done trial`);
+  return trial;
+}
+
+export interface RetrainOptions {
+  /** The trial to retrain; the run's best by default. */
+  trial?: number;
+  /** Settings that replace the final recipe's (the command line's --epochs and --recipe). */
+  recipe?: RetrainRecipe;
+  onEvent: (event: EngineEvent) => void;
+  /** Aborting cancels the training; the retrained trial is then recorded interrupted. */
+  signal?: AbortSignal;
+  /** Starts the trainer (tests may start another); as the search file's evaluation says by default. */
+  startEvaluator?: typeof startConfiguredEvaluator;
+}
+
+/** Retrains a trial of a finished (or stopped) run as a new trial of that run; returns the retrained trial as recorded. */
+export async function retrainTrial(store: Store, runId: number, options: RetrainOptions): Promise<TrialRecord> {
+  const run = store.getRun(runId);
+  if (!run) throw new Error(`no run ${runId} in ${store.path}`);
+  if (run.status === 'running' && store.runWriterMayBeAlive(runId))
+    throw new Error(`run ${runId} is being searched; retrain its trials once it has finished or stopped`);
+  const source = trialToRetrain(store, runId, options.trial);
+  const { config, spaceFile } = store.runConfig(runId);
+  const final = finalSearchConfig(config, options.recipe);
+  const log = (message: string) => options.onEvent({ type: 'log', level: 'warn', message });
+  const evaluator: Evaluator = await (options.startEvaluator ?? startConfiguredEvaluator)(final, dirname(spaceFile), log, 1);
+  const cancel = () => evaluator.cancelAll();
+  options.signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    const recipe = final.evaluation as TrainEvaluationConfig;
+    options.onEvent({
+      type: 'log',
+      level: 'info',
+      message:
+        `retraining trial ${source.index} of run ${runId} on ${evaluator.backend}: ${recipe.epochs} epochs ` +
+        'on the training and validation examples, measured on the test examples',
+    });
+    const index = store.nextTrialIndex(runId);
+    const outcome = await evaluateTrial(
+      { store, runId, config: final, emit: options.onEvent },
+      { index, architecture: source.architecture, graph: source.graph, retrainedFrom: source.index },
+      evaluator,
+    );
+    if (outcome.noEvaluatorLeft !== undefined) throw new EvaluationFailed(outcome.noEvaluatorLeft, false, true, true);
+    return store.getTrial(runId, index)!;
+  } finally {
+    options.signal?.removeEventListener('abort', cancel);
+    await evaluator.close();
+  }
+}
