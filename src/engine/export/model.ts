@@ -31,13 +31,13 @@ export function keptWeightsFolder(store: Store, trial: TrialRecord): string {
 }
 
 /** Writes the trial's trained model into `outDir` as `format`; returns the files written. */
-export function exportModel(
+export async function exportModel(
   store: Store,
   trial: TrialRecord,
   format: ModelExportFormat,
   outDir: string,
   options: { force?: boolean } = {},
-): string[] {
+): Promise<string[]> {
   const weights = keptWeightsFolder(store, trial);
   clearOutFolder(outDir, options.force);
   switch (format) {
