@@ -59,7 +59,7 @@ const RESERVED_NAMES = new Set(
 const NOTES = {
   samePadding:
     "Padding is TensorFlow's 'same': ceil(size / stride) outputs, and an odd total puts the extra row or column at the " +
-    'bottom or right. nn.Conv2d and the pooling functions pad both sides alike, so those layers pad with F.pad first.',
+    'bottom or right. nn.Conv2d and the pooling functions pad both sides alike, so where the total is odd a layer pads with F.pad first.',
   averagePooling: 'Average pooling divides by the pixels of each window inside the image, as TensorFlow does (count_include_pad=False).',
   batchNorm:
     "Batch norm's momentum is 1 minus tfjs's (PyTorch weighs the new batch by momentum, tfjs the running value); call " +
@@ -303,7 +303,7 @@ function translateLayer(
       const [[top, bottom], [left, right]] = config.padding as number[][];
       return {
         expression: `F.pad(${x}, ${tuple([left, right, top, bottom])})`,
-        comment: 'pads (left, right, top, bottom)',
+        comment: "zero padding in F.pad's order: (left, right, top, bottom)",
         shape: [input[0] + top + bottom, input[1] + left + right, input[2]],
       };
     }
