@@ -125,7 +125,7 @@ async function checkExport(t: TestContext, model: tf.LayersModel, inputShape: Sh
   await saveModelFiles(model, join(dir, 'tfjs'));
   const out = join(dir, 'pytorch');
   mkdirSync(out);
-  assert.deepEqual(writePytorchExport(readModelFiles(join(dir, 'tfjs')), out, { title }), ['model.py', 'model.safetensors']);
+  assert.deepEqual(writePytorchExport(readModelFiles(join(dir, 'tfjs')), out, { title, trained: true }), ['model.py', 'model.safetensors']);
 
   // Readable: the class, the input's shape, one declaration per convolution, one forward statement per layer.
   const python = readFileSync(join(out, 'model.py'), 'utf8');
@@ -218,7 +218,7 @@ test('model.py run as a script loads its weights and prints the logits shape', a
   model.dispose();
   const out = join(dir, 'pytorch');
   mkdirSync(out);
-  writePytorchExport(readModelFiles(join(dir, 'tfjs')), out, { title: 'A small child' });
+  writePytorchExport(readModelFiles(join(dir, 'tfjs')), out, { title: 'A small child', trained: true });
   const run = spawnSync(PYTHON, [join(out, 'model.py')], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout.trim(), 'logits: (1, 4)');
@@ -238,7 +238,7 @@ test('a layer with no PyTorch counterpart is an error naming the layer and its c
   const out = join(dir, 'pytorch');
   mkdirSync(out);
   assert.throws(
-    () => writePytorchExport(readModelFiles(join(dir, 'tfjs')), out, { title: 'lstm' }),
+    () => writePytorchExport(readModelFiles(join(dir, 'tfjs')), out, { title: 'lstm', trained: true }),
     /^Error: layer lstm_1 \(LSTM\) has no PyTorch export$/,
   );
   assert.deepEqual(readdirSync(out), []);

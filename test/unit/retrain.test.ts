@@ -114,10 +114,13 @@ test('retrain a trial, keep the best weights, export them as tfjs, load them bac
   const unkept = searched.find((trial) => trial.weightsPath === null)!;
   const noWeights = cli(['export', '1', String(unkept.index), '--format', 'tfjs', '--out', join(dirname(db), 'none'), '--db', db]);
   assert.equal(noWeights.code, 1);
-  assert.match(
-    noWeights.stderr,
-    new RegExp(`trial ${unkept.index} of run 1 kept no weights; retrain it \\(nas-studio retrain 1 ${unkept.index}\\)`),
-  );
+  assert.match(noWeights.stderr, new RegExp(`trial ${unkept.index} of run 1 kept no weights, and a tfjs export needs them; retrain it`));
+  // PyTorch's module is the architecture itself: without weights it is written alone.
+  const architectureOnly = join(dirname(db), 'architecture');
+  const bare = cli(['export', '1', String(unkept.index), '--format', 'pytorch', '--out', architectureOnly, '--db', db]);
+  assert.equal(bare.code, 0, bare.stderr);
+  assert.deepEqual(readdirSync(architectureOnly), ['model.py']);
+  assert.match(readFileSync(join(architectureOnly, 'model.py'), 'utf8'), /the module keeps its initial values/);
 
   // The export takes the latest retrained trial by default; a folder with files in it is not overwritten without --force.
   const out = join(dirname(db), 'model');

@@ -413,10 +413,11 @@ function endLayer(topology: ModelArtifacts['topology'], key: 'input_layers' | 'o
 
 /**
  * Writes `artifacts` as PyTorch into the empty folder `outDir`: model.py (the network as a module named Child,
- * whose docstring starts with `about.title`) and model.safetensors (its state_dict). Returns the written files' names.
+ * whose docstring starts with `about.title`) and, when they are `about.trained` weights, model.safetensors (its
+ * state_dict). Returns the written files' names.
  * A layer with no PyTorch counterpart is an error naming the layer and its class.
  */
-export function writePytorchExport(artifacts: ModelArtifacts, outDir: string, about: { title: string }): string[] {
+export function writePytorchExport(artifacts: ModelArtifacts, outDir: string, about: { title: string; trained: boolean }): string[] {
   const { topology } = artifacts;
   if (topology.class_name !== 'Model') throw new Error(`a ${topology.class_name} topology has no PyTorch export; a functional Model has`);
   const inputLayer = endLayer(topology, 'input_layers');
@@ -518,7 +519,9 @@ export function writePytorchExport(artifacts: ModelArtifacts, outDir: string, ab
     '',
     'if __name__ == "__main__":',
     '    model = Child()',
-    `    load_weights(model, pathlib.Path(__file__).with_name("${PYTORCH_WEIGHTS_FILE}"))`,
+    about.trained
+      ? `    load_weights(model, pathlib.Path(__file__).with_name("${PYTORCH_WEIGHTS_FILE}"))`
+      : '    # The trial kept no trained weights: the module keeps its initial values (retrain the trial to get them).',
     '    model.eval()',
     '    with torch.no_grad():',
     `        output = model(torch.zeros(1, ${channels}, ${height}, ${width}))`,
@@ -526,6 +529,7 @@ export function writePytorchExport(artifacts: ModelArtifacts, outDir: string, ab
     '',
   ];
   writeFileSync(join(outDir, PYTORCH_MODEL_FILE), python.join('\n'));
+  if (!about.trained) return [PYTORCH_MODEL_FILE];
   writeFileSync(join(outDir, PYTORCH_WEIGHTS_FILE), safetensors(state.tensors));
   return [PYTORCH_MODEL_FILE, PYTORCH_WEIGHTS_FILE];
 }
