@@ -46,7 +46,11 @@ test(
     const finals = trials.slice(8, 11);
     const best = finals.reduce((a, b) => (b.reward! > a.reward! ? b : a));
     assert.deepEqual(retrained.architecture, best.architecture);
-    assert.equal(store.trialEpochs(runId, 11).length, 1);
+    // Retrained with the final recipe (twice the search's epoch), as `nas-studio retrain` does: no reward, its weights kept.
+    assert.equal(retrained.retrainedFrom, best.index);
+    assert.equal(retrained.reward, null);
+    assert.equal(store.trialEpochs(runId, 11).length, 2);
+    assert.ok(retrained.weightsPath !== null && retrained.metrics?.testAccuracy !== null);
     // batch_size 2: one REINFORCE update per two scored children during training.
     assert.deepEqual(
       store.controllerSteps(runId).map((s) => s.step),
