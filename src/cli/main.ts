@@ -219,10 +219,11 @@ function trialTable(trials: TrialRecord[]): string {
   ];
   const rows = trials.map((t) => [
     String(t.index),
-    trialStatusLabel(t),
+    // A retraining held out the test examples alone: it has no validation accuracy of its own.
+    t.retrainedFrom === null ? trialStatusLabel(t) : `${trialStatusLabel(t)}, retrains ${t.retrainedFrom}`,
     fmt(t.reward),
     ...(perplexities ? [formatPerplexity(t.metrics?.valPerplexity), formatPerplexity(t.metrics?.testPerplexity)] : []),
-    fmt(t.metrics?.valAccuracy),
+    t.retrainedFrom === null ? fmt(t.metrics?.valAccuracy) : '-',
     fmt(t.metrics?.testAccuracy),
     String(t.metrics?.params ?? '-'),
     t.metrics ? formatDuration(t.metrics.seconds) : '-',
@@ -232,9 +233,9 @@ function trialTable(trials: TrialRecord[]): string {
   return table(header, rows);
 }
 
-/** The done trials no other done trial beats in both validation accuracy and parameters, fewest parameters first. */
+/** The done search trials no other beats in both validation accuracy and parameters, fewest parameters first. */
 function paretoTrials(trials: readonly TrialRecord[]): TrialRecord[] {
-  const measured = trials.filter((t) => t.status === 'done' && t.metrics !== null && t.metrics.params !== null);
+  const measured = trials.filter((t) => t.status === 'done' && t.retrainedFrom === null && t.metrics !== null && t.metrics.params !== null);
   const points = measured.map((trial) => Object.assign([-trial.metrics!.valAccuracy, trial.metrics!.params!], { trial }));
   return paretoFront(points)
     .map((point) => point.trial)
