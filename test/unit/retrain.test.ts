@@ -15,8 +15,7 @@ import { loadModelFiles } from '../../src/engine/model/model-files.ts';
 import { finalRecipe, parseRetrainRecipe } from '../../src/engine/retrain.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import { isImageDataset } from '../../src/space/kinds/datasets/registry.ts';
-import { PLAIN_RECIPE, tinySearchFile } from '../support/tiny.ts';
-import type { TrainEvaluationConfig } from '../../src/space/config.ts';
+import { THREE_EPOCHS_OF_ADAM, tinySearchFile } from '../support/tiny.ts';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 
@@ -25,15 +24,7 @@ function cli(args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const SEARCH_RECIPE: TrainEvaluationConfig = {
-  kind: 'train',
-  epochs: 3,
-  batch_size: 32,
-  optimizer: 'adam',
-  learning_rate: 0.003,
-  reward_epochs: 1,
-  ...PLAIN_RECIPE,
-};
+const SEARCH_RECIPE = THREE_EPOCHS_OF_ADAM;
 
 test('the final recipe: twice the epochs, cosine, crops of an eighth of the image; the file, then the command line, change it', () => {
   const recipe = finalRecipe(SEARCH_RECIPE, 32);

@@ -87,6 +87,17 @@ const pooling: LayerConversion = {
 
 const sameShape = (_: Config, [input]: Shape[]) => input;
 
+/** A layer's kernel and bias settings as Keras names them (Conv2D and Dense share them). */
+const kernelAndBias = (c: Config) => ({
+  kernel_initializer: c.kernel_initializer,
+  bias_initializer: c.bias_initializer,
+  kernel_regularizer: c.kernel_regularizer,
+  bias_regularizer: c.bias_regularizer,
+  activity_regularizer: c.activity_regularizer,
+  kernel_constraint: c.kernel_constraint,
+  bias_constraint: c.bias_constraint,
+});
+
 const CONVERSIONS: Record<string, LayerConversion> = {
   InputLayer: {
     config: (c) => ({ batch_shape: c.batch_input_shape, dtype: c.dtype ?? 'float32', sparse: c.sparse ?? false, name: c.name }),
@@ -98,13 +109,7 @@ const CONVERSIONS: Record<string, LayerConversion> = {
       ...base(c),
       ...convolution(c),
       groups: 1,
-      kernel_initializer: c.kernel_initializer,
-      bias_initializer: c.bias_initializer,
-      kernel_regularizer: c.kernel_regularizer,
-      bias_regularizer: c.bias_regularizer,
-      activity_regularizer: c.activity_regularizer,
-      kernel_constraint: c.kernel_constraint,
-      bias_constraint: c.bias_constraint,
+      ...kernelAndBias(c),
     }),
     outputShape: (c, [input]) =>
       windowed(input, pair(c.kernel_size), pair(c.strides), c.padding, c.filters as number, pair(c.dilation_rate ?? 1)),
@@ -194,13 +199,7 @@ const CONVERSIONS: Record<string, LayerConversion> = {
       units: c.units,
       activation: c.activation ?? 'linear',
       use_bias: c.use_bias ?? true,
-      kernel_initializer: c.kernel_initializer,
-      bias_initializer: c.bias_initializer,
-      kernel_regularizer: c.kernel_regularizer,
-      bias_regularizer: c.bias_regularizer,
-      activity_regularizer: c.activity_regularizer,
-      kernel_constraint: c.kernel_constraint,
-      bias_constraint: c.bias_constraint,
+      ...kernelAndBias(c),
     }),
     outputShape: (c, [input]) => [...input.slice(0, -1), c.units as number],
     variables: (c) => withBias(c, ['kernel']),

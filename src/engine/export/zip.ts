@@ -32,30 +32,24 @@ export function zipStored(members: ZipMember[]): Uint8Array {
   for (const { name, data } of members) {
     const nameBytes = Buffer.from(name, 'utf8');
     const crc = crc32(data);
-    const local = Buffer.alloc(30);
+    // The local header and the central directory's entry share a block: from "version needed" to the name's length.
+    const shared = (header: Buffer, at: number) => {
+      header.writeUInt16LE(ZIP_VERSION, at);
+      header.writeUInt16LE(0x0800, at + 2); // the name is UTF-8
+      header.writeUInt16LE(0, at + 4); // stored
+      header.writeUInt16LE(DOS_TIME, at + 6);
+      header.writeUInt16LE(DOS_DATE, at + 8);
+      header.writeUInt32LE(crc, at + 10);
+      header.writeUInt32LE(data.length, at + 14);
+      header.writeUInt32LE(data.length, at + 18);
+      header.writeUInt16LE(nameBytes.length, at + 22);
+      return header;
+    };
+    const local = shared(Buffer.alloc(30), 4);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(ZIP_VERSION, 4);
-    local.writeUInt16LE(0x0800, 6); // the name is UTF-8
-    local.writeUInt16LE(0, 8); // stored
-    local.writeUInt16LE(DOS_TIME, 10);
-    local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    local.writeUInt16LE(0, 28);
-    const central = Buffer.alloc(46);
+    const central = shared(Buffer.alloc(46), 6);
     central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(ZIP_VERSION, 4);
-    central.writeUInt16LE(ZIP_VERSION, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(0, 10);
-    central.writeUInt16LE(DOS_TIME, 12);
-    central.writeUInt16LE(DOS_DATE, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
+    central.writeUInt16LE(ZIP_VERSION, 4); // version made by
     central.writeUInt32LE(offset, 42);
     locals.push(local, nameBytes, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     centrals.push(central, nameBytes);
