@@ -721,15 +721,21 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
             return;
           }
           out(`run ${runId}, trial ${index}: ${trialStatusLabel(trial)}, reward ${fmt(trial.reward)}\n`);
+          // A retraining trained on the validation examples too: what it held out, each epoch, is the test examples.
+          const heldOut = trial.retrainedFrom === null ? 'val' : 'test';
+          if (trial.retrainedFrom !== null)
+            out(`retrains trial ${trial.retrainedFrom} with the final recipe, on the training and validation examples\n`);
           if (trial.metrics) {
             const m = trial.metrics;
             if (isLanguageModelTrial(trial))
               out(`val_ppl ${formatPerplexity(m.valPerplexity)}  test_ppl ${formatPerplexity(m.testPerplexity)}  `);
             out(
-              `val_acc ${fmt(m.valAccuracy)}  test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'} ` +
+              `${heldOut === 'val' ? `val_acc ${fmt(m.valAccuracy)}  ` : ''}test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'} ` +
                 ` flops ${m.flops ?? '-'}  time ${formatDuration(m.seconds)}\n`,
             );
           }
+          const weights = store.trialWeightsFolder(trial);
+          if (weights !== undefined) out(`weights: ${weights}\n`);
           if (trial.worker !== null) out(`worker: ${workerLabel(trial)}\n`);
           if (trial.error) out(`error: ${trial.error}\n`);
           out(`decisions: [${trial.architecture.join(', ')}]\n${drawArchitecture(trial.graph)}\n`);
@@ -738,7 +744,7 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
             const extraNames = [...new Set(epochs.flatMap((e) => Object.keys(e.extra ?? {})))];
             out(
               `\n${table(
-                ['epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'time', ...extraNames],
+                ['epoch', 'train_loss', 'train_acc', `${heldOut}_loss`, `${heldOut}_acc`, 'time', ...extraNames],
                 epochs.map((e) => [
                   String(e.epoch),
                   fmt(e.trainLoss),
