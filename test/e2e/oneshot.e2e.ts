@@ -77,6 +77,7 @@ interface DbTrial {
   status: string;
   evaluator: string;
   reward: number | null;
+  retrained_from: number | null;
   graph_json: string;
 }
 
@@ -92,7 +93,9 @@ function dbTrials(runId: number): DbTrial[] {
   return readDatabase(
     dbPath(),
     (db) =>
-      db.prepare('SELECT idx, status, evaluator, reward, graph_json FROM trials WHERE run_id = ? ORDER BY idx').all(runId) as DbTrial[],
+      db
+        .prepare('SELECT idx, status, evaluator, reward, retrained_from, graph_json FROM trials WHERE run_id = ? ORDER BY idx')
+        .all(runId) as DbTrial[],
   );
 }
 
@@ -266,8 +269,8 @@ test(
       `one shared-weights trial per epoch, then the retrained cell (${JSON.stringify(trials.map((t) => [t.idx, t.evaluator, t.status]))})`,
     );
     assert.ok(
-      trials.every((t) => t.status === 'done' && t.reward !== null),
-      'every trial is done with a reward',
+      trials.every((t) => t.status === 'done' && (t.reward !== null) === (t.retrained_from === null)),
+      'every trial is done; the epoch cells have a reward, the retrained ones (which choose nothing) none',
     );
 
     await expand(page, '#1 oneshot-darts', trials.at(-1)!.idx);
