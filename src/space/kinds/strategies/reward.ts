@@ -1,9 +1,10 @@
 // The reward every strategy kind's `reward` section sets: which metric, through which transform, and
-// what a child's cost (parameters, FLOPs) bounds or takes off it. A language model (a text data set) is
+// what a child's cost (parameters, FLOPs, latency) bounds or takes off it. A language model (a text data set) is
 // scored by its validation perplexity, where lower is better, so the transforms that suit accuracy
 // would reward the worst models.
 
-import type { RewardConfig } from '../../config.ts';
+import type { RewardConfig, SearchConfig } from '../../config.ts';
+import { isImageDataset } from '../datasets/registry.ts';
 import type { RuleContext } from '../rule-context.ts';
 import { spaceKind } from '../spaces/registry.ts';
 import { strategyKind } from './registry.ts';
@@ -30,6 +31,30 @@ export function rewardRules(reward: RewardConfig, context: RuleContext): void {
     context.report([...REWARD, 'transform'], message, 'reward-transform', { fallbackPath: [...REWARD, 'metric'] });
   }
   costRules(reward, context);
+  latencyRules(reward, context);
+}
+
+/** Latency is timed by the trainer on the image classifier it builds; a table, a program and a language model have none. */
+export function latencyMeasured(config: SearchConfig): boolean {
+  return config.evaluation.kind === 'train' && config.dataset !== undefined && isImageDataset(config.dataset);
+}
+
+/** Reports a latency objective (`path`) in a search whose children have no measured latency (rule: reward-latency-unmeasured). */
+export function reportUnmeasuredLatency(path: readonly string[], context: RuleContext): void {
+  const { config } = context;
+  const evaluated =
+    config.evaluation.kind === 'train' ? `trains on ${config.dataset?.kind ?? 'no'} data` : `is evaluated by ${config.evaluation.kind}`;
+  const message =
+    `${path.join('.')}: latency is measured by the trainer on a built image classifier, before it trains, and this ` +
+    `search ${evaluated}; use evaluation kind train on an image data set, or weigh params or flops instead ` +
+    `(rule: reward-latency-unmeasured)`;
+  context.report(path, message, 'reward-latency-unmeasured', { atKey: true });
+}
+
+function latencyRules(reward: RewardConfig, context: RuleContext): void {
+  if (latencyMeasured(context.config)) return;
+  if (reward.constraints?.max_latency_ms !== undefined) reportUnmeasuredLatency([...REWARD, 'constraints', 'max_latency_ms'], context);
+  if (reward.penalty?.latency !== undefined) reportUnmeasuredLatency([...REWARD, 'penalty', 'latency'], context);
 }
 
 /**
@@ -63,6 +88,7 @@ function costRules(reward: RewardConfig, context: RuleContext): void {
       `with the params and flops your program reports (rule: reward-constraints-evaluation)`;
     context.report(where, message, 'reward-constraints-evaluation', { atKey: true });
   }
+  // Latency has no counter: the trainer measures it on the built child (latencyRules).
   const counters = { max_params: spaceKind(config.space).countParameters, max_flops: spaceKind(config.space).countFlops };
   for (const limit of ['max_params', 'max_flops'] as const) {
     if (constraints[limit] === undefined || counters[limit] !== undefined) continue;
