@@ -16,7 +16,16 @@ export interface TrainerSetup {
 export type TrainerCommand =
   /** `evaluation`: the recipe every child trains with; a text data set is checked against its windows once, here. */
   | { type: 'setup'; setup: TrainerSetup; evaluation: TrainEvaluationConfig }
-  | { type: 'train'; job: number; graph: ArchitectureGraph; space: SpaceConfig; evaluation: TrainEvaluationConfig; seed: number }
+  /** `maxLatencyMs`: strategy.reward.constraints.max_latency_ms, checked on the built child before its first batch. */
+  | {
+      type: 'train';
+      job: number;
+      graph: ArchitectureGraph;
+      space: SpaceConfig;
+      evaluation: TrainEvaluationConfig;
+      seed: number;
+      maxLatencyMs?: number;
+    }
   | { type: 'cancel'; job: number }
   /** The answer to a job's epoch report: the trainer waits for it before the next epoch. */
   | { type: 'verdict'; job: number; verdict: EpochVerdict };
@@ -27,4 +36,5 @@ export type TrainerReply =
   | { type: 'setup-failed'; message: string }
   | { type: 'epoch'; job: number; metrics: EpochMetrics }
   | { type: 'trained'; job: number; measurements: TrialMeasurements; tensorsAfter: number }
-  | { type: 'train-failed'; job: number; message: string; cancelled: boolean };
+  /** `latencyMs`: the child was measured and rejected before training (over max_latency_ms), never trained. */
+  | { type: 'train-failed'; job: number; message: string; cancelled: boolean; latencyMs?: number };

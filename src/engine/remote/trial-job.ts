@@ -6,7 +6,7 @@ import type { SearchConfig } from '../../space/config.ts';
 import { formatProblem, parseSearchText } from '../../space/parse.ts';
 import { decodeArchitecture } from '../../space/graph.ts';
 import { TRIAL_JOB_MAX_BYTES, TRIAL_JOB_VERSION, type TrialJob } from '../../protocol/queue.ts';
-import type { EvaluationRequest } from '../evaluators/evaluator.ts';
+import type { TrialRequest } from '../evaluators/evaluator.ts';
 
 /** A job no worker can run as it is (malformed, or another version): it fails at once, without retries elsewhere. */
 export class InvalidTrialJob extends Error {
@@ -60,10 +60,7 @@ function checkFields(data: unknown): TrialJob {
  * The search and the evaluation request a job stands for. `dataRoot` is where the file's relative paths
  * resolve on this machine. Throws InvalidTrialJob when no worker could run it.
  */
-export function readTrialJob(
-  data: unknown,
-  dataRoot: string,
-): { job: TrialJob; config: SearchConfig; request: Required<EvaluationRequest> } {
+export function readTrialJob(data: unknown, dataRoot: string): { job: TrialJob; config: SearchConfig; request: TrialRequest } {
   const job = checkFields(data);
   // Whether this worker has the data is found when its evaluator starts: another worker may have it.
   const parsed = parseOnce(job.searchText, job.searchFile, dataRoot);
@@ -76,6 +73,15 @@ export function readTrialJob(
   } catch (error) {
     throw new InvalidTrialJob(`its architecture does not fit its space: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const request = { runId: job.runId, index: job.index, architecture: job.architecture, graph, space: config.space, seed: job.seed };
+  const maxLatencyMs = config.strategy.reward.constraints?.max_latency_ms;
+  const request: TrialRequest = {
+    runId: job.runId,
+    index: job.index,
+    architecture: job.architecture,
+    graph,
+    space: config.space,
+    seed: job.seed,
+    ...(maxLatencyMs === undefined ? {} : { maxLatencyMs }),
+  };
   return { job, config, request };
 }
