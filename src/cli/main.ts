@@ -637,7 +637,8 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
               out(`val_ppl ${formatPerplexity(m.valPerplexity)}  test_ppl ${formatPerplexity(m.testPerplexity)}  `);
             out(
               `val_acc ${fmt(m.valAccuracy)}  test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'} ` +
-                ` flops ${m.flops ?? '-'}  time ${formatDuration(m.seconds)}\n`,
+                ` flops ${m.flops ?? '-'}${typeof m.latencyMs === 'number' ? `  latency ${m.latencyMs.toFixed(3)} ms` : ''}` +
+                `  time ${formatDuration(m.seconds)}\n`,
             );
           }
           if (trial.worker !== null) out(`worker: ${workerLabel(trial)}\n`);
