@@ -4,7 +4,7 @@ import type { RewardConfig } from '../../config.ts';
 import type { StrategyKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
 import { spaceKind } from '../spaces/registry.ts';
-import { latencyMeasured, reportUnmeasuredLatency } from './reward.ts';
+import { latencyMeasured, reportUnmeasuredLatency } from './latency.ts';
 
 /** Regularized evolution (Real et al.). */
 export interface EvolutionConfig {

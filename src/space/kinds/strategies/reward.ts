@@ -3,10 +3,10 @@
 // scored by its validation perplexity, where lower is better, so the transforms that suit accuracy
 // would reward the worst models.
 
-import type { RewardConfig, SearchConfig } from '../../config.ts';
-import { isImageDataset } from '../datasets/registry.ts';
+import type { RewardConfig } from '../../config.ts';
 import type { RuleContext } from '../rule-context.ts';
 import { spaceKind } from '../spaces/registry.ts';
+import { latencyMeasured, reportUnmeasuredLatency } from './latency.ts';
 import { strategyKind } from './registry.ts';
 
 const REWARD = ['strategy', 'reward'];
@@ -32,23 +32,6 @@ export function rewardRules(reward: RewardConfig, context: RuleContext): void {
   }
   costRules(reward, context);
   latencyRules(reward, context);
-}
-
-/** Latency is timed by the trainer on the image classifier it builds; a table, a program and a language model have none. */
-export function latencyMeasured(config: SearchConfig): boolean {
-  return config.evaluation.kind === 'train' && config.dataset !== undefined && isImageDataset(config.dataset);
-}
-
-/** Reports a latency objective (`path`) in a search whose children have no measured latency (rule: reward-latency-unmeasured). */
-export function reportUnmeasuredLatency(path: readonly string[], context: RuleContext): void {
-  const { config } = context;
-  const evaluated =
-    config.evaluation.kind === 'train' ? `trains on ${config.dataset?.kind ?? 'no'} data` : `is evaluated by ${config.evaluation.kind}`;
-  const message =
-    `${path.join('.')}: latency is measured by the trainer on a built image classifier, before it trains, and this ` +
-    `search ${evaluated}; use evaluation kind train on an image data set, or weigh params or flops instead ` +
-    `(rule: reward-latency-unmeasured)`;
-  context.report(path, message, 'reward-latency-unmeasured', { atKey: true });
 }
 
 function latencyRules(reward: RewardConfig, context: RuleContext): void {
