@@ -6,10 +6,14 @@ import type * as tf from '@tensorflow/tfjs';
 import { median } from '../schedulers/median.ts';
 import { RejectedBeforeTraining } from './evaluator.ts';
 
-/** The first passes compile kernels and fill caches (WebGL shaders, WebGPU pipelines, a JIT's first runs): untimed. */
-const WARM_UP_PASSES = 3;
 /**
- * Timed passes: a small child's pass takes well under a millisecond on a CPU, so 20 cost nothing beside
+ * The first passes compile kernels and fill caches (WebGL shaders, WebGPU pipelines, V8's optimisation of the
+ * JavaScript kernels): untimed. On the CPU backend 3 left the first child a trainer builds 2-3 times slower
+ * than the same child measured again; 10 brought it within the spread of the others.
+ */
+const WARM_UP_PASSES = 10;
+/**
+ * Timed passes: a digits child's pass takes about a millisecond on the CPU backend, so 20 cost nothing beside
  * training, and their median shrugs off the odd pause (a garbage collection, another trainer's burst).
  */
 const TIMED_PASSES = 20;
