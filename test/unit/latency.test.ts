@@ -185,6 +185,11 @@ test('latency objectives are refused where no trainer times an image classifier:
     'name: l\ndataset: { kind: text }\nspace: { kind: recurrent, nodes: 2, hidden: 8 }\n' +
     'strategy: { kind: random, reward: { constraints: { max_latency_ms: 5 } } }\n';
   assert.ok(problems(text).includes('reward-latency-unmeasured'), problems(text).join(', '));
+  const enas = tinySearchText({ strategy: 'random' })
+    .replace('strategy: { kind: random }', 'strategy: { kind: enas, reward: { penalty: { latency: 0.01 } } }')
+    .replace(/^budget: .*\n/m, '');
+  assert.deepEqual(problems(enas), ['reward-latency-unmeasured']);
+  assert.match(parseSearchText(enas, 'latency.nas.yaml').problems[0].message, /strategy enas scores its children with shared weights/);
   // A trained image search takes all three.
   const images = tinySearchText({ strategy: 'random' }).replace(
     'strategy: { kind: random }',

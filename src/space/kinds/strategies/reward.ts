@@ -34,10 +34,22 @@ export function rewardRules(reward: RewardConfig, context: RuleContext): void {
   latencyRules(reward, context);
 }
 
+/**
+ * Latency objectives need children a trainer builds; a shared-weights strategy's children are scored in the
+ * supernet, untimed (its max_latency_ms is refused by reward-constraints-strategy already).
+ */
 function latencyRules(reward: RewardConfig, context: RuleContext): void {
-  if (latencyMeasured(context.config)) return;
-  if (reward.constraints?.max_latency_ms !== undefined) reportUnmeasuredLatency([...REWARD, 'constraints', 'max_latency_ms'], context);
-  if (reward.penalty?.latency !== undefined) reportUnmeasuredLatency([...REWARD, 'penalty', 'latency'], context);
+  const { config } = context;
+  if (!latencyMeasured(config)) {
+    if (reward.constraints?.max_latency_ms !== undefined) reportUnmeasuredLatency([...REWARD, 'constraints', 'max_latency_ms'], context);
+    if (reward.penalty?.latency !== undefined) reportUnmeasuredLatency([...REWARD, 'penalty', 'latency'], context);
+  } else if (reward.penalty?.latency !== undefined && strategyKind(config.strategy).createAskTell === undefined) {
+    const message =
+      `strategy.reward.penalty.latency: strategy ${config.strategy.kind} scores its children with shared weights, in ` +
+      `the supernet, where no child is built and timed; use an ask/tell strategy (random, evolution, local, bayesian, ` +
+      `reinforce), or penalise params or flops (rule: reward-latency-unmeasured)`;
+    context.report([...REWARD, 'penalty', 'latency'], message, 'reward-latency-unmeasured', { atKey: true });
+  }
 }
 
 /**
