@@ -3,7 +3,7 @@
 
 import { resolve } from 'node:path';
 import type { EngineEvent, RunRecord, SearchOverrides, TrialRecord } from '../protocol/engine.ts';
-import { BACKENDS, type BackendChoice } from '../space/config.ts';
+import { BACKENDS, type BackendChoice, type ParetoCost, type SearchConfig } from '../space/config.ts';
 import { drawArchitecture } from '../space/graph.ts';
 import { formatProblem, loadSearchFile } from '../space/parse.ts';
 import { InvalidSearchFile, createRunFromFile, runSearch } from '../engine/search.ts';
@@ -11,6 +11,7 @@ import { Store } from '../engine/store/store.ts';
 import { controllerInsight } from '../engine/analysis/controller-insight.ts';
 import { sampleText } from '../engine/analysis/sample-text.ts';
 import { paretoFront } from '../engine/analysis/pareto.ts';
+import { PARETO_COST_FIELDS } from '../engine/strategies/strategy.ts';
 import {
   PAPER_TABLE1,
   SPEARMAN_COLUMNS,
@@ -43,7 +44,8 @@ usage:
   nas-studio runs [--db PATH] [--json]
   nas-studio trials <run|latest> [--db PATH] [--json]
   nas-studio show <run|latest> <trial> [--db PATH] [--json]   its metrics, epochs and the end of its log, if it kept one
-  nas-studio front <run|latest> [--db PATH] [--json]   the Pareto front of its done trials: validation accuracy vs params
+  nas-studio front <run|latest> [--db PATH] [--json]   the Pareto front of its done trials: validation accuracy vs params, or vs
+                    the costs its Pareto evolution minimised (params, flops, latency)
   nas-studio analyze <run|latest> [--db PATH] [--json]   controller insight of a reinforce or enas run
   nas-studio sample <run|latest> <trial> [--prompt P] [--temperature T] [--length N] [--seed S] [--db PATH]
                                         text from a language-model trial's kept weights (defaults: "ROMEO:", 0.8, 200)
@@ -233,13 +235,26 @@ function trialTable(trials: TrialRecord[]): string {
   return table(header, rows);
 }
 
-/** The done search trials no other beats in both validation accuracy and parameters, fewest parameters first. */
-function paretoTrials(trials: readonly TrialRecord[]): TrialRecord[] {
-  const measured = trials.filter((t) => t.status === 'done' && t.retrainedFrom === null && t.metrics !== null && t.metrics.params !== null);
-  const points = measured.map((trial) => Object.assign([-trial.metrics!.valAccuracy, trial.metrics!.params!], { trial }));
+/** The costs a run's front weighs against validation accuracy: those its Pareto evolution minimised, else parameters. */
+function frontCosts(config: SearchConfig): readonly ParetoCost[] {
+  return (config.strategy.kind === 'evolution' ? config.strategy.pareto?.minimise : undefined) ?? ['params'];
+}
+
+const costLabel = (cost: ParetoCost) => ({ params: 'a parameter count', flops: 'FLOPs', latency: 'a latency' })[cost];
+
+const costOf = (trial: TrialRecord, cost: ParetoCost): number | null => trial.metrics?.[PARETO_COST_FIELDS[cost]] ?? null;
+
+/** The done trials no other done trial beats in validation accuracy and every one of `costs`, least of the first cost first. */
+function paretoTrials(trials: readonly TrialRecord[], costs: readonly ParetoCost[]): TrialRecord[] {
+  const measured = trials.filter(
+    (t) => t.status === 'done' && t.retrainedFrom === null && t.metrics !== null && costs.every((cost) => costOf(t, cost) !== null),
+  );
+  const points = measured.map((trial) =>
+    Object.assign([-trial.metrics!.valAccuracy, ...costs.map((cost) => costOf(trial, cost)!)], { trial }),
+  );
   return paretoFront(points)
     .map((point) => point.trial)
-    .sort((a, b) => a.metrics!.params! - b.metrics!.params! || a.index - b.index);
+    .sort((a, b) => costOf(a, costs[0])! - costOf(b, costs[0])! || a.index - b.index);
 }
 
 const workerLabel = (trial: TrialRecord) => trialWorkerLabel(trial) ?? '-';
@@ -694,18 +709,30 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
       case 'front':
         return withStore(args, (store) => {
           const runId = runIdArg(store, args.positional[1]);
-          const front = paretoTrials(store.listTrials(runId));
+          const costs = frontCosts(store.runConfig(runId).config);
+          const front = paretoTrials(store.listTrials(runId), costs);
+          // Parameters always, as the trials table shows them; FLOPs and latency when the run minimised them.
+          const shown = costs.filter((cost) => cost !== 'params');
           if (json) out(`${JSON.stringify(front, null, 2)}\n`);
-          else if (front.length === 0) out(`run ${runId} has no done trial with a parameter count\n`);
+          else if (front.length === 0) out(`run ${runId} has no done trial with ${costs.map(costLabel).join(' and ')} measured\n`);
           else {
             const rows = front.map((t) => [
               String(t.index),
               fmt(t.metrics!.valAccuracy),
               fmt(t.metrics!.testAccuracy),
-              String(t.metrics!.params),
+              String(t.metrics!.params ?? '-'),
+              ...shown.map((cost) => (cost === 'latency' ? costOf(t, cost)!.toFixed(3) : String(costOf(t, cost)))),
               t.key,
             ]);
-            out(`${table(['trial', 'val_acc', 'test_acc', 'params', 'architecture'], rows)}\n`);
+            const header = [
+              'trial',
+              'val_acc',
+              'test_acc',
+              'params',
+              ...shown.map((cost) => (cost === 'latency' ? 'latency_ms' : cost)),
+              'architecture',
+            ];
+            out(`${table(header, rows)}\n`);
           }
         });
       case 'show':
@@ -731,7 +758,8 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
               out(`val_ppl ${formatPerplexity(m.valPerplexity)}  test_ppl ${formatPerplexity(m.testPerplexity)}  `);
             out(
               `${heldOut === 'val' ? `val_acc ${fmt(m.valAccuracy)}  ` : ''}test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'} ` +
-                ` flops ${m.flops ?? '-'}  time ${formatDuration(m.seconds)}\n`,
+                ` flops ${m.flops ?? '-'}${typeof m.latencyMs === 'number' ? `  latency ${m.latencyMs.toFixed(3)} ms` : ''}` +
+                `  time ${formatDuration(m.seconds)}\n`,
             );
           }
           const weights = store.trialWeightsFolder(trial);

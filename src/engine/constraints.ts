@@ -1,5 +1,6 @@
 // strategy.reward.constraints: a child's cost counted from its shapes before it is evaluated, so one
 // over a limit is never trained. The search file's rules allow constraints only where these counts exist.
+// max_latency_ms needs the built child: its trainer checks it before the first batch (evaluators/latency.ts).
 
 import type { SearchConfig } from '../space/config.ts';
 import { countFlops, countParameters, imageShapeOf } from '../space/estimate.ts';

@@ -8,17 +8,19 @@ import type { RewardConfig, SearchConfig } from '../space/config.ts';
 import type { Architecture } from '../space/decisions.ts';
 import { architectureKey, decodeArchitecture, type ArchitectureGraph } from '../space/graph.ts';
 import { brokenConstraint } from './constraints.ts';
-import { EvaluationFailed, type EpochVerdict, type Evaluator, type TrialRequest } from './evaluators/evaluator.ts';
+import { EvaluationFailed, RejectedBeforeTraining, type EpochVerdict, type Evaluator, type TrialRequest } from './evaluators/evaluator.ts';
 import type { Store } from './store/store.ts';
+import type { FinishedTrial } from './store/trials.ts';
+import type { TrialCost } from './strategies/strategy.ts';
 
 /**
  * The reward of a trial's measurements; the search file's rules pair each metric with its transforms
- * (reward-transform). A penalty (MONAS) takes λ per million parameters and per billion FLOPs off it:
- * a trial that measured no cost it is penalised by has no reward, and this throws.
+ * (reward-transform). A penalty (MONAS) takes λ per million parameters, per billion FLOPs and per
+ * millisecond of latency off it: a trial that measured no cost it is penalised by has no reward, and this throws.
  */
 export function applyReward(
   reward: RewardConfig,
-  measured: Pick<TrialMeasurements, 'valAccuracy' | 'valPerplexity'> & Partial<Pick<TrialMeasurements, 'params' | 'flops'>>,
+  measured: Pick<TrialMeasurements, 'valAccuracy' | 'valPerplexity'> & Partial<TrialCost>,
 ): number {
   if (reward.metric === 'val_perplexity') {
     const perplexity = measured.valPerplexity;
@@ -30,9 +32,9 @@ export function applyReward(
   return transformed - costPenalty(reward, measured);
 }
 
-function costPenalty(reward: RewardConfig, measured: Partial<Pick<TrialMeasurements, 'params' | 'flops'>>): number {
+function costPenalty(reward: RewardConfig, measured: Partial<TrialCost>): number {
   let penalty = 0;
-  const { params: perMillionParams, flops: perBillionFlops } = reward.penalty ?? {};
+  const { params: perMillionParams, flops: perBillionFlops, latency: perMillisecond } = reward.penalty ?? {};
   if (perMillionParams !== undefined) {
     if (measured.params === undefined || measured.params === null)
       throw new Error('the reward is penalised by parameters (strategy.reward.penalty.params), and the trial measured none');
@@ -42,6 +44,11 @@ function costPenalty(reward: RewardConfig, measured: Partial<Pick<TrialMeasureme
     if (measured.flops === undefined || measured.flops === null)
       throw new Error('the reward is penalised by FLOPs (strategy.reward.penalty.flops), and the trial measured none');
     penalty += perBillionFlops * (measured.flops / 1e9);
+  }
+  if (perMillisecond !== undefined) {
+    if (measured.latencyMs === undefined || measured.latencyMs === null)
+      throw new Error('the reward is penalised by latency (strategy.reward.penalty.latency), and the trial measured none');
+    penalty += perMillisecond * measured.latencyMs;
   }
   return penalty;
 }
@@ -76,7 +83,7 @@ export interface TrialOutcome {
   status: FinishedStatus;
   reward: number | null;
   /** What it was measured to cost (absent when nothing was measured), for a strategy that weighs it. */
-  cost?: Pick<TrialMeasurements, 'params' | 'flops'>;
+  cost?: TrialCost;
   /**
    * Why nothing more can be evaluated, when the evaluator said so (`EvaluationFailed.noEvaluatorLeft`):
    * the trial is then interrupted, not failed (its architecture was never measured), and the runner stops.
@@ -95,7 +102,10 @@ export interface TrialHooks {
   signal?: AbortSignal;
 }
 
-/** The evaluation request for a trial: plain data (run, index, architecture, graph, space, seed), so a worker elsewhere can take it. */
+/**
+ * The evaluation request for a trial: plain data (run, index, architecture, graph, space, seed, the latency limit), so a worker
+ * elsewhere can take it.
+ */
 export function evaluationRequest(
   context: TrialContext,
   index: number,
@@ -103,7 +113,16 @@ export function evaluationRequest(
   graph: ArchitectureGraph,
 ): TrialRequest {
   const { config, runId } = context;
-  return { runId, index, architecture, graph, space: config.space, seed: config.runtime.seed * 100003 + index };
+  const maxLatencyMs = config.strategy.reward.constraints?.max_latency_ms;
+  return {
+    runId,
+    index,
+    architecture,
+    graph,
+    space: config.space,
+    seed: config.runtime.seed * 100003 + index,
+    ...(maxLatencyMs === undefined ? {} : { maxLatencyMs }),
+  };
 }
 
 function graphOf(context: TrialContext, trial: TrialSubject): ArchitectureGraph {
@@ -137,7 +156,7 @@ function finish(
   status: FinishedStatus,
   measurements: TrialMeasurements | null,
   error: string | null,
-  failure: { failureLog?: string; failureCurve?: readonly EpochMetrics[] } = {},
+  failure: Pick<FinishedTrial, 'failureLog' | 'failureCurve' | 'failureLatencyMs'> = {},
   rewarded = true,
 ): TrialOutcome {
   let reward: number | null = null;
@@ -150,7 +169,8 @@ function finish(
   }
   try {
     context.store.finishTrial({ runId: context.runId, index, status, reward, measurements, error, ...failure });
-    return { index, status, reward, ...(measurements ? { cost: { params: measurements.params, flops: measurements.flops } } : {}) };
+    const cost = measurements && { params: measurements.params, flops: measurements.flops, latencyMs: measurements.latencyMs ?? null };
+    return { index, status, reward, ...(cost ? { cost } : {}) };
   } catch (storeError) {
     // What one trial measured must not end the search: the trial is recorded failed, with the reason.
     const reason = `its result could not be recorded: ${storeError instanceof Error ? storeError.message : String(storeError)}`;
@@ -190,11 +210,12 @@ export async function evaluateTrial(
     return outcome;
   }
   const retrained = trial.retrainedFrom !== undefined;
-  const request = {
-    ...evaluationRequest(context, trial.index, trial.architecture, graph),
-    ...(retrained ? { final: true } : {}),
-    ...(retrained || keepsWeights(context, evaluator) ? { keepWeightsIn: context.store.weightsFolder(context.runId, trial.index) } : {}),
-  };
+  const searchRequest = evaluationRequest(context, trial.index, trial.architecture, graph);
+  const keepWeightsIn = context.store.weightsFolder(context.runId, trial.index);
+  // A retraining of a chosen child is not rejected again by a latency measured under another load.
+  const request = retrained
+    ? { ...searchRequest, maxLatencyMs: undefined, final: true, keepWeightsIn }
+    : { ...searchRequest, ...(keepsWeights(context, evaluator) ? { keepWeightsIn } : {}) };
   const cancel = () => evaluator.cancel?.(request);
   hooks.signal?.addEventListener('abort', cancel, { once: true });
   try {
@@ -242,6 +263,7 @@ async function measureTrial(
   let status: FinishedStatus = 'done';
   let noEvaluatorLeft: string | undefined;
   let failureLog: string | undefined;
+  let failureLatencyMs: number | undefined;
   // The epochs as reported, kept for a trial that fails; one trained again after its trainer died reports from epoch 1 anew.
   const reported: EpochMetrics[] = [];
   // The epoch after which the trial was told to stop. A program may report more epochs before it ends:
@@ -265,10 +287,11 @@ async function measureTrial(
     error = failure instanceof Error ? failure.message : String(failure);
     if (failure instanceof EvaluationFailed && failure.noEvaluatorLeft) noEvaluatorLeft = error;
     if (failure instanceof EvaluationFailed) failureLog = failure.log;
+    if (failure instanceof RejectedBeforeTraining) failureLatencyMs = failure.latencyMs;
     status = failure instanceof EvaluationFailed && (failure.cancelled || failure.noEvaluatorLeft) ? 'interrupted' : 'failed';
   }
   const failureCurve = status === 'failed' ? reported : undefined;
-  const outcome = finish(context, index, status, measurements, error, { failureLog, failureCurve }, rewarded);
+  const outcome = finish(context, index, status, measurements, error, { failureLog, failureCurve, failureLatencyMs }, rewarded);
   announceFinished(context, index);
   return noEvaluatorLeft === undefined ? outcome : { ...outcome, noEvaluatorLeft };
 }

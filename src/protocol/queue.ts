@@ -34,12 +34,10 @@ export interface TrialJob {
 export type TrialProgress =
   { type: 'started'; attempt: number; worker: string } | { type: 'epoch'; attempt: number; metrics: EpochMetrics };
 
-/** A job's return value. */
-export interface TrialJobResult {
-  worker: string;
-  attempt: number;
-  measurements: TrialMeasurements;
-}
+/** A job's return value: the child's measurements, or why it was rejected before training (over max_latency_ms) and its latency. */
+export type TrialJobResult = { worker: string; attempt: number } & (
+  { measurements: TrialMeasurements } | { rejected: { message: string; latencyMs: number } }
+);
 
 /** BullMQ job ids may not hold ':'; a run key is a UUID. */
 export function trialJobId(runKey: string, index: number): string {

@@ -24,6 +24,7 @@ export interface TrainerSetup {
 export type TrainerCommand =
   /** `evaluation`: the recipe every child trains with; a text data set is checked against its windows once, here. */
   | { type: 'setup'; setup: TrainerSetup; evaluation: TrainEvaluationConfig }
+  /** `maxLatencyMs`: strategy.reward.constraints.max_latency_ms, checked on the built child before its first batch. */
   | ({
       type: 'train';
       job: number;
@@ -31,6 +32,7 @@ export type TrainerCommand =
       space: SpaceConfig;
       evaluation: TrainEvaluationConfig;
       seed: number;
+      maxLatencyMs?: number;
     } & TrainingGoal)
   | { type: 'cancel'; job: number }
   /** The answer to a job's epoch report: the trainer waits for it before the next epoch. */
@@ -42,4 +44,5 @@ export type TrainerReply =
   | { type: 'setup-failed'; message: string }
   | { type: 'epoch'; job: number; metrics: EpochMetrics }
   | { type: 'trained'; job: number; measurements: TrialMeasurements; tensorsAfter: number }
-  | { type: 'train-failed'; job: number; message: string; cancelled: boolean };
+  /** `latencyMs`: the child was measured and rejected before training (over max_latency_ms), never trained. */
+  | { type: 'train-failed'; job: number; message: string; cancelled: boolean; latencyMs?: number };

@@ -104,16 +104,21 @@ export interface RewardConfig {
   penalty?: RewardPenalty;
 }
 
-/** Counts, not millions: parameters, and FLOPs of one example's forward pass. */
+/**
+ * Counts, not millions: parameters, and FLOPs of one example's forward pass; milliseconds of one example's
+ * forward pass, measured by the trainer on the built child before it trains.
+ */
 export interface RewardConstraints {
   max_params?: number;
   max_flops?: number;
+  max_latency_ms?: number;
 }
 
-/** reward = transform(metric) - params * (parameters / 1e6) - flops * (FLOPs / 1e9). */
+/** reward = transform(metric) - params * (parameters / 1e6) - flops * (FLOPs / 1e9) - latency * (latency in ms). */
 export interface RewardPenalty {
   params?: number;
   flops?: number;
+  latency?: number;
 }
 
 export interface ControllerConfig {

@@ -467,3 +467,49 @@ test(
     }
   },
 );
+
+test(
+  "max_latency_ms across the queue: the worker's trainer measures each child and rejects it untrained; the engine stores its latency",
+  { timeout: 120_000 },
+  async (t) => {
+    if (missing) return skip(t);
+    const dir = newDir();
+    writeFileSync(
+      join(dir, 'latency.nas.yaml'),
+      `name: latency-limit
+dataset: { kind: digits, max_train_examples: 64 }
+space: { kind: macro, layers: 1 }
+strategy: { kind: random, reward: { constraints: { max_latency_ms: 0.000001 } } }
+evaluation: { epochs: 1 }
+budget: { trials: 2 }
+runtime: { in_flight: 2 }
+`,
+    );
+    const db = join(dir, 'runs.db');
+    startWorker(dir, ['--backend', 'cpu', '--concurrency', '2']);
+    const search = startTrackedSearch([join(dir, 'latency.nas.yaml'), '--db', db, '--queue', redis!.url]);
+    assert.equal(await search.exit, 0, search.output().stderr);
+    const { run } = checkDatabase(db);
+    assert.equal(run.status, 'done');
+    const rows = trialRows(db);
+    assert.equal(rows.length, 2);
+    const stored = new Database(db, { readonly: true });
+    try {
+      for (const row of rows) {
+        assert.equal(row.status, 'failed');
+        assert.equal(row.attempts, 1, "a rejection is the architecture's verdict: no other worker tries it");
+        assert.match(row.worker ?? '', / pid \d+, cpu$/);
+        assert.match(row.error!, /^rejected before training: \d+\.\d{3} ms latency > max_latency_ms 0\.000001$/);
+        const epochs = stored.prepare('SELECT COUNT(*) AS n FROM epochs WHERE run_id = 1 AND trial_idx = ?').get(row.idx) as { n: number };
+        const { latency } = stored.prepare('SELECT latency_ms AS latency FROM trials WHERE run_id = 1 AND idx = ?').get(row.idx) as {
+          latency: number | null;
+        };
+        assert.ok(latency !== null && latency > 0.000001, `stored ${latency}`);
+        assert.equal(epochs.n, 0);
+      }
+    } finally {
+      stored.close();
+      await stopWorkers();
+    }
+  },
+);

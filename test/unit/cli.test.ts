@@ -172,6 +172,29 @@ test('front prints the Pareto front of done trials, validation accuracy against 
   assert.equal(cli(['front', '7', '--db', db]).code, 2);
 });
 
+test('front of a run whose Pareto evolution minimised latency: trained children measured by the built trainer, a latency_ms column', () => {
+  const db = freshDb();
+  const file = tinySearchFile({ strategy: 'random', trials: 4 });
+  const pareto = 'strategy: { kind: evolution, population_size: 2, sample_size: 2, pareto: { minimise: [latency] } }';
+  writeFileSync(file, readFileSync(file, 'utf8').replace('strategy: { kind: random }', pareto));
+  assert.equal(cli(['search', file, '--db', db]).code, 0);
+  const front: { index: number; metrics: { valAccuracy: number; latencyMs: number } }[] = JSON.parse(
+    cli(['front', 'latest', '--db', db, '--json']).stdout,
+  );
+  assert.ok(front.length >= 1);
+  // Along the front, fastest first, more latency buys more accuracy.
+  for (let i = 1; i < front.length; i++) {
+    assert.ok(front[i].metrics.latencyMs >= front[i - 1].metrics.latencyMs);
+    assert.ok(front[i].metrics.valAccuracy > front[i - 1].metrics.valAccuracy);
+  }
+  const lines = cli(['front', 'latest', '--db', db]).stdout.trim().split('\n');
+  assert.match(lines[0], /^trial +val_acc +test_acc +params +latency_ms +architecture$/);
+  assert.deepEqual(
+    lines.slice(2).map((line) => Number(line.split(/ +/)[4])),
+    front.map((t) => Number(t.metrics.latencyMs.toFixed(3))),
+  );
+});
+
 test('export refuses a trial that has not finished, saying its status, and a run with no finished trial', () => {
   const { db, store, runId } = runWithTrialStarted('unfinished', 'train-from-scratch');
   const architecture = [0, 0, 0, 0, 0, 0, 0];

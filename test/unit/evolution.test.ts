@@ -197,5 +197,5 @@ test('pareto.minimise parses, and a cost that is not measured by name is a schem
   const parsed = parseSearchText(file('[params, flops]'), 'evo.nas.yaml');
   assert.deepEqual(parsed.problems, []);
   assert.deepEqual((parsed.config?.strategy as EvolutionConfig).pareto, { minimise: ['params', 'flops'] });
-  assert.notDeepEqual(parseSearchText(file('[latency]'), 'evo.nas.yaml').problems, []);
+  assert.notDeepEqual(parseSearchText(file('[energy]'), 'evo.nas.yaml').problems, []);
 });

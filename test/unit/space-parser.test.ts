@@ -388,6 +388,7 @@ test('every semantic rule has a corpus file', () => {
     'reward-constraints-strategy',
     'reward-constraints-evaluation',
     'reward-constraint-uncountable',
+    'reward-latency-unmeasured',
     'queue-url',
   ]) {
     assert.ok(rules.has(rule), rule);

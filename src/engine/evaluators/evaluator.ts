@@ -16,6 +16,8 @@ export interface EvaluationRequest extends TrainingGoal {
   graph: ArchitectureGraph;
   space: SpaceConfig;
   seed: number;
+  /** strategy.reward.constraints.max_latency_ms: a trainer stops a child slower than this before its first batch. */
+  maxLatencyMs?: number;
 }
 
 /** The request for a trial the run records: its run and index are known. */
@@ -107,5 +109,20 @@ export class EvaluationFailed extends Error {
   ) {
     super(message);
     this.name = 'EvaluationFailed';
+  }
+}
+
+/**
+ * The child was built, measured and found over a limit of strategy.reward.constraints that only the built
+ * child shows (its latency): it was never trained. Its trial is recorded failed, with the latency measured.
+ */
+export class RejectedBeforeTraining extends EvaluationFailed {
+  constructor(
+    /** "rejected before training: <n> ms latency > max_latency_ms <m>" */
+    message: string,
+    readonly latencyMs: number,
+  ) {
+    super(message, false);
+    this.name = 'RejectedBeforeTraining';
   }
 }

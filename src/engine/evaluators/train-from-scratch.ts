@@ -14,6 +14,7 @@ import { augmentBatch, learningRateAt, smoothedTargets } from './training-recipe
 import type { EpochMetrics, TrialMeasurements } from '../../protocol/engine.ts';
 import { scalarValues } from '../tensor-values.ts';
 import type { EpochVerdict } from './evaluator.ts';
+import { checkLatency, measureLatency } from './latency.ts';
 
 /**
  * A part of the data as a trainer holds it: the stored pixels (bytes for 8-bit images), made into float32
@@ -149,6 +150,8 @@ export interface TrainRequest {
   evaluation: TrainEvaluationConfig;
   /** Seeds the initial weights and the minibatch order. */
   seed: number;
+  /** A child whose latency is over it is not trained (RejectedBeforeTraining). */
+  maxLatencyMs?: number;
 }
 
 /**
@@ -172,6 +175,9 @@ export async function trainFromScratch(
   });
   const weights = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
   try {
+    const example = rangeBatchOf(data.train, 0, 1);
+    const latencyMs = await measureLatency(model, example.images).finally(() => tf.dispose(example));
+    checkLatency(latencyMs, request.maxLatencyMs);
     const order = createRng(request.seed);
     // Its own stream, so that turning augmentation on leaves the minibatch order as it was.
     const augmentation = createRng(request.seed ^ 0x5bd1e995);
@@ -249,6 +255,7 @@ export async function trainFromScratch(
       testAccuracy,
       params: model.countParams(),
       flops: countFlops(model),
+      latencyMs,
       seconds: (performance.now() - started) / 1000,
       curve,
       ...(request.keepWeightsIn !== undefined && !pruned ? { savedWeights: request.keepWeightsIn } : {}),

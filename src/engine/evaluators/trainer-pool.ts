@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import type { TrialMeasurements } from '../../protocol/engine.ts';
 import type { TrainerCommand, TrainerReply, TrainerSetup } from '../../protocol/trainer.ts';
 import { GPU_BACKENDS, type BackendName, type TrainEvaluationConfig } from '../../space/config.ts';
-import { actOnVerdict, EvaluationFailed, type EpochListener, type EvaluationRequest, type Evaluator } from './evaluator.ts';
+import {
+  actOnVerdict,
+  EvaluationFailed,
+  RejectedBeforeTraining,
+  type EpochListener,
+  type EvaluationRequest,
+  type Evaluator,
+} from './evaluator.ts';
 
 /** The trainer entry: bundled next to this code in dist/, or the TypeScript source under tsx. */
 function trainerEntry(): string {
@@ -192,7 +199,8 @@ export class TrainerPool implements Evaluator {
       }
       job.resolve(reply.measurements);
     } else if (reply.type === 'train-failed') {
-      job.reject(new EvaluationFailed(reply.message, reply.cancelled));
+      const { message, cancelled, latencyMs } = reply;
+      job.reject(latencyMs === undefined ? new EvaluationFailed(message, cancelled) : new RejectedBeforeTraining(message, latencyMs));
     }
   }
 
@@ -221,8 +229,8 @@ export class TrainerPool implements Evaluator {
     job.id = this.nextJob++;
     job.attempts += 1;
     trainer.job = job;
-    const { graph, space, seed, final, keepWeightsIn } = job.request;
-    trainer.send({ type: 'train', job: job.id, graph, space, evaluation: this.evaluation, seed, final, keepWeightsIn });
+    const { graph, space, seed, final, keepWeightsIn, maxLatencyMs } = job.request;
+    trainer.send({ type: 'train', job: job.id, graph, space, evaluation: this.evaluation, seed, final, keepWeightsIn, maxLatencyMs });
   }
 
   /** Asks every busy trainer to stop its child at the next minibatch. */

@@ -11,7 +11,7 @@ import { takeGpuFault, throwIfGpuFault } from '../backends/webgpu.ts';
 import { splitDataset } from '../data/dataset.ts';
 import { loadDataset, loadTextCorpus } from '../data/load.ts';
 import { checkTextWindows } from '../data/text.ts';
-import type { EpochVerdict } from './evaluator.ts';
+import { RejectedBeforeTraining, type EpochVerdict } from './evaluator.ts';
 import { prepareTrainingData, trainFromScratch, TrainingCancelled, type TrainingData } from './train-from-scratch.ts';
 import { trainRecurrentChild, type LanguageData } from './train-language-model.ts';
 
@@ -73,7 +73,8 @@ async function handle(command: TrainerCommand): Promise<void> {
         send({ type: 'trained', job, measurements, tensorsAfter: tf.memory().numTensors });
       } catch (error) {
         const cancelled = error instanceof TrainingCancelled;
-        send({ type: 'train-failed', job, message: error instanceof Error ? error.message : String(error), cancelled });
+        const rejected = error instanceof RejectedBeforeTraining ? { latencyMs: error.latencyMs } : {};
+        send({ type: 'train-failed', job, message: error instanceof Error ? error.message : String(error), cancelled, ...rejected });
       }
       return;
     }

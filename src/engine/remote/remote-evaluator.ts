@@ -18,7 +18,14 @@ import {
 } from '../../protocol/queue.ts';
 import type { SearchConfig } from '../../space/config.ts';
 import { redactedQueueUrl } from '../../space/queue-url.ts';
-import { actOnVerdict, EvaluationFailed, type EpochListener, type EvaluationRequest, type Evaluator } from '../evaluators/evaluator.ts';
+import {
+  actOnVerdict,
+  EvaluationFailed,
+  RejectedBeforeTraining,
+  type EpochListener,
+  type EvaluationRequest,
+  type Evaluator,
+} from '../evaluators/evaluator.ts';
 import { connectOrExplain, queueConnection, redisClient } from './connection.ts';
 
 /** Attempts of one trial across workers (a worker that lacks its data, whose backend fails, or that died under it) before it fails. */
@@ -74,6 +81,12 @@ function recordedAs(config: SearchConfig): TrialEvaluator {
 /** A job's return value, which a worker wrote: checked before the store sees it. */
 function readResult(value: unknown): TrialJobResult {
   const result = (typeof value === 'string' ? JSON.parse(value) : value) as TrialJobResult | null;
+  if (result !== null && typeof result === 'object' && 'rejected' in result) {
+    const { message, latencyMs } = result.rejected ?? {};
+    if (typeof result.worker !== 'string' || typeof message !== 'string' || typeof latencyMs !== 'number')
+      throw new Error('a worker returned a rejection without a worker, a reason and a latency');
+    return result;
+  }
   const measurements = result?.measurements;
   if (typeof result?.worker !== 'string' || typeof measurements?.valAccuracy !== 'number' || !Array.isArray(measurements.curve))
     throw new Error('a worker returned a result without a worker, a validation accuracy and a curve');
@@ -212,7 +225,8 @@ export class RemoteEvaluator implements Evaluator {
         // Recorded when the worker started it, unless that report was missed.
         if (result.worker !== entry.worker || result.attempt !== entry.attempt)
           this.options.onWorker(entry.index, result.worker, result.attempt);
-        entry.resolve(result.measurements);
+        if ('rejected' in result) entry.reject(new RejectedBeforeTraining(result.rejected.message, result.rejected.latencyMs));
+        else entry.resolve(result.measurements);
       } catch (error) {
         entry.reject(new EvaluationFailed(error instanceof Error ? error.message : String(error), false));
       }

@@ -73,6 +73,15 @@ export function readTrialJob(data: unknown, dataRoot: string): { job: TrialJob; 
   } catch (error) {
     throw new InvalidTrialJob(`its architecture does not fit its space: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const request = { runId: job.runId, index: job.index, architecture: job.architecture, graph, space: config.space, seed: job.seed };
+  const maxLatencyMs = config.strategy.reward.constraints?.max_latency_ms;
+  const request: TrialRequest = {
+    runId: job.runId,
+    index: job.index,
+    architecture: job.architecture,
+    graph,
+    space: config.space,
+    seed: job.seed,
+    ...(maxLatencyMs === undefined ? {} : { maxLatencyMs }),
+  };
   return { job, config, request };
 }

@@ -12,7 +12,13 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { CANCEL_CHANNEL, TRIAL_QUEUE, verdictKey, type TrialJobResult, type TrialProgress } from '../../protocol/queue.ts';
 import type { BackendChoice, SearchConfig } from '../../space/config.ts';
-import { EvaluationFailed, type EpochVerdict, type Evaluator, type StartEvaluator } from '../evaluators/evaluator.ts';
+import {
+  EvaluationFailed,
+  RejectedBeforeTraining,
+  type EpochVerdict,
+  type Evaluator,
+  type StartEvaluator,
+} from '../evaluators/evaluator.ts';
 import { startConfiguredEvaluator } from '../evaluators/start.ts';
 import { connectOrExplain, queueConnection, redisClient } from './connection.ts';
 import { InvalidTrialJob, readTrialJob } from './trial-job.ts';
@@ -175,6 +181,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (cancelled) throw new UnrecoverableError(`${workerName}: the engine cancelled this trial`);
       return { worker: workerName, attempt, measurements };
     } catch (error) {
+      // Measured and found over max_latency_ms: the worker did its job, and the engine records the rejection with the latency.
+      if (error instanceof RejectedBeforeTraining)
+        return { worker: workerName, attempt, rejected: { message: error.message, latencyMs: error.latencyMs } };
       if (!(error instanceof EvaluationFailed)) throw error;
       // What the trial's own program printed goes back with the failure, as the job's log.
       if (error.log) await job.log(error.log);

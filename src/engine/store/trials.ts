@@ -19,6 +19,8 @@ export interface FinishedTrial {
   failureLog?: string;
   /** The epochs a failed trial reported before it failed (a finished trial's are in its measurements). */
   failureCurve?: readonly EpochMetrics[];
+  /** The latency of a child measured, then rejected before training (over max_latency_ms). */
+  failureLatencyMs?: number;
 }
 
 export function startTrial(
@@ -57,7 +59,7 @@ export function finishTrial(db: Database.Database, trial: FinishedTrial): void {
     m?.testPerplexity ?? null,
     m?.params ?? null,
     m?.flops ?? null,
-    m?.latencyMs ?? null,
+    m?.latencyMs ?? trial.failureLatencyMs ?? null,
     m?.seconds ?? null,
     m?.log ?? trial.failureLog ?? null,
     trial.error,

@@ -14,7 +14,7 @@ import type { Architecture, Decision } from '../../space/decisions.ts';
 import { createRng, type Rng } from '../../space/rng.ts';
 import { crowdingDistances, nonDominatedSort, type Objectives } from '../analysis/pareto.ts';
 import { mutate, randomArchitecture } from './neighbourhood.ts';
-import type { AskTellKind, Learned, Strategy, TrialCost } from './strategy.ts';
+import { PARETO_COST_FIELDS, type AskTellKind, type Learned, type Strategy, type TrialCost } from './strategy.ts';
 
 interface Member {
   architecture: Architecture;
@@ -65,7 +65,7 @@ export class EvolutionStrategy implements Strategy {
     this.population.push({
       architecture: [...architecture],
       reward,
-      ...(pareto && { cost: { params: cost?.params ?? null, flops: cost?.flops ?? null } }),
+      ...(pareto && { cost: { params: cost?.params ?? null, flops: cost?.flops ?? null, latencyMs: cost?.latencyMs ?? null } }),
     });
     if (this.population.length > this.config.population_size) {
       if (!pareto) this.population.shift();
@@ -142,7 +142,7 @@ function compareRanks(a: ParetoRank, b: ParetoRank): number {
 /** What Pareto mode minimises for a member: the reward negated, then its costs; undefined when one is missing. */
 function memberObjectives(member: Member, costs: readonly ParetoCost[]): Objectives | undefined {
   if (member.reward === null) return undefined;
-  const values = costs.map((cost) => member.cost?.[cost] ?? null);
+  const values = costs.map((cost) => member.cost?.[PARETO_COST_FIELDS[cost]] ?? null);
   return values.every((value) => value !== null) ? [-member.reward, ...(values as number[])] : undefined;
 }
 

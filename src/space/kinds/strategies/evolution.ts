@@ -4,6 +4,7 @@ import type { RewardConfig } from '../../config.ts';
 import type { StrategyKind } from '../kind-module.ts';
 import { kindDescription } from '../rule-context.ts';
 import { spaceKind } from '../spaces/registry.ts';
+import { latencyMeasured, reportUnmeasuredLatency } from './latency.ts';
 
 /** Regularized evolution (Real et al.). */
 export interface EvolutionConfig {
@@ -18,7 +19,7 @@ export interface EvolutionConfig {
 }
 
 /** A trial's measured cost that Pareto evolution can minimise beside the reward. */
-export type ParetoCost = 'params' | 'flops';
+export type ParetoCost = 'params' | 'flops' | 'latency';
 
 export type EvolutionStrategyConfig = { kind: 'evolution'; reward: RewardConfig } & EvolutionConfig;
 
@@ -47,5 +48,7 @@ export const evolutionStrategy: StrategyKind<EvolutionStrategyConfig> = {
         `one option, got ${strategy.mutated_decisions} (rule: mutated-decisions)`;
       context.report(['strategy', 'mutated_decisions'], message, 'mutated-decisions');
     }
+    if (strategy.pareto?.minimise.includes('latency') && !latencyMeasured(context.config))
+      reportUnmeasuredLatency(['strategy', 'pareto', 'minimise'], context);
   },
 };

@@ -1,11 +1,12 @@
 // The reward every strategy kind's `reward` section sets: which metric, through which transform, and
-// what a child's cost (parameters, FLOPs) bounds or takes off it. A language model (a text data set) is
+// what a child's cost (parameters, FLOPs, latency) bounds or takes off it. A language model (a text data set) is
 // scored by its validation perplexity, where lower is better, so the transforms that suit accuracy
 // would reward the worst models.
 
 import type { RewardConfig } from '../../config.ts';
 import type { RuleContext } from '../rule-context.ts';
 import { spaceKind } from '../spaces/registry.ts';
+import { latencyMeasured, reportUnmeasuredLatency } from './latency.ts';
 import { strategyKind } from './registry.ts';
 
 const REWARD = ['strategy', 'reward'];
@@ -30,6 +31,25 @@ export function rewardRules(reward: RewardConfig, context: RuleContext): void {
     context.report([...REWARD, 'transform'], message, 'reward-transform', { fallbackPath: [...REWARD, 'metric'] });
   }
   costRules(reward, context);
+  latencyRules(reward, context);
+}
+
+/**
+ * Latency objectives need children a trainer builds; a shared-weights strategy's children are scored in the
+ * supernet, untimed (its max_latency_ms is refused by reward-constraints-strategy already).
+ */
+function latencyRules(reward: RewardConfig, context: RuleContext): void {
+  const { config } = context;
+  if (!latencyMeasured(config)) {
+    if (reward.constraints?.max_latency_ms !== undefined) reportUnmeasuredLatency([...REWARD, 'constraints', 'max_latency_ms'], context);
+    if (reward.penalty?.latency !== undefined) reportUnmeasuredLatency([...REWARD, 'penalty', 'latency'], context);
+  } else if (reward.penalty?.latency !== undefined && strategyKind(config.strategy).createAskTell === undefined) {
+    const message =
+      `strategy.reward.penalty.latency: strategy ${config.strategy.kind} scores its children with shared weights, in ` +
+      `the supernet, where no child is built and timed; use an ask/tell strategy (random, evolution, local, bayesian, ` +
+      `reinforce), or penalise params or flops (rule: reward-latency-unmeasured)`;
+    context.report([...REWARD, 'penalty', 'latency'], message, 'reward-latency-unmeasured', { atKey: true });
+  }
 }
 
 /**
@@ -63,6 +83,7 @@ function costRules(reward: RewardConfig, context: RuleContext): void {
       `with the params and flops your program reports (rule: reward-constraints-evaluation)`;
     context.report(where, message, 'reward-constraints-evaluation', { atKey: true });
   }
+  // Latency has no counter: the trainer measures it on the built child (latencyRules).
   const counters = { max_params: spaceKind(config.space).countParameters, max_flops: spaceKind(config.space).countFlops };
   for (const limit of ['max_params', 'max_flops'] as const) {
     if (constraints[limit] === undefined || counters[limit] !== undefined) continue;
