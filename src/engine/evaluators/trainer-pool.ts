@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { TrialMeasurements } from '../../protocol/engine.ts';
 import type { TrainerCommand, TrainerReply, TrainerSetup } from '../../protocol/trainer.ts';
 import { GPU_BACKENDS, type BackendName, type TrainEvaluationConfig } from '../../space/config.ts';
+import { QuietTurns, type QuietMember } from './quiet-turns.ts';
 import {
   actOnVerdict,
   EvaluationFailed,
@@ -40,7 +41,7 @@ interface Job {
   onEpoch: EpochListener;
 }
 
-class Trainer {
+class Trainer implements QuietMember {
   readonly process: ChildProcess;
   job: Job | undefined;
   constructor(
@@ -54,10 +55,24 @@ class Trainer {
     // A trainer that died is reported through its exit; a late command to it is dropped.
     if (this.process.connected) this.process.send(command, undefined, undefined, () => undefined);
   }
+  get training(): boolean {
+    return this.job !== undefined;
+  }
+  pause(): void {
+    this.send({ type: 'pause' });
+  }
+  resume(): void {
+    this.send({ type: 'resume' });
+  }
+  grant(): void {
+    this.send({ type: 'quiet-granted' });
+  }
 }
 
 export class TrainerPool implements Evaluator {
   private readonly trainers: Trainer[] = [];
+  /** One trainer at a time times its child's latency while the others stand still. */
+  private readonly quietTurns = new QuietTurns<Trainer>(() => this.trainers);
   private readonly waiting: (() => void)[] = [];
   /** Trainers being started to replace dead ones: waiters wait for them rather than fail. */
   private restarting = 0;
@@ -129,9 +144,10 @@ export class TrainerPool implements Evaluator {
           // A trainer ignores SIGTERM (the engine decides how a search stops); without its channel it exits.
           if (from.process.connected) from.process.disconnect();
           reject(new Error(reply.message));
-        } else {
-          this.onJobReply(from, reply);
-        }
+        } else if (reply.type === 'quiet-wanted') this.quietTurns.want(from);
+        else if (reply.type === 'paused') this.quietTurns.standsStill(from);
+        else if (reply.type === 'quiet-done') this.quietTurns.done(from);
+        else this.onJobReply(from, reply);
       });
       trainer.process.once('exit', (code, signal) => {
         if (ready) this.onTrainerExit(trainer, signal ?? `code ${code}`);
@@ -144,6 +160,7 @@ export class TrainerPool implements Evaluator {
   private onTrainerExit(trainer: Trainer, how: string): void {
     const index = this.trainers.indexOf(trainer);
     if (index >= 0) this.trainers.splice(index, 1);
+    this.quietTurns.leave(trainer);
     const job = trainer.job;
     trainer.job = undefined;
     if (this.closing || this.stopping) {
@@ -192,6 +209,8 @@ export class TrainerPool implements Evaluator {
       return;
     }
     trainer.job = undefined;
+    // Between children it uses no CPU: a quiet turn need not wait for it.
+    this.quietTurns.standsStill(trainer);
     this.wakeAll();
     if (reply.type === 'trained') {
       if (reply.tensorsAfter !== this.tensorsAtRest) {
