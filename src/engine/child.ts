@@ -162,6 +162,8 @@ async function dashboardData(store: Store, runId: number): Promise<DashboardData
   // The charts' per-decision values are computed here: the vectors themselves never reach the webview.
   const data: DashboardData = { run, decisions, trials, steps: store.controllerSteps(runId).map(toStepPoint), notes };
   data.intermediate = await intermediateValues(config, store, runId);
+  const minimised = strategy.kind === 'evolution' ? strategy.pareto?.minimise[0] : undefined;
+  if (minimised !== undefined) data.pareto = { minimise: minimised };
   // A strategy kind adds its own part (DARTS: its alphas).
   return { ...data, ...(await strategyKind(strategy).dashboard?.(strategy, space, store, runId)) };
 }

@@ -158,3 +158,27 @@ test('a live run on workers: each appended trial names its worker, and its attem
     ],
   );
 });
+
+test('a retrained trial reaches the page as one, with its test accuracy, and counts neither in the progress nor for the best', async () => {
+  const posted: DashboardMessage[] = [];
+  const data: DashboardData = { run: { ...run, status: 'done', trialsDone: 8 }, decisions: [], trials: [], steps: [], notes: [] };
+  const session = openDashboard({ query: async () => data as never }, posted);
+  await session.handle({ type: 'ready' });
+  const retrained: TrialRecord = {
+    ...prunedTrial(9, 0),
+    status: 'done',
+    reward: null,
+    metrics: { valAccuracy: 0.93, testAccuracy: 0.93, params: 10, flops: 10, seconds: 1 },
+    retrainedFrom: 3,
+    weightsPath: 'weights/run-1/trial-9',
+  };
+  session.onEngineEvent?.({ type: 'trial-finished', trial: retrained });
+  await sleep(400);
+  session.dispose?.();
+  const append = posted.find((m) => m.type === 'dashboard-append');
+  assert.ok(append?.type === 'dashboard-append');
+  assert.equal(append.run.trialsDone, 8);
+  assert.equal(append.run.bestReward, 0.5);
+  assert.equal(append.trials[0].retrainedFrom, 3);
+  assert.equal(append.trials[0].testAccuracy, 0.93);
+});

@@ -142,7 +142,7 @@ test('the engine answers a controller-insight query, and says why for a run with
   assert.equal(answers.get(3)?.type, 'query-result');
 });
 
-test('retrain streams the retraining as a trial of the run, stop cancels one, and export and delete-run answer with their outcome', async () => {
+test('retrain streams its trial, stop cancels one, and export and delete-run answer with their outcome', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nas-engine-'));
   const db = join(dir, 'runs.db');
   const searched = await runEngine({ type: 'search', file: tinySearchFile({ trials: 2, strategy: 'random', dir }), db, overrides: {} });
