@@ -149,7 +149,7 @@ export class TrialActions {
     }
     const confirmed = await vscode.window.showWarningMessage(
       `Delete run #${run.id} "${run.name}"?`,
-      { modal: true, detail: `Its ${run.trialsDone} trials, their curves and every kept weight file are deleted from the database.` },
+      { modal: true, detail: 'Its trials, their curves and their kept weights are deleted. This cannot be undone.' },
       'Delete',
     );
     if (confirmed !== 'Delete') return;
