@@ -169,7 +169,8 @@ export interface RunNoteRecord {
 export type EngineEvent =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'run-started'; run: RunRecord; resumed: boolean; backend: EvaluatorBackend; backendDetail: string; log10SpaceSize: number }
-  | { type: 'trial-started'; runId: number; index: number; architecture: Architecture; key: string }
+  /** `retrainedFrom`: a retraining (its epochs are measured on the test examples), of that trial. */
+  | { type: 'trial-started'; runId: number; index: number; architecture: Architecture; key: string; retrainedFrom?: number }
   | { type: 'epoch'; runId: number; trial: number; metrics: EpochMetrics }
   | { type: 'trial-finished'; trial: TrialRecord }
   | { type: 'controller-step'; step: ControllerStepRecord }

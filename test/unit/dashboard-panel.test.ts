@@ -159,11 +159,19 @@ test('a live run on workers: each appended trial names its worker, and its attem
   );
 });
 
-test('a retrained trial reaches the page as one, with its test accuracy, and counts neither in the progress nor for the best', async () => {
+test('a retrained trial reaches the page with its test accuracy, off the progress, the best and the intermediate values', async () => {
   const posted: DashboardMessage[] = [];
-  const data: DashboardData = { run: { ...run, status: 'done', trialsDone: 8 }, decisions: [], trials: [], steps: [], notes: [] };
-  const session = openDashboard({ query: async () => data as never }, posted);
+  const done = { ...run, status: 'done' as const, trialsDone: 8 };
+  const data: DashboardData = { run: done, decisions: [], trials: [], steps: [], notes: [], intermediate: loaded };
+  const session = openDashboard({ query: async (_db, query) => (query.kind === 'dashboard' ? data : loaded) as never }, posted);
   await session.handle({ type: 'ready' });
+  session.onEngineEvent?.({ type: 'trial-started', runId: 1, index: 9, architecture: [0], key: 'k9', retrainedFrom: 3 });
+  session.onEngineEvent?.({
+    type: 'epoch',
+    runId: 1,
+    trial: 9,
+    metrics: { epoch: 1, trainLoss: 1, trainAccuracy: 0.9, valLoss: 1, valAccuracy: 0.93, seconds: 1 },
+  });
   const retrained: TrialRecord = {
     ...prunedTrial(9, 0),
     status: 'done',
@@ -175,7 +183,13 @@ test('a retrained trial reaches the page as one, with its test accuracy, and cou
   session.onEngineEvent?.({ type: 'trial-finished', trial: retrained });
   await sleep(400);
   session.dispose?.();
-  const append = posted.find((m) => m.type === 'dashboard-append');
+  const appends = posted.filter((m) => m.type === 'dashboard-append');
+  assert.deepEqual(
+    appends.flatMap((m) => m.epochs),
+    [],
+    "a retraining's epochs are test accuracies: no intermediate values",
+  );
+  const append = appends.find((m) => m.trials.length > 0);
   assert.ok(append?.type === 'dashboard-append');
   assert.equal(append.run.trialsDone, 8);
   assert.equal(append.run.bestReward, 0.5);
