@@ -183,9 +183,11 @@ async function clearNotifications(page: Page): Promise<void> {
 const quickInput = (page: Page) => page.locator('.quick-input-widget input.input');
 const quickInputValue = (page: Page) => quickInput(page).evaluate((input) => (input as { value: string }).value);
 
-/** Retrain… from the Runs tree: checks the prefilled epochs, types `epochs`, and waits for the retrained trial in the database. */
-async function retrainFromTree(page: Page, runId: number, label: string | RegExp, prefilled: string, epochs: string): Promise<DbTrial> {
-  const before = dbTrials(runId).length;
+/**
+ * Retrain… from the Runs tree up to the retraining's progress notification (live like a search, with a cancel
+ * button): checks the prefilled epochs and types `epochs`; returns when Enter was pressed.
+ */
+async function startRetraining(page: Page, label: string | RegExp, prefilled: string, epochs: string): Promise<number> {
   await contextMenu(page, label, 'Retrain…');
   const input = quickInput(page);
   await input.waitFor({ state: 'visible', timeout: 15_000 });
@@ -193,8 +195,14 @@ async function retrainFromTree(page: Page, runId: number, label: string | RegExp
   await input.fill(epochs);
   const t0 = Date.now();
   await page.keyboard.press('Enter');
-  // Live like a search: a progress notification with a cancel button while it trains.
   await waitForMessage(page, /retraining trial \d+/, 60_000);
+  return t0;
+}
+
+/** Retrain… from the Runs tree: checks the prefilled epochs, types `epochs`, and waits for the retrained trial in the database. */
+async function retrainFromTree(page: Page, runId: number, label: string | RegExp, prefilled: string, epochs: string): Promise<DbTrial> {
+  const before = dbTrials(runId).length;
+  const t0 = await startRetraining(page, label, prefilled, epochs);
   const retrained = await waitFor(
     () => {
       const trials = dbTrials(runId);
@@ -343,6 +351,26 @@ test(
     await retrainedRow(page, again);
     await clearNotifications(page);
     await snap(page, 'oneshot-runs-tree');
+
+    // The notification's Cancel stops a retraining: its trial is recorded interrupted.
+    await startRetraining(page, `trial ${automatic.idx} · retrained from #${automatic.retrained_from}`, '2', '200');
+    await snap(page, 'progress');
+    const cancel = page.locator('.notifications-toasts .notification-toast .monaco-button').filter({ hasText: /^Cancel$/ });
+    await cancel.first().click();
+    const cancelled = await waitFor(
+      () => {
+        const last = dbTrials(2).at(-1);
+        return last && last.idx === again.idx + 1 && last.status !== 'running' ? last : undefined;
+      },
+      60_000,
+      'the cancelled retraining recorded',
+      500,
+    );
+    assert.equal(cancelled.status, 'interrupted');
+    await waitForMessage(
+      page,
+      new RegExp(`the retraining of trial ${automatic.retrained_from} \\(trial ${cancelled.idx}\\) is interrupted`),
+    );
     await collapse(page, '#2 retrain-enas');
 
     // Delete Run… asks first, in a modal dialog that names the run.
