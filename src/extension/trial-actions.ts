@@ -91,7 +91,9 @@ export class TrialActions {
       await this.offerRetrain(
         trial,
         `Trial ${index} of run ${runId} kept no trained weights to export as ${picked.label}. ` +
-          "Retrain it (its weights are kept), or search with runtime.keep_weights to keep the best trials' weights.",
+          (trial.status === 'done'
+            ? "Retrain it (a retraining keeps its weights), or search with runtime.keep_weights to keep the best trials' weights."
+            : `It is ${trial.status}: only a done trial can be retrained. JSON and SVG export it as it is.`),
       );
       return;
     }
@@ -138,7 +140,12 @@ export class TrialActions {
     });
   }
 
+  /** A model needs trained weights: a done trial is offered Retrain… (a pruned or failed one cannot be retrained). */
   private async offerRetrain(trial: TrialRecord, message: string): Promise<void> {
+    if (trial.status !== 'done') {
+      void vscode.window.showWarningMessage(message);
+      return;
+    }
     if ((await vscode.window.showWarningMessage(message, 'Retrain…')) === 'Retrain…') await this.retrain(trial.runId, trial.index);
   }
 
