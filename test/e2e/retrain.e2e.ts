@@ -1,10 +1,12 @@
 // Retrain…, Export Model… and Delete Run… in a real VS Code (code-server 4.100.3). (a) A tiny Pareto
-// evolution search on digits (minimising FLOPs) finishes; Retrain… on one of its trials in the Runs tree asks
-// for the epochs (the final recipe's, prefilled) and retrains it live; the retrained trial shows in the tree
-// and the dashboard with its test accuracy, and the Pareto chart is against FLOPs with its front marked;
-// Export Model… as TensorFlow.js writes model.json into the folder typed into VS Code's own save dialog.
+// evolution search on digits (minimising FLOPs) finishes; Export Model… as TensorFlow.js on a trial that kept no
+// weights offers Retrain… instead; Retrain… on a trial in the Runs tree asks for the epochs (the final recipe's,
+// prefilled) and retrains it live: the open dashboard takes the retrained trial with its test accuracy, the tree
+// labels it, and the Pareto chart is against FLOPs with its front marked; Export Model… as TensorFlow.js writes
+// model.json into the folder typed into VS Code's own save dialog; the trial view says what the trial is.
 // (b) A tiny ENAS search's automatic retraining shows as retrained, Retrain… on it retrains the trial it
-// picked, and Delete Run… (after its modal confirmation) deletes the first run.
+// picked, the progress notification's Cancel stops a retraining, and Delete Run… (after its modal
+// confirmation) deletes the first run.
 // Needs: bash scripts/e2e-setup.sh (once per machine) and npm run build (dist/extension.js, dist/webview/).
 // Run: node --import tsx --test --test-concurrency=1 test/e2e/retrain.e2e.ts
 // Screenshots land in test/e2e/screenshots/ as <nn>-retrain-*.png.
@@ -240,6 +242,29 @@ test(
     await runSearch(page, 'macro.nas.yaml', 1, '#1 retrain-macro');
     await expand(page, '#1 retrain-macro', MACRO_TRIALS - 1);
 
+    // The run's dashboard is open while the retraining runs: it takes the retrained trial live.
+    const runRow = row(page, '#1 retrain-macro');
+    await runRow.hover();
+    const action = runRow.locator('.actions .action-label[aria-label^="Open Run Dashboard"]');
+    await action.waitFor({ state: 'visible', timeout: 10_000 });
+    await action.click();
+    const frame = await waitForPanel(page, 'dashboard');
+    assert.equal(await frame.locator('#trial-retrained-column').isVisible(), false, 'no "retrained from" column before a retraining');
+
+    // A model format on a trial that kept no weights offers Retrain… instead.
+    await contextMenu(page, 'trial 0', 'Export Model…');
+    await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: 'TensorFlow.js' }).first().click();
+    const instead = await waitForMessage(page, /Trial 0 of run 1 kept no trained weights to export as TensorFlow\.js\. Retrain it/);
+    assert.equal(
+      await page
+        .locator('.notifications-toasts .notification-toast .monaco-button')
+        .filter({ hasText: /^Retrain…$/ })
+        .count(),
+      1,
+      `the message offers Retrain… (${instead})`,
+    );
+    await clearNotifications(page);
+
     // The final recipe trains twice the search's epochs: 2 proposed; 1 is enough here.
     const retrained = await retrainFromTree(page, 1, 'trial 1', '2', '1');
     assert.equal(retrained.retrained_from, 1);
@@ -254,17 +279,23 @@ test(
     await clearNotifications(page);
     await snap(page, 'runs-tree');
 
-    // The dashboard: the retrained trial's own columns, and the Pareto chart against FLOPs with its front.
-    const runRow = row(page, '#1 retrain-macro');
-    await runRow.hover();
-    const action = runRow.locator('.actions .action-label[aria-label^="Open Run Dashboard"]');
-    await action.waitFor({ state: 'visible', timeout: 10_000 });
-    await action.click();
-    const frame = await waitForPanel(page, 'dashboard');
+    // The dashboard got the retrained trial live: its own columns; the Pareto chart against FLOPs with its front.
+    const retrainedCells = await waitFor(
+      async () => {
+        const cells = await frame.locator(`#trial-table tr[data-index="${retrained.idx}"] td`).allInnerTexts();
+        return cells.length > 0 ? cells : undefined;
+      },
+      10_000,
+      'the retrained trial in the open dashboard',
+    );
     assert.equal(await frame.locator('#trial-retrained-column').isVisible(), true, 'a "retrained from" column');
-    const retrainedCells = await frame.locator(`#trial-table tr[data-index="${retrained.idx}"] td`).allInnerTexts();
     assert.equal(retrainedCells[2], '#1', `the retrained trial's row names its source (${JSON.stringify(retrainedCells)})`);
     assert.equal(retrainedCells[5], retrained.test_accuracy!.toFixed(4), 'and its test accuracy');
+    assert.match(
+      await frame.locator('body').innerText(),
+      new RegExp(`${MACRO_TRIALS} / ${MACRO_TRIALS} trials`),
+      'the progress counts search trials',
+    );
     await frame.locator('#trial-table').evaluate((table) => (table as { scrollIntoView(): void }).scrollIntoView());
     await snap(page, 'dashboard');
 
