@@ -34,7 +34,7 @@ export interface SearchProgress {
 }
 
 /** What the notification and the status bar say of a search's or a retraining's progress. */
-export function progressText(progress: SearchProgress): string {
+function progressText(progress: SearchProgress): string {
   return progress.retraining === undefined
     ? `trial ${progress.done}/${progress.budget} · best reward ${fmt(progress.best)}`
     : `epoch ${progress.done}/${progress.budget} · test accuracy ${fmt(progress.best)}`;
