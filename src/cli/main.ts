@@ -219,10 +219,11 @@ function trialTable(trials: TrialRecord[]): string {
   ];
   const rows = trials.map((t) => [
     String(t.index),
-    trialStatusLabel(t),
+    // A retraining held out the test examples alone: it has no validation accuracy of its own.
+    t.retrainedFrom === null ? trialStatusLabel(t) : `${trialStatusLabel(t)}, retrains ${t.retrainedFrom}`,
     fmt(t.reward),
     ...(perplexities ? [formatPerplexity(t.metrics?.valPerplexity), formatPerplexity(t.metrics?.testPerplexity)] : []),
-    fmt(t.metrics?.valAccuracy),
+    t.retrainedFrom === null ? fmt(t.metrics?.valAccuracy) : '-',
     fmt(t.metrics?.testAccuracy),
     String(t.metrics?.params ?? '-'),
     t.metrics ? formatDuration(t.metrics.seconds) : '-',
@@ -232,9 +233,9 @@ function trialTable(trials: TrialRecord[]): string {
   return table(header, rows);
 }
 
-/** The done trials no other done trial beats in both validation accuracy and parameters, fewest parameters first. */
+/** The done search trials no other beats in both validation accuracy and parameters, fewest parameters first. */
 function paretoTrials(trials: readonly TrialRecord[]): TrialRecord[] {
-  const measured = trials.filter((t) => t.status === 'done' && t.metrics !== null && t.metrics.params !== null);
+  const measured = trials.filter((t) => t.status === 'done' && t.retrainedFrom === null && t.metrics !== null && t.metrics.params !== null);
   const points = measured.map((trial) => Object.assign([-trial.metrics!.valAccuracy, trial.metrics!.params!], { trial }));
   return paretoFront(points)
     .map((point) => point.trial)
@@ -720,15 +721,21 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
             return;
           }
           out(`run ${runId}, trial ${index}: ${trialStatusLabel(trial)}, reward ${fmt(trial.reward)}\n`);
+          // A retraining trained on the validation examples too: what it held out, each epoch, is the test examples.
+          const heldOut = trial.retrainedFrom === null ? 'val' : 'test';
+          if (trial.retrainedFrom !== null)
+            out(`retrains trial ${trial.retrainedFrom} with the final recipe, on the training and validation examples\n`);
           if (trial.metrics) {
             const m = trial.metrics;
             if (isLanguageModelTrial(trial))
               out(`val_ppl ${formatPerplexity(m.valPerplexity)}  test_ppl ${formatPerplexity(m.testPerplexity)}  `);
             out(
-              `val_acc ${fmt(m.valAccuracy)}  test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'} ` +
+              `${heldOut === 'val' ? `val_acc ${fmt(m.valAccuracy)}  ` : ''}test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'} ` +
                 ` flops ${m.flops ?? '-'}  time ${formatDuration(m.seconds)}\n`,
             );
           }
+          const weights = store.trialWeightsFolder(trial);
+          if (weights !== undefined) out(`weights: ${weights}\n`);
           if (trial.worker !== null) out(`worker: ${workerLabel(trial)}\n`);
           if (trial.error) out(`error: ${trial.error}\n`);
           out(`decisions: [${trial.architecture.join(', ')}]\n${drawArchitecture(trial.graph)}\n`);
@@ -737,7 +744,7 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
             const extraNames = [...new Set(epochs.flatMap((e) => Object.keys(e.extra ?? {})))];
             out(
               `\n${table(
-                ['epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'time', ...extraNames],
+                ['epoch', 'train_loss', 'train_acc', `${heldOut}_loss`, `${heldOut}_acc`, 'time', ...extraNames],
                 epochs.map((e) => [
                   String(e.epoch),
                   fmt(e.trainLoss),

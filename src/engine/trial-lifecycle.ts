@@ -215,8 +215,7 @@ function keepsWeights(context: TrialContext, evaluator: Evaluator): boolean {
 /** Keeps the weights of the runtime.keep_weights best trials of the search (by reward) and removes the others'. */
 function keepBestWeights(context: TrialContext): void {
   const { store, runId, config } = context;
-  const kept = store.listTrials(runId, 'reward').filter((trial) => trial.weightsPath !== null && trial.retrainedFrom === null);
-  for (const trial of kept.slice(config.runtime.keep_weights)) store.dropTrialWeights(trial);
+  for (const trial of store.searchTrialsWithWeights(runId).slice(config.runtime.keep_weights)) store.dropTrialWeights(trial);
 }
 
 /**

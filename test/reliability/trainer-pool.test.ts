@@ -7,20 +7,11 @@ import type { ChildProcess } from 'node:child_process';
 import type { EpochMetrics } from '../../src/protocol/engine.ts';
 import { EvaluationFailed } from '../../src/engine/evaluators/evaluator.ts';
 import { TrainerPool } from '../../src/engine/evaluators/trainer-pool.ts';
-import type { TrainEvaluationConfig } from '../../src/space/config.ts';
 import { decodeArchitecture } from '../../src/space/graph.ts';
 import { MACRO } from '../support/spaces.ts';
-import { PLAIN_RECIPE } from '../support/tiny.ts';
+import { THREE_EPOCHS_OF_ADAM } from '../support/tiny.ts';
 
-const EVALUATION: TrainEvaluationConfig = {
-  kind: 'train',
-  epochs: 3,
-  batch_size: 32,
-  optimizer: 'adam',
-  learning_rate: 0.003,
-  reward_epochs: 1,
-  ...PLAIN_RECIPE,
-};
+const EVALUATION = THREE_EPOCHS_OF_ADAM;
 const SPACE = { ...MACRO, strides: undefined };
 const REQUEST = { architecture: Array(18).fill(1), graph: decodeArchitecture(SPACE, Array(18).fill(1)), space: SPACE, seed: 1 };
 

@@ -2,6 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TrainEvaluationConfig } from '../../src/space/config.ts';
 
 export interface TinySearch {
   trials?: number;
@@ -41,6 +42,17 @@ export const PLAIN_RECIPE = {
   clip_norm: 0.25,
   dropout: 0,
 } as const;
+
+/** Three epochs of Adam at 0.003 on batches of 32, with the plain recipe: the trainer tests' evaluation. */
+export const THREE_EPOCHS_OF_ADAM: TrainEvaluationConfig = {
+  kind: 'train',
+  epochs: 3,
+  batch_size: 32,
+  optimizer: 'adam',
+  learning_rate: 0.003,
+  reward_epochs: 1,
+  ...PLAIN_RECIPE,
+};
 
 /** A few lines of verse: a character corpus small enough to train a language model on in a second. */
 export const TINY_CORPUS = `${[

@@ -86,6 +86,7 @@ test('completion offers enum values: kinds, backends, optimizers, booleans', () 
     'bptt',
     'clip_norm',
     'dropout',
+    'retrain',
     'augment',
   ]);
   assert.deepEqual(labelsAt('evaluation: { optimizer: | }\n'), ['adam', 'sgd', 'rmsprop']);

@@ -95,7 +95,7 @@ test('search, runs, trials, show and export end to end on a tiny budget', () => 
   assert.equal(cli(['export', 'latest', '--db', db, '--format', 'optuna', '--out', study, '--force']).code, 0);
   const unknown = cli(['export', 'latest', '--db', db, '--format', 'onnx', '--out', study]);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /--format must be one of optuna, json, svg, got "onnx"/);
+  assert.match(unknown.stderr, /--format must be one of optuna, json, svg, tfjs, keras, pytorch, got "onnx"/);
   assert.equal(cli(['export', 'latest', '0', '--db', db, '--format', 'optuna', '--out', study, '--force']).code, 2, 'optuna: no trial');
 
   // One trial: the best done one unless named. Its JSON spells out the stored architecture and decodes to its graph.

@@ -11,6 +11,8 @@ import { Store } from '../../src/engine/store/store.ts';
 import type { EngineEvent } from '../../src/protocol/engine.ts';
 import { parseSearchText } from '../../src/space/parse.ts';
 import { assertResumesAsIfNeverStopped, searchMaybeStopped } from '../support/stopped-search.ts';
+import { inProcessEvaluator } from '../support/in-process-evaluator.ts';
+import { retrainTrial } from '../../src/engine/retrain.ts';
 
 function searchText(kind: 'enas' | 'random-ws', extra = ''): string {
   const controller = kind === 'enas' ? ', controller: { hidden: 8, batch_size: 2, learning_rate: 0.01 }' : '';
@@ -46,7 +48,11 @@ test(
     const finals = trials.slice(8, 11);
     const best = finals.reduce((a, b) => (b.reward! > a.reward! ? b : a));
     assert.deepEqual(retrained.architecture, best.architecture);
-    assert.equal(store.trialEpochs(runId, 11).length, 1);
+    // Retrained with the final recipe (twice the search's epoch), as `nas-studio retrain` does: no reward, its weights kept.
+    assert.equal(retrained.retrainedFrom, best.index);
+    assert.equal(retrained.reward, null);
+    assert.equal(store.trialEpochs(runId, 11).length, 2);
+    assert.ok(retrained.weightsPath !== null && retrained.metrics?.testAccuracy !== null);
     // batch_size 2: one REINFORCE update per two scored children during training.
     assert.deepEqual(
       store.controllerSteps(runId).map((s) => s.step),
@@ -57,6 +63,16 @@ test(
     assert.equal(types.at(-1), 'run-finished');
     assert.equal(types.filter((t) => t === 'trial-finished').length, 12);
     assert.equal(types.filter((t) => t === 'controller-step').length, 4);
+    // Another pick retrained after the search, as "Retrain…" does: a new trial of the run, the search's count unchanged.
+    const again = await retrainTrial(store, runId, {
+      trial: finals[0].index,
+      recipe: { epochs: 1 },
+      onEvent: () => {},
+      startEvaluator: inProcessEvaluator,
+    });
+    assert.deepEqual([again.index, again.retrainedFrom, again.status, again.epochsTrained], [12, finals[0].index, 'done', 1]);
+    assert.ok(again.weightsPath !== null);
+    assert.equal(store.getRun(runId)?.trialsDone, 12);
     store.close();
   },
 );

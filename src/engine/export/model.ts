@@ -1,13 +1,19 @@
-// A trained child as a model another tool loads: written into a folder from the weights the trial kept
-// (model-files.ts), as tfjs's LayersModel files.
+// A trained child as a model another tool loads, written into a folder from the weights the trial kept
+// (model-files.ts): tfjs's LayersModel files, a Keras 3 `.keras` file, or a generated PyTorch module with
+// its weights. PyTorch's module needs no weights: without them it is the architecture alone.
 
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrialRecord } from '../../protocol/engine.ts';
-import { MODEL_JSON, WEIGHTS_BIN } from '../model/model-files.ts';
+import { imageShapeOf } from '../../space/estimate.ts';
+import { isImageDataset } from '../../space/kinds/datasets/registry.ts';
+import { buildModel } from '../model/build.ts';
+import { MODEL_JSON, WEIGHTS_BIN, modelArtifacts, readModelFiles, type ModelArtifacts } from '../model/model-files.ts';
 import type { Store } from '../store/store.ts';
+import { writeKerasExport } from './keras.ts';
+import { writePytorchExport } from './pytorch.ts';
 
-export const MODEL_EXPORT_FORMATS = ['tfjs'] as const;
+export const MODEL_EXPORT_FORMATS = ['tfjs', 'keras', 'pytorch'] as const;
 export type ModelExportFormat = (typeof MODEL_EXPORT_FORMATS)[number];
 
 /** Makes `outDir` an empty folder: one with files in it is emptied only when the user says so. */
@@ -19,15 +25,30 @@ export function clearOutFolder(outDir: string, force: boolean | undefined): void
   mkdirSync(outDir, { recursive: true });
 }
 
-/** The folder of the trial's kept weights; an error saying how to get them when it kept none. */
-export function keptWeightsFolder(store: Store, trial: TrialRecord): string {
+/** The folder of the trial's kept weights, or undefined when it kept none. */
+function keptWeightsFolder(store: Store, trial: TrialRecord): string | undefined {
   const folder = store.trialWeightsFolder(trial);
-  if (folder === undefined || !existsSync(join(folder, MODEL_JSON)))
-    throw new Error(
-      `trial ${trial.index} of run ${trial.runId} kept no weights; retrain it (nas-studio retrain ${trial.runId} ${trial.index}), ` +
-        "or search with runtime.keep_weights to keep the best trials' weights",
-    );
-  return folder;
+  return folder !== undefined && existsSync(join(folder, MODEL_JSON)) ? folder : undefined;
+}
+
+const noWeights = (trial: TrialRecord, format: ModelExportFormat) =>
+  new Error(
+    `trial ${trial.index} of run ${trial.runId} kept no weights, and a ${format} export needs them; retrain it ` +
+      `(nas-studio retrain ${trial.runId} ${trial.index}), or search with runtime.keep_weights to keep the best trials' weights`,
+  );
+
+/** The trial's network as NAS Studio builds it, untrained: the architecture alone. */
+async function untrainedArtifacts(store: Store, trial: TrialRecord): Promise<ModelArtifacts> {
+  const { config } = store.runConfig(trial.runId);
+  if (config.dataset === undefined || !isImageDataset(config.dataset))
+    throw new Error(`run ${trial.runId} trains no image classifier NAS Studio builds; it has no model to export`);
+  const { shape, classes } = imageShapeOf(config.dataset);
+  const model = await buildModel(trial.graph, config.space, { inputShape: shape, classes, seed: 1 });
+  try {
+    return await modelArtifacts(model);
+  } finally {
+    model.dispose();
+  }
 }
 
 /** Writes the trial's trained model into `outDir` as `format`; returns the files written. */
@@ -39,10 +60,18 @@ export async function exportModel(
   options: { force?: boolean } = {},
 ): Promise<string[]> {
   const weights = keptWeightsFolder(store, trial);
+  if (weights === undefined && format !== 'pytorch') throw noWeights(trial, format);
+  const artifacts = weights === undefined ? await untrainedArtifacts(store, trial) : readModelFiles(weights);
   clearOutFolder(outDir, options.force);
   switch (format) {
     case 'tfjs':
-      for (const file of [MODEL_JSON, WEIGHTS_BIN]) cpSync(join(weights, file), join(outDir, file));
+      for (const file of [MODEL_JSON, WEIGHTS_BIN]) cpSync(join(weights!, file), join(outDir, file));
       return [MODEL_JSON, WEIGHTS_BIN];
+    case 'keras':
+      return writeKerasExport(artifacts, outDir);
+    case 'pytorch': {
+      const title = `Trial ${trial.index} of run ${trial.runId} (${store.getRun(trial.runId)?.name ?? 'NAS Studio'}): ${trial.key}`;
+      return writePytorchExport(artifacts, outDir, { title, trained: weights !== undefined });
+    }
   }
 }

@@ -86,7 +86,8 @@ export function exportOptunaStudy(store: Store, runId: number, outFile: string, 
   const distributions = decisions.map((decision) =>
     JSON.stringify({ name: 'CategoricalDistribution', attributes: { choices: decision.options } }),
   );
-  const trials: TrialRecord[] = store.listTrials(runId);
+  // A retraining after the search chose nothing: it is not one of the study's trials.
+  const trials: TrialRecord[] = store.listTrials(runId).filter((trial) => trial.retrainedFrom === null);
   const studyName = `${run.name} (run ${run.id})`;
   const db = new Database(outFile);
   try {

@@ -19,6 +19,7 @@ export function trialJson(store: Store, runId: number, trial: TrialRecord) {
     trial: trial.index,
     key: trial.key,
     reward: trial.reward,
+    retrainedFrom: trial.retrainedFrom,
     architecture: trial.architecture,
     decisions: trial.architecture.map((choice, i) => ({ name: decisions[i].name, option: decisions[i].options[choice] })),
     graph: trial.graph,

@@ -16,29 +16,46 @@ export interface ModelArtifacts {
   weightData: ArrayBuffer;
 }
 
+/** tfjs's saved form of `model`, in memory. */
+async function savedArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+  return saved!;
+}
+
+/** The parts of `model` as a saved model holds them, without writing it. */
+export async function modelArtifacts(model: tf.LayersModel): Promise<ModelArtifacts> {
+  const artifacts = await savedArtifacts(model);
+  return {
+    topology: artifacts.modelTopology as ModelArtifacts['topology'],
+    weightSpecs: artifacts.weightSpecs ?? [],
+    weightData: tf.io.concatenateArrayBuffers([artifacts.weightData as ArrayBuffer].flat()),
+  };
+}
+
 /**
  * Writes `model` to `dir` (created; a folder already there is replaced): written beside it first and then
  * renamed into place, so that a reader never finds half a model.
  */
 export async function saveModelFiles(model: tf.LayersModel, dir: string): Promise<void> {
+  const artifacts = await savedArtifacts(model);
   const writing = `${dir}.writing`;
   rmSync(writing, { recursive: true, force: true });
   mkdirSync(writing, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const weightData = tf.io.concatenateArrayBuffers([artifacts.weightData as ArrayBuffer].flat());
-      writeFileSync(join(writing, WEIGHTS_BIN), new Uint8Array(weightData));
-      const modelJson = {
-        format: artifacts.format,
-        generatedBy: artifacts.generatedBy,
-        convertedBy: artifacts.convertedBy ?? null,
-        modelTopology: artifacts.modelTopology,
-        weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
-      };
-      writeFileSync(join(writing, MODEL_JSON), JSON.stringify(modelJson));
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }),
-  );
+  writeFileSync(join(writing, WEIGHTS_BIN), new Uint8Array(tf.io.concatenateArrayBuffers([artifacts.weightData as ArrayBuffer].flat())));
+  const modelJson = {
+    format: artifacts.format,
+    generatedBy: artifacts.generatedBy,
+    convertedBy: artifacts.convertedBy ?? null,
+    modelTopology: artifacts.modelTopology,
+    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
+  };
+  writeFileSync(join(writing, MODEL_JSON), JSON.stringify(modelJson));
   rmSync(dir, { recursive: true, force: true });
   renameSync(writing, dir);
 }

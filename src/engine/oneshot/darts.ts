@@ -282,7 +282,7 @@ async function retrain(session: RunSession, strategy: DartsStrategy, evaluator: 
   const trials = store.listTrials(runId);
   const candidates = retrainCandidates(trials, strategy.retrain);
   if (candidates.length > 0) emit({ type: 'log', level: 'info', message: `derived cell:\n${drawArchitecture(candidates[0].graph)}` });
-  const retrained = new Set(trials.filter((t) => t.retrainedFrom !== null && t.status !== 'interrupted').map((t) => t.key));
+  const retrained = new Set(trials.filter((t) => t.evaluator === 'train-from-scratch' && t.status !== 'interrupted').map((t) => t.key));
   const queue = candidates.filter((candidate) => !retrained.has(candidate.key));
   const final = { ...session, config: finalSearchConfig(session.config) };
   let nextIndex = store.nextTrialIndex(runId);

@@ -276,14 +276,19 @@ export const weightSharingRunner: SearchRunner = {
       search.dispose();
     }
     let interruptedBecause: string | undefined;
-    const retrained = store.listTrials(runId).some((t) => t.retrainedFrom !== null && t.status !== 'interrupted');
+    const retrained = store.listTrials(runId).some((t) => t.evaluator === 'train-from-scratch' && t.status !== 'interrupted');
     if (best && !retrained && !stopped()) {
       log('info', `best of the final samples (trial ${best.index}), retrained from scratch:\n${drawArchitecture(best.graph)}`);
-      const retrain = await evaluateTrial(
-        { ...session, config: finalSearchConfig(config) },
-        { index: store.nextTrialIndex(runId), architecture: best.architecture, graph: best.graph, retrainedFrom: best.index },
-        await session.startEvaluator('final'),
-      );
+      const trial = { index: store.nextTrialIndex(runId), architecture: best.architecture, graph: best.graph };
+      // A language model trains on its training text alone (no final recipe for it yet): a search trial like the others.
+      const retrain =
+        config.space.kind === 'recurrent'
+          ? await evaluateTrial(session, trial, await session.startEvaluator())
+          : await evaluateTrial(
+              { ...session, config: finalSearchConfig(config) },
+              { ...trial, retrainedFrom: best.index },
+              await session.startEvaluator('final'),
+            );
       interruptedBecause = retrain.noEvaluatorLeft;
     }
     return { interruptedBecause };

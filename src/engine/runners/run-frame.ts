@@ -16,7 +16,8 @@ export async function runFrame(store: Store, runId: number, hooks: SearchHooks, 
   const log = (level: 'info' | 'warn' | 'error', message: string) => emit({ type: 'log', level, message });
   const { config, spaceFile, spaceText } = store.runConfig(runId);
   const baseDir = dirname(spaceFile);
-  let evaluator: Evaluator | undefined;
+  // One per recipe: a final retraining trains here with the final recipe, even when the search's trials go to workers.
+  const evaluators = new Map<'search' | 'final', Evaluator>();
   let status: RunStatus = 'running';
   const stopped = () => hooks.signal?.aborted === true;
   // Before anything else: a run another live process is searching is left alone (and not marked failed).
@@ -41,7 +42,7 @@ export async function runFrame(store: Store, runId: number, hooks: SearchHooks, 
         onWorker: (index, worker, attempt) => store.setTrialWorker(runId, index, worker, attempt),
         log: (message) => log('warn', message),
       });
-      evaluator = remote;
+      evaluators.set('search', remote);
       hooks.signal?.addEventListener('abort', () => remote.cancelAll(), { once: true });
       await collectQueuedTrials({ store, runId, config, emit }, remote, (message) => log('info', message));
     }
@@ -70,10 +71,11 @@ export async function runFrame(store: Store, runId: number, hooks: SearchHooks, 
         log('info', `backend: ${used.name} (${used.detail}); ${summary}`);
       },
       startEvaluator: async (recipe = 'search') => {
-        if (evaluator) return evaluator;
+        const running = evaluators.get(recipe);
+        if (running) return running;
         const evaluated = recipe === 'final' ? finalSearchConfig(config) : config;
         const started = await (hooks.startEvaluator ?? startConfiguredEvaluator)(evaluated, baseDir, (message) => log('warn', message));
-        evaluator = started;
+        evaluators.set(recipe, started);
         hooks.signal?.addEventListener('abort', () => started.cancelAll(), { once: true });
         return started;
       },
@@ -95,7 +97,7 @@ export async function runFrame(store: Store, runId: number, hooks: SearchHooks, 
     store.setRunStatus(runId, status, error instanceof Error ? error.message : String(error));
     throw error;
   } finally {
-    await evaluator?.close();
+    await Promise.all([...evaluators.values()].map((evaluator) => evaluator.close()));
     const run = store.getRun(runId);
     if (run) emit({ type: 'run-finished', run });
   }

@@ -35,7 +35,7 @@ export interface RunSession extends TrialContext {
   announce: (backend: { name: EvaluatorBackend; detail: string }, log10SpaceSize: number, summary: string) => void;
   /**
    * Starts the evaluator that trains children from scratch (with the search's recipe, or for a final retraining with the
-   * final recipe: one or the other in a run); a stop cancels what it trains, and it is closed when the run ends.
+   * final recipe, on this machine); a stop cancels what it trains, and it is closed when the run ends.
    */
   startEvaluator: (recipe?: 'search' | 'final') => Promise<Evaluator>;
 }

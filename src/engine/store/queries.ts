@@ -53,6 +53,16 @@ export function listTrials(db: Database.Database, runId: number, order: TrialOrd
   return rows.map(trialFromRow);
 }
 
+/** The search trials (not retrainings) that kept their weights, best reward first. */
+export function searchTrialsWithWeights(db: Database.Database, runId: number): TrialRecord[] {
+  const rows = db
+    .prepare(
+      `${TRIAL_SELECT} WHERE run_id = ? AND weights_path IS NOT NULL AND retrained_from IS NULL ORDER BY reward IS NULL, reward DESC, idx`,
+    )
+    .all(runId) as Row[];
+  return rows.map(trialFromRow);
+}
+
 export function countTrials(db: Database.Database, runId: number): number {
   return db.prepare('SELECT COUNT(*) FROM trials WHERE run_id = ?').pluck().get(runId) as number;
 }

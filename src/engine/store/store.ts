@@ -270,6 +270,11 @@ export class Store {
     return queries.listTrials(this.db, runId, order, offset, limit);
   }
 
+  /** The search trials (not retrainings) that kept their weights, best reward first. */
+  searchTrialsWithWeights(runId: number): TrialRecord[] {
+    return queries.searchTrialsWithWeights(this.db, runId);
+  }
+
   countTrials(runId: number): number {
     return queries.countTrials(this.db, runId);
   }
