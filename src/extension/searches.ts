@@ -31,6 +31,8 @@ export interface SearchProgress {
   pid: number | undefined;
   /** A retraining: the trial it trains again. */
   retraining?: number;
+  /** Stop was asked (the notification's Cancel, Stop Search). */
+  stopAsked?: boolean;
 }
 
 /** What the notification and the status bar say of a search's or a retraining's progress. */
@@ -95,7 +97,9 @@ export class SearchManager implements vscode.Disposable {
     const progress: SearchProgress = { runId: run.id, name, done: 0, budget: epochs, best: null, pid: undefined, retraining: trial };
     const ended = await this.launch(progress, (db) => ({ type: 'retrain', db, runId: run.id, trial, epochs }));
     if (ended.outcome?.type === 'retrained') return ended.outcome.trial;
-    if (ended.outcome?.type === 'failed')
+    // Stopped while its trainer started: the engine recorded nothing, and says so.
+    if (ended.outcome?.type === 'failed' && progress.stopAsked) void vscode.window.showInformationMessage(`NAS: ${ended.outcome.message}`);
+    else if (ended.outcome?.type === 'failed')
       void this.offerLog(`NAS: retraining trial ${trial} of run ${run.id} failed: ${ended.outcome.message}`);
     else this.reportDeath(progress, ended.exit, 'The retrained trial is left unfinished.');
     return undefined;
@@ -103,6 +107,7 @@ export class SearchManager implements vscode.Disposable {
 
   stop(runId: number): boolean {
     const entry = [...this.searches].find(([, search]) => search.runId === runId);
+    if (entry) entry[1].stopAsked = true;
     entry?.[0].send({ type: 'stop' });
     return entry !== undefined;
   }
@@ -133,7 +138,10 @@ export class SearchManager implements vscode.Disposable {
     const exit = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `NAS: ${name}`, cancellable: true },
       async (report, cancel) => {
-        cancel.onCancellationRequested(() => engine.send({ type: 'stop' }));
+        cancel.onCancellationRequested(() => {
+          progress.stopAsked = true;
+          engine.send({ type: 'stop' });
+        });
         let reported = 0;
         const listener = this.onDidChange(() => {
           if (progress.budget === 0) return;

@@ -7,11 +7,14 @@ import type { EngineMessage, RunRecord, TrialRecord } from '../protocol/engine.t
 import { type EngineProcess, type QueryClient, runQuickJob } from './engine-process.ts';
 import type { SearchManager } from './searches.ts';
 
-/** The export formats Export Model… offers: a model writes a folder from the trial's kept weights, the others one file. */
+/**
+ * The export formats Export Model… offers: a model writes a folder from the trial's kept weights (the engine says
+ * when a format needs weights the trial did not keep), the others one file.
+ */
 const EXPORT_CHOICES = [
   { format: 'tfjs', label: 'TensorFlow.js', detail: 'model.json and weights.bin, from the trained weights', model: true },
-  { format: 'keras', label: 'Keras', detail: 'a .keras model, from the trained weights', model: true },
-  { format: 'pytorch', label: 'PyTorch', detail: 'model.py and model.safetensors, from the trained weights', model: true },
+  { format: 'keras', label: 'Keras', detail: 'model.keras (Keras 3), from the trained weights', model: true },
+  { format: 'pytorch', label: 'PyTorch', detail: 'model.py and its weights (untrained when the trial kept none)', model: true },
   { format: 'json', label: 'JSON', detail: 'the architecture, its decisions, graph and metrics', model: false },
   { format: 'svg', label: 'SVG', detail: "the trial view's drawing of the architecture", model: false },
 ] as const;
@@ -87,16 +90,6 @@ export class TrialActions {
       { title: `NAS: Export trial ${index} of run ${runId}`, placeHolder: 'Format' },
     );
     if (!picked) return;
-    if (picked.model && trial.weightsPath === null) {
-      await this.offerRetrain(
-        trial,
-        `Trial ${index} of run ${runId} kept no trained weights to export as ${picked.label}. ` +
-          (trial.status === 'done'
-            ? "Retrain it (a retraining keeps its weights), or search with runtime.keep_weights to keep the best trials' weights."
-            : `It is ${trial.status}: only a done trial can be retrained. JSON and SVG export it as it is.`),
-      );
-      return;
-    }
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const name = picked.model ? `run${runId}-trial${index}-${picked.format}` : `run${runId}-trial${index}.${picked.format}`;
     const target = await vscode.window.showSaveDialog({
@@ -123,7 +116,8 @@ export class TrialActions {
           (picked.model ? ` (${outcome.files.join(', ')})` : ''),
       );
     } else if (outcome.type === 'failed') {
-      if (/kept no weights/.test(outcome.message)) await this.offerRetrain(trial, outcome.message);
+      // The engine's own words, and the way out: a retraining keeps its weights.
+      if (/kept no weights/.test(outcome.message)) await this.offerRetrain(trial, `NAS: ${outcome.message}`);
       else void vscode.window.showErrorMessage(`NAS: the export failed: ${outcome.message}`);
     }
   }
@@ -140,7 +134,7 @@ export class TrialActions {
     });
   }
 
-  /** A model needs trained weights: a done trial is offered Retrain… (a pruned or failed one cannot be retrained). */
+  /** A model needs trained weights: a done trial is offered Retrain… (a pruned one cannot be retrained). */
   private async offerRetrain(trial: TrialRecord, message: string): Promise<void> {
     if (trial.status !== 'done') {
       void vscode.window.showWarningMessage(message);

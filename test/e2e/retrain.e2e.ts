@@ -251,10 +251,12 @@ test(
     const frame = await waitForPanel(page, 'dashboard');
     assert.equal(await frame.locator('#trial-retrained-column').isVisible(), false, 'no "retrained from" column before a retraining');
 
-    // A model format on a trial that kept no weights offers Retrain… instead.
+    // A model format on a trial that kept no weights: the engine says so, and Retrain… is offered instead.
     await contextMenu(page, 'trial 0', 'Export Model…');
     await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: 'TensorFlow.js' }).first().click();
-    const instead = await waitForMessage(page, /Trial 0 of run 1 kept no trained weights to export as TensorFlow\.js\. Retrain it/);
+    await waitFor(async () => /run1-trial0-tfjs$/.test(await quickInputValue(page)), 15_000, 'the save dialog for trial 0');
+    await page.keyboard.press('Enter');
+    const instead = await waitForMessage(page, /trial 0 of run 1 kept no weights, and a tfjs export needs them; retrain it/);
     assert.equal(
       await page
         .locator('.notifications-toasts .notification-toast .monaco-button')
@@ -263,6 +265,7 @@ test(
       1,
       `the message offers Retrain… (${instead})`,
     );
+    assert.ok(!existsSync(join(workspace, 'run1-trial0-tfjs')), 'no folder is made for an export that cannot be');
     await clearNotifications(page);
 
     // The final recipe trains twice the search's epochs: 2 proposed; 1 is enough here.
@@ -385,6 +388,8 @@ test(
 
     // The notification's Cancel stops a retraining: its trial is recorded interrupted.
     await startRetraining(page, `trial ${automatic.idx} · retrained from #${automatic.retrained_from}`, '2', '200');
+    // Once it trains (a stop while its trainer starts records nothing).
+    await waitFor(() => dbTrials(2).at(-1)?.status === 'running', 60_000, 'the retraining to start training', 250);
     await snap(page, 'progress');
     const cancel = page.locator('.notifications-toasts .notification-toast .monaco-button').filter({ hasText: /^Cancel$/ });
     await cancel.first().click();

@@ -11,7 +11,11 @@ import { tinySearchFile } from '../support/tiny.ts';
 
 const ENGINE = join(__dirname, '..', '..', 'dist', 'engine.js');
 
-function runEngine(command: EngineCommand, onEvent: (event: EngineEvent, send: (c: EngineCommand) => void) => void = () => {}) {
+function runEngine(
+  command: EngineCommand,
+  onEvent: (event: EngineEvent, send: (c: EngineCommand) => void) => void = () => {},
+  afterCommand: (send: (c: EngineCommand) => void) => void = () => {},
+) {
   const child = fork(ENGINE, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const events: EngineEvent[] = [];
   const send = (c: EngineCommand) => child.send(c);
@@ -27,6 +31,7 @@ function runEngine(command: EngineCommand, onEvent: (event: EngineEvent, send: (
     });
     child.on('exit', (code) => resolve({ events, final, code }));
     send(command);
+    afterCommand(send);
   });
 }
 
@@ -169,6 +174,11 @@ test('retrain streams its trial, stop cancels one, and export and delete-run ans
     }
   });
   assert.ok(stopped.final?.type === 'retrained' && stopped.final.trial.status === 'interrupted', JSON.stringify(stopped.final));
+
+  // A stop that comes while the trainer starts: nothing is trained or recorded, and the engine says so.
+  const early = await runEngine({ type: 'retrain', db, runId: 1, trial: 1, epochs: 50 }, undefined, (send) => send({ type: 'stop' }));
+  assert.ok(early.final?.type === 'failed' && /stopped before its training began/.test(early.final.message), JSON.stringify(early.final));
+  assert.equal(early.events.filter((e) => e.type === 'trial-started').length, 0);
 
   const refused = await runEngine({ type: 'retrain', db, runId: 1, trial: 2 });
   assert.ok(refused.final?.type === 'failed' && /itself a retraining \(of trial 0\)/.test(refused.final.message));
