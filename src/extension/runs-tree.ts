@@ -140,7 +140,9 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
           typeof perplexity === 'number'
             ? `val perplexity ${formatPerplexity(perplexity)}, test ${formatPerplexity(metrics?.testPerplexity)}; ` +
               `next-token accuracy ${fmt(metrics?.valAccuracy, 4)}, test ${fmt(metrics?.testAccuracy, 4)}`
-            : `val accuracy ${fmt(metrics?.valAccuracy, 4)}, test ${fmt(metrics?.testAccuracy, 4)}`;
+            : retrained
+              ? `test accuracy ${fmt(metrics?.testAccuracy, 4)}`
+              : `val accuracy ${fmt(metrics?.valAccuracy, 4)}, test ${fmt(metrics?.testAccuracy, 4)}`;
         const measured = metrics ? `${scores}${size}, ${metrics.seconds.toFixed(1)} s\n\n` : '';
         const heading = retrained
           ? `**trial ${trial.index}**: ${status}, retrained from trial ${trial.retrainedFrom} with the final recipe ` +

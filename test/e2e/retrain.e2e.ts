@@ -384,12 +384,20 @@ test(
     assert.equal(again.retrained_from, automatic.retrained_from);
     await retrainedRow(page, again);
     await clearNotifications(page);
-    await snap(page, 'oneshot-runs-tree');
+    await snap(page, 'enas-runs-tree');
 
     // The notification's Cancel stops a retraining: its trial is recorded interrupted.
     await startRetraining(page, `trial ${automatic.idx} · retrained from #${automatic.retrained_from}`, '2', '200');
     // Once it trains (a stop while its trainer starts records nothing).
     await waitFor(() => dbTrials(2).at(-1)?.status === 'running', 60_000, 'the retraining to start training', 250);
+    // The tree shows it running (the pointer moved off the tree, whose tooltip would cover it).
+    await page.locator('.editor-instance').first().hover();
+    await waitFor(
+      async () =>
+        (await treeRows(page, 'Runs')).some((r) => r.label === `trial ${again.idx + 1} · retrained from #${automatic.retrained_from}`),
+      15_000,
+      async () => `the running retraining in the Runs tree (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`,
+    );
     await snap(page, 'progress');
     const cancel = page.locator('.notifications-toasts .notification-toast .monaco-button').filter({ hasText: /^Cancel$/ });
     await cancel.first().click();
@@ -410,6 +418,7 @@ test(
     await collapse(page, '#2 retrain-enas');
 
     // Delete Run… asks first, in a modal dialog that names the run.
+    await clearNotifications(page);
     await contextMenu(page, '#1 retrain-macro', 'Delete Run…');
     const dialog = await waitForMessage(page, /Delete run #1 "retrain-macro"\?/);
     console.log(`dialog: ${dialog}`);
