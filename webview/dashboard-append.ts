@@ -2,7 +2,7 @@
 // and calls chart.update('none'); the charts are never rebuilt for it.
 import type { Chart } from 'chart.js';
 import type { DashboardMessage } from '../src/extension/panels/dashboard.ts';
-import type { AlphaPoint, TrialPoint } from '../src/protocol/webview.ts';
+import type { AlphaPoint, ParetoObjective, TrialPoint } from '../src/protocol/webview.ts';
 import { h } from './common.ts';
 import {
   argmaxSeries,
@@ -10,6 +10,7 @@ import {
   emaBaselineSeries,
   entropySeries,
   extendBestSoFar,
+  paretoCandidates,
   paretoFront,
   perDecisionEntropy,
   stepCorners,
@@ -84,7 +85,7 @@ export function append(s: State, message: Extract<DashboardMessage, { type: 'das
     const per = perDecisionEntropy(newSteps, s.series.perDecisionEntropy.length);
     per.forEach((points, d) => s.series.perDecisionEntropy[d].push(...points));
   }
-  paretoSeries(s.data.trials, s.series);
+  paretoSeries(s.data.trials, s.data.pareto?.minimise ?? 'params', s.series);
 
   // The raw arrays were pushed to in place; assigning them again reaches chart.js through the
   // decimation plugin's setter when it has swapped `data` for a decimated copy.
@@ -130,10 +131,14 @@ export function replace<T>(target: T[], values: T[]): void {
   target.push(...values);
 }
 
-export function paretoSeries(trials: readonly TrialPoint[], series: State['series']): void {
-  series.all.length = 0;
-  for (const t of trials)
-    if (t.valAccuracy !== null && t.params !== null && t.params > 0) series.all.push({ x: t.params, y: t.valAccuracy });
-  series.front.length = 0;
-  for (const p of paretoFront(trials)) if (p.params > 0) series.front.push({ x: p.params, y: p.valAccuracy });
+/** The Pareto chart's points and its front, against `objective` (drawn on a log axis: costs of 0 are left out). */
+export function paretoSeries(trials: readonly TrialPoint[], objective: ParetoObjective, series: State['series']): void {
+  replace(
+    series.all,
+    paretoCandidates(trials, objective).flatMap((p) => (p.cost > 0 ? [{ x: p.cost, y: p.valAccuracy }] : [])),
+  );
+  replace(
+    series.front,
+    paretoFront(trials, objective).flatMap((p) => (p.cost > 0 ? [{ x: p.cost, y: p.valAccuracy }] : [])),
+  );
 }

@@ -1,7 +1,7 @@
 // The trial table, rendered virtually: only the rows in view (plus a margin) exist in the DOM.
 import { formatPerplexity, trialStatusLabel, trialWorkerLabel } from '../src/shared/format.ts';
 import { fmt, h } from './common.ts';
-import { filterAndSortTrials, formatCount, hasWorkers, type TrialFilter, type TrialSortKey } from './transforms.ts';
+import { filterAndSortTrials, formatCount, hasRetrained, hasWorkers, type TrialFilter, type TrialSortKey } from './transforms.ts';
 import { dashboardPanel, type State } from './dashboard-state.ts';
 
 const ROW_HEIGHT = 24;
@@ -18,6 +18,9 @@ export interface Table {
   /** The last column, shown once some trial ran on a remote worker (it may come with a live append). */
   workerHeader: HTMLElement;
   workers: boolean;
+  /** "retrained from" and "test acc", shown once some trial is a retraining (it may come with a live append). */
+  retrainedHeaders: HTMLElement[];
+  retrained: boolean;
 }
 
 /**
@@ -30,6 +33,10 @@ export function buildTable(current: () => State | undefined, perplexities: boole
   const count = h('span', { class: 'table-count', id: 'trial-count' });
   const headers = new Map<TrialSortKey, HTMLElement>();
   const workerHeader = h('th', { class: 'worker', id: 'trial-worker-column', hidden: true }, 'worker');
+  const retrainedHeaders = [
+    h('th', { id: 'trial-retrained-column', hidden: true }, 'retrained from'),
+    h('th', { hidden: true }, 'test acc'),
+  ];
   const sortable = (key: TrialSortKey, label: string) => {
     const button = h('button', { class: 'sort', type: 'button', 'data-sort': key }, label);
     headers.set(key, button);
@@ -43,10 +50,12 @@ export function buildTable(current: () => State | undefined, perplexities: boole
       {},
       sortable('index', '#'),
       h('th', {}, 'status'),
+      retrainedHeaders[0],
       sortable('reward', 'reward'),
       perplexities && h('th', {}, 'val ppl'),
       perplexities && h('th', {}, 'test ppl'),
       h('th', {}, perplexities ? 'val next-token acc' : 'val acc'),
+      retrainedHeaders[1],
       sortable('params', 'params'),
       sortable('time', 'time (s)'),
       workerHeader,
@@ -99,13 +108,15 @@ export function buildTable(current: () => State | undefined, perplexities: boole
       if (state) renderRows(state);
     });
   });
-  return { root, scroller, body, count, status, headers, perplexities, workerHeader, workers: false };
+  return { root, scroller, body, count, status, headers, perplexities, workerHeader, workers: false, retrainedHeaders, retrained: false };
 }
 
 export function refreshTable(s: State): void {
   s.rows = filterAndSortTrials(s.data.trials, s.filter);
   s.table.workers = hasWorkers(s.data.trials);
   s.table.workerHeader.hidden = !s.table.workers;
+  s.table.retrained = hasRetrained(s.data.trials);
+  for (const header of s.table.retrainedHeaders) header.hidden = !s.table.retrained;
   const total = s.data.trials.length;
   s.table.count.textContent = s.rows.length === total ? `${total} trials` : `${s.rows.length} of ${total} trials`;
   for (const [key, button] of s.table.headers) {
@@ -118,12 +129,12 @@ export function refreshTable(s: State): void {
 }
 
 function renderRows(s: State): void {
-  const { scroller, body, perplexities, workers } = s.table;
+  const { scroller, body, perplexities, workers, retrained } = s.table;
   const view = scroller.clientHeight || 400;
   const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - 10);
   const last = Math.min(s.rows.length, first + Math.ceil(view / ROW_HEIGHT) + 20);
   const rows: HTMLElement[] = [];
-  const columns = (perplexities ? 8 : 6) + (workers ? 1 : 0);
+  const columns = (perplexities ? 8 : 6) + (workers ? 1 : 0) + (retrained ? 2 : 0);
   if (first > 0) rows.push(spacer(first * ROW_HEIGHT, columns));
   for (let i = first; i < last; i++) {
     const t = s.rows[i];
@@ -134,10 +145,13 @@ function renderRows(s: State): void {
         { 'data-index': t.index, tabindex: 0, class: `trial-row trial-${t.status}` },
         h('td', { class: 'num' }, t.index),
         h('td', {}, trialStatusLabel(t)),
+        retrained && h('td', { class: 'num' }, t.retrainedFrom === undefined ? '–' : `#${t.retrainedFrom}`),
         h('td', { class: 'num' }, fmt(t.reward)),
         perplexities && h('td', { class: 'num' }, formatPerplexity(t.valPerplexity)),
         perplexities && h('td', { class: 'num' }, formatPerplexity(t.testPerplexity)),
-        h('td', { class: 'num' }, fmt(t.valAccuracy)),
+        // A retrained trial's curve is measured on the test examples: it has no validation accuracy of its own.
+        h('td', { class: 'num' }, t.retrainedFrom === undefined ? fmt(t.valAccuracy) : '–'),
+        retrained && h('td', { class: 'num' }, fmt(t.testAccuracy ?? null)),
         h('td', { class: 'num' }, formatCount(t.params)),
         h('td', { class: 'num' }, t.seconds === null ? '–' : t.seconds.toFixed(1)),
         worker !== undefined && h('td', { class: 'worker', title: worker }, worker),

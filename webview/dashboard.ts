@@ -15,7 +15,7 @@ import {
   ScatterController,
   Tooltip,
 } from 'chart.js';
-import type { DashboardData, TrialPoint } from '../src/protocol/webview.ts';
+import type { DashboardData, ParetoObjective, TrialPoint } from '../src/protocol/webview.ts';
 import { appRoot, baseOptions, chartCard, h, linearAxis, onThemeChange, readTheme, seriesDash } from './common.ts';
 import { argmaxSeries, bestSoFar, emaBaselineSeries, entropySeries, rewardPoints, stepCorners, trialsPerStep } from './transforms.ts';
 import { type Charts, dashboardPanel, type State } from './dashboard-state.ts';
@@ -31,6 +31,9 @@ let state: State | undefined;
 let clock: ReturnType<typeof setInterval> | undefined;
 
 const DECIMATION = { enabled: true, algorithm: 'lttb' as const, samples: 600 };
+
+/** The Pareto chart's axis, per cost: its title and the chart's. */
+const PARETO_AXES: Record<ParetoObjective, string> = { params: 'parameters', flops: 'FLOPs', latency: 'latency (ms)' };
 
 dashboardPanel.listen((message) => {
   switch (message.type) {
@@ -77,7 +80,8 @@ function render(data: DashboardData): void {
     front: [],
     alphas: alphaSeries(data.darts?.alphas ?? [], data.darts?.operations.length ?? 0),
   };
-  paretoSeries(trials, series);
+  const objective = data.pareto?.minimise ?? 'params';
+  paretoSeries(trials, objective, series);
   replace(series.bestSteps, stepCorners(series.best));
 
   const header = buildHeader(data.run, () => state);
@@ -85,7 +89,13 @@ function render(data: DashboardData): void {
   const entropyToggle = h('input', { type: 'checkbox', id: 'toggle-per-decision' });
   const entropy = chartCard('chart-entropy', 'Controller entropy', h('label', { class: 'toggle' }, entropyToggle, ' per decision'));
   const argmax = chartCard('chart-argmax', 'Most likely option: probability per decision');
-  const pareto = chartCard('chart-pareto', 'Validation accuracy vs parameters (Pareto front)');
+  // A Pareto search's chart is against the cost it minimised, and its front is the one it optimised.
+  const pareto = chartCard(
+    'chart-pareto',
+    data.pareto
+      ? `Validation accuracy vs ${PARETO_AXES[objective]}: the Pareto front the search optimised`
+      : 'Validation accuracy vs parameters (Pareto front)',
+  );
   argmax.card.classList.add('wide');
   const table = buildTable(() => state, data.run.spaceKind === 'recurrent');
   const notes = h('section', { class: 'run-notes', id: 'run-notes' });
@@ -207,7 +217,7 @@ function render(data: DashboardData): void {
             ...colours(theme.muted, 0.75),
           },
           {
-            label: 'Pareto front',
+            label: data.pareto ? `Pareto front (accuracy ↑, ${PARETO_AXES[objective]} ↓)` : 'Pareto front',
             data: series.front,
             showLine: true,
             pointRadius: 4,
@@ -219,7 +229,7 @@ function render(data: DashboardData): void {
       },
       options: {
         ...(baseOptions(theme) as object),
-        scales: { x: linearAxis(theme, 'parameters', { type: 'logarithmic' }), y: linearAxis(theme, 'validation accuracy') },
+        scales: { x: linearAxis(theme, PARETO_AXES[objective], { type: 'logarithmic' }), y: linearAxis(theme, 'validation accuracy') },
       },
     }),
   };

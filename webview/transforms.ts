@@ -5,6 +5,7 @@ import {
   entropy,
   type EpochPoint,
   type IntermediateValues,
+  type ParetoObjective,
   type RungThreshold,
   type StepPoint,
   type TrialPoint,
@@ -50,21 +51,45 @@ export function extendBestSoFar(series: readonly XY[], more: readonly XY[]): XY[
 export interface ParetoPoint {
   index: number;
   valAccuracy: number;
-  params: number;
+  /** Its cost on the chart's axis: parameters, FLOPs or latency in milliseconds. */
+  cost: number;
+}
+
+/** A trial's cost as the Pareto chart's axis measures it; null where it was not measured. */
+export function paretoCost(point: TrialPoint, objective: ParetoObjective): number | null {
+  switch (objective) {
+    case 'params':
+      return point.params;
+    case 'flops':
+      return point.flops ?? null;
+    case 'latency':
+      return point.latencyMs ?? null;
+  }
 }
 
 /**
- * The non-dominated trials when validation accuracy is maximised and the parameter count minimised,
- * sorted by params (then by index). A trial is dominated when another is at least as good on both
- * and strictly better on one; so exact duplicates (same params, same accuracy) all stay on the front.
+ * The Pareto chart's trials: the search's trials with a validation accuracy and a cost (a retrained trial's
+ * accuracy is a test accuracy, another measure, so it is left out).
  */
-export function paretoFront(points: readonly TrialPoint[]): ParetoPoint[] {
+export function paretoCandidates(points: readonly TrialPoint[], objective: ParetoObjective): ParetoPoint[] {
   const candidates: ParetoPoint[] = [];
   for (const p of points) {
-    if (p.valAccuracy === null || p.params === null || !Number.isFinite(p.valAccuracy) || !Number.isFinite(p.params)) continue;
-    candidates.push({ index: p.index, valAccuracy: p.valAccuracy, params: p.params });
+    const cost = paretoCost(p, objective);
+    if (p.retrainedFrom !== undefined || p.valAccuracy === null || cost === null) continue;
+    if (!Number.isFinite(p.valAccuracy) || !Number.isFinite(cost)) continue;
+    candidates.push({ index: p.index, valAccuracy: p.valAccuracy, cost });
   }
-  candidates.sort((a, b) => a.params - b.params || b.valAccuracy - a.valAccuracy || a.index - b.index);
+  return candidates;
+}
+
+/**
+ * The non-dominated trials when validation accuracy is maximised and the cost (`objective`: parameters by
+ * default) minimised, sorted by cost (then by index). A trial is dominated when another is at least as good on
+ * both and strictly better on one; so exact duplicates (same cost, same accuracy) all stay on the front.
+ */
+export function paretoFront(points: readonly TrialPoint[], objective: ParetoObjective = 'params'): ParetoPoint[] {
+  const candidates = paretoCandidates(points, objective);
+  candidates.sort((a, b) => a.cost - b.cost || b.valAccuracy - a.valAccuracy || a.index - b.index);
   const front: ParetoPoint[] = [];
   let bestAccuracy = -Infinity;
   for (const c of candidates) {
@@ -72,7 +97,7 @@ export function paretoFront(points: readonly TrialPoint[]): ParetoPoint[] {
     if (c.valAccuracy > bestAccuracy) {
       front.push(c);
       bestAccuracy = c.valAccuracy;
-    } else if (last && c.valAccuracy === last.valAccuracy && c.params === last.params) {
+    } else if (last && c.valAccuracy === last.valAccuracy && c.cost === last.cost) {
       front.push(c); // an exact duplicate of a front point: neither dominates the other
     }
   }
@@ -186,6 +211,11 @@ export function rewardPoints(points: readonly TrialPoint[]): { trained: XY[]; pr
   return { trained, pruned };
 }
 
+/** Whether the table has a "retrained from" column: some trial is a retraining. */
+export function hasRetrained(points: readonly TrialPoint[]): boolean {
+  return points.some((t) => t.retrainedFrom !== undefined);
+}
+
 /** Whether the table has a worker column: some trial ran on a remote worker. */
 export function hasWorkers(points: readonly TrialPoint[]): boolean {
   return points.some((t) => t.worker !== undefined);
@@ -230,9 +260,13 @@ export interface Curve {
 
 /**
  * The trial view's loss and accuracy curves, in epoch order. A user's training command may report
- * validation accuracy alone: a value never reported has no curve (so `loss` may be empty).
+ * validation accuracy alone: a value never reported has no curve (so `loss` may be empty). A retrained
+ * trial's held-out curves are measured on the test examples (`heldOut` names them so).
  */
-export function learningCurves(epochs: readonly EpochMetrics[]): { loss: Curve[]; accuracy: Curve[] } {
+export function learningCurves(
+  epochs: readonly EpochMetrics[],
+  heldOut: 'validation' | 'test' = 'validation',
+): { loss: Curve[]; accuracy: Curve[] } {
   const sorted = [...epochs].sort((a, b) => a.epoch - b.epoch);
   const curve = (label: string, pick: (e: EpochMetrics) => number | null): Curve => ({
     label,
@@ -240,8 +274,8 @@ export function learningCurves(epochs: readonly EpochMetrics[]): { loss: Curve[]
   });
   const reported = (curves: Curve[]) => curves.filter((c) => c.data.some((point) => point.y !== null));
   return {
-    loss: reported([curve('train loss', (e) => e.trainLoss), curve('validation loss', (e) => e.valLoss)]),
-    accuracy: reported([curve('train accuracy', (e) => e.trainAccuracy), curve('validation accuracy', (e) => e.valAccuracy)]),
+    loss: reported([curve('train loss', (e) => e.trainLoss), curve(`${heldOut} loss`, (e) => e.valLoss)]),
+    accuracy: reported([curve('train accuracy', (e) => e.trainAccuracy), curve(`${heldOut} accuracy`, (e) => e.valAccuracy)]),
   };
 }
 

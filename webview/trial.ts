@@ -58,7 +58,15 @@ function render(data: TrialData): void {
     button.addEventListener('click', () => panel.post({ type: 'copy-architecture', runId: run.id, index: trial.index, format }));
     return button;
   };
+  // Retrain… and Export Model… of a finished trial (a retrained trial's Retrain… retrains the trial it came from).
+  const action = (id: string, label: string, request: 'retrain' | 'export-model') => {
+    const button = h('vscode-button', { id, secondary: true }, label);
+    button.addEventListener('click', () => panel.post({ type: request }));
+    return button;
+  };
+  const finished = trial.status === 'done' || trial.status === 'pruned';
   const worker = trialWorkerLabel(trial);
+  const retrainedFrom = trial.retrainedFrom;
   const header = h(
     'header',
     { class: 'run-header' },
@@ -67,7 +75,10 @@ function render(data: TrialData): void {
       { class: 'title-row' },
       h('h1', {}, `Trial ${trial.index}`),
       h('span', { class: `status status-${trial.status}`, id: 'trial-status' }, trialStatusLabel(trial)),
+      retrainedFrom !== null && h('span', { class: 'status', id: 'trial-retrained-from' }, `retrained from trial ${retrainedFrom}`),
       h('span', { class: 'spacer' }),
+      trial.status === 'done' && action('trial-retrain', 'Retrain…', 'retrain'),
+      finished && action('trial-export', 'Export Model…', 'export-model'),
       copy('yaml', 'Copy as YAML'),
       copy('json', 'Copy as JSON'),
     ),
@@ -93,11 +104,20 @@ function render(data: TrialData): void {
 
   const m = trial.metrics;
   const started = Date.parse(trial.startedAt);
-  const finished = trial.finishedAt ? Date.parse(trial.finishedAt) : NaN;
+  const ended = trial.finishedAt ? Date.parse(trial.finishedAt) : NaN;
   const facts: [string, string][] = [
     ['status', trialStatusLabel(trial)],
+    ...(retrainedFrom !== null
+      ? ([
+          [
+            'retrained from',
+            `trial ${retrainedFrom}, with the final recipe: trained on the training and validation examples, measured on the test examples`,
+          ],
+        ] satisfies [string, string][])
+      : []),
     ['epochs trained', String(trial.epochsTrained)],
-    ['reward', fmt(trial.reward)],
+    // A retraining has no reward: it is measured on the test examples alone.
+    ['reward', retrainedFrom !== null ? '– (a retraining is measured on test)' : fmt(trial.reward)],
     // A language model's accuracies are of its next-token guesses; its perplexity comes first.
     ...(typeof m?.valPerplexity === 'number'
       ? ([
@@ -106,13 +126,16 @@ function render(data: TrialData): void {
           ['validation next-token accuracy', fmt(m.valAccuracy)],
           ['test next-token accuracy', fmt(m.testAccuracy)],
         ] satisfies [string, string][])
-      : ([
-          ['validation accuracy', fmt(m?.valAccuracy)],
-          ['test accuracy', fmt(m?.testAccuracy)],
-        ] satisfies [string, string][])),
+      : retrainedFrom !== null
+        ? ([['test accuracy', fmt(m?.testAccuracy)]] satisfies [string, string][])
+        : ([
+            ['validation accuracy', fmt(m?.valAccuracy)],
+            ['test accuracy', fmt(m?.testAccuracy)],
+          ] satisfies [string, string][])),
     ['parameters', m && m.params !== null ? `${formatCount(m.params)} (${m.params.toLocaleString('en-US')})` : '–'],
     ['FLOPs', formatCount(m?.flops ?? null)],
-    ['training time', m ? `${m.seconds.toFixed(1)} s` : Number.isFinite(finished) ? formatDuration((finished - started) / 1000) : '–'],
+    ['training time', m ? `${m.seconds.toFixed(1)} s` : Number.isFinite(ended) ? formatDuration((ended - started) / 1000) : '–'],
+    ['trained weights', trial.weightsPath === null ? 'not kept (Retrain… keeps them)' : `kept (${trial.weightsPath})`],
     ['started', trial.startedAt],
     ['finished', trial.finishedAt ?? '–'],
     ['key', trial.key],
@@ -154,7 +177,7 @@ function render(data: TrialData): void {
     performance.mark('nas-trial-rendered');
     return;
   }
-  const curves = learningCurves(data.epochs);
+  const curves = learningCurves(data.epochs, retrainedFrom === null ? 'validation' : 'test');
   // With neither loss reported there is no loss chart.
   const languageModel = typeof m?.valPerplexity === 'number';
   const loss =

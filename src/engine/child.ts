@@ -1,6 +1,7 @@
 // Entry point of the engine child process that the VS Code extension starts with a plain Node:
 // it takes commands over IPC and answers with the engine's events and query results, all typed in
-// src/protocol. One process runs at most one search; any process answers store queries and backend checks.
+// src/protocol. One process runs at most one job (a search, a retraining, an export or a run's deletion) and
+// ends with it; any process answers store queries and backend checks.
 
 import { intermediateValues } from './schedulers/start.ts';
 import type { EngineCommand, EngineMessage, StoreAnswers, StoreQuery, StoreQueryKind } from '../protocol/engine.ts';
@@ -11,6 +12,9 @@ import { strategyKind } from '../space/kinds/strategies/registry.ts';
 import { controllerInsight } from './analysis/controller-insight.ts';
 import { sampleText } from './analysis/sample-text.ts';
 import { checkBackends } from './backend.ts';
+import { MODEL_EXPORT_FORMATS, exportModel, type ModelExportFormat } from './export/model.ts';
+import { TRIAL_EXPORT_FORMATS, exportTrial, type TrialExportFormat } from './export/trial.ts';
+import { finalSearchConfig, retrainTrial, trialToRetrain } from './retrain.ts';
 import { InvalidSearchFile, createRunFromFile, runSearch } from './search.ts';
 import { Store } from './store/store.ts';
 
@@ -31,6 +35,51 @@ async function search(command: Extract<EngineCommand, { type: 'search' | 'resume
   } catch (error) {
     if (error instanceof InvalidSearchFile) send({ type: 'failed', message: 'the search file is invalid', problems: error.problems });
     else send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+  } finally {
+    store.close();
+  }
+}
+
+type Job = Exclude<EngineCommand, { type: 'stop' | 'query' | 'check-backends' }>;
+
+/** A retraining's events stream as a search's do; 'stop' cancels it, and its trial is then recorded interrupted. */
+async function retrain(store: Store, command: Extract<Job, { type: 'retrain' }>): Promise<void> {
+  const trial = await retrainTrial(store, command.runId, {
+    trial: command.trial,
+    recipe: command.epochs === undefined ? {} : { epochs: command.epochs },
+    onEvent: (event) => send({ type: 'event', event }),
+    signal: stopping.signal,
+  });
+  send({ type: 'retrained', trial });
+}
+
+async function exportFromStore(store: Store, command: Extract<Job, { type: 'export' }>): Promise<void> {
+  const trial = store.getTrial(command.runId, command.trial);
+  if (!trial) throw new Error(`run ${command.runId} has no trial ${command.trial}`);
+  if (MODEL_EXPORT_FORMATS.includes(command.format as ModelExportFormat)) {
+    const files = await exportModel(store, trial, command.format as ModelExportFormat, command.out, { force: command.force });
+    send({ type: 'exported', files });
+  } else if (TRIAL_EXPORT_FORMATS.includes(command.format as TrialExportFormat)) {
+    exportTrial(store, command.runId, trial, command.format as TrialExportFormat, command.out, { force: command.force });
+    send({ type: 'exported', files: [command.out] });
+  } else {
+    const formats = [...MODEL_EXPORT_FORMATS, ...TRIAL_EXPORT_FORMATS].join(', ');
+    throw new Error(`this engine does not export "${command.format}"; it exports ${formats}`);
+  }
+}
+
+async function runJob(command: Job): Promise<void> {
+  if (command.type === 'search' || command.type === 'resume') return search(command);
+  const store = new Store(command.db);
+  try {
+    if (command.type === 'retrain') await retrain(store, command);
+    else if (command.type === 'export') await exportFromStore(store, command);
+    else {
+      store.deleteRun(command.runId);
+      send({ type: 'deleted', runId: command.runId });
+    }
+  } catch (error) {
+    send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
   } finally {
     store.close();
   }
@@ -92,6 +141,12 @@ const answerers: { [K in StoreQueryKind]: Answerer<K> } = {
       }),
     },
   }),
+  'retrain-plan': (store, { runId, index }) => {
+    trialToRetrain(store, runId, index);
+    const { evaluation } = finalSearchConfig(store.runConfig(runId).config);
+    if (evaluation.kind !== 'train') throw new Error(`run ${runId} has no training recipe to retrain with`);
+    return { kind: 'retrain-plan', result: { epochs: evaluation.epochs } };
+  },
   'controller-insight': async (store, query) => ({ kind: 'controller-insight', result: await controllerInsight(store, query.runId) }),
   'sample-text': async (store, query) => ({ kind: 'sample-text', result: await sampleText(store, query) }),
 };
@@ -107,6 +162,8 @@ async function dashboardData(store: Store, runId: number): Promise<DashboardData
   // The charts' per-decision values are computed here: the vectors themselves never reach the webview.
   const data: DashboardData = { run, decisions, trials, steps: store.controllerSteps(runId).map(toStepPoint), notes };
   data.intermediate = await intermediateValues(config, store, runId);
+  const minimised = strategy.kind === 'evolution' ? strategy.pareto?.minimise[0] : undefined;
+  if (minimised !== undefined) data.pareto = { minimise: minimised };
   // A strategy kind adds its own part (DARTS: its alphas).
   return { ...data, ...(await strategyKind(strategy).dashboard?.(strategy, space, store, runId)) };
 }
@@ -129,7 +186,7 @@ async function query(command: Extract<EngineCommand, { type: 'query' }>): Promis
   }
 }
 
-let searching = false;
+let busy = false;
 process.on('message', (command: EngineCommand) => {
   switch (command.type) {
     case 'stop':
@@ -142,21 +199,22 @@ process.on('message', (command: EngineCommand) => {
       void checkBackends().then((backends) => send({ type: 'backend-checks', backends }));
       return;
     default:
-      if (searching) {
-        send({ type: 'failed', message: 'this engine process is already running a search' });
+      if (busy) {
+        send({ type: 'failed', message: `this engine process is already running a job; it takes no ${command.type}` });
         return;
       }
-      searching = true;
-      // A search process ends with its search; its front end starts another for the next one.
-      void search(command).finally(() => process.connected && process.disconnect());
+      busy = true;
+      // A job's process ends with its job; its front end starts another for the next one.
+      void runJob(command).finally(() => process.connected && process.disconnect());
   }
 });
 // The front end is gone (window closed, host crashed), or a signal asks this process to end
 // (SIGTERM from a service manager, SIGHUP, Ctrl-C reaching the group): stop the search cleanly so
-// the run is marked stopped, close the stores, and exit. Repeats change nothing while it stops.
+// the run is marked stopped (a retraining's trial interrupted), close the stores, and exit. Repeats change
+// nothing while it stops.
 const end = () => {
   stopping.abort();
-  if (!searching) {
+  if (!busy) {
     queryStores.forEach((store) => store.close());
     process.exit(0);
   }

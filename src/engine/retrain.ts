@@ -133,6 +133,14 @@ export function trialToRetrain(store: Store, runId: number, raw?: number): Trial
   return trial;
 }
 
+/** A retraining stopped before its training began: no trial was recorded. */
+export class RetrainingStopped extends Error {
+  constructor(readonly trial: number) {
+    super(`the retraining of trial ${trial} was stopped before its training began; nothing was recorded`);
+    this.name = 'RetrainingStopped';
+  }
+}
+
 export interface RetrainOptions {
   /** The trial to retrain; the run's best by default. */
   trial?: number;
@@ -159,6 +167,8 @@ export async function retrainTrial(store: Store, runId: number, options: Retrain
   const cancel = () => evaluator.cancelAll();
   options.signal?.addEventListener('abort', cancel, { once: true });
   try {
+    // A stop that came while the trainer started has no training to cancel yet: nothing is trained or recorded.
+    if (options.signal?.aborted) throw new RetrainingStopped(source.index);
     const recipe = final.evaluation as TrainEvaluationConfig;
     options.onEvent({
       type: 'log',

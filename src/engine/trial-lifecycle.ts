@@ -142,6 +142,7 @@ function announceStarted(context: TrialContext, trial: TrialSubject, graph: Arch
     index: trial.index,
     architecture: trial.architecture,
     key: architectureKey(graph),
+    ...(trial.retrainedFrom !== undefined ? { retrainedFrom: trial.retrainedFrom } : {}),
   });
 }
 

@@ -114,6 +114,33 @@ export async function checkBackendsInEngine(
   }
 }
 
+/** A job that ends quickly and streams nothing: an export or a run's deletion. */
+export type QuickJob = Extract<EngineCommand, { type: 'export' | 'delete-run' }>;
+/** How an engine process ends a job: its final message. */
+export type JobOutcome = Extract<EngineMessage, { type: 'done' | 'failed' | 'retrained' | 'exported' | 'deleted' }>;
+
+export function isJobOutcome(message: EngineMessage): message is JobOutcome {
+  return ['done', 'failed', 'retrained', 'exported', 'deleted'].includes(message.type);
+}
+
+/**
+ * Runs one export or deletion in an engine process of its own (the store and the model writers live only
+ * there) and resolves with its outcome; a process that dies first rejects with its reason.
+ */
+export async function runQuickJob(
+  start: (onMessage: (message: EngineMessage) => void) => Promise<EngineProcess>,
+  job: QuickJob,
+): Promise<JobOutcome> {
+  let outcome: JobOutcome | undefined;
+  const engine = await start((message) => {
+    if (isJobOutcome(message)) outcome = message;
+  });
+  engine.send(job);
+  const { code, signal, stderr } = await engine.exited;
+  if (!outcome) throw new Error(`the engine process exited before answering (${signal ?? `code ${code}`})${stderr ? `: ${stderr}` : ''}`);
+  return outcome;
+}
+
 /** A long-lived engine process that answers store queries for the side panel, started again after it exits. */
 export class QueryClient {
   private readonly client: RequestClient<{ db: string; query: StoreQuery }, StoreAnswer>;

@@ -16,6 +16,7 @@ import { SearchFileChecker, SpaceEstimator, estimateDetail, registerSearchFileEd
 import { TEMPLATES, templateDescription, templateText } from '../space/template.ts';
 import { formatBackendReports } from '../shared/format.ts';
 import { approveSearchCommand } from './command-approval.ts';
+import { TrialActions } from './trial-actions.ts';
 
 const RESTRICTED =
   'NAS Studio starts no training or engine process in Restricted Mode. Trust this workspace (Manage Workspace Trust) to run searches.';
@@ -124,7 +125,11 @@ export function activate(context: vscode.ExtensionContext): void {
       status.hide();
       return;
     }
-    status.text = `$(beaker) NAS ${latest.done}/${latest.budget || '?'} · best ${latest.best === null ? '-' : latest.best.toFixed(3)}`;
+    const best = latest.best === null ? '-' : latest.best.toFixed(3);
+    status.text =
+      latest.retraining === undefined
+        ? `$(beaker) NAS ${latest.done}/${latest.budget || '?'} · best ${best}`
+        : `$(beaker) NAS retraining ${latest.done}/${latest.budget} epochs · test ${best}`;
     status.tooltip =
       `NAS Studio: ${latest.name}${latest.runId === undefined ? '' : ` (run ${latest.runId})`}. ` + `Click to open its dashboard.`;
     status.show();
@@ -163,6 +168,25 @@ export function activate(context: vscode.ExtensionContext): void {
     await vscode.env.clipboard.writeText(architectureText(found.trial, format));
     void vscode.window.setStatusBarMessage(`NAS: architecture of trial ${index} copied as ${format.toUpperCase()}`, 3000);
   };
+  const trialActions = new TrialActions({
+    manager,
+    queries: query,
+    db: () => settings().db,
+    startEngine: (onMessage) => {
+      const { nodePath, enginePath } = settings();
+      return EngineProcess.start(nodePath, enginePath, onMessage, (line) => output.appendLine(`[engine] ${line}`));
+    },
+    changed: () => tree.refresh(),
+  });
+  /** Runs a Retrain…, Export Model… or Delete Run… and shows what went wrong (a run that cannot be retrained says why). */
+  const act = async (action: () => Promise<void>) => {
+    if (!guardTrust()) return;
+    try {
+      await action();
+    } catch (error) {
+      reportStartFailure(error);
+    }
+  };
   const panels = new Panels(panelKinds, context.extensionUri, query, analyses, () => settings().db, {
     stop: (runId) => manager.stop(runId),
     resume: async (runId) => {
@@ -171,6 +195,8 @@ export function activate(context: vscode.ExtensionContext): void {
       if (run && !manager.isRunning(runId)) await manager.resume(run);
     },
     copyArchitecture,
+    retrain: (runId, index) => act(() => trialActions.retrain(runId, index)),
+    exportTrial: (runId, index) => act(() => trialActions.exportTrial(runId, index)),
   });
   manager.onEngineEvent((event) => panels.onEngineEvent(event));
 
@@ -270,6 +296,18 @@ export function activate(context: vscode.ExtensionContext): void {
       if (trial) await copyArchitecture(trial.runId, trial.index, format);
     });
   }
+  register('nasStudio.retrainTrial', async (node: unknown) => {
+    const trial = trialOf(node);
+    if (trial) await act(() => trialActions.retrain(trial.runId, trial.index));
+  });
+  register('nasStudio.exportTrial', async (node: unknown) => {
+    const trial = trialOf(node);
+    if (trial) await act(() => trialActions.exportTrial(trial.runId, trial.index));
+  });
+  register('nasStudio.deleteRun', async (node: unknown) => {
+    const run = runOf(node);
+    if (run) await act(() => trialActions.deleteRun(run));
+  });
   register('nasStudio.openExample', async () => {
     const examples = ['digits-macro.nas.yaml', 'digits-cell.nas.yaml', 'nasbench201.nas.yaml'];
     const picked = await vscode.window.showQuickPick(examples, { title: 'NAS: Open an Example' });

@@ -17,6 +17,10 @@ export interface PanelActions {
   stop(runId: number): void;
   resume(runId: number): Promise<void>;
   copyArchitecture(runId: number, index: number, format: 'yaml' | 'json'): Promise<void>;
+  /** Retrain… of a trial: asks for the epochs, then retrains it live. */
+  retrain(runId: number, index: number): Promise<void>;
+  /** Export Model… of a trial: asks for the format and where, then exports it. */
+  exportTrial(runId: number, index: number): Promise<void>;
 }
 
 /** What an open panel of one kind gets from the host: it posts only its own kind's messages. */

@@ -119,9 +119,18 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
         const status = trialStatusLabel(trial);
         // A pruned trial's reward is its value at the epoch it stopped at: the status goes with it.
         const stop = trial.status === 'pruned' ? ` · ${status}` : '';
-        item.description = metrics ? `${fmt(trial.reward)}${accuracy}${stop}` : status;
+        const retrained = trial.retrainedFrom !== null;
+        if (retrained) {
+          // No reward: a retraining is measured on the test examples alone.
+          item.label = `trial ${trial.index} · retrained from #${trial.retrainedFrom}`;
+          item.description = trial.status === 'done' ? `test ${fmt(metrics?.testAccuracy)}` : status;
+        } else {
+          item.description = metrics ? `${fmt(trial.reward)}${accuracy}${stop}` : status;
+        }
         item.iconPath = statusIcon(trial.status);
-        item.contextValue = 'trial';
+        // Retrain… and Export Model… are offered on finished trials only (menus in package.json).
+        item.contextValue =
+          trial.status === 'done' ? (retrained ? 'trial-retrained' : 'trial-done') : trial.status === 'pruned' ? 'trial-pruned' : 'trial';
         // A tabular lookup knows neither parameters nor FLOPs.
         const size =
           metrics && metrics.params !== null && metrics.flops !== null
@@ -131,9 +140,16 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
           typeof perplexity === 'number'
             ? `val perplexity ${formatPerplexity(perplexity)}, test ${formatPerplexity(metrics?.testPerplexity)}; ` +
               `next-token accuracy ${fmt(metrics?.valAccuracy, 4)}, test ${fmt(metrics?.testAccuracy, 4)}`
-            : `val accuracy ${fmt(metrics?.valAccuracy, 4)}, test ${fmt(metrics?.testAccuracy, 4)}`;
+            : retrained
+              ? `test accuracy ${fmt(metrics?.testAccuracy, 4)}`
+              : `val accuracy ${fmt(metrics?.valAccuracy, 4)}, test ${fmt(metrics?.testAccuracy, 4)}`;
         const measured = metrics ? `${scores}${size}, ${metrics.seconds.toFixed(1)} s\n\n` : '';
-        const tooltip = new vscode.MarkdownString(`**trial ${trial.index}**: ${status}, reward ${fmt(trial.reward, 4)}\n\n${measured}`);
+        const heading = retrained
+          ? `**trial ${trial.index}**: ${status}, retrained from trial ${trial.retrainedFrom} with the final recipe ` +
+            `(trained on the training and validation examples, measured on the test examples)`
+          : `**trial ${trial.index}**: ${status}, reward ${fmt(trial.reward, 4)}`;
+        const weights = trial.weightsPath === null ? '' : 'trained weights kept (Export Model…)\n\n';
+        const tooltip = new vscode.MarkdownString(`${heading}\n\n${measured}${weights}`);
         // A run on remote workers: which one ran it (its name as plain text), and how often one started it.
         if (trial.worker !== null) {
           tooltip.appendMarkdown('worker: ').appendText(trial.worker);

@@ -1,5 +1,5 @@
-// The searches running from this window: one engine process each, their progress in the status bar
-// and a notification, their log in the output channel, and what happens when one dies.
+// The searches and retrainings running from this window: one engine process each, their progress in the
+// status bar and a notification, their log in the output channel, and what happens when one dies.
 
 import * as vscode from 'vscode';
 import {
@@ -10,9 +10,10 @@ import {
   type RunRecord,
   type RunStatus,
   type SearchOverrides,
+  type TrialRecord,
 } from '../protocol/engine.ts';
 import { trialStatusLabel } from '../shared/format.ts';
-import { EngineProcess, type QueryClient } from './engine-process.ts';
+import { EngineProcess, isJobOutcome, type EngineExit, type JobOutcome, type QueryClient } from './engine-process.ts';
 
 export interface EngineSettings {
   nodePath: string;
@@ -20,6 +21,7 @@ export interface EngineSettings {
   db: string;
 }
 
+/** A search counts trials against its budget and its best reward; a retraining counts epochs and its last test accuracy. */
 export interface SearchProgress {
   runId: number | undefined;
   name: string;
@@ -27,6 +29,17 @@ export interface SearchProgress {
   budget: number;
   best: number | null;
   pid: number | undefined;
+  /** A retraining: the trial it trains again. */
+  retraining?: number;
+  /** Stop was asked (the notification's Cancel, Stop Search). */
+  stopAsked?: boolean;
+}
+
+/** What the notification and the status bar say of a search's or a retraining's progress. */
+function progressText(progress: SearchProgress): string {
+  return progress.retraining === undefined
+    ? `trial ${progress.done}/${progress.budget} · best reward ${fmt(progress.best)}`
+    : `epoch ${progress.done}/${progress.budget} · test accuracy ${fmt(progress.best)}`;
 }
 
 const fmt = (value: number | null) => (value === null ? '-' : value.toFixed(3));
@@ -55,17 +68,13 @@ export class SearchManager implements vscode.Disposable {
     return this.active.some((search) => search.runId === runId);
   }
 
-  start(file: vscode.Uri, overrides: SearchOverrides): Promise<RunStatus | undefined> {
+  async start(file: vscode.Uri, overrides: SearchOverrides): Promise<RunStatus | undefined> {
     const name = vscode.workspace.asRelativePath(file);
-    return this.launch({ runId: undefined, name, done: 0, budget: 0, best: null, pid: undefined }, (db) => ({
-      type: 'search',
-      file: file.fsPath,
-      db,
-      overrides,
-    }));
+    const progress = { runId: undefined, name, done: 0, budget: 0, best: null, pid: undefined };
+    return this.searchOutcome(progress, await this.launch(progress, (db) => ({ type: 'search', file: file.fsPath, db, overrides })));
   }
 
-  resume(run: RunRecord): Promise<RunStatus | undefined> {
+  async resume(run: RunRecord): Promise<RunStatus | undefined> {
     // Known from the store already: the status bar shows it before the engine has started.
     const progress = {
       runId: run.id,
@@ -75,27 +84,47 @@ export class SearchManager implements vscode.Disposable {
       best: run.bestReward,
       pid: undefined,
     };
-    return this.launch(progress, (db) => ({ type: 'resume', runId: run.id, db }));
+    return this.searchOutcome(progress, await this.launch(progress, (db) => ({ type: 'resume', runId: run.id, db })));
+  }
+
+  /**
+   * Trains trial `trial` of `run` again with the final recipe for `epochs` epochs, live like a search (a
+   * notification with a cancel button, the tree and the dashboard follow); resolves with the retrained trial as
+   * recorded (interrupted when cancelled), or undefined when it could not start or its process died.
+   */
+  async retrain(run: RunRecord, trial: number, epochs: number): Promise<TrialRecord | undefined> {
+    const name = `${run.name}: retraining trial ${trial}`;
+    const progress: SearchProgress = { runId: run.id, name, done: 0, budget: epochs, best: null, pid: undefined, retraining: trial };
+    const ended = await this.launch(progress, (db) => ({ type: 'retrain', db, runId: run.id, trial, epochs }));
+    if (ended.outcome?.type === 'retrained') return ended.outcome.trial;
+    // Stopped while its trainer started: the engine recorded nothing, and says so.
+    if (ended.outcome?.type === 'failed' && progress.stopAsked) void vscode.window.showInformationMessage(`NAS: ${ended.outcome.message}`);
+    else if (ended.outcome?.type === 'failed')
+      void this.offerLog(`NAS: retraining trial ${trial} of run ${run.id} failed: ${ended.outcome.message}`);
+    else this.reportDeath(progress, ended.exit, 'The retrained trial is left unfinished.');
+    return undefined;
   }
 
   stop(runId: number): boolean {
     const entry = [...this.searches].find(([, search]) => search.runId === runId);
+    if (entry) entry[1].stopAsked = true;
     entry?.[0].send({ type: 'stop' });
     return entry !== undefined;
   }
 
+  /** Starts an engine process for the job, follows it in a notification, and returns how it ended. */
   private async launch(
     progress: SearchProgress,
     command: (db: string) => Parameters<EngineProcess['send']>[0],
-  ): Promise<RunStatus | undefined> {
+  ): Promise<{ outcome: JobOutcome | undefined; exit: EngineExit; db: string }> {
     const { nodePath, enginePath, db } = this.settings();
     const { name } = progress;
-    let outcome: Extract<EngineMessage, { type: 'done' | 'failed' }> | undefined;
+    let outcome: JobOutcome | undefined;
     const engine = await EngineProcess.start(
       nodePath,
       enginePath,
       (message) => {
-        if (message.type === 'done' || message.type === 'failed') outcome = message;
+        if (isJobOutcome(message)) outcome = message;
         this.onMessage(progress, message);
       },
       (line) => this.output.appendLine(`[engine ${progress.pid}] ${line}`),
@@ -109,13 +138,16 @@ export class SearchManager implements vscode.Disposable {
     const exit = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `NAS: ${name}`, cancellable: true },
       async (report, cancel) => {
-        cancel.onCancellationRequested(() => engine.send({ type: 'stop' }));
+        cancel.onCancellationRequested(() => {
+          progress.stopAsked = true;
+          engine.send({ type: 'stop' });
+        });
         let reported = 0;
         const listener = this.onDidChange(() => {
           if (progress.budget === 0) return;
           const increment = ((progress.done - reported) / progress.budget) * 100;
           reported = progress.done;
-          report.report({ message: `trial ${progress.done}/${progress.budget} · best reward ${fmt(progress.best)}`, increment });
+          report.report({ message: progressText(progress), increment });
         });
         try {
           return await engine.exited;
@@ -127,7 +159,14 @@ export class SearchManager implements vscode.Disposable {
     this.searches.delete(engine);
     this.output.appendLine(`engine process ${engine.pid} exited (${exit.signal ?? `code ${exit.code}`})`);
     this.changed.fire();
+    return { outcome, exit, db };
+  }
 
+  private async searchOutcome(
+    progress: SearchProgress,
+    { outcome, exit, db }: Awaited<ReturnType<SearchManager['launch']>>,
+  ): Promise<RunStatus | undefined> {
+    const { name } = progress;
     if (outcome?.type === 'done') return outcome.status;
     if (outcome?.type === 'failed') {
       if (outcome.problems?.length) {
@@ -140,16 +179,22 @@ export class SearchManager implements vscode.Disposable {
       return 'failed';
     }
     // No final message: the process died (crash, out of memory, killed).
-    const reason = exit.stderr.split('\n').filter(Boolean).at(-1) ?? `exit ${exit.signal ?? exit.code}`;
-    this.output.appendLine(`engine process ${engine.pid} died: ${exit.stderr || reason}`);
+    const reason = this.reportDeath(progress, exit, 'The run is marked interrupted; Resume continues it.');
     if (progress.runId !== undefined) {
       await this.queries
         .query(db, { kind: 'mark-interrupted', runId: progress.runId, reason: `the engine process died: ${reason}` })
         .catch((error: Error) => this.output.appendLine(`could not mark run ${progress.runId} interrupted: ${error.message}`));
       this.changed.fire();
     }
-    void this.offerLog(`NAS: the engine process of "${name}" died (${reason}). The run is marked interrupted; Resume continues it.`);
     return 'interrupted';
+  }
+
+  /** An engine process that died without a final message: logged and shown; returns its reason. */
+  private reportDeath({ name, pid }: SearchProgress, exit: EngineExit, consequence: string): string {
+    const reason = exit.stderr.split('\n').filter(Boolean).at(-1) ?? `exit ${exit.signal ?? exit.code}`;
+    this.output.appendLine(`engine process ${pid} died: ${exit.stderr || reason}`);
+    void this.offerLog(`NAS: the engine process of "${name}" died (${reason}). ${consequence}`);
+    return reason;
   }
 
   private onMessage(progress: SearchProgress, message: EngineMessage): void {
@@ -168,9 +213,17 @@ export class SearchManager implements vscode.Disposable {
             `backend ${event.backend} (${event.backendDetail})`,
         );
         break;
+      case 'epoch':
+        if (progress.retraining === undefined) return;
+        // A retrained trial has no validation split: its curve's "validation" accuracy is measured on the test examples.
+        progress.done = event.metrics.epoch;
+        progress.best = event.metrics.valAccuracy;
+        break;
+      case 'trial-started':
+        break;
       case 'trial-finished': {
         const { trial } = event;
-        if (countsInBudget(trial.status)) progress.done += 1;
+        if (progress.retraining === undefined && countsInBudget(trial.status)) progress.done += 1;
         if (rewardCountsForBest(trial) && (progress.best === null || trial.reward! > progress.best)) progress.best = trial.reward;
         this.output.appendLine(
           `run ${trial.runId} trial ${trial.index}: ${trialStatusLabel(trial)}` +

@@ -169,7 +169,8 @@ export interface RunNoteRecord {
 export type EngineEvent =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'run-started'; run: RunRecord; resumed: boolean; backend: EvaluatorBackend; backendDetail: string; log10SpaceSize: number }
-  | { type: 'trial-started'; runId: number; index: number; architecture: Architecture; key: string }
+  /** `retrainedFrom`: a retraining (its epochs are measured on the test examples), of that trial. */
+  | { type: 'trial-started'; runId: number; index: number; architecture: Architecture; key: string; retrainedFrom?: number }
   | { type: 'epoch'; runId: number; trial: number; metrics: EpochMetrics }
   | { type: 'trial-finished'; trial: TrialRecord }
   | { type: 'controller-step'; step: ControllerStepRecord }
@@ -219,6 +220,8 @@ export type StoreQuery =
   | { kind: 'intermediate'; runId: number }
   | { kind: 'trial-view'; runId: number; index: number }
   | { kind: 'compare'; runIds: number[] }
+  /** What retraining a trial would train (an error saying why, for one that cannot be retrained). */
+  | { kind: 'retrain-plan'; runId: number; index: number }
   /** The controller-insight analysis of a reinforce or enas run (tfjs, in the engine; seconds to a minute). */
   | { kind: 'controller-insight'; runId: number }
   /** Text sampled from a language-model trial's kept weights after `prompt`: `length` tokens at `temperature` (tfjs cpu, in the engine). */
@@ -238,6 +241,8 @@ export interface StoreQueryResults {
   'trial-view': TrialData | null;
   compare: CompareData;
   'controller-insight': ControllerInsight;
+  /** The final recipe's epochs: what Retrain… proposes. */
+  'retrain-plan': { epochs: number };
   /** The sampled continuation alone, without the prompt. */
   'sample-text': string;
 }
@@ -254,18 +259,37 @@ export function answersKind<K extends StoreQueryKind>(
   return answer.kind === kind;
 }
 
-/** Commands a front end sends to an engine child process: at most one search, any number of queries and backend checks. */
+/**
+ * Commands a front end sends to an engine child process: at most one search, retraining, export or deletion (the
+ * process's one job), any number of queries and backend checks.
+ */
 export type EngineCommand =
   | { type: 'search'; file: string; db: string; overrides: SearchOverrides }
   | { type: 'resume'; runId: number; db: string }
   | { type: 'stop' }
+  /** Trains a done search trial again with the final recipe (`epochs` replaces the recipe's); the 'stop' command cancels it. */
+  | { type: 'retrain'; db: string; runId: number; trial: number; epochs?: number }
+  /**
+   * Exports a trial as `nas-studio export` does: a model format (tfjs, …) writes its kept weights into the folder
+   * `out`; json and svg write the file `out`. `force` replaces what is there.
+   */
+  | { type: 'export'; db: string; runId: number; trial: number; format: string; out: string; force: boolean }
+  | { type: 'delete-run'; db: string; runId: number }
   | { type: 'query'; id: number; db: string; query: StoreQuery }
   | { type: 'check-backends' };
 
-/** What an engine child process sends back: a search's events then one final message; an answer per query. */
+/**
+ * What an engine child process sends back: a job's events then one final message (a search's 'done', a
+ * retraining's 'retrained', an export's 'exported', a deletion's 'deleted', or 'failed'); an answer per query.
+ */
 export type EngineMessage =
   | { type: 'event'; event: EngineEvent }
   | { type: 'done'; runId: number; status: RunStatus }
+  /** The retrained trial as recorded: done, or interrupted (stopped) or failed with its error. */
+  | { type: 'retrained'; trial: TrialRecord }
+  /** The files written: for a model, their names in its folder; for json and svg, the one file. */
+  | { type: 'exported'; files: string[] }
+  | { type: 'deleted'; runId: number }
   | { type: 'failed'; message: string; problems?: string[] }
   | ({ type: 'query-result'; id: number } & StoreAnswer)
   | { type: 'query-failed'; id: number; message: string }

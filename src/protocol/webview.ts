@@ -13,6 +13,13 @@ export interface TrialPoint {
   valPerplexity?: number;
   testPerplexity?: number | null;
   params: number | null;
+  /** Absent where unknown; only what the Pareto chart may put on its axis. */
+  flops?: number;
+  latencyMs?: number;
+  /** Its test accuracy, where it was measured: a retrained trial's result. */
+  testAccuracy?: number;
+  /** A retrained trial (the final recipe, measured on test; no reward): the trial it retrains. */
+  retrainedFrom?: number;
   seconds: number | null;
   /** Milliseconds since the run was created, when the trial finished (for curves against time). */
   finishedMs: number | null;
@@ -81,6 +88,9 @@ export interface AlphaPoint {
   reduction: number[];
 }
 
+/** A trial cost a Pareto search minimises beside the reward. */
+export type ParetoObjective = 'params' | 'flops' | 'latency';
+
 export interface DashboardData {
   run: RunRecord;
   /** Names of the space's decisions, in order (for per-decision charts). */
@@ -93,6 +103,8 @@ export interface DashboardData {
   darts?: { operations: string[]; alphas: AlphaPoint[] };
   /** Runs whose trials train in epochs: their learning curves and the scheduler's rungs. */
   intermediate?: IntermediateValues;
+  /** A Pareto search: the cost it minimised first, which the Pareto chart puts on its axis (parameters otherwise). */
+  pareto?: { minimise: ParetoObjective };
 }
 
 export interface TrialData {
@@ -128,6 +140,10 @@ export function toTrialPoint(trial: TrialRecord, runCreatedAt: string): TrialPoi
       ? { valPerplexity: trial.metrics.valPerplexity, testPerplexity: trial.metrics.testPerplexity ?? null }
       : {}),
     params: trial.metrics?.params ?? null,
+    ...(typeof trial.metrics?.flops === 'number' ? { flops: trial.metrics.flops } : {}),
+    ...(typeof trial.metrics?.latencyMs === 'number' ? { latencyMs: trial.metrics.latencyMs } : {}),
+    ...(typeof trial.metrics?.testAccuracy === 'number' ? { testAccuracy: trial.metrics.testAccuracy } : {}),
+    ...(trial.retrainedFrom !== null ? { retrainedFrom: trial.retrainedFrom } : {}),
     seconds: trial.metrics?.seconds ?? null,
     finishedMs: finished,
     key: trial.key,

@@ -77,9 +77,13 @@ interface DbTrial {
   status: string;
   evaluator: string;
   reward: number | null;
+  test_accuracy: number | null;
   retrained_from: number | null;
   graph_json: string;
 }
+
+/** A trial's label in the Runs tree: a retrained trial names the trial it retrains. */
+const treeLabel = (t: DbTrial) => (t.retrained_from === null ? `trial ${t.idx}` : `trial ${t.idx} · retrained from #${t.retrained_from}`);
 
 function dbRun(runId: number): { name: string; status: string; strategy: string; budget_trials: number; error: string | null } | undefined {
   if (!existsSync(dbPath())) return undefined;
@@ -94,7 +98,9 @@ function dbTrials(runId: number): DbTrial[] {
     dbPath(),
     (db) =>
       db
-        .prepare('SELECT idx, status, evaluator, reward, retrained_from, graph_json FROM trials WHERE run_id = ? ORDER BY idx')
+        .prepare(
+          'SELECT idx, status, evaluator, reward, test_accuracy, retrained_from, graph_json FROM trials WHERE run_id = ? ORDER BY idx',
+        )
         .all(runId) as DbTrial[],
   );
 }
@@ -197,7 +203,7 @@ async function expand(page: Page, label: string, lastTrial: number): Promise<voi
   await run.waitFor({ state: 'visible', timeout: 30_000 });
   if ((await run.getAttribute('aria-expanded')) !== 'true') await run.locator('.monaco-tl-twistie').click();
   await waitFor(
-    async () => (await treeRows(page, 'Runs')).some((r) => r.level === 2 && r.label === `trial ${lastTrial}`),
+    async () => (await treeRows(page, 'Runs')).some((r) => r.level === 2 && new RegExp(`^trial ${lastTrial}( ·|$)`).test(r.label)),
     30_000,
     async () => `trial ${lastTrial} under ${label} (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`,
   );
@@ -268,18 +274,20 @@ test(
       [...Array(DARTS_EPOCHS).fill('shared-weights'), ...Array(DARTS_RETRAIN).fill('train-from-scratch')],
       `one shared-weights trial per epoch, then the retrained cell (${JSON.stringify(trials.map((t) => [t.idx, t.evaluator, t.status]))})`,
     );
+    const [searched, retrainedCells] = [trials.slice(0, DARTS_EPOCHS), trials.slice(DARTS_EPOCHS)];
     assert.ok(
-      trials.every((t) => t.status === 'done' && (t.reward !== null) === (t.retrained_from === null)),
-      'every trial is done; the epoch cells have a reward, the retrained ones (which choose nothing) none',
+      searched.every((t) => t.status === 'done' && t.reward !== null && t.retrained_from === null),
+      'every epoch trial is done with a reward',
+    );
+    // A retraining is measured on the test examples: no reward, its test accuracy.
+    assert.ok(
+      retrainedCells.every((t) => t.status === 'done' && t.reward === null && t.test_accuracy !== null && t.retrained_from !== null),
+      `the retrained cell names the trial it retrains (${JSON.stringify(retrainedCells)})`,
     );
 
     await expand(page, '#1 oneshot-darts', trials.at(-1)!.idx);
     const rows = (await treeRows(page, 'Runs')).filter((r) => r.level === 2);
-    assert.deepEqual(
-      rows.map((r) => r.label).sort(),
-      trials.map((t) => `trial ${t.idx}`).sort(),
-      'the Runs tree lists every trial of the run',
-    );
+    assert.deepEqual(rows.map((r) => r.label).sort(), trials.map(treeLabel).sort(), 'the Runs tree lists every trial of the run');
     await snap(page, 'darts-runs-tree');
 
     // The run's dashboard, from the inline action on the run row.
@@ -433,7 +441,8 @@ test(
     assert.equal(graph.kind, 'cell');
     const expected = expectedCellDrawing(graph);
     const t0 = Date.now();
-    await row(page, `trial ${retrained.idx}`).click();
+    assert.ok(retrained.retrained_from !== null, 'the retrained child names the trial it retrains');
+    await row(page, treeLabel(retrained)).click();
     const frame = await waitForPanel(page, 'trial');
     console.log(`ENAS trial view: click → drawn ${Date.now() - t0} ms`);
     const drawn = { nodes: await frame.locator('svg .arch-node').count(), edges: await frame.locator('svg .arch-edge').count() };

@@ -158,3 +158,41 @@ test('a live run on workers: each appended trial names its worker, and its attem
     ],
   );
 });
+
+test('a retrained trial reaches the page with its test accuracy, off the progress, the best and the intermediate values', async () => {
+  const posted: DashboardMessage[] = [];
+  const done = { ...run, status: 'done' as const, trialsDone: 8 };
+  const data: DashboardData = { run: done, decisions: [], trials: [], steps: [], notes: [], intermediate: loaded };
+  const session = openDashboard({ query: async (_db, query) => (query.kind === 'dashboard' ? data : loaded) as never }, posted);
+  await session.handle({ type: 'ready' });
+  session.onEngineEvent?.({ type: 'trial-started', runId: 1, index: 9, architecture: [0], key: 'k9', retrainedFrom: 3 });
+  session.onEngineEvent?.({
+    type: 'epoch',
+    runId: 1,
+    trial: 9,
+    metrics: { epoch: 1, trainLoss: 1, trainAccuracy: 0.9, valLoss: 1, valAccuracy: 0.93, seconds: 1 },
+  });
+  const retrained: TrialRecord = {
+    ...prunedTrial(9, 0),
+    status: 'done',
+    reward: null,
+    metrics: { valAccuracy: 0.93, testAccuracy: 0.93, params: 10, flops: 10, seconds: 1 },
+    retrainedFrom: 3,
+    weightsPath: 'weights/run-1/trial-9',
+  };
+  session.onEngineEvent?.({ type: 'trial-finished', trial: retrained });
+  await sleep(400);
+  session.dispose?.();
+  const appends = posted.filter((m) => m.type === 'dashboard-append');
+  assert.deepEqual(
+    appends.flatMap((m) => m.epochs),
+    [],
+    "a retraining's epochs are test accuracies: no intermediate values",
+  );
+  const append = appends.find((m) => m.trials.length > 0);
+  assert.ok(append?.type === 'dashboard-append');
+  assert.equal(append.run.trialsDone, 8);
+  assert.equal(append.run.bestReward, 0.5);
+  assert.equal(append.trials[0].retrainedFrom, 3);
+  assert.equal(append.trials[0].testAccuracy, 0.93);
+});

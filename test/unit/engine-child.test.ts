@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EngineCommand, EngineEvent, EngineMessage } from '../../src/protocol/engine.ts';
@@ -11,7 +11,11 @@ import { tinySearchFile } from '../support/tiny.ts';
 
 const ENGINE = join(__dirname, '..', '..', 'dist', 'engine.js');
 
-function runEngine(command: EngineCommand, onEvent: (event: EngineEvent, send: (c: EngineCommand) => void) => void = () => {}) {
+function runEngine(
+  command: EngineCommand,
+  onEvent: (event: EngineEvent, send: (c: EngineCommand) => void) => void = () => {},
+  afterCommand: (send: (c: EngineCommand) => void) => void = () => {},
+) {
   const child = fork(ENGINE, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const events: EngineEvent[] = [];
   const send = (c: EngineCommand) => child.send(c);
@@ -27,6 +31,7 @@ function runEngine(command: EngineCommand, onEvent: (event: EngineEvent, send: (
     });
     child.on('exit', (code) => resolve({ events, final, code }));
     send(command);
+    afterCommand(send);
   });
 }
 
@@ -140,4 +145,62 @@ test('the engine answers a controller-insight query, and says why for a run with
   const refused = answers.get(2);
   assert.ok(refused?.type === 'query-failed' && /used the random strategy/.test(refused.message));
   assert.equal(answers.get(3)?.type, 'query-result');
+});
+
+test('retrain streams its trial, stop cancels one, and export and delete-run answer with their outcome', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nas-engine-'));
+  const db = join(dir, 'runs.db');
+  const searched = await runEngine({ type: 'search', file: tinySearchFile({ trials: 2, strategy: 'random', dir }), db, overrides: {} });
+  assert.deepEqual(searched.final, { type: 'done', runId: 1, status: 'done' });
+
+  const retrained = await runEngine({ type: 'retrain', db, runId: 1, trial: 0, epochs: 2 });
+  assert.equal(retrained.code, 0);
+  assert.ok(retrained.final?.type === 'retrained', JSON.stringify(retrained.final));
+  const { trial } = retrained.final;
+  assert.equal(trial.index, 2);
+  assert.equal(trial.retrainedFrom, 0);
+  assert.equal(trial.status, 'done');
+  assert.equal(trial.reward, null);
+  assert.ok(typeof trial.metrics?.testAccuracy === 'number');
+  assert.ok(trial.weightsPath !== null);
+  const types = retrained.events.map((e) => e.type).filter((t) => t !== 'log');
+  assert.deepEqual(types, ['trial-started', 'epoch', 'epoch', 'trial-finished']);
+
+  let stopSent = false;
+  const stopped = await runEngine({ type: 'retrain', db, runId: 1, trial: 1, epochs: 50 }, (event, send) => {
+    if (event.type === 'epoch' && !stopSent) {
+      stopSent = true;
+      send({ type: 'stop' });
+    }
+  });
+  assert.ok(stopped.final?.type === 'retrained' && stopped.final.trial.status === 'interrupted', JSON.stringify(stopped.final));
+
+  // A stop that comes while the trainer starts: nothing is trained or recorded, and the engine says so.
+  const early = await runEngine({ type: 'retrain', db, runId: 1, trial: 1, epochs: 50 }, undefined, (send) => send({ type: 'stop' }));
+  assert.ok(early.final?.type === 'failed' && /stopped before its training began/.test(early.final.message), JSON.stringify(early.final));
+  assert.equal(early.events.filter((e) => e.type === 'trial-started').length, 0);
+
+  const refused = await runEngine({ type: 'retrain', db, runId: 1, trial: 2 });
+  assert.ok(refused.final?.type === 'failed' && /itself a retraining \(of trial 0\)/.test(refused.final.message));
+
+  const out = join(dir, 'model');
+  const exported = await runEngine({ type: 'export', db, runId: 1, trial: 2, format: 'tfjs', out, force: false });
+  assert.deepEqual(exported.final, { type: 'exported', files: ['model.json', 'weights.bin'] });
+  assert.ok(existsSync(join(out, 'model.json')));
+  const again = await runEngine({ type: 'export', db, runId: 1, trial: 2, format: 'tfjs', out, force: false });
+  assert.ok(again.final?.type === 'failed' && /is not empty/.test(again.final.message));
+  const noWeights = await runEngine({ type: 'export', db, runId: 1, trial: 1, format: 'tfjs', out: join(dir, 'none'), force: false });
+  assert.ok(noWeights.final?.type === 'failed' && /kept no weights/.test(noWeights.final.message));
+  const json = await runEngine({ type: 'export', db, runId: 1, trial: 0, format: 'json', out: join(dir, 'trial.json'), force: false });
+  assert.deepEqual(json.final, { type: 'exported', files: [join(dir, 'trial.json')] });
+  assert.equal(JSON.parse(readFileSync(join(dir, 'trial.json'), 'utf8')).trial, 0);
+
+  const deleted = await runEngine({ type: 'delete-run', db, runId: 1 });
+  assert.deepEqual(deleted.final, { type: 'deleted', runId: 1 });
+  const store = new Store(db, { readonly: true });
+  try {
+    assert.deepEqual(store.listRuns(), []);
+  } finally {
+    store.close();
+  }
 });

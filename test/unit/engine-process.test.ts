@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../src/engine/store/store.ts';
-import { EngineProcess, NodeNotFound, QueryClient, checkBackendsInEngine } from '../../src/extension/engine-process.ts';
+import { EngineProcess, NodeNotFound, QueryClient, checkBackendsInEngine, runQuickJob } from '../../src/extension/engine-process.ts';
 import type { EngineMessage } from '../../src/protocol/engine.ts';
 import { decodeArchitecture } from '../../src/space/graph.ts';
 import { loadSearchFile } from '../../src/space/parse.ts';
@@ -151,4 +151,43 @@ test('a backend check runs in an engine process of its own, answers every backen
   assert.equal(reports.filter((report) => report.pickedByAuto).length, 1);
   assert.equal(started.length, 1);
   assert.equal(started[0].running, false, 'the check process has exited');
+});
+
+test('an export or a deletion runs in an engine process of its own; retrain-plan proposes the final recipe', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nas-job-'));
+  const db = join(dir, 'runs.db');
+  assert.equal(spawnSync(process.execPath, [CLI, 'search', tinySearchFile({ trials: 2, strategy: 'random' }), '--db', db]).status, 0);
+  const start = (onMessage: (message: EngineMessage) => void) => EngineProcess.start(process.execPath, ENGINE, onMessage, () => {});
+  const svg = join(dir, 'trial.svg');
+  assert.deepEqual(await runQuickJob(start, { type: 'export', db, runId: 1, trial: 1, format: 'svg', out: svg, force: false }), {
+    type: 'exported',
+    files: [svg],
+  });
+  const missing = await runQuickJob(start, {
+    type: 'export',
+    db,
+    runId: 1,
+    trial: 7,
+    format: 'json',
+    out: join(dir, 'x.json'),
+    force: false,
+  });
+  assert.deepEqual(missing, { type: 'failed', message: 'run 1 has no trial 7' });
+
+  const client = new QueryClient(start);
+  try {
+    // The tiny search trains 1 epoch; the final recipe twice as many.
+    assert.deepEqual(await client.query(db, { kind: 'retrain-plan', runId: 1, index: 0 }), { epochs: 2 });
+    await assert.rejects(client.query(db, { kind: 'retrain-plan', runId: 1, index: 5 }), /run 1 has no trial 5/);
+  } finally {
+    await client.dispose();
+  }
+
+  assert.deepEqual(await runQuickJob(start, { type: 'delete-run', db, runId: 1 }), { type: 'deleted', runId: 1 });
+  const store = new Store(db, { readonly: true });
+  try {
+    assert.deepEqual(store.listRuns(), []);
+  } finally {
+    store.close();
+  }
 });

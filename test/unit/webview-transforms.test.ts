@@ -20,6 +20,8 @@ import {
   hasWorkers,
   learningCurves,
   mergeCurves,
+  hasRetrained,
+  paretoCandidates,
   paretoFront,
   perDecisionEntropy,
   rewardPoints,
@@ -122,6 +124,50 @@ test('paretoFront: maximise accuracy, minimise params, sorted by params', () => 
   assert.deepEqual(paretoFront([]), []);
 });
 
+test('paretoFront against the cost a Pareto search minimised (FLOPs, latency); retrained trials and unmeasured costs are left out', () => {
+  const points = [
+    trial(0, { valAccuracy: 0.8, params: 1000, flops: 9e6, latencyMs: 3 }),
+    trial(1, { valAccuracy: 0.9, params: 5000, flops: 2e6, latencyMs: 1 }), // fewest FLOPs and fastest, and most accurate
+    trial(2, { valAccuracy: 0.7, params: 500, flops: 1e6, latencyMs: 2 }),
+    trial(3, { valAccuracy: 0.99, params: 100, flops: 1e5, latencyMs: 0.5, retrainedFrom: 1, testAccuracy: 0.99 }),
+    trial(4, { valAccuracy: 0.95, params: 200 }), // no FLOPs or latency measured
+  ];
+  assert.deepEqual(
+    paretoFront(points, 'flops').map((p) => [p.index, p.cost]),
+    [
+      [2, 1e6],
+      [1, 2e6],
+    ],
+  );
+  assert.deepEqual(
+    paretoFront(points, 'latency').map((p) => p.index),
+    [1],
+  );
+  // Trial 4 is the smallest and the most accurate of the search's trials.
+  assert.deepEqual(
+    paretoFront(points).map((p) => p.index),
+    [4],
+  );
+  assert.deepEqual(
+    paretoCandidates(points, 'params').map((p) => p.index),
+    [0, 1, 2, 4],
+  );
+  assert.equal(hasRetrained(points), true);
+  assert.equal(hasRetrained(points.slice(0, 3)), false);
+});
+
+test("learningCurves name a retrained trial's held-out curves as test curves", () => {
+  const epochs = [{ epoch: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1.1, valAccuracy: 0.4, seconds: 1 }];
+  assert.deepEqual(
+    learningCurves(epochs, 'test').accuracy.map((c) => c.label),
+    ['train accuracy', 'test accuracy'],
+  );
+  assert.deepEqual(
+    learningCurves(epochs).loss.map((c) => c.label),
+    ['train loss', 'validation loss'],
+  );
+});
+
 test('paretoFront ties: same params keeps the most accurate; same accuracy keeps the smallest; exact duplicates both stay', () => {
   const points = [
     trial(0, { valAccuracy: 0.8, params: 1000 }),
@@ -134,7 +180,7 @@ test('paretoFront ties: same params keeps the most accurate; same accuracy keeps
     paretoFront(points).map((p) => p.index),
     [1, 3, 4],
   );
-  assert.deepEqual(paretoFront([trial(7, { valAccuracy: 0.5, params: 10 })]), [{ index: 7, valAccuracy: 0.5, params: 10 }]);
+  assert.deepEqual(paretoFront([trial(7, { valAccuracy: 0.5, params: 10 })]), [{ index: 7, valAccuracy: 0.5, cost: 10 }]);
 });
 
 test('argmaxSeries: per decision, per step, the max probability', () => {

@@ -19,7 +19,11 @@ export async function startScheduler(config: SearchConfig): Promise<Scheduler | 
 /** The run's trials with their stored curves, read once. */
 function storedTrials(store: Store, runId: number): { index: number; status: TrialStatus; curve: EpochMetrics[] }[] {
   const curves = store.runCurves(runId);
-  return store.listTrials(runId).map(({ index, status }) => ({ index, status, curve: curves.get(index) ?? [] }));
+  // A retrained trial's curve is measured on the test examples, with another recipe: no scheduler decision reads it.
+  return store
+    .listTrials(runId)
+    .filter((trial) => trial.retrainedFrom === null)
+    .map(({ index, status }) => ({ index, status, curve: curves.get(index) ?? [] }));
 }
 
 /** The run's scheduler rebuilt from the curves and statuses of its finished trials. */

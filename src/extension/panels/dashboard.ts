@@ -73,6 +73,8 @@ export const dashboardPanel = definePanel<DashboardState, DashboardMessage, Dash
     let flushTimer: ReturnType<typeof setTimeout> | undefined;
     /** Whether the run has intermediate values to chart (known from the first load). */
     let charted = false;
+    /** Retrainings under way: their epochs are test accuracies of another recipe, not intermediate values of the search. */
+    const retraining = new Set<number>();
     let intermediateAsked = false;
     let askAgain = false;
     let disposed = false;
@@ -127,13 +129,16 @@ export const dashboardPanel = definePanel<DashboardState, DashboardMessage, Dash
       if (event.type === 'trial-finished') {
         const { trial } = event;
         pending.trials.push(toTrialPoint(trial, run.createdAt));
-        // The header's counters move with each trial, until the engine sends the run record again.
-        const counted = countsInBudget(trial.status) ? 1 : 0;
+        // The header's counters move with each trial, until the engine sends the run record again. A retraining
+        // counts only as a one-shot search's own final trial (within its budget), as the store counts it.
+        const searched = trial.retrainedFrom === null || trial.index < run.budgetTrials;
+        const counted = searched && countsInBudget(trial.status) ? 1 : 0;
         const bestReward = rewardCountsForBest(trial) ? Math.max(run.bestReward ?? -Infinity, trial.reward!) : run.bestReward;
         run = { ...run, trialsDone: run.trialsDone + counted, bestReward };
         if (charted) askIntermediate();
       }
-      if (event.type === 'epoch' && charted) {
+      if (event.type === 'trial-started' && event.retrainedFrom !== undefined) retraining.add(event.index);
+      if (event.type === 'epoch' && charted && !retraining.has(event.trial)) {
         const value = event.metrics.valAccuracy;
         pending.epochs.push({ trial: event.trial, epoch: event.metrics.epoch, valAccuracy: Number.isFinite(value) ? value : null });
       }
@@ -199,6 +204,7 @@ function engineEventRunId(event: EngineEvent): number | undefined {
   switch (event.type) {
     case 'trial-finished':
       return event.trial.runId;
+    case 'trial-started':
     case 'epoch':
       return event.runId;
     case 'controller-step':

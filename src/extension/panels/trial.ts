@@ -1,4 +1,5 @@
-// The trial view: one trial's architecture, its epochs and its metrics; text sampled from a language model it kept.
+// The trial view: one trial's architecture, its epochs and its metrics; text sampled from a language model it kept;
+// Retrain… and Export Model… of a finished trial.
 import type { TrialData } from '../../protocol/webview.ts';
 import { definePanel, fieldChecks, requestCheck, type Ready } from '../panel-kind.ts';
 
@@ -11,7 +12,9 @@ export type TrialMessage =
 export type TrialRequest =
   | Ready
   | { type: 'copy-architecture'; runId: number; index: number; format: 'yaml' | 'json' }
-  | { type: 'sample-text'; prompt: string; temperature: number };
+  | { type: 'sample-text'; prompt: string; temperature: number }
+  | { type: 'retrain' }
+  | { type: 'export-model' };
 
 const { ready, isId } = fieldChecks;
 
@@ -31,6 +34,8 @@ export const trialPanel = definePanel<TrialState, TrialMessage, TrialRequest>({
       m.prompt.length <= MAX_PROMPT_LENGTH &&
       typeof m.temperature === 'number' &&
       Number.isFinite(m.temperature),
+    retrain: () => true,
+    'export-model': () => true,
   }),
   command: {
     id: 'nasStudio.openTrial',
@@ -44,6 +49,8 @@ export const trialPanel = definePanel<TrialState, TrialMessage, TrialRequest>({
     return {
       async handle(request) {
         if (request.type === 'copy-architecture') return panel.actions.copyArchitecture(request.runId, request.index, request.format);
+        if (request.type === 'retrain') return panel.actions.retrain(runId, index);
+        if (request.type === 'export-model') return panel.actions.exportTrial(runId, index);
         if (request.type === 'sample-text') {
           const { prompt, temperature } = request;
           try {
