@@ -707,6 +707,48 @@ export function readDatabase<T>(dbPath: string, read: (db: Database.Database) =>
   }
 }
 
+/**
+ * Starts the search of `file` from the palette and waits until run `runId` is done in the database `db` and
+ * its row in the Runs tree (`label`) reads done (and, given `trials`, `done · trials/trials`); returns the seconds it took.
+ */
+export async function searchFromPalette(
+  page: Page,
+  search: { file: string; db: () => string; runId: number; label: string; trials?: number; timeout: number },
+): Promise<number> {
+  const { file, db, runId, label, trials, timeout } = search;
+  const stored = () =>
+    existsSync(db())
+      ? readDatabase(
+          db(),
+          (read) =>
+            read.prepare('SELECT status, error FROM runs WHERE id = ?').get(runId) as { status: string; error: string | null } | undefined,
+        )
+      : undefined;
+  await openFile(page, file);
+  const t0 = Date.now();
+  await runCommand(page, 'NAS: Start Architecture Search');
+  await showViewContainer(page, 'NAS Studio');
+  await waitFor(
+    () => {
+      const run = stored();
+      if (run && run.status !== 'running' && run.status !== 'done') throw new Error(`run ${runId} ended ${run.status}: ${run.error}`);
+      return run?.status === 'done';
+    },
+    timeout,
+    async () => `run ${runId} to finish (database: ${JSON.stringify(stored())}; messages ${JSON.stringify(await messages(page))})`,
+    1000,
+  );
+  const seconds = (Date.now() - t0) / 1000;
+  console.log(`${label}: palette → done in ${seconds.toFixed(1)} s`);
+  const done = trials === undefined ? 'done' : `done · ${trials}/${trials}`;
+  await waitFor(
+    async () => (await treeRows(page, 'Runs')).find((r) => r.level === 1 && r.label === label && r.description.startsWith(done)),
+    30_000,
+    async () => `${label} ${done} in the Runs tree (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`,
+  );
+  return seconds;
+}
+
 /** Screenshots named `<prefix>-<name>`; each path is logged for whoever reads the test output. */
 export function screenshotter(prefix: string): (page: Page, name: string) => Promise<string> {
   return async (page, name) => {

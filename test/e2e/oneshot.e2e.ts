@@ -12,16 +12,14 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   assertSetup,
-  messages,
-  openFile,
   openSession,
   readDatabase,
   REPO,
   runCommand,
+  searchFromPalette,
   SCREENSHOTS,
   screenshotter,
   setColorTheme,
-  showViewContainer,
   sleep,
   treeRows,
   viewPane,
@@ -169,35 +167,6 @@ function row(page: Page, label: string) {
     .first();
 }
 
-/** Starts the search of `file` from the palette and waits until its run is done in the database and the Runs tree. */
-async function runSearch(page: Page, file: string, runId: number, label: string, trials: number): Promise<number> {
-  await openFile(page, file);
-  const t0 = Date.now();
-  await runCommand(page, 'NAS: Start Architecture Search');
-  await showViewContainer(page, 'NAS Studio');
-  await waitFor(
-    () => {
-      const run = dbRun(runId);
-      if (run && run.status !== 'running' && run.status !== 'done') throw new Error(`run ${runId} ended ${run.status}: ${run.error}`);
-      return run?.status === 'done';
-    },
-    SEARCH_TIMEOUT,
-    async () => `run ${runId} to finish (database: ${JSON.stringify(dbRun(runId))}; messages ${JSON.stringify(await messages(page))})`,
-    1000,
-  );
-  const seconds = (Date.now() - t0) / 1000;
-  console.log(`${label}: palette → done in ${seconds.toFixed(1)} s`);
-  await waitFor(
-    async () =>
-      (await treeRows(page, 'Runs')).find(
-        (r) => r.level === 1 && r.label === label && r.description.startsWith(`done · ${trials}/${trials}`),
-      ),
-    30_000,
-    async () => `${label} done with ${trials}/${trials} trials in the Runs tree (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`,
-  );
-  return seconds;
-}
-
 async function expand(page: Page, label: string, lastTrial: number): Promise<void> {
   const run = row(page, label);
   await run.waitFor({ state: 'visible', timeout: 30_000 });
@@ -265,7 +234,14 @@ test(
   async () => {
     const { page } = current();
     const total = DARTS_EPOCHS + DARTS_RETRAIN;
-    await runSearch(page, 'darts.nas.yaml', 1, '#1 oneshot-darts', total);
+    await searchFromPalette(page, {
+      file: 'darts.nas.yaml',
+      db: dbPath,
+      runId: 1,
+      label: '#1 oneshot-darts',
+      trials: total,
+      timeout: SEARCH_TIMEOUT,
+    });
     const run = dbRun(1);
     assert.equal(run?.strategy, 'darts');
     const trials = dbTrials(1);
@@ -414,7 +390,14 @@ test(
   async () => {
     const { page } = current();
     await collapse(page, '#1 oneshot-darts');
-    await runSearch(page, 'enas.nas.yaml', 2, '#2 oneshot-enas', ENAS_TRIALS);
+    await searchFromPalette(page, {
+      file: 'enas.nas.yaml',
+      db: dbPath,
+      runId: 2,
+      label: '#2 oneshot-enas',
+      trials: ENAS_TRIALS,
+      timeout: SEARCH_TIMEOUT,
+    });
     const run = dbRun(2);
     assert.equal(run?.strategy, 'enas');
     assert.equal(run?.budget_trials, ENAS_TRIALS);

@@ -17,13 +17,12 @@ import { join } from 'node:path';
 import {
   assertSetup,
   messages,
-  openFile,
   openSession,
   readDatabase,
   runCommand,
+  searchFromPalette,
   SCREENSHOTS,
   screenshotter,
-  showViewContainer,
   treeRows,
   viewPane,
   waitFor,
@@ -121,31 +120,6 @@ function row(page: Page, label: string | RegExp) {
     .first();
 }
 
-async function runSearch(page: Page, file: string, runId: number, label: string): Promise<number> {
-  await openFile(page, file);
-  const t0 = Date.now();
-  await runCommand(page, 'NAS: Start Architecture Search');
-  await showViewContainer(page, 'NAS Studio');
-  await waitFor(
-    () => {
-      const status = dbRunStatus(runId);
-      if (status && status !== 'running' && status !== 'done') throw new Error(`run ${runId} ended ${status}`);
-      return status === 'done';
-    },
-    TRAINING_TIMEOUT,
-    async () => `run ${runId} to finish (messages ${JSON.stringify(await messages(page))})`,
-    1000,
-  );
-  const seconds = (Date.now() - t0) / 1000;
-  console.log(`${label}: palette → done in ${seconds.toFixed(1)} s`);
-  await waitFor(
-    async () => (await treeRows(page, 'Runs')).find((r) => r.level === 1 && r.label === label && r.description.startsWith('done')),
-    30_000,
-    async () => `${label} done in the Runs tree (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`,
-  );
-  return seconds;
-}
-
 async function expand(page: Page, label: string, lastTrial: number): Promise<void> {
   const run = row(page, label);
   if ((await run.getAttribute('aria-expanded')) !== 'true') await run.locator('.monaco-tl-twistie').click();
@@ -239,7 +213,7 @@ test(
   { timeout: 2 * TRAINING_TIMEOUT + 4 * 60_000 },
   async () => {
     const { page, workspace } = current();
-    await runSearch(page, 'macro.nas.yaml', 1, '#1 retrain-macro');
+    await searchFromPalette(page, { file: 'macro.nas.yaml', db: dbPath, runId: 1, label: '#1 retrain-macro', timeout: TRAINING_TIMEOUT });
     await expand(page, '#1 retrain-macro', MACRO_TRIALS - 1);
 
     // The run's dashboard is open while the retraining runs: it takes the retrained trial live.
@@ -378,7 +352,7 @@ test(
   { timeout: 2 * TRAINING_TIMEOUT + 3 * 60_000 },
   async () => {
     const { page } = current();
-    await runSearch(page, 'enas.nas.yaml', 2, '#2 retrain-enas');
+    await searchFromPalette(page, { file: 'enas.nas.yaml', db: dbPath, runId: 2, label: '#2 retrain-enas', timeout: TRAINING_TIMEOUT });
     const automatic = dbTrials(2).at(-1)!;
     assert.equal(automatic.idx, ENAS_TRIALS - 1);
     assert.ok(automatic.retrained_from !== null, 'the last trial is the retrained pick');
