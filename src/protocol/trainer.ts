@@ -36,11 +36,7 @@ export type TrainerCommand =
     } & TrainingGoal)
   | { type: 'cancel'; job: number }
   /** The answer to a job's epoch report: the trainer waits for it before the next epoch. */
-  | { type: 'verdict'; job: number; verdict: EpochVerdict }
-  /** Quiet turns (quiet-turns.ts): stand still at the next batch while another trainer times a latency; go on; time yours now. */
-  | { type: 'pause' }
-  | { type: 'resume' }
-  | { type: 'quiet-granted' };
+  | { type: 'verdict'; job: number; verdict: EpochVerdict };
 
 export type TrainerReply =
   /** `datasetNotes`: what loading the data set wants the run's log to show (files skipped, a cache not written). */
@@ -49,8 +45,4 @@ export type TrainerReply =
   | { type: 'epoch'; job: number; metrics: EpochMetrics }
   | { type: 'trained'; job: number; measurements: TrialMeasurements; tensorsAfter: number }
   /** `latencyMs`: the child was measured and rejected before training (over max_latency_ms), never trained. */
-  | { type: 'train-failed'; job: number; message: string; cancelled: boolean; latencyMs?: number }
-  /** Quiet turns: this trainer wants to time a latency; it stands still as asked; its timing is over. */
-  | { type: 'quiet-wanted' }
-  | { type: 'paused' }
-  | { type: 'quiet-done' };
+  | { type: 'train-failed'; job: number; message: string; cancelled: boolean; latencyMs?: number };

@@ -144,17 +144,6 @@ export function trainingGradients(
   return { loss, grads, hits: hits! };
 }
 
-/** The trainers beside this one on the machine (quiet-turns.ts): a latency is timed while they stand still. */
-export interface Neighbours {
-  /** Runs `work` while the other trainers stand still. */
-  quietly<T>(work: () => Promise<T>): Promise<T>;
-  /** Between two batches: waits here while another trainer times a latency. */
-  pausePoint(): Promise<void>;
-}
-
-/** A trainer with no neighbours (one trainer, or a test training in its own process). */
-export const ALONE: Neighbours = { quietly: (work) => work(), pausePoint: async () => {} };
-
 export interface TrainRequest {
   graph: ArchitectureGraph;
   space: SpaceConfig;
@@ -175,7 +164,6 @@ export async function trainFromScratch(
   searchData: TrainingData,
   onEpoch: (metrics: EpochMetrics) => EpochVerdict | void | Promise<EpochVerdict | void>,
   isCancelled: () => boolean,
-  neighbours: Neighbours = ALONE,
 ): Promise<TrialMeasurements> {
   const started = performance.now();
   const { evaluation } = request;
@@ -188,7 +176,7 @@ export async function trainFromScratch(
   const weights = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
   try {
     const example = rangeBatchOf(data.train, 0, 1);
-    const latencyMs = await neighbours.quietly(() => measureLatency(model, example.images)).finally(() => tf.dispose(example));
+    const latencyMs = await measureLatency(model, example.images).finally(() => tf.dispose(example));
     checkLatency(latencyMs, request.maxLatencyMs);
     const order = createRng(request.seed);
     // Its own stream, so that turning augmentation on leaves the minibatch order as it was.
@@ -216,7 +204,6 @@ export async function trainFromScratch(
         for (let start = 0, batch = 1; start < data.train.count; start += evaluation.batch_size, batch++, step++) {
           // Yield between batches so a stop request is seen promptly.
           await new Promise((resolve) => setImmediate(resolve));
-          await neighbours.pausePoint();
           if (isCancelled()) throw new TrainingCancelled();
           const indices = permutation.subarray(start, Math.min(start + evaluation.batch_size, data.train.count));
           optimizer.setLearningRate(learningRateAt(evaluation, step, evaluation.epochs * stepsPerEpoch, stepsPerEpoch));

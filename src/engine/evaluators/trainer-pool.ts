@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import type { TrialMeasurements } from '../../protocol/engine.ts';
 import type { TrainerCommand, TrainerReply, TrainerSetup } from '../../protocol/trainer.ts';
 import { GPU_BACKENDS, type BackendName, type TrainEvaluationConfig } from '../../space/config.ts';
-import { QuietTurns, type QuietMember } from './quiet-turns.ts';
 import {
   actOnVerdict,
   EvaluationFailed,
@@ -41,7 +40,7 @@ interface Job {
   onEpoch: EpochListener;
 }
 
-class Trainer implements QuietMember {
+class Trainer {
   readonly process: ChildProcess;
   job: Job | undefined;
   constructor(
@@ -55,24 +54,10 @@ class Trainer implements QuietMember {
     // A trainer that died is reported through its exit; a late command to it is dropped.
     if (this.process.connected) this.process.send(command, undefined, undefined, () => undefined);
   }
-  get training(): boolean {
-    return this.job !== undefined;
-  }
-  pause(): void {
-    this.send({ type: 'pause' });
-  }
-  resume(): void {
-    this.send({ type: 'resume' });
-  }
-  grant(): void {
-    this.send({ type: 'quiet-granted' });
-  }
 }
 
 export class TrainerPool implements Evaluator {
   private readonly trainers: Trainer[] = [];
-  /** One trainer at a time times its child's latency while the others stand still. */
-  private readonly quietTurns = new QuietTurns<Trainer>(() => this.trainers);
   private readonly waiting: (() => void)[] = [];
   /** Trainers being started to replace dead ones: waiters wait for them rather than fail. */
   private restarting = 0;
@@ -144,10 +129,9 @@ export class TrainerPool implements Evaluator {
           // A trainer ignores SIGTERM (the engine decides how a search stops); without its channel it exits.
           if (from.process.connected) from.process.disconnect();
           reject(new Error(reply.message));
-        } else if (reply.type === 'quiet-wanted') this.quietTurns.want(from);
-        else if (reply.type === 'paused') this.quietTurns.standsStill(from);
-        else if (reply.type === 'quiet-done') this.quietTurns.done(from);
-        else this.onJobReply(from, reply);
+        } else {
+          this.onJobReply(from, reply);
+        }
       });
       trainer.process.once('exit', (code, signal) => {
         if (ready) this.onTrainerExit(trainer, signal ?? `code ${code}`);
@@ -160,7 +144,6 @@ export class TrainerPool implements Evaluator {
   private onTrainerExit(trainer: Trainer, how: string): void {
     const index = this.trainers.indexOf(trainer);
     if (index >= 0) this.trainers.splice(index, 1);
-    this.quietTurns.leave(trainer);
     const job = trainer.job;
     trainer.job = undefined;
     if (this.closing || this.stopping) {
@@ -209,8 +192,6 @@ export class TrainerPool implements Evaluator {
       return;
     }
     trainer.job = undefined;
-    // Between children it uses no CPU: a quiet turn need not wait for it.
-    this.quietTurns.standsStill(trainer);
     this.wakeAll();
     if (reply.type === 'trained') {
       if (reply.tensorsAfter !== this.tensorsAtRest) {

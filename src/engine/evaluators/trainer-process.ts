@@ -12,7 +12,7 @@ import { splitDataset } from '../data/dataset.ts';
 import { loadDataset, loadTextCorpus } from '../data/load.ts';
 import { checkTextWindows } from '../data/text.ts';
 import { RejectedBeforeTraining, type EpochVerdict } from './evaluator.ts';
-import { prepareTrainingData, trainFromScratch, TrainingCancelled, type Neighbours, type TrainingData } from './train-from-scratch.ts';
+import { prepareTrainingData, trainFromScratch, TrainingCancelled, type TrainingData } from './train-from-scratch.ts';
 import { trainRecurrentChild, type LanguageData } from './train-language-model.ts';
 
 // The engine may be gone between the check and the write (EPIPE): the callback takes that error.
@@ -67,7 +67,7 @@ async function handle(command: TrainerCommand): Promise<void> {
         if ('text' in data) {
           if (graph.kind !== 'recurrent' || space.kind !== 'recurrent') throw new Error(`a ${space.kind} space does not train on text`);
           measurements = await trainRecurrentChild({ ...command, graph, space }, data.text, onEpoch, isCancelled);
-        } else measurements = await trainFromScratch(command, data.images, onEpoch, isCancelled, NEIGHBOURS);
+        } else measurements = await trainFromScratch(command, data.images, onEpoch, isCancelled);
         // A fault seen now is this child's: any from an earlier, cancelled one were dropped when it started.
         throwIfGpuFault();
         send({ type: 'trained', job, measurements, tensorsAfter: tf.memory().numTensors });
@@ -80,54 +80,14 @@ async function handle(command: TrainerCommand): Promise<void> {
     }
     case 'cancel':
       cancelledJob = command.job;
-      // A paused job goes on to its next batch too, and stops there.
-      endPause?.();
       // A job waiting for its verdict goes on to its next batch, where it sees the cancel.
       if (awaitingVerdict?.job === command.job) answerVerdict('continue');
       return;
     case 'verdict':
       if (awaitingVerdict?.job === command.job) answerVerdict(command.verdict);
       return;
-    case 'pause':
-      pauseAsked = true;
-      return;
-    case 'resume':
-      pauseAsked = false;
-      endPause?.();
-      return;
-    case 'quiet-granted':
-      quietGranted?.();
-      return;
   }
 }
-
-/** Asked by the pool to stand still at the next batch (another trainer times a latency), and how to go on. */
-let pauseAsked = false;
-let endPause: (() => void) | undefined;
-let quietGranted: (() => void) | undefined;
-
-const NEIGHBOURS: Neighbours = {
-  async quietly(work) {
-    await new Promise<void>((granted) => {
-      quietGranted = granted;
-      send({ type: 'quiet-wanted' });
-    });
-    quietGranted = undefined;
-    try {
-      return await work();
-    } finally {
-      send({ type: 'quiet-done' });
-    }
-  },
-  async pausePoint() {
-    if (!pauseAsked) return;
-    await new Promise<void>((resumed) => {
-      endPause = resumed;
-      send({ type: 'paused' });
-    });
-    endPause = undefined;
-  },
-};
 
 function answerVerdict(verdict: EpochVerdict): void {
   const waiting = awaitingVerdict!;
@@ -136,8 +96,8 @@ function answerVerdict(verdict: EpochVerdict): void {
 }
 
 process.on('message', (command: TrainerCommand) => {
-  // Setup and training run in order; the rest (a cancel, a verdict, a quiet turn) must take effect while a job trains.
-  if (command.type !== 'setup' && command.type !== 'train') void handle(command);
+  // A cancel or a verdict must take effect while a job trains; everything else runs in order.
+  if (command.type === 'cancel' || command.type === 'verdict') void handle(command);
   else queue = queue.then(() => handle(command));
 });
 // Ctrl-C in a terminal, a closed terminal's SIGHUP and a SIGTERM sent to the whole process group
