@@ -4,14 +4,14 @@
 // DARTS' epoch cells differ only in how the measurements come.
 
 import type { EngineEvent, EpochMetrics, TrialEvaluator, TrialMeasurements, TrialStatus } from '../protocol/engine.ts';
-import type { RewardConfig, SearchConfig } from '../space/config.ts';
+import type { RewardConfig, RewardPenalty, SearchConfig } from '../space/config.ts';
 import type { Architecture } from '../space/decisions.ts';
 import { architectureKey, decodeArchitecture, type ArchitectureGraph } from '../space/graph.ts';
 import { brokenConstraint } from './constraints.ts';
 import { EvaluationFailed, RejectedBeforeTraining, type EpochVerdict, type Evaluator, type TrialRequest } from './evaluators/evaluator.ts';
 import type { Store } from './store/store.ts';
 import type { FinishedTrial } from './store/trials.ts';
-import type { TrialCost } from './strategies/strategy.ts';
+import { PARETO_COST_FIELDS, type TrialCost } from './strategies/strategy.ts';
 
 /**
  * The reward of a trial's measurements; the search file's rules pair each metric with its transforms
@@ -32,23 +32,22 @@ export function applyReward(
   return transformed - costPenalty(reward, measured);
 }
 
+/** What one unit of each penalised cost is: λ is taken off per million parameters, per billion FLOPs, per millisecond. */
+const PENALTY_UNITS: Record<keyof RewardPenalty, { size: number; name: string }> = {
+  params: { size: 1e6, name: 'parameters' },
+  flops: { size: 1e9, name: 'FLOPs' },
+  latency: { size: 1, name: 'latency' },
+};
+
 function costPenalty(reward: RewardConfig, measured: Partial<TrialCost>): number {
   let penalty = 0;
-  const { params: perMillionParams, flops: perBillionFlops, latency: perMillisecond } = reward.penalty ?? {};
-  if (perMillionParams !== undefined) {
-    if (measured.params === undefined || measured.params === null)
-      throw new Error('the reward is penalised by parameters (strategy.reward.penalty.params), and the trial measured none');
-    penalty += perMillionParams * (measured.params / 1e6);
-  }
-  if (perBillionFlops !== undefined) {
-    if (measured.flops === undefined || measured.flops === null)
-      throw new Error('the reward is penalised by FLOPs (strategy.reward.penalty.flops), and the trial measured none');
-    penalty += perBillionFlops * (measured.flops / 1e9);
-  }
-  if (perMillisecond !== undefined) {
-    if (measured.latencyMs === undefined || measured.latencyMs === null)
-      throw new Error('the reward is penalised by latency (strategy.reward.penalty.latency), and the trial measured none');
-    penalty += perMillisecond * measured.latencyMs;
+  for (const [cost, weight] of Object.entries(reward.penalty ?? {}) as [keyof RewardPenalty, number | undefined][]) {
+    if (weight === undefined) continue;
+    const value = measured[PARETO_COST_FIELDS[cost]];
+    const { size, name } = PENALTY_UNITS[cost];
+    if (value === undefined || value === null)
+      throw new Error(`the reward is penalised by ${name} (strategy.reward.penalty.${cost}), and the trial measured none`);
+    penalty += weight * (value / size);
   }
   return penalty;
 }
@@ -213,15 +212,16 @@ export async function evaluateTrial(
   const retrained = trial.retrainedFrom !== undefined;
   const searchRequest = evaluationRequest(context, trial.index, trial.architecture, graph);
   const keepWeightsIn = context.store.weightsFolder(context.runId, trial.index);
+  const keepsBest = !retrained && keepsWeights(context, evaluator);
   // A retraining of a chosen child is not rejected again by a latency measured under another load.
   const request = retrained
     ? { ...searchRequest, maxLatencyMs: undefined, final: true, keepWeightsIn }
-    : { ...searchRequest, ...(keepsWeights(context, evaluator) ? { keepWeightsIn } : {}) };
+    : { ...searchRequest, ...(keepsBest ? { keepWeightsIn } : {}) };
   const cancel = () => evaluator.cancel?.(request);
   hooks.signal?.addEventListener('abort', cancel, { once: true });
   try {
     const outcome = await measureTrial(context, trial.index, (onEpoch) => evaluator.evaluate(request, onEpoch), hooks.onEpoch, !retrained);
-    if (!retrained && keepsWeights(context, evaluator)) keepBestWeights(context);
+    if (keepsBest) keepBestWeights(context);
     return outcome;
   } finally {
     hooks.signal?.removeEventListener('abort', cancel);
