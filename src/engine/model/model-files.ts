@@ -16,26 +16,20 @@ export interface ModelArtifacts {
   weightData: ArrayBuffer;
 }
 
-/** tfjs's saved form of `model`, in memory. */
-async function savedArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | undefined;
+/** The parts of `model` as a saved model holds them, without writing it. */
+export async function modelArtifacts(model: tf.LayersModel): Promise<ModelArtifacts> {
+  let saved: ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
+      saved = {
+        topology: artifacts.modelTopology as ModelArtifacts['topology'],
+        weightSpecs: artifacts.weightSpecs ?? [],
+        weightData: tf.io.concatenateArrayBuffers([artifacts.weightData as ArrayBuffer].flat()),
+      };
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     }),
   );
   return saved!;
-}
-
-/** The parts of `model` as a saved model holds them, without writing it. */
-export async function modelArtifacts(model: tf.LayersModel): Promise<ModelArtifacts> {
-  const artifacts = await savedArtifacts(model);
-  return {
-    topology: artifacts.modelTopology as ModelArtifacts['topology'],
-    weightSpecs: artifacts.weightSpecs ?? [],
-    weightData: tf.io.concatenateArrayBuffers([artifacts.weightData as ArrayBuffer].flat()),
-  };
 }
 
 /**
@@ -43,17 +37,17 @@ export async function modelArtifacts(model: tf.LayersModel): Promise<ModelArtifa
  * renamed into place, so that a reader never finds half a model.
  */
 export async function saveModelFiles(model: tf.LayersModel, dir: string): Promise<void> {
-  const artifacts = await savedArtifacts(model);
+  const { topology, weightSpecs, weightData } = await modelArtifacts(model);
   const writing = `${dir}.writing`;
   rmSync(writing, { recursive: true, force: true });
   mkdirSync(writing, { recursive: true });
-  writeFileSync(join(writing, WEIGHTS_BIN), new Uint8Array(tf.io.concatenateArrayBuffers([artifacts.weightData as ArrayBuffer].flat())));
+  writeFileSync(join(writing, WEIGHTS_BIN), new Uint8Array(weightData));
   const modelJson = {
-    format: artifacts.format,
-    generatedBy: artifacts.generatedBy,
-    convertedBy: artifacts.convertedBy ?? null,
-    modelTopology: artifacts.modelTopology,
-    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+    convertedBy: null,
+    modelTopology: topology,
+    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: weightSpecs }],
   };
   writeFileSync(join(writing, MODEL_JSON), JSON.stringify(modelJson));
   rmSync(dir, { recursive: true, force: true });
