@@ -11,7 +11,8 @@ import {
   entropySeries,
   extendBestSoFar,
   paretoCandidates,
-  paretoFront,
+  frontOf,
+  type ParetoPoint,
   perDecisionEntropy,
   stepCorners,
   trialsPerStep,
@@ -133,12 +134,9 @@ export function replace<T>(target: T[], values: T[]): void {
 
 /** The Pareto chart's points and its front, against `objective` (drawn on a log axis: costs of 0 are left out). */
 export function paretoSeries(trials: readonly TrialPoint[], objective: ParetoObjective, series: State['series']): void {
-  replace(
-    series.all,
-    paretoCandidates(trials, objective).flatMap((p) => (p.cost > 0 ? [{ x: p.cost, y: p.valAccuracy }] : [])),
-  );
-  replace(
-    series.front,
-    paretoFront(trials, objective).flatMap((p) => (p.cost > 0 ? [{ x: p.cost, y: p.valAccuracy }] : [])),
-  );
+  // A cost of 0 has no place on the chart's logarithmic axis.
+  const plotted = (points: readonly ParetoPoint[]) => points.flatMap((p) => (p.cost > 0 ? [{ x: p.cost, y: p.valAccuracy }] : []));
+  const candidates = paretoCandidates(trials, objective);
+  replace(series.all, plotted(candidates));
+  replace(series.front, plotted(frontOf(candidates)));
 }

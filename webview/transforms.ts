@@ -1,6 +1,7 @@
 // Pure data functions behind every chart and the trial table of the panels. No DOM here: the unit
 // tests run them under Node (test/unit/webview-transforms.test.ts).
 import { countsInBudget, rewardCountsForBest, type EpochMetrics, type TrialStatus } from '../src/protocol/engine.ts';
+import { PARETO_COST_FIELDS } from '../src/shared/pareto-cost.ts';
 import {
   entropy,
   type EpochPoint,
@@ -56,15 +57,8 @@ export interface ParetoPoint {
 }
 
 /** A trial's cost as the Pareto chart's axis measures it; null where it was not measured. */
-export function paretoCost(point: TrialPoint, objective: ParetoObjective): number | null {
-  switch (objective) {
-    case 'params':
-      return point.params;
-    case 'flops':
-      return point.flops ?? null;
-    case 'latency':
-      return point.latencyMs ?? null;
-  }
+function paretoCost(point: TrialPoint, objective: ParetoObjective): number | null {
+  return point[PARETO_COST_FIELDS[objective]] ?? null;
 }
 
 /**
@@ -88,11 +82,15 @@ export function paretoCandidates(points: readonly TrialPoint[], objective: Paret
  * both and strictly better on one; so exact duplicates (same cost, same accuracy) all stay on the front.
  */
 export function paretoFront(points: readonly TrialPoint[], objective: ParetoObjective = 'params'): ParetoPoint[] {
-  const candidates = paretoCandidates(points, objective);
-  candidates.sort((a, b) => a.cost - b.cost || b.valAccuracy - a.valAccuracy || a.index - b.index);
+  return frontOf(paretoCandidates(points, objective));
+}
+
+/** The non-dominated ones of `candidates` (paretoCandidates'), as paretoFront says. */
+export function frontOf(candidates: readonly ParetoPoint[]): ParetoPoint[] {
+  const sorted = [...candidates].sort((a, b) => a.cost - b.cost || b.valAccuracy - a.valAccuracy || a.index - b.index);
   const front: ParetoPoint[] = [];
   let bestAccuracy = -Infinity;
-  for (const c of candidates) {
+  for (const c of sorted) {
     const last = front[front.length - 1];
     if (c.valAccuracy > bestAccuracy) {
       front.push(c);

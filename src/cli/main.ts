@@ -11,7 +11,7 @@ import { Store } from '../engine/store/store.ts';
 import { controllerInsight } from '../engine/analysis/controller-insight.ts';
 import { sampleText } from '../engine/analysis/sample-text.ts';
 import { paretoFront } from '../engine/analysis/pareto.ts';
-import { PARETO_COST_FIELDS } from '../engine/strategies/strategy.ts';
+import { PARETO_COST_FIELDS } from '../shared/pareto-cost.ts';
 import {
   PAPER_TABLE1,
   SPEARMAN_COLUMNS,
@@ -23,9 +23,8 @@ import {
 import { formatBackendReports, formatDuration, formatPerplexity, logTail, trialStatusLabel, trialWorkerLabel } from '../shared/format.ts';
 import { checkBackends } from '../engine/backend.ts';
 import { exportOptunaStudy } from '../engine/export/optuna.ts';
-import { TRIAL_EXPORT_FORMATS, exportTrial, type TrialExportFormat } from '../engine/export/trial.ts';
+import { ONE_TRIAL_FORMATS, exportOneTrial, isModelFormat } from '../engine/export/trial.ts';
 import { queueUrlProblem } from '../space/queue-url.ts';
-import { MODEL_EXPORT_FORMATS, exportModel, type ModelExportFormat } from '../engine/export/model.ts';
 import { parseRetrainRecipe, retrainTrial } from '../engine/retrain.ts';
 import type { RetrainRecipe } from '../space/kinds/evaluations/train.ts';
 import { ProgressLine } from './progress.ts';
@@ -157,7 +156,7 @@ function withLiveTrialStatus(store: Store, runId: number, trials: TrialRecord[])
   return trials.map((trial) => (writerDead && trial.status === 'running' ? { ...trial, status: 'interrupted' as const } : trial));
 }
 
-const EXPORT_FORMATS = ['optuna', ...TRIAL_EXPORT_FORMATS, ...MODEL_EXPORT_FORMATS] as const;
+const EXPORT_FORMATS = ['optuna', ...ONE_TRIAL_FORMATS] as const;
 type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /**
@@ -656,16 +655,16 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
             out(`wrote run ${runId} as the Optuna study "${written.studyName}" (${written.trials} trials) to ${outPath}\n`);
             return;
           }
-          if (MODEL_EXPORT_FORMATS.includes(format as ModelExportFormat)) {
-            const trial =
-              args.positional[2] === undefined ? latestRetrained(store, runId) : exportedTrial(store, runId, args.positional[2]);
-            const files = await exportModel(store, trial, format as ModelExportFormat, outPath, { force });
-            out(`wrote the trained model of trial ${trial.index} of run ${runId} as ${format} to ${outPath}: ${files.join(', ')}\n`);
-            return;
-          }
-          const trial = exportedTrial(store, runId, args.positional[2]);
-          exportTrial(store, runId, trial, format as TrialExportFormat, outPath, { force });
-          out(`wrote trial ${trial.index} of run ${runId} (reward ${fmt(trial.reward)}) as ${format} to ${outPath}\n`);
+          const model = isModelFormat(format as string);
+          // A model export takes the run's latest retraining by default; a trial's record or drawing, its best trial.
+          const trial =
+            args.positional[2] === undefined && model ? latestRetrained(store, runId) : exportedTrial(store, runId, args.positional[2]);
+          const files = await exportOneTrial(store, trial, format as string, outPath, { force });
+          out(
+            model
+              ? `wrote the trained model of trial ${trial.index} of run ${runId} as ${format} to ${outPath}: ${files.join(', ')}\n`
+              : `wrote trial ${trial.index} of run ${runId} (reward ${fmt(trial.reward)}) as ${format} to ${outPath}\n`,
+          );
         });
       case 'retrain':
         return await retrain(args, out, err);

@@ -12,8 +12,7 @@ import { strategyKind } from '../space/kinds/strategies/registry.ts';
 import { controllerInsight } from './analysis/controller-insight.ts';
 import { sampleText } from './analysis/sample-text.ts';
 import { checkBackends } from './backend.ts';
-import { MODEL_EXPORT_FORMATS, exportModel, type ModelExportFormat } from './export/model.ts';
-import { TRIAL_EXPORT_FORMATS, exportTrial, type TrialExportFormat } from './export/trial.ts';
+import { exportOneTrial } from './export/trial.ts';
 import { finalSearchConfig, retrainTrial, trialToRetrain } from './retrain.ts';
 import { InvalidSearchFile, createRunFromFile, runSearch } from './search.ts';
 import { Store } from './store/store.ts';
@@ -56,16 +55,7 @@ async function retrain(store: Store, command: Extract<Job, { type: 'retrain' }>)
 async function exportFromStore(store: Store, command: Extract<Job, { type: 'export' }>): Promise<void> {
   const trial = store.getTrial(command.runId, command.trial);
   if (!trial) throw new Error(`run ${command.runId} has no trial ${command.trial}`);
-  if (MODEL_EXPORT_FORMATS.includes(command.format as ModelExportFormat)) {
-    const files = await exportModel(store, trial, command.format as ModelExportFormat, command.out, { force: command.force });
-    send({ type: 'exported', files });
-  } else if (TRIAL_EXPORT_FORMATS.includes(command.format as TrialExportFormat)) {
-    exportTrial(store, command.runId, trial, command.format as TrialExportFormat, command.out, { force: command.force });
-    send({ type: 'exported', files: [command.out] });
-  } else {
-    const formats = [...MODEL_EXPORT_FORMATS, ...TRIAL_EXPORT_FORMATS].join(', ');
-    throw new Error(`this engine does not export "${command.format}"; it exports ${formats}`);
-  }
+  send({ type: 'exported', files: await exportOneTrial(store, trial, command.format, command.out, { force: command.force }) });
 }
 
 async function runJob(command: Job): Promise<void> {
@@ -162,9 +152,7 @@ async function dashboardData(store: Store, runId: number): Promise<DashboardData
   // The charts' per-decision values are computed here: the vectors themselves never reach the webview.
   const data: DashboardData = { run, decisions, trials, steps: store.controllerSteps(runId).map(toStepPoint), notes };
   data.intermediate = await intermediateValues(config, store, runId);
-  const minimised = strategy.kind === 'evolution' ? strategy.pareto?.minimise[0] : undefined;
-  if (minimised !== undefined) data.pareto = { minimise: minimised };
-  // A strategy kind adds its own part (DARTS: its alphas).
+  // A strategy kind adds its own part (DARTS: its alphas; Pareto evolution: the cost its front minimised).
   return { ...data, ...(await strategyKind(strategy).dashboard?.(strategy, space, store, runId)) };
 }
 

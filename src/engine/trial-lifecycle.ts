@@ -11,7 +11,8 @@ import { brokenConstraint } from './constraints.ts';
 import { EvaluationFailed, RejectedBeforeTraining, type EpochVerdict, type Evaluator, type TrialRequest } from './evaluators/evaluator.ts';
 import type { Store } from './store/store.ts';
 import type { FinishedTrial } from './store/trials.ts';
-import { PARETO_COST_FIELDS, type TrialCost } from './strategies/strategy.ts';
+import { PARETO_COST_FIELDS } from '../shared/pareto-cost.ts';
+import type { TrialCost } from './strategies/strategy.ts';
 
 /**
  * The reward of a trial's measurements; the search file's rules pair each metric with its transforms

@@ -1,6 +1,7 @@
 // What the webview panels show, as the engine's queries and live events give it to the host. Each panel
 // kind's own state, messages and requests live with its host module (src/extension/panels/<kind>.ts).
 
+import type { ParetoCost } from '../space/config.ts';
 import type { AlphaSnapshotRecord, ControllerStepRecord, EpochMetrics, RunRecord, TrialRecord } from './engine.ts';
 
 /** One trial as the charts need it: small, so 10,000 of them post quickly. */
@@ -89,7 +90,7 @@ export interface AlphaPoint {
 }
 
 /** A trial cost a Pareto search minimises beside the reward. */
-export type ParetoObjective = 'params' | 'flops' | 'latency';
+export type ParetoObjective = ParetoCost;
 
 export interface DashboardData {
   run: RunRecord;

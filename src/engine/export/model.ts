@@ -2,7 +2,7 @@
 // (model-files.ts): tfjs's LayersModel files, a Keras 3 `.keras` file, or a generated PyTorch module with
 // its weights. PyTorch's module needs no weights: without them it is the architecture alone.
 
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrialRecord } from '../../protocol/engine.ts';
 import { imageShapeOf } from '../../space/estimate.ts';
@@ -10,20 +10,12 @@ import { isImageDataset } from '../../space/kinds/datasets/registry.ts';
 import { buildModel } from '../model/build.ts';
 import { MODEL_JSON, WEIGHTS_BIN, modelArtifacts, readModelFiles, type ModelArtifacts } from '../model/model-files.ts';
 import type { Store } from '../store/store.ts';
+import { clearOutFolder } from './out-file.ts';
 import { writeKerasExport } from './keras.ts';
 import { writePytorchExport } from './pytorch.ts';
 
 export const MODEL_EXPORT_FORMATS = ['tfjs', 'keras', 'pytorch'] as const;
 export type ModelExportFormat = (typeof MODEL_EXPORT_FORMATS)[number];
-
-/** Makes `outDir` an empty folder: one with files in it is emptied only when the user says so. */
-export function clearOutFolder(outDir: string, force: boolean | undefined): void {
-  if (existsSync(outDir) && readdirSync(outDir).length > 0) {
-    if (!force) throw new Error(`${outDir} is not empty; choose another --out, or add --force to replace what is in it`);
-    rmSync(outDir, { recursive: true });
-  }
-  mkdirSync(outDir, { recursive: true });
-}
 
 /** The folder of the trial's kept weights, or undefined when it kept none. */
 function keptWeightsFolder(store: Store, trial: TrialRecord): string | undefined {
@@ -61,17 +53,15 @@ export async function exportModel(
 ): Promise<string[]> {
   const weights = keptWeightsFolder(store, trial);
   if (weights === undefined && format !== 'pytorch') throw noWeights(trial, format);
+  if (format === 'tfjs') {
+    clearOutFolder(outDir, options.force);
+    for (const file of [MODEL_JSON, WEIGHTS_BIN]) cpSync(join(weights!, file), join(outDir, file));
+    return [MODEL_JSON, WEIGHTS_BIN];
+  }
+  // Read before the folder is emptied: a model that cannot be read leaves what is there.
   const artifacts = weights === undefined ? await untrainedArtifacts(store, trial) : readModelFiles(weights);
   clearOutFolder(outDir, options.force);
-  switch (format) {
-    case 'tfjs':
-      for (const file of [MODEL_JSON, WEIGHTS_BIN]) cpSync(join(weights!, file), join(outDir, file));
-      return [MODEL_JSON, WEIGHTS_BIN];
-    case 'keras':
-      return writeKerasExport(artifacts, outDir);
-    case 'pytorch': {
-      const title = `Trial ${trial.index} of run ${trial.runId} (${store.getRun(trial.runId)?.name ?? 'NAS Studio'}): ${trial.key}`;
-      return writePytorchExport(artifacts, outDir, { title, trained: weights !== undefined });
-    }
-  }
+  if (format === 'keras') return writeKerasExport(artifacts, outDir);
+  const title = `Trial ${trial.index} of run ${trial.runId} (${store.getRun(trial.runId)?.name ?? 'NAS Studio'}): ${trial.key}`;
+  return writePytorchExport(artifacts, outDir, { title, trained: weights !== undefined });
 }

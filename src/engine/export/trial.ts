@@ -6,6 +6,7 @@ import type { TrialRecord } from '../../protocol/engine.ts';
 import { architectureFigures, type DrawingElement } from '../../shared/architecture-drawing.ts';
 import { compileSpace, type ArchitectureGraph } from '../../space/graph.ts';
 import type { Store } from '../store/store.ts';
+import { MODEL_EXPORT_FORMATS, exportModel, type ModelExportFormat } from './model.ts';
 import { clearOutFile } from './out-file.ts';
 
 export const TRIAL_EXPORT_FORMATS = ['json', 'svg'] as const;
@@ -98,4 +99,24 @@ export function exportTrial(
   const text = format === 'json' ? `${JSON.stringify(trialJson(store, runId, trial), null, 2)}\n` : standaloneArchitectureSvg(trial.graph);
   clearOutFile(outFile, options.force);
   writeFileSync(outFile, text);
+}
+
+/** Every format one trial is exported in: its record or drawing as a file, or its trained model into a folder. */
+export const ONE_TRIAL_FORMATS = [...TRIAL_EXPORT_FORMATS, ...MODEL_EXPORT_FORMATS] as const;
+
+export const isModelFormat = (format: string): format is ModelExportFormat => MODEL_EXPORT_FORMATS.includes(format as ModelExportFormat);
+
+/** Writes one trial in `format` to `out` (a file, or a model's folder); returns what it wrote. */
+export async function exportOneTrial(
+  store: Store,
+  trial: TrialRecord,
+  format: string,
+  out: string,
+  options: { force?: boolean } = {},
+): Promise<string[]> {
+  if (isModelFormat(format)) return exportModel(store, trial, format, out, options);
+  if (!TRIAL_EXPORT_FORMATS.includes(format as TrialExportFormat))
+    throw new Error(`"${format}" is not a format a trial is exported in; the formats are ${ONE_TRIAL_FORMATS.join(', ')}`);
+  exportTrial(store, trial.runId, trial, format as TrialExportFormat, out, options);
+  return [out];
 }

@@ -14,7 +14,8 @@ import type { Architecture, Decision } from '../../space/decisions.ts';
 import { createRng, type Rng } from '../../space/rng.ts';
 import { crowdingDistances, nonDominatedSort, type Objectives } from '../analysis/pareto.ts';
 import { mutate, randomArchitecture } from './neighbourhood.ts';
-import { PARETO_COST_FIELDS, type AskTellKind, type Learned, type Strategy, type TrialCost } from './strategy.ts';
+import { PARETO_COST_FIELDS } from '../../shared/pareto-cost.ts';
+import { type AskTellKind, type Learned, type Strategy, type TrialCost } from './strategy.ts';
 
 interface Member {
   architecture: Architecture;

@@ -1,7 +1,6 @@
 // Strategies are ask/tell, as in Optuna and NNI: the search loop knows no strategy.
 
 import type { ControllerStepRecord, TrialMeasurements } from '../../protocol/engine.ts';
-import type { ParetoCost } from '../../space/config.ts';
 import type { Architecture, Decision } from '../../space/decisions.ts';
 import type { ControllerUpdate } from './controller.ts';
 
@@ -24,9 +23,6 @@ export type Learned = ControllerStepLearned;
 
 /** What a told trial cost, as its evaluator measured it (null: not measured); read only by Pareto evolution. */
 export type TrialCost = Pick<TrialMeasurements, 'params' | 'flops' | 'latencyMs'>;
-
-/** Where a trial's cost holds each cost Pareto evolution can minimise. */
-export const PARETO_COST_FIELDS: Record<ParetoCost, keyof TrialCost> = { params: 'params', flops: 'flops', latency: 'latencyMs' };
 
 export interface Strategy {
   /** True when what it is told changes what it proposes next (and so the order of asks and tells matters). */

@@ -30,6 +30,8 @@ export const evolutionStrategy: StrategyKind<EvolutionStrategyConfig> = {
   },
   createAskTell: async (strategy, decisions, seed) =>
     (await import('../../../engine/strategies/evolution.ts')).evolutionKind.create(strategy, decisions, seed),
+  // The dashboard's Pareto chart puts the first cost the front minimised on its axis.
+  dashboard: async (strategy) => (strategy.pareto ? { pareto: { minimise: strategy.pareto.minimise[0] } } : {}),
   check(strategy, context) {
     if (strategy.sample_size > strategy.population_size) {
       const message =
