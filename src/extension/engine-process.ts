@@ -115,7 +115,7 @@ export async function checkBackendsInEngine(
 }
 
 /** A job that ends quickly and streams nothing: an export or a run's deletion. */
-export type QuickJob = Extract<EngineCommand, { type: 'export' | 'delete-run' }>;
+type QuickJob = Extract<EngineCommand, { type: 'export' | 'delete-run' }>;
 /** How an engine process ends a job: its final message. */
 export type JobOutcome = Extract<EngineMessage, { type: 'done' | 'failed' | 'retrained' | 'exported' | 'deleted' }>;
 

@@ -129,8 +129,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
         }
         item.iconPath = statusIcon(trial.status);
         // Retrain… and Export Model… are offered on finished trials only (menus in package.json).
-        item.contextValue =
-          trial.status === 'done' ? (retrained ? 'trial-retrained' : 'trial-done') : trial.status === 'pruned' ? 'trial-pruned' : 'trial';
+        item.contextValue = trial.status === 'done' ? 'trial-done' : trial.status === 'pruned' ? 'trial-pruned' : 'trial';
         // A tabular lookup knows neither parameters nor FLOPs.
         const size =
           metrics && metrics.params !== null && metrics.flops !== null

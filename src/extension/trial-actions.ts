@@ -84,7 +84,6 @@ export class TrialActions {
   }
 
   async exportTrial(runId: number, index: number): Promise<void> {
-    const { trial } = await this.trial(runId, index);
     const picked = await vscode.window.showQuickPick(
       EXPORT_CHOICES.map((choice) => ({ ...choice, description: choice.format })),
       { title: `NAS: Export trial ${index} of run ${runId}`, placeHolder: 'Format' },
@@ -117,7 +116,8 @@ export class TrialActions {
       );
     } else if (outcome.type === 'failed') {
       // The engine's own words, and the way out: a retraining keeps its weights.
-      if (/kept no weights/.test(outcome.message)) await this.offerRetrain(trial, `NAS: ${outcome.message}`);
+      if (/kept no weights/.test(outcome.message))
+        await this.offerRetrain((await this.trial(runId, index)).trial, `NAS: ${outcome.message}`);
       else void vscode.window.showErrorMessage(`NAS: the export failed: ${outcome.message}`);
     }
   }

@@ -17,6 +17,15 @@ export function countsInBudget(status: TrialStatus): boolean {
 }
 
 /**
+ * Whether a finished trial counts in its run's progress (the store's trials_done, src/engine/store/rows.ts, says
+ * the same in SQL): an evaluated search trial, or a one-shot search's own retraining (within its budget), not a
+ * retraining asked for after the search.
+ */
+export function countsInProgress(trial: Pick<TrialRecord, 'status' | 'retrainedFrom' | 'index'>, budgetTrials: number): boolean {
+  return countsInBudget(trial.status) && (trial.retrainedFrom === null || trial.index < budgetTrials);
+}
+
+/**
  * Whether a trial's reward may be its run's best: only a trial trained in full, as the store's best
  * reward (a pruned trial's was measured at fewer epochs).
  */

@@ -7,8 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { namedWeights, type ModelArtifacts } from '../model/model-files.ts';
 
-export const PYTORCH_MODEL_FILE = 'model.py';
-export const PYTORCH_WEIGHTS_FILE = 'model.safetensors';
+const PYTORCH_MODEL_FILE = 'model.py';
+const PYTORCH_WEIGHTS_FILE = 'model.safetensors';
 
 /** A layer of tfjs's Keras-style topology, with the configuration fields the exported layers read. */
 interface TopologyLayer {
@@ -81,6 +81,8 @@ interface ExportState {
   notes: Set<string>;
   /** Whether forward calls average_pool_inside, which model.py then defines. */
   usesAveragePoolInside: boolean;
+  /** Whether the weights are trained ones, written to model.safetensors. */
+  trained: boolean;
 }
 
 const tuple = (values: readonly number[]) => `(${values.join(', ')})`;
@@ -125,12 +127,6 @@ function transpose(values: Float32Array, shape: number[], order: number[]): Floa
   return out;
 }
 
-function littleEndianFloats(values: Float32Array): Uint8Array {
-  const view = new DataView(new ArrayBuffer(values.length * 4));
-  values.forEach((value, i) => view.setFloat32(i * 4, value, true));
-  return new Uint8Array(view.buffer);
-}
-
 function tfjsWeight(state: ExportState, layer: TopologyLayer, weight: string) {
   const tfjs = state.weights.get(`${layer.name}/${weight}`);
   if (tfjs === undefined) throw unsupported(layer, `has no weight ${weight} in the saved model`);
@@ -140,9 +136,17 @@ function tfjsWeight(state: ExportState, layer: TopologyLayer, weight: string) {
 /** Adds the tfjs weight `layer/weight` to the state_dict as `name`, its axes in `order` and then reshaped to `shape`. */
 function addWeight(state: ExportState, layer: TopologyLayer, weight: string, name: string, order?: number[], shape?: number[]): void {
   const tfjs = tfjsWeight(state, layer, weight);
+  // Untrained, the module is the architecture alone: no weights are written.
+  if (!state.trained) return;
   const values = order ? transpose(tfjs.values, tfjs.shape, order) : tfjs.values;
   const pytorchShape = shape ?? (order ? order.map((axis) => tfjs.shape[axis]) : tfjs.shape);
-  state.tensors.push({ name, dtype: 'F32', shape: pytorchShape, bytes: littleEndianFloats(values) });
+  // safetensors is little-endian, as the hosts NAS Studio runs on are.
+  state.tensors.push({
+    name,
+    dtype: 'F32',
+    shape: pytorchShape,
+    bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+  });
 }
 
 /** TensorFlow's 'same' padding of one axis: enough for ceil(size / stride) outputs, the odd pixel after. */
@@ -430,6 +434,7 @@ export function writePytorchExport(artifacts: ModelArtifacts, outDir: string, ab
     tensors: [],
     notes: new Set(),
     usesAveragePoolInside: false,
+    trained: about.trained,
   };
   const variables = new Map<string, string>();
   const shapes = new Map<string, number[]>();

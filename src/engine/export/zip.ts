@@ -8,7 +8,7 @@ const CRC_TABLE = Array.from({ length: 256 }, (_, byte) => {
 });
 
 /** The CRC-32 (IEEE 802.3, zip's and gzip's) of `bytes`. */
-export function crc32(bytes: Uint8Array): number {
+function crc32(bytes: Uint8Array): number {
   let crc = 0xffffffff;
   for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;

@@ -7,8 +7,8 @@ export type Row = Record<string, unknown>;
 export const now = () => new Date().toISOString();
 
 /**
- * A run with its progress, counted from its trials: a retraining asked for after the search (its index past the
- * budget) is not part of it; a one-shot search's own retraining is.
+ * A run with its progress, counted from its trials as countsInProgress (src/protocol/engine.ts) counts them: a
+ * retraining asked for after the search (its index past the budget) is not part of it; a one-shot search's own is.
  */
 export const RUN_SELECT = `SELECT runs.*,
       (SELECT COUNT(*) FROM trials t WHERE t.run_id = runs.id AND t.status IN ('done', 'pruned', 'failed')

@@ -1,5 +1,5 @@
 // The run dashboard: a run's trials, controller steps and notes, growing while the run is live.
-import { countsInBudget, rewardCountsForBest, type EngineEvent, type RunRecord } from '../../protocol/engine.ts';
+import { countsInProgress, rewardCountsForBest, type EngineEvent, type RunRecord } from '../../protocol/engine.ts';
 import {
   toAlphaPoint,
   toStepPoint,
@@ -129,10 +129,8 @@ export const dashboardPanel = definePanel<DashboardState, DashboardMessage, Dash
       if (event.type === 'trial-finished') {
         const { trial } = event;
         pending.trials.push(toTrialPoint(trial, run.createdAt));
-        // The header's counters move with each trial, until the engine sends the run record again. A retraining
-        // counts only as a one-shot search's own final trial (within its budget), as the store counts it.
-        const searched = trial.retrainedFrom === null || trial.index < run.budgetTrials;
-        const counted = searched && countsInBudget(trial.status) ? 1 : 0;
+        // The header's counters move with each trial, until the engine sends the run record again.
+        const counted = countsInProgress(trial, run.budgetTrials) ? 1 : 0;
         const bestReward = rewardCountsForBest(trial) ? Math.max(run.bestReward ?? -Infinity, trial.reward!) : run.bestReward;
         run = { ...run, trialsDone: run.trialsDone + counted, bestReward };
         if (charted) askIntermediate();
