@@ -13,6 +13,7 @@
 //   group `layers/<its class in snake case>[_<n-th of that class>]/vars`, dataset "0", "1", ... in the order
 //   the layer creates them.
 
+import { windowOutputSize, type TopologyLayer } from './tfjs-topology.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { namedWeights, type ModelArtifacts } from '../model/model-files.ts';
@@ -26,13 +27,7 @@ const KERAS_VERSION = '3.0.0';
 type Shape = (number | null)[];
 type Config = Record<string, unknown>;
 
-/** One layer of tfjs's Keras-2-style topology: its one inbound node lists [layer, node, tensor, kwargs] per input. */
-interface TfjsLayer {
-  name: string;
-  class_name: string;
-  config: Config;
-  inbound_nodes: [string, number, number, Config][][];
-}
+type TfjsLayer = TopologyLayer<Config>;
 
 /** A supported layer class (all in `keras.layers`): its config from tfjs's, its output shape and its variables in Keras' order. */
 interface LayerConversion {
@@ -44,17 +39,12 @@ interface LayerConversion {
 // Every layer takes these; the dtype as a plain name, which every Keras 3 reads (3.4 onwards write a policy object).
 const base = (c: Config) => ({ name: c.name, trainable: c.trainable ?? true, dtype: 'float32' });
 
-function spatialSize(size: number, window: number, stride: number, padding: unknown, dilation = 1): number {
-  const span = (window - 1) * dilation + 1;
-  return padding === 'same' ? Math.ceil(size / stride) : Math.floor((size - span) / stride) + 1;
-}
-
 function windowed(input: Shape, window: number[], strides: number[], padding: unknown, channels: number | null, dilation = [1, 1]): Shape {
   const [batch, height, width] = input;
   return [
     batch,
-    spatialSize(height as number, window[0], strides[0], padding, dilation[0]),
-    spatialSize(width as number, window[1], strides[1], padding, dilation[1]),
+    windowOutputSize(height as number, window[0], strides[0], padding, dilation[0]),
+    windowOutputSize(width as number, window[1], strides[1], padding, dilation[1]),
     channels,
   ];
 }

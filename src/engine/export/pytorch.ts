@@ -3,6 +3,7 @@
 // and model.safetensors, its weights under the module's state_dict names and in PyTorch's layouts.
 // model.py needs torch alone: it reads the safetensors file itself.
 
+import { windowOutputSize, type TopologyLayer as SavedLayer } from './tfjs-topology.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { namedWeights, type ModelArtifacts } from '../model/model-files.ts';
@@ -10,32 +11,28 @@ import { namedWeights, type ModelArtifacts } from '../model/model-files.ts';
 const PYTORCH_MODEL_FILE = 'model.py';
 const PYTORCH_WEIGHTS_FILE = 'model.safetensors';
 
-/** A layer of tfjs's Keras-style topology, with the configuration fields the exported layers read. */
-interface TopologyLayer {
-  name: string;
-  class_name: string;
-  config: {
-    batch_input_shape?: (number | null)[];
-    filters?: number;
-    kernel_size?: number[];
-    strides?: number[];
-    padding?: string | number[][];
-    dilation_rate?: number[];
-    data_format?: string;
-    use_bias?: boolean;
-    activation?: string;
-    axis?: number | number[];
-    epsilon?: number;
-    momentum?: number;
-    center?: boolean;
-    scale?: boolean;
-    max_value?: number | null;
-    pool_size?: number[];
-    units?: number;
-  };
-  /** Per application of the layer, the [layer name, node, tensor, kwargs] of each input. */
-  inbound_nodes: [string, number, number, unknown][][];
+/** The configuration fields of a topology layer that the exported layers read. */
+interface LayerConfig {
+  batch_input_shape?: (number | null)[];
+  filters?: number;
+  kernel_size?: number[];
+  strides?: number[];
+  padding?: string | number[][];
+  dilation_rate?: number[];
+  data_format?: string;
+  use_bias?: boolean;
+  activation?: string;
+  axis?: number | number[];
+  epsilon?: number;
+  momentum?: number;
+  center?: boolean;
+  scale?: boolean;
+  max_value?: number | null;
+  pool_size?: number[];
+  units?: number;
 }
+
+type TopologyLayer = SavedLayer<LayerConfig>;
 
 /** One entry of the state_dict: its values already in PyTorch's layout. */
 interface StateTensor {
@@ -161,12 +158,15 @@ function windowGeometry(layer: TopologyLayer, input: number[], kernel: number[],
   if (layer.config.padding === 'valid')
     return {
       pad: [0, 0, 0, 0],
-      size: [Math.floor((height - kernel[0]) / strides[0]) + 1, Math.floor((width - kernel[1]) / strides[1]) + 1],
+      size: [windowOutputSize(height, kernel[0], strides[0], 'valid'), windowOutputSize(width, kernel[1], strides[1], 'valid')],
     };
   if (layer.config.padding !== 'same') throw unsupported(layer, `has padding ${String(layer.config.padding)}, which has no PyTorch export`);
   const [top, bottom] = samePadding(height, kernel[0], strides[0]);
   const [left, right] = samePadding(width, kernel[1], strides[1]);
-  return { pad: [left, right, top, bottom], size: [Math.ceil(height / strides[0]), Math.ceil(width / strides[1])] };
+  return {
+    pad: [left, right, top, bottom],
+    size: [windowOutputSize(height, kernel[0], strides[0], 'same'), windowOutputSize(width, kernel[1], strides[1], 'same')],
+  };
 }
 
 /**
