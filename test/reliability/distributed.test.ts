@@ -5,7 +5,7 @@
 //
 // The trials are the user's own command (a Node script that sleeps through its epochs and notes each
 // start and end in a file), so that what ran where, and how often, is seen from outside the engine.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,14 +19,15 @@ const HELPER = join(__dirname, '..', '..', 'helpers', 'nas-studio.mjs');
 const newDir = freshDirs('nas-queue-');
 const missing = redisMissing();
 let redis: RedisServer | undefined;
-/** Worker and search processes, killed (their whole groups) when the file ends. */
+/** Worker and search processes, killed (their whole groups) when each test ends. */
 const workers: ChildProcess[] = [];
 
 before(async () => {
   if (!missing) redis = await RedisServer.start(newDir());
 });
+// A test that fails leaves no worker behind to take the next test's jobs (and run them in its own folder).
+afterEach(() => stopWorkers());
 after(async () => {
-  for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) process.kill(-worker.pid!, 'SIGKILL');
   await redis?.stop();
 });
 
@@ -83,7 +84,7 @@ function startWorker(dir: string, args: string[], queueUrl = redis!.url): ChildP
   return worker;
 }
 
-/** A search whose process group the end of the file kills, should a failed test leave it waiting for workers. */
+/** A search whose process group the end of the test kills, should a failed test leave it waiting for workers. */
 function startTrackedSearch(args: string[]): ReturnType<typeof startSearch> {
   const search = startSearch(args);
   workers.push(search.child);
@@ -181,8 +182,11 @@ test(
     const db = join(dir, 'runs.db');
     const [victim] = [1, 2, 3].map(() => startWorker(dir, ['--concurrency', '2', '--allow-commands']));
     const search = startTrackedSearch([join(dir, 'queue.nas.yaml'), '--db', db, '--queue', redis!.url]);
-    const held = await waitFor('a trial on the first worker', () =>
-      trialRows(db).find((row) => row.status === 'running' && row.worker?.includes(` pid ${victim.pid},`)),
+    // Its program has started, not only its job: the worker is killed with that program running.
+    const held = await waitFor('a trial whose program runs on the first worker', () =>
+      trialRows(db).find(
+        (row) => row.status === 'running' && row.worker?.includes(` pid ${victim.pid},`) && trained(dir).starts.has(row.idx),
+      ),
     );
     killGroup(victim);
     assert.equal(await search.exit, 0, search.output().stderr);
@@ -191,7 +195,6 @@ test(
     assert.ok((retried.attempts ?? 0) >= 2, `trial ${held.idx} shows its second attempt: ${JSON.stringify(retried)}`);
     assert.ok(!retried.worker!.includes(` pid ${victim.pid},`), 'another worker finished it');
     assert.ok((trained(dir).starts.get(held.idx) ?? 0) >= 2, 'its program ran again');
-    await stopWorkers();
   },
 );
 
@@ -210,8 +213,9 @@ test(
     });
     search.child.kill('SIGKILL');
     await search.exit;
+    // Those a worker had taken: a trial marked running the moment before its job reached the queue has none.
     const running = trialRows(db)
-      .filter((row) => row.status === 'running')
+      .filter((row) => row.status === 'running' && row.worker !== null)
       .map((row) => row.idx);
     // The workers go on: each program that started also ends, with no engine listening.
     await waitFor('the workers to finish what they held', () => {
@@ -229,7 +233,6 @@ test(
       [],
       'every program ran once',
     );
-    await stopWorkers();
   },
 );
 
@@ -247,7 +250,6 @@ test(
     assert.equal(await search.exit, 0, search.output().stderr);
     assert.match(search.output().stderr, /vanished from the queue/);
     assertCompleted(db, 10);
-    await stopWorkers();
   },
 );
 
@@ -269,7 +271,6 @@ test('a worker that runs no commands leaves command trials to one that does', { 
     `the refused trials show their attempts: ${JSON.stringify(rows)}`,
   );
   assert.match(readFileSync(join(dir, `worker-${refuser.pid}.log`), 'utf8'), /runs no command trials \(start it with --allow-commands/);
-  await stopWorkers();
 });
 
 test(
@@ -304,7 +305,6 @@ runtime: { in_flight: 2 }
       assert.equal(row.attempts, 3);
       assert.match(row.error!, /pid \d+ cannot evaluate this search's trials: .*pixels\.csv.*\(on attempt 3 of 3\)/s);
     }
-    await stopWorkers();
   },
 );
 
@@ -334,7 +334,6 @@ test(
     } finally {
       raw.close();
     }
-    await stopWorkers();
   },
 );
 
@@ -509,7 +508,6 @@ runtime: { in_flight: 2 }
       }
     } finally {
       stored.close();
-      await stopWorkers();
     }
   },
 );
