@@ -177,6 +177,7 @@ export function activate(context: vscode.ExtensionContext): void {
       return EngineProcess.start(nodePath, enginePath, onMessage, (line) => output.appendLine(`[engine] ${line}`));
     },
     changed: () => tree.refresh(),
+    deleted: (runId) => panels.closeRun(runId),
   });
   /** Runs a Retrain…, Export Model… or Delete Run… and shows what went wrong (a run that cannot be retrained says why). */
   const act = async (action: () => Promise<void>) => {

@@ -140,6 +140,14 @@ export class Panels implements vscode.Disposable {
     for (const entry of this.open) entry.session.onEngineEvent?.(event);
   }
 
+  /** A deleted run's panels close (its dashboard, its trials, a comparison that holds it): they have nothing left to show. */
+  closeRun(runId: number): void {
+    for (const entry of this.open) {
+      const state = entry.state as { runId?: unknown; runIds?: unknown };
+      if (state.runId === runId || (Array.isArray(state.runIds) && state.runIds.includes(runId))) entry.panel.dispose();
+    }
+  }
+
   dispose(): void {
     for (const entry of this.open) entry.panel.dispose();
   }

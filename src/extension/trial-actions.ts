@@ -6,11 +6,9 @@ import * as vscode from 'vscode';
 import type { EngineMessage, RunRecord, TrialRecord } from '../protocol/engine.ts';
 import { type EngineProcess, type QueryClient, runQuickJob } from './engine-process.ts';
 import type { SearchManager } from './searches.ts';
+import { keptNoWeightsMessage, needsTrainedWeights } from '../shared/model-export.ts';
 
-/**
- * The export formats Export Model… offers: a model writes a folder from the trial's kept weights (the engine says
- * when a format needs weights the trial did not keep), the others one file.
- */
+/** The export formats Export Model… offers: a model writes a folder (from the trial's kept weights), the others one file. */
 const EXPORT_CHOICES = [
   { format: 'tfjs', label: 'TensorFlow.js', detail: 'model.json and weights.bin, from the trained weights', model: true },
   { format: 'keras', label: 'Keras', detail: 'model.keras (Keras 3), from the trained weights', model: true },
@@ -27,6 +25,8 @@ export interface TrialActionsHost {
   startEngine(onMessage: (message: EngineMessage) => void): Promise<EngineProcess>;
   /** The runs or trials shown changed: the Runs tree is asked again. */
   changed(): void;
+  /** A run was deleted: its open panels close. */
+  deleted(runId: number): void;
 }
 
 export class TrialActions {
@@ -84,11 +84,19 @@ export class TrialActions {
   }
 
   async exportTrial(runId: number, index: number): Promise<void> {
+    const { trial } = await this.trial(runId, index);
+    const unkept = (format: string) => needsTrainedWeights(format) && trial.weightsPath === null;
     const picked = await vscode.window.showQuickPick(
-      EXPORT_CHOICES.map((choice) => ({ ...choice, description: choice.format })),
+      EXPORT_CHOICES.map((choice) => ({
+        ...choice,
+        description: choice.format,
+        detail: unkept(choice.format) ? `${choice.detail}: this trial kept none (Retrain… keeps them)` : choice.detail,
+      })),
       { title: `NAS: Export trial ${index} of run ${runId}`, placeHolder: 'Format' },
     );
     if (!picked) return;
+    // Said before the save dialog: no folder is asked for an export that cannot be written.
+    if (unkept(picked.format)) return this.offerRetrain(trial, `NAS: ${keptNoWeightsMessage(trial, picked.format)}`);
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const name = picked.model ? `run${runId}-trial${index}-${picked.format}` : `run${runId}-trial${index}.${picked.format}`;
     const target = await vscode.window.showSaveDialog({
@@ -115,9 +123,8 @@ export class TrialActions {
           (picked.model ? ` (${outcome.files.join(', ')})` : ''),
       );
     } else if (outcome.type === 'failed') {
-      // The engine's own words, and the way out: a retraining keeps its weights.
-      if (/kept no weights/.test(outcome.message))
-        await this.offerRetrain((await this.trial(runId, index)).trial, `NAS: ${outcome.message}`);
+      // Weights recorded but gone from the disk: the engine's own words, and the way out.
+      if (/kept no weights/.test(outcome.message)) await this.offerRetrain(trial, `NAS: ${outcome.message}`);
       else void vscode.window.showErrorMessage(`NAS: the export failed: ${outcome.message}`);
     }
   }
@@ -160,7 +167,11 @@ export class TrialActions {
       runId: run.id,
     });
     this.host.changed();
-    if (outcome.type === 'failed') void vscode.window.showErrorMessage(`NAS: run ${run.id} was not deleted: ${outcome.message}`);
-    else void vscode.window.setStatusBarMessage(`NAS: deleted run ${run.id} "${run.name}"`, 5000);
+    if (outcome.type === 'failed') {
+      void vscode.window.showErrorMessage(`NAS: run ${run.id} was not deleted: ${outcome.message}`);
+      return;
+    }
+    this.host.deleted(run.id);
+    void vscode.window.setStatusBarMessage(`NAS: deleted run ${run.id} "${run.name}"`, 5000);
   }
 }

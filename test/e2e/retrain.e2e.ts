@@ -6,7 +6,7 @@
 // model.json into the folder typed into VS Code's own save dialog; the trial view says what the trial is.
 // (b) A tiny ENAS search's automatic retraining shows as retrained, Retrain… on it retrains the trial it
 // picked, the progress notification's Cancel stops a retraining, and Delete Run… (after its modal
-// confirmation) deletes the first run.
+// confirmation) deletes the first run and closes its open dashboard.
 // Needs: bash scripts/e2e-setup.sh (once per machine) and npm run build (dist/extension.js, dist/webview/).
 // Run: node --import tsx --test --test-concurrency=1 test/e2e/retrain.e2e.ts
 // Screenshots land in test/e2e/screenshots/ as <nn>-retrain-*.png.
@@ -159,6 +159,16 @@ async function clearNotifications(page: Page): Promise<void> {
 const quickInput = (page: Page) => page.locator('.quick-input-widget input.input');
 const quickInputValue = (page: Page) => quickInput(page).evaluate((input) => (input as { value: string }).value);
 
+/** Opens a run's dashboard from its row's inline action (or reveals it, when open already). */
+async function openDashboardFromTree(page: Page, runLabel: string) {
+  const runRow = row(page, runLabel);
+  await runRow.hover();
+  const action = runRow.locator('.actions .action-label[aria-label^="Open Run Dashboard"]');
+  await action.waitFor({ state: 'visible', timeout: 10_000 });
+  await action.click();
+  return waitForPanel(page, 'dashboard');
+}
+
 /**
  * Retrain… from the Runs tree up to the retraining's progress notification (live like a search, with a cancel
  * button): checks the prefilled epochs and types `epochs`; returns when Enter was pressed.
@@ -217,19 +227,15 @@ test(
     await expand(page, '#1 retrain-macro', MACRO_TRIALS - 1);
 
     // The run's dashboard is open while the retraining runs: it takes the retrained trial live.
-    const runRow = row(page, '#1 retrain-macro');
-    await runRow.hover();
-    const action = runRow.locator('.actions .action-label[aria-label^="Open Run Dashboard"]');
-    await action.waitFor({ state: 'visible', timeout: 10_000 });
-    await action.click();
-    const frame = await waitForPanel(page, 'dashboard');
+    const frame = await openDashboardFromTree(page, '#1 retrain-macro');
     assert.equal(await frame.locator('#trial-retrained-column').isVisible(), false, 'no "retrained from" column before a retraining');
 
-    // A model format on a trial that kept no weights: the engine says so, and Retrain… is offered instead.
+    // A model format on a trial that kept no weights: the pick says so, and picked, Retrain… is offered instead of a save dialog.
     await contextMenu(page, 'trial 0', 'Export Model…');
-    await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: 'TensorFlow.js' }).first().click();
-    await waitFor(async () => /run1-trial0-tfjs$/.test(await quickInputValue(page)), 15_000, 'the save dialog for trial 0');
-    await page.keyboard.press('Enter');
+    const tfjsChoice = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: 'TensorFlow.js' }).first();
+    await tfjsChoice.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.match((await tfjsChoice.textContent()) ?? '', /this trial kept none \(Retrain… keeps them\)/);
+    await tfjsChoice.click();
     const instead = await waitForMessage(page, /trial 0 of run 1 kept no weights, and a tfjs export needs them; retrain it/);
     assert.equal(
       await page
@@ -397,8 +403,11 @@ test(
     );
     await collapse(page, '#2 retrain-enas');
 
-    // Delete Run… asks first, in a modal dialog that names the run.
+    // Delete Run… asks first, in a modal dialog that names the run; its open dashboard closes with it.
     await clearNotifications(page);
+    await openDashboardFromTree(page, '#1 retrain-macro');
+    const deletedRunTab = page.locator('.tabs-container .tab').filter({ hasText: /NAS Run 1\b/ });
+    assert.equal(await deletedRunTab.count(), 1, "run 1's dashboard is open");
     await contextMenu(page, '#1 retrain-macro', 'Delete Run…');
     const dialog = await waitForMessage(page, /Delete run #1 "retrain-macro"\?/);
     console.log(`dialog: ${dialog}`);
@@ -413,6 +422,7 @@ test(
       30_000,
       async () => `run 1 gone from the Runs tree (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`,
     );
+    await waitFor(async () => (await deletedRunTab.count()) === 0, 10_000, "run 1's dashboard to close");
     assert.ok(!existsSync(`${dbPath()}-weights/run-1`), "the run's kept weights are gone");
     assert.ok(existsSync(`${dbPath()}-weights/run-2`), "the other run's are kept");
   },

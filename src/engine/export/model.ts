@@ -13,21 +13,13 @@ import type { Store } from '../store/store.ts';
 import { clearOutFolder } from './out-file.ts';
 import { writeKerasExport } from './keras.ts';
 import { writePytorchExport } from './pytorch.ts';
-
-export const MODEL_EXPORT_FORMATS = ['tfjs', 'keras', 'pytorch'] as const;
-export type ModelExportFormat = (typeof MODEL_EXPORT_FORMATS)[number];
+import { keptNoWeightsMessage, needsTrainedWeights, type ModelExportFormat } from '../../shared/model-export.ts';
 
 /** The folder of the trial's kept weights, or undefined when it kept none. */
 function keptWeightsFolder(store: Store, trial: TrialRecord): string | undefined {
   const folder = store.trialWeightsFolder(trial);
   return folder !== undefined && existsSync(join(folder, MODEL_JSON)) ? folder : undefined;
 }
-
-const noWeights = (trial: TrialRecord, format: ModelExportFormat) =>
-  new Error(
-    `trial ${trial.index} of run ${trial.runId} kept no weights, and a ${format} export needs them; retrain it ` +
-      `(nas-studio retrain ${trial.runId} ${trial.index}), or search with runtime.keep_weights to keep the best trials' weights`,
-  );
 
 /** The trial's network as NAS Studio builds it, untrained: the architecture alone. */
 async function untrainedArtifacts(store: Store, trial: TrialRecord): Promise<ModelArtifacts> {
@@ -52,7 +44,7 @@ export async function exportModel(
   options: { force?: boolean } = {},
 ): Promise<string[]> {
   const weights = keptWeightsFolder(store, trial);
-  if (weights === undefined && format !== 'pytorch') throw noWeights(trial, format);
+  if (weights === undefined && needsTrainedWeights(format)) throw new Error(keptNoWeightsMessage(trial, format));
   if (format === 'tfjs') {
     clearOutFolder(outDir, options.force);
     for (const file of [MODEL_JSON, WEIGHTS_BIN]) cpSync(join(weights!, file), join(outDir, file));

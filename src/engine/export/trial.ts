@@ -6,7 +6,8 @@ import type { TrialRecord } from '../../protocol/engine.ts';
 import { architectureFigures, type DrawingElement } from '../../shared/architecture-drawing.ts';
 import { compileSpace, type ArchitectureGraph } from '../../space/graph.ts';
 import type { Store } from '../store/store.ts';
-import { MODEL_EXPORT_FORMATS, exportModel, type ModelExportFormat } from './model.ts';
+import { exportModel } from './model.ts';
+import { MODEL_EXPORT_FORMATS, type ModelExportFormat } from '../../shared/model-export.ts';
 import { clearOutFile } from './out-file.ts';
 
 export const TRIAL_EXPORT_FORMATS = ['json', 'svg'] as const;
