@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `nas-studio`: the headless front end. It drives the same engine as the editor and reads the same database.
 
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EngineEvent, RunRecord, SearchOverrides, TrialRecord } from '../protocol/engine.ts';
 import { BACKENDS, type BackendChoice, type ParetoCost, type SearchConfig } from '../space/config.ts';
@@ -139,21 +140,15 @@ function intFlag(args: ParsedArgs, name: string, min: number): number | undefine
   return value;
 }
 
-/** Query commands open the database read-only: they can read one in a read-only folder and never change it. */
-function openStore(args: ParsedArgs, options: { readonly?: boolean } = {}): Store {
+/**
+ * Query commands open the database read-only: they can read one in a read-only folder and never change it. Only a
+ * search creates one: any other command on a missing database has been given the wrong --db or folder, and says so.
+ */
+function openStore(args: ParsedArgs, options: { readonly?: boolean; creates?: boolean } = {}): Store {
   const db = args.flags.get('db');
-  return new Store(resolve(typeof db === 'string' ? db : '.nas-studio/runs.db'), options);
-}
-
-/** A run still marked running whose writer died (killed, crashed) shows as interrupted, as the editor shows it. */
-function withLiveStatus(store: Store, run: RunRecord): RunRecord {
-  return run.status === 'running' && !store.runWriterMayBeAlive(run.id) ? { ...run, status: 'interrupted' } : run;
-}
-
-/** Trials still marked running in a run whose writer died show as interrupted, as the run does. */
-function withLiveTrialStatus(store: Store, runId: number, trials: TrialRecord[]): TrialRecord[] {
-  const writerDead = withLiveStatus(store, store.getRun(runId)!).status === 'interrupted';
-  return trials.map((trial) => (writerDead && trial.status === 'running' ? { ...trial, status: 'interrupted' as const } : trial));
+  const path = resolve(typeof db === 'string' ? db : '.nas-studio/runs.db');
+  if (!options.creates && !existsSync(path)) throw new Error(`${path}: no such database (a search creates it; --db names another)`);
+  return new Store(path, { readonly: options.readonly });
 }
 
 const EXPORT_FORMATS = ['optuna', ...ONE_TRIAL_FORMATS] as const;
@@ -172,7 +167,7 @@ function exportedTrial(store: Store, runId: number, raw: string | undefined): Tr
   const index = Number(raw);
   const stored = Number.isInteger(index) ? store.getTrial(runId, index) : undefined;
   if (!stored) throw new UsageError(`run ${runId} has no trial "${raw}"`);
-  const [trial] = withLiveTrialStatus(store, runId, [stored]);
+  const [trial] = store.liveTrials(runId, [stored]);
   if (trial.status !== 'done' && trial.status !== 'pruned') {
     throw new Error(`trial ${index} of run ${runId} is ${trialStatusLabel(trial)}, not finished; export a done trial`);
   }
@@ -285,7 +280,7 @@ function runRows(runs: RunRecord[]): string[][] {
 type Write = (text: string) => void;
 
 async function search(mode: 'search' | 'resume', args: ParsedArgs, out: Write, err: Write): Promise<number> {
-  const store = openStore(args);
+  const store = openStore(args, { creates: mode === 'search' });
   try {
     let runId: number;
     if (mode === 'search') {
@@ -307,7 +302,7 @@ async function search(mode: 'search' | 'resume', args: ParsedArgs, out: Write, e
         return 0;
       }
       if (args.flags.has('force')) {
-        if (run.status === 'running' && store.runWriterMayBeAlive(runId)) {
+        if (store.runWriterMayBeAlive(runId)) {
           err(`warning: taking run ${runId} over from a writer that may still be alive; two writers on one run corrupt its search\n`);
         }
         store.claimRun(runId, { force: true });
@@ -692,7 +687,7 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
       }
       case 'runs':
         return withStore(args, (store) => {
-          const runs = store.listRuns().map((run) => withLiveStatus(store, run));
+          const runs = store.listRuns().map((run) => store.liveRun(run));
           out(
             json
               ? `${JSON.stringify(runs, null, 2)}\n`
@@ -702,7 +697,7 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
       case 'trials':
         return withStore(args, (store) => {
           const runId = runIdArg(store, args.positional[1]);
-          const trials = withLiveTrialStatus(store, runId, store.listTrials(runId));
+          const trials = store.liveTrials(runId, store.listTrials(runId));
           out(json ? `${JSON.stringify(trials, null, 2)}\n` : `${trialTable(trials)}\n`);
         });
       case 'front':
@@ -738,8 +733,9 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
         return withStore(args, (store) => {
           const runId = runIdArg(store, args.positional[1]);
           const index = Number(args.positional[2]);
-          const trial = Number.isInteger(index) ? store.getTrial(runId, index) : undefined;
-          if (!trial) throw new UsageError(`run ${runId} has no trial "${args.positional[2] ?? ''}"`);
+          const stored = Number.isInteger(index) ? store.getTrial(runId, index) : undefined;
+          if (!stored) throw new UsageError(`run ${runId} has no trial "${args.positional[2] ?? ''}"`);
+          const [trial] = store.liveTrials(runId, [stored]);
           const epochs = store.trialEpochs(runId, index);
           const log = store.trialLog(runId, index);
           if (json) {

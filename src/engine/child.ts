@@ -82,18 +82,30 @@ const queryStores = new Map<string, Store>();
 const TRIAL_VIEW_LOG_LINES = 400;
 
 type QueryOf<K extends StoreQueryKind> = Extract<StoreQuery, { kind: K }>;
+/** What the editor is shown of a run: one whose writer died reads as interrupted, as its trials then do (`Store.liveTrials`). */
+const shownRun = (store: Store, runId: number) => {
+  const run = store.getRun(runId);
+  return run && store.liveRun(run);
+};
+
 type Answerer<K extends StoreQueryKind> = (store: Store, query: QueryOf<K>) => StoreAnswers[K] | Promise<StoreAnswers[K]>;
 
 /** One answerer per query kind: each must answer with its own kind and that kind's result type. */
 const answerers: { [K in StoreQueryKind]: Answerer<K> } = {
-  runs: (store) => ({ kind: 'runs', result: store.listRuns() }),
+  runs: (store) => ({ kind: 'runs', result: store.listRuns().map((run) => store.liveRun(run)) }),
   trials: (store, query) => ({
     kind: 'trials',
-    result: { trials: store.listTrials(query.runId, query.order, query.offset, query.limit), total: store.countTrials(query.runId) },
+    result: {
+      trials: store.liveTrials(query.runId, store.listTrials(query.runId, query.order, query.offset, query.limit)),
+      total: store.countTrials(query.runId),
+    },
   }),
   trial: (store, query) => {
     const trial = store.getTrial(query.runId, query.index);
-    return { kind: 'trial', result: trial ? { trial, epochs: store.trialEpochs(query.runId, query.index) } : null };
+    return {
+      kind: 'trial',
+      result: trial ? { trial: store.liveTrials(query.runId, [trial])[0], epochs: store.trialEpochs(query.runId, query.index) } : null,
+    };
   },
   'mark-interrupted': (store, query) => {
     store.markRunInterrupted(query.runId, query.reason);
@@ -105,7 +117,7 @@ const answerers: { [K in StoreQueryKind]: Answerer<K> } = {
     result: store.getRun(runId) ? ((await intermediateValues(store.runConfig(runId).config, store, runId)) ?? null) : null,
   }),
   'trial-view': (store, query) => {
-    const run = store.getRun(query.runId);
+    const run = shownRun(store, query.runId);
     const trial = store.getTrial(query.runId, query.index);
     if (!run || !trial) return { kind: 'trial-view', result: null };
     const decisions = compileSpace(store.runConfig(query.runId).config.space).map(({ name, options }) => ({ name, options }));
@@ -114,7 +126,7 @@ const answerers: { [K in StoreQueryKind]: Answerer<K> } = {
       kind: 'trial-view',
       result: {
         run,
-        trial,
+        trial: store.liveTrials(query.runId, [trial])[0],
         epochs: store.trialEpochs(query.runId, query.index),
         decisions,
         log: log === null ? null : logTail(log, TRIAL_VIEW_LOG_LINES),
@@ -126,8 +138,10 @@ const answerers: { [K in StoreQueryKind]: Answerer<K> } = {
     kind: 'compare',
     result: {
       runs: query.runIds.flatMap((runId) => {
-        const run = store.getRun(runId);
-        return run ? [{ run, trials: store.listTrials(runId).map((trial) => toTrialPoint(trial, run.createdAt)) }] : [];
+        const run = shownRun(store, runId);
+        return run
+          ? [{ run, trials: store.liveTrials(runId, store.listTrials(runId)).map((trial) => toTrialPoint(trial, run.createdAt)) }]
+          : [];
       }),
     },
   }),
@@ -142,12 +156,12 @@ const answerers: { [K in StoreQueryKind]: Answerer<K> } = {
 };
 
 async function dashboardData(store: Store, runId: number): Promise<DashboardData | null> {
-  const run = store.getRun(runId);
+  const run = shownRun(store, runId);
   if (!run) return null;
   const { config } = store.runConfig(runId);
   const { space, strategy } = config;
   const decisions = compileSpace(space).map((d) => d.name);
-  const trials = store.listTrials(runId).map((trial) => toTrialPoint(trial, run.createdAt));
+  const trials = store.liveTrials(runId, store.listTrials(runId)).map((trial) => toTrialPoint(trial, run.createdAt));
   const notes = store.runNotes(runId).map((note) => note.message);
   // The charts' per-decision values are computed here: the vectors themselves never reach the webview.
   const data: DashboardData = { run, decisions, trials, steps: store.controllerSteps(runId).map(toStepPoint), notes };

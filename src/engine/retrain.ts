@@ -157,16 +157,18 @@ export interface RetrainOptions {
 export async function retrainTrial(store: Store, runId: number, options: RetrainOptions): Promise<TrialRecord> {
   const run = store.getRun(runId);
   if (!run) throw new Error(`no run ${runId} in ${store.path}`);
-  if (run.status === 'running' && store.runWriterMayBeAlive(runId))
-    throw new Error(`run ${runId} is being searched; retrain its trials once it has finished or stopped`);
   const source = trialToRetrain(store, runId, options.trial);
   const { config, spaceFile } = store.runConfig(runId);
   const final = finalSearchConfig(config, options.recipe);
   const log = (message: string) => options.onEvent({ type: 'log', level: 'warn', message });
-  const evaluator: Evaluator = await (options.startEvaluator ?? startConfiguredEvaluator)(final, dirname(spaceFile), log, 1);
-  const cancel = () => evaluator.cancelAll();
+  // This process writes the run until the retraining ends: no search or other retraining meanwhile, and a
+  // retraining killed leaves a dead writer, so that its trial reads as interrupted.
+  store.claimRunForRetraining(runId);
+  let evaluator: Evaluator | undefined;
+  const cancel = () => evaluator?.cancelAll();
   options.signal?.addEventListener('abort', cancel, { once: true });
   try {
+    evaluator = await (options.startEvaluator ?? startConfiguredEvaluator)(final, dirname(spaceFile), log, 1);
     // A stop that came while the trainer started has no training to cancel yet: nothing is trained or recorded.
     if (options.signal?.aborted) throw new RetrainingStopped(source.index);
     const recipe = final.evaluation as TrainEvaluationConfig;
@@ -187,6 +189,7 @@ export async function retrainTrial(store: Store, runId: number, options: Retrain
     return store.getTrial(runId, index)!;
   } finally {
     options.signal?.removeEventListener('abort', cancel);
-    await evaluator.close();
+    await evaluator?.close();
+    store.releaseRun(runId);
   }
 }

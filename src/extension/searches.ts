@@ -101,7 +101,7 @@ export class SearchManager implements vscode.Disposable {
     if (ended.outcome?.type === 'failed' && progress.stopAsked) void vscode.window.showInformationMessage(`NAS: ${ended.outcome.message}`);
     else if (ended.outcome?.type === 'failed')
       void this.offerLog(`NAS: retraining trial ${trial} of run ${run.id} failed: ${ended.outcome.message}`);
-    else this.reportDeath(progress, ended.exit, 'The retrained trial is left unfinished.');
+    else this.reportDeath(progress, ended.exit, 'Its retrained trial is interrupted.');
     return undefined;
   }
 

@@ -52,6 +52,16 @@ test('search on an invalid file: the same messages, exit 2, nothing written to t
   }
 });
 
+test('only a search creates the database: any other command on a missing one says so and leaves no file', () => {
+  const db = freshDb();
+  for (const command of [['runs'], ['trials', '1'], ['show', '1'], ['front', '1'], ['resume', '1'], ['retrain', '1'], ['delete', '1']]) {
+    const result = cli([...command, '--db', db]);
+    assert.equal(result.code, 1, `${command.join(' ')}: ${result.stderr}`);
+    assert.equal(result.stderr, `nas-studio: ${db}: no such database (a search creates it; --db names another)\n`, command.join(' '));
+    assert.ok(!existsSync(db), `${command.join(' ')} created ${db}`);
+  }
+});
+
 test('search, runs, trials, show and export end to end on a tiny budget', () => {
   const db = freshDb();
   const file = tinySearchFile({ trials: 3 });

@@ -269,6 +269,49 @@ test('a run being searched by another live process cannot be claimed; one whose 
   store.close();
 });
 
+test('a retraining holds its run without changing its status; what a dead writer left running reads, then is recorded, interrupted', () => {
+  const store = newStore();
+  const { runId, config } = newRun(store);
+  store.setRunStatus(runId, 'done');
+  const architecture = [1, 0, 1, 1, 0, 1, 1];
+  const graph = decodeArchitecture(config.space, architecture);
+  const setWriter = (pid: number | null) => store.db.prepare('UPDATE runs SET writer_pid = ? WHERE id = ?').run(pid, runId);
+  const status = () => store.getRun(runId)!.status;
+
+  // Another live process retrains it: a retraining, a search and a deletion are refused, saying so.
+  setWriter(process.ppid);
+  assert.throws(
+    () => store.claimRunForRetraining(runId),
+    new RegExp(`being retrained by process ${process.ppid}; retrain once it has finished`),
+  );
+  assert.throws(() => store.claimRun(runId), new RegExp(`being retrained by process ${process.ppid}; stop it first`));
+  assert.throws(() => store.deleteRun(runId), /being written by a live process/);
+
+  // That retraining died (a pid far above any the kernel hands out) with its trial running.
+  setWriter(2 ** 22 + 12345);
+  store.startTrial(runId, 0, architecture, 'key-0', graph);
+  assert.equal(store.liveRun(store.getRun(runId)!).status, 'done', 'the run reads as it was');
+  assert.equal(store.liveTrials(runId, store.listTrials(runId))[0].status, 'interrupted');
+  assert.equal(store.getTrial(runId, 0)!.status, 'running', 'reading changes nothing');
+
+  store.claimRunForRetraining(runId);
+  assert.equal(status(), 'done', 'a retraining keeps the run done');
+  assert.equal(store.getTrial(runId, 0)!.status, 'interrupted', 'the next claim records it');
+  store.startTrial(runId, 1, architecture, 'key-0', graph);
+  assert.equal(store.liveTrials(runId, store.listTrials(runId))[1].status, 'running', 'its own writer is alive');
+  store.releaseRun(runId);
+  assert.equal(store.db.prepare('SELECT writer_pid FROM runs WHERE id = ?').pluck().get(runId), null);
+  assert.equal(status(), 'done');
+
+  // A search killed: its run reads interrupted, and a retraining's claim records it so.
+  store.db.prepare("UPDATE runs SET status = 'running', writer_pid = ? WHERE id = ?").run(2 ** 22 + 12345, runId);
+  assert.equal(store.liveRun(store.getRun(runId)!).status, 'interrupted');
+  store.claimRunForRetraining(runId);
+  assert.equal(status(), 'interrupted');
+  assert.equal(store.getTrial(runId, 1)!.status, 'interrupted');
+  store.close();
+});
+
 test('controller hidden states round trip as float32, one per trial, and go with their run', () => {
   const store = newStore();
   const { runId, config } = newRun(store);

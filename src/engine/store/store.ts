@@ -30,7 +30,7 @@ import * as queries from './queries.ts';
 import { now, type Row } from './rows.ts';
 import * as trials from './trials.ts';
 import type { FinishedTrial } from './trials.ts';
-import { claimRun, runWriterMayBeAlive } from './writer.ts';
+import { claimRun, releaseRun, runWriterMayBeAlive } from './writer.ts';
 
 export type { Checkpoint } from './checkpoints.ts';
 export type { FinishedTrial } from './trials.ts';
@@ -122,12 +122,42 @@ export class Store {
    * over from a writer that cannot be checked (another host or pid namespace): the caller warns.
    */
   claimRun(runId: number, options: { force?: boolean } = {}): void {
-    this.writeTransaction(() => claimRun(this.db, this.path, runId, options.force === true));
+    this.writeTransaction(() => claimRun(this.db, this.path, runId, { force: options.force === true, retraining: false }));
   }
 
-  /** Whether a run marked running still has a writer that may be alive; a crashed writer's run shows as interrupted. */
+  /**
+   * Marks this process as the writer of a run it retrains a trial of, the run keeping its status: refused while
+   * another live process searches or retrains it. What is still running now was left by a writer that died (a
+   * search or a retraining killed): it is marked interrupted. `releaseRun` gives the claim back.
+   */
+  claimRunForRetraining(runId: number): void {
+    this.writeTransaction(() => {
+      claimRun(this.db, this.path, runId, { force: false, retraining: true });
+      trials.markRunningTrialsInterrupted(this.db, runId);
+      this.db
+        .prepare(`UPDATE runs SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ? AND status = 'running'`)
+        .run('the process searching it died before it finished', now(), runId);
+    });
+  }
+
+  releaseRun(runId: number): void {
+    releaseRun(this.db, runId);
+  }
+
+  /** Whether the run has a writer (a search or a retraining) that may be alive; see `liveRun` and `liveTrials`. */
   runWriterMayBeAlive(runId: number): boolean {
     return runWriterMayBeAlive(this.db, runId);
+  }
+
+  /** The run as a reader should see it: one still marked running whose writer died (killed, crashed) is interrupted. */
+  liveRun(run: RunRecord): RunRecord {
+    return run.status === 'running' && !this.runWriterMayBeAlive(run.id) ? { ...run, status: 'interrupted' } : run;
+  }
+
+  /** A run's trials as a reader should see them: one still marked running with no live writer (a search or a retraining) is interrupted. */
+  liveTrials(runId: number, shown: TrialRecord[]): TrialRecord[] {
+    if (!shown.some((trial) => trial.status === 'running') || this.runWriterMayBeAlive(runId)) return shown;
+    return shown.map((trial) => (trial.status === 'running' ? { ...trial, status: 'interrupted' as const } : trial));
   }
 
   runConfig(runId: number): { config: SearchConfig; spaceFile: string; spaceText: string } {
@@ -230,8 +260,7 @@ export class Store {
 
   /** Deletes a run with everything it recorded, its kept weights' files included. */
   deleteRun(runId: number): void {
-    const writing = this.getRun(runId)?.status === 'running' || this.listTrials(runId).some((trial) => trial.status === 'running');
-    if (writing && this.runWriterMayBeAlive(runId))
+    if (this.runWriterMayBeAlive(runId))
       throw new Error(`run ${runId} is being written by a live process (a search or a retraining); stop it before deleting it`);
     this.writeTransaction(() => this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId));
     rmSync(this.runWeightsFolder(runId), { recursive: true, force: true });

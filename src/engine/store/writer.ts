@@ -75,19 +75,36 @@ const writerFromRow = (row: Row): Writer | null =>
         started: row.writer_started as string | null,
       };
 
-/** Marks this process as the run's writer, unless a live other one writes it (see `Store.claimRun`); inside a write transaction. */
-export function claimRun(db: Database.Database, path: string, runId: number, force: boolean): void {
+/**
+ * Marks this process as the run's writer, unless a live other one writes it: a search (the run is then
+ * running) or a retraining (the run keeps its status). Inside a write transaction; see `Store.claimRun`.
+ */
+export function claimRun(db: Database.Database, path: string, runId: number, options: { force: boolean; retraining: boolean }): void {
   const row = db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as Row | undefined;
   if (!row) throw new Error(`no run ${runId} in ${path}`);
   const writer = writerFromRow(row);
-  if (!force && row.status === 'running' && writer !== null && writer.pid !== process.pid && writerMayBeAlive(writer)) {
-    throw new Error(`run ${runId} is being searched by ${describeWriter(writer)}; stop it first, or resume with --force if it is gone`);
+  if (!options.force && writer !== null && writer.pid !== process.pid && writerMayBeAlive(writer)) {
+    const doing = row.status === 'running' ? 'searched' : 'retrained';
+    const instead = options.retraining ? 'retrain once it has finished' : 'stop it first, or resume with --force if it is gone';
+    throw new Error(`run ${runId} is being ${doing} by ${describeWriter(writer)}; ${instead}`);
   }
   const self = thisWriter();
+  const status = options.retraining ? '' : "status = 'running', error = NULL, finished_at = NULL, ";
+  db.prepare(`UPDATE runs SET ${status}writer_pid = ?, writer_host = ?, writer_pid_namespace = ?, writer_started = ? WHERE id = ?`).run(
+    self.pid,
+    self.host,
+    self.pidNamespace,
+    self.started,
+    runId,
+  );
+}
+
+/** Gives a retraining's claim back: the run is written by no one, and keeps its status. */
+export function releaseRun(db: Database.Database, runId: number): void {
   db.prepare(
-    `UPDATE runs SET status = 'running', writer_pid = ?, writer_host = ?, writer_pid_namespace ` +
-      `= ?, writer_started = ?, error = NULL, finished_at = NULL WHERE id = ?`,
-  ).run(self.pid, self.host, self.pidNamespace, self.started, runId);
+    'UPDATE runs SET writer_pid = NULL, writer_host = NULL, writer_pid_namespace = NULL, writer_started = NULL ' +
+      'WHERE id = ? AND writer_pid = ?',
+  ).run(runId, process.pid);
 }
 
 export function runWriterMayBeAlive(db: Database.Database, runId: number): boolean {
