@@ -514,6 +514,8 @@ async function retrain(args: ParsedArgs, out: Write, err: Write): Promise<number
     }
     const epochs = intFlag(args, 'epochs', 1);
     if (epochs !== undefined) recipe = { ...recipe, epochs };
+    // A language model's epochs and result read as perplexities (of the next token, per token).
+    const languageModel = store.runConfig(runId).config.space.kind === 'recurrent';
     const controller = new AbortController();
     const stop = () => {
       err('\nstopping: the retraining is cancelled and its trial recorded interrupted\n');
@@ -531,7 +533,10 @@ async function retrain(args: ParsedArgs, out: Write, err: Write): Promise<number
           if (event.type === 'log') err(`${event.message}\n`);
           else if (event.type === 'epoch') {
             const m = event.metrics;
-            err(`epoch ${m.epoch}: train_acc ${fmt(m.trainAccuracy)}, test_acc ${fmt(m.valAccuracy)} (${formatDuration(m.seconds)})\n`);
+            const measured = languageModel
+              ? `train_ppl ${formatPerplexity(Math.exp(m.trainLoss ?? NaN))}, test_ppl ${formatPerplexity(Math.exp(m.valLoss ?? NaN))}`
+              : `train_acc ${fmt(m.trainAccuracy)}, test_acc ${fmt(m.valAccuracy)}`;
+            err(`epoch ${m.epoch}: ${measured} (${formatDuration(m.seconds)})\n`);
           }
         },
       });
@@ -545,11 +550,14 @@ async function retrain(args: ParsedArgs, out: Write, err: Write): Promise<number
       );
       return 1;
     }
+    const retrains = `trial ${retrained.index} of run ${runId} retrains trial ${retrained.retrainedFrom}`;
     out(
-      `trial ${retrained.index} of run ${runId} retrains trial ${retrained.retrainedFrom}: ` +
-        `test_acc ${fmt(retrained.metrics?.testAccuracy ?? null)} ` +
-        `after ${retrained.epochsTrained} epochs; weights in ${store.trialWeightsFolder(retrained)}\n` +
-        `export it with: nas-studio export ${runId} ${retrained.index} --format tfjs|keras|pytorch --out DIR\n`,
+      languageModel
+        ? `${retrains}: test_ppl ${formatPerplexity(retrained.metrics?.testPerplexity)} after ${retrained.epochsTrained} epochs; ` +
+            `its weights are kept in the database\nsample from it with: nas-studio sample ${runId} ${retrained.index}\n`
+        : `${retrains}: test_acc ${fmt(retrained.metrics?.testAccuracy ?? null)} after ${retrained.epochsTrained} epochs; ` +
+            `weights in ${store.trialWeightsFolder(retrained)}\n` +
+            `export it with: nas-studio export ${runId} ${retrained.index} --format tfjs|keras|pytorch --out DIR\n`,
     );
     return 0;
   } finally {

@@ -95,16 +95,17 @@ export function finalSearchConfig(config: SearchConfig, overrides: RetrainRecipe
 }
 
 /**
- * Why this run's trials cannot be retrained here, or undefined when they can: NAS Studio retrains the image
- * classifiers it builds itself (macro and cell spaces), not table lookups, a user's own program or language models.
+ * Why this run's trials cannot be retrained here, or undefined when they can: NAS Studio retrains the networks
+ * it builds itself (image classifiers and language models), not table lookups or a user's own program.
  */
 function unretrainable(config: SearchConfig): string | undefined {
   if (config.evaluation.kind === 'tabular')
     return 'its accuracies come from the NAS-Bench-201 table; NAS Studio has no network of its own to train for a nasbench201 cell';
   if (config.evaluation.kind === 'command')
     return 'its trials train with your own program (evaluation kind command); run it on the architecture yourself';
-  if (config.space.kind === 'recurrent') return 'retraining a recurrent (language model) cell is not supported yet';
-  if (spaceKind(config.space).network === undefined) return `NAS Studio builds no network for a ${config.space.kind} space`;
+  // A recurrent cell's language model is built by its trainer, not by the space's image network.
+  if (config.space.kind !== 'recurrent' && spaceKind(config.space).network === undefined)
+    return `NAS Studio builds no network for a ${config.space.kind} space`;
   return undefined;
 }
 

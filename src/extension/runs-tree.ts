@@ -110,12 +110,12 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
         const metrics = trial.metrics;
         // The reward and a language model's validation perplexity, or the validation accuracy when the reward transform makes it differ.
         const perplexity = metrics?.valPerplexity;
-        const accuracy =
-          typeof perplexity === 'number'
-            ? ` · ppl ${formatPerplexity(perplexity)}`
-            : metrics && metrics.valAccuracy !== trial.reward
-              ? ` · val ${fmt(metrics.valAccuracy)}`
-              : '';
+        const languageModel = typeof perplexity === 'number';
+        const accuracy = languageModel
+          ? ` · ppl ${formatPerplexity(perplexity)}`
+          : metrics && metrics.valAccuracy !== trial.reward
+            ? ` · val ${fmt(metrics.valAccuracy)}`
+            : '';
         const status = trialStatusLabel(trial);
         // A pruned trial's reward is its value at the epoch it stopped at: the status goes with it.
         const stop = trial.status === 'pruned' ? ` · ${status}` : '';
@@ -123,7 +123,8 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
         if (retrained) {
           // No reward: a retraining is measured on the test examples alone.
           item.label = `trial ${trial.index} · retrained from #${trial.retrainedFrom}`;
-          item.description = trial.status === 'done' ? `test ${fmt(metrics?.testAccuracy)}` : status;
+          const test = languageModel ? `ppl ${formatPerplexity(metrics?.testPerplexity)}` : fmt(metrics?.testAccuracy);
+          item.description = trial.status === 'done' ? `test ${test}` : status;
         } else {
           item.description = metrics ? `${fmt(trial.reward)}${accuracy}${stop}` : status;
         }
@@ -135,13 +136,14 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
           metrics && metrics.params !== null && metrics.flops !== null
             ? `, ${metrics.params} params, ${(metrics.flops / 1e6).toFixed(2)} MFLOPs`
             : '';
-        const scores =
-          typeof perplexity === 'number'
+        const scores = retrained
+          ? languageModel
+            ? `test perplexity ${formatPerplexity(metrics?.testPerplexity)}, next-token accuracy ${fmt(metrics?.testAccuracy, 4)}`
+            : `test accuracy ${fmt(metrics?.testAccuracy, 4)}`
+          : languageModel
             ? `val perplexity ${formatPerplexity(perplexity)}, test ${formatPerplexity(metrics?.testPerplexity)}; ` +
               `next-token accuracy ${fmt(metrics?.valAccuracy, 4)}, test ${fmt(metrics?.testAccuracy, 4)}`
-            : retrained
-              ? `test accuracy ${fmt(metrics?.testAccuracy, 4)}`
-              : `val accuracy ${fmt(metrics?.valAccuracy, 4)}, test ${fmt(metrics?.testAccuracy, 4)}`;
+            : `val accuracy ${fmt(metrics?.valAccuracy, 4)}, test ${fmt(metrics?.testAccuracy, 4)}`;
         const measured = metrics ? `${scores}${size}, ${metrics.seconds.toFixed(1)} s\n\n` : '';
         const heading = retrained
           ? `**trial ${trial.index}**: ${status}, retrained from trial ${trial.retrainedFrom} with the final recipe ` +

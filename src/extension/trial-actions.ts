@@ -7,6 +7,7 @@ import type { EngineMessage, RunRecord, TrialRecord } from '../protocol/engine.t
 import { type EngineProcess, type QueryClient, runQuickJob } from './engine-process.ts';
 import type { SearchManager } from './searches.ts';
 import { keptNoWeightsMessage, needsTrainedWeights } from '../shared/model-export.ts';
+import { formatPerplexity } from '../shared/format.ts';
 
 /** The export formats Export Model… offers: a model writes a folder (from the trial's kept weights), the others one file. */
 const EXPORT_CHOICES = [
@@ -75,9 +76,15 @@ export class TrialActions {
       );
       return;
     }
-    const accuracy = retrained.metrics?.testAccuracy;
+    const retrains = `NAS: trial ${retrained.index} retrains trial ${source}`;
+    const { testAccuracy, testPerplexity } = retrained.metrics ?? {};
+    // A language model's weights stay in the database, for sampling: there is no model to export.
+    if (typeof testPerplexity === 'number') {
+      void vscode.window.showInformationMessage(`${retrains}: test perplexity ${formatPerplexity(testPerplexity)}`);
+      return;
+    }
     const choice = await vscode.window.showInformationMessage(
-      `NAS: trial ${retrained.index} retrains trial ${source}: test accuracy ${accuracy == null ? '-' : accuracy.toFixed(4)}`,
+      `${retrains}: test accuracy ${testAccuracy == null ? '-' : testAccuracy.toFixed(4)}`,
       'Export Model…',
     );
     if (choice) await this.exportTrial(runId, retrained.index);
@@ -86,8 +93,10 @@ export class TrialActions {
   async exportTrial(runId: number, index: number): Promise<void> {
     const { trial } = await this.trial(runId, index);
     const unkept = (format: string) => needsTrainedWeights(format) && trial.weightsPath === null;
+    // A language model's weights stay in the database (for sampling text): only its record and drawing are exported.
+    const choices = trial.graph.kind === 'recurrent' ? EXPORT_CHOICES.filter((choice) => !choice.model) : EXPORT_CHOICES;
     const picked = await vscode.window.showQuickPick(
-      EXPORT_CHOICES.map((choice) => ({
+      choices.map((choice) => ({
         ...choice,
         description: choice.format,
         detail: unkept(choice.format) ? `${choice.detail}: this trial kept none (Retrain… keeps them)` : choice.detail,

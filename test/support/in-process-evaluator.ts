@@ -26,7 +26,7 @@ export const inProcessEvaluator: StartEvaluator = async (config, baseDir) => {
   const evaluate: Evaluator['evaluate'] = (request, onEpoch) => {
     const { graph, space } = request;
     if (graph.kind !== 'recurrent' || space.kind !== 'recurrent') throw new Error(`a ${space.kind} space does not train on text`);
-    return trainRecurrentChild({ graph, space, evaluation, seed: request.seed }, corpus, onEpoch, () => false);
+    return trainRecurrentChild({ graph, space, evaluation, seed: request.seed, final: request.final }, corpus, onEpoch, () => false);
   };
   return { ...frame, evaluate };
 };

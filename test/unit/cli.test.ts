@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { EpochMetrics, TrialEvaluator } from '../../src/protocol/engine.ts';
+import { dirname, join } from 'node:path';
+import type { EpochMetrics, TrialEvaluator, TrialRecord } from '../../src/protocol/engine.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import { compileSpace, decodeArchitecture } from '../../src/space/graph.ts';
 import { loadSearchFile } from '../../src/space/parse.ts';
@@ -326,6 +326,32 @@ test("a language model's trials and show print its perplexity; sample continues 
   assert.equal(pruned.code, 1);
   assert.match(pruned.stderr, /trial 1 of run 1 kept no trained weights to sample from/);
   assert.equal(cli(['sample', 'latest', '0', '--db', db, '--temperature', '0']).code, 2);
+});
+
+test('retrain a language model: the final recipe on training and validation text, test perplexity each epoch, sampled after', () => {
+  const db = freshDb();
+  const search = cli(['search', tinyRecurrentSearchFile(), '--db', db]);
+  assert.equal(search.code, 0, search.stderr);
+  const retrain = cli(['retrain', 'latest', '--epochs', '2', '--db', db]);
+  assert.equal(retrain.code, 0, retrain.stderr);
+  assert.match(retrain.stderr, /^retraining trial \d of run 1 on cpu: 2 epochs on the training and validation examples/m);
+  assert.match(retrain.stderr, /^epoch 1: train_ppl \d+\.\d\d, test_ppl \d+\.\d\d \(/m);
+  assert.match(retrain.stderr, /^epoch 2: train_ppl \d+\.\d\d, test_ppl \d+\.\d\d \(/m);
+  const result = /^trial 2 of run 1 retrains trial (\d): test_ppl (\d+\.\d\d) after 2 epochs; its weights are kept in the database$/m.exec(
+    retrain.stdout,
+  );
+  assert.ok(result, retrain.stdout);
+  assert.match(retrain.stdout, /^sample from it with: nas-studio sample 1 2$/m);
+  const [retrained] = (JSON.parse(cli(['trials', '1', '--json', '--db', db]).stdout) as TrialRecord[]).filter((t) => t.index === 2);
+  assert.equal(retrained.retrainedFrom, Number(result[1]));
+  assert.equal(retrained.reward, null);
+  assert.equal(retrained.metrics!.testPerplexity!.toFixed(2), result[2]);
+  const sampled = cli(['sample', '1', '2', '--db', db, '--length', '20']);
+  assert.equal(sampled.code, 0, sampled.stderr);
+  assert.equal([...sampled.stdout.slice('ROMEO:'.length).replace(/\n$/, '')].length, 20);
+  const exported = cli(['export', '1', '2', '--format', 'tfjs', '--out', join(dirname(db), 'model'), '--db', db]);
+  assert.equal(exported.code, 1);
+  assert.match(exported.stderr, /run 1 trains no image classifier NAS Studio builds; .*nas-studio sample 1 2/);
 });
 
 test('trials, show and the progress lines say where a pruned trial stopped; its reward is never the best so far', () => {

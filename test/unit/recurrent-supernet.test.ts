@@ -163,14 +163,28 @@ for (const kind of ['enas', 'random-ws'] as const) {
       assert.equal(trial.status, 'done');
       const perplexity = trial.metrics?.valPerplexity;
       assert.ok(perplexity !== undefined && perplexity !== null && perplexity > 1, `trial ${trial.index}: perplexity ${perplexity}`);
-      // The default reward of a language model: c / perplexity^k, c 80 and k 3.
-      assert.ok(Math.abs(trial.reward! - 80 / perplexity ** 3) < 1e-9 * trial.reward!, `trial ${trial.index}: reward ${trial.reward}`);
     }
-    assert.ok(trials.slice(0, 11).every((t) => t.evaluator === 'shared-weights'));
+    const searched = trials.slice(0, 11);
+    assert.ok(searched.every((t) => t.evaluator === 'shared-weights'));
+    // The default reward of a language model: c / perplexity^k, c 80 and k 3.
+    for (const trial of searched)
+      assert.ok(
+        Math.abs(trial.reward! - 80 / trial.metrics!.valPerplexity! ** 3) < 1e-9 * trial.reward!,
+        `trial ${trial.index}: reward ${trial.reward}`,
+      );
+    // The best final sample, retrained with the final recipe (twice the epochs, on the training and validation
+    // text, the test text held out): no reward, its test perplexity its last epoch's, its weights kept.
     const retrained = trials[11];
     assert.equal(retrained.evaluator, 'train-from-scratch');
     const best = trials.slice(8, 11).reduce((a, b) => (b.reward! > a.reward! ? b : a));
     assert.deepEqual(retrained.architecture, best.architecture);
+    assert.equal(retrained.retrainedFrom, best.index);
+    assert.equal(retrained.reward, null);
+    assert.equal(retrained.epochsTrained, 2);
+    const lastEpoch = store.trialEpochs(runId, 11).at(-1)!;
+    assert.ok(Math.abs(retrained.metrics!.testPerplexity! - Math.exp(lastEpoch.valLoss!)) < 1e-9 * retrained.metrics!.testPerplexity!);
+    assert.ok(store.hasTrialWeights(runId, 11), 'its weights are kept for sampling');
+    assert.equal(store.getRun(runId)!.trialsDone, 12);
     assert.equal(store.controllerSteps(runId).length, kind === 'enas' ? 4 : 0);
     const epochLines = events.filter((e) => e.type === 'log' && /^shared weights, epoch \d\/2: loss .* nats\/token/.test(e.message));
     assert.equal(epochLines.length, 2);

@@ -80,6 +80,13 @@ export function windowLoss(logits: tf.Tensor2D, targets: tf.Tensor1D): { loss: t
   return { loss: tf.neg(tf.sum<tf.Scalar>(picked)), hits: tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(logits, 1), targets), 'int32')) };
 }
 
+function joinTokens(first: Int32Array, second: Int32Array): Int32Array {
+  const joined = new Int32Array(first.length + second.length);
+  joined.set(first);
+  joined.set(second, first.length);
+  return joined;
+}
+
 /** Mean cross-entropy per token, perplexity and next-token accuracy over a part, state carried through it. */
 export async function measureLanguageModel(
   model: LanguageModel,
@@ -126,6 +133,8 @@ export function clipByGlobalNorm(gradients: tf.Tensor[], clipNorm: number): tf.T
  * Trains `model` for the recipe's epochs, or fewer when `onEpoch` answers 'stop'. Epoch metrics are per
  * token: losses in nats, accuracies of the next-token guess. The reward's perplexity is the lowest of the
  * last `reward_epochs` epochs'. `flopsPerToken` is recorded as the trial's FLOPs, where the caller knows them.
+ * A `final` retraining trains on the training and validation text together and holds the test text out,
+ * measured after every epoch: its result is the last epoch's.
  */
 export async function trainLanguageModel(
   model: LanguageModel,
@@ -134,15 +143,18 @@ export async function trainLanguageModel(
   seed: number,
   onEpoch: (metrics: EpochMetrics) => EpochVerdict | void | Promise<EpochVerdict | void>,
   isCancelled: () => boolean,
-  flopsPerToken: number | null = null,
+  options: { flopsPerToken?: number | null; final?: boolean } = {},
 ): Promise<TrialMeasurements> {
   const started = performance.now();
+  const final = options.final === true;
+  const train = final ? joinTokens(data.train, data.validation) : data.train;
+  const heldOut = final ? data.test : data.validation;
   const optimizer = new SharedOptimizer(recipe.optimizer, recipe.learning_rate, {
     nesterov: recipe.nesterov,
     weightDecay: recipe.weight_decay,
   });
   const variables = model.variables;
-  const streams = new TokenStreams(data.train, recipe.batch_size);
+  const streams = new TokenStreams(train, recipe.batch_size);
   const starts = streams.windowStarts(recipe.bptt);
   const curve: EpochMetrics[] = [];
   let pruned = false;
@@ -189,7 +201,7 @@ export async function trainLanguageModel(
       } finally {
         tf.dispose(state);
       }
-      const validation = await measureLanguageModel(model, data.validation, recipe.batch_size, recipe.bptt);
+      const validation = await measureLanguageModel(model, heldOut, recipe.batch_size, recipe.bptt);
       if (!Number.isFinite(validation.loss)) throw new Error(`validation loss became ${validation.loss} at epoch ${epoch}`);
       const metrics: EpochMetrics = {
         epoch,
@@ -202,15 +214,20 @@ export async function trainLanguageModel(
       curve.push(metrics);
       pruned = (await onEpoch(metrics)) === 'stop';
     }
-    const lastEpochs = curve.slice(-Math.min(recipe.reward_epochs, curve.length));
-    const test = pruned ? null : await measureLanguageModel(model, data.test, recipe.batch_size, recipe.bptt);
+    const lastEpochs = curve.slice(-Math.min(final ? 1 : recipe.reward_epochs, curve.length));
+    const last = curve[curve.length - 1];
+    const test = pruned
+      ? null
+      : final
+        ? { accuracy: last.valAccuracy, perplexity: Math.exp(last.valLoss!) }
+        : await measureLanguageModel(model, data.test, recipe.batch_size, recipe.bptt);
     return {
       valAccuracy: Math.max(...lastEpochs.map((m) => m.valAccuracy)),
       valPerplexity: Math.exp(Math.min(...lastEpochs.map((m) => m.valLoss ?? Infinity))),
       testAccuracy: test?.accuracy ?? null,
       testPerplexity: test?.perplexity ?? null,
       params: model.countParams(),
-      flops: flopsPerToken,
+      flops: options.flopsPerToken ?? null,
       seconds: (performance.now() - started) / 1000,
       curve,
     };
@@ -224,7 +241,7 @@ export async function trainLanguageModel(
  * in full (not stopped early) comes back with its weights, which the store keeps for sampling text.
  */
 export async function trainRecurrentChild(
-  request: { graph: RecurrentGraph; space: RecurrentSpaceConfig; evaluation: LanguageRecipe; seed: number },
+  request: { graph: RecurrentGraph; space: RecurrentSpaceConfig; evaluation: LanguageRecipe; seed: number; final?: boolean },
   data: LanguageData,
   onEpoch: (metrics: EpochMetrics) => EpochVerdict | void | Promise<EpochVerdict | void>,
   isCancelled: () => boolean,
@@ -239,15 +256,10 @@ export async function trainRecurrentChild(
     return verdict;
   };
   try {
-    const measurements = await trainLanguageModel(
-      model,
-      request.evaluation,
-      data,
-      seed,
-      hearEpoch,
-      isCancelled,
-      recurrentFlopsPerToken(space, data.vocabulary.length),
-    );
+    const measurements = await trainLanguageModel(model, request.evaluation, data, seed, hearEpoch, isCancelled, {
+      flopsPerToken: recurrentFlopsPerToken(space, data.vocabulary.length),
+      final: request.final,
+    });
     return stopped ? measurements : { ...measurements, weights: await exportWeights(model, data) };
   } finally {
     model.dispose();

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { TrialRecord } from '../../protocol/engine.ts';
 import { imageShapeOf } from '../../space/estimate.ts';
 import { isImageDataset } from '../../space/kinds/datasets/registry.ts';
+import type { ImageDatasetConfig } from '../../space/config.ts';
 import { buildModel } from '../model/build.ts';
 import { MODEL_JSON, WEIGHTS_BIN, modelArtifacts, readModelFiles, type ModelArtifacts } from '../model/model-files.ts';
 import type { Store } from '../store/store.ts';
@@ -21,12 +22,21 @@ function keptWeightsFolder(store: Store, trial: TrialRecord): string | undefined
   return folder !== undefined && existsSync(join(folder, MODEL_JSON)) ? folder : undefined;
 }
 
-/** The trial's network as NAS Studio builds it, untrained: the architecture alone. */
-async function untrainedArtifacts(store: Store, trial: TrialRecord): Promise<ModelArtifacts> {
+/** The run's image data set: a model export writes the image classifiers NAS Studio builds, and nothing else. */
+function imageDataset(store: Store, trial: TrialRecord): ImageDatasetConfig {
   const { config } = store.runConfig(trial.runId);
-  if (config.dataset === undefined || !isImageDataset(config.dataset))
-    throw new Error(`run ${trial.runId} trains no image classifier NAS Studio builds; it has no model to export`);
-  const { shape, classes } = imageShapeOf(config.dataset);
+  if (config.dataset !== undefined && isImageDataset(config.dataset)) return config.dataset;
+  const instead =
+    trial.graph.kind === 'recurrent'
+      ? ` (a language model's weights stay in the database: nas-studio sample ${trial.runId} ${trial.index})`
+      : '';
+  throw new Error(`run ${trial.runId} trains no image classifier NAS Studio builds; it has no model to export${instead}`);
+}
+
+/** The trial's network as NAS Studio builds it, untrained: the architecture alone. */
+async function untrainedArtifacts(store: Store, trial: TrialRecord, dataset: ImageDatasetConfig): Promise<ModelArtifacts> {
+  const { config } = store.runConfig(trial.runId);
+  const { shape, classes } = imageShapeOf(dataset);
   const model = await buildModel(trial.graph, config.space, { inputShape: shape, classes, seed: 1 });
   try {
     return await modelArtifacts(model);
@@ -43,6 +53,7 @@ export async function exportModel(
   outDir: string,
   options: { force?: boolean } = {},
 ): Promise<string[]> {
+  const dataset = imageDataset(store, trial);
   const weights = keptWeightsFolder(store, trial);
   if (weights === undefined && needsTrainedWeights(format)) throw new Error(keptNoWeightsMessage(trial, format));
   if (format === 'tfjs') {
@@ -51,7 +62,7 @@ export async function exportModel(
     return [MODEL_JSON, WEIGHTS_BIN];
   }
   // Read before the folder is emptied: a model that cannot be read leaves what is there.
-  const artifacts = weights === undefined ? await untrainedArtifacts(store, trial) : readModelFiles(weights);
+  const artifacts = weights === undefined ? await untrainedArtifacts(store, trial, dataset) : readModelFiles(weights);
   clearOutFolder(outDir, options.force);
   if (format === 'keras') return writeKerasExport(artifacts, outDir);
   const title = `Trial ${trial.index} of run ${trial.runId} (${store.getRun(trial.runId)?.name ?? 'NAS Studio'}): ${trial.key}`;

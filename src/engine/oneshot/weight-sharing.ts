@@ -280,15 +280,11 @@ export const weightSharingRunner: SearchRunner = {
     if (best && !retrained && !stopped()) {
       log('info', `best of the final samples (trial ${best.index}), retrained from scratch:\n${drawArchitecture(best.graph)}`);
       const trial = { index: store.nextTrialIndex(runId), architecture: best.architecture, graph: best.graph };
-      // A language model trains on its training text alone (no final recipe for it yet): a search trial like the others.
-      const retrain =
-        config.space.kind === 'recurrent'
-          ? await evaluateTrial(session, trial, await session.startEvaluator())
-          : await evaluateTrial(
-              { ...session, config: finalSearchConfig(config) },
-              { ...trial, retrainedFrom: best.index },
-              await session.startEvaluator('final'),
-            );
+      const retrain = await evaluateTrial(
+        { ...session, config: finalSearchConfig(config) },
+        { ...trial, retrainedFrom: best.index },
+        await session.startEvaluator('final'),
+      );
       interruptedBecause = retrain.noEvaluatorLeft;
     }
     return { interruptedBecause };
