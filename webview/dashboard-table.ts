@@ -147,9 +147,9 @@ function renderRows(s: State): void {
         h('td', {}, trialStatusLabel(t)),
         retrained && h('td', { class: 'num' }, t.retrainedFrom === undefined ? '–' : `#${t.retrainedFrom}`),
         h('td', { class: 'num' }, fmt(t.reward)),
-        perplexities && h('td', { class: 'num' }, formatPerplexity(t.valPerplexity)),
+        // A retrained trial's curve is measured on the test examples: it has no validation figures of its own.
+        perplexities && h('td', { class: 'num' }, t.retrainedFrom === undefined ? formatPerplexity(t.valPerplexity) : '–'),
         perplexities && h('td', { class: 'num' }, formatPerplexity(t.testPerplexity)),
-        // A retrained trial's curve is measured on the test examples: it has no validation accuracy of its own.
         h('td', { class: 'num' }, t.retrainedFrom === undefined ? fmt(t.valAccuracy) : '–'),
         retrained && h('td', { class: 'num' }, fmt(t.testAccuracy ?? null)),
         h('td', { class: 'num' }, formatCount(t.params)),

@@ -120,12 +120,17 @@ function render(data: TrialData): void {
     ['reward', retrainedFrom !== null ? '– (a retraining is measured on test)' : fmt(trial.reward)],
     // A language model's accuracies are of its next-token guesses; its perplexity comes first.
     ...(typeof m?.valPerplexity === 'number'
-      ? ([
-          ['validation perplexity', formatPerplexity(m.valPerplexity)],
-          ['test perplexity', formatPerplexity(m.testPerplexity)],
-          ['validation next-token accuracy', fmt(m.valAccuracy)],
-          ['test next-token accuracy', fmt(m.testAccuracy)],
-        ] satisfies [string, string][])
+      ? retrainedFrom !== null
+        ? ([
+            ['test perplexity', formatPerplexity(m.testPerplexity)],
+            ['test next-token accuracy', fmt(m.testAccuracy)],
+          ] satisfies [string, string][])
+        : ([
+            ['validation perplexity', formatPerplexity(m.valPerplexity)],
+            ['test perplexity', formatPerplexity(m.testPerplexity)],
+            ['validation next-token accuracy', fmt(m.valAccuracy)],
+            ['test next-token accuracy', fmt(m.testAccuracy)],
+          ] satisfies [string, string][])
       : retrainedFrom !== null
         ? ([['test accuracy', fmt(m?.testAccuracy)]] satisfies [string, string][])
         : ([

@@ -532,6 +532,24 @@ export function viewPane(page: Page, viewTitle: string): Locator {
     .first();
 }
 
+/** A row of the Runs tree by its label (the whole label, or a pattern). */
+export function runsTreeRow(page: Page, label: string | RegExp): Locator {
+  return viewPane(page, 'Runs')
+    .locator('.monaco-list-row')
+    .filter({ has: page.locator('.label-name').filter({ hasText: typeof label === 'string' ? new RegExp(`^${label}$`) : label }) })
+    .first();
+}
+
+/** Right-clicks a row of the Runs tree and runs the context menu item `item`. */
+export async function runsTreeContextMenu(page: Page, label: string | RegExp, item: string): Promise<void> {
+  await runsTreeRow(page, label).click({ button: 'right' });
+  const action = page.locator('.context-view .action-label').filter({ hasText: new RegExp(`^${item}$`) });
+  await action.first().waitFor({ state: 'visible', timeout: 15_000 });
+  // The workbench's menus act on the highlighted item; hovering highlights it.
+  await action.first().hover();
+  await page.keyboard.press('Enter');
+}
+
 /** Polls `probe` until it returns a value (not undefined/false) or the time runs out. */
 export async function waitFor<T>(
   probe: () => Promise<T | undefined | false> | T | undefined | false,

@@ -1,7 +1,8 @@
 // A recurrent-cell search in a real VS Code (code-server 4.100.3): a tiny character language model (2 nodes,
 // hidden 8, one epoch, 2 trials) on a few lines of verse; its trials show their perplexity in the Runs tree,
 // the trial view draws the cell (x_t and h_{t-1} into node1, each node's activation, the leaves' mean into
-// h_t) and samples 200 characters from the trial's kept weights.
+// h_t) and samples 200 characters from the trial's kept weights; Retrain… on a trial retrains it with the
+// final recipe, shown with its test perplexity in the tree and the open dashboard.
 // Needs: bash scripts/e2e-setup.sh (once per machine) and npm run build (dist/extension.js, dist/webview/).
 // Run: node --import tsx --test --test-concurrency=1 test/e2e/recurrent.e2e.ts
 // Screenshots land in test/e2e/screenshots/ as <nn>-recurrent-*.png.
@@ -16,11 +17,13 @@ import {
   openFile,
   openSession,
   runCommand,
+  runsTreeContextMenu,
   screenshot,
   showViewContainer,
   treeRows,
   viewPane,
   waitFor,
+  waitForMessage,
   waitForPanel,
   webviewFrame,
   type Page,
@@ -135,5 +138,26 @@ test(
     for (const row of cells) assert.match(row, /\d\.\d{4}\s+\d+\.\d\d\s+\d+\.\d\d\s+\d\.\d{4}/, row);
     await dashboard.locator('#trial-table').evaluate((table) => (table as { scrollIntoView(): void }).scrollIntoView());
     await screenshot(page, 'recurrent-dashboard');
+
+    // Retrain… on trial 0: the final recipe (twice the search's epoch, proposed) on the training and validation
+    // text; the new trial shows its test perplexity, and its message offers no model export (its weights are for sampling).
+    await runsTreeContextMenu(page, 'trial 0', 'Retrain…');
+    const epochs = page.locator('.quick-input-widget input.input');
+    await epochs.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.equal(await epochs.evaluate((input) => (input as { value: string }).value), '2');
+    await page.keyboard.press('Enter');
+    await waitForMessage(page, new RegExp(`NAS: trial ${TRIALS} retrains trial 0: test perplexity \\d+\\.\\d\\d`), 180_000);
+    assert.equal(await page.locator('.notifications-toasts .monaco-button').filter({ hasText: 'Export Model…' }).count(), 0);
+    const retrained = await waitFor(
+      async () => (await treeRows(page, 'Runs')).find((row) => row.label === `trial ${TRIALS} · retrained from #0`),
+      30_000,
+      async () => `the retrained trial in the Runs tree (rows: ${JSON.stringify(await treeRows(page, 'Runs'))})`,
+    );
+    assert.match(retrained.description, /^test ppl \d+\.\d\d$/);
+    // The open dashboard takes it: retrained from #0, no reward, no validation figures, its test perplexity.
+    const retrainedCells = dashboard.locator(`#trial-table tbody tr[data-index="${TRIALS}"]`);
+    await waitFor(async () => (await retrainedCells.count()) === 1, 30_000, 'the retrained trial in the dashboard');
+    assert.match(await retrainedCells.innerText(), /#0\s+–\s+–\s+\d+\.\d\d\s+–\s+\d\.\d{4}/);
+    await screenshot(page, 'recurrent-retrained');
   },
 );

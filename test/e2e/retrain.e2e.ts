@@ -20,11 +20,12 @@ import {
   openSession,
   readDatabase,
   runCommand,
+  runsTreeContextMenu as contextMenu,
+  runsTreeRow as row,
   searchFromPalette,
   SCREENSHOTS,
   screenshotter,
   treeRows,
-  viewPane,
   waitFor,
   waitForMessage,
   waitForPanel,
@@ -113,13 +114,6 @@ after(async () => {
   await session?.close();
 });
 
-function row(page: Page, label: string | RegExp) {
-  return viewPane(page, 'Runs')
-    .locator('.monaco-list-row')
-    .filter({ has: page.locator('.label-name').filter({ hasText: typeof label === 'string' ? new RegExp(`^${label}$`) : label }) })
-    .first();
-}
-
 async function expand(page: Page, label: string, lastTrial: number): Promise<void> {
   const run = row(page, label);
   if ((await run.getAttribute('aria-expanded')) !== 'true') await run.locator('.monaco-tl-twistie').click();
@@ -133,16 +127,6 @@ async function expand(page: Page, label: string, lastTrial: number): Promise<voi
 async function collapse(page: Page, label: string): Promise<void> {
   const run = row(page, label);
   if ((await run.getAttribute('aria-expanded')) === 'true') await run.locator('.monaco-tl-twistie').click();
-}
-
-/** Right-clicks a row of the Runs tree and runs the context menu item `item`. */
-async function contextMenu(page: Page, label: string | RegExp, item: string): Promise<void> {
-  await row(page, label).click({ button: 'right' });
-  const action = page.locator('.context-view .action-label').filter({ hasText: new RegExp(`^${item}$`) });
-  await action.first().waitFor({ state: 'visible', timeout: 15_000 });
-  // The workbench's menus act on the highlighted item; hovering highlights it.
-  await action.first().hover();
-  await page.keyboard.press('Enter');
 }
 
 /** Widens the side bar so that a retrained trial's label and test accuracy show whole in the screenshots. */
