@@ -110,6 +110,7 @@ export function syntheticRun(trials: number, decisionCount = 20): DashboardData 
     seed: 1,
     status: 'done',
     budgetTrials: trials,
+    oneShot: false,
     trialsDone: trials,
     bestReward: best,
     createdAt,

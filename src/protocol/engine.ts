@@ -19,10 +19,13 @@ export function countsInBudget(status: TrialStatus): boolean {
 /**
  * Whether a finished trial counts in its run's progress (the store's trials_done, src/engine/store/rows.ts, says
  * the same in SQL): an evaluated search trial, or a one-shot search's own retraining (within its budget), not a
- * retraining asked for after the search.
+ * retraining the user asked for (which would take a trial from the budget of a search resumed after it).
  */
-export function countsInProgress(trial: Pick<TrialRecord, 'status' | 'retrainedFrom' | 'index'>, budgetTrials: number): boolean {
-  return countsInBudget(trial.status) && (trial.retrainedFrom === null || trial.index < budgetTrials);
+export function countsInProgress(
+  trial: Pick<TrialRecord, 'status' | 'retrainedFrom' | 'index'>,
+  run: Pick<RunRecord, 'budgetTrials' | 'oneShot'>,
+): boolean {
+  return countsInBudget(trial.status) && (trial.retrainedFrom === null || (run.oneShot && trial.index < run.budgetTrials));
 }
 
 /**
@@ -130,6 +133,8 @@ export interface RunRecord {
   seed: number;
   status: RunStatus;
   budgetTrials: number;
+  /** A one-shot search (its trials follow from its strategy): its own retraining is part of its budget. */
+  oneShot: boolean;
   trialsDone: number;
   bestReward: number | null;
   createdAt: string;

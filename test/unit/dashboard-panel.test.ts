@@ -19,6 +19,7 @@ const run: RunRecord = {
   seed: 7,
   status: 'running',
   budgetTrials: 8,
+  oneShot: false,
   trialsDone: 1,
   bestReward: 0.5,
   createdAt: '2026-01-01T00:00:00.000Z',

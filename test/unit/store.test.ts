@@ -8,7 +8,7 @@ import { MIGRATIONS } from '../../src/engine/store/migrations.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import { loadSearchFile } from '../../src/space/parse.ts';
 import { decodeArchitecture } from '../../src/space/graph.ts';
-import type { LanguageModelWeights, TrialMeasurements } from '../../src/protocol/engine.ts';
+import { countsInProgress, type LanguageModelWeights, type TrialMeasurements } from '../../src/protocol/engine.ts';
 import { tinySearchFile } from '../support/tiny.ts';
 
 function newStore() {
@@ -309,6 +309,32 @@ test('a retraining holds its run without changing its status; what a dead writer
   store.claimRunForRetraining(runId);
   assert.equal(status(), 'interrupted');
   assert.equal(store.getTrial(runId, 1)!.status, 'interrupted');
+  store.close();
+});
+
+test("a user's retraining is no part of a run's progress (a resumed search would lose a trial to it); a one-shot search's own is", () => {
+  const store = newStore();
+  const { runId, config } = newRun(store);
+  const architecture = [1, 0, 1, 1, 0, 1, 1];
+  const graph = decodeArchitecture(config.space, architecture);
+  for (const index of [0, 1]) {
+    store.startTrial(runId, index, architecture, `key-${index}`, graph);
+    store.finishTrial({ runId, index, status: 'done', reward: 0.5, measurements: MEASURED, error: null });
+  }
+  // Stopped at 2 of its budget, then trial 0 retrained: index 2, below the budget.
+  store.startTrial(runId, 2, architecture, 'key-0', graph, 'train-from-scratch', 0);
+  store.finishTrial({ runId, index: 2, status: 'done', reward: null, measurements: MEASURED, error: null });
+  const run = store.getRun(runId)!;
+  assert.ok(run.budgetTrials > 2);
+  assert.equal(run.oneShot, false);
+  assert.equal(run.trialsDone, 2, 'a random search resumed trains its whole budget of search trials');
+  assert.equal(countsInProgress(store.getTrial(runId, 2)!, run), false);
+  // The same trial in a one-shot search is its own retraining, part of its budget.
+  store.db.prepare("UPDATE runs SET strategy = 'enas' WHERE id = ?").run(runId);
+  const oneShot = store.getRun(runId)!;
+  assert.equal(oneShot.oneShot, true);
+  assert.equal(oneShot.trialsDone, 3);
+  assert.equal(countsInProgress(store.getTrial(runId, 2)!, oneShot), true);
   store.close();
 });
 

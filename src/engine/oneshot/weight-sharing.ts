@@ -276,8 +276,10 @@ export const weightSharingRunner: SearchRunner = {
       search.dispose();
     }
     let interruptedBecause: string | undefined;
-    const retrained = store.listTrials(runId).some((t) => t.evaluator === 'train-from-scratch' && t.status !== 'interrupted');
-    if (best && !retrained && !stopped()) {
+    // Retrained already (before a stop, or by the user while it was stopped): not again.
+    const retrained = (pick: TrialRecord) =>
+      store.listTrials(runId).some((t) => t.evaluator === 'train-from-scratch' && t.status !== 'interrupted' && t.key === pick.key);
+    if (best && !retrained(best) && !stopped()) {
       log('info', `best of the final samples (trial ${best.index}), retrained from scratch:\n${drawArchitecture(best.graph)}`);
       const trial = { index: store.nextTrialIndex(runId), architecture: best.architecture, graph: best.graph };
       const retrain = await evaluateTrial(

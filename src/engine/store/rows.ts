@@ -1,18 +1,25 @@
 // What the store's modules share: the row type, timestamps, and how run and trial rows become records.
 
 import type { RunRecord, RunStatus, TrialEvaluator, TrialRecord, TrialStatus } from '../../protocol/engine.ts';
+import { STRATEGY_KINDS } from '../../space/kinds/strategies/registry.ts';
 
 export type Row = Record<string, unknown>;
 
 export const now = () => new Date().toISOString();
 
+/** The strategy kinds whose trials follow from their settings (one-shot kinds): their own retraining is part of their budget. */
+const ONE_SHOT_KINDS: readonly string[] = Object.values(STRATEGY_KINDS)
+  .filter((kind) => 'derivedTrials' in kind)
+  .map((kind) => kind.kind);
+
 /**
  * A run with its progress, counted from its trials as countsInProgress (src/protocol/engine.ts) counts them: a
- * retraining asked for after the search (its index past the budget) is not part of it; a one-shot search's own is.
+ * one-shot search's own retraining (within its budget) is part of it; a retraining asked for by the user is not.
  */
 export const RUN_SELECT = `SELECT runs.*,
       (SELECT COUNT(*) FROM trials t WHERE t.run_id = runs.id AND t.status IN ('done', 'pruned', 'failed')
-         AND (t.retrained_from IS NULL OR t.idx < runs.budget_trials)) AS trials_done,
+         AND (t.retrained_from IS NULL OR (t.idx < runs.budget_trials
+           AND runs.strategy IN (${ONE_SHOT_KINDS.map((kind) => `'${kind}'`).join(', ')})))) AS trials_done,
       (SELECT MAX(reward) FROM trials t WHERE t.run_id = runs.id AND t.status = 'done') AS best_reward
     FROM runs`;
 
@@ -27,6 +34,7 @@ export function runFromRow(row: Row): RunRecord {
     seed: row.seed as number,
     status: row.status as RunStatus,
     budgetTrials: row.budget_trials as number,
+    oneShot: ONE_SHOT_KINDS.includes(row.strategy as string),
     trialsDone: row.trials_done as number,
     bestReward: row.best_reward as number | null,
     createdAt: row.created_at as string,

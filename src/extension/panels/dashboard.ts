@@ -130,7 +130,7 @@ export const dashboardPanel = definePanel<DashboardState, DashboardMessage, Dash
         const { trial } = event;
         pending.trials.push(toTrialPoint(trial, run.createdAt));
         // The header's counters move with each trial, until the engine sends the run record again.
-        const counted = countsInProgress(trial, run.budgetTrials) ? 1 : 0;
+        const counted = countsInProgress(trial, run) ? 1 : 0;
         const bestReward = rewardCountsForBest(trial) ? Math.max(run.bestReward ?? -Infinity, trial.reward!) : run.bestReward;
         run = { ...run, trialsDone: run.trialsDone + counted, bestReward };
         if (charted) askIntermediate();
