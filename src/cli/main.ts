@@ -26,7 +26,8 @@ import { checkBackends } from '../engine/backend.ts';
 import { exportOptunaStudy } from '../engine/export/optuna.ts';
 import { ONE_TRIAL_FORMATS, exportOneTrial, isModelFormat } from '../engine/export/trial.ts';
 import { queueUrlProblem } from '../space/queue-url.ts';
-import { parseRetrainRecipe, retrainTrial } from '../engine/retrain.ts';
+import { retrainTrial } from '../engine/retrain.ts';
+import { parseRetrainRecipe } from '../space/retrain-recipe.ts';
 import type { RetrainRecipe } from '../space/kinds/evaluations/train.ts';
 import { ProgressLine } from './progress.ts';
 
@@ -52,7 +53,8 @@ usage:
   nas-studio retrain <run|latest> [trial] [--epochs N] [--recipe YAML] [--db PATH]
                     trains the trial (default: the run's best) again from scratch with the final recipe (evaluation.retrain;
                     --recipe '{epochs: 30, augment: {crop_padding: 4, horizontal_flip: false}}' changes it) on the training
-                    and validation examples, reports test accuracy, and keeps its weights: a new trial of the run
+                    and validation examples, reports test accuracy (a language model's test perplexity), and keeps
+                    its weights: a new trial of the run
   nas-studio export <run|latest> [trial] --format json|svg|optuna|tfjs|keras|pytorch --out PATH [--force]
                     json: a trial's architecture, decisions, graph and metrics; svg: its drawing as the trial view shows
                     it, as a standalone file; the trial defaults to the run's best done one. optuna: the whole run as an

@@ -15,7 +15,6 @@ import { startConfiguredEvaluator } from './evaluators/start.ts';
 import type { Store } from './store/store.ts';
 import { evaluateTrial } from './trial-lifecycle.ts';
 import { spaceKind } from '../space/kinds/spaces/registry.ts';
-import { parse as parseYaml } from 'yaml';
 
 /**
  * The final recipe's default crop padding for images `size` pixels on their shorter side: an eighth of it,
@@ -40,51 +39,6 @@ export function finalRecipe(evaluation: TrainEvaluationConfig, imageSize: number
   };
   // The reward's last epochs do not apply: a retraining's result is its last epoch's test accuracy.
   return { ...recipe, reward_epochs: Math.min(recipe.reward_epochs, recipe.epochs) };
-}
-
-/** What each setting of a recipe must be, said as the error says it. */
-const RECIPE_SETTINGS: Record<keyof RetrainRecipe, { rule: string; valid: (value: unknown) => boolean }> = {
-  epochs: { rule: 'an integer ≥ 1', valid: (v) => Number.isInteger(v) && (v as number) >= 1 },
-  batch_size: { rule: 'an integer ≥ 1', valid: (v) => Number.isInteger(v) && (v as number) >= 1 },
-  learning_rate: { rule: 'a number > 0', valid: (v) => typeof v === 'number' && v > 0 },
-  lr_schedule: { rule: 'constant or cosine', valid: (v) => v === 'constant' || v === 'cosine' },
-  warmup_epochs: { rule: 'a number ≥ 0', valid: (v) => typeof v === 'number' && v >= 0 },
-  weight_decay: { rule: 'a number ≥ 0', valid: (v) => typeof v === 'number' && v >= 0 },
-  label_smoothing: { rule: 'a number in [0, 1)', valid: (v) => typeof v === 'number' && v >= 0 && v < 1 },
-  augment: {
-    rule: '{crop_padding: an integer ≥ 0, horizontal_flip: true or false}',
-    valid: (v) => {
-      const augment = v as Record<string, unknown> | null;
-      return (
-        typeof augment === 'object' &&
-        augment !== null &&
-        Object.keys(augment).sort().join() === 'crop_padding,horizontal_flip' &&
-        Number.isInteger(augment.crop_padding) &&
-        (augment.crop_padding as number) >= 0 &&
-        typeof augment.horizontal_flip === 'boolean'
-      );
-    },
-  },
-};
-
-/** A recipe written on the command line (a YAML or JSON mapping, as evaluation.retrain is written); an error names the bad setting. */
-export function parseRetrainRecipe(text: string | undefined): RetrainRecipe {
-  if (text === undefined) return {};
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text);
-  } catch (error) {
-    throw new Error(`--recipe: not YAML or JSON: ${(error as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new Error(`--recipe: must be a mapping of evaluation.retrain's settings, as {epochs: 30}; got ${JSON.stringify(parsed)}`);
-  for (const [name, value] of Object.entries(parsed)) {
-    const setting = RECIPE_SETTINGS[name as keyof RetrainRecipe];
-    if (setting === undefined)
-      throw new Error(`--recipe: unknown setting "${name}"; the recipe sets ${Object.keys(RECIPE_SETTINGS).join(', ')}`);
-    if (!setting.valid(value)) throw new Error(`--recipe: ${name} must be ${setting.rule}, got ${JSON.stringify(value)}`);
-  }
-  return parsed as RetrainRecipe;
 }
 
 /** The search as its final retraining runs it: its evaluation replaced by the final recipe. */

@@ -14,6 +14,14 @@ export function searchValidator(): ValidateFunction {
   return compiledValidator;
 }
 
+let compiledRecipeValidator: ValidateFunction | undefined;
+
+/** The schema's evaluation.retrain alone: what a final recipe written on the command line (`retrain --recipe`) is checked against. */
+export function retrainRecipeValidator(): ValidateFunction {
+  compiledRecipeValidator ??= new Ajv({ allErrors: true, verbose: true }).compile(schema.definitions.trainEvaluation.properties.retrain);
+  return compiledRecipeValidator;
+}
+
 export function schemaProblem(error: ErrorObject, doc: Document, at: Reporter): Problem | undefined {
   const path = pointerSegments(error.instancePath);
   const label = pathLabel(path);

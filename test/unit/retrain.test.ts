@@ -12,7 +12,8 @@ import { splitDataset } from '../../src/engine/data/dataset.ts';
 import { loadDataset } from '../../src/engine/data/load.ts';
 import { measure, prepareTrainingData } from '../../src/engine/evaluators/train-from-scratch.ts';
 import { loadModelFiles } from '../../src/engine/model/model-files.ts';
-import { finalRecipe, parseRetrainRecipe } from '../../src/engine/retrain.ts';
+import { finalRecipe } from '../../src/engine/retrain.ts';
+import { parseRetrainRecipe } from '../../src/space/retrain-recipe.ts';
 import { Store } from '../../src/engine/store/store.ts';
 import { isImageDataset } from '../../src/space/kinds/datasets/registry.ts';
 import { THREE_EPOCHS_OF_ADAM, tinySearchFile } from '../support/tiny.ts';
@@ -44,10 +45,22 @@ test('a recipe on the command line: YAML or JSON, each setting checked, an error
   assert.deepEqual(parseRetrainRecipe('{"augment": {"crop_padding": 4, "horizontal_flip": false}}'), {
     augment: { crop_padding: 4, horizontal_flip: false },
   });
-  assert.throws(() => parseRetrainRecipe('{epochs: 0}'), /--recipe: epochs must be an integer ≥ 1, got 0/);
-  assert.throws(() => parseRetrainRecipe('{epoch: 3}'), /--recipe: unknown setting "epoch"; the recipe sets epochs, batch_size/);
-  assert.throws(() => parseRetrainRecipe('{augment: {crop_padding: 2}}'), /--recipe: augment must be \{crop_padding/);
+  // Checked against the search file's schema for evaluation.retrain, in its words: the place, the setting, the rule.
+  assert.throws(() => parseRetrainRecipe('{epochs: 0}'), /^Error: --recipe:1:10: epochs: must be an integer ≥ 1, got 0 \(rule: minimum\)$/);
+  assert.throws(
+    () => parseRetrainRecipe('{epoch: 3}'),
+    /--recipe:1:2: top level: unknown key "epoch" \(rule: unknown-key\); allowed: epochs, batch_size/,
+  );
+  assert.throws(() => parseRetrainRecipe('{augment: {crop_padding: 2}}'), /--recipe:1:11: augment: missing required key "horizontal_flip"/);
+  assert.throws(
+    () => parseRetrainRecipe('lr_schedule: linear\nlabel_smoothing: 1'),
+    new RegExp(
+      '^Error: --recipe:1:14: lr_schedule: unknown value "linear" \\(rule: enum\\); allowed: constant, cosine\n' +
+        '--recipe:2:18: label_smoothing: must be a number ≥ 0 and < 1, got 1 \\(rule: maximum\\)$',
+    ),
+  );
   assert.throws(() => parseRetrainRecipe('[1, 2]'), /--recipe: must be a mapping/);
+  assert.throws(() => parseRetrainRecipe('{epochs: ['), /--recipe: not YAML or JSON/);
 });
 
 test('retrain a trial, keep the best weights, export them as tfjs, load them back, delete the run with its files', async () => {
