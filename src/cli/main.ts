@@ -217,10 +217,12 @@ function trialTable(trials: TrialRecord[]): string {
   ];
   const rows = trials.map((t) => [
     String(t.index),
-    // A retraining held out the test examples alone: it has no validation accuracy of its own.
     t.retrainedFrom === null ? trialStatusLabel(t) : `${trialStatusLabel(t)}, retrains ${t.retrainedFrom}`,
     fmt(t.reward),
-    ...(perplexities ? [formatPerplexity(t.metrics?.valPerplexity), formatPerplexity(t.metrics?.testPerplexity)] : []),
+    // A retraining held out the test examples alone: it has no validation figures of its own.
+    ...(perplexities
+      ? [t.retrainedFrom === null ? formatPerplexity(t.metrics?.valPerplexity) : '-', formatPerplexity(t.metrics?.testPerplexity)]
+      : []),
     t.retrainedFrom === null ? fmt(t.metrics?.valAccuracy) : '-',
     fmt(t.metrics?.testAccuracy),
     String(t.metrics?.params ?? '-'),
@@ -760,7 +762,9 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
           if (trial.metrics) {
             const m = trial.metrics;
             if (isLanguageModelTrial(trial))
-              out(`val_ppl ${formatPerplexity(m.valPerplexity)}  test_ppl ${formatPerplexity(m.testPerplexity)}  `);
+              out(
+                `${heldOut === 'val' ? `val_ppl ${formatPerplexity(m.valPerplexity)}  ` : ''}test_ppl ${formatPerplexity(m.testPerplexity)}  `,
+              );
             out(
               `${heldOut === 'val' ? `val_acc ${fmt(m.valAccuracy)}  ` : ''}test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'} ` +
                 ` flops ${m.flops ?? '-'}${typeof m.latencyMs === 'number' ? `  latency ${m.latencyMs.toFixed(3)} ms` : ''}` +
@@ -810,6 +814,11 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
 }
 
 if (require.main === module) {
+  // A reader that stopped reading (`nas-studio trials 1 | head`) ends the command quietly, as other tools do.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
   void main(
     process.argv.slice(2),
     (text) => process.stdout.write(text),

@@ -37,6 +37,17 @@ test('validate: exit 0 on a valid file, exit 2 with file:line:column lines on a 
   assert.match(lines[1], /:4:\d+: .*allowed: random, reinforce/);
 });
 
+test('a reader that stops reading (| head) ends the command quietly: exit 0, no stack trace', async () => {
+  const child = spawn(process.execPath, [CLI, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Closed before the command writes: its write fails with EPIPE.
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(stderr, '');
+  assert.equal(code, 0);
+});
+
 test('search on an invalid file: the same messages, exit 2, nothing written to the database', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nas-bad-'));
   const bad = join(dir, 'bad.nas.yaml');
@@ -346,6 +357,12 @@ test('retrain a language model: the final recipe on training and validation text
   assert.equal(retrained.retrainedFrom, Number(result[1]));
   assert.equal(retrained.reward, null);
   assert.equal(retrained.metrics!.testPerplexity!.toFixed(2), result[2]);
+  // What it held out is the test text: no validation figures of its own.
+  assert.match(
+    cli(['trials', '1', '--db', db]).stdout,
+    new RegExp(`^2 +done, retrains ${result[1]} +- +- +${result[2]} +- +0\\.\\d{4} `, 'm'),
+  );
+  assert.match(cli(['show', '1', '2', '--db', db]).stdout, new RegExp(`^test_ppl ${result[2]}  test_acc 0\\.\\d{4}  params`, 'm'));
   const sampled = cli(['sample', '1', '2', '--db', db, '--length', '20']);
   assert.equal(sampled.code, 0, sampled.stderr);
   assert.equal([...sampled.stdout.slice('ROMEO:'.length).replace(/\n$/, '')].length, 20);
