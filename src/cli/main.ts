@@ -761,10 +761,10 @@ export async function main(argv: string[], out: Write, err: Write): Promise<numb
             out(`retrains trial ${trial.retrainedFrom} with the final recipe, on the training and validation examples\n`);
           if (trial.metrics) {
             const m = trial.metrics;
-            if (isLanguageModelTrial(trial))
-              out(
-                `${heldOut === 'val' ? `val_ppl ${formatPerplexity(m.valPerplexity)}  ` : ''}test_ppl ${formatPerplexity(m.testPerplexity)}  `,
-              );
+            if (isLanguageModelTrial(trial)) {
+              const validation = heldOut === 'val' ? `val_ppl ${formatPerplexity(m.valPerplexity)}  ` : '';
+              out(`${validation}test_ppl ${formatPerplexity(m.testPerplexity)}  `);
+            }
             out(
               `${heldOut === 'val' ? `val_acc ${fmt(m.valAccuracy)}  ` : ''}test_acc ${fmt(m.testAccuracy)}  params ${m.params ?? '-'} ` +
                 ` flops ${m.flops ?? '-'}${typeof m.latencyMs === 'number' ? `  latency ${m.latencyMs.toFixed(3)} ms` : ''}` +
